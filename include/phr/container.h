@@ -1,0 +1,83 @@
+/* phr — the record container: a chain of signed entries (docs/FORMAT.md).
+ *
+ * Container bytes:  version (1 byte, = 1) | compression id (1 byte) |
+ *                   body length (3 bytes, big-endian) | compressed body
+ * Body (deterministic CBOR): [record id: bstr(16), entries: [COSE_Sign1...],
+ *                             certificates: [bstr...]]
+ * Entry payload: {1: index in the chain (uint), 2: signed-at (uint, Unix
+ *                seconds), 3: content (entry map)}
+ * Entry external AAD: "phr/entry" || record id || hash of previous entry
+ *   (BLAKE2b-256 of the previous COSE_Sign1 encoding; 32 zero bytes for entry 0)
+ *
+ * phr_record_decode() checks structure and limits only: it never says an
+ * entry is trustworthy. Verification against a trust bundle is the
+ * verifier's job (phr/verify.h), entry by entry.
+ */
+#ifndef PHR_CONTAINER_H
+#define PHR_CONTAINER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "phr/crypto.h"
+#include "phr/error.h"
+
+#define PHR_RECORD_ID_LEN 16
+#define PHR_HASH_LEN 32
+#define PHR_CONTAINER_HEADER 5
+#define PHR_CONTAINER_VERSION 1
+#define PHR_MAX_CONTAINER (64 * 1024) /* largest container on any medium */
+#define PHR_MAX_ENTRIES 64
+#define PHR_MAX_EMBEDDED_CERTS 16
+size_t phr_max_container(void);
+size_t phr_max_entries(void);
+
+struct phr_entry {
+	const uint8_t *raw;      /* the COSE_Sign1 encoding, inside the record's body */
+	size_t raw_len;
+	struct phr_cose cose;
+	uint64_t index;          /* position the signer gave it */
+	uint64_t signed_at;
+	const uint8_t *content;  /* the entry map (phr/json.h decodes it) */
+	size_t content_len;
+	uint8_t hash[PHR_HASH_LEN]; /* BLAKE2b-256 of raw */
+	int content_err;         /* PHR_OK or why the payload did not parse */
+};
+
+struct phr_record {
+	uint8_t id[PHR_RECORD_ID_LEN];
+	int compression;          /* as decoded, or the last used to encode */
+	size_t n_entries;
+	struct phr_entry entries[PHR_MAX_ENTRIES];
+	size_t n_certs;
+	const uint8_t *certs[PHR_MAX_EMBEDDED_CERTS];
+	size_t cert_lens[PHR_MAX_EMBEDDED_CERTS];
+	uint8_t *store;           /* owned: the body bytes entries/certs point into */
+	size_t store_len;
+};
+
+/* New empty record; id NULL draws a random id. */
+PHR_NODISCARD int phr_record_create(const uint8_t *id, struct phr_record **out);
+/* Parses a container. Fails only when the container as a whole cannot be
+ * read (header, size limits, decompression, body structure). An entry whose
+ * payload is malformed is kept with content_err set, so it can still be
+ * shown as unverified. */
+PHR_NODISCARD int phr_record_decode(const uint8_t *buf, size_t len, struct phr_record **out);
+/* Signs content (an entry map, checked with phr_entry_validate) as the next
+ * entry, chained to the current head. cert (may be NULL) is embedded if not
+ * already present. */
+PHR_NODISCARD int phr_record_append(struct phr_record *r, const struct phr_seckey *key, const uint8_t *cert,
+				    size_t cert_len, const uint8_t *content, size_t content_len, uint64_t signed_at);
+/* Writes the container with the given compression (-1 = default). malloc'd. */
+PHR_NODISCARD int phr_record_encode(const struct phr_record *r, int compression, uint8_t **out, size_t *len);
+/* The uncompressed body (for measurements and vectors). malloc'd. */
+PHR_NODISCARD int phr_record_body(const struct phr_record *r, uint8_t **out, size_t *len);
+void phr_record_destroy(struct phr_record *r);
+
+/* The external AAD of entry i (needs entries[0..i-1]); aad must hold
+ * PHR_ENTRY_AAD_LEN bytes. */
+#define PHR_ENTRY_AAD_LEN (9 + PHR_RECORD_ID_LEN + PHR_HASH_LEN)
+void phr_record_entry_aad(const struct phr_record *r, size_t i, uint8_t aad[PHR_ENTRY_AAD_LEN]);
+
+#endif

@@ -1,0 +1,89 @@
+/* phr — error codes shared by every module.
+ *
+ * Every fallible function returns PHR_OK (0) or a negative enum phr_err.
+ * Failures are grouped by range so a caller can test the class:
+ *   -1 .. -19   malformed input          (PHR_ERR_IS_MALFORMED)
+ *   -20 .. -39  limit exceeded / resources
+ *   -40 .. -59  verification failed      (PHR_ERR_IS_VERIFY)
+ *   -60 .. -79  I/O and environment
+ *   -80 .. -99  smartcard
+ *
+ * A function that fails also records a one-line message saying what was wrong
+ * and where ("identity.birth_date: expected YYYY, YYYY-MM or YYYY-MM-DD").
+ * phr_last_error() returns it. The message is thread-local and stays valid
+ * until the next failing phr_* call on the same thread.
+ */
+#ifndef PHR_ERROR_H
+#define PHR_ERROR_H
+
+#include <stddef.h>
+
+#if defined(__GNUC__) || defined(__clang__)
+#define PHR_NODISCARD __attribute__((warn_unused_result))
+#define PHR_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define PHR_NODISCARD
+#define PHR_PRINTF(a, b)
+#endif
+
+enum phr_err {
+	PHR_OK = 0,
+
+	/* malformed input */
+	PHR_E_MALFORMED = -1,      /* structure is not what the format says */
+	PHR_E_TRUNCATED = -2,      /* input ends before the item does */
+	PHR_E_NONCANONICAL = -3,   /* valid CBOR but not deterministic encoding */
+	PHR_E_DUPLICATE_KEY = -4,  /* a map holds the same key twice */
+	PHR_E_TRAILING = -5,       /* bytes left after the item */
+	PHR_E_JSON = -6,           /* JSON text does not parse */
+	PHR_E_SCHEMA = -7,         /* a field is unknown, missing or of the wrong type */
+	PHR_E_CODE_SYSTEM = -8,    /* unknown code system or malformed code */
+	PHR_E_VERSION = -9,        /* unsupported format version or algorithm */
+	PHR_E_ARG = -10,           /* invalid argument from the caller */
+
+	/* limits and resources */
+	PHR_E_LIMIT = -20,         /* a named PHR_MAX_* limit was exceeded */
+	PHR_E_NOMEM = -21,         /* allocation failed */
+	PHR_E_BUFFER = -22,        /* caller's buffer too small */
+
+	/* verification */
+	PHR_E_BAD_SIGNATURE = -40, /* signature does not verify */
+	PHR_E_UNKNOWN_SIGNER = -41,/* no trusted certificate/key for the kid */
+	PHR_E_REVOKED = -42,       /* signer kid is revoked in the trust bundle */
+	PHR_E_CERT_VALIDITY = -43, /* certificate not valid at signing time */
+	PHR_E_CHAIN = -44,         /* entries reordered, removed or from another record */
+	PHR_E_UNTRUSTED = -45,     /* trust bundle not signed by a known authority */
+	PHR_E_PASSPHRASE = -46,    /* wrong passphrase or tampered key file */
+	PHR_E_CRYPTO = -47,        /* crypto library failure */
+
+	/* I/O and environment */
+	PHR_E_IO = -60,            /* read/write/rename failed */
+	PHR_E_NOT_FOUND = -61,     /* file or item not found */
+
+	/* smartcard (range reserved for card/) */
+	PHR_E_CARD = -80,
+};
+
+#define PHR_ERR_IS_MALFORMED(e) ((e) <= -1 && (e) >= -19)
+#define PHR_ERR_IS_LIMIT(e) ((e) <= -20 && (e) >= -39)
+#define PHR_ERR_IS_VERIFY(e) ((e) <= -40 && (e) >= -59)
+
+/* Short fixed English name of a code, e.g. "bad signature". Never NULL. */
+const char *phr_strerror(int err);
+
+/* Message of the last failure on this thread ("" if none). */
+const char *phr_last_error(void);
+
+/* Records a message for err and returns err, so a failing path can say
+ * `return phr_fail(PHR_E_SCHEMA, "%s: expected a date", path);`.
+ * The message is truncated to PHR_ERRMSG_MAX - 1 bytes. */
+#define PHR_ERRMSG_MAX 512
+int phr_fail(int err, const char *fmt, ...) PHR_PRINTF(2, 3);
+
+/* Prefixes the current message with "prefix: " (for nested context). Returns err. */
+int phr_fail_wrap(int err, const char *fmt, ...) PHR_PRINTF(2, 3);
+
+/* Clears the message. */
+void phr_clear_error(void);
+
+#endif

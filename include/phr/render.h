@@ -1,0 +1,31 @@
+/* phr — showing a verified (or not) record to people and machines.
+ *
+ * Text: a summary in one language (labels from layouts/, falling back to
+ * English, then to the raw code), entry by entry, each marked with its
+ * verification status; entries that are not valid are marked UNVERIFIED and
+ * a warning heads the summary.
+ * JSON: {"record_id", "verified", "trust_checked", "entries": [{"index",
+ * "status", "detail", "signer": {"kid", "clinic", "country"}, "signed_at",
+ * "certificate", "content"}]} where content is the entry in the input JSON
+ * format (docs/RECORD.md), or null when the entry cannot be read.
+ */
+#ifndef PHR_RENDER_H
+#define PHR_RENDER_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "phr/container.h"
+#include "phr/verify.h"
+
+PHR_NODISCARD int phr_render_text(const struct phr_record *r, const struct phr_report *rep, const char *lang,
+				  FILE *out);
+PHR_NODISCARD int phr_render_json(const struct phr_record *r, const struct phr_report *rep, json_t **out);
+/* The label id of a status ("ui.status.valid", ...). */
+const char *phr_status_label_id(int status);
+/* Formats Unix seconds as "YYYY-MM-DDTHH:MM:SSZ" into out[21]. */
+void phr_format_time(uint64_t t, char out[21]);
+/* Record id as 32 lowercase hex digits into out[33]. */
+void phr_record_id_hex(const uint8_t id[PHR_RECORD_ID_LEN], char out[33]);
+
+#endif

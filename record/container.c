@@ -1,0 +1,320 @@
+/* The record container: header, compressed body, chained entries. */
+#include "phr/container.h"
+#include "phr/cbor.h"
+#include "phr/compress.h"
+#include "phr/json.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ENTRY_AAD_PREFIX "phr/entry"
+
+size_t phr_max_container(void) { return PHR_MAX_CONTAINER; }
+size_t phr_max_entries(void) { return PHR_MAX_ENTRIES; }
+
+int phr_record_create(const uint8_t *id, struct phr_record **out)
+{
+	*out = NULL;
+	if (sodium_init() < 0)
+		return phr_fail(PHR_E_CRYPTO, "libsodium failed to initialise");
+	struct phr_record *r = calloc(1, sizeof(*r));
+	if (!r)
+		return phr_fail(PHR_E_NOMEM, "out of memory");
+	if (id)
+		memcpy(r->id, id, PHR_RECORD_ID_LEN);
+	else
+		randombytes_buf(r->id, PHR_RECORD_ID_LEN);
+	r->compression = phr_compression_default();
+	*out = r;
+	return PHR_OK;
+}
+
+void phr_record_destroy(struct phr_record *r)
+{
+	if (!r)
+		return;
+	free(r->store);
+	free(r);
+}
+
+void phr_record_entry_aad(const struct phr_record *r, size_t i, uint8_t aad[PHR_ENTRY_AAD_LEN])
+{
+	memcpy(aad, ENTRY_AAD_PREFIX, 9);
+	memcpy(aad + 9, r->id, PHR_RECORD_ID_LEN);
+	if (i == 0)
+		memset(aad + 9 + PHR_RECORD_ID_LEN, 0, PHR_HASH_LEN);
+	else
+		memcpy(aad + 9 + PHR_RECORD_ID_LEN, r->entries[i - 1].hash, PHR_HASH_LEN);
+}
+
+/* Parses an entry payload {1: signed-at, 2: content}. */
+static int parse_payload(struct phr_entry *e)
+{
+	struct phr_cbor_dec d;
+	size_t n;
+	int rc;
+	if ((rc = phr_cbor_dec_init(&d, e->cose.payload, e->cose.payload_len)))
+		return rc;
+	if ((rc = phr_cbor_get_map(&d, &n)))
+		return rc;
+	if (n != 3)
+		return phr_fail(PHR_E_MALFORMED, "entry payload must be a map of 3 fields, has %zu", n);
+	if ((rc = phr_cbor_expect_key(&d, 1)) || (rc = phr_cbor_get_uint(&d, &e->index)) ||
+	    (rc = phr_cbor_expect_key(&d, 2)) || (rc = phr_cbor_get_uint(&d, &e->signed_at)) ||
+	    (rc = phr_cbor_expect_key(&d, 3)) || (rc = phr_cbor_get_raw(&d, &e->content, &e->content_len)))
+		return rc;
+	return phr_entry_validate(e->content, e->content_len);
+}
+
+/* Fills entries/certs from a body that r->store holds. */
+static int parse_body(struct phr_record *r)
+{
+	struct phr_cbor_dec d;
+	size_t n, ne, nc;
+	const uint8_t *p;
+	int rc;
+	if ((rc = phr_cbor_dec_init(&d, r->store, r->store_len)))
+		return phr_fail_wrap(rc, "container body");
+	if ((rc = phr_cbor_get_array(&d, &n)))
+		return phr_fail_wrap(rc, "container body");
+	if (n != 3)
+		return phr_fail(PHR_E_MALFORMED, "container body must be [record id, entries, certificates], has %zu items", n);
+	if ((rc = phr_cbor_get_bytes(&d, &p, &n)))
+		return phr_fail_wrap(rc, "record id");
+	if (n != PHR_RECORD_ID_LEN)
+		return phr_fail(PHR_E_MALFORMED, "record id has %zu bytes, expected %d", n, PHR_RECORD_ID_LEN);
+	memcpy(r->id, p, PHR_RECORD_ID_LEN);
+	if ((rc = phr_cbor_get_array(&d, &ne)))
+		return phr_fail_wrap(rc, "entries");
+	if (ne == 0)
+		return phr_fail(PHR_E_MALFORMED, "container holds no entry");
+	if (ne > PHR_MAX_ENTRIES)
+		return phr_fail(PHR_E_LIMIT, "container holds %zu entries, more than PHR_MAX_ENTRIES (%d)", ne,
+				PHR_MAX_ENTRIES);
+	for (size_t i = 0; i < ne; i++) {
+		struct phr_entry *e = &r->entries[i];
+		if ((rc = phr_cbor_get_raw(&d, &e->raw, &e->raw_len)))
+			return phr_fail_wrap(rc, "entry %zu", i);
+		crypto_generichash(e->hash, PHR_HASH_LEN, e->raw, e->raw_len, NULL, 0);
+		/* A bad COSE structure or payload is kept: the entry is shown as
+		 * unverified rather than the whole record being thrown away. */
+		e->content_err = phr_cose_parse(e->raw, e->raw_len, &e->cose);
+		if (e->content_err == PHR_OK)
+			e->content_err = parse_payload(e);
+		if (e->content_err) {
+			phr_fail_wrap(e->content_err, "entry %zu", i);
+			e->content = NULL;
+			e->content_len = 0;
+		}
+	}
+	r->n_entries = ne;
+	if ((rc = phr_cbor_get_array(&d, &nc)))
+		return phr_fail_wrap(rc, "certificates");
+	if (nc > PHR_MAX_EMBEDDED_CERTS)
+		return phr_fail(PHR_E_LIMIT, "container embeds %zu certificates, more than PHR_MAX_EMBEDDED_CERTS (%d)", nc,
+				PHR_MAX_EMBEDDED_CERTS);
+	for (size_t i = 0; i < nc; i++) {
+		if ((rc = phr_cbor_get_bytes(&d, &r->certs[i], &r->cert_lens[i])))
+			return phr_fail_wrap(rc, "certificate %zu", i);
+		if (r->cert_lens[i] > PHR_MAX_CERT)
+			return phr_fail(PHR_E_LIMIT, "certificate %zu has %zu bytes, more than PHR_MAX_CERT (%d)", i,
+					r->cert_lens[i], PHR_MAX_CERT);
+	}
+	r->n_certs = nc;
+	return PHR_OK;
+}
+
+int phr_record_decode(const uint8_t *buf, size_t len, struct phr_record **out)
+{
+	struct phr_record *r = NULL;
+	uint8_t *body = NULL;
+	int rc;
+	*out = NULL;
+	if (len > PHR_MAX_CONTAINER)
+		return phr_fail(PHR_E_LIMIT, "container of %zu bytes is larger than PHR_MAX_CONTAINER (%d)", len,
+				PHR_MAX_CONTAINER);
+	if (len < PHR_CONTAINER_HEADER)
+		return phr_fail(PHR_E_TRUNCATED, "container of %zu bytes is shorter than its %d-byte header", len,
+				PHR_CONTAINER_HEADER);
+	if (buf[0] != PHR_CONTAINER_VERSION)
+		return phr_fail(PHR_E_VERSION, "container version %u is not supported (this reader knows version %d)",
+				buf[0], PHR_CONTAINER_VERSION);
+	int method = buf[1];
+	size_t declared = ((size_t)buf[2] << 16) | ((size_t)buf[3] << 8) | buf[4];
+	if (method > PHR_COMP_MAX)
+		return phr_fail(PHR_E_VERSION, "container compression id %d is unknown", method);
+	if (declared > PHR_MAX_BODY)
+		return phr_fail(PHR_E_LIMIT, "container declares a body of %zu bytes, more than PHR_MAX_BODY (%d)",
+				declared, PHR_MAX_BODY);
+	if ((rc = phr_decompress(method, buf + PHR_CONTAINER_HEADER, len - PHR_CONTAINER_HEADER, declared, &body)))
+		return phr_fail_wrap(rc, "container");
+	if ((rc = phr_record_create(NULL, &r))) {
+		free(body);
+		return rc;
+	}
+	r->store = body;
+	r->store_len = declared;
+	r->compression = method;
+	if ((rc = parse_body(r))) {
+		phr_record_destroy(r);
+		return rc;
+	}
+	*out = r;
+	return PHR_OK;
+}
+
+static int write_body(const struct phr_record *r, const uint8_t *extra_entry, size_t extra_len,
+		      const uint8_t *extra_cert, size_t extra_cert_len, uint8_t **out, size_t *len)
+{
+	struct phr_cbor_enc e;
+	uint8_t *buf = NULL;
+	size_t need = 0;
+	int rc;
+	for (int pass = 0; pass < 2; pass++) {
+		phr_cbor_enc_init(&e, buf, need);
+		phr_cbor_put_array(&e, 3);
+		phr_cbor_put_bytes(&e, r->id, PHR_RECORD_ID_LEN);
+		phr_cbor_put_array(&e, r->n_entries + (extra_entry ? 1 : 0));
+		for (size_t i = 0; i < r->n_entries; i++)
+			phr_cbor_put_raw(&e, r->entries[i].raw, r->entries[i].raw_len);
+		if (extra_entry)
+			phr_cbor_put_raw(&e, extra_entry, extra_len);
+		phr_cbor_put_array(&e, r->n_certs + (extra_cert ? 1 : 0));
+		for (size_t i = 0; i < r->n_certs; i++)
+			phr_cbor_put_bytes(&e, r->certs[i], r->cert_lens[i]);
+		if (extra_cert)
+			phr_cbor_put_bytes(&e, extra_cert, extra_cert_len);
+		if ((rc = phr_cbor_enc_finish(&e, &need))) {
+			free(buf);
+			return rc;
+		}
+		if (pass == 0) {
+			if (need > PHR_MAX_BODY)
+				return phr_fail(PHR_E_LIMIT, "record body of %zu bytes exceeds PHR_MAX_BODY (%d)", need,
+						PHR_MAX_BODY);
+			if (!(buf = malloc(need)))
+				return phr_fail(PHR_E_NOMEM, "out of memory");
+		}
+	}
+	*out = buf;
+	*len = need;
+	return PHR_OK;
+}
+
+int phr_record_body(const struct phr_record *r, uint8_t **out, size_t *len)
+{
+	return write_body(r, NULL, 0, NULL, 0, out, len);
+}
+
+int phr_record_append(struct phr_record *r, const struct phr_seckey *key, const uint8_t *cert,
+		      size_t cert_len, const uint8_t *content, size_t content_len, uint64_t signed_at)
+{
+	uint8_t aad[PHR_ENTRY_AAD_LEN];
+	uint8_t *payload = NULL, *cose = NULL, *body = NULL;
+	size_t plen = 0, cose_len = 0, body_len = 0;
+	struct phr_cbor_enc e;
+	int rc;
+
+	if (r->n_entries >= PHR_MAX_ENTRIES)
+		return phr_fail(PHR_E_LIMIT, "record already holds PHR_MAX_ENTRIES (%d) entries", PHR_MAX_ENTRIES);
+	for (size_t i = 0; i < r->n_entries; i++)
+		if (r->entries[i].content_err)
+			return phr_fail(PHR_E_MALFORMED, "entry %zu of the record is damaged: refusing to extend it", i);
+	if ((rc = phr_entry_validate(content, content_len)))
+		return rc;
+	int embed = cert != NULL;
+	if (cert) {
+		struct phr_cert c;
+		if ((rc = phr_cert_parse(cert, cert_len, &c)))
+			return phr_fail_wrap(rc, "certificate");
+		if (memcmp(c.subject.pk, phr_seckey_public(key)->pk, PHR_PK_LEN) != 0)
+			return phr_fail(PHR_E_ARG, "the certificate is for another key than the signing key");
+		for (size_t i = 0; i < r->n_certs && embed; i++)
+			if (r->cert_lens[i] == cert_len && memcmp(r->certs[i], cert, cert_len) == 0)
+				embed = 0;
+		if (embed && r->n_certs >= PHR_MAX_EMBEDDED_CERTS)
+			return phr_fail(PHR_E_LIMIT, "record already embeds PHR_MAX_EMBEDDED_CERTS (%d) certificates",
+					PHR_MAX_EMBEDDED_CERTS);
+	}
+
+	for (int pass = 0; pass < 2; pass++) {
+		phr_cbor_enc_init(&e, payload, plen);
+		phr_cbor_put_map(&e, 3);
+		phr_cbor_put_uint(&e, 1);
+		phr_cbor_put_uint(&e, r->n_entries);
+		phr_cbor_put_uint(&e, 2);
+		phr_cbor_put_uint(&e, signed_at);
+		phr_cbor_put_uint(&e, 3);
+		phr_cbor_put_raw(&e, content, content_len);
+		if ((rc = phr_cbor_enc_finish(&e, &plen)))
+			goto out;
+		if (pass == 0 && !(payload = malloc(plen))) {
+			rc = phr_fail(PHR_E_NOMEM, "out of memory");
+			goto out;
+		}
+	}
+	phr_record_entry_aad(r, r->n_entries, aad);
+	if ((rc = phr_cose_sign1(key, payload, plen, aad, sizeof(aad), &cose, &cose_len)))
+		goto out;
+	if ((rc = write_body(r, cose, cose_len, embed ? cert : NULL, cert_len, &body, &body_len)))
+		goto out;
+	/* Re-parse the new body so every pointer refers to the new store. */
+	uint8_t *old_store = r->store;
+	size_t old_len = r->store_len, old_n = r->n_entries, old_c = r->n_certs;
+	r->store = body;
+	r->store_len = body_len;
+	if ((rc = parse_body(r))) {
+		r->store = old_store;
+		r->store_len = old_len;
+		r->n_entries = old_n;
+		r->n_certs = old_c;
+		free(body);
+		if (old_store && parse_body(r) != PHR_OK)
+			rc = phr_fail(PHR_E_MALFORMED, "internal error: record could not be restored");
+		goto out;
+	}
+	free(old_store);
+out:
+	free(payload);
+	free(cose);
+	return rc;
+}
+
+int phr_record_encode(const struct phr_record *r, int compression, uint8_t **out, size_t *len)
+{
+	uint8_t *body = NULL, *comp = NULL, *buf = NULL;
+	size_t body_len, comp_len;
+	int rc;
+	*out = NULL;
+	*len = 0;
+	if (compression < 0)
+		compression = phr_compression_default();
+	if (compression > PHR_COMP_MAX)
+		return phr_fail(PHR_E_ARG, "unknown compression %d", compression);
+	if ((rc = phr_record_body(r, &body, &body_len)))
+		return rc;
+	if ((rc = phr_compress(compression, body, body_len, &comp, &comp_len)))
+		goto out;
+	if (comp_len > PHR_MAX_CONTAINER - PHR_CONTAINER_HEADER) {
+		rc = phr_fail(PHR_E_LIMIT, "container would be %zu bytes, more than PHR_MAX_CONTAINER (%d)",
+			      comp_len + PHR_CONTAINER_HEADER, PHR_MAX_CONTAINER);
+		goto out;
+	}
+	if (!(buf = malloc(comp_len + PHR_CONTAINER_HEADER))) {
+		rc = phr_fail(PHR_E_NOMEM, "out of memory");
+		goto out;
+	}
+	buf[0] = PHR_CONTAINER_VERSION;
+	buf[1] = (uint8_t)compression;
+	buf[2] = (uint8_t)(body_len >> 16);
+	buf[3] = (uint8_t)(body_len >> 8);
+	buf[4] = (uint8_t)body_len;
+	memcpy(buf + PHR_CONTAINER_HEADER, comp, comp_len);
+	*out = buf;
+	*len = comp_len + PHR_CONTAINER_HEADER;
+out:
+	free(body);
+	free(comp);
+	return rc;
+}

@@ -1,0 +1,73 @@
+#include "phr/error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static _Thread_local char last_msg[PHR_ERRMSG_MAX];
+
+const char *phr_strerror(int err)
+{
+	switch (err) {
+	case PHR_OK: return "ok";
+	case PHR_E_MALFORMED: return "malformed input";
+	case PHR_E_TRUNCATED: return "truncated input";
+	case PHR_E_NONCANONICAL: return "non-canonical encoding";
+	case PHR_E_DUPLICATE_KEY: return "duplicate map key";
+	case PHR_E_TRAILING: return "trailing bytes";
+	case PHR_E_JSON: return "invalid JSON";
+	case PHR_E_SCHEMA: return "field does not match the record schema";
+	case PHR_E_CODE_SYSTEM: return "unknown code system or malformed code";
+	case PHR_E_VERSION: return "unsupported version or algorithm";
+	case PHR_E_ARG: return "invalid argument";
+	case PHR_E_LIMIT: return "size limit exceeded";
+	case PHR_E_NOMEM: return "out of memory";
+	case PHR_E_BUFFER: return "buffer too small";
+	case PHR_E_BAD_SIGNATURE: return "bad signature";
+	case PHR_E_UNKNOWN_SIGNER: return "unknown signer";
+	case PHR_E_REVOKED: return "revoked signer";
+	case PHR_E_CERT_VALIDITY: return "certificate not valid at signing time";
+	case PHR_E_CHAIN: return "chain broken";
+	case PHR_E_UNTRUSTED: return "untrusted trust bundle";
+	case PHR_E_PASSPHRASE: return "wrong passphrase or damaged key file";
+	case PHR_E_CRYPTO: return "cryptographic library failure";
+	case PHR_E_IO: return "input/output error";
+	case PHR_E_NOT_FOUND: return "not found";
+	case PHR_E_CARD: return "smartcard error";
+	default: return "unknown error";
+	}
+}
+
+const char *phr_last_error(void)
+{
+	return last_msg;
+}
+
+void phr_clear_error(void)
+{
+	last_msg[0] = '\0';
+}
+
+int phr_fail(int err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(last_msg, sizeof(last_msg), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+int phr_fail_wrap(int err, const char *fmt, ...)
+{
+	char prefix[PHR_ERRMSG_MAX];
+	char old[PHR_ERRMSG_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	va_end(ap);
+	memcpy(old, last_msg, sizeof(old));
+	int n = snprintf(last_msg, sizeof(last_msg), "%s: %s", prefix, old[0] ? old : phr_strerror(err));
+	if (n < 0)
+		last_msg[0] = '\0';
+	return err;
+}

@@ -1,0 +1,162 @@
+/* Verification policy: who signed each entry and whether to believe it. */
+#include "phr/verify.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const char *phr_status_name(int s)
+{
+	static const char *const names[PHR_ST_COUNT] = { "valid", "bad_signature", "unknown_signer", "revoked",
+		"cert_not_valid", "chain_broken", "malformed", "signature_only" };
+	return (s >= 0 && s < PHR_ST_COUNT) ? names[s] : "unknown";
+}
+
+static const int status_err[PHR_ST_COUNT] = { PHR_OK, PHR_E_BAD_SIGNATURE, PHR_E_UNKNOWN_SIGNER, PHR_E_REVOKED,
+	PHR_E_CERT_VALIDITY, PHR_E_CHAIN, PHR_E_MALFORMED, PHR_E_UNTRUSTED };
+
+int phr_report_error(const struct phr_report *rep)
+{
+	for (size_t i = 0; i < rep->n; i++)
+		if (rep->entries[i].status != PHR_ST_VALID)
+			return status_err[rep->entries[i].status];
+	return rep->n ? PHR_OK : PHR_E_MALFORMED;
+}
+
+/* The detail text, with its one "%s" replaced by arg (texts are literals here). */
+static void set(struct phr_entry_report *e, int status, const char *text, const char *arg)
+{
+	e->status = status;
+	const char *mark = strstr(text, "%s");
+	if (mark)
+		snprintf(e->detail, sizeof(e->detail), "%.*s%s%s", (int)(mark - text), text, arg ? arg : "", mark + 2);
+	else
+		snprintf(e->detail, sizeof(e->detail), "%s", text);
+}
+
+/* Finds the signer's certificate: embedded first (it must verify under a
+ * trusted authority, or any embedded one when there is no bundle), then the
+ * bundle. Returns 1 and fills *cert if found. */
+static int find_cert(const struct phr_record *r, const struct phr_trust *trust, const uint8_t kid[PHR_KID_LEN],
+		     struct phr_cert *cert, bool *embedded, int *untrusted_embedded)
+{
+	*untrusted_embedded = 0;
+	for (size_t i = 0; i < r->n_certs; i++) {
+		struct phr_cert c;
+		if (phr_cert_parse(r->certs[i], r->cert_lens[i], &c) != PHR_OK)
+			continue;
+		if (memcmp(c.subject.kid, kid, PHR_KID_LEN) != 0)
+			continue;
+		if (trust) {
+			const struct phr_pubkey *auth = phr_trust_authority(trust, c.issuer_kid);
+			if (!auth || phr_cert_verify(&c, auth->pk) != PHR_OK) {
+				*untrusted_embedded = 1;
+				continue;
+			}
+		}
+		*cert = c;
+		*embedded = true;
+		return 1;
+	}
+	if (trust) {
+		const struct phr_cert *c = phr_trust_cert(trust, kid);
+		if (c) {
+			*cert = *c;
+			*embedded = false;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int phr_verify_record(const struct phr_record *r, const struct phr_trust *trust, struct phr_report *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->n = r->n_entries;
+	out->trust_checked = trust != NULL;
+	out->all_valid = r->n_entries > 0;
+	bool prefix_ok = true;
+	for (size_t i = 0; i < r->n_entries; i++) {
+		const struct phr_entry *en = &r->entries[i];
+		struct phr_entry_report *e = &out->entries[i];
+		struct phr_cert cert;
+		int untrusted = 0;
+		uint8_t aad[PHR_ENTRY_AAD_LEN];
+
+		if (en->content_err) {
+			set(e, PHR_ST_MALFORMED, "entry cannot be read", NULL);
+			goto next;
+		}
+		memcpy(e->kid, en->cose.kid, PHR_KID_LEN);
+		e->signed_at = en->signed_at;
+		if (!find_cert(r, trust, en->cose.kid, &cert, &e->cert_embedded, &untrusted)) {
+			char hex[PHR_KID_HEX_LEN];
+			phr_kid_to_hex(en->cose.kid, hex);
+			set(e, PHR_ST_UNKNOWN_SIGNER,
+			    untrusted ? "certificate of signer %s is not from a trusted authority"
+				      : "no certificate for signer %s",
+			    hex);
+			goto next;
+		}
+		e->have_signer = true;
+		snprintf(e->clinic, sizeof(e->clinic), "%s", cert.subject.name);
+		memcpy(e->country, cert.subject.country, sizeof(e->country));
+		if (trust && (phr_trust_revoked(trust, en->cose.kid) || phr_trust_revoked(trust, cert.issuer_kid))) {
+			set(e, PHR_ST_REVOKED, "%s", phr_trust_revoked(trust, en->cose.kid)
+							     ? "the signer's key is revoked"
+							     : "the authority that certified the signer is revoked");
+			goto next;
+		}
+		if (phr_cert_check_time(&cert, en->signed_at) != PHR_OK) {
+			set(e, PHR_ST_CERT_VALIDITY, "signed outside the certificate's validity period", NULL);
+			goto next;
+		}
+		phr_record_entry_aad(r, i, aad);
+		if (phr_cose_verify(&en->cose, cert.subject.pk, aad, sizeof(aad)) != PHR_OK) {
+			/* Diagnose: is it a genuine entry in the wrong place? */
+			int found = -1;
+			for (size_t j = 0; j < r->n_entries && found < 0; j++) {
+				if (j == i)
+					continue;
+				phr_record_entry_aad(r, j, aad);
+				if (phr_cose_verify(&en->cose, cert.subject.pk, aad, sizeof(aad)) == PHR_OK)
+					found = (int)j;
+			}
+			if (found >= 0) {
+				char pos[48];
+				snprintf(pos, sizeof(pos), "%d", found);
+				set(e, PHR_ST_CHAIN_BROKEN, "entries reordered: this entry was signed for position %s", pos);
+			} else if (en->index != i) {
+				char pos[48];
+				snprintf(pos, sizeof(pos), "%llu", (unsigned long long)en->index);
+				set(e, PHR_ST_CHAIN_BROKEN, "entry signed as number %s stands here: an entry before it is missing",
+				    pos);
+			} else if (!prefix_ok) {
+				set(e, PHR_ST_CHAIN_BROKEN, "follows an entry that failed verification", NULL);
+			} else {
+				set(e, PHR_ST_BAD_SIGNATURE,
+				    "signature does not verify for this record at this place (content altered, or entry taken from another record)",
+				    NULL);
+			}
+			goto next;
+		}
+		if (en->index != i) {
+			set(e, PHR_ST_CHAIN_BROKEN, "entry index does not match its position", NULL);
+			goto next;
+		}
+		if (!prefix_ok) {
+			set(e, PHR_ST_CHAIN_BROKEN, "follows an entry that failed verification", NULL);
+			goto next;
+		}
+		if (trust)
+			set(e, PHR_ST_VALID, "signature, certificate and chain verified", NULL);
+		else
+			set(e, PHR_ST_SIGNATURE_ONLY, "signature and chain verified; signer not checked (no trust bundle)",
+			    NULL);
+next:
+		if (e->status != PHR_ST_VALID && e->status != PHR_ST_SIGNATURE_ONLY)
+			prefix_ok = false;
+		if (e->status != PHR_ST_VALID)
+			out->all_valid = false;
+	}
+	return PHR_OK;
+}
