@@ -14,7 +14,8 @@ static const char *const problem_status_enum[] = { "active", "resolved", "unknow
 static const char *const criticality_enum[] = { "low", "high", "unable_to_assess", 0 };
 static const char *const vacc_source_enum[] = { "documented", "reported", "given", 0 };
 static const char *const result_enum[] = { "negative", "positive", "indeterminate",
-	"pending", "not_done", 0 };
+	"pending", "not_done", "normal", "abnormal", 0 };
+static const char *const consent_by_enum[] = { "self", "parent", "guardian", "representative", 0 };
 static const char *const pregnancy_enum[] = { "not_pregnant", "pregnant", "unknown", 0 };
 static const char *const mh_enum[] = { "negative", "positive", "not_done", 0 };
 static const char *const urgency_enum[] = { "routine", "urgent", "emergency", 0 };
@@ -62,6 +63,7 @@ static const struct phr_field consent_fields[] = {
 	{ "emergency_access", 3, PHR_T_BOOL, 0, 0, 0, 0, 0, 0, "may be read without the holder in an emergency" },
 	{ "date", 4, PHR_T_DATE, 1, 0, 0, 0, 0, 0, "date consent was given" },
 	{ "mediator_present", 5, PHR_T_BOOL, 0, 0, 0, 0, 0, 0, "a cultural mediator was present" },
+	{ "given_by", 6, PHR_T_ENUM, 0, 0, 0, 0, consent_by_enum, 0, "who gave consent (the holder, or for them)" },
 	END
 };
 

@@ -1,0 +1,84 @@
+/* Shared pieces of the phr command: files, passphrases, exit codes. */
+#ifndef PHR_CLI_H
+#define PHR_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "phr/crypto.h"
+#include "phr/error.h"
+
+/* Exit codes (docs/phr.1): stable, scripts rely on them. */
+enum phr_exit {
+	EXIT_OK_ = 0,
+	EXIT_FAIL = 1,          /* other failure */
+	EXIT_USAGE = 2,         /* bad command line */
+	EXIT_MALFORMED = 3,     /* input is not valid JSON / CBOR / container / key file */
+	EXIT_LIMIT = 4,         /* input over a size limit */
+	EXIT_PASSPHRASE = 5,    /* wrong passphrase or damaged key file */
+	EXIT_IO = 6,            /* cannot read or write a file */
+	EXIT_UNTRUSTED = 7,     /* trust bundle not signed by a known authority */
+	EXIT_BAD_SIGNATURE = 10,
+	EXIT_UNKNOWN_SIGNER = 11,
+	EXIT_REVOKED = 12,
+	EXIT_CERT_VALIDITY = 13,
+	EXIT_CHAIN = 14,
+	EXIT_ENTRY_MALFORMED = 15,
+};
+
+/* Maps a phr_err to the exit code. */
+int cli_exit_code(int err);
+/* Prints "phr VERB: what: message" on stderr and returns the exit code. */
+int cli_fail(const char *verb, int err, const char *what);
+/* Prints a usage error and returns EXIT_USAGE. */
+int cli_usage(const char *verb, const char *msg);
+
+/* Reads a whole file ("-" = stdin), at most max bytes. malloc'd; a NUL is
+ * appended (not counted) so text can be parsed in place. */
+int cli_read(const char *path, size_t max, uint8_t **out, size_t *len);
+/* Writes atomically: a temporary file beside path, fsync, rename, fsync of
+ * the directory. "-" writes stdout. mode for new files (0600 for keys). */
+int cli_write(const char *path, const void *data, size_t len, unsigned mode);
+
+/* Passphrase from PHR_PASSPHRASE, --passphrase-file, or a prompt on the
+ * terminal (twice when confirm). In sodium_malloc memory: free with
+ * cli_pass_free(). */
+int cli_passphrase(const char *file, const char *prompt, bool confirm, char **pass, size_t *len);
+void cli_pass_free(char *pass);
+
+/* Opens a .key file with the passphrase. */
+int cli_load_key(const char *verb, const char *path, const char *passfile, struct phr_seckey **out);
+
+/* Current time in Unix seconds; PHR_NOW overrides it (tests, vectors). */
+uint64_t cli_now(void);
+
+/* Parses "YYYY-MM-DD" or Unix seconds. */
+int cli_parse_time(const char *s, uint64_t *out);
+/* Parses 16 hex digits into a kid. */
+int cli_parse_kid(const char *s, uint8_t kid[PHR_KID_LEN]);
+
+/* "FILE.key" -> "FILE.pub"; otherwise appends ".pub". malloc'd. */
+char *cli_pub_path(const char *key_path);
+
+struct phr_trust;
+/* Loads and checks a trust bundle; with pin (an authority .pub), the bundle
+ * must be signed by that authority. Returns an exit code. */
+int cli_load_trust(const char *verb, const char *path, const char *pin, struct phr_trust **out);
+/* Parses a compression name (none, deflate, deflate-dict, zstd-dict); -1 if unknown. */
+int cli_compression(const char *name);
+
+typedef int (*cli_cmd_fn)(int argc, char **argv);
+
+int cmd_authority(int argc, char **argv);
+int cmd_clinic(int argc, char **argv);
+int cmd_trust(int argc, char **argv);
+int cmd_issue(int argc, char **argv);
+int cmd_extend(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_schema(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+
+#endif

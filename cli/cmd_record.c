@@ -1,0 +1,252 @@
+/* phr issue, phr extend */
+#include "cli.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "phr/compress.h"
+#include "phr/container.h"
+#include "phr/json.h"
+#include "phr/render.h"
+#include "phr/verify.h"
+
+static const char issue_usage[] =
+	"Usage: phr issue --key CLINIC.key --cert CLINIC.cert --in RECORD.json --out RECORD.phr\n"
+	"                 [--compression NAME] [--no-embed-cert] [--passphrase-file F]\n"
+	"\n"
+	"Signs a health assessment (JSON, docs/RECORD.md, \"kind\": \"assessment\") as\n"
+	"entry 0 of a new record with a fresh random record id. The clinic's\n"
+	"certificate is embedded so that verifiers need only the authority's key.\n"
+	"  --compression NAME  zstd-dict (default), deflate-dict, deflate or none\n";
+
+static const char extend_usage[] =
+	"Usage: phr extend --key CLINIC.key --cert CLINIC.cert --in RECORD.phr\n"
+	"                  --entry ENTRY.json --out NEW.phr [--trust TRUST.bundle]\n"
+	"                  [--force] [--no-embed-cert] [--passphrase-file F]\n"
+	"\n"
+	"Adds what this clinic did (JSON, \"kind\": \"follow_up\") as a new signed entry,\n"
+	"chained to the last one. The record is checked first: with --trust every\n"
+	"entry must be valid, without it every signature and the chain must hold.\n"
+	"--force extends a record that does not verify (its entries stay marked).\n";
+
+int cli_compression(const char *name)
+{
+	static const char *const names[] = { "none", "deflate", "deflate-dict", "zstd-dict" };
+	for (int i = 0; i <= PHR_COMP_MAX; i++)
+		if (!strcmp(name, names[i]))
+			return i;
+	return -1;
+}
+
+struct sign_args {
+	const char *key, *cert, *in, *entry, *out, *passfile, *trust;
+	int compression, embed, force;
+};
+
+static int parse(const char *verb, int argc, char **argv, struct sign_args *a, const char *usage)
+{
+	static const struct option opts[] = {
+		{ "key", required_argument, 0, 'k' }, { "cert", required_argument, 0, 'c' },
+		{ "in", required_argument, 0, 'i' }, { "entry", required_argument, 0, 'e' },
+		{ "out", required_argument, 0, 'o' }, { "passphrase-file", required_argument, 0, 'p' },
+		{ "trust", required_argument, 0, 't' }, { "compression", required_argument, 0, 'z' },
+		{ "no-embed-cert", no_argument, 0, 'n' }, { "force", no_argument, 0, 'f' },
+		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
+	int c;
+	memset(a, 0, sizeof(*a));
+	a->compression = -1;
+	a->embed = 1;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k': a->key = optarg; break;
+		case 'c': a->cert = optarg; break;
+		case 'i': a->in = optarg; break;
+		case 'e': a->entry = optarg; break;
+		case 'o': a->out = optarg; break;
+		case 'p': a->passfile = optarg; break;
+		case 't': a->trust = optarg; break;
+		case 'n': a->embed = 0; break;
+		case 'f': a->force = 1; break;
+		case 'z':
+			if ((a->compression = cli_compression(optarg)) < 0)
+				return cli_usage(verb, "--compression is zstd-dict, deflate-dict, deflate or none");
+			break;
+		case 'h': fputs(usage, stdout); return -1;
+		default: return cli_usage(verb, "unknown option");
+		}
+	}
+	if (optind != argc)
+		return cli_usage(verb, "unexpected argument");
+	return EXIT_OK_;
+}
+
+/* Reads an entry JSON file, checks its kind, encodes it. */
+static int load_entry(const char *path, const char *want_kind, uint8_t **cbor, size_t *len)
+{
+	uint8_t *text;
+	size_t tlen;
+	json_error_t jerr;
+	int rc;
+	if ((rc = cli_read(path, 1024 * 1024, &text, &tlen)))
+		return rc;
+	json_t *j = json_loadb((const char *)text, tlen, JSON_REJECT_DUPLICATES, &jerr);
+	free(text);
+	if (!j)
+		return phr_fail(PHR_E_JSON, "%s line %d column %d: %s", path, jerr.line, jerr.column, jerr.text);
+	const char *kind = json_string_value(json_object_get(j, "kind"));
+	if (kind && strcmp(kind, want_kind) != 0) {
+		rc = phr_fail(PHR_E_SCHEMA, "%s: kind is \"%s\", but this command takes \"%s\"%s", path, kind, want_kind,
+			      !strcmp(want_kind, "assessment") ? " (use 'phr extend' for later entries)"
+							      : " (entry 0 is the only assessment)");
+		json_decref(j);
+		return rc;
+	}
+	rc = phr_entry_encode_json(j, cbor, len);
+	json_decref(j);
+	if (rc)
+		return phr_fail_wrap(rc, "%s", path);
+	return PHR_OK;
+}
+
+/* Loads key and certificate; checks they belong together. */
+static int load_signer(const char *verb, const struct sign_args *a, struct phr_seckey **key, uint8_t **cert,
+		       size_t *cert_len)
+{
+	int ex, rc;
+	struct phr_cert c;
+	if ((rc = cli_read(a->cert, PHR_MAX_CERT, cert, cert_len)))
+		return cli_fail(verb, rc, NULL);
+	if ((rc = phr_cert_parse(*cert, *cert_len, &c))) {
+		free(*cert);
+		return cli_fail(verb, rc, a->cert);
+	}
+	if ((ex = cli_load_key(verb, a->key, a->passfile, key))) {
+		free(*cert);
+		return ex;
+	}
+	if (memcmp(c.subject.pk, phr_seckey_public(*key)->pk, PHR_PK_LEN) != 0) {
+		phr_seckey_destroy(*key);
+		free(*cert);
+		return cli_fail(verb, phr_fail(PHR_E_ARG, "%s certifies another key than %s", a->cert, a->key), NULL);
+	}
+	uint64_t now = cli_now();
+	if (phr_cert_check_time(&c, now) != PHR_OK)
+		fprintf(stderr, "phr %s: warning: %s is not valid now; verifiers will reject this entry\n", verb, a->cert);
+	return EXIT_OK_;
+}
+
+static int finish(const char *verb, struct phr_record *r, int compression, const char *out)
+{
+	uint8_t *buf;
+	size_t len;
+	int rc = phr_record_encode(r, compression, &buf, &len);
+	if (rc)
+		return cli_fail(verb, rc, NULL);
+	rc = cli_write(out, buf, len, 0644);
+	free(buf);
+	if (rc)
+		return cli_fail(verb, rc, NULL);
+	char hex[33];
+	phr_record_id_hex(r->id, hex);
+	fprintf(stderr, "phr %s: record %s, %zu entr%s, %zu bytes (%s): %s\n", verb, hex, r->n_entries,
+		r->n_entries == 1 ? "y" : "ies", len, phr_compression_name(r->compression), out);
+	return EXIT_OK_;
+}
+
+int cmd_issue(int argc, char **argv)
+{
+	const char *verb = "issue";
+	struct sign_args a;
+	int ex = parse(verb, argc, argv, &a, issue_usage);
+	if (ex)
+		return ex < 0 ? EXIT_OK_ : ex;
+	if (!a.key || !a.cert || !a.in || !a.out)
+		return cli_usage(verb, "--key, --cert, --in and --out are required");
+	uint8_t *content = NULL, *cert = NULL;
+	size_t clen, certlen;
+	struct phr_seckey *key = NULL;
+	struct phr_record *r = NULL;
+	int rc;
+	if ((rc = load_entry(a.in, "assessment", &content, &clen)))
+		return cli_fail(verb, rc, NULL);
+	if ((ex = load_signer(verb, &a, &key, &cert, &certlen))) {
+		free(content);
+		return ex;
+	}
+	if ((rc = phr_record_create(NULL, &r)) ||
+	    (rc = phr_record_append(r, key, a.embed ? cert : NULL, certlen, content, clen, cli_now())))
+		ex = cli_fail(verb, rc, NULL);
+	else
+		ex = finish(verb, r, a.compression, a.out);
+	phr_record_destroy(r);
+	phr_seckey_destroy(key);
+	free(content);
+	free(cert);
+	return ex;
+}
+
+int cmd_extend(int argc, char **argv)
+{
+	const char *verb = "extend";
+	struct sign_args a;
+	int ex = parse(verb, argc, argv, &a, extend_usage);
+	if (ex)
+		return ex < 0 ? EXIT_OK_ : ex;
+	if (!a.key || !a.cert || !a.in || !a.entry || !a.out)
+		return cli_usage(verb, "--key, --cert, --in, --entry and --out are required");
+	if (!strcmp(a.in, "-") && !strcmp(a.entry, "-"))
+		return cli_usage(verb, "--in and --entry cannot both be standard input");
+	uint8_t *buf = NULL, *content = NULL, *cert = NULL;
+	size_t len, clen, certlen;
+	struct phr_seckey *key = NULL;
+	struct phr_record *r = NULL;
+	struct phr_trust *trust = NULL;
+	struct phr_report *rep = calloc(1, sizeof(*rep));
+	int rc;
+	if (!rep)
+		return cli_fail(verb, PHR_E_NOMEM, NULL);
+	if (a.trust && (ex = cli_load_trust(verb, a.trust, NULL, &trust)))
+		goto out;
+	if ((rc = cli_read(a.in, PHR_MAX_CONTAINER, &buf, &len)) || (rc = phr_record_decode(buf, len, &r))) {
+		ex = cli_fail(verb, rc, a.in);
+		goto out;
+	}
+	(void)phr_verify_record(r, trust, rep);
+	int vrc = phr_report_error(rep);
+	if (trust ? vrc != PHR_OK : (vrc != PHR_OK && vrc != PHR_E_UNTRUSTED)) {
+		for (size_t i = 0; i < rep->n; i++)
+			if (rep->entries[i].status != PHR_ST_VALID && rep->entries[i].status != PHR_ST_SIGNATURE_ONLY)
+				fprintf(stderr, "phr %s: %s: entry %zu: %s: %s\n", verb, a.in, i,
+					phr_status_name(rep->entries[i].status), rep->entries[i].detail);
+		if (!a.force) {
+			fprintf(stderr, "phr %s: refusing to extend a record that does not verify (--force to do it anyway)\n",
+				verb);
+			ex = cli_exit_code(vrc);
+			goto out;
+		}
+	}
+	if ((rc = load_entry(a.entry, "follow_up", &content, &clen))) {
+		ex = cli_fail(verb, rc, NULL);
+		goto out;
+	}
+	if ((ex = load_signer(verb, &a, &key, &cert, &certlen)))
+		goto out;
+	if ((rc = phr_record_append(r, key, a.embed ? cert : NULL, certlen, content, clen, cli_now()))) {
+		ex = cli_fail(verb, rc, NULL);
+		goto out;
+	}
+	ex = finish(verb, r, a.compression >= 0 ? a.compression : r->compression, a.out);
+out:
+	free(rep);
+	free(buf);
+	free(content);
+	free(cert);
+	phr_record_destroy(r);
+	phr_seckey_destroy(key);
+	phr_trust_destroy(trust);
+	return ex;
+}

@@ -1,0 +1,64 @@
+/* phr — carry a personal health record: issue, extend, verify, show. */
+#include "cli.h"
+
+#include <locale.h>
+#include <sodium.h>
+#include <string.h>
+
+static const char usage[] =
+	"Usage: phr COMMAND [OPTIONS]\n"
+	"\n"
+	"Keys and trust (health authorities and clinics):\n"
+	"  authority init      create an authority key (FILE.key and FILE.pub)\n"
+	"  authority certify   sign a clinic's public key as a certificate\n"
+	"  clinic init         create a clinic key (FILE.key and FILE.pub)\n"
+	"  trust build         sign a trust bundle: authorities, certificates, revocations\n"
+	"  trust show          list what a trust bundle holds\n"
+	"\n"
+	"Records (clinics):\n"
+	"  issue               sign an assessment (JSON) as a new record\n"
+	"  extend              add a signed entry to a record\n"
+	"  verify              check every entry of a record against a trust bundle\n"
+	"  show                show a record as text (any language) or JSON\n"
+	"\n"
+	"Other:\n"
+	"  inspect             say what a phr file is (key, certificate, bundle, record)\n"
+	"  schema              print the JSON Schema of an entry\n"
+	"\n"
+	"'phr COMMAND --help' describes a command. 'man phr' lists exit codes.\n"
+	"Files named '-' are standard input or output.\n";
+
+int main(int argc, char **argv)
+{
+	setlocale(LC_ALL, "");
+	if (sodium_init() < 0) {
+		fputs("phr: libsodium failed to initialise\n", stderr);
+		return EXIT_FAIL;
+	}
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	const char *c = argv[1];
+	if (!strcmp(c, "--help") || !strcmp(c, "-h") || !strcmp(c, "help")) {
+		fputs(usage, stdout);
+		return EXIT_OK_;
+	}
+	if (!strcmp(c, "--version")) {
+		puts("phr 0.1.0");
+		return EXIT_OK_;
+	}
+	static const struct {
+		const char *name;
+		cli_cmd_fn fn;
+	} cmds[] = {
+		{ "authority", cmd_authority }, { "clinic", cmd_clinic }, { "trust", cmd_trust },
+		{ "issue", cmd_issue }, { "extend", cmd_extend }, { "verify", cmd_verify },
+		{ "show", cmd_show }, { "schema", cmd_schema }, { "inspect", cmd_inspect },
+	};
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(c, cmds[i].name))
+			return cmds[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "phr: unknown command '%s' (see 'phr --help')\n", c);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# End-to-end through the phr command: keys, certificates, trust, and for every
+# example issue -> verify -> extend by a second clinic -> verify -> show
+# (JSON round trip), plus the command-line rows of the negative table.
+# usage: cli.sh PHR JSONCMP SOURCE_ROOT
+set -u
+PHR=$1
+JSONCMP=$2
+SRC=$3
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+export PHR_PASSPHRASE="correct horse battery staple"
+export PHR_NOW=2025-06-15
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); echo "ok   $*"; }
+bad() { fail=$((fail + 1)); echo "FAIL $*"; }
+
+# expect CODE DESCRIPTION -- command...   (stderr kept in $W/err)
+expect() {
+	local want=$1 what=$2
+	shift 3
+	"$@" >"$W/out" 2>"$W/err"
+	local got=$?
+	if [ "$got" = "$want" ]; then ok "$what (exit $got)"; else
+		bad "$what: exit $got, want $want"
+		sed 's/^/    /' "$W/err" | head -5
+	fi
+}
+# message SUBSTRING DESCRIPTION: checks the last stderr
+message() {
+	if grep -qF -- "$1" "$W/err"; then ok "$2 says '$1'"; else
+		bad "$2: stderr lacks '$1'"
+		sed 's/^/    /' "$W/err" | head -5
+	fi
+}
+
+cd "$W"
+expect 0 "authority init" -- "$PHR" authority init --name "Demo Health Authority" --country GR --out auth.key
+expect 0 "second authority init" -- "$PHR" authority init --name "Unknown Authority" --country IT --out other.key
+expect 0 "clinic init" -- "$PHR" clinic init --name "Lesvos Reception Clinic" --country GR --out c1.key
+expect 0 "second clinic init" -- "$PHR" clinic init --name "Berlin Health Centre" --country DE --out c2.key
+[ "$(stat -c %a auth.key)" = 600 ] && ok "key file mode 0600" || bad "key file mode $(stat -c %a auth.key)"
+expect 0 "certify clinic 1" -- "$PHR" authority certify --key auth.key --clinic c1.pub --days 365 --from 2025-01-01 --out c1.cert
+expect 0 "certify clinic 2" -- "$PHR" authority certify --key auth.key --clinic c2.pub --days 365 --from 2025-01-01 --out c2.cert
+expect 0 "trust build" -- "$PHR" trust build --key auth.key --cert c1.cert --cert c2.cert --out trust.bundle
+expect 0 "trust show" -- "$PHR" trust show trust.bundle
+grep -q "Berlin Health Centre" "$W/out" && ok "trust show lists the clinics" || bad "trust show output"
+
+n=0
+for ex in "$SRC"/examples/*.json; do
+	name=$(basename "$ex" .json)
+	n=$((n + 1))
+	expect 0 "$name: issue" -- "$PHR" issue --key c1.key --cert c1.cert --in "$ex" --out "$name.phr"
+	expect 0 "$name: verify" -- "$PHR" verify --trust trust.bundle "$name.phr"
+	expect 0 "$name: show --entry 0" -- "$PHR" show --entry 0 "$name.phr"
+	"$JSONCMP" "$ex" "$W/out" && ok "$name: entry 0 round-trips the input JSON" || bad "$name: JSON round trip"
+	entry="$SRC/examples/entries/vaccination-given.json"
+	[ $((n % 2)) = 0 ] && entry="$SRC/examples/entries/lab-result-referral.json"
+	PHR_NOW=2025-07-01 expect 0 "$name: extend by clinic 2" -- "$PHR" extend --trust trust.bundle --key c2.key --cert c2.cert --in "$name.phr" --entry "$entry" --out "$name-2.phr"
+	expect 0 "$name: verify two entries" -- "$PHR" verify --trust trust.bundle "$name-2.phr"
+	[ "$(grep -c '^entry .*valid' "$W/out")" = 2 ] && ok "$name: two valid entries reported" || bad "$name: report"
+	expect 0 "$name: show entry 1" -- "$PHR" show --entry 1 "$name-2.phr"
+	"$JSONCMP" "$entry" "$W/out" && ok "$name: entry 1 round-trips" || bad "$name: entry 1 round trip"
+	expect 0 "$name: show --format json" -- "$PHR" show --trust trust.bundle --format json "$name-2.phr"
+	grep -q '"verified": true' "$W/out" && ok "$name: JSON says verified" || bad "$name: JSON verified flag"
+	for lang in en fr ar; do
+		expect 0 "$name: show --lang $lang" -- "$PHR" show --trust trust.bundle --lang "$lang" "$name-2.phr"
+	done
+done
+grep -q "Berlin Health Centre" "$W/out" && ok "text summary names the signer" || bad "text summary signer"
+
+# pipes: - for stdin/stdout
+"$PHR" show --entry 0 adult-tb-positive-referral.phr | "$PHR" issue --key c1.key --cert c1.cert --in - --out - >pipe.phr 2>"$W/err" &&
+	"$PHR" verify --trust trust.bundle - <pipe.phr >/dev/null 2>&1 && ok "stdin/stdout pipes" || bad "stdin/stdout pipes"
+
+# --- negative table, command-line rows ---
+R=adult-tb-positive-referral.phr
+expect 5 "wrong passphrase" -- env PHR_PASSPHRASE=wrong "$PHR" issue --key c1.key --cert c1.cert --in "$SRC/examples/older-man-chronic.json" --out x.phr
+message "wrong passphrase" "wrong passphrase"
+printf '{"kind":"assessment","date":"2025-06-15","identity":{"birth_date":"1985-13-01"}}' >bad-field.json
+expect 3 "malformed field" -- "$PHR" issue --key c1.key --cert c1.cert --in bad-field.json --out x.phr
+message "identity.birth_date" "malformed field"
+printf '{"kind":"assessment","date":"2025-06-15",' >bad-syntax.json
+expect 3 "malformed JSON" -- "$PHR" issue --key c1.key --cert c1.cert --in bad-syntax.json --out x.phr
+message "line 1" "malformed JSON"
+printf '{"kind":"assessment","date":"2025-06-15","diagnoses":[{"code":"medcode:123"}]}' >bad-code.json
+expect 3 "unknown code system" -- "$PHR" issue --key c1.key --cert c1.cert --in bad-code.json --out x.phr
+message "diagnoses[0].code: unknown code system 'medcode'" "unknown code system"
+[ ! -e x.phr ] && ok "no output file after a failed issue" || bad "failed issue left x.phr"
+
+expect 0 "trust with clinic 2 revoked" -- "$PHR" trust build --key auth.key --cert c1.cert --cert c2.cert --revoke "$("$PHR" inspect c2.pub | sed -n 's/.*key id: //p')" --out revoked.bundle
+expect 12 "revoked signer" -- "$PHR" verify --trust revoked.bundle adult-tb-positive-referral-2.phr
+grep -q "revoked" "$W/out" && ok "report names the revoked entry" || bad "revoked report"
+expect 0 "bundle of another authority" -- "$PHR" trust build --key other.key --out other.bundle
+expect 11 "unknown signer" -- "$PHR" verify --trust other.bundle "$R"
+expect 7 "trust bundle signed by an unpinned authority" -- "$PHR" verify --trust other.bundle --authority auth.pub "$R"
+message "not by the pinned authority" "pinned authority"
+expect 0 "short certificate" -- "$PHR" authority certify --key auth.key --clinic c1.pub --days 1 --from 2025-01-01 --out c1-old.cert
+PHR_NOW=2025-06-15 expect 0 "issue with an expired certificate" -- "$PHR" issue --key c1.key --cert c1-old.cert --in "$SRC/examples/older-man-chronic.json" --out expired.phr
+message "not valid now" "expired certificate warning"
+expect 13 "certificate not valid at signing time" -- "$PHR" verify --trust trust.bundle expired.phr
+head -c 100 "$R" >trunc.phr
+expect 3 "truncated container" -- "$PHR" verify --trust trust.bundle trunc.phr
+head -c 70000 /dev/zero >big.phr
+expect 4 "container over the limit" -- "$PHR" verify --trust trust.bundle big.phr
+message "limit" "container over the limit"
+expect 2 "usage error" -- "$PHR" verify "$R"
+expect 0 "show still shows an unverified record" -- "$PHR" show --trust other.bundle "$R"
+grep -q "WARNING" "$W/out" && ok "unverified record carries a warning" || bad "no warning on unverified record"
+expect 11 "extend refuses an unverified record" -- "$PHR" extend --trust other.bundle --key c2.key --cert c2.cert --in "$R" --entry "$SRC/examples/entries/vaccination-given.json" --out y.phr
+for cmd in "authority init" "authority certify" "clinic init" "trust build" "trust show" issue extend verify show inspect schema; do
+	# shellcheck disable=SC2086
+	"$PHR" $cmd --help >"$W/out" 2>&1 && grep -q "Usage: phr" "$W/out" && ok "$cmd --help" || bad "$cmd --help"
+done
+expect 0 "inspect a record" -- "$PHR" inspect "$R"
+grep -q "record container" "$W/out" && ok "inspect names a record" || bad "inspect output"
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]

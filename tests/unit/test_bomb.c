@@ -1,0 +1,121 @@
+/* Decompression bombs: containers whose few kilobytes expand to a gigabyte.
+ * Each must be refused, and the whole process must stay under 16 MiB of
+ * peak memory (measured with getrusage). The bombs are built by streaming
+ * with small buffers so that building them costs little memory too. */
+#define ZSTD_STATIC_LINKING_ONLY
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "phr/compress.h"
+#include "phr/container.h"
+#include "testlib.h"
+
+#define PEAK_LIMIT_KB (16 * 1024)
+#define OUT_CAP (PHR_MAX_CONTAINER - PHR_CONTAINER_HEADER)
+
+static uint8_t zeros[64 * 1024];
+static uint8_t out[PHR_MAX_CONTAINER];
+
+static long peak_kb(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_maxrss;
+}
+
+static size_t zstd_bomb(uint64_t total)
+{
+	ZSTD_CCtx *cc = ZSTD_createCCtx();
+	ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, 1);
+	ZSTD_CCtx_setParameter(cc, ZSTD_c_windowLog, 17);
+	ZSTD_CCtx_setParameter(cc, ZSTD_c_format, ZSTD_f_zstd1_magicless);
+	ZSTD_CCtx_setParameter(cc, ZSTD_c_contentSizeFlag, 0);
+	ZSTD_outBuffer ob = { out + PHR_CONTAINER_HEADER, OUT_CAP, 0 };
+	for (uint64_t done = 0; done < total; done += sizeof(zeros)) {
+		ZSTD_inBuffer ib = { zeros, sizeof(zeros), 0 };
+		while (ib.pos < ib.size)
+			if (ZSTD_isError(ZSTD_compressStream2(cc, &ob, &ib, ZSTD_e_continue)))
+				return 0;
+	}
+	ZSTD_inBuffer ib = { zeros, 0, 0 };
+	while (ZSTD_compressStream2(cc, &ob, &ib, ZSTD_e_end) != 0)
+		if (ob.pos == ob.size)
+			return 0;
+	ZSTD_freeCCtx(cc);
+	return ob.pos;
+}
+
+static size_t deflate_bomb(uint64_t total)
+{
+	z_stream z;
+	memset(&z, 0, sizeof(z));
+	if (deflateInit2(&z, 9, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return 0;
+	z.next_out = out + PHR_CONTAINER_HEADER;
+	z.avail_out = OUT_CAP;
+	for (uint64_t done = 0; done < total; done += sizeof(zeros)) {
+		z.next_in = zeros;
+		z.avail_in = sizeof(zeros);
+		while (z.avail_in)
+			if (deflate(&z, Z_NO_FLUSH) != Z_OK || z.avail_out == 0)
+				return 0;
+	}
+	if (deflate(&z, Z_FINISH) != Z_STREAM_END)
+		return 0;
+	size_t n = OUT_CAP - z.avail_out;
+	deflateEnd(&z);
+	return n;
+}
+
+static int try_bomb(int method, size_t clen)
+{
+	struct phr_record *r;
+	size_t declared = PHR_MAX_BODY;
+	out[0] = PHR_CONTAINER_VERSION;
+	out[1] = (uint8_t)method;
+	out[2] = (uint8_t)(declared >> 16);
+	out[3] = (uint8_t)(declared >> 8);
+	out[4] = (uint8_t)declared;
+	int rc = phr_record_decode(out, clen + PHR_CONTAINER_HEADER, &r);
+	printf("  %s bomb of %zu bytes: %s\n", phr_compression_name(method), clen + PHR_CONTAINER_HEADER,
+	       phr_last_error());
+	CHECK(rc != PHR_OK);
+	CHECK(PHR_ERR_IS_MALFORMED(rc) || rc == PHR_E_LIMIT);
+	return 0;
+}
+
+static int test_zstd_bomb(void)
+{
+	size_t n = zstd_bomb(1024ull * 1024 * 1024);
+	CHECK(n > 0);
+	return try_bomb(PHR_COMP_ZSTD_DICT1, n);
+}
+
+static int test_deflate_bomb(void)
+{
+	size_t n = deflate_bomb(60ull * 1024 * 1024);
+	CHECK(n > 0);
+	CHECK(!try_bomb(PHR_COMP_DEFLATE, n));
+	return try_bomb(PHR_COMP_DEFLATE_DICT1, n);
+}
+
+static int test_peak_memory(void)
+{
+	long kb = peak_kb();
+	printf("  peak memory of this process: %ld KiB (limit %d KiB)\n", kb, PEAK_LIMIT_KB);
+	CHECK(kb < PEAK_LIMIT_KB);
+	return 0;
+}
+
+int main(void)
+{
+	static const struct test tests[] = {
+		{ "zstd bomb (1 GiB of zeros) is refused", test_zstd_bomb },
+		{ "DEFLATE bomb (60 MiB of zeros) is refused", test_deflate_bomb },
+		{ "peak memory stays under 16 MiB", test_peak_memory },
+	};
+	return run_tests(tests, sizeof(tests) / sizeof(tests[0]));
+}

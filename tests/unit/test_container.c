@@ -1,0 +1,366 @@
+#define _GNU_SOURCE
+/* The chain and the verification report: the negative table of docs. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fixture.h"
+#include "phr/cbor.h"
+#include "phr/compress.h"
+#include "phr/json.h"
+#include "testlib.h"
+
+static struct fixture fx;
+
+/* Decodes container bytes and verifies them with trust. */
+static int check(const uint8_t *c, size_t len, const struct phr_trust *t, struct phr_report *rep, struct phr_record **keep)
+{
+	struct phr_record *r;
+	int rc = phr_record_decode(c, len, &r);
+	if (rc)
+		return rc;
+	phr_verify_record(r, t, rep);
+	if (keep)
+		*keep = r;
+	else
+		phr_record_destroy(r);
+	return PHR_OK;
+}
+
+static int roundtrip(struct phr_record *r, int method, struct phr_report *rep)
+{
+	uint8_t *c;
+	size_t len;
+	if (phr_record_encode(r, method, &c, &len))
+		return -1;
+	int rc = check(c, len, fx.trust, rep, NULL);
+	free(c);
+	return rc;
+}
+
+static int test_valid_chain_every_compression(void)
+{
+	struct phr_record *r;
+	struct phr_report rep;
+	CHECK(!fx_record(&fx, 3, NULL, &r));
+	for (int m = 0; m <= PHR_COMP_MAX; m++) {
+		CHECK_RC(roundtrip(r, m, &rep), PHR_OK);
+		CHECK(rep.n == 3 && rep.all_valid);
+		CHECK(rep.entries[0].cert_embedded && !strcmp(rep.entries[0].clinic, "Lesvos Reception Clinic"));
+		CHECK(!strcmp(rep.entries[2].country, "DE"));
+		CHECK(rep.entries[1].signed_at == FX_T0 + FX_DAY);
+	}
+	CHECK(r->n_certs == 2); /* clinic2's certificate embedded once */
+	phr_verify_record(r, NULL, &rep);
+	CHECK(!rep.all_valid && rep.entries[0].status == PHR_ST_SIGNATURE_ONLY);
+	phr_record_destroy(r);
+	return 0;
+}
+
+static int test_bad_signature(void)
+{
+	struct phr_record *r;
+	struct phr_report rep;
+	uint8_t *body, *c;
+	size_t blen, clen;
+	CHECK(!fx_record(&fx, 2, NULL, &r));
+	CHECK_RC(phr_record_body(r, &body, &blen), PHR_OK);
+	/* change one letter of the assessment's "professional" text: still valid CBOR */
+	const char *needle = "Bianchi";
+	uint8_t *hit = memmem(body, blen, needle, strlen(needle));
+	if (!hit)
+		hit = memmem(body, blen, "kg", 2);
+	CHECK(hit);
+	hit[0] ^= 0x01;
+	c = fx_container(body, blen, &clen);
+	CHECK_RC(check(c, clen, fx.trust, &rep, NULL), PHR_OK);
+	CHECK(rep.entries[0].status == PHR_ST_BAD_SIGNATURE);
+	CHECK(rep.entries[1].status == PHR_ST_CHAIN_BROKEN); /* follows a failed entry */
+	CHECK(!rep.all_valid);
+	CHECK(phr_report_error(&rep) == PHR_E_BAD_SIGNATURE);
+	free(body);
+	free(c);
+	phr_record_destroy(r);
+	return 0;
+}
+
+static int test_unknown_signer(void)
+{
+	struct phr_record *r;
+	struct phr_report rep;
+	CHECK(!fx_record(&fx, 1, NULL, &r));
+	phr_verify_record(r, fx.trust_b, &rep); /* certificate from an authority B does not trust */
+	CHECK(rep.entries[0].status == PHR_ST_UNKNOWN_SIGNER);
+	CHECK(strstr(rep.entries[0].detail, "not from a trusted authority"));
+	phr_record_destroy(r);
+	/* no embedded certificate and none in the bundle */
+	CHECK_RC(phr_record_create(NULL, &r), PHR_OK);
+	CHECK_RC(phr_record_append(r, fx.clinic1, NULL, 0, fx.entry0, fx.entry0_len, FX_T0), PHR_OK);
+	phr_verify_record(r, fx.trust_b, &rep);
+	CHECK(rep.entries[0].status == PHR_ST_UNKNOWN_SIGNER && strstr(rep.entries[0].detail, "no certificate"));
+	phr_verify_record(r, fx.trust, &rep); /* the bundle has the certificate */
+	CHECK(rep.all_valid && !rep.entries[0].cert_embedded);
+	phr_record_destroy(r);
+	return 0;
+}
+
+static int test_revoked(void)
+{
+	struct phr_record *r;
+	struct phr_report rep;
+	CHECK(!fx_record(&fx, 2, NULL, &r));
+	phr_verify_record(r, fx.trust_revoked, &rep);
+	CHECK(rep.entries[0].status == PHR_ST_VALID);
+	CHECK(rep.entries[1].status == PHR_ST_REVOKED);
+	CHECK(phr_report_error(&rep) == PHR_E_REVOKED);
+	phr_record_destroy(r);
+	return 0;
+}
+
+static int test_cert_not_valid_at_signing_time(void)
+{
+	struct phr_record *r;
+	struct phr_report rep;
+	CHECK_RC(phr_record_create(NULL, &r), PHR_OK);
+	CHECK_RC(phr_record_append(r, fx.clinic1, fx.cert1_future, fx.cert1_future_len, fx.entry0, fx.entry0_len, FX_T0),
+		 PHR_OK);
+	phr_verify_record(r, fx.trust_b, &rep);
+	CHECK(rep.entries[0].status == PHR_ST_UNKNOWN_SIGNER);
+	/* trust A: the embedded certificate is found first and is not yet valid */
+	phr_verify_record(r, fx.trust, &rep);
+	CHECK(rep.entries[0].status == PHR_ST_CERT_VALIDITY);
+	phr_record_destroy(r);
+	return 0;
+}
+
+static int test_middle_entry_removed(void)
+{
+	struct phr_record *r;
+	struct phr_report rep;
+	size_t blen, clen;
+	CHECK(!fx_record(&fx, 3, NULL, &r));
+	const uint8_t *raw[2] = { r->entries[0].raw, r->entries[2].raw };
+	size_t lens[2] = { r->entries[0].raw_len, r->entries[2].raw_len };
+	uint8_t *body = fx_body(r, raw, lens, 2, &blen), *c = fx_container(body, blen, &clen);
+	CHECK_RC(check(c, clen, fx.trust, &rep, NULL), PHR_OK);
+	CHECK(rep.entries[0].status == PHR_ST_VALID);
+	CHECK(rep.entries[1].status == PHR_ST_CHAIN_BROKEN);
+	CHECK(strstr(rep.entries[1].detail, "missing"));
+	free(body);
+	free(c);
+	phr_record_destroy(r);
+	return 0;
+}
+
+static int test_entries_reordered(void)
+{
+	struct phr_record *r;
+	struct phr_report rep;
+	size_t blen, clen;
+	CHECK(!fx_record(&fx, 3, NULL, &r));
+	const uint8_t *raw[3] = { r->entries[0].raw, r->entries[2].raw, r->entries[1].raw };
+	size_t lens[3] = { r->entries[0].raw_len, r->entries[2].raw_len, r->entries[1].raw_len };
+	uint8_t *body = fx_body(r, raw, lens, 3, &blen), *c = fx_container(body, blen, &clen);
+	CHECK_RC(check(c, clen, fx.trust, &rep, NULL), PHR_OK);
+	CHECK(rep.entries[1].status == PHR_ST_CHAIN_BROKEN);
+	CHECK(rep.entries[2].status == PHR_ST_CHAIN_BROKEN);
+	CHECK(phr_report_error(&rep) == PHR_E_CHAIN);
+	free(body);
+	free(c);
+	phr_record_destroy(r);
+	return 0;
+}
+
+static int test_entry_moved_from_another_record(void)
+{
+	struct phr_record *x, *y;
+	struct phr_report rep;
+	size_t blen, clen;
+	CHECK(!fx_record(&fx, 3, NULL, &x));
+	CHECK(!fx_record(&fx, 1, NULL, &y));
+	/* x's entry 1 appended to y at the same position */
+	const uint8_t *raw[2] = { y->entries[0].raw, x->entries[1].raw };
+	size_t lens[2] = { y->entries[0].raw_len, x->entries[1].raw_len };
+	uint8_t *body = fx_body(y, raw, lens, 2, &blen), *c = fx_container(body, blen, &clen);
+	CHECK_RC(check(c, clen, fx.trust, &rep, NULL), PHR_OK);
+	CHECK(rep.entries[0].status == PHR_ST_VALID);
+	CHECK(rep.entries[1].status == PHR_ST_BAD_SIGNATURE);
+	CHECK(strstr(rep.entries[1].detail, "another record"));
+	free(body);
+	free(c);
+	/* x's entry 2 appended to y at position 1: the index gives it away */
+	raw[1] = x->entries[2].raw;
+	lens[1] = x->entries[2].raw_len;
+	body = fx_body(y, raw, lens, 2, &blen);
+	c = fx_container(body, blen, &clen);
+	CHECK_RC(check(c, clen, fx.trust, &rep, NULL), PHR_OK);
+	CHECK(rep.entries[1].status == PHR_ST_CHAIN_BROKEN);
+	/* the whole record id swapped: every entry fails */
+	uint8_t *hit = memmem(body, blen, y->id, PHR_RECORD_ID_LEN);
+	CHECK(hit);
+	memcpy(hit, x->id, PHR_RECORD_ID_LEN);
+	free(c);
+	c = fx_container(body, blen, &clen);
+	CHECK_RC(check(c, clen, fx.trust, &rep, NULL), PHR_OK);
+	CHECK(rep.entries[0].status == PHR_ST_BAD_SIGNATURE);
+	free(body);
+	free(c);
+	phr_record_destroy(x);
+	phr_record_destroy(y);
+	return 0;
+}
+
+static int test_truncated_and_oversized(void)
+{
+	struct phr_record *r, *d;
+	uint8_t *c;
+	size_t len;
+	CHECK(!fx_record(&fx, 2, NULL, &r));
+	for (int m = 0; m <= PHR_COMP_MAX; m++) {
+		CHECK_RC(phr_record_encode(r, m, &c, &len), PHR_OK);
+		for (size_t cut = 0; cut < len; cut++) {
+			int rc = phr_record_decode(c, cut, &d);
+			CHECK(rc != PHR_OK && PHR_ERR_IS_MALFORMED(rc));
+			CHECK(phr_last_error()[0]);
+		}
+		free(c);
+	}
+	uint8_t *big = calloc(1, PHR_MAX_CONTAINER + 1);
+	big[0] = 1;
+	CHECK_RC(phr_record_decode(big, PHR_MAX_CONTAINER + 1, &d), PHR_E_LIMIT);
+	CHECK(strstr(phr_last_error(), "PHR_MAX_CONTAINER"));
+	/* declared body over the limit: refused before decompressing */
+	big[1] = 0;
+	big[2] = 0x10; /* 1 MiB */
+	CHECK_RC(phr_record_decode(big, 100, &d), PHR_E_LIMIT);
+	CHECK(strstr(phr_last_error(), "PHR_MAX_BODY"));
+	big[0] = 9;
+	CHECK_RC(phr_record_decode(big, 100, &d), PHR_E_VERSION);
+	free(big);
+	phr_record_destroy(r);
+	return 0;
+}
+
+/* Builds a one-entry container whose signed content is not canonical. */
+/* The payload is a byte string, so the body stays canonical: the entry is
+ * kept, marked malformed with the reason, and never verifies. */
+static int signed_noncanonical(const uint8_t *content, size_t clen, int want)
+{
+	struct phr_record *r;
+	struct phr_cbor_enc e;
+	uint8_t payload[256], aad[PHR_ENTRY_AAD_LEN], *cose, *body, *c;
+	size_t plen, cose_len, blen, len;
+	if (phr_record_create(NULL, &r))
+		return 1;
+	phr_cbor_enc_init(&e, payload, sizeof(payload));
+	phr_cbor_put_map(&e, 3);
+	phr_cbor_put_uint(&e, 1);
+	phr_cbor_put_uint(&e, 0);
+	phr_cbor_put_uint(&e, 2);
+	phr_cbor_put_uint(&e, FX_T0);
+	phr_cbor_put_uint(&e, 3);
+	phr_cbor_put_raw(&e, content, clen);
+	if (phr_cbor_enc_finish(&e, &plen))
+		return 1;
+	phr_record_entry_aad(r, 0, aad);
+	if (phr_cose_sign1(fx.clinic1, payload, plen, aad, sizeof(aad), &cose, &cose_len))
+		return 1;
+	const uint8_t *raw[1] = { cose };
+	body = fx_body(r, raw, &cose_len, 1, &blen);
+	c = fx_container(body, blen, &len);
+	struct phr_record *d;
+	int rc = phr_record_decode(c, len, &d);
+	free(cose);
+	free(body);
+	free(c);
+	phr_record_destroy(r);
+	if (rc != PHR_OK)
+		return 1;
+	struct phr_report rep;
+	phr_verify_record(d, fx.trust, &rep);
+	int got = d->entries[0].content_err;
+	phr_record_destroy(d);
+	if (got != want || rep.entries[0].status != PHR_ST_MALFORMED || rep.all_valid) {
+		fprintf(stderr, "  got %d (%s), want %d\n", got, phr_last_error(), want);
+		return 1;
+	}
+	return 0;
+}
+
+static int test_signed_but_not_canonical(void)
+{
+	/* {1: 0, 2: 45350, 2: 45350}: a duplicate key, signed by a trusted clinic */
+	static const uint8_t dup[] = { 0xa3, 0x01, 0x00, 0x02, 0x19, 0xb1, 0x26, 0x02, 0x19, 0xb1, 0x26 };
+	CHECK(!signed_noncanonical(dup, sizeof(dup), PHR_E_DUPLICATE_KEY));
+	/* {1: 0 as a 1-byte extension, 2: 45350} */
+	static const uint8_t longint[] = { 0xa2, 0x01, 0x18, 0x00, 0x02, 0x19, 0xb1, 0x26 };
+	CHECK(!signed_noncanonical(longint, sizeof(longint), PHR_E_NONCANONICAL));
+	CHECK(strstr(phr_last_error(), "shortest"));
+	return 0;
+}
+
+static int test_damaged_entry_is_kept_and_marked(void)
+{
+	/* an entry whose COSE structure is broken: the record still opens, the
+	 * other entries are still verified, the damaged one is marked */
+	struct phr_record *r;
+	struct phr_report rep;
+	size_t blen, clen;
+	CHECK(!fx_record(&fx, 2, NULL, &r));
+	static const uint8_t junk[] = { 0x83, 0x01, 0x02, 0x03 };
+	const uint8_t *raw[2] = { r->entries[0].raw, junk };
+	size_t lens[2] = { r->entries[0].raw_len, sizeof(junk) };
+	uint8_t *body = fx_body(r, raw, lens, 2, &blen), *c = fx_container(body, blen, &clen);
+	struct phr_record *d;
+	CHECK_RC(check(c, clen, fx.trust, &rep, &d), PHR_OK);
+	CHECK(rep.entries[0].status == PHR_ST_VALID);
+	CHECK(rep.entries[1].status == PHR_ST_MALFORMED);
+	/* and it may not be extended */
+	CHECK_RC(phr_record_append(d, fx.clinic2, fx.cert2, fx.cert2_len, fx.entry1, fx.entry1_len, FX_T0), PHR_E_MALFORMED);
+	phr_record_destroy(d);
+	free(body);
+	free(c);
+	phr_record_destroy(r);
+	return 0;
+}
+
+static int test_append_checks(void)
+{
+	struct phr_record *r;
+	CHECK_RC(phr_record_create(NULL, &r), PHR_OK);
+	/* a certificate for another key */
+	CHECK_RC(phr_record_append(r, fx.clinic1, fx.cert2, fx.cert2_len, fx.entry0, fx.entry0_len, FX_T0), PHR_E_ARG);
+	/* content that is not an entry */
+	static const uint8_t notentry[] = { 0x01 };
+	CHECK(phr_record_append(r, fx.clinic1, fx.cert1, fx.cert1_len, notentry, 1, FX_T0) != PHR_OK);
+	CHECK(r->n_entries == 0);
+	for (size_t i = 0; i < PHR_MAX_ENTRIES; i++)
+		CHECK_RC(phr_record_append(r, fx.clinic1, NULL, 0, fx.entry1, fx.entry1_len, FX_T0), PHR_OK);
+	CHECK_RC(phr_record_append(r, fx.clinic1, NULL, 0, fx.entry1, fx.entry1_len, FX_T0), PHR_E_LIMIT);
+	phr_record_destroy(r);
+	return 0;
+}
+
+int main(void)
+{
+	if (fx_init(&fx, "adult-tb-positive-referral.json")) {
+		fprintf(stderr, "fixture: %s\n", phr_last_error());
+		return 1;
+	}
+	static const struct test tests[] = {
+		{ "valid chain, every compression method", test_valid_chain_every_compression },
+		{ "bad signature (content altered)", test_bad_signature },
+		{ "unknown signer", test_unknown_signer },
+		{ "revoked signer", test_revoked },
+		{ "certificate not valid at signing time", test_cert_not_valid_at_signing_time },
+		{ "chain broken: middle entry removed", test_middle_entry_removed },
+		{ "chain broken: entries reordered", test_entries_reordered },
+		{ "entry moved from another record", test_entry_moved_from_another_record },
+		{ "truncated container, over the limit, bad version", test_truncated_and_oversized },
+		{ "signed duplicate key and non-shortest integer", test_signed_but_not_canonical },
+		{ "damaged entry is kept and marked", test_damaged_entry_is_kept_and_marked },
+		{ "append checks certificate, content and limit", test_append_checks },
+	};
+	int rc = run_tests(tests, sizeof(tests) / sizeof(tests[0]));
+	fx_finish(&fx);
+	return rc;
+}

@@ -1,0 +1,101 @@
+#include "testlib.h"
+
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+
+int run_tests(const struct test *t, size_t n)
+{
+	size_t pass = 0, fail = 0;
+	for (size_t i = 0; i < n; i++) {
+		phr_clear_error();
+		if (t[i].fn() == 0) {
+			printf("ok   %s\n", t[i].name);
+			pass++;
+		} else {
+			printf("FAIL %s\n", t[i].name);
+			fail++;
+		}
+		fflush(stdout);
+	}
+	printf("%zu passed, %zu failed\n", pass, fail);
+	return fail ? 1 : 0;
+}
+
+static const char *root(void)
+{
+	const char *r = getenv("PHR_SOURCE_ROOT");
+	return r ? r : ".";
+}
+
+uint8_t *t_read(const char *relpath, size_t *len)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", root(), relpath);
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		fprintf(stderr, "  cannot open %s\n", path);
+		return NULL;
+	}
+	size_t cap = 1 << 16, n = 0;
+	uint8_t *buf = malloc(cap + 1);
+	size_t r;
+	while (buf && (r = fread(buf + n, 1, cap - n, f)) > 0) {
+		n += r;
+		if (n == cap) {
+			uint8_t *nb = realloc(buf, cap * 2 + 1);
+			if (!nb) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+	}
+	fclose(f);
+	if (buf)
+		buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+static int cmpstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+size_t t_list(const char *reldir, const char *suffix, char **names, size_t max)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", root(), reldir);
+	DIR *d = opendir(path);
+	size_t n = 0, sl = strlen(suffix);
+	struct dirent *e;
+	if (!d)
+		return 0;
+	while ((e = readdir(d)) && n < max) {
+		size_t l = strlen(e->d_name);
+		if (l > sl && strcmp(e->d_name + l - sl, suffix) == 0) {
+			size_t need = strlen(reldir) + l + 2;
+			names[n] = malloc(need);
+			snprintf(names[n], need, "%s/%s", reldir, e->d_name);
+			n++;
+		}
+	}
+	closedir(d);
+	qsort(names, n, sizeof(names[0]), cmpstr);
+	return n;
+}
+
+size_t t_unhex(const char *hex, uint8_t *out, size_t cap)
+{
+	size_t n = 0;
+	for (const char *p = hex; p[0] && p[1] && n < cap; p += 2) {
+		unsigned v;
+		if (sscanf(p, "%2x", &v) != 1)
+			break;
+		out[n++] = (uint8_t)v;
+	}
+	return n;
+}

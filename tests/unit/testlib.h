@@ -1,0 +1,46 @@
+/* A table of small test functions, no framework (QCBOR run_tests.c style). */
+#ifndef PHR_TESTLIB_H
+#define PHR_TESTLIB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "phr/error.h"
+
+struct test {
+	const char *name;
+	int (*fn)(void); /* 0 = pass */
+};
+
+#define CHECK(cond)                                                                                   \
+	do {                                                                                          \
+		if (!(cond)) {                                                                        \
+			fprintf(stderr, "  %s:%d: CHECK(%s) failed [last error: %s]\n", __FILE__, __LINE__, \
+				#cond, phr_last_error());                                             \
+			return 1;                                                                     \
+		}                                                                                     \
+	} while (0)
+
+#define CHECK_RC(expr, want)                                                                          \
+	do {                                                                                          \
+		int rc_ = (expr);                                                                     \
+		if (rc_ != (want)) {                                                                  \
+			fprintf(stderr, "  %s:%d: %s returned %d (%s), expected %d [last error: %s]\n", \
+				__FILE__, __LINE__, #expr, rc_, phr_strerror(rc_), (int)(want),       \
+				phr_last_error());                                                    \
+			return 1;                                                                     \
+		}                                                                                     \
+	} while (0)
+
+/* Runs the table; prints one line per test and "N passed, N failed". */
+int run_tests(const struct test *t, size_t n);
+/* Reads a file relative to the source tree ($PHR_SOURCE_ROOT). malloc'd, NUL-terminated. */
+uint8_t *t_read(const char *relpath, size_t *len);
+/* Lists files in a source-tree directory with a suffix; returns count, fills
+ * names (malloc'd strings) up to max. */
+size_t t_list(const char *reldir, const char *suffix, char **names, size_t max);
+/* Parses hex into bytes; returns length. */
+size_t t_unhex(const char *hex, uint8_t *out, size_t cap);
+
+#endif

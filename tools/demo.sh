@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The end-to-end demo on the embedded defaults: a demo health authority, two
+# clinics, and the example records. Output goes to ./demo-output/.
+# usage: tools/demo.sh PATH/TO/phr
+set -euo pipefail
+PHR=$(readlink -f "$1")
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+OUT=$SRC/demo-output
+rm -rf "$OUT"
+mkdir -p "$OUT"
+cd "$OUT"
+# Demo keys only: real keys get a passphrase typed at the prompt.
+export PHR_PASSPHRASE="demo passphrase - not for real keys"
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+run() { printf '$ %s\n' "$*" | sed "s#$PHR#phr#g; s#$SRC/##g"; "$@"; }
+
+step "A health authority creates its key"
+run "$PHR" authority init --name "Demo Health Authority" --country GR --out authority.key
+step "Two clinics create keys; the authority certifies them for a year"
+run "$PHR" clinic init --name "Lesvos Reception Clinic" --country GR --out lesvos.key
+run "$PHR" clinic init --name "Berlin Health Centre" --country DE --out berlin.key
+run "$PHR" authority certify --key authority.key --clinic lesvos.pub --days 365 --out lesvos.cert
+run "$PHR" authority certify --key authority.key --clinic berlin.pub --days 365 --out berlin.cert
+step "The authority publishes a trust bundle (works offline)"
+run "$PHR" trust build --key authority.key --cert lesvos.cert --cert berlin.cert --out trust.bundle
+run "$PHR" trust show trust.bundle
+step "Lesvos issues a record from an assessment"
+run "$PHR" issue --key lesvos.key --cert lesvos.cert --in "$SRC/examples/child-no-vaccination-documents.json" --out record.phr
+run "$PHR" verify --trust trust.bundle record.phr
+step "Berlin verifies it, gives a vaccine and signs what it did"
+run "$PHR" extend --trust trust.bundle --key berlin.key --cert berlin.cert --in record.phr \
+	--entry "$SRC/examples/entries/vaccination-given.json" --out record-2.phr
+run "$PHR" verify --trust trust.bundle record-2.phr
+step "The record as the clinic reads it (English)"
+run "$PHR" show --trust trust.bundle --lang en record-2.phr
+step "The same record for the holder (Arabic)"
+run "$PHR" show --trust trust.bundle --lang ar record-2.phr
+step "The same record for a machine (JSON, first lines)"
+"$PHR" show --trust trust.bundle --format json record-2.phr > record-2.json
+head -n 20 record-2.json
+step "A tampered copy is still shown, clearly marked"
+cp record-2.phr tampered.phr
+printf '\x00' | dd of=tampered.phr bs=1 seek=60 conv=notrunc status=none
+"$PHR" verify --trust trust.bundle tampered.phr || echo "(phr verify exit status $?: not valid)"
+echo
+echo "Files are in $OUT. QR booklets and smartcards follow in the next releases."
