@@ -107,10 +107,11 @@ static void value_text(const struct phr_field *f, const json_t *v, const char *p
 	case PHR_T_OBJECT: {
 		/* inline: "label: value; label: value" */
 		int first = 1;
+		const json_t *unit = json_object_get(v, "unit");
 		for (const struct phr_field *c = f->children; c->name; c++) {
 			const json_t *cv = json_object_get(v, c->name);
-			if (!cv)
-				continue;
+			if (!cv || (c->type == PHR_T_UNIT && json_object_get(v, "value")))
+				continue; /* printed with its value */
 			char cpath[PATH_MAX_LEN], cid[ID_MAX];
 			snprintf(cpath, sizeof(cpath), "%s.%s", path, c->name);
 			snprintf(cid, sizeof(cid), "field.%s", cpath);
@@ -119,6 +120,8 @@ static void value_text(const struct phr_field *f, const json_t *v, const char *p
 			if (!first || (c->type != PHR_T_CODE && c->type != PHR_T_TEXT))
 				fprintf(out, "%s: ", L(lang, cid, c->name));
 			value_text(c, cv, cpath, lang, out);
+			if (c->type == PHR_T_DECIMAL && unit)
+				fprintf(out, " %s", json_string_value(unit));
 			first = 0;
 		}
 		break;

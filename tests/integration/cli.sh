@@ -4,9 +4,9 @@
 # (JSON round trip), plus the command-line rows of the negative table.
 # usage: cli.sh PHR JSONCMP SOURCE_ROOT
 set -u
-PHR=$1
-JSONCMP=$2
-SRC=$3
+PHR=$(readlink -f "$1")
+JSONCMP=$(readlink -f "$2")
+SRC=$(readlink -f "$3")
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 export PHR_PASSPHRASE="correct horse battery staple"
