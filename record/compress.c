@@ -5,7 +5,10 @@
  * PHR_MAX_BODY before anything is allocated, the output buffer is declared + 1
  * bytes (the extra byte only detects a stream that would go on), and the
  * zstd window is capped so a crafted frame cannot make the decoder allocate
- * more than a few hundred KiB. */
+ * more than a few hundred KiB. zstd decodes straight into that buffer
+ * (ZSTD_d_stableOutBuffer), so it allocates no window buffer of its own:
+ * no single allocation exceeds PHR_MAX_BODY + 1 and the peak stays well
+ * under 1 MiB (tests/fuzz/fuzz_decompress.c checks both). */
 #define ZSTD_STATIC_LINKING_ONLY /* magicless frames, ZSTD_d_format */
 #include "phr/compress.h"
 #include "compress_int.h"
@@ -29,7 +32,9 @@ extern const unsigned long phr_dict_v1_len;
 #define DEFLATE_DICT_MAX 32768       /* a preset dictionary beyond the window is useless */
 #define ZSTD_LEVEL 19
 /* 2^18 = 256 KiB = PHR_MAX_BODY: no valid body needs a larger window, and it
- * bounds the decoder's memory (window + block buffers < 1 MiB). */
+ * bounds the decoder's memory (window + block buffers < 1 MiB). The encoder
+ * must set it too: with a dictionary, zstd sizes the window for body +
+ * dictionary, which for a body near the limit would be 2^19. */
 #define PHR_ZSTD_WINDOWLOG 18
 
 size_t phr_max_body(void) { return PHR_MAX_BODY; }
@@ -124,6 +129,7 @@ static int zstd_buf(const uint8_t *dict, size_t dictlen, const uint8_t *in, size
 		return phr_fail(PHR_E_NOMEM, "zstd: cannot create a compression context");
 	if (ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_format, ZSTD_f_zstd1_magicless)) ||
 	    ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, ZSTD_LEVEL)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_windowLog, PHR_ZSTD_WINDOWLOG)) ||
 	    ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_contentSizeFlag, 0)) ||
 	    ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 0)) ||
 	    ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_dictIDFlag, 0)) ||
@@ -249,6 +255,7 @@ static int unzstd_buf(const uint8_t *dict, size_t dictlen, const uint8_t *in, si
 		return phr_fail(PHR_E_NOMEM, "zstd: cannot create a decompression context");
 	if (ZSTD_isError(ZSTD_DCtx_setParameter(dc, ZSTD_d_format, ZSTD_f_zstd1_magicless)) ||
 	    ZSTD_isError(ZSTD_DCtx_setParameter(dc, ZSTD_d_windowLogMax, PHR_ZSTD_WINDOWLOG)) ||
+	    ZSTD_isError(ZSTD_DCtx_setParameter(dc, ZSTD_d_stableOutBuffer, 1)) ||
 	    ZSTD_isError(ZSTD_DCtx_loadDictionary_byReference(dc, dict, dictlen))) {
 		rc = phr_fail(PHR_E_NOMEM, "zstd: cannot set decompression parameters");
 		goto out;
@@ -258,6 +265,10 @@ static int unzstd_buf(const uint8_t *dict, size_t dictlen, const uint8_t *in, si
 	for (;;) {
 		size_t in0 = ib.pos, out0 = ob.pos;
 		size_t zr = ZSTD_decompressStream(dc, &ob, &ib);
+		if (ob.pos > declared || ZSTD_getErrorCode(zr) == ZSTD_error_dstSize_tooSmall) {
+			rc = phr_fail(PHR_E_MALFORMED, TOO_BIG, "zstd-dict", declared);
+			break;
+		}
 		if (ZSTD_getErrorCode(zr) == ZSTD_error_frameParameter_windowTooLarge) {
 			rc = phr_fail(PHR_E_LIMIT, "zstd-dict frame asks for a window larger than %d KiB",
 				      (1 << PHR_ZSTD_WINDOWLOG) / 1024);
@@ -266,10 +277,6 @@ static int unzstd_buf(const uint8_t *dict, size_t dictlen, const uint8_t *in, si
 		if (ZSTD_isError(zr)) {
 			rc = phr_fail(PHR_E_MALFORMED, "zstd-dict data is corrupt near input byte %zu: %s", ib.pos,
 				      ZSTD_getErrorName(zr));
-			break;
-		}
-		if (ob.pos > declared) {
-			rc = phr_fail(PHR_E_MALFORMED, TOO_BIG, "zstd-dict", declared);
 			break;
 		}
 		if (zr == 0) { /* frame complete and flushed */

@@ -1,11 +1,10 @@
 /* Decompression bombs: containers whose few kilobytes expand to a gigabyte.
  * Each must be refused, and the whole process must stay under 16 MiB of
- * peak memory (measured with getrusage). The bombs are built by streaming
+ * peak memory (VmHWM, see t_peak_rss_kb). The bombs are built by streaming
  * with small buffers so that building them costs little memory too. */
 #define ZSTD_STATIC_LINKING_ONLY
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -18,13 +17,6 @@
 
 static uint8_t zeros[64 * 1024];
 static uint8_t out[PHR_MAX_CONTAINER];
-
-static long peak_kb(void)
-{
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	return ru.ru_maxrss;
-}
 
 static size_t zstd_bomb(uint64_t total)
 {
@@ -84,6 +76,7 @@ static int try_bomb(int method, size_t clen)
 	       phr_last_error());
 	CHECK(rc != PHR_OK);
 	CHECK(PHR_ERR_IS_MALFORMED(rc) || rc == PHR_E_LIMIT);
+	CHECK(rc != PHR_E_VERSION); /* refused for what it is, not for lack of a decoder */
 	return 0;
 }
 
@@ -104,9 +97,13 @@ static int test_deflate_bomb(void)
 
 static int test_peak_memory(void)
 {
-	long kb = peak_kb();
+	long kb = t_peak_rss_kb();
+#ifdef UNDER_SANITIZER
+	printf("  peak memory %ld KiB: not checked under a sanitizer (shadow memory)\n", kb);
+	return 0;
+#endif
 	printf("  peak memory of this process: %ld KiB (limit %d KiB)\n", kb, PEAK_LIMIT_KB);
-	CHECK(kb < PEAK_LIMIT_KB);
+	CHECK(kb > 0 && kb < PEAK_LIMIT_KB);
 	return 0;
 }
 

@@ -42,5 +42,20 @@ uint8_t *t_read(const char *relpath, size_t *len);
 size_t t_list(const char *reldir, const char *suffix, char **names, size_t max);
 /* Parses hex into bytes; returns length. */
 size_t t_unhex(const char *hex, uint8_t *out, size_t cap);
+/* Peak resident memory of this program image in KiB (VmHWM from
+ * /proc/self/status, which starts afresh at exec, unlike getrusage's
+ * ru_maxrss, which on Linux keeps the parent's peak — meson's Python —
+ * across fork and exec); -1 when unknown. */
+long t_peak_rss_kb(void);
+
+/* Memory figures mean nothing under a sanitizer (shadow memory). */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer)
+#define UNDER_SANITIZER 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) && !defined(UNDER_SANITIZER)
+#define UNDER_SANITIZER 1
+#endif
 
 #endif
