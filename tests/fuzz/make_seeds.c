@@ -1,0 +1,810 @@
+/* Writes the seed corpus of every fuzz target: valid examples made through
+ * the real API from fixed keys (fuzz.h), and hand-made edge cases (empty,
+ * truncated, non-canonical, over the limits, badly signed).
+ *
+ *   make_seeds SOURCE_ROOT OUT_DIR
+ *
+ * reads SOURCE_ROOT/examples/ and writes OUT_DIR/<target>/seed-* and edge-*.
+ * Everything is deterministic except key files (Argon2 salt and nonce are
+ * random). Not a test: run it by hand when the formats change, then grow the
+ * corpus with libFuzzer (README.md).
+ */
+#include "fuzz.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "phr/cbor.h"
+#include "phr/compress.h"
+#include "phr/container.h"
+#include "phr/json.h"
+
+static const char *out_dir;
+static int failures;
+static size_t written;
+
+static void die(const char *what, int rc)
+{
+	fprintf(stderr, "make_seeds: %s: %s (%s)\n", what, phr_strerror(rc), phr_last_error());
+	exit(1);
+}
+
+static void put(const char *target, const char *name, const void *p, size_t n)
+{
+	char path[1024];
+	FILE *f;
+	snprintf(path, sizeof(path), "%s/%s", out_dir, target);
+	if (mkdir(path, 0777) != 0 && errno != EEXIST) {
+		fprintf(stderr, "make_seeds: mkdir %s: %s\n", path, strerror(errno));
+		failures++;
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/%s/%s", out_dir, target, name);
+	if (!(f = fopen(path, "wb")) || (n && fwrite(p, 1, n, f) != n) || fclose(f) != 0) {
+		fprintf(stderr, "make_seeds: write %s: %s\n", path, strerror(errno));
+		failures++;
+		return;
+	}
+	written++;
+}
+
+/* Also writes the first half (a truncated copy) as edge-trunc-<name>. */
+static void put_and_truncated(const char *target, const char *name, const void *p, size_t n)
+{
+	char tn[300];
+	put(target, name, p, n);
+	snprintf(tn, sizeof(tn), "edge-trunc-%s", name + (strncmp(name, "seed-", 5) == 0 ? 5 : 0));
+	put(target, tn, p, n / 2);
+}
+
+static void put_hex(const char *target, const char *name, const char *hex)
+{
+	uint8_t buf[256];
+	size_t n = 0;
+	for (const char *h = hex; h[0] && h[1] && n < sizeof(buf);) {
+		if (h[0] == ' ') {
+			h++;
+			continue;
+		}
+		unsigned v;
+		if (sscanf(h, "%2x", &v) != 1)
+			break;
+		buf[n++] = (uint8_t)v;
+		h += 2;
+	}
+	put(target, name, buf, n);
+}
+
+static uint8_t *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf = NULL;
+	long n;
+	if (!f || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0 ||
+	    !(buf = malloc((size_t)n + 1)) || fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		fprintf(stderr, "make_seeds: cannot read %s\n", path);
+		exit(1);
+	}
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+/* Copy of p with the first head (a map or array of < 24 items) written in a
+ * two-byte, non-shortest form: the same value, not deterministic CBOR. */
+static uint8_t *noncanonical(const uint8_t *p, size_t n, size_t *len)
+{
+	uint8_t *q = malloc(n + 1);
+	if (!q || n == 0 || (p[0] & 0x1f) >= 24)
+		die("noncanonical: unexpected head", PHR_E_ARG);
+	q[0] = (uint8_t)((p[0] & 0xe0) | 24);
+	q[1] = p[0] & 0x1f;
+	memcpy(q + 2, p + 1, n - 1);
+	*len = n + 1;
+	return q;
+}
+
+/* Methods with a dictionary need one built in (record/dict/); a build
+ * without it cannot make their seeds, and says so. */
+static int have_method(int m)
+{
+	uint8_t *c = NULL;
+	size_t n;
+	int rc = phr_compress(m, (const uint8_t *)"x", 1, &c, &n);
+	free(c);
+	if (rc == PHR_E_VERSION) {
+		static int told[PHR_COMP_MAX + 1];
+		if (!told[m]++)
+			fprintf(stderr, "make_seeds: skipping %s seeds: %s\n", phr_compression_name(m), phr_last_error());
+		return 0;
+	}
+	return 1;
+}
+
+/* ---- examples ------------------------------------------------------------- */
+
+#define MAX_EXAMPLES 16
+
+struct example {
+	char name[128]; /* file name without .json */
+	char *text;
+	size_t text_len;
+	uint8_t *cbor;
+	size_t cbor_len;
+};
+
+static int is_json(const struct dirent *e)
+{
+	size_t n = strlen(e->d_name);
+	return n > 5 && strcmp(e->d_name + n - 5, ".json") == 0;
+}
+
+static size_t load_examples(const char *dir, struct example *ex, size_t max)
+{
+	struct dirent **names;
+	int n = scandir(dir, &names, is_json, alphasort);
+	size_t k = 0;
+	if (n < 0) {
+		fprintf(stderr, "make_seeds: %s: %s\n", dir, strerror(errno));
+		exit(1);
+	}
+	for (int i = 0; i < n; i++) {
+		char path[1024];
+		if (k < max) {
+			struct example *e = &ex[k++];
+			snprintf(e->name, sizeof(e->name), "%.*s", (int)(strlen(names[i]->d_name) - 5), names[i]->d_name);
+			snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
+			e->text = (char *)read_file(path, &e->text_len);
+			int rc = phr_entry_parse_text(e->text, e->text_len, &e->cbor, &e->cbor_len);
+			if (rc)
+				die(path, rc);
+		}
+		free(names[i]);
+	}
+	free(names);
+	if (k == 0) {
+		fprintf(stderr, "make_seeds: no examples in %s\n", dir);
+		exit(1);
+	}
+	return k;
+}
+
+/* ---- records -------------------------------------------------------------- */
+
+struct spec {
+	int clinic;  /* 0..3: FUZZ_CLINIC_1 + clinic */
+	int embed;   /* embed the clinic's certificate */
+	const struct example *content;
+	uint64_t signed_at;
+};
+
+static struct phr_record *make_record(const struct fuzz_keys *k, uint8_t id_byte, const struct spec *s, size_t n)
+{
+	uint8_t id[PHR_RECORD_ID_LEN];
+	struct phr_record *r;
+	int rc;
+	memset(id, id_byte, sizeof(id));
+	if ((rc = phr_record_create(id, &r)))
+		die("record create", rc);
+	for (size_t i = 0; i < n; i++)
+		if ((rc = phr_record_append(r, k->key[FUZZ_CLINIC_1 + s[i].clinic],
+					    s[i].embed ? k->cert[s[i].clinic] : NULL, k->cert_len[s[i].clinic],
+					    s[i].content->cbor, s[i].content->cbor_len, s[i].signed_at)))
+			die("record append", rc);
+	return r;
+}
+
+/* Container bytes for a body. */
+static uint8_t *container_of(int method, const uint8_t *body, size_t body_len, size_t *len)
+{
+	uint8_t *comp, *c;
+	size_t comp_len;
+	int rc;
+	if ((rc = phr_compress(method, body, body_len, &comp, &comp_len)))
+		die("compress", rc);
+	if (!(c = malloc(comp_len + PHR_CONTAINER_HEADER)))
+		die("malloc", PHR_E_NOMEM);
+	c[0] = PHR_CONTAINER_VERSION;
+	c[1] = (uint8_t)method;
+	c[2] = (uint8_t)(body_len >> 16);
+	c[3] = (uint8_t)(body_len >> 8);
+	c[4] = (uint8_t)body_len;
+	memcpy(c + PHR_CONTAINER_HEADER, comp, comp_len);
+	free(comp);
+	*len = comp_len + PHR_CONTAINER_HEADER;
+	return c;
+}
+
+/* Body [id, entries of r in the given order (indexes, may repeat), certs of r]. */
+static uint8_t *body_with(const struct phr_record *r, const size_t *order, size_t n, size_t *len)
+{
+	struct phr_cbor_enc e;
+	uint8_t *buf = NULL;
+	size_t need = 0;
+	int rc;
+	for (int pass = 0; pass < 2; pass++) {
+		phr_cbor_enc_init(&e, buf, need);
+		phr_cbor_put_array(&e, 3);
+		phr_cbor_put_bytes(&e, r->id, PHR_RECORD_ID_LEN);
+		phr_cbor_put_array(&e, n);
+		for (size_t i = 0; i < n; i++)
+			phr_cbor_put_raw(&e, r->entries[order[i]].raw, r->entries[order[i]].raw_len);
+		phr_cbor_put_array(&e, r->n_certs);
+		for (size_t i = 0; i < r->n_certs; i++)
+			phr_cbor_put_bytes(&e, r->certs[i], r->cert_lens[i]);
+		if ((rc = phr_cbor_enc_finish(&e, &need)))
+			die("body", rc);
+		if (pass == 0 && !(buf = malloc(need)))
+			die("malloc", PHR_E_NOMEM);
+	}
+	*len = need;
+	return buf;
+}
+
+static void put_container(const char *name, int method, const uint8_t *body, size_t body_len)
+{
+	size_t n;
+	if (!have_method(method))
+		return;
+	uint8_t *c = container_of(method, body, body_len, &n);
+	put("container", name, c, n);
+	free(c);
+}
+
+static void records(const struct fuzz_keys *k, const struct example *ex, size_t nex, const struct example *ent,
+		    size_t nent)
+{
+	char name[300];
+	uint8_t idb = 1;
+	const struct example *ext0 = &ent[0], *ext1 = nent > 1 ? &ent[1] : &ent[0];
+
+	for (size_t i = 0; i < nex; i++) {
+		/* One entry; then the same extended by a clinic known only by its
+		 * embedded certificate and by the first clinic again. */
+		const struct spec one[1] = { { 0, 1, &ex[i], FUZZ_T0 } };
+		const struct spec three[3] = { { 0, 1, &ex[i], FUZZ_T0 },
+					       { 3, 1, ext0, FUZZ_T0 + FUZZ_DAY },
+					       { 0, 1, ext1, FUZZ_T0 + 2 * FUZZ_DAY } };
+		struct phr_record *r1 = make_record(k, idb++, one, 1), *r3 = make_record(k, idb++, three, 3);
+		for (int m = 0; m <= PHR_COMP_MAX; m++) {
+			uint8_t *c;
+			size_t n;
+			int rc;
+			if (!have_method(m))
+				continue;
+			for (int which = 0; which < 2; which++) {
+				if ((rc = phr_record_encode(which ? r3 : r1, m, &c, &n)))
+					die("record encode", rc);
+				snprintf(name, sizeof(name), "seed-%.100s-%d-%s", ex[i].name, which ? 3 : 1,
+					 phr_compression_name(m));
+				put("container", name, c, n);
+				/* The same compressed body, as decompress input. */
+				snprintf(name, sizeof(name), "seed-%.100s-%d-%s", ex[i].name, which ? 3 : 1,
+					 phr_compression_name(m));
+				put("decompress", name, c + 1, n - 1);
+				free(c);
+			}
+		}
+		uint8_t *body;
+		size_t blen;
+		if (phr_record_body(r3, &body, &blen))
+			die("record body", PHR_E_ARG);
+		snprintf(name, sizeof(name), "seed-body-%.100s", ex[i].name);
+		put("cbor", name, body, blen);
+		free(body);
+		phr_record_destroy(r1);
+		phr_record_destroy(r3);
+	}
+
+	/* Trust cases, one entry each: revoked clinic, revoked issuer, no
+	 * embedded certificate (found in the bundle), signed after the
+	 * certificate expired, signed before it was valid. */
+	static const struct {
+		const char *name;
+		int clinic, embed;
+		int64_t at;
+	} cases[] = {
+		{ "revoked-signer", 1, 1, 0 },
+		{ "revoked-issuer", 2, 1, 0 },
+		{ "cert-in-bundle", 0, 0, 0 },
+		{ "unknown-signer", 3, 0, 0 },
+		{ "expired", 0, 1, 400 * (int64_t)FUZZ_DAY },
+		{ "not-yet-valid", 0, 1, -40 * (int64_t)FUZZ_DAY },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct spec s[1] = { { cases[i].clinic, cases[i].embed, &ex[0],
+					     (uint64_t)((int64_t)FUZZ_T0 + cases[i].at) } };
+		struct phr_record *r = make_record(k, idb++, s, 1);
+		uint8_t *c;
+		size_t n;
+		if (phr_record_encode(r, PHR_COMP_NONE, &c, &n))
+			die("record encode", PHR_E_ARG);
+		snprintf(name, sizeof(name), "seed-%s", cases[i].name);
+		put("container", name, c, n);
+		free(c);
+		phr_record_destroy(r);
+	}
+
+	/* A longer chain, then broken in every way the verifier names. */
+	struct spec chain[6];
+	for (size_t i = 0; i < 6; i++)
+		chain[i] = (struct spec){ (int)(i % 2 ? 3 : 0), 1, i ? &ent[i % nent] : &ex[0], FUZZ_T0 + i * FUZZ_DAY };
+	struct phr_record *r = make_record(k, idb++, chain, 6);
+	static const struct {
+		const char *name;
+		size_t order[6], n;
+	} breaks[] = {
+		{ "chain-6", { 0, 1, 2, 3, 4, 5 }, 6 },
+		{ "chain-swapped", { 0, 2, 1, 3, 4, 5 }, 6 },
+		{ "chain-missing", { 0, 1, 3, 4, 5 }, 5 },
+		{ "chain-first-missing", { 1, 2, 3, 4, 5 }, 5 },
+		{ "chain-repeated", { 0, 1, 1, 2, 3, 4 }, 6 },
+		{ "chain-reversed", { 5, 4, 3, 2, 1, 0 }, 6 },
+	};
+	for (size_t i = 0; i < sizeof(breaks) / sizeof(breaks[0]); i++) {
+		size_t blen;
+		uint8_t *body = body_with(r, breaks[i].order, breaks[i].n, &blen);
+		snprintf(name, sizeof(name), "seed-%s", breaks[i].name);
+		put_container(name, PHR_COMP_NONE, body, blen);
+		if (i == 0) {
+			size_t nlen;
+			uint8_t *nc = noncanonical(body, blen, &nlen);
+			put_container("edge-noncanonical-body", PHR_COMP_NONE, nc, nlen);
+			put_container("edge-noncanonical-body-zstd", PHR_COMP_ZSTD_DICT1, nc, nlen);
+			free(nc);
+			/* Header declares more, or less, than the body holds. */
+			size_t n;
+			uint8_t *c = container_of(PHR_COMP_DEFLATE, body, blen, &n);
+			c[4] ^= 1;
+			put("container", "edge-declared-off-by-one", c, n);
+			free(c);
+		}
+		free(body);
+	}
+	/* Too many entries (PHR_MAX_ENTRIES + 1 copies of entry 0), and an
+	 * entry whose COSE bytes are damaged (kept, shown as malformed). */
+	{
+		size_t order[PHR_MAX_ENTRIES + 1] = { 0 }, blen;
+		uint8_t *body = body_with(r, order, PHR_MAX_ENTRIES + 1, &blen);
+		put_container("edge-too-many-entries", PHR_COMP_DEFLATE, body, blen);
+		free(body);
+		size_t ord2[2] = { 0, 1 };
+		body = body_with(r, ord2, 2, &blen);
+		/* The last entry ends 64 signature bytes before the certificates;
+		 * flipping a byte inside a bstr keeps the CBOR valid. */
+		size_t at = 3 + PHR_RECORD_ID_LEN + r->entries[0].raw_len + 20;
+		body[at] ^= 0x55;
+		put_container("edge-damaged-entry-payload", PHR_COMP_NONE, body, blen);
+		free(body);
+	}
+	phr_record_destroy(r);
+
+	/* Hand-made headers. */
+	put("container", "edge-empty", "", 0);
+	put_hex("container", "edge-header-only", "01 00 00 00 00");
+	put_hex("container", "edge-version-2", "02 00 00 00 01 80");
+	put_hex("container", "edge-unknown-method", "01 04 00 00 01 80");
+	put_hex("container", "edge-declared-huge", "01 00 ff ff ff 80");
+	put_hex("container", "edge-body-empty-array", "01 00 00 00 01 80");
+	put_hex("container", "edge-body-no-entries", "01 00 00 00 14 83 50 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 80 80");
+}
+
+/* ---- decompress edge cases ------------------------------------------------ */
+
+static void decompress_edges(void)
+{
+	char name[64];
+	/* A small declared size with data that expands far past it. */
+	uint8_t *zeros = calloc(1, 65536);
+	if (!zeros)
+		die("malloc", PHR_E_NOMEM);
+	for (int m = 0; m <= PHR_COMP_MAX; m++) {
+		uint8_t *comp, *in;
+		size_t clen;
+		int rc;
+		if (!have_method(m))
+			continue;
+		if ((rc = phr_compress(m, zeros, m == PHR_COMP_NONE ? 100 : 65536, &comp, &clen)))
+			die("compress", rc);
+		if (!(in = malloc(clen + 4)))
+			die("malloc", PHR_E_NOMEM);
+		in[0] = (uint8_t)m;
+		in[1] = 0;
+		in[2] = 0x03;
+		in[3] = 0xe8; /* declared 1000 */
+		memcpy(in + 4, comp, clen);
+		snprintf(name, sizeof(name), "edge-bomb-%s", phr_compression_name(m));
+		put("decompress", name, in, clen + 4);
+		/* Declared exactly right: the largest valid output of the seeds. */
+		in[1] = 0x01;
+		in[2] = 0x00;
+		in[3] = 0x00;
+		snprintf(name, sizeof(name), "seed-zeros-64k-%s", phr_compression_name(m));
+		if (m != PHR_COMP_NONE)
+			put("decompress", name, in, clen + 4);
+		/* Cut short. */
+		snprintf(name, sizeof(name), "edge-cut-%s", phr_compression_name(m));
+		put("decompress", name, in, 4 + clen / 2);
+		free(in);
+		free(comp);
+		snprintf(name, sizeof(name), "edge-declared-0-%s", phr_compression_name(m));
+		uint8_t empty[4] = { (uint8_t)m, 0, 0, 0 };
+		put("decompress", name, empty, 4);
+	}
+	free(zeros);
+	put_hex("decompress", "edge-declared-over-max", "00 04 00 01 00");
+	put_hex("decompress", "edge-declared-max", "01 04 00 00 03 00");
+	put_hex("decompress", "edge-method-4", "04 00 00 01 00");
+	put_hex("decompress", "edge-method-minus-1", "ff 00 00 01 00");
+	put("decompress", "edge-empty", "", 0);
+	/* A zstd frame header asking for a 1 GiB window (magicless). */
+	put_hex("decompress", "edge-zstd-window-1g", "03 00 10 00 00 90 00 00 00");
+}
+
+/* ---- keys, certificates, trust -------------------------------------------- */
+
+/* {1: kind, 2: name, 3: country, 4: pk} (+ key file fields when kf). */
+static void put_pub_fields(struct phr_cbor_enc *e, int kind, const char *name, const char *country, const uint8_t *pk)
+{
+	phr_cbor_put_uint(e, 1);
+	phr_cbor_put_uint(e, (uint64_t)kind);
+	phr_cbor_put_uint(e, 2);
+	phr_cbor_put_cstr(e, name);
+	phr_cbor_put_uint(e, 3);
+	phr_cbor_put_cstr(e, country);
+	phr_cbor_put_uint(e, 4);
+	phr_cbor_put_bytes(e, pk, PHR_PK_LEN);
+}
+
+/* A key file with arbitrary Argon2 limits (the ciphertext will not open). */
+static void put_keyfile_raw(const char *name, const struct phr_pubkey *p, uint64_t ops, uint64_t mem)
+{
+	uint8_t buf[PHR_MAX_KEYFILE], z[48] = { 0 };
+	struct phr_cbor_enc e;
+	size_t len;
+	phr_cbor_enc_init(&e, buf, sizeof(buf));
+	phr_cbor_put_map(&e, 9);
+	put_pub_fields(&e, p->kind, p->name, p->country, p->pk);
+	phr_cbor_put_uint(&e, 5);
+	phr_cbor_put_bytes(&e, z, 16);
+	phr_cbor_put_uint(&e, 6);
+	phr_cbor_put_uint(&e, ops);
+	phr_cbor_put_uint(&e, 7);
+	phr_cbor_put_uint(&e, mem);
+	phr_cbor_put_uint(&e, 8);
+	phr_cbor_put_bytes(&e, z, 24);
+	phr_cbor_put_uint(&e, 9);
+	phr_cbor_put_bytes(&e, z, 48);
+	if (phr_cbor_enc_finish(&e, &len))
+		die("key file", PHR_E_BUFFER);
+	put("keyfile", name, buf, len);
+}
+
+static void keys_and_certs(const struct fuzz_keys *k)
+{
+	char name[128];
+	int rc;
+	for (int i = 0; i < FUZZ_NKEYS; i++) {
+		const struct phr_pubkey *p = phr_seckey_public(k->key[i]);
+		uint8_t *b;
+		size_t n;
+		if ((rc = phr_pubkey_encode(p, &b, &n)))
+			die("pubkey encode", rc);
+		snprintf(name, sizeof(name), "seed-key%d.pub", i);
+		put_and_truncated("pubkey", name, b, n);
+		snprintf(name, sizeof(name), "seed-key%d.pub", i);
+		put("cbor", name, b, n);
+		if (i == 0) {
+			size_t nn;
+			uint8_t *nc = noncanonical(b, n, &nn);
+			put("pubkey", "edge-noncanonical.pub", nc, nn);
+			free(nc);
+		}
+		free(b);
+		if ((rc = phr_key_seal_params(k->key[i], FUZZ_PASS, strlen(FUZZ_PASS), 1, 8192, &b, &n)))
+			die("key seal", rc);
+		snprintf(name, sizeof(name), "seed-key%d.key", i);
+		put_and_truncated("keyfile", name, b, n);
+		if (i == 0)
+			put("cbor", "seed-key0.key", b, n);
+		free(b);
+	}
+	/* Another passphrase; Argon2 limits out of bounds; in bounds but costly
+	 * (the target skips it: see fuzz_keyfile.c). */
+	uint8_t *b;
+	size_t n;
+	if ((rc = phr_key_seal_params(k->key[FUZZ_CLINIC_1], "not fuzz", 8, 1, 8192, &b, &n)))
+		die("key seal", rc);
+	put("keyfile", "seed-other-passphrase.key", b, n);
+	free(b);
+	const struct phr_pubkey *p = phr_seckey_public(k->key[FUZZ_CLINIC_1]);
+	put_keyfile_raw("edge-opslimit-0.key", p, 0, 8192);
+	put_keyfile_raw("edge-opslimit-21.key", p, PHR_KEY_MAX_OPSLIMIT + 1, 8192);
+	put_keyfile_raw("edge-memlimit-small.key", p, 1, PHR_KEY_MIN_MEMLIMIT - 1);
+	put_keyfile_raw("edge-memlimit-huge.key", p, 1, (uint64_t)PHR_KEY_MAX_MEMLIMIT + 1);
+	put_keyfile_raw("edge-memlimit-u64max.key", p, UINT64_MAX, UINT64_MAX);
+	put_keyfile_raw("edge-costly.key", p, PHR_KEY_MAX_OPSLIMIT, PHR_KEY_MAX_MEMLIMIT);
+	put_keyfile_raw("edge-zero-ciphertext.key", p, 1, 8192);
+	put("keyfile", "edge-empty", "", 0);
+	put("pubkey", "edge-empty", "", 0);
+
+	for (int i = 0; i < FUZZ_NCERTS; i++) {
+		snprintf(name, sizeof(name), "seed-cert%d", i);
+		put_and_truncated("cert", name, k->cert[i], k->cert_len[i]);
+		put("cbor", name, k->cert[i], k->cert_len[i]);
+	}
+	put("cert", "edge-empty", "", 0);
+	/* Valid certificate with its signature damaged. */
+	{
+		uint8_t c[PHR_MAX_CERT];
+		memcpy(c, k->cert[0], k->cert_len[0]);
+		c[k->cert_len[0] - 1] ^= 1;
+		put("cert", "edge-bad-signature", c, k->cert_len[0]);
+	}
+}
+
+/* Signs a hand-made payload as A with aad (certificates, bundles). */
+static void put_signed(const char *target, const char *name, const struct phr_seckey *signer, const uint8_t *payload,
+		       size_t plen, const char *aad)
+{
+	uint8_t *c;
+	size_t n;
+	int rc;
+	if ((rc = phr_cose_sign1(signer, payload, plen, (const uint8_t *)aad, strlen(aad), &c, &n)))
+		die("sign", rc);
+	put(target, name, c, n);
+	free(c);
+}
+
+static void hand_certs(const struct fuzz_keys *k)
+{
+	const struct phr_pubkey *c1 = phr_seckey_public(k->key[FUZZ_CLINIC_1]);
+	static const struct {
+		const char *name;
+		int kind;
+		const char *cname, *country;
+		uint64_t nb, na;
+	} v[] = {
+		{ "edge-cert-authority-kind", 1, "Fuzz Clinic One", "GR", 0, 1 },
+		{ "edge-cert-nb-after-na", 2, "Fuzz Clinic One", "GR", 2, 1 },
+		{ "edge-cert-control-char", 2, "Fuzz\x01" "Clinic", "GR", 0, 1 },
+		{ "edge-cert-c1-control", 2, "Fuzz\xc2\x85 Clinic", "GR", 0, 1 },
+		{ "edge-cert-lowercase-country", 2, "Fuzz Clinic One", "gr", 0, 1 },
+		{ "seed-cert-forever", 2, "Fuzz Clinic One", "GR", 0, UINT64_MAX },
+	};
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		uint8_t buf[PHR_MAX_CERT];
+		struct phr_cbor_enc e;
+		size_t len;
+		phr_cbor_enc_init(&e, buf, sizeof(buf));
+		phr_cbor_put_map(&e, 6);
+		put_pub_fields(&e, v[i].kind, v[i].cname, v[i].country, c1->pk);
+		phr_cbor_put_uint(&e, 5);
+		phr_cbor_put_uint(&e, v[i].nb);
+		phr_cbor_put_uint(&e, 6);
+		phr_cbor_put_uint(&e, v[i].na);
+		if (phr_cbor_enc_finish(&e, &len))
+			die("cert payload", PHR_E_BUFFER);
+		put_signed("cert", v[i].name, k->key[FUZZ_AUTH_A], buf, len, PHR_AAD_CERT);
+	}
+}
+
+/* A hand-made bundle payload: authorities (indexes into keys), certs,
+ * revoked kids (as given, in that order). */
+static void hand_bundle(const struct fuzz_keys *k, const char *name, int signer, const int *auth, size_t nauth,
+			const int *certs, size_t ncerts, const int *revoked, size_t nrev)
+{
+	uint8_t *buf = NULL;
+	size_t need = 0;
+	struct phr_cbor_enc e;
+	for (int pass = 0; pass < 2; pass++) {
+		phr_cbor_enc_init(&e, buf, need);
+		phr_cbor_put_map(&e, 5);
+		phr_cbor_put_uint(&e, 1);
+		phr_cbor_put_uint(&e, 7);
+		phr_cbor_put_uint(&e, 2);
+		phr_cbor_put_uint(&e, FUZZ_T0);
+		phr_cbor_put_uint(&e, 3);
+		phr_cbor_put_array(&e, nauth);
+		for (size_t i = 0; i < nauth; i++) {
+			const struct phr_pubkey *p = phr_seckey_public(k->key[auth[i]]);
+			phr_cbor_put_map(&e, 4);
+			put_pub_fields(&e, p->kind, p->name, p->country, p->pk);
+		}
+		phr_cbor_put_uint(&e, 4);
+		phr_cbor_put_array(&e, ncerts);
+		for (size_t i = 0; i < ncerts; i++)
+			phr_cbor_put_bytes(&e, k->cert[certs[i]], k->cert_len[certs[i]]);
+		phr_cbor_put_uint(&e, 5);
+		phr_cbor_put_array(&e, nrev);
+		for (size_t i = 0; i < nrev; i++)
+			phr_cbor_put_bytes(&e, phr_seckey_public(k->key[revoked[i]])->kid, PHR_KID_LEN);
+		if (phr_cbor_enc_finish(&e, &need))
+			die("bundle payload", PHR_E_BUFFER);
+		if (pass == 0 && !(buf = malloc(need)))
+			die("malloc", PHR_E_NOMEM);
+	}
+	put_signed("trust", name, k->key[signer], buf, need, PHR_AAD_TRUST);
+	free(buf);
+}
+
+static void trust(const struct fuzz_keys *k)
+{
+	uint8_t *b;
+	size_t n;
+	int rc;
+	put_and_truncated("trust", "seed-bundle", k->trust, k->trust_len);
+	put("cbor", "seed-bundle", k->trust, k->trust_len);
+
+	/* Built through the API: A alone, no revocation, certificates 0, 1, 3. */
+	struct phr_pubkey a = *phr_seckey_public(k->key[FUZZ_AUTH_A]);
+	const uint8_t *certs[3] = { k->cert[0], k->cert[1], k->cert[3] };
+	const size_t lens[3] = { k->cert_len[0], k->cert_len[1], k->cert_len[3] };
+	if ((rc = phr_trust_build(k->key[FUZZ_AUTH_A], &a, 1, certs, lens, 3, NULL, 0, 2, FUZZ_T0, &b, &n)))
+		die("trust build", rc);
+	put("trust", "seed-bundle-a-only", b, n);
+	free(b);
+	if ((rc = phr_trust_build(k->key[FUZZ_AUTH_A], &a, 1, NULL, NULL, 0, NULL, 0, 1, 0, &b, &n)))
+		die("trust build", rc);
+	put("trust", "seed-bundle-minimal", b, n);
+	free(b);
+
+	/* Hand-made, each wrong in one way. */
+	const int ab[2] = { FUZZ_AUTH_A, FUZZ_AUTH_B }, aa[2] = { FUZZ_AUTH_A, FUZZ_AUTH_A };
+	const int c012[3] = { 0, 1, 2 }, c00[2] = { 0, 0 }, c2[1] = { 2 };
+	int rev_sorted[2] = { FUZZ_CLINIC_2, FUZZ_AUTH_B };
+	if (memcmp(phr_seckey_public(k->key[FUZZ_CLINIC_2])->kid, phr_seckey_public(k->key[FUZZ_AUTH_B])->kid,
+		   PHR_KID_LEN) > 0) {
+		rev_sorted[0] = FUZZ_AUTH_B;
+		rev_sorted[1] = FUZZ_CLINIC_2;
+	}
+	const int rev_unsorted[2] = { rev_sorted[1], rev_sorted[0] }, rev_dup[2] = { FUZZ_AUTH_B, FUZZ_AUTH_B };
+	const int rev_a[1] = { FUZZ_AUTH_A };
+	hand_bundle(k, "seed-hand-bundle", FUZZ_AUTH_A, ab, 2, c012, 3, rev_sorted, 2);
+	hand_bundle(k, "edge-signer-not-listed", FUZZ_CLINIC_1, ab, 2, c012, 3, rev_sorted, 2);
+	hand_bundle(k, "edge-signer-revoked", FUZZ_AUTH_A, ab, 2, c012, 3, rev_a, 1);
+	hand_bundle(k, "edge-revoked-unsorted", FUZZ_AUTH_A, ab, 2, c012, 3, rev_unsorted, 2);
+	hand_bundle(k, "edge-revoked-duplicate", FUZZ_AUTH_A, ab, 2, c012, 3, rev_dup, 2);
+	hand_bundle(k, "edge-authority-twice", FUZZ_AUTH_A, aa, 2, c012, 2, NULL, 0);
+	hand_bundle(k, "edge-cert-twice", FUZZ_AUTH_A, ab, 2, c00, 2, NULL, 0);
+	hand_bundle(k, "edge-cert-issuer-not-listed", FUZZ_AUTH_A, ab, 1, c2, 1, NULL, 0);
+	hand_bundle(k, "edge-no-authority", FUZZ_AUTH_A, ab, 0, c012, 0, NULL, 0);
+	put("trust", "edge-empty", "", 0);
+}
+
+/* ---- CBOR and JSON edge cases --------------------------------------------- */
+
+static void cbor_edges(void)
+{
+	static const struct {
+		const char *name, *hex;
+	} v[] = {
+		{ "edge-uint-noncanonical", "18 05" },
+		{ "edge-uint64-max", "1b ff ff ff ff ff ff ff ff" },
+		{ "edge-nint64-max", "3b ff ff ff ff ff ff ff ff" },
+		{ "edge-nint-int64-min", "3b 7f ff ff ff ff ff ff ff" },
+		{ "edge-indefinite-bstr", "5f 41 00 ff" },
+		{ "edge-indefinite-array", "9f 00 ff" },
+		{ "edge-indefinite-map", "bf 01 00 ff" },
+		{ "edge-map-unordered", "a2 02 00 01 00" },
+		{ "edge-map-duplicate", "a2 01 00 01 00" },
+		{ "edge-map-length-first", "a2 0a 00 18 64 00" },
+		{ "edge-map-text-keys", "a2 61 61 00 62 61 61 00" },
+		{ "edge-float16", "f9 3c 00" },
+		{ "edge-float64", "fb 3f f0 00 00 00 00 00 00" },
+		{ "edge-undefined", "f7" },
+		{ "edge-simple-16", "f0" },
+		{ "edge-simple-255", "f8 ff" },
+		{ "edge-break", "ff" },
+		{ "edge-tag-1", "c1 00" },
+		{ "edge-tag-4-decimal", "c4 82 21 19 01 00" },
+		{ "edge-tag-4-noncanonical", "d8 04 82 21 00" },
+		{ "edge-utf8-invalid", "62 c3 28" },
+		{ "edge-utf8-surrogate", "63 ed a0 80" },
+		{ "edge-utf8-overlong", "62 c0 80" },
+		{ "edge-utf8-4byte", "64 f0 9f 98 80" },
+		{ "edge-utf8-above-max", "64 f4 90 80 80" },
+		{ "edge-array-huge-count", "9b ff ff ff ff ff ff ff ff" },
+		{ "edge-bstr-huge-length", "5b 7f ff ff ff ff ff ff ff 00" },
+		{ "edge-trailing", "00 00" },
+		{ "edge-truncated-head", "19 01" },
+		{ "edge-depth-16", "81 81 81 81 81 81 81 81 81 81 81 81 81 81 81 81 00" },
+		{ "edge-depth-17", "81 81 81 81 81 81 81 81 81 81 81 81 81 81 81 81 81 00" },
+		{ "edge-mixed", "a4 01 f4 02 f5 03 f6 04 83 20 40 60" },
+	};
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		put_hex("cbor", v[i].name, v[i].hex);
+	put("cbor", "edge-empty", "", 0);
+}
+
+static void entry_and_json(const struct example *ex, size_t n)
+{
+	char name[300];
+	for (size_t i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "seed-%s.cbor", ex[i].name);
+		put_and_truncated("entry", name, ex[i].cbor, ex[i].cbor_len);
+		snprintf(name, sizeof(name), "seed-entry-%s", ex[i].name);
+		put("cbor", name, ex[i].cbor, ex[i].cbor_len);
+		snprintf(name, sizeof(name), "seed-%s.json", ex[i].name);
+		put_and_truncated("json", name, ex[i].text, ex[i].text_len);
+		if (i == 0) {
+			size_t nn;
+			uint8_t *nc = noncanonical(ex[i].cbor, ex[i].cbor_len, &nn);
+			put("entry", "edge-noncanonical.cbor", nc, nn);
+			free(nc);
+		}
+	}
+	put("entry", "edge-empty", "", 0);
+	put_hex("entry", "edge-empty-map", "a0");
+	put_hex("entry", "edge-unknown-key", "a1 18 63 00");
+	static const struct {
+		const char *name, *text;
+	} j[] = {
+		{ "edge-empty", "" },
+		{ "edge-empty-object", "{}" },
+		{ "edge-array", "[]" },
+		{ "edge-null", "null" },
+		{ "edge-duplicate-key", "{\"kind\": \"assessment\", \"kind\": \"follow_up\"}" },
+		{ "edge-unknown-field", "{\"kind\": \"assessment\", \"date\": \"2025-01-01\", \"colour\": \"red\"}" },
+		{ "edge-bad-date", "{\"kind\": \"assessment\", \"date\": \"2025-02-30\"}" },
+		{ "edge-partial-date", "{\"kind\": \"assessment\", \"date\": \"2025-02\"}" },
+		{ "edge-float-noise", "{\"kind\": \"assessment\", \"date\": \"2025-01-01\", \"vitals\": {\"weight\": 70.10000000000001}}" },
+		{ "edge-big-int", "{\"kind\": \"assessment\", \"date\": \"2025-01-01\", \"vitals\": {\"weight\": 1e300}}" },
+		{ "edge-nul-escape", "{\"kind\": \"assess\\u0000ment\"}" },
+		{ "edge-bad-utf8", "{\"kind\": \"\xc3\x28\"}" },
+		{ "edge-deep", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]" },
+		{ "edge-code", "{\"kind\": \"follow_up\", \"date\": \"2025-01-01\", \"vaccinations\": [{\"vaccine\": \"atc:J07BD52\", \"date\": \"2025-01-01\"}]}" },
+		{ "edge-bad-code-system", "{\"kind\": \"follow_up\", \"date\": \"2025-01-01\", \"vaccinations\": [{\"vaccine\": \"xyz:J07BD52\", \"date\": \"2025-01-01\"}]}" },
+	};
+	for (size_t i = 0; i < sizeof(j) / sizeof(j[0]); i++)
+		put("json", j[i].name, j[i].text, strlen(j[i].text));
+}
+
+int main(int argc, char **argv)
+{
+	struct fuzz_keys k;
+	struct example ex[MAX_EXAMPLES], ent[MAX_EXAMPLES];
+	char dir[1024];
+	int rc;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: %s SOURCE_ROOT OUT_DIR\n", argv[0]);
+		return 2;
+	}
+	out_dir = argv[2];
+	if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
+		fprintf(stderr, "make_seeds: mkdir %s: %s\n", out_dir, strerror(errno));
+		return 1;
+	}
+	if ((rc = fuzz_keys_init(&k)))
+		die("fixed keys", rc);
+	snprintf(dir, sizeof(dir), "%s/examples", argv[1]);
+	size_t nex = load_examples(dir, ex, MAX_EXAMPLES);
+	snprintf(dir, sizeof(dir), "%s/examples/entries", argv[1]);
+	size_t nent = load_examples(dir, ent, MAX_EXAMPLES);
+
+	entry_and_json(ex, nex);
+	entry_and_json(ent, nent);
+	records(&k, ex, nex, ent, nent);
+	decompress_edges();
+	keys_and_certs(&k);
+	hand_certs(&k);
+	trust(&k);
+	cbor_edges();
+
+	for (size_t i = 0; i < nex; i++) {
+		free(ex[i].text);
+		free(ex[i].cbor);
+	}
+	for (size_t i = 0; i < nent; i++) {
+		free(ent[i].text);
+		free(ent[i].cbor);
+	}
+	fuzz_keys_finish(&k);
+	printf("make_seeds: %zu files written to %s\n", written, out_dir);
+	return failures ? 1 : 0;
+}
