@@ -48,7 +48,7 @@ void phr_record_entry_aad(const struct phr_record *r, size_t i, uint8_t aad[PHR_
 		memcpy(aad + 9 + PHR_RECORD_ID_LEN, r->entries[i - 1].hash, PHR_HASH_LEN);
 }
 
-/* Parses an entry payload {1: signed-at, 2: content}. */
+/* Parses an entry payload {1: index, 2: signed-at, 3: content}. */
 static int parse_payload(struct phr_entry *e)
 {
 	struct phr_cbor_dec d;

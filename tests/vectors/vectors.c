@@ -1,0 +1,1804 @@
+/* Golden vectors: generation (through the library and, for the worked
+ * example, independently through libsodium and the CBOR encoder) and the
+ * generated parts of docs/FORMAT.md. */
+#include "vectors.h"
+
+#include <dirent.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <sodium.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "phr/cbor.h"
+#include "phr/compress.h"
+#include "phr/container.h"
+#include "phr/crypto.h"
+#include "phr/json.h"
+#include "phr/schema.h"
+
+/* ---- fixed inputs (documented in docs/FORMAT.md §Test vectors) ---- */
+
+#define T_NOT_BEFORE 1735689600u /* 2025-01-01T00:00:00Z */
+#define T_NOT_AFTER 1798761599u  /* 2026-12-31T23:59:59Z */
+#define T_TRUST_ISSUED 1735689600u
+#define TRUST_VERSION 1u
+#define SIGN_HOUR (10u * 3600u)  /* entries are signed at 10:00:00Z on their "date" */
+#define KEY_OPSLIMIT 1u
+#define KEY_MEMLIMIT 8192u
+
+struct vkey {
+	const char *file;
+	const char *role;
+	int kind;
+	const char *name, *country;
+	uint8_t seed;
+};
+enum { K_AUTH, K_CLINIC1, K_CLINIC2, K_REVOKED, K_N };
+static const struct vkey vkeys[K_N] = {
+	{ "authority", "authority", PHR_KEY_AUTHORITY, "Demo Health Authority", "GR", 0x01 },
+	{ "clinic1", "clinic 1", PHR_KEY_CLINIC, "Lesvos Reception Clinic", "GR", 0x02 },
+	{ "clinic2", "clinic 2", PHR_KEY_CLINIC, "Berlin Health Centre", "DE", 0x03 },
+	{ "revoked", "revoked clinic (kid listed as revoked only)", PHR_KEY_CLINIC, "Retired Clinic Key", "GR", 0x04 },
+};
+
+/* Each assessment example becomes a two-entry record: the assessment
+ * (entry 0, clinic 1) and a follow-up example (entry 1, clinic 2). */
+static const struct {
+	const char *assessment, *follow_up;
+} pairs[] = {
+	{ "adult-tb-positive-referral", "lab-result-referral" },
+	{ "child-no-vaccination-documents", "vaccination-given" },
+	{ "older-man-chronic", "lab-result-referral" },
+	{ "pregnant-hepatitis-b", "vaccination-given" },
+};
+#define DEFAULT_FOLLOW_UP "vaccination-given"
+#define EXAMPLE_ENTRY "vaccination-given"
+#define CHAIN_RECORD "child-no-vaccination-documents"
+
+static const char *const method_suffix[] = { "none", "deflate", "deflate-dict", "zstd-dict" };
+static const int method_kind[] = { VEC_EXACT, VEC_ZLIB, VEC_ZLIB, VEC_ZSTD };
+
+static void record_id(uint8_t id[PHR_RECORD_ID_LEN])
+{
+	for (int i = 0; i < PHR_RECORD_ID_LEN; i++)
+		id[i] = (uint8_t)i;
+}
+
+static void salt_nonce(uint8_t salt[16], uint8_t nonce[24])
+{
+	for (int i = 0; i < 16; i++)
+		salt[i] = (uint8_t)(0xa0 + i);
+	for (int i = 0; i < 24; i++)
+		nonce[i] = (uint8_t)(0xb0 + i);
+}
+
+/* ---- small utilities ---- */
+
+static int failf(const char *fmt, ...) PHR_PRINTF(1, 2);
+static int failf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("make_vectors: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return -1;
+}
+
+struct sb {
+	char *p;
+	size_t n, cap;
+	int err;
+};
+
+static void sb_add(struct sb *b, const char *s, size_t n)
+{
+	if (b->err)
+		return;
+	if (b->n + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		while (cap < b->n + n + 1)
+			cap *= 2;
+		char *p = realloc(b->p, cap);
+		if (!p) {
+			b->err = 1;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->n, s, n);
+	b->n += n;
+	b->p[b->n] = '\0';
+}
+
+static void sb_printf(struct sb *b, const char *fmt, ...) PHR_PRINTF(2, 3);
+static void sb_printf(struct sb *b, const char *fmt, ...)
+{
+	char tmp[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(tmp)) {
+		b->err = 1;
+		return;
+	}
+	sb_add(b, tmp, (size_t)n);
+}
+
+static char *sb_take(struct sb *b)
+{
+	if (b->err) {
+		free(b->p);
+		return NULL;
+	}
+	if (!b->p)
+		sb_add(b, "", 0);
+	return b->p;
+}
+
+static void hex_of(const uint8_t *p, size_t n, char *out)
+{
+	static const char d[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = d[p[i] >> 4];
+		out[2 * i + 1] = d[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+char *vec_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	struct sb b = { 0 };
+	char buf[8192];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		sb_add(&b, buf, n);
+	int bad = ferror(f);
+	fclose(f);
+	if (bad) {
+		free(b.p);
+		return NULL;
+	}
+	*len = b.n;
+	return sb_take(&b);
+}
+
+char *vec_hex_file(const uint8_t *p, size_t n)
+{
+	size_t lines = (n + 31) / 32;
+	char *out = malloc(2 * n + lines + 1);
+	if (!out)
+		return NULL;
+	size_t o = 0;
+	for (size_t i = 0; i < n; i += 32) {
+		size_t k = n - i < 32 ? n - i : 32;
+		hex_of(p + i, k, out + o);
+		o += 2 * k;
+		out[o++] = '\n';
+	}
+	out[o] = '\0';
+	return out;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int vec_unhex_file(const char *t, size_t len, uint8_t **out, size_t *outlen)
+{
+	uint8_t *p = malloc(len / 2 + 1);
+	size_t n = 0, col = 0;
+	if (!p)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (t[i] == '\n') {
+			/* a short line may only be the last one */
+			if (col == 0 || col % 2 || (col < 64 && i + 1 != len))
+				goto bad;
+			col = 0;
+			continue;
+		}
+		if (hexval(t[i]) < 0 || col == 64)
+			goto bad;
+		if (col % 2)
+			p[n++] = (uint8_t)(hexval(t[i - 1]) << 4 | hexval(t[i]));
+		col++;
+	}
+	if (col != 0)
+		goto bad; /* missing final newline */
+	*out = p;
+	*outlen = n;
+	return 0;
+bad:
+	free(p);
+	return -1;
+}
+
+const char *vec_zlib_version(void) { return zlibVersion(); }
+const char *vec_zstd_version(void) { return ZSTD_versionString(); }
+
+/* ---- scripted randombytes ---- */
+
+static const uint8_t *rng_script;
+static size_t rng_left;
+static int rng_overrun;
+
+static const char *rng_name(void) { return "phr-vectors"; }
+
+static void rng_buf(void *p, size_t n)
+{
+	if (rng_script) {
+		if (n > rng_left) {
+			rng_overrun = 1;
+		} else {
+			memcpy(p, rng_script, n);
+			rng_script += n;
+			rng_left -= n;
+			return;
+		}
+	}
+	randombytes_sysrandom_implementation.buf(p, n);
+}
+
+static uint32_t rng_random(void)
+{
+	uint32_t v;
+	rng_buf(&v, sizeof(v));
+	return v;
+}
+
+static void rng_stir(void)
+{
+	if (randombytes_sysrandom_implementation.stir)
+		randombytes_sysrandom_implementation.stir();
+}
+
+static int rng_close(void)
+{
+	return randombytes_sysrandom_implementation.close ? randombytes_sysrandom_implementation.close() : 0;
+}
+
+static struct randombytes_implementation rng_impl = {
+	.implementation_name = rng_name,
+	.random = rng_random,
+	.stir = rng_stir,
+	.uniform = NULL,
+	.buf = rng_buf,
+	.close = rng_close,
+};
+
+int vec_rng_install(void)
+{
+	return randombytes_set_implementation(&rng_impl);
+}
+
+/* ---- the set ---- */
+
+static int add(struct vec_set *s, int kind, const uint8_t *data, size_t len, const char *fmt, ...) PHR_PRINTF(5, 6);
+static int add(struct vec_set *s, int kind, const uint8_t *data, size_t len, const char *fmt, ...)
+{
+	if (s->n == VEC_MAX_ITEMS)
+		return failf("more than %d vectors", VEC_MAX_ITEMS);
+	struct vec_item *it = &s->item[s->n];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(it->name, sizeof(it->name), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(it->name))
+		return failf("vector name too long");
+	if (vec_find(s, it->name))
+		return failf("vector %s generated twice", it->name);
+	it->data = malloc(len ? len : 1);
+	if (!it->data)
+		return failf("out of memory");
+	if (len)
+		memcpy(it->data, data, len);
+	it->len = len;
+	it->kind = kind;
+	s->n++;
+	return 0;
+}
+
+/* Takes ownership of data. */
+static int add_own(struct vec_set *s, int kind, uint8_t *data, size_t len, const char *name)
+{
+	int rc = add(s, kind, data, len, "%s", name);
+	free(data);
+	return rc;
+}
+
+const struct vec_item *vec_find(const struct vec_set *s, const char *name)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (!strcmp(s->item[i].name, name))
+			return &s->item[i];
+	return NULL;
+}
+
+void vec_free(struct vec_set *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->item[i].data);
+	s->n = 0;
+}
+
+char *vec_versions_text(const struct vec_set *s)
+{
+	struct sb b = { 0 };
+	char h[65];
+	sb_printf(&b, "# Library versions that made these vectors (make_vectors --update).\n");
+	sb_printf(&b, "libsodium %s\n", sodium_version_string());
+	sb_printf(&b, "zlib %s\n", zlibVersion());
+	sb_printf(&b, "libzstd %s\n", ZSTD_versionString());
+	if (s->have_dict) {
+		hex_of(s->dict_hash, 32, h);
+		sb_printf(&b, "dictionary %s %zu %s\n", VEC_DICT_PATH, s->dict_len, h);
+	} else {
+		sb_printf(&b, "dictionary %s none\n", VEC_DICT_PATH);
+	}
+	return sb_take(&b);
+}
+
+/* ---- independent constructions (libsodium + the CBOR encoder only) ---- */
+
+static int enc_alloc(void (*fn)(struct phr_cbor_enc *, const void *), const void *ctx, uint8_t **out, size_t *len)
+{
+	struct phr_cbor_enc e;
+	size_t need;
+	phr_cbor_enc_init(&e, NULL, 0);
+	fn(&e, ctx);
+	if (phr_cbor_enc_finish(&e, &need))
+		return -1;
+	if (!(*out = malloc(need ? need : 1)))
+		return -1;
+	phr_cbor_enc_init(&e, *out, need);
+	fn(&e, ctx);
+	if (phr_cbor_enc_finish(&e, len) || *len != need) {
+		free(*out);
+		return -1;
+	}
+	return 0;
+}
+
+struct span {
+	const uint8_t *p;
+	size_t n;
+};
+
+struct tbs_ctx {
+	struct span prot, aad, payload;
+};
+
+static void write_tbs(struct phr_cbor_enc *e, const void *ctx)
+{
+	const struct tbs_ctx *t = ctx;
+	phr_cbor_put_array(e, 4);
+	phr_cbor_put_cstr(e, "Signature1");
+	phr_cbor_put_bytes(e, t->prot.p, t->prot.n);
+	phr_cbor_put_bytes(e, t->aad.p, t->aad.n);
+	phr_cbor_put_bytes(e, t->payload.p, t->payload.n);
+}
+
+struct sign1_ctx {
+	struct span prot, payload, sig;
+};
+
+static void write_sign1(struct phr_cbor_enc *e, const void *ctx)
+{
+	const struct sign1_ctx *t = ctx;
+	phr_cbor_put_array(e, 4);
+	phr_cbor_put_bytes(e, t->prot.p, t->prot.n);
+	phr_cbor_put_map(e, 0);
+	phr_cbor_put_bytes(e, t->payload.p, t->payload.n);
+	phr_cbor_put_bytes(e, t->sig.p, t->sig.n);
+}
+
+struct payload_ctx {
+	uint64_t index, signed_at;
+	struct span content;
+};
+
+static void write_payload(struct phr_cbor_enc *e, const void *ctx)
+{
+	const struct payload_ctx *t = ctx;
+	phr_cbor_put_map(e, 3);
+	phr_cbor_put_uint(e, 1);
+	phr_cbor_put_uint(e, t->index);
+	phr_cbor_put_uint(e, 2);
+	phr_cbor_put_uint(e, t->signed_at);
+	phr_cbor_put_uint(e, 3);
+	phr_cbor_put_raw(e, t->content.p, t->content.n);
+}
+
+/* ---- generation ---- */
+
+struct entry_src {
+	char name[64];
+	uint8_t *cbor;
+	size_t len;
+	uint64_t signed_at;
+};
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Loads examples/<dir>*.json, sorted by name, into src[*n...]. */
+static int load_examples(const char *root, const char *dir, struct entry_src *src, size_t *n, size_t max)
+{
+	char path[1024];
+	char *names[64];
+	size_t k = 0;
+	snprintf(path, sizeof(path), "%s/%s", root, dir);
+	DIR *d = opendir(path);
+	if (!d)
+		return failf("cannot open %s", path);
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		if (l > 5 && l < 60 && !strcmp(de->d_name + l - 5, ".json") && k < 64)
+			names[k++] = strdup(de->d_name);
+	}
+	closedir(d);
+	qsort(names, k, sizeof(names[0]), cmp_str);
+	int rc = 0;
+	for (size_t i = 0; i < k; i++) {
+		if (rc == 0) {
+			size_t len;
+			json_error_t jerr;
+			snprintf(path, sizeof(path), "%s/%s/%s", root, dir, names[i]);
+			char *text = vec_read_file(path, &len);
+			struct entry_src *e = &src[*n];
+			if (*n == max)
+				rc = failf("too many examples");
+			else if (!text)
+				rc = failf("cannot read %s", path);
+			else if (phr_entry_parse_text(text, len, &e->cbor, &e->len))
+				rc = failf("%s: %s", path, phr_last_error());
+			if (rc == 0) {
+				/* signed at 10:00Z on the entry's date */
+				json_t *j = json_loadb(text, len, 0, &jerr);
+				const char *date = json_string_value(json_object_get(j, "date"));
+				int y, m, dd;
+				if (!date || sscanf(date, "%4d-%2d-%2d", &y, &m, &dd) != 3)
+					rc = failf("%s: no full date", path);
+				else
+					e->signed_at = (uint64_t)(phr_days_from_civil(y, m, dd) - 25567) * 86400u + SIGN_HOUR;
+				json_decref(j);
+				snprintf(e->name, sizeof(e->name), "%.*s", (int)(strlen(names[i]) - 5), names[i]);
+				(*n)++;
+			}
+			free(text);
+		}
+		free(names[i]);
+	}
+	return rc;
+}
+
+static const struct entry_src *src_find(const struct entry_src *src, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(src[i].name, name))
+			return &src[i];
+	return NULL;
+}
+
+/* Encodes r with every method the build can do. */
+static int add_containers(struct vec_set *s, const struct phr_record *r, const char *base)
+{
+	uint8_t *buf, *body;
+	size_t len, blen;
+	char name[96];
+	if (phr_record_body(r, &body, &blen))
+		return failf("%s: body: %s", base, phr_last_error());
+	snprintf(name, sizeof(name), "%s.body", base);
+	if (add_own(s, VEC_EXACT, body, blen, name))
+		return -1;
+	for (int m = 0; m <= PHR_COMP_MAX; m++) {
+		bool dict = m == PHR_COMP_DEFLATE_DICT1 || m == PHR_COMP_ZSTD_DICT1;
+		if (dict && !s->have_dict)
+			continue;
+		if (phr_record_encode(r, m, &buf, &len))
+			return failf("%s: compression %s: %s", base, method_suffix[m], phr_last_error());
+		snprintf(name, sizeof(name), "%s-%s.phr", base, method_suffix[m]);
+		if (add_own(s, method_kind[m], buf, len, name))
+			return -1;
+	}
+	return 0;
+}
+
+static int gen_example(struct vec_set *s, struct phr_seckey *const *keys, const uint8_t *cert1, size_t cert1_len,
+		       const struct entry_src *ex)
+{
+	const struct phr_pubkey *pub = phr_seckey_public(keys[K_CLINIC1]);
+	uint8_t id[PHR_RECORD_ID_LEN], kid[crypto_generichash_BYTES], prot[5 + PHR_KID_LEN];
+	uint8_t aad[PHR_ENTRY_AAD_LEN], lib_aad[PHR_ENTRY_AAD_LEN], seed[32], pk[32], sk[64], sig[64], hash[32];
+	uint8_t *payload = NULL, *tbs = NULL, *cose = NULL;
+	size_t plen, tlen, clen;
+	struct phr_record *r = NULL;
+	int rc = -1;
+
+	record_id(id);
+	/* kid = BLAKE2b-256(pk)[0..8) */
+	memset(seed, vkeys[K_CLINIC1].seed, sizeof(seed));
+	crypto_sign_seed_keypair(pk, sk, seed);
+	crypto_generichash(kid, sizeof(kid), pk, sizeof(pk), NULL, 0);
+	if (memcmp(pk, pub->pk, 32) || memcmp(kid, pub->kid, PHR_KID_LEN)) {
+		failf("example: library key or kid differs from libsodium's");
+		goto out;
+	}
+	/* protected header: a2 01 27 04 48 <kid> */
+	memcpy(prot, "\xa2\x01\x27\x04\x48", 5);
+	memcpy(prot + 5, kid, PHR_KID_LEN);
+	/* external AAD: "phr/entry" || record id || 32 zero bytes (entry 0) */
+	memcpy(aad, "phr/entry", 9);
+	memcpy(aad + 9, id, PHR_RECORD_ID_LEN);
+	memset(aad + 9 + PHR_RECORD_ID_LEN, 0, PHR_HASH_LEN);
+	struct payload_ctx pc = { 0, ex->signed_at, { ex->cbor, ex->len } };
+	if (enc_alloc(write_payload, &pc, &payload, &plen)) {
+		failf("example: payload");
+		goto out;
+	}
+	struct tbs_ctx tc = { { prot, sizeof(prot) }, { aad, sizeof(aad) }, { payload, plen } };
+	if (enc_alloc(write_tbs, &tc, &tbs, &tlen)) {
+		failf("example: Sig_structure");
+		goto out;
+	}
+	crypto_sign_detached(sig, NULL, tbs, tlen, sk);
+	struct sign1_ctx sc = { { prot, sizeof(prot) }, { payload, plen }, { sig, sizeof(sig) } };
+	if (enc_alloc(write_sign1, &sc, &cose, &clen)) {
+		failf("example: COSE_Sign1");
+		goto out;
+	}
+	crypto_generichash(hash, sizeof(hash), cose, clen, NULL, 0);
+
+	/* The same entry through the library. */
+	if (phr_record_create(id, &r) ||
+	    phr_record_append(r, keys[K_CLINIC1], cert1, cert1_len, ex->cbor, ex->len, ex->signed_at)) {
+		failf("example: record: %s", phr_last_error());
+		goto out;
+	}
+	phr_record_entry_aad(r, 0, lib_aad);
+	if (memcmp(lib_aad, aad, sizeof(aad))) {
+		failf("example: phr_record_entry_aad differs from the independent AAD");
+		goto out;
+	}
+	if (r->entries[0].raw_len != clen || memcmp(r->entries[0].raw, cose, clen)) {
+		failf("example: the library's COSE_Sign1 differs from the independent construction");
+		goto out;
+	}
+	if (memcmp(r->entries[0].hash, hash, sizeof(hash))) {
+		failf("example: entry hash differs");
+		goto out;
+	}
+	if (add(s, VEC_EXACT, ex->cbor, ex->len, "example-entry.content") ||
+	    add(s, VEC_EXACT, payload, plen, "example-entry.payload") ||
+	    add(s, VEC_EXACT, prot, sizeof(prot), "example-entry.protected") ||
+	    add(s, VEC_EXACT, aad, sizeof(aad), "example-entry.aad") ||
+	    add(s, VEC_EXACT, tbs, tlen, "example-entry.sig-structure") ||
+	    add(s, VEC_EXACT, sig, sizeof(sig), "example-entry.signature") ||
+	    add(s, VEC_EXACT, cose, clen, "example-entry.cose") ||
+	    add(s, VEC_EXACT, hash, sizeof(hash), "example-entry.hash") || add_containers(s, r, "example"))
+		goto out;
+	rc = 0;
+out:
+	sodium_memzero(sk, sizeof(sk));
+	phr_record_destroy(r);
+	free(payload);
+	free(tbs);
+	free(cose);
+	return rc;
+}
+
+/* Sig_structure of a certificate, built independently and checked. */
+static int gen_cert_tbs(struct vec_set *s, const uint8_t *cert, size_t len, const uint8_t auth_pk[32], const char *name)
+{
+	struct phr_cert c;
+	uint8_t *tbs;
+	size_t tlen;
+	if (phr_cert_parse(cert, len, &c))
+		return failf("%s: %s", name, phr_last_error());
+	struct tbs_ctx tc = { { c.cose.prot, c.cose.prot_len }, { (const uint8_t *)PHR_AAD_CERT, strlen(PHR_AAD_CERT) },
+		{ c.cose.payload, c.cose.payload_len } };
+	if (enc_alloc(write_tbs, &tc, &tbs, &tlen))
+		return failf("%s: Sig_structure", name);
+	if (crypto_sign_verify_detached(c.cose.sig, tbs, tlen, auth_pk) != 0) {
+		free(tbs);
+		return failf("%s: signature does not verify over the independent Sig_structure", name);
+	}
+	char n[128];
+	snprintf(n, sizeof(n), "%.100s.sig-structure", name);
+	return add_own(s, VEC_EXACT, tbs, tlen, n);
+}
+
+static int load_dict(const char *root, struct vec_set *s)
+{
+	char path[1024];
+	size_t len;
+	snprintf(path, sizeof(path), "%s/%s", root, VEC_DICT_PATH);
+	char *d = vec_read_file(path, &len);
+	if (!d)
+		return failf("cannot read %s", path);
+	s->dict_len = len;
+	s->have_dict = len > 0;
+	crypto_generichash(s->dict_hash, sizeof(s->dict_hash), (const uint8_t *)d, len, NULL, 0);
+	if (len >= 8 && (uint8_t)d[0] == 0x37 && (uint8_t)d[1] == 0xa4 && (uint8_t)d[2] == 0x30 && (uint8_t)d[3] == 0xec)
+		s->dict_id = (uint32_t)(uint8_t)d[4] | (uint32_t)(uint8_t)d[5] << 8 | (uint32_t)(uint8_t)d[6] << 16 |
+			     (uint32_t)(uint8_t)d[7] << 24;
+	free(d);
+	return 0;
+}
+
+int vec_generate(const char *root, struct vec_set *s)
+{
+	struct phr_seckey *keys[K_N] = { 0 };
+	uint8_t *buf = NULL, *cert[2] = { 0 };
+	size_t len, cert_len[2] = { 0 };
+	struct entry_src src[32];
+	size_t nsrc = 0;
+	int rc = -1;
+	char name[96];
+
+	memset(s, 0, sizeof(*s));
+	memset(src, 0, sizeof(src));
+	if (sodium_init() < 0)
+		return failf("libsodium does not start");
+	if (load_dict(root, s))
+		return -1;
+
+	/* keys and .pub files */
+	for (int i = 0; i < K_N; i++) {
+		uint8_t seed[PHR_SEED_LEN];
+		memset(seed, vkeys[i].seed, sizeof(seed));
+		if (phr_key_from_seed(vkeys[i].kind, vkeys[i].name, vkeys[i].country, seed, &keys[i])) {
+			failf("key %s: %s", vkeys[i].file, phr_last_error());
+			goto out;
+		}
+		if (i == K_REVOKED)
+			continue;
+		if (phr_pubkey_encode(phr_seckey_public(keys[i]), &buf, &len)) {
+			failf("%s.pub: %s", vkeys[i].file, phr_last_error());
+			goto out;
+		}
+		snprintf(name, sizeof(name), "%s.pub", vkeys[i].file);
+		if (add_own(s, VEC_EXACT, buf, len, name))
+			goto out;
+	}
+
+	/* clinic1.key with a scripted salt and nonce */
+	{
+		uint8_t script[40];
+		salt_nonce(script, script + 16);
+		rng_script = script;
+		rng_left = sizeof(script);
+		rng_overrun = 0;
+		int krc = phr_key_seal_params(keys[K_CLINIC1], VEC_PASSPHRASE, strlen(VEC_PASSPHRASE), KEY_OPSLIMIT,
+					      KEY_MEMLIMIT, &buf, &len);
+		size_t left = rng_left;
+		rng_script = NULL;
+		rng_left = 0;
+		if (krc) {
+			failf("clinic1.key: %s", phr_last_error());
+			goto out;
+		}
+		if (left || rng_overrun) {
+			free(buf);
+			failf("clinic1.key: phr_key_seal_params did not draw exactly salt (16) and nonce (24) "
+			      "from randombytes; the key file vector cannot be fixed");
+			goto out;
+		}
+		if (add_own(s, VEC_EXACT, buf, len, "clinic1.key"))
+			goto out;
+	}
+
+	/* certificates, their Sig_structures, the trust bundle */
+	const struct phr_pubkey *auth_pub = phr_seckey_public(keys[K_AUTH]);
+	for (int i = 0; i < 2; i++) {
+		if (phr_cert_issue(keys[K_AUTH], phr_seckey_public(keys[K_CLINIC1 + i]), T_NOT_BEFORE, T_NOT_AFTER,
+				   &cert[i], &cert_len[i])) {
+			failf("clinic%d.cert: %s", i + 1, phr_last_error());
+			goto out;
+		}
+		snprintf(name, sizeof(name), "clinic%d.cert", i + 1);
+		if (add(s, VEC_EXACT, cert[i], cert_len[i], "%s", name) ||
+		    gen_cert_tbs(s, cert[i], cert_len[i], auth_pub->pk, name))
+			goto out;
+	}
+	{
+		const uint8_t *cp[2] = { cert[0], cert[1] };
+		uint8_t revoked[1][PHR_KID_LEN];
+		memcpy(revoked[0], phr_seckey_public(keys[K_REVOKED])->kid, PHR_KID_LEN);
+		if (phr_trust_build(keys[K_AUTH], auth_pub, 1, cp, cert_len, 2, (const uint8_t(*)[PHR_KID_LEN])revoked, 1,
+				    TRUST_VERSION, T_TRUST_ISSUED, &buf, &len)) {
+			failf("trust.bundle: %s", phr_last_error());
+			goto out;
+		}
+		if (add_own(s, VEC_EXACT, buf, len, "trust.bundle"))
+			goto out;
+	}
+
+	/* entry contents */
+	if (load_examples(root, "examples", src, &nsrc, 32) || load_examples(root, "examples/entries", src, &nsrc, 32))
+		goto out;
+	for (size_t i = 0; i < nsrc; i++)
+		if (add(s, VEC_EXACT, src[i].cbor, src[i].len, "entry-%s.cbor", src[i].name))
+			goto out;
+
+	/* two-entry records */
+	for (size_t i = 0; i < nsrc; i++) {
+		json_t *j = NULL;
+		if (phr_entry_decode_json(src[i].cbor, src[i].len, &j)) {
+			failf("%s: %s", src[i].name, phr_last_error());
+			goto out;
+		}
+		int assessment = !strcmp(json_string_value(json_object_get(j, "kind")), "assessment");
+		json_decref(j);
+		if (!assessment)
+			continue;
+		const char *fu = DEFAULT_FOLLOW_UP;
+		for (size_t k = 0; k < sizeof(pairs) / sizeof(pairs[0]); k++)
+			if (!strcmp(pairs[k].assessment, src[i].name))
+				fu = pairs[k].follow_up;
+		const struct entry_src *f = src_find(src, nsrc, fu);
+		if (!f) {
+			failf("follow-up example %s missing", fu);
+			goto out;
+		}
+		uint8_t id[PHR_RECORD_ID_LEN];
+		struct phr_record *r;
+		record_id(id);
+		if (phr_record_create(id, &r) ||
+		    phr_record_append(r, keys[K_CLINIC1], cert[0], cert_len[0], src[i].cbor, src[i].len,
+				      src[i].signed_at) ||
+		    phr_record_append(r, keys[K_CLINIC2], cert[1], cert_len[1], f->cbor, f->len, f->signed_at)) {
+			failf("record-%s: %s", src[i].name, phr_last_error());
+			goto out;
+		}
+		snprintf(name, sizeof(name), "record-%.60s", src[i].name);
+		int arc = add_containers(s, r, name);
+		if (arc == 0 && !strcmp(src[i].name, CHAIN_RECORD)) {
+			/* entry 1's AAD, built independently */
+			uint8_t aad[PHR_ENTRY_AAD_LEN], lib[PHR_ENTRY_AAD_LEN];
+			memcpy(aad, "phr/entry", 9);
+			memcpy(aad + 9, id, PHR_RECORD_ID_LEN);
+			crypto_generichash(aad + 9 + PHR_RECORD_ID_LEN, PHR_HASH_LEN, r->entries[0].raw, r->entries[0].raw_len,
+					   NULL, 0);
+			phr_record_entry_aad(r, 1, lib);
+			if (memcmp(aad, lib, sizeof(aad)))
+				arc = failf("%s: entry 1 AAD differs from the independent one", name);
+			else
+				arc = add(s, VEC_EXACT, aad, sizeof(aad), "%s.entry1.aad", name);
+		}
+		phr_record_destroy(r);
+		if (arc)
+			goto out;
+	}
+
+	const struct entry_src *ex = src_find(src, nsrc, EXAMPLE_ENTRY);
+	if (!ex) {
+		failf("examples/entries/%s.json missing", EXAMPLE_ENTRY);
+		goto out;
+	}
+	if (gen_example(s, keys, cert[0], cert_len[0], ex))
+		goto out;
+	rc = 0;
+out:
+	for (int i = 0; i < K_N; i++)
+		phr_seckey_destroy(keys[i]);
+	for (size_t i = 0; i < nsrc; i++)
+		free(src[i].cbor);
+	free(cert[0]);
+	free(cert[1]);
+	if (rc)
+		vec_free(s);
+	return rc;
+}
+
+/* ======================================================================
+ * Annotated hex dumps (cbor.me style): the hex of each head or chunk on a
+ * line, nested by indentation, with a '#' comment. Removing every comment
+ * and all white space gives the exact bytes back (checked when rendering).
+ * ====================================================================== */
+
+struct aline {
+	int depth;
+	char hex[80];
+	char comment[200];
+};
+
+struct ann {
+	const uint8_t *p;
+	size_t len, off;
+	struct aline *l;
+	size_t n, cap;
+	int err;
+};
+
+#define BAIL(a) do { (a)->err = 1; return; } while (0)
+
+struct head {
+	int major;
+	int ai;
+	uint64_t val;
+	size_t hlen;
+};
+
+static int peek(const struct ann *a, struct head *h)
+{
+	if (a->err || a->off >= a->len)
+		return 0;
+	uint8_t ib = a->p[a->off];
+	h->major = ib >> 5;
+	h->ai = ib & 31;
+	size_t extra = h->ai < 24 ? 0 : h->ai == 24 ? 1 : h->ai == 25 ? 2 : h->ai == 26 ? 4 : h->ai == 27 ? 8 : 99;
+	if (extra == 99 || a->off + 1 + extra > a->len)
+		return 0;
+	h->val = h->ai < 24 ? (uint64_t)h->ai : 0;
+	for (size_t i = 0; i < extra; i++)
+		h->val = h->val << 8 | a->p[a->off + 1 + i];
+	h->hlen = 1 + extra;
+	return 1;
+}
+
+static void line(struct ann *a, int depth, const uint8_t *p, size_t n, int split, const char *comment)
+{
+	if (a->err)
+		return;
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? 2 * a->cap : 64;
+		struct aline *l = realloc(a->l, cap * sizeof(*l));
+		if (!l) {
+			a->err = 1;
+			return;
+		}
+		a->l = l;
+		a->cap = cap;
+	}
+	struct aline *l = &a->l[a->n++];
+	l->depth = depth;
+	hex_of(p, split ? 1 : n, l->hex);
+	if (split && n > 1) {
+		strcat(l->hex, " ");
+		hex_of(p + 1, n - 1, l->hex + strlen(l->hex));
+	}
+	snprintf(l->comment, sizeof(l->comment), "%s", comment ? comment : "");
+}
+
+/* Comment formatting into a small ring of buffers. */
+static const char *cf(const char *fmt, ...) PHR_PRINTF(1, 2);
+static const char *cf(const char *fmt, ...)
+{
+	static char ring[8][200];
+	static int k;
+	char *b = ring[k++ & 7];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(b, 200, fmt, ap);
+	va_end(ap);
+	return b;
+}
+
+/* Emits the next head; returns it (major -1 on error). */
+static struct head ann_head(struct ann *a, int depth, const char *comment)
+{
+	struct head h = { -1, 0, 0, 0 };
+	if (!peek(a, &h)) {
+		a->err = 1;
+		h.major = -1;
+		return h;
+	}
+	line(a, depth, a->p + a->off, h.hlen, 1, comment);
+	a->off += h.hlen;
+	return h;
+}
+
+/* Emits n raw bytes, 16 per line; comment on the first line. */
+static void ann_raw(struct ann *a, int depth, size_t n, const char *comment)
+{
+	if (a->err || n > a->len - a->off) {
+		a->err = 1;
+		return;
+	}
+	for (size_t i = 0; i < n; i += 16) {
+		size_t k = n - i < 16 ? n - i : 16;
+		line(a, depth, a->p + a->off + i, k, 0, i == 0 ? comment : NULL);
+	}
+	a->off += n;
+}
+
+static void quoted(const uint8_t *s, size_t n, char *out, size_t cap)
+{
+	size_t o = 0;
+	out[o++] = '"';
+	for (size_t i = 0; i < n && o + 6 < cap; i++) {
+		if (s[i] == '"' || s[i] == '\\') {
+			out[o++] = '\\';
+			out[o++] = (char)s[i];
+		} else if (s[i] < 0x20 || s[i] == 0x7f) {
+			o += (size_t)snprintf(out + o, cap - o, "\\x%02x", s[i]);
+		} else {
+			out[o++] = (char)s[i];
+		}
+	}
+	out[o++] = '"';
+	out[o] = '\0';
+}
+
+static void ann_text_body(struct ann *a, int depth, size_t n)
+{
+	char q[200];
+	if (a->err || n > a->len - a->off) {
+		a->err = 1;
+		return;
+	}
+	quoted(a->p + a->off, n, q, sizeof(q));
+	ann_raw(a, depth, n, q);
+}
+
+/* A whole item without schema knowledge. */
+static void ann_any(struct ann *a, int depth, const char *label)
+{
+	struct head h;
+	const char *pre = label ? label : "";
+	const char *sep = label ? ": " : "";
+	if (!peek(a, &h)) {
+		a->err = 1;
+		return;
+	}
+	switch (h.major) {
+	case 0:
+		ann_head(a, depth, cf("%s%sunsigned(%llu)", pre, sep, (unsigned long long)h.val));
+		break;
+	case 1:
+		ann_head(a, depth, cf("%s%snegative(-%llu)", pre, sep, (unsigned long long)h.val + 1));
+		break;
+	case 2:
+		ann_head(a, depth, cf("%s%sbytes(%llu)", pre, sep, (unsigned long long)h.val));
+		ann_raw(a, depth + 1, (size_t)h.val, NULL);
+		break;
+	case 3:
+		ann_head(a, depth, cf("%s%stext(%llu)", pre, sep, (unsigned long long)h.val));
+		ann_text_body(a, depth + 1, (size_t)h.val);
+		break;
+	case 4:
+		ann_head(a, depth, cf("%s%sarray(%llu)", pre, sep, (unsigned long long)h.val));
+		for (uint64_t i = 0; i < h.val && !a->err; i++)
+			ann_any(a, depth + 1, NULL);
+		break;
+	case 5:
+		ann_head(a, depth, cf("%s%smap(%llu)", pre, sep, (unsigned long long)h.val));
+		for (uint64_t i = 0; i < h.val && !a->err; i++) {
+			ann_any(a, depth + 1, "key");
+			ann_any(a, depth + 1, NULL);
+		}
+		break;
+	case 6:
+		ann_head(a, depth, cf("%s%stag(%llu)", pre, sep, (unsigned long long)h.val));
+		ann_any(a, depth + 1, NULL);
+		break;
+	default:
+		ann_head(a, depth, cf("%s%s%s", pre, sep, h.ai == 20 ? "false" : h.ai == 21 ? "true" : h.ai == 22 ? "null" : "simple"));
+		break;
+	}
+}
+
+static void iso_time(uint64_t t, char *out, size_t cap)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* A value described by a schema field. */
+static void ann_field(struct ann *a, int depth, const struct phr_field *f, const char *path)
+{
+	struct head h;
+	if (!peek(a, &h)) {
+		a->err = 1;
+		return;
+	}
+	switch (f->type) {
+	case PHR_T_OBJECT: {
+		ann_head(a, depth, cf("map(%llu): %s", (unsigned long long)h.val, path));
+		for (uint64_t i = 0; i < h.val && !a->err; i++) {
+			struct head k;
+			if (!peek(a, &k) || k.major != 0) {
+				a->err = 1;
+				return;
+			}
+			const struct phr_field *c = f->children;
+			while (c->name && c->key != k.val)
+				c++;
+			if (!c->name) {
+				a->err = 1;
+				return;
+			}
+			ann_head(a, depth + 1, cf("key %llu: %s", (unsigned long long)k.val, c->name));
+			char sub[160];
+			snprintf(sub, sizeof(sub), "%s%s%s", f == phr_schema_root() ? "" : path,
+				 f == phr_schema_root() ? "" : ".", c->name);
+			ann_field(a, depth + 1, c, sub);
+		}
+		break;
+	}
+	case PHR_T_ARRAY:
+		ann_head(a, depth, cf("array(%llu): %s", (unsigned long long)h.val, path));
+		for (uint64_t i = 0; i < h.val && !a->err; i++) {
+			char sub[160];
+			snprintf(sub, sizeof(sub), "%s[%llu]", path, (unsigned long long)i);
+			ann_field(a, depth + 1, &f->children[0], sub);
+		}
+		break;
+	case PHR_T_TEXT:
+	case PHR_T_COUNTRY:
+	case PHR_T_LANG:
+	case PHR_T_UNIT:
+		ann_head(a, depth, cf("text(%llu)", (unsigned long long)h.val));
+		ann_text_body(a, depth + 1, (size_t)h.val);
+		break;
+	case PHR_T_ENUM:
+		ann_head(a, depth, cf("%llu = \"%s\"", (unsigned long long)h.val, f->enums[h.val]));
+		break;
+	case PHR_T_DATE:
+		if (h.major == 0) {
+			int y, m, d;
+			phr_civil_from_days((int64_t)h.val, &y, &m, &d);
+			ann_head(a, depth, cf("%llu = %04d-%02d-%02d (days since 1900-01-01)", (unsigned long long)h.val, y, m, d));
+		} else {
+			ann_head(a, depth, cf("array(%llu): partial date", (unsigned long long)h.val));
+			ann_any(a, depth + 1, "year");
+			if (h.val == 2)
+				ann_any(a, depth + 1, "month");
+		}
+		break;
+	case PHR_T_CODE: {
+		ann_head(a, depth, "array(2): code [system, code]");
+		struct head sh;
+		if (!peek(a, &sh)) {
+			a->err = 1;
+			return;
+		}
+		ann_head(a, depth + 1, cf("system %llu = %s", (unsigned long long)sh.val, phr_code_system_name((int)sh.val)));
+		if (!peek(a, &sh)) {
+			a->err = 1;
+			return;
+		}
+		ann_head(a, depth + 1, cf("text(%llu)", (unsigned long long)sh.val));
+		ann_text_body(a, depth + 2, (size_t)sh.val);
+		break;
+	}
+	case PHR_T_INT:
+	case PHR_T_BOOL:
+	case PHR_T_DECIMAL:
+		if (h.major == 6) {
+			ann_head(a, depth, "tag(4): decimal fraction");
+			ann_head(a, depth + 1, "array(2)");
+			ann_any(a, depth + 2, "exponent");
+			ann_any(a, depth + 2, "mantissa");
+		} else {
+			ann_any(a, depth, NULL);
+		}
+		break;
+	}
+}
+
+/* Renders the lines as a Markdown code block. Checks that the hex, with
+ * comments and white space removed, is exactly the input. */
+static void ann_render(struct ann *a, struct sb *out)
+{
+	size_t width = 0;
+	struct sb check = { 0 };
+	if (!a->err && a->off != a->len)
+		a->err = 1;
+	for (size_t i = 0; i < a->n; i++) {
+		size_t w = (size_t)a->l[i].depth * 3 + strlen(a->l[i].hex);
+		if (w > width)
+			width = w;
+	}
+	sb_printf(out, "```text\n");
+	for (size_t i = 0; i < a->n && !a->err; i++) {
+		const struct aline *l = &a->l[i];
+		size_t w = (size_t)l->depth * 3 + strlen(l->hex);
+		sb_printf(out, "%*s%s", l->depth * 3, "", l->hex);
+		if (l->comment[0])
+			sb_printf(out, "%*s# %s", (int)(width - w + 2), "", l->comment);
+		sb_printf(out, "\n");
+		for (const char *c = l->hex; *c; c++)
+			if (*c != ' ')
+				sb_add(&check, c, 1);
+	}
+	sb_printf(out, "```\n");
+	char *hex = malloc(2 * a->len + 1);
+	if (!hex || a->err || check.err || !check.p || strlen(check.p) != 2 * a->len) {
+		out->err = 1;
+	} else {
+		hex_of(a->p, a->len, hex);
+		if (strcmp(hex, check.p))
+			out->err = 1;
+	}
+	free(hex);
+	free(check.p);
+	free(a->l);
+	a->l = NULL;
+	a->n = a->cap = 0;
+}
+
+static void ann_start(struct ann *a, const struct vec_item *it)
+{
+	memset(a, 0, sizeof(*a));
+	if (!it) {
+		a->err = 1;
+		return;
+	}
+	a->p = it->data;
+	a->len = it->len;
+}
+
+/* ---- structure annotators ---- */
+
+static void ann_pubkey_fields(struct ann *a, int depth, const char *role)
+{
+	ann_head(a, depth, "key 1: kind");
+	struct head h;
+	if (!peek(a, &h))
+		BAIL(a);
+	ann_head(a, depth, cf("%llu = %s", (unsigned long long)h.val, h.val == 1 ? "authority" : "clinic"));
+	ann_head(a, depth, "key 2: name");
+	ann_any(a, depth, NULL);
+	ann_head(a, depth, "key 3: country");
+	ann_any(a, depth, NULL);
+	ann_head(a, depth, "key 4: public key");
+	ann_head(a, depth, "bytes(32)");
+	ann_raw(a, depth + 1, 32, cf("Ed25519 public key of %s", role));
+}
+
+static void ann_protected(struct ann *a, int depth, const char *signer)
+{
+	ann_head(a, depth, "map(2)");
+	ann_head(a, depth + 1, "label 1: alg");
+	ann_head(a, depth + 1, "-8 = EdDSA");
+	ann_head(a, depth + 1, "label 4: kid");
+	ann_head(a, depth + 1, "bytes(8)");
+	ann_raw(a, depth + 2, 8, cf("kid of %s", signer));
+}
+
+typedef void (*payload_fn)(struct ann *a, int depth);
+
+/* A COSE_Sign1 whose payload is annotated by fn (NULL: raw bytes). */
+static void ann_sign1(struct ann *a, int depth, const char *what, const char *signer, payload_fn fn)
+{
+	struct head h;
+	ann_head(a, depth, cf("array(4): COSE_Sign1 (untagged) of %s", what));
+	if (!peek(a, &h))
+		BAIL(a);
+	ann_head(a, depth + 1, cf("bytes(%llu): protected header", (unsigned long long)h.val));
+	ann_protected(a, depth + 2, signer);
+	ann_head(a, depth + 1, "map(0): unprotected header, empty");
+	if (!peek(a, &h))
+		BAIL(a);
+	ann_head(a, depth + 1, cf("bytes(%llu): payload", (unsigned long long)h.val));
+	if (fn)
+		fn(a, depth + 2);
+	else
+		ann_raw(a, depth + 2, (size_t)h.val, "payload bytes (annotated above)");
+	ann_head(a, depth + 1, "bytes(64): signature");
+	ann_raw(a, depth + 2, 64, cf("Ed25519 signature by %s", signer));
+}
+
+static void ann_cert_payload(struct ann *a, int depth)
+{
+	struct head h;
+	ann_head(a, depth, "map(6): certificate payload");
+	ann_pubkey_fields(a, depth + 1, "the clinic");
+	ann_head(a, depth + 1, "key 5: not_before");
+	if (!peek(a, &h))
+		BAIL(a);
+	char t[32];
+	iso_time(h.val, t, sizeof(t));
+	ann_head(a, depth + 1, cf("%llu = %s", (unsigned long long)h.val, t));
+	ann_head(a, depth + 1, "key 6: not_after");
+	if (!peek(a, &h))
+		BAIL(a);
+	iso_time(h.val, t, sizeof(t));
+	ann_head(a, depth + 1, cf("%llu = %s", (unsigned long long)h.val, t));
+}
+
+static void ann_cert(struct ann *a, int depth)
+{
+	ann_sign1(a, depth, "a certificate", "the authority", ann_cert_payload);
+}
+
+static void ann_trust_payload(struct ann *a, int depth)
+{
+	struct head h;
+	char t[32];
+	ann_head(a, depth, "map(5): trust bundle payload");
+	ann_head(a, depth + 1, "key 1: version");
+	ann_any(a, depth + 1, NULL);
+	ann_head(a, depth + 1, "key 2: issued");
+	if (!peek(a, &h))
+		BAIL(a);
+	iso_time(h.val, t, sizeof(t));
+	ann_head(a, depth + 1, cf("%llu = %s", (unsigned long long)h.val, t));
+	ann_head(a, depth + 1, "key 3: authorities");
+	if (!peek(a, &h))
+		BAIL(a);
+	ann_head(a, depth + 1, cf("array(%llu)", (unsigned long long)h.val));
+	for (uint64_t i = 0; i < h.val && !a->err; i++) {
+		ann_head(a, depth + 2, "map(4): authority key (as in a .pub file)");
+		ann_pubkey_fields(a, depth + 3, "the authority");
+	}
+	ann_head(a, depth + 1, "key 4: certificates");
+	if (!peek(a, &h))
+		BAIL(a);
+	uint64_t nc = h.val;
+	ann_head(a, depth + 1, cf("array(%llu)", (unsigned long long)nc));
+	for (uint64_t i = 0; i < nc && !a->err; i++) {
+		struct head c;
+		if (!peek(a, &c))
+			BAIL(a);
+		ann_head(a, depth + 2, cf("bytes(%llu): certificate", (unsigned long long)c.val));
+		ann_raw(a, depth + 3, (size_t)c.val, cf("clinic%llu.cert, byte for byte", (unsigned long long)i + 1));
+	}
+	ann_head(a, depth + 1, "key 5: revoked kids (strictly ascending)");
+	if (!peek(a, &h))
+		BAIL(a);
+	uint64_t nr = h.val;
+	ann_head(a, depth + 1, cf("array(%llu)", (unsigned long long)nr));
+	for (uint64_t i = 0; i < nr && !a->err; i++) {
+		ann_head(a, depth + 2, "bytes(8)");
+		ann_raw(a, depth + 3, 8, "a revoked kid");
+	}
+}
+
+static void ann_trust(struct ann *a, int depth)
+{
+	ann_sign1(a, depth, "the trust bundle", "the authority", ann_trust_payload);
+}
+
+static void ann_entry_payload(struct ann *a, int depth)
+{
+	struct head h;
+	char t[32];
+	ann_head(a, depth, "map(3): entry payload");
+	ann_head(a, depth + 1, "key 1: index");
+	ann_any(a, depth + 1, NULL);
+	ann_head(a, depth + 1, "key 2: signed-at");
+	if (!peek(a, &h))
+		BAIL(a);
+	iso_time(h.val, t, sizeof(t));
+	ann_head(a, depth + 1, cf("%llu = %s", (unsigned long long)h.val, t));
+	ann_head(a, depth + 1, "key 3: content");
+	ann_field(a, depth + 1, phr_schema_root(), "entry content");
+}
+
+static void ann_aad(struct ann *a, int depth, const char *hash_what)
+{
+	ann_raw(a, depth, 9, "\"phr/entry\"");
+	ann_raw(a, depth, PHR_RECORD_ID_LEN, "record id");
+	ann_raw(a, depth, PHR_HASH_LEN, hash_what);
+}
+
+static void ann_body(struct ann *a, int depth)
+{
+	struct head h;
+	ann_head(a, depth, "array(3): container body");
+	ann_head(a, depth + 1, "bytes(16): record id");
+	ann_raw(a, depth + 2, 16, NULL);
+	if (!peek(a, &h))
+		BAIL(a);
+	uint64_t ne = h.val;
+	ann_head(a, depth + 1, cf("array(%llu): entries", (unsigned long long)ne));
+	for (uint64_t i = 0; i < ne && !a->err; i++) {
+		/* the COSE_Sign1 is an array item here, not a byte string */
+		ann_sign1(a, depth + 2, cf("entry %llu", (unsigned long long)i), "clinic 1", NULL);
+	}
+	if (!peek(a, &h))
+		BAIL(a);
+	uint64_t nc = h.val;
+	ann_head(a, depth + 1, cf("array(%llu): embedded certificates", (unsigned long long)nc));
+	for (uint64_t i = 0; i < nc && !a->err; i++) {
+		struct head c;
+		if (!peek(a, &c))
+			BAIL(a);
+		ann_head(a, depth + 2, cf("bytes(%llu): certificate", (unsigned long long)c.val));
+		ann_raw(a, depth + 3, (size_t)c.val, "clinic1.cert, byte for byte");
+	}
+}
+
+static void ann_container(struct ann *a, const char *method_name, int method, int body_annotated)
+{
+	if (a->err || a->len < 5)
+		BAIL(a);
+	size_t declared = (size_t)a->p[2] << 16 | (size_t)a->p[3] << 8 | a->p[4];
+	ann_raw(a, 0, 1, "version 1");
+	ann_raw(a, 0, 1, cf("compression id %d = %s", method, method_name));
+	ann_raw(a, 0, 3, cf("body length %zu (24-bit big-endian, uncompressed)", declared));
+	if (method == PHR_COMP_NONE && body_annotated)
+		ann_body(a, 0);
+	else
+		ann_raw(a, 0, a->len - 5, method == PHR_COMP_NONE ? "the body (above), byte for byte" : cf("%s data (%zu bytes)", method_name, a->len - 5));
+}
+
+/* ======================================================================
+ * Documentation blocks
+ * ====================================================================== */
+
+const struct vec_doc_block vec_doc_blocks[] = {
+	{ "keys", VEC_EXACT },
+	{ "dictionary", VEC_EXACT },
+	{ "limits", VEC_EXACT },
+	{ "content-cddl", VEC_EXACT },
+	{ "example", VEC_EXACT },
+	{ "example-compressed", VEC_ZSTD },
+	{ "chain", VEC_EXACT },
+};
+const size_t vec_doc_nblocks = sizeof(vec_doc_blocks) / sizeof(vec_doc_blocks[0]);
+
+static void doc_keys(const struct vec_set *s, struct sb *b)
+{
+	(void)s;
+	sb_printf(b, "| key | seed (32 bytes) | name, country | Ed25519 public key | kid |\n");
+	sb_printf(b, "|---|---|---|---|---|\n");
+	for (int i = 0; i < K_N; i++) {
+		uint8_t seed[32], pk[32], sk[64], h[32];
+		char pkh[65], kidh[17];
+		memset(seed, vkeys[i].seed, sizeof(seed));
+		crypto_sign_seed_keypair(pk, sk, seed);
+		sodium_memzero(sk, sizeof(sk));
+		crypto_generichash(h, sizeof(h), pk, sizeof(pk), NULL, 0);
+		hex_of(pk, 32, pkh);
+		hex_of(h, 8, kidh);
+		sb_printf(b, "| %s | 32 × `%02x` | %s, %s | `%s` | `%s` |\n", vkeys[i].role, vkeys[i].seed, vkeys[i].name,
+			  vkeys[i].country, pkh, kidh);
+	}
+}
+
+static void doc_dictionary(const struct vec_set *s, struct sb *b)
+{
+	if (!s->have_dict) {
+		sb_printf(b, "> **TO BE FILLED** — dictionary v1 (`%s`) is still empty in this tree: its size and\n"
+			     "> BLAKE2b-256 go here. Regenerate this block with `make_vectors --doc docs/FORMAT.md`\n"
+			     "> once the dictionary is committed.\n",
+			  VEC_DICT_PATH);
+		return;
+	}
+	char h[65];
+	hex_of(s->dict_hash, 32, h);
+	sb_printf(b, "| dictionary | file | size | BLAKE2b-256 of the file | zstd Dictionary_ID |\n|---|---|---|---|---|\n");
+	if (s->dict_id)
+		sb_printf(b, "| v1 (methods 2, 3) | `%s` | %zu bytes | `%s` | %u (0x%08x) |\n", VEC_DICT_PATH, s->dict_len, h,
+			  (unsigned)s->dict_id, (unsigned)s->dict_id);
+	else
+		sb_printf(b, "| v1 (methods 2, 3) | `%s` | %zu bytes | `%s` | none: raw content dictionary |\n",
+			  VEC_DICT_PATH, s->dict_len, h);
+}
+
+static void doc_limits(const struct vec_set *s, struct sb *b)
+{
+	(void)s;
+	static const struct {
+		const char *name;
+		unsigned long long v;
+		const char *what;
+	} lim[] = {
+		{ "PHR_MAX_CONTAINER", PHR_MAX_CONTAINER, "container bytes (5-byte header + compressed body); checked before anything else" },
+		{ "PHR_MAX_BODY", PHR_MAX_BODY, "declared (= decompressed) body length; checked before allocating" },
+		{ "PHR_MAX_ENTRIES", PHR_MAX_ENTRIES, "entries in one container (at least 1)" },
+		{ "PHR_MAX_EMBEDDED_CERTS", PHR_MAX_EMBEDDED_CERTS, "certificates embedded in one container" },
+		{ "PHR_MAX_CERT", PHR_MAX_CERT, "one encoded certificate (embedded or in a trust bundle)" },
+		{ "PHR_MAX_ENTRY_CBOR", PHR_MAX_ENTRY_CBOR, "encoded entry content (the map at payload key 3)" },
+		{ "PHR_MAX_TEXT", PHR_MAX_TEXT, "longest free-text field of the content, bytes" },
+		{ "PHR_MAX_ARRAY", PHR_MAX_ARRAY, "most items of a content array (some fields allow fewer)" },
+		{ "PHR_CBOR_MAX_DEPTH", PHR_CBOR_MAX_DEPTH, "nesting depth below the top-level item of one decoded CBOR buffer" },
+		{ "PHR_CBOR_MAX_ITEMS", PHR_CBOR_MAX_ITEMS, "data items (map keys and tags included) in one decoded CBOR buffer" },
+		{ "PHR_MAX_NAME", PHR_MAX_NAME, "key, clinic or authority name, bytes of UTF-8" },
+		{ "PHR_MAX_KEYFILE", PHR_MAX_KEYFILE, ".pub and .key files" },
+		{ "PHR_MAX_TRUST", PHR_MAX_TRUST, "encoded trust bundle" },
+		{ "PHR_MAX_TRUST_ITEMS", PHR_MAX_TRUST_ITEMS, "authorities, certificates, revoked kids of a trust bundle: each" },
+		{ "PHR_KEY_MAX_OPSLIMIT", PHR_KEY_MAX_OPSLIMIT, "Argon2id passes in a .key file (at least 1)" },
+		{ "PHR_KEY_MIN_MEMLIMIT", PHR_KEY_MIN_MEMLIMIT, "Argon2id memory in a .key file, bytes, at least" },
+		{ "PHR_KEY_MAX_MEMLIMIT", PHR_KEY_MAX_MEMLIMIT, "Argon2id memory in a .key file, bytes, at most" },
+	};
+	static const struct {
+		const char *name;
+		unsigned long long v;
+		const char *what;
+	} fixed[] = {
+		{ "PHR_CONTAINER_VERSION", PHR_CONTAINER_VERSION, "container format version (byte 0)" },
+		{ "PHR_CONTAINER_HEADER", PHR_CONTAINER_HEADER, "container header bytes" },
+		{ "PHR_COMP_MAX", PHR_COMP_MAX, "highest compression id" },
+		{ "PHR_RECORD_ID_LEN", PHR_RECORD_ID_LEN, "record id bytes" },
+		{ "PHR_HASH_LEN", PHR_HASH_LEN, "entry hash bytes (BLAKE2b-256)" },
+		{ "PHR_ENTRY_AAD_LEN", PHR_ENTRY_AAD_LEN, "entry external AAD bytes" },
+		{ "PHR_KID_LEN", PHR_KID_LEN, "kid bytes" },
+		{ "PHR_PK_LEN", PHR_PK_LEN, "Ed25519 public key bytes" },
+		{ "PHR_SEED_LEN", PHR_SEED_LEN, "Ed25519 seed (secret key) bytes" },
+		{ "PHR_SIG_LEN", PHR_SIG_LEN, "Ed25519 signature bytes" },
+	};
+	sb_printf(b, "| limit | value | bounds |\n|---|---|---|\n");
+	for (size_t i = 0; i < sizeof(lim) / sizeof(lim[0]); i++)
+		sb_printf(b, "| `%s` | %llu | %s |\n", lim[i].name, lim[i].v, lim[i].what);
+	sb_printf(b, "\n| constant | value | meaning |\n|---|---|---|\n");
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		sb_printf(b, "| `%s` | %llu | %s |\n", fixed[i].name, fixed[i].v, fixed[i].what);
+}
+
+/* ---- content CDDL from the schema table ---- */
+
+static void rule_name(const struct phr_field *f, char *out, size_t cap)
+{
+	if (f == phr_schema_root()) {
+		snprintf(out, cap, "entry-content");
+		return;
+	}
+	size_t i = 0;
+	for (; f->name[i] && i + 1 < cap; i++)
+		out[i] = f->name[i] == '_' ? '-' : f->name[i];
+	out[i] = '\0';
+}
+
+static void cddl_type(const struct phr_field *f, char *out, size_t cap, char *note, size_t ncap)
+{
+	note[0] = '\0';
+	switch (f->type) {
+	case PHR_T_TEXT:
+		snprintf(out, cap, "tstr .size (%lld..%lld)", (long long)f->min, (long long)f->max);
+		break;
+	case PHR_T_INT:
+		snprintf(out, cap, "%lld..%lld", (long long)f->min, (long long)f->max);
+		break;
+	case PHR_T_BOOL:
+		snprintf(out, cap, "bool");
+		break;
+	case PHR_T_DATE:
+		snprintf(out, cap, "%s", f->min == 1 ? "full-date" : "date");
+		break;
+	case PHR_T_ENUM: {
+		int n = 0;
+		size_t o = 0;
+		while (f->enums[n]) {
+			o += (size_t)snprintf(note + o, ncap - o, "%s%d %s", n ? ", " : "", n, f->enums[n]);
+			if (o >= ncap)
+				o = ncap - 1;
+			n++;
+		}
+		snprintf(out, cap, "0..%d", n - 1);
+		break;
+	}
+	case PHR_T_CODE: {
+		size_t o = 0;
+		out[0] = '\0';
+		for (int i = 1; i <= PHR_CS_MAX; i++)
+			if (f->systems & PHR_CS_BIT(i)) {
+				o += (size_t)snprintf(out + o, cap - o, "%scode-%s", o ? " / " : "", phr_code_system_name(i));
+				if (o >= cap)
+					o = cap - 1;
+			}
+		break;
+	}
+	case PHR_T_COUNTRY:
+		snprintf(out, cap, "country");
+		break;
+	case PHR_T_LANG:
+		snprintf(out, cap, "lang");
+		break;
+	case PHR_T_UNIT:
+		snprintf(out, cap, "unit");
+		break;
+	case PHR_T_DECIMAL:
+		snprintf(out, cap, "decimal");
+		break;
+	case PHR_T_OBJECT:
+		rule_name(f, out, cap);
+		break;
+	case PHR_T_ARRAY: {
+		char item[128], inote[256];
+		cddl_type(&f->children[0], item, sizeof(item), inote, sizeof(inote));
+		snprintf(out, cap, "[1*%lld %s]", (long long)f->max, item);
+		snprintf(note, ncap, "%s", inote);
+		break;
+	}
+	}
+}
+
+static void cddl_object(const struct phr_field *obj, struct sb *b)
+{
+	char name[64];
+	rule_name(obj, name, sizeof(name));
+	sb_printf(b, "%s = {\n", name);
+	size_t n = 0;
+	for (const struct phr_field *c = obj->children; c->name; c++)
+		n++;
+	size_t i = 0;
+	for (const struct phr_field *c = obj->children; c->name; c++, i++) {
+		char t[256], note[256], entry[320];
+		cddl_type(c, t, sizeof(t), note, sizeof(note));
+		snprintf(entry, sizeof(entry), "  %s%u => %s%s", c->required ? "" : "? ", (unsigned)c->key, t,
+			 i + 1 < n ? "," : "");
+		sb_printf(b, "%-58s ; %s%s%s\n", entry, c->name, note[0] ? ": " : "", note);
+	}
+	sb_printf(b, "}\n");
+	for (const struct phr_field *c = obj->children; c->name; c++) {
+		const struct phr_field *sub = c->type == PHR_T_OBJECT ? c
+					      : c->type == PHR_T_ARRAY && c->children[0].type == PHR_T_OBJECT ? &c->children[0]
+					      : NULL;
+		if (sub) {
+			sb_printf(b, "\n");
+			cddl_object(sub, b);
+		}
+	}
+}
+
+static void doc_content_cddl(const struct vec_set *s, struct sb *b)
+{
+	(void)s;
+	int64_t maxday = phr_days_from_civil(2199, 12, 31);
+	sb_printf(b, "```cddl\n");
+	cddl_object(phr_schema_root(), b);
+	sb_printf(b, "\n; ---- value types ----\n");
+	sb_printf(b, "date = full-date / partial-date\n");
+	sb_printf(b, "full-date = 0..%lld                  ; days since 1900-01-01 (0) up to 2199-12-31\n",
+		  (long long)maxday);
+	sb_printf(b, "partial-date = [year] / [year, 1..12]  ; \"YYYY\" / \"YYYY-MM\"\n");
+	sb_printf(b, "year = 1900..2199\n");
+	for (int i = 1; i <= PHR_CS_MAX; i++)
+		sb_printf(b, "code-%s = [%d, tstr .size (1..64)]%*s; syntax: FORMAT.md, Code systems\n",
+			  phr_code_system_name(i), i, (int)(8 - strlen(phr_code_system_name(i))), "");
+	sb_printf(b, "country = tstr .regexp \"[A-Z]{2}\"     ; ISO 3166-1 alpha-2\n");
+	sb_printf(b, "lang = tstr .regexp \"[a-z]{2}\"        ; ISO 639-1\n");
+	sb_printf(b, "unit = tstr .regexp \"[!-~]{1,20}\"     ; UCUM, printable ASCII\n");
+	sb_printf(b, "decimal = -999999999..999999999 / decfrac\n");
+	sb_printf(b, "decfrac = #6.4([exponent: -6..-1, mantissa: -999999999..999999999])\n");
+	sb_printf(b, "                                      ; mantissa neither 0 nor a multiple of 10\n");
+	sb_printf(b, "```\n");
+}
+
+/* ---- worked example ---- */
+
+static void dump_item(const struct vec_set *s, struct sb *b, const char *name, const char *title)
+{
+	const struct vec_item *it = vec_find(s, name);
+	if (!it) {
+		b->err = 1;
+		return;
+	}
+	sb_printf(b, "%s — `tests/vectors/expected/%s.hex`, %zu bytes:\n\n", title, name, it->len);
+}
+
+static void ann_keyfile(struct ann *a)
+{
+	ann_head(a, 0, "map(9): .key file");
+	ann_pubkey_fields(a, 1, "clinic 1");
+	ann_head(a, 1, "key 5: Argon2id salt");
+	ann_head(a, 1, "bytes(16)");
+	ann_raw(a, 2, 16, NULL);
+	ann_head(a, 1, "key 6: Argon2id opslimit (passes)");
+	ann_any(a, 1, NULL);
+	ann_head(a, 1, "key 7: Argon2id memlimit (bytes)");
+	ann_any(a, 1, NULL);
+	ann_head(a, 1, "key 8: XChaCha20-Poly1305 nonce");
+	ann_head(a, 1, "bytes(24)");
+	ann_raw(a, 2, 24, NULL);
+	ann_head(a, 1, "key 9: ciphertext of the 32-byte seed || 16-byte tag");
+	ann_head(a, 1, "bytes(48)");
+	ann_raw(a, 2, 48, NULL);
+}
+
+static void doc_example(const struct vec_set *s, struct sb *b)
+{
+	struct ann a;
+
+	dump_item(s, b, "authority.pub", "**authority.pub**, the authority's public key file");
+	ann_start(&a, vec_find(s, "authority.pub"));
+	ann_head(&a, 0, "map(4): .pub file");
+	ann_pubkey_fields(&a, 1, "the authority");
+	ann_render(&a, b);
+
+	sb_printf(b, "\n");
+	dump_item(s, b, "clinic1.key",
+		  "**clinic1.key**, clinic 1's sealed key (passphrase `\"" VEC_PASSPHRASE "\"`, opslimit 1, memlimit "
+		  "8192, salt a0 … af and nonce b0 … c7 fixed for the vector)");
+	ann_start(&a, vec_find(s, "clinic1.key"));
+	ann_keyfile(&a);
+	ann_render(&a, b);
+
+	sb_printf(b, "\n");
+	dump_item(s, b, "clinic1.cert", "**clinic1.cert**, clinic 1's certificate, signed by the authority");
+	ann_start(&a, vec_find(s, "clinic1.cert"));
+	ann_cert(&a, 0);
+	ann_render(&a, b);
+
+	sb_printf(b, "\n");
+	dump_item(s, b, "clinic1.cert.sig-structure",
+		  "Its **Sig_structure** (what the authority signed; external AAD `\"phr/cert\"`)");
+	ann_start(&a, vec_find(s, "clinic1.cert.sig-structure"));
+	ann_head(&a, 0, "array(4): Sig_structure");
+	ann_any(&a, 1, "context");
+	ann_head(&a, 1, "bytes(13): body_protected");
+	ann_raw(&a, 2, 13, "the certificate's protected header");
+	ann_head(&a, 1, "bytes(8): external_aad");
+	ann_raw(&a, 2, 8, "\"phr/cert\"");
+	{
+		struct head h;
+		if (peek(&a, &h)) {
+			ann_head(&a, 1, cf("bytes(%llu): payload", (unsigned long long)h.val));
+			ann_raw(&a, 2, (size_t)h.val, "the certificate payload (annotated above)");
+		} else {
+			a.err = 1;
+		}
+	}
+	ann_render(&a, b);
+
+	sb_printf(b, "\n");
+	dump_item(s, b, "trust.bundle",
+		  "**trust.bundle**: the authority, both clinic certificates, one revoked kid (the \"revoked clinic\" key)");
+	ann_start(&a, vec_find(s, "trust.bundle"));
+	ann_trust(&a, 0);
+	ann_render(&a, b);
+
+	sb_printf(b, "\n");
+	dump_item(s, b, "example-entry.payload",
+		  "The **entry payload**: index 0, signed-at, and the content of "
+		  "`examples/entries/" EXAMPLE_ENTRY ".json`");
+	ann_start(&a, vec_find(s, "example-entry.payload"));
+	ann_entry_payload(&a, 0);
+	ann_render(&a, b);
+
+	sb_printf(b, "\n");
+	dump_item(s, b, "example-entry.protected", "The **protected header** of clinic 1");
+	ann_start(&a, vec_find(s, "example-entry.protected"));
+	ann_protected(&a, 0, "clinic 1");
+	ann_render(&a, b);
+
+	sb_printf(b, "\n");
+	dump_item(s, b, "example-entry.aad", "The **external AAD** of entry 0 (raw bytes, not CBOR)");
+	ann_start(&a, vec_find(s, "example-entry.aad"));
+	ann_aad(&a, 0, "previous entry hash: 32 zero bytes for entry 0");
+	ann_render(&a, b);
+
+	sb_printf(b, "\n");
+	dump_item(s, b, "example-entry.sig-structure", "The **Sig_structure**, the exact bytes Ed25519 signs");
+	ann_start(&a, vec_find(s, "example-entry.sig-structure"));
+	ann_head(&a, 0, "array(4): Sig_structure");
+	ann_any(&a, 1, "context");
+	ann_head(&a, 1, "bytes(13): body_protected");
+	ann_raw(&a, 2, 13, "protected header (above)");
+	ann_head(&a, 1, cf("bytes(%d): external_aad", PHR_ENTRY_AAD_LEN));
+	ann_raw(&a, 2, PHR_ENTRY_AAD_LEN, "external AAD (above)");
+	{
+		struct head h;
+		if (peek(&a, &h)) {
+			ann_head(&a, 1, cf("bytes(%llu): payload", (unsigned long long)h.val));
+			ann_raw(&a, 2, (size_t)h.val, "entry payload (above)");
+		} else {
+			a.err = 1;
+		}
+	}
+	ann_render(&a, b);
+
+	sb_printf(b, "\n");
+	dump_item(s, b, "example-entry.signature",
+		  "The **signature**: Ed25519 (RFC 8032, pure) by clinic 1's key over the Sig_structure");
+	ann_start(&a, vec_find(s, "example-entry.signature"));
+	ann_raw(&a, 0, 64, "R || S");
+	ann_render(&a, b);
+
+	sb_printf(b, "\n");
+	dump_item(s, b, "example-entry.cose", "The **COSE_Sign1** of the entry");
+	ann_start(&a, vec_find(s, "example-entry.cose"));
+	ann_sign1(&a, 0, "entry 0", "clinic 1", NULL);
+	ann_render(&a, b);
+
+	sb_printf(b, "\n");
+	dump_item(s, b, "example-entry.hash",
+		  "The **entry hash**, BLAKE2b-256 of the COSE_Sign1 bytes: an entry 1 would carry it in its AAD");
+	ann_start(&a, vec_find(s, "example-entry.hash"));
+	ann_raw(&a, 0, 32, "BLAKE2b-256(COSE_Sign1)");
+	ann_render(&a, b);
+
+	sb_printf(b, "\n");
+	dump_item(s, b, "example.body", "The **body**: record id 00 01 … 0f, one entry, clinic 1's certificate embedded");
+	ann_start(&a, vec_find(s, "example.body"));
+	ann_body(&a, 0);
+	ann_render(&a, b);
+
+	sb_printf(b, "\n");
+	dump_item(s, b, "example-none.phr", "The **container** with compression 0 (none)");
+	ann_start(&a, vec_find(s, "example-none.phr"));
+	ann_container(&a, "none", 0, 0);
+	ann_render(&a, b);
+}
+
+static void doc_example_compressed(const struct vec_set *s, struct sb *b)
+{
+	struct ann a;
+	char name[64];
+	for (int m = 1; m <= PHR_COMP_MAX; m++) {
+		snprintf(name, sizeof(name), "example-%s.phr", method_suffix[m]);
+		if (!vec_find(s, name))
+			continue;
+		if (m > 1)
+			sb_printf(b, "\n");
+		char title[160];
+		snprintf(title, sizeof(title), "The same body, compression %d (%s)", m, method_suffix[m]);
+		dump_item(s, b, name, title);
+		ann_start(&a, vec_find(s, name));
+		ann_container(&a, method_suffix[m], m, 0);
+		ann_render(&a, b);
+	}
+	if (!s->have_dict)
+		sb_printf(b, "\n> **TO BE FILLED** — the deflate-dict and zstd-dict containers of this example need\n"
+			     "> dictionary v1, which is still empty in this tree. `make_vectors --doc docs/FORMAT.md`\n"
+			     "> adds them once it is committed.\n");
+}
+
+static void doc_chain(const struct vec_set *s, struct sb *b)
+{
+	struct ann a;
+	char name[96];
+	snprintf(name, sizeof(name), "record-%s.entry1.aad", CHAIN_RECORD);
+	dump_item(s, b, name,
+		  "The external AAD of **entry 1** of `record-" CHAIN_RECORD "` (the assessment by clinic 1, "
+		  "then `" DEFAULT_FOLLOW_UP "` by clinic 2)");
+	ann_start(&a, vec_find(s, name));
+	ann_aad(&a, 0, "BLAKE2b-256 of entry 0's COSE_Sign1 bytes");
+	ann_render(&a, b);
+}
+
+char *vec_doc_render(const struct vec_set *s, const char *name)
+{
+	struct sb b = { 0 };
+	if (!strcmp(name, "keys"))
+		doc_keys(s, &b);
+	else if (!strcmp(name, "dictionary"))
+		doc_dictionary(s, &b);
+	else if (!strcmp(name, "limits"))
+		doc_limits(s, &b);
+	else if (!strcmp(name, "content-cddl"))
+		doc_content_cddl(s, &b);
+	else if (!strcmp(name, "example"))
+		doc_example(s, &b);
+	else if (!strcmp(name, "example-compressed"))
+		doc_example_compressed(s, &b);
+	else if (!strcmp(name, "chain"))
+		doc_chain(s, &b);
+	else
+		b.err = 1;
+	return sb_take(&b);
+}
+
+bool vec_doc_find(const char *doc, const char *name, size_t *start, size_t *end)
+{
+	char begin[128], fin[128];
+	snprintf(begin, sizeof(begin), "<!-- make_vectors:begin %s -->\n", name);
+	snprintf(fin, sizeof(fin), "<!-- make_vectors:end %s -->", name);
+	const char *b = strstr(doc, begin);
+	if (!b)
+		return false;
+	const char *e = strstr(b, fin);
+	if (!e)
+		return false;
+	*start = (size_t)(b - doc) + strlen(begin);
+	*end = (size_t)(e - doc);
+	return true;
+}
