@@ -542,7 +542,9 @@ static int decode_value(const struct phr_field *f, struct phr_cbor_dec *d, char 
 	int rc = PHR_OK;
 	json_t *v = NULL;
 	size_t at = d->off;
-	*out = NULL;
+	bool build = out != NULL; /* NULL: validate only, build nothing */
+	if (build)
+		*out = NULL;
 	switch (f->type) {
 	case PHR_T_TEXT: {
 		const char *s;
@@ -554,7 +556,8 @@ static int decode_value(const struct phr_field *f, struct phr_cbor_dec *d, char 
 			      (long long)f->min, (long long)f->max);
 		if (memchr(s, 0, n))
 			DFAIL(PHR_E_SCHEMA, "%s: text contains a NUL character", path);
-		v = json_stringn(s, n);
+		if (build)
+			v = json_stringn(s, n);
 		break;
 	}
 	case PHR_T_INT: {
@@ -563,14 +566,16 @@ static int decode_value(const struct phr_field *f, struct phr_cbor_dec *d, char 
 			goto wrap;
 		if (i < f->min || i > f->max)
 			DFAIL(PHR_E_SCHEMA, "%s: %lld out of range", path, (long long)i);
-		v = json_integer(i);
+		if (build)
+			v = json_integer(i);
 		break;
 	}
 	case PHR_T_BOOL: {
 		bool b;
 		if ((rc = phr_cbor_get_bool(d, &b)))
 			goto wrap;
-		v = json_boolean(b);
+		if (build)
+			v = json_boolean(b);
 		break;
 	}
 	case PHR_T_DATE: {
@@ -582,7 +587,8 @@ static int decode_value(const struct phr_field *f, struct phr_cbor_dec *d, char 
 			if (days > (uint64_t)phr_days_from_civil(DATE_MAX_YEAR, 12, 31))
 				DFAIL(PHR_E_SCHEMA, "%s: date out of range at offset %zu", path, at);
 			phr_civil_from_days((int64_t)days, &y, &m, &dd);
-			v = date_json(y, m, dd, 3);
+			if (build)
+				v = date_json(y, m, dd, 3);
 		} else {
 			size_t n;
 			uint64_t y, m = 0;
@@ -596,7 +602,8 @@ static int decode_value(const struct phr_field *f, struct phr_cbor_dec *d, char 
 				goto wrap;
 			if (y < DATE_MIN_YEAR || y > DATE_MAX_YEAR || (n == 2 && (m < 1 || m > 12)))
 				DFAIL(PHR_E_SCHEMA, "%s: partial date out of range at offset %zu", path, at);
-			v = date_json((int)y, (int)m, 0, (int)n);
+			if (build)
+				v = date_json((int)y, (int)m, 0, (int)n);
 		}
 		break;
 	}
@@ -606,7 +613,8 @@ static int decode_value(const struct phr_field *f, struct phr_cbor_dec *d, char 
 			goto wrap;
 		if (i >= (uint64_t)count_enum(f->enums))
 			DFAIL(PHR_E_SCHEMA, "%s: unknown value %llu at offset %zu", path, (unsigned long long)i, at);
-		v = json_string(f->enums[i]);
+		if (build)
+			v = json_string(f->enums[i]);
 		break;
 	}
 	case PHR_T_CODE: {
@@ -628,9 +636,11 @@ static int decode_value(const struct phr_field *f, struct phr_cbor_dec *d, char 
 			phr_fail_wrap(rc, "%s", path);
 			goto fail;
 		}
-		char buf[80];
-		snprintf(buf, sizeof(buf), "%s:%.*s", cs_names[sys], (int)sl, s);
-		v = json_string(buf);
+		if (build) {
+			char buf[80];
+			snprintf(buf, sizeof(buf), "%s:%.*s", cs_names[sys], (int)sl, s);
+			v = json_string(buf);
+		}
 		break;
 	}
 	case PHR_T_COUNTRY:
@@ -648,7 +658,10 @@ static int decode_value(const struct phr_field *f, struct phr_cbor_dec *d, char 
 			json_decref(tmp);
 			goto fail;
 		}
-		v = tmp;
+		if (build)
+			v = tmp;
+		else
+			json_decref(tmp);
 		break;
 	}
 	case PHR_T_DECIMAL: {
@@ -665,14 +678,16 @@ static int decode_value(const struct phr_field *f, struct phr_cbor_dec *d, char 
 			if (ex < -DECIMAL_MAX_PLACES || ex > -1 || man == 0 || man % 10 == 0 ||
 			    man > DECIMAL_MAX_MANTISSA || man < -DECIMAL_MAX_MANTISSA)
 				DFAIL(PHR_E_NONCANONICAL, "%s: decimal at offset %zu is not in canonical form", path, at);
-			v = json_real((double)man / pow(10, (double)-ex));
+			if (build)
+				v = json_real((double)man / pow(10, (double)-ex));
 		} else {
 			int64_t i;
 			if ((rc = phr_cbor_get_int(d, &i)))
 				goto wrap;
 			if (i > DECIMAL_MAX_MANTISSA || i < -DECIMAL_MAX_MANTISSA)
 				DFAIL(PHR_E_SCHEMA, "%s: value out of range", path);
-			v = json_integer(i);
+			if (build)
+				v = json_integer(i);
 		}
 		break;
 	}
@@ -682,8 +697,8 @@ static int decode_value(const struct phr_field *f, struct phr_cbor_dec *d, char 
 			goto wrap;
 		if (n == 0)
 			DFAIL(PHR_E_SCHEMA, "%s: empty map at offset %zu", *path ? path : "entry", at);
-		v = json_object();
-		if (!v)
+		uint64_t seen = 0; /* bit i: children[i] present (schema_table.c keeps < 64) */
+		if (build && !(v = json_object()))
 			DFAIL(PHR_E_NOMEM, "out of memory");
 		for (size_t i = 0; i < n; i++) {
 			uint64_t key;
@@ -697,16 +712,18 @@ static int decode_value(const struct phr_field *f, struct phr_cbor_dec *d, char 
 				DFAIL(PHR_E_SCHEMA, "%s%sunknown key %llu at offset %zu", path, *path ? ": " : "",
 				      (unsigned long long)key, kat);
 			size_t saved;
-			json_t *cv;
+			json_t *cv = NULL;
 			path_push(path, &saved, NULL, c->name, 0);
-			rc = decode_value(c, d, path, &cv);
+			rc = decode_value(c, d, path, build ? &cv : NULL);
 			path[saved] = '\0';
 			if (rc)
 				goto fail;
-			json_object_set_new(v, c->name, cv);
+			seen |= (uint64_t)1 << (c - f->children);
+			if (build)
+				json_object_set_new(v, c->name, cv);
 		}
 		for (const struct phr_field *c = f->children; c->name; c++)
-			if (c->required && !json_object_get(v, c->name))
+			if (c->required && !(seen & ((uint64_t)1 << (c - f->children))))
 				DFAIL(PHR_E_SCHEMA, "%s%smissing required field '%s'", path, *path ? ": " : "", c->name);
 		break;
 	}
@@ -717,22 +734,24 @@ static int decode_value(const struct phr_field *f, struct phr_cbor_dec *d, char 
 		if (n == 0 || n > (size_t)f->max)
 			DFAIL(n ? PHR_E_LIMIT : PHR_E_SCHEMA, "%s: %zu items at offset %zu (allowed 1..%lld)", path, n, at,
 			      (long long)f->max);
-		v = json_array();
-		if (!v)
+		if (build && !(v = json_array()))
 			DFAIL(PHR_E_NOMEM, "out of memory");
 		for (size_t i = 0; i < n; i++) {
 			size_t saved;
-			json_t *cv;
+			json_t *cv = NULL;
 			path_push(path, &saved, "[%zu]", NULL, i);
-			rc = decode_value(&f->children[0], d, path, &cv);
+			rc = decode_value(&f->children[0], d, path, build ? &cv : NULL);
 			path[saved] = '\0';
 			if (rc)
 				goto fail;
-			json_array_append_new(v, cv);
+			if (build)
+				json_array_append_new(v, cv);
 		}
 		break;
 	}
 	}
+	if (!build)
+		return PHR_OK;
 	if (!v)
 		DFAIL(PHR_E_NOMEM, "out of memory");
 	*out = v;
@@ -744,12 +763,14 @@ fail:
 	return rc;
 }
 
-int phr_entry_decode_json(const uint8_t *cbor, size_t len, json_t **out)
+/* Both run the same checks; out == NULL only skips building the JSON. */
+static int entry_decode(const uint8_t *cbor, size_t len, json_t **out)
 {
 	struct phr_cbor_dec d;
 	char path[PATH_MAX_LEN] = "";
 	int rc;
-	*out = NULL;
+	if (out)
+		*out = NULL;
 	if (len > PHR_MAX_ENTRY_CBOR)
 		return phr_fail(PHR_E_LIMIT, "entry of %zu bytes is larger than PHR_MAX_ENTRY_CBOR (%d)", len,
 				PHR_MAX_ENTRY_CBOR);
@@ -758,12 +779,14 @@ int phr_entry_decode_json(const uint8_t *cbor, size_t len, json_t **out)
 	return decode_value(phr_schema_root(), &d, path, out);
 }
 
+int phr_entry_decode_json(const uint8_t *cbor, size_t len, json_t **out)
+{
+	return entry_decode(cbor, len, out);
+}
+
 int phr_entry_validate(const uint8_t *cbor, size_t len)
 {
-	json_t *v;
-	int rc = phr_entry_decode_json(cbor, len, &v);
-	json_decref(v);
-	return rc;
+	return entry_decode(cbor, len, NULL);
 }
 
 /* ---- output ---- */

@@ -257,9 +257,76 @@ static int test_schema_file_current(void)
 	return 0;
 }
 
+/* The decoder records which fields of an object it saw in a 64-bit mask. */
+static int widest_object(const struct phr_field *f)
+{
+	int n = 0, widest = 0;
+	if (f->type == PHR_T_ARRAY)
+		return widest_object(&f->children[0]);
+	if (f->type != PHR_T_OBJECT)
+		return 0;
+	for (const struct phr_field *c = f->children; c->name; c++) {
+		int w = widest_object(c);
+		n++;
+		widest = w > widest ? w : widest;
+	}
+	return n > widest ? n : widest;
+}
+
+static int test_objects_fit_the_seen_mask(void)
+{
+	int w = widest_object(phr_schema_root());
+	printf("  widest object: %d fields\n", w);
+	CHECK(w > 0 && w < 64);
+	return 0;
+}
+
+/* A validate-only decode (phr_entry_validate) and a full decode agree. */
+static int test_validate_agrees_with_decode(void)
+{
+	char *names[32];
+	size_t n = t_list("examples", ".json", names, 32);
+	CHECK(n >= 4);
+	for (size_t i = 0; i < n; i++) {
+		size_t len, clen;
+		uint8_t *cbor;
+		json_t *v;
+		char *text = (char *)t_read(names[i], &len);
+		CHECK(text);
+		CHECK_RC(phr_entry_parse_text(text, len, &cbor, &clen), PHR_OK);
+		CHECK_RC(phr_entry_validate(cbor, clen), PHR_OK);
+		CHECK_RC(phr_entry_decode_json(cbor, clen, &v), PHR_OK);
+		json_decref(v);
+		/* every truncation fails both ways with the same code */
+		for (size_t cut = 0; cut < clen; cut++) {
+			int a = phr_entry_validate(cbor, cut);
+			int b = phr_entry_decode_json(cbor, cut, &v);
+			CHECK(a != PHR_OK && a == b && v == NULL);
+		}
+		/* every single-bit flip gets the same verdict both ways */
+		size_t refused = 0;
+		for (size_t bit = 0; bit < 8 * clen; bit++) {
+			cbor[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+			int a = phr_entry_validate(cbor, clen);
+			int b = phr_entry_decode_json(cbor, clen, &v);
+			json_decref(v);
+			cbor[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+			CHECK(a == b);
+			refused += a != PHR_OK;
+		}
+		CHECK(refused > 0);
+		free(cbor);
+		free(text);
+		free(names[i]);
+	}
+	return 0;
+}
+
 int main(void)
 {
 	static const struct test tests[] = {
+		{ "every object fits the decoder's 64-field mask", test_objects_fit_the_seen_mask },
+		{ "validate-only and full decode agree", test_validate_agrees_with_decode },
 		{ "every example round-trips JSON -> CBOR -> JSON", test_examples_roundtrip },
 		{ "errors name the field and the problem", test_errors_name_the_field },
 		{ "wire encodings of dates, enums, decimals", test_wire_encodings },
