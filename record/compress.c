@@ -14,6 +14,8 @@
 #include "compress_int.h"
 
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -246,17 +248,56 @@ out:
 	return rc;
 }
 
+/* Dictionary v1 digested once for the life of the process: loading it costs
+ * more than decompressing a typical body. A ZSTD_DDict is read-only and
+ * may be shared between threads. */
+static ZSTD_DDict *ddict_v1;
+static pthread_once_t ddict_v1_once = PTHREAD_ONCE_INIT;
+static void make_ddict_v1(void)
+{
+	ddict_v1 = ZSTD_createDDict_byReference(phr_dict_v1, (size_t)phr_dict_v1_len);
+}
+
+static size_t use_dict(ZSTD_DCtx *dc, const uint8_t *dict, size_t dictlen)
+{
+	if (dict == phr_dict_v1 && dictlen == (size_t)phr_dict_v1_len) {
+		pthread_once(&ddict_v1_once, make_ddict_v1);
+		if (ddict_v1)
+			return ZSTD_DCtx_refDDict(dc, ddict_v1);
+	}
+	return ZSTD_DCtx_loadDictionary_byReference(dc, dict, dictlen);
+}
+
+/* One spare decompression context kept between calls (creating one costs as
+ * much as decoding a small body). A thread takes it or makes its own, and
+ * gives it back reset, or frees it when another is already parked. */
+static _Atomic(ZSTD_DCtx *) spare_dctx;
+
+static ZSTD_DCtx *take_dctx(void)
+{
+	ZSTD_DCtx *dc = atomic_exchange(&spare_dctx, NULL);
+	return dc ? dc : ZSTD_createDCtx();
+}
+
+static void give_dctx(ZSTD_DCtx *dc)
+{
+	ZSTD_DCtx *none = NULL;
+	if (ZSTD_isError(ZSTD_DCtx_reset(dc, ZSTD_reset_session_and_parameters)) ||
+	    !atomic_compare_exchange_strong(&spare_dctx, &none, dc))
+		ZSTD_freeDCtx(dc);
+}
+
 static int unzstd_buf(const uint8_t *dict, size_t dictlen, const uint8_t *in, size_t inlen, size_t declared,
 		      uint8_t *buf)
 {
-	ZSTD_DCtx *dc = ZSTD_createDCtx();
+	ZSTD_DCtx *dc = take_dctx();
 	int rc = PHR_OK;
 	if (!dc)
 		return phr_fail(PHR_E_NOMEM, "zstd: cannot create a decompression context");
 	if (ZSTD_isError(ZSTD_DCtx_setParameter(dc, ZSTD_d_format, ZSTD_f_zstd1_magicless)) ||
 	    ZSTD_isError(ZSTD_DCtx_setParameter(dc, ZSTD_d_windowLogMax, PHR_ZSTD_WINDOWLOG)) ||
 	    ZSTD_isError(ZSTD_DCtx_setParameter(dc, ZSTD_d_stableOutBuffer, 1)) ||
-	    ZSTD_isError(ZSTD_DCtx_loadDictionary_byReference(dc, dict, dictlen))) {
+	    ZSTD_isError(use_dict(dc, dict, dictlen))) {
 		rc = phr_fail(PHR_E_NOMEM, "zstd: cannot set decompression parameters");
 		goto out;
 	}
@@ -295,7 +336,7 @@ static int unzstd_buf(const uint8_t *dict, size_t dictlen, const uint8_t *in, si
 		}
 	}
 out:
-	ZSTD_freeDCtx(dc);
+	give_dctx(dc);
 	return rc;
 }
 

@@ -25,7 +25,10 @@ int phr_crypto_check_pubkey(const struct phr_pubkey *p, int want_kind, const cha
 /* Writes / reads map fields 1..4 (kind, name, country, pk) of a key; the map
  * head is the caller's. The reader validates every field and fills kid. */
 void phr_crypto_put_pubkey_fields(struct phr_cbor_enc *e, const struct phr_pubkey *p);
-int phr_crypto_get_pubkey_fields(struct phr_cbor_dec *d, struct phr_pubkey *p, const char *what);
+/* check_point: refuse a key that is not a valid point of the prime-order
+ * subgroup (crypto_core_ed25519_is_valid_point, about the cost of one
+ * signature check). Certificates skip it: docs/FORMAT.md, "Public keys". */
+int phr_crypto_get_pubkey_fields(struct phr_cbor_dec *d, struct phr_pubkey *p, const char *what, bool check_point);
 
 /* Encodes with write(e, ctx) into a malloc'd buffer of the exact size
  * (counting pass, then writing pass). PHR_E_LIMIT if larger than limit. */

@@ -153,7 +153,7 @@ void phr_crypto_put_pubkey_fields(struct phr_cbor_enc *e, const struct phr_pubke
 	phr_cbor_put_bytes(e, p->pk, PHR_PK_LEN);
 }
 
-int phr_crypto_get_pubkey_fields(struct phr_cbor_dec *d, struct phr_pubkey *p, const char *what)
+int phr_crypto_get_pubkey_fields(struct phr_cbor_dec *d, struct phr_pubkey *p, const char *what, bool check_point)
 {
 	uint64_t kind;
 	const char *s;
@@ -178,7 +178,7 @@ int phr_crypto_get_pubkey_fields(struct phr_cbor_dec *d, struct phr_pubkey *p, c
 	memcpy(p->country, s, 2);
 	if ((rc = phr_cbor_expect_key(d, 4)) || (rc = phr_cbor_get_bytes_exact(d, p->pk, PHR_PK_LEN)))
 		return phr_fail_wrap(rc, "%s: field 4 (public key)", what);
-	if ((rc = check_pk(p->pk, what)))
+	if (check_point && (rc = check_pk(p->pk, what)))
 		return rc;
 	phr_kid_of(p->pk, p->kid);
 	return PHR_OK;
@@ -334,7 +334,7 @@ int phr_pubkey_decode(const uint8_t *buf, size_t len, struct phr_pubkey *out)
 		return phr_fail_wrap(rc, ".pub file");
 	if (n != 4)
 		return phr_fail(PHR_E_SCHEMA, ".pub file: expected a map of 4 fields, found %zu", n);
-	if ((rc = phr_crypto_get_pubkey_fields(&d, out, ".pub file"))) {
+	if ((rc = phr_crypto_get_pubkey_fields(&d, out, ".pub file", true))) {
 		memset(out, 0, sizeof(*out));
 		return rc;
 	}
@@ -479,7 +479,7 @@ static int parse_keyfile(const uint8_t *file, size_t len, struct phr_pubkey *pub
 		return phr_fail_wrap(rc, "key file");
 	if (n != 9)
 		return phr_fail(PHR_E_SCHEMA, "key file: expected a map of 9 fields, found %zu", n);
-	if ((rc = phr_crypto_get_pubkey_fields(&d, pub, "key file")))
+	if ((rc = phr_crypto_get_pubkey_fields(&d, pub, "key file", true)))
 		return rc;
 	f->pub = pub;
 	if ((rc = phr_cbor_expect_key(&d, 5)) ||

@@ -119,7 +119,7 @@ static int parse_payload(struct phr_trust *t)
 			return phr_fail_wrap(rc, "%s", what);
 		if (n != 4)
 			return phr_fail(PHR_E_SCHEMA, "%s: expected a map of 4 fields, found %zu", what, n);
-		if ((rc = phr_crypto_get_pubkey_fields(&d, &t->auth[i], what)))
+		if ((rc = phr_crypto_get_pubkey_fields(&d, &t->auth[i], what, true)))
 			return rc;
 		if (t->auth[i].kind != PHR_KEY_AUTHORITY)
 			return phr_fail(PHR_E_SCHEMA, "%s: kind must be 1 (authority)", what);

@@ -33,37 +33,54 @@ static void set(struct phr_entry_report *e, int status, const char *text, const 
 		snprintf(e->detail, sizeof(e->detail), "%s", text);
 }
 
+/* The embedded certificates of one record, each parsed and checked against
+ * the trust bundle at most once per verification however many entries its
+ * clinic signed. Parsing costs about one signature check (the subject key's
+ * subgroup check), so it is worth doing once. */
+enum { CERT_UNSEEN, CERT_BAD, CERT_PARSED, CERT_TRUSTED, CERT_UNTRUSTED };
+struct cert_cache {
+	struct phr_cert c[PHR_MAX_EMBEDDED_CERTS];
+	unsigned char state[PHR_MAX_EMBEDDED_CERTS];
+};
+
 /* Finds the signer's certificate: embedded first (it must verify under a
  * trusted authority, or any embedded one when there is no bundle), then the
  * bundle. Returns 1 and fills *cert if found. */
-static int find_cert(const struct phr_record *r, const struct phr_trust *trust, const uint8_t kid[PHR_KID_LEN],
-		     struct phr_cert *cert, bool *embedded, int *untrusted_embedded)
+static int find_cert(const struct phr_record *r, const struct phr_trust *trust, struct cert_cache *cc,
+		     const uint8_t kid[PHR_KID_LEN], struct phr_cert *cert, bool *embedded, int *untrusted_embedded)
 {
+	const struct phr_cert *known = trust ? phr_trust_cert(trust, kid) : NULL;
 	*untrusted_embedded = 0;
-	for (size_t i = 0; i < r->n_certs; i++) {
-		struct phr_cert c;
-		if (phr_cert_parse(r->certs[i], r->cert_lens[i], &c) != PHR_OK)
-			continue;
-		if (memcmp(c.subject.kid, kid, PHR_KID_LEN) != 0)
-			continue;
-		if (trust) {
-			const struct phr_pubkey *auth = phr_trust_authority(trust, c.issuer_kid);
-			if (!auth || phr_cert_verify(&c, auth->pk) != PHR_OK) {
-				*untrusted_embedded = 1;
-				continue;
-			}
+	/* The bundle verified its certificates when it was loaded: an embedded
+	 * copy of the same bytes needs neither parsing nor a second check. */
+	for (size_t i = 0; known && i < r->n_certs; i++)
+		if (known->raw_len == r->cert_lens[i] && memcmp(known->raw, r->certs[i], known->raw_len) == 0) {
+			*cert = *known;
+			*embedded = true;
+			return 1;
 		}
-		*cert = c;
+	for (size_t i = 0; i < r->n_certs; i++) {
+		struct phr_cert *c = &cc->c[i];
+		if (cc->state[i] == CERT_UNSEEN)
+			cc->state[i] = phr_cert_parse(r->certs[i], r->cert_lens[i], c) == PHR_OK ? CERT_PARSED : CERT_BAD;
+		if (cc->state[i] == CERT_BAD || memcmp(c->subject.kid, kid, PHR_KID_LEN) != 0)
+			continue;
+		if (trust && cc->state[i] == CERT_PARSED) {
+			const struct phr_pubkey *auth = phr_trust_authority(trust, c->issuer_kid);
+			cc->state[i] = auth && phr_cert_verify(c, auth->pk) == PHR_OK ? CERT_TRUSTED : CERT_UNTRUSTED;
+		}
+		if (cc->state[i] == CERT_UNTRUSTED) {
+			*untrusted_embedded = 1;
+			continue;
+		}
+		*cert = *c;
 		*embedded = true;
 		return 1;
 	}
-	if (trust) {
-		const struct phr_cert *c = phr_trust_cert(trust, kid);
-		if (c) {
-			*cert = *c;
-			*embedded = false;
-			return 1;
-		}
+	if (known) {
+		*cert = *known;
+		*embedded = false;
+		return 1;
 	}
 	return 0;
 }
@@ -75,6 +92,8 @@ int phr_verify_record(const struct phr_record *r, const struct phr_trust *trust,
 	out->trust_checked = trust != NULL;
 	out->all_valid = r->n_entries > 0;
 	bool prefix_ok = true;
+	struct cert_cache cc;
+	memset(cc.state, CERT_UNSEEN, sizeof(cc.state));
 	for (size_t i = 0; i < r->n_entries; i++) {
 		const struct phr_entry *en = &r->entries[i];
 		struct phr_entry_report *e = &out->entries[i];
@@ -88,7 +107,7 @@ int phr_verify_record(const struct phr_record *r, const struct phr_trust *trust,
 		}
 		memcpy(e->kid, en->cose.kid, PHR_KID_LEN);
 		e->signed_at = en->signed_at;
-		if (!find_cert(r, trust, en->cose.kid, &cert, &e->cert_embedded, &untrusted)) {
+		if (!find_cert(r, trust, &cc, en->cose.kid, &cert, &e->cert_embedded, &untrusted)) {
 			char hex[PHR_KID_HEX_LEN];
 			phr_kid_to_hex(en->cose.kid, hex);
 			set(e, PHR_ST_UNKNOWN_SIGNER,
