@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "phr/render.h"
 
 #define MAX_ARGS 256
@@ -45,7 +47,10 @@ int cli_load_trust(const char *verb, const char *path, const char *pin, struct p
 		free(buf);
 		if (rc)
 			goto fail;
-		if (memcmp(p.kid, phr_trust_signer_kid(*out), PHR_KID_LEN) != 0) {
+		/* The whole key, not only its 8-byte kid: a kid is short enough
+		 * that a second key sharing it is not out of reach. */
+		const struct phr_pubkey *signer = phr_trust_authority(*out, phr_trust_signer_kid(*out));
+		if (!signer || sodium_memcmp(p.pk, signer->pk, PHR_PK_LEN) != 0) {
 			char a[PHR_KID_HEX_LEN], b[PHR_KID_HEX_LEN];
 			phr_kid_to_hex(phr_trust_signer_kid(*out), a);
 			phr_kid_to_hex(p.kid, b);

@@ -151,8 +151,12 @@ int cmd_verify(int argc, char **argv)
 			const struct phr_entry_report *e = &rep->entries[i];
 			phr_kid_to_hex(e->kid, kid);
 			phr_format_time(e->signed_at, when);
-			printf("entry %zu: %-14s %s (%s) key %s signed %s — %s\n", i, phr_status_name(e->status),
-			       e->have_signer ? e->clinic : "?", e->have_signer ? e->country : "??", kid, when, e->detail);
+			if (e->have_signer)
+				printf("entry %zu: %-14s %s (%s) key %s signed %s — %s\n", i, phr_status_name(e->status),
+				       e->clinic, e->country, kid, when, e->detail);
+			else
+				printf("entry %zu: %-14s unidentified signer, key %s, signed %s — %s\n", i,
+				       phr_status_name(e->status), kid, when, e->detail);
 		}
 		printf("record %s: %zu entr%s, %s\n", hex, rep->n, rep->n == 1 ? "y" : "ies",
 		       rep->all_valid ? "all valid" : "NOT VALID");
