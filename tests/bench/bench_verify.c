@@ -215,12 +215,13 @@ int main(int argc, char **argv)
 		"bare Ed25519, 4 signatures (entries + certificates)",
 	};
 	static const int floor_of[NT] = { BARE2, BARE4, BARE2, BARE4, BARE2, BARE4 };
-	printf("%-52s %11s %10s %13s\n", "", "records/s", "us/record", "ratio to bare");
+	printf("%-52s %11s %10s %13s %10s\n", "", "records/s", "us/record", "time / bare", "% of bare");
 	for (int k = 0; k < NT; k++)
-		printf("%-52s %11.0f %10.1f %13.2f\n", labels[k], (double)n / best[k], best[k] * 1e6 / (double)n,
-		       best[k] / best[floor_of[k]]);
-	printf("\nratio = time / time of bare Ed25519 over the same signatures (2 with the certificates in the\n"
-	       "bundle, 4 with the authority only); the rest is COSE/CBOR parsing, chain hashes and policy.\n");
+		printf("%-52s %11.0f %10.1f %13.2f %9.0f%%\n", labels[k], (double)n / best[k], best[k] * 1e6 / (double)n,
+		       best[k] / best[floor_of[k]], 100.0 * best[floor_of[k]] / best[k]);
+	printf("\nbare = crypto_sign_verify_detached over the same signatures (2 with the certificates in the\n"
+	       "bundle, 4 with the authority only); the rest is COSE/CBOR parsing, chain hashes and policy.\n"
+	       "%% of bare = throughput as a share of bare Ed25519's (goal: at least 85%%).\n");
 
 	for (size_t i = 0; i < n; i++) {
 		free(cont[i]);
