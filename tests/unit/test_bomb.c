@@ -97,14 +97,7 @@ static int test_deflate_bomb(void)
 
 static int test_peak_memory(void)
 {
-	long kb = t_peak_rss_kb();
-#ifdef UNDER_SANITIZER
-	printf("  peak memory %ld KiB: not checked under a sanitizer (shadow memory)\n", kb);
-	return 0;
-#endif
-	printf("  peak memory of this process: %ld KiB (limit %d KiB)\n", kb, PEAK_LIMIT_KB);
-	CHECK(kb > 0 && kb < PEAK_LIMIT_KB);
-	return 0;
+	return t_check_peak_rss(PEAK_LIMIT_KB);
 }
 
 int main(void)

@@ -507,14 +507,7 @@ static int test_zstd_window(void)
 
 static int test_peak_memory(void)
 {
-	long kb = t_peak_rss_kb();
-#ifdef UNDER_SANITIZER
-	printf("  peak resident memory %ld KiB: not checked under a sanitizer (shadow memory)\n", kb);
-	return 0;
-#endif
-	printf("  peak resident memory of this test: %ld KiB (limit %d KiB)\n", kb, PEAK_LIMIT_KB);
-	CHECK(kb > 0 && kb < PEAK_LIMIT_KB);
-	return 0;
+	return t_check_peak_rss(PEAK_LIMIT_KB);
 }
 
 int main(void)

@@ -113,3 +113,15 @@ long t_peak_rss_kb(void)
 	fclose(f);
 	return kb;
 }
+
+int t_check_peak_rss(long limit_kb)
+{
+	long kb = t_peak_rss_kb();
+#ifdef UNDER_SANITIZER
+	printf("  peak resident memory %ld KiB: not checked under a sanitizer (shadow memory)\n", kb);
+	return 0;
+#endif
+	printf("  peak resident memory of this process: %ld KiB (limit %ld KiB)\n", kb, limit_kb);
+	CHECK(kb > 0 && kb < limit_kb);
+	return 0;
+}

@@ -47,6 +47,9 @@ size_t t_unhex(const char *hex, uint8_t *out, size_t cap);
  * ru_maxrss, which on Linux keeps the parent's peak — meson's Python —
  * across fork and exec); -1 when unknown. */
 long t_peak_rss_kb(void);
+/* Test body: peak resident memory of this process under limit_kb (prints
+ * the figure; not checked under a sanitizer). */
+int t_check_peak_rss(long limit_kb);
 
 /* Memory figures mean nothing under a sanitizer (shadow memory). */
 #if defined(__has_feature)
