@@ -2,6 +2,7 @@
  * (always shortest form) and its streaming decoder tokenises input; this file
  * adds what RFC 8949 §4.2.1 requires and libcbor does not check. */
 #include "phr/cbor.h"
+#include "cbor_int.h"
 
 #include <cbor.h>
 #include <string.h>
@@ -194,8 +195,10 @@ static int utf8_valid(const uint8_t *s, size_t n)
 }
 
 /* Reads one head (and for strings, the payload) at off. Checks shortest form
- * and support; sets *used to the bytes consumed. */
-static int next_token(const uint8_t *p, size_t len, size_t off, struct token *t, size_t *used)
+ * and support, and with check_utf8 that a text string is valid UTF-8 (the
+ * cursor reads only bytes phr_cbor_validate() has checked, so it skips
+ * that walk over every string); sets *used to the bytes consumed. */
+static int next_token(const uint8_t *p, size_t len, size_t off, struct token *t, size_t *used, bool check_utf8)
 {
 	memset(t, 0, sizeof(*t));
 	t->major = -1;
@@ -227,7 +230,7 @@ static int next_token(const uint8_t *p, size_t len, size_t off, struct token *t,
 				"CBOR: integer or length %llu at offset %zu is not in shortest form (%zu-byte head)",
 				(unsigned long long)t->val, off, head);
 	}
-	if (t->major == 3 && !utf8_valid(t->data, (size_t)t->val))
+	if (check_utf8 && t->major == 3 && !utf8_valid(t->data, (size_t)t->val))
 		return phr_fail(PHR_E_MALFORMED, "CBOR: text string at offset %zu is not valid UTF-8", off);
 	*used = r.read;
 	return PHR_OK;
@@ -261,7 +264,7 @@ static int validate_item(struct vstate *v, size_t *off, unsigned depth)
 	if (++v->items > PHR_CBOR_MAX_ITEMS)
 		return phr_fail(PHR_E_LIMIT, "CBOR: more than %d items", PHR_CBOR_MAX_ITEMS);
 	size_t start = *off;
-	rc = next_token(v->p, v->len, *off, &t, &used);
+	rc = next_token(v->p, v->len, *off, &t, &used, true);
 	if (rc)
 		return rc;
 	*off += used;
@@ -327,6 +330,14 @@ int phr_cbor_validate(const uint8_t *buf, size_t len)
 	return PHR_OK;
 }
 
+void phr_cbor_dec_init_nested(struct phr_cbor_dec *d, const uint8_t *buf, size_t len)
+{
+	d->p = buf;
+	d->len = len;
+	d->off = 0;
+	d->err = PHR_OK;
+}
+
 int phr_cbor_dec_init(struct phr_cbor_dec *d, const uint8_t *buf, size_t len)
 {
 	d->p = buf;
@@ -367,7 +378,7 @@ static int take(struct phr_cbor_dec *d, int want_major, struct token *t)
 	if (d->off >= d->len)
 		return d->err = phr_fail(PHR_E_MALFORMED, "CBOR: expected %s at offset %zu, found end of input",
 					 major_name(want_major), d->off);
-	int rc = next_token(d->p, d->len, d->off, t, &used);
+	int rc = next_token(d->p, d->len, d->off, t, &used, false);
 	if (rc)
 		return d->err = rc;
 	if (want_major >= 0 && t->major != want_major)

@@ -3,6 +3,7 @@
 #include "phr/cbor.h"
 #include "phr/compress.h"
 #include "phr/json.h"
+#include "schema_int.h"
 
 #include <sodium.h>
 #include <stdlib.h>
@@ -13,7 +14,8 @@
 size_t phr_max_container(void) { return PHR_MAX_CONTAINER; }
 size_t phr_max_entries(void) { return PHR_MAX_ENTRIES; }
 
-int phr_record_create(const uint8_t *id, struct phr_record **out)
+/* An empty record; its id is the caller's to fill. */
+static int record_new(struct phr_record **out)
 {
 	*out = NULL;
 	if (sodium_init() < 0)
@@ -21,12 +23,20 @@ int phr_record_create(const uint8_t *id, struct phr_record **out)
 	struct phr_record *r = calloc(1, sizeof(*r));
 	if (!r)
 		return phr_fail(PHR_E_NOMEM, "out of memory");
-	if (id)
-		memcpy(r->id, id, PHR_RECORD_ID_LEN);
-	else
-		randombytes_buf(r->id, PHR_RECORD_ID_LEN);
 	r->compression = phr_compression_default();
 	*out = r;
+	return PHR_OK;
+}
+
+int phr_record_create(const uint8_t *id, struct phr_record **out)
+{
+	int rc = record_new(out);
+	if (rc)
+		return rc;
+	if (id)
+		memcpy((*out)->id, id, PHR_RECORD_ID_LEN);
+	else
+		randombytes_buf((*out)->id, PHR_RECORD_ID_LEN);
 	return PHR_OK;
 }
 
@@ -62,9 +72,13 @@ static int parse_payload(struct phr_entry *e)
 		return phr_fail(PHR_E_MALFORMED, "entry payload must be a map of 3 fields, has %zu", n);
 	if ((rc = phr_cbor_expect_key(&d, 1)) || (rc = phr_cbor_get_uint(&d, &e->index)) ||
 	    (rc = phr_cbor_expect_key(&d, 2)) || (rc = phr_cbor_get_uint(&d, &e->signed_at)) ||
-	    (rc = phr_cbor_expect_key(&d, 3)) || (rc = phr_cbor_get_raw(&d, &e->content, &e->content_len)))
+	    (rc = phr_cbor_expect_key(&d, 3)))
 		return rc;
-	return phr_entry_validate(e->content, e->content_len);
+	/* The payload validated as one item with nothing after it, and key 3
+	 * is its last: the content is the rest of it. */
+	e->content = d.p + d.off;
+	e->content_len = d.len - d.off;
+	return phr_entry_validate_nested(e->content, e->content_len);
 }
 
 /* Fills entries/certs from a body that r->store holds. */
@@ -149,7 +163,7 @@ int phr_record_decode(const uint8_t *buf, size_t len, struct phr_record **out)
 				declared, PHR_MAX_BODY);
 	if ((rc = phr_decompress(method, buf + PHR_CONTAINER_HEADER, len - PHR_CONTAINER_HEADER, declared, &body)))
 		return phr_fail_wrap(rc, "container");
-	if ((rc = phr_record_create(NULL, &r))) {
+	if ((rc = record_new(&r))) { /* parse_body sets the id */
 		free(body);
 		return rc;
 	}

@@ -2,6 +2,8 @@
 #include "phr/json.h"
 #include "phr/cbor.h"
 #include "phr/schema.h"
+#include "cbor_int.h"
+#include "schema_int.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -250,15 +252,35 @@ static int count_enum(const char *const *e)
 
 static int encode_value(const struct phr_field *f, const json_t *v, char *path, struct phr_cbor_enc *e);
 
+/* Appends ".name" (or "name" at the start) or "[idx]" to path, truncating
+ * at PATH_MAX_LEN; *saved is where to cut it back. On every field of every
+ * entry decoded, so no printf. */
 static void path_push(char *path, size_t *saved, const char *fmt, const char *name, size_t idx)
 {
-	*saved = strlen(path);
-	size_t room = PATH_MAX_LEN - *saved;
-	if (name)
-		snprintf(path + *saved, room, *saved ? ".%s" : "%s", name);
-	else
-		snprintf(path + *saved, room, "[%zu]", idx);
+	size_t at = strlen(path);
+	char tmp[24];
+	const char *add = name;
+	size_t n;
+	*saved = at;
 	(void)fmt;
+	if (!name) {
+		char *p = tmp + sizeof(tmp);
+		*--p = ']';
+		do
+			*--p = (char)('0' + idx % 10);
+		while ((idx /= 10) != 0);
+		*--p = '[';
+		add = p;
+		n = (size_t)(tmp + sizeof(tmp) - p);
+	} else {
+		n = strlen(name);
+		if (at && at + 1 < PATH_MAX_LEN)
+			path[at++] = '.';
+	}
+	if (n > PATH_MAX_LEN - 1 - at)
+		n = PATH_MAX_LEN - 1 - at;
+	memcpy(path + at, add, n);
+	path[at + n] = '\0';
 }
 
 static int encode_object(const struct phr_field *fields, const json_t *v, char *path, struct phr_cbor_enc *e)
@@ -763,8 +785,9 @@ fail:
 	return rc;
 }
 
-/* Both run the same checks; out == NULL only skips building the JSON. */
-static int entry_decode(const uint8_t *cbor, size_t len, json_t **out)
+/* All run the same checks; out == NULL only skips building the JSON, and
+ * nested only skips validating CBOR the caller has validated. */
+static int entry_decode(const uint8_t *cbor, size_t len, json_t **out, bool nested)
 {
 	struct phr_cbor_dec d;
 	char path[PATH_MAX_LEN] = "";
@@ -774,19 +797,26 @@ static int entry_decode(const uint8_t *cbor, size_t len, json_t **out)
 	if (len > PHR_MAX_ENTRY_CBOR)
 		return phr_fail(PHR_E_LIMIT, "entry of %zu bytes is larger than PHR_MAX_ENTRY_CBOR (%d)", len,
 				PHR_MAX_ENTRY_CBOR);
-	if ((rc = phr_cbor_dec_init(&d, cbor, len)))
+	if (nested)
+		phr_cbor_dec_init_nested(&d, cbor, len);
+	else if ((rc = phr_cbor_dec_init(&d, cbor, len)))
 		return phr_fail_wrap(rc, "entry");
 	return decode_value(phr_schema_root(), &d, path, out);
 }
 
 int phr_entry_decode_json(const uint8_t *cbor, size_t len, json_t **out)
 {
-	return entry_decode(cbor, len, out);
+	return entry_decode(cbor, len, out, false);
 }
 
 int phr_entry_validate(const uint8_t *cbor, size_t len)
 {
-	return entry_decode(cbor, len, NULL);
+	return entry_decode(cbor, len, NULL, false);
+}
+
+int phr_entry_validate_nested(const uint8_t *cbor, size_t len)
+{
+	return entry_decode(cbor, len, NULL, true);
 }
 
 /* ---- output ---- */
