@@ -20,6 +20,10 @@ const char *phr_strerror(int err)
 	case PHR_E_CODE_SYSTEM: return "unknown code system or malformed code";
 	case PHR_E_VERSION: return "unsupported version or algorithm";
 	case PHR_E_ARG: return "invalid argument";
+	case PHR_E_NOT_OURS: return "not a phr code";
+	case PHR_E_CHECKSUM: return "checksum mismatch";
+	case PHR_E_INCOMPLETE: return "codes missing";
+	case PHR_E_IMAGE: return "image cannot be read";
 	case PHR_E_LIMIT: return "size limit exceeded";
 	case PHR_E_NOMEM: return "out of memory";
 	case PHR_E_BUFFER: return "buffer too small";

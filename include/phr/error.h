@@ -40,6 +40,10 @@ enum phr_err {
 	PHR_E_CODE_SYSTEM = -8,    /* unknown code system or malformed code */
 	PHR_E_VERSION = -9,        /* unsupported format version or algorithm */
 	PHR_E_ARG = -10,           /* invalid argument from the caller */
+	PHR_E_NOT_OURS = -11,      /* a QR code, file or image that is not phr's */
+	PHR_E_CHECKSUM = -12,      /* a chunk's checksum does not match its bytes */
+	PHR_E_INCOMPLETE = -13,    /* too few chunks to restore a container */
+	PHR_E_IMAGE = -14,         /* an image file cannot be decoded */
 
 	/* limits and resources */
 	PHR_E_LIMIT = -20,         /* a named PHR_MAX_* limit was exceeded */
