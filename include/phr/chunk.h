@@ -39,6 +39,7 @@
 #define PHR_MAX_QR_PAYLOAD 4296     /* most characters a QR code holds (V40-L alphanumeric) */
 #define PHR_CHUNK_PREFIX_BYTES 4    /* record id bytes a chunk carries */
 #define PHR_CHUNK_TAG_LEN 4
+#define PHR_MAX_SETS 32             /* sets (records or versions) one assembler keeps apart */
 
 enum phr_qr_ecc { PHR_ECC_L = 0, PHR_ECC_M = 1, PHR_ECC_Q = 2, PHR_ECC_H = 3 };
 enum phr_chunk_mode { PHR_CHUNK_BASE45 = 0, PHR_CHUNK_BYTES = 1 };
@@ -54,6 +55,22 @@ size_t phr_qr_capacity(int version, int ecc, int mode);
 /* The smallest version whose symbol holds a payload of len characters
  * (BASE45) or bytes (BYTES); 0 if none does. */
 int phr_qr_version_for(size_t len, int ecc, int mode);
+
+/* For payloads that are not one phr chunk (measurements of other
+ * encodings, e.g. a byte-mode prefix followed by numeric digits): a run of
+ * len characters in one QR mode, as ISO/IEC 18004 clause 7.4 codes it
+ * (4-bit mode indicator, character count indicator, data). */
+enum phr_qr_seg_mode { PHR_QR_NUMERIC = 0, PHR_QR_ALNUM = 1, PHR_QR_BYTE = 2 };
+struct phr_qr_segment {
+	int mode; /* enum phr_qr_seg_mode */
+	size_t len;
+};
+/* Data bits one symbol of this version and level holds (Table 7 data
+ * codewords x 8); 0 for an invalid argument. */
+size_t phr_qr_data_bits(int version, int ecc);
+/* The smallest version whose symbol at ecc holds the n segments, in this
+ * order; 0 if none does or an argument is invalid. */
+int phr_qr_version_segments(const struct phr_qr_segment *seg, size_t n, int ecc);
 
 /* How a container is cut: k data chunks of data_len bytes each, m parity
  * chunks; the QR payload of every chunk fits max_version at ecc. */
@@ -71,7 +88,12 @@ PHR_NODISCARD int phr_chunk_plan(size_t container_len, int mode, int ecc, int ma
 				 struct phr_chunk_plan *out);
 
 /* The QR payloads of a container, index order (k data then m parity);
- * each payload is malloc'd and owned by the set. */
+ * each payload is malloc'd and owned by the set (phr_chunk_set_free).
+ * The container must be readable (phr_record_decode: that is where the
+ * record id comes from); its error is returned otherwise. plan is what
+ * phr_chunk_plan gave for this length, or a plan with another k whose
+ * fields agree the same way (PHR_E_ARG if they do not). On failure *out
+ * holds nothing. */
 struct phr_chunk_set {
 	size_t n;
 	uint8_t *payload[PHR_MAX_CHUNKS];
@@ -102,7 +124,10 @@ PHR_NODISCARD int phr_chunk_parse(const uint8_t *payload, size_t len, uint8_t *b
 
 /* Reassembly: chunks of any number of containers, in any order, duplicates
  * harmless. A set is the chunks that share record prefix, tag, k, m, length
- * and data length. */
+ * and data length (the same chunk read in text and in byte form is one
+ * chunk). At most PHR_MAX_SETS sets; a chunk that would start one more gets
+ * PHR_E_LIMIT. Messages name a chunk as "code i of n" with i = index + 1,
+ * the way printed labels count. Not thread-safe: one assembler, one thread. */
 struct phr_assembler;
 PHR_NODISCARD int phr_assembler_new(struct phr_assembler **out);
 void phr_assembler_free(struct phr_assembler *a);
@@ -124,13 +149,15 @@ struct phr_set_info {
 	uint8_t missing[PHR_MAX_CHUNKS];
 	unsigned need;             /* how many more chunks would restore it (0 if complete) */
 	size_t container_len;
-	int mode;
+	int mode;                  /* of the first chunk read */
 };
 void phr_assembler_info(const struct phr_assembler *a, size_t set, struct phr_set_info *out);
 /* Restores set's container (from data chunks, with parity where data is
  * missing) and checks it against the tag. *out is malloc'd. Returns
  * PHR_E_INCOMPLETE naming the missing indexes and how many more are
- * needed; PHR_E_CHECKSUM when the restored bytes do not match the tag. */
+ * needed ("codes 2, 5 of 6 are missing; any 1 more restores the record");
+ * PHR_E_CHECKSUM when the restored bytes do not match the tag or the
+ * chunks held disagree; PHR_E_ARG for a set that does not exist. */
 PHR_NODISCARD int phr_assembler_container(const struct phr_assembler *a, size_t set, uint8_t **out, size_t *len);
 
 #endif

@@ -22,14 +22,11 @@
  * consent, plan, author, free-text notes at entry level): the SHC baseline
  * carries less than ours, so the comparison favours it.
  *
- * QR versions are computed from ISO/IEC 18004:2015 Table 7 (number of data
- * codewords per version at ECC level M) and the segment bit costs of clause
- * 7.4 (mode indicator 4 bits, character count indicator 9/11/13 bits for
- * alphanumeric, 10/12/14 numeric, 8/16/16 byte, for versions 1-9/10-26/27-40;
- * alphanumeric 11 bits per 2 characters, numeric 10 bits per 3 digits). The
- * program checks at start that this reproduces the published capacity
- * tables (Table 7 columns for M) and docs' measured values
- * (../shared/notes/qr.md, libqrencode 4.1.1). */
+ * QR versions come from the library (record/qrcap.c: phr_qr_version_for,
+ * phr_qr_version_segments), that is ISO/IEC 18004:2015 Table 7 and the
+ * segment bit costs of clause 7.4; tests/unit/test_chunk.c checks them
+ * against the published capacities, the measured values of
+ * ../shared/notes/qr.md and the versions libqrencode picks. */
 #include <cbor.h>
 #include <dirent.h>
 #include <jansson.h>
@@ -39,6 +36,8 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "phr/base45.h"
+#include "phr/chunk.h"
 #include "phr/compress.h"
 #include "phr/container.h"
 #include "phr/crypto.h"
@@ -52,98 +51,10 @@
 
 /* ---- QR capacity ----------------------------------------------------------- */
 
-/* ISO/IEC 18004:2015 Table 7: data codewords, error correction level M. */
-static const int qr_data_cw_m[41] = { 0,
-	16, 28, 44, 64, 86, 108, 124, 154, 182, 216,
-	254, 290, 334, 365, 415, 453, 507, 563, 627, 669,
-	714, 782, 860, 914, 1000, 1062, 1128, 1193, 1267, 1373,
-	1455, 1541, 1631, 1725, 1812, 1914, 1992, 2102, 2216, 2334 };
-
-/* ISO/IEC 18004:2015 Table 7, capacity at level M in characters. */
-static const int qr_alnum_m[41] = { 0,
-	20, 38, 61, 90, 122, 154, 178, 221, 262, 311,
-	366, 419, 483, 528, 600, 656, 734, 816, 909, 970,
-	1035, 1134, 1248, 1326, 1451, 1542, 1637, 1732, 1839, 1994,
-	2113, 2238, 2369, 2506, 2632, 2780, 2894, 3054, 3220, 3391 };
-static const int qr_numeric_m[41] = { 0,
-	34, 63, 101, 149, 202, 255, 293, 365, 432, 513,
-	604, 691, 796, 871, 991, 1082, 1212, 1346, 1500, 1600,
-	1708, 1872, 2059, 2188, 2395, 2544, 2701, 2857, 3035, 3289,
-	3486, 3693, 3909, 4134, 4343, 4588, 4775, 5039, 5313, 5596 };
-static const int qr_byte_m[41] = { 0,
-	14, 26, 42, 62, 84, 106, 122, 152, 180, 213,
-	251, 287, 331, 362, 412, 450, 504, 560, 624, 666,
-	711, 779, 857, 911, 997, 1059, 1125, 1190, 1264, 1370,
-	1452, 1538, 1628, 1722, 1809, 1911, 1989, 2099, 2213, 2331 };
-
-enum { NUMERIC, ALNUM, BYTE };
-
-static size_t cci_bits(int mode, int v)
+/* Version at ECC M of a single alphanumeric segment. */
+static int qr_version_alnum(size_t chars)
 {
-	static const size_t bits[3][3] = { { 10, 12, 14 }, { 9, 11, 13 }, { 8, 16, 16 } };
-	return bits[mode][v <= 9 ? 0 : v <= 26 ? 1 : 2];
-}
-
-static size_t segment_bits(int mode, size_t n, int v)
-{
-	size_t data;
-	if (mode == NUMERIC)
-		data = 10 * (n / 3) + (n % 3 == 1 ? 4 : n % 3 == 2 ? 7 : 0);
-	else if (mode == ALNUM)
-		data = 11 * (n / 2) + 6 * (n % 2);
-	else
-		data = 8 * n;
-	return 4 + cci_bits(mode, v) + data;
-}
-
-/* Smallest version at M for up to two segments (mode, length); 0 = > V40. */
-static int qr_version(int mode1, size_t n1, int mode2, size_t n2)
-{
-	for (int v = 1; v <= 40; v++) {
-		size_t bits = segment_bits(mode1, n1, v) + (n2 ? segment_bits(mode2, n2, v) : 0);
-		size_t max_count = (size_t)1 << cci_bits(mode1, v);
-		if (n1 >= max_count || (n2 && n2 >= ((size_t)1 << cci_bits(mode2, v))))
-			continue;
-		if (bits <= (size_t)qr_data_cw_m[v] * 8)
-			return v;
-	}
-	return 0;
-}
-
-static int check_tables(void)
-{
-	const int *tables[3] = { qr_numeric_m, qr_alnum_m, qr_byte_m };
-	for (int mode = 0; mode < 3; mode++)
-		for (int v = 1; v <= 40; v++) {
-			size_t cap = (size_t)tables[mode][v];
-			/* capacity fits at v, one more does not */
-			if (qr_version(mode, cap, 0, 0) != v || qr_version(mode, cap + 1, 0, 0) != (v == 40 ? 0 : v + 1)) {
-				fprintf(stderr, "bench_size: QR table mismatch: mode %d version %d\n", mode, v);
-				return 1;
-			}
-		}
-	/* ../shared/notes/qr.md (libqrencode's choice at M): Base45 of 300, 600,
-	 * 1000, 1500 bytes -> V13, V19, V26, V33; SHC numeric of 300, 600, 1000
-	 * bytes -> V14, V20, V27; bytes 600, 1000 -> V19, V26. */
-	static const struct {
-		int mode;
-		size_t chars;
-		int v;
-	} seen[] = { { ALNUM, 450, 13 }, { ALNUM, 900, 19 }, { ALNUM, 1500, 26 }, { ALNUM, 2250, 33 },
-		     { NUMERIC, 800, 14 }, { NUMERIC, 1600, 20 }, { NUMERIC, 2668, 27 }, { BYTE, 600, 19 },
-		     { BYTE, 1000, 26 } };
-	for (size_t i = 0; i < sizeof(seen) / sizeof(seen[0]); i++)
-		if (qr_version(seen[i].mode, seen[i].chars, 0, 0) != seen[i].v) {
-			fprintf(stderr, "bench_size: %zu chars in mode %d: V%d, qr.md says V%d\n", seen[i].chars,
-				seen[i].mode, qr_version(seen[i].mode, seen[i].chars, 0, 0), seen[i].v);
-			return 1;
-		}
-	return 0;
-}
-
-static size_t base45_len(size_t n)
-{
-	return n / 2 * 3 + (n % 2) * 2;
+	return phr_qr_version_for(chars, PHR_ECC_M, PHR_CHUNK_BASE45);
 }
 
 static size_t b64url_len(size_t n)
@@ -430,7 +341,8 @@ static struct shc shc_size(const json_t *e)
 	static const char header[] = "{\"zip\":\"DEF\",\"alg\":\"ES256\",\"kid\":\"3Kfdg-XwP-7gXyywtUfUADwBumDOPKMQx-iELL11W9s\"}";
 	s.jws = b64url_len(strlen(header)) + 1 + b64url_len(s.deflated) + 1 + b64url_len(64);
 	s.qr_chars = 5 + 2 * s.jws;
-	s.version = qr_version(BYTE, 5, NUMERIC, 2 * s.jws);
+	const struct phr_qr_segment seg[2] = { { PHR_QR_BYTE, 5 }, { PHR_QR_NUMERIC, 2 * s.jws } };
+	s.version = phr_qr_version_segments(seg, 2, PHR_ECC_M);
 	free(text);
 	json_decref(payload);
 	return s;
@@ -533,8 +445,8 @@ static struct dcc dcc_size(const json_t *e)
 	uint8_t *cose = serialize(tagged, &s.cose);
 	cbor_decref(&tagged);
 	s.zlib = zlib_size(cose, s.cose, 0);
-	s.chars = 4 + base45_len(s.zlib);
-	s.version = qr_version(ALNUM, s.chars, 0, 0);
+	s.chars = 4 + phr_base45_encoded_len(s.zlib);
+	s.version = qr_version_alnum(s.chars);
 	free(cose);
 	free(pb);
 	free(payload);
@@ -581,8 +493,8 @@ static int ours_size(const struct keys *k, const char *text, size_t len, struct 
 		return 1;
 	o->entry_cbor = clen;
 	o->body = blen;
-	o->chars = 4 + base45_len(o->container);
-	o->version = qr_version(ALNUM, o->chars, 0, 0);
+	o->chars = 4 + phr_base45_encoded_len(o->container);
+	o->version = qr_version_alnum(o->chars);
 	free(body);
 	free(buf);
 	free(cbor);
@@ -617,7 +529,7 @@ int main(void)
 	const char *root = getenv("PHR_SOURCE_ROOT");
 	char dir[4096];
 	snprintf(dir, sizeof(dir), "%s/examples", root ? root : PHR_SOURCE_ROOT);
-	if (sodium_init() < 0 || check_tables())
+	if (sodium_init() < 0)
 		return 1;
 	struct keys k;
 	if (keys_init(&k)) {

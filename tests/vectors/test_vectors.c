@@ -1,6 +1,7 @@
 /* test_vectors: the committed golden vectors (tests/vectors/expected) are
- * exactly what the code produces today, they decode and verify, and the
- * generated blocks of docs/FORMAT.md are current.
+ * exactly what the code produces today, they decode and verify, the
+ * example's QR codes restore its container, and the generated blocks of
+ * docs/FORMAT.md are current.
  *
  * Compressed containers depend on the zlib / libzstd version: when the
  * running version differs from the one in expected/versions.txt, their
@@ -15,6 +16,8 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "phr/base45.h"
+#include "phr/chunk.h"
 #include "phr/compress.h"
 #include "phr/container.h"
 #include "phr/crypto.h"
@@ -499,6 +502,70 @@ out:
 		free(v[i]);
 }
 
+/* ---- the QR chunks of the worked example, from the committed files ---- */
+
+static void check_chunks(void)
+{
+	uint8_t *c = NULL, *chunk[3] = { 0 }, *qr[3] = { 0 };
+	size_t clen = 0, n[3], qn[3];
+	int ok = 1;
+	if (!(c = load("example-none.phr", &clen)))
+		ok = 0;
+	for (int i = 0; i < 3; i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "example-chunk-%d", i);
+		if (!(chunk[i] = load(name, &n[i])))
+			ok = 0;
+		snprintf(name, sizeof(name), "example-chunk-%d.qr", i);
+		if (!(qr[i] = load(name, &qn[i])))
+			ok = 0;
+	}
+	if (!ok)
+		goto out;
+	/* each payload is "PH1:" + Base45 of its chunk */
+	for (int i = 0; i < 3; i++) {
+		uint8_t back[PHR_MAX_QR_PAYLOAD];
+		size_t bn;
+		if (qn[i] < 4 || memcmp(qr[i], "PH1:", 4) ||
+		    phr_base45_decode((const char *)qr[i] + 4, qn[i] - 4, back, sizeof(back), &bn) || bn != n[i] ||
+		    memcmp(back, chunk[i], bn)) {
+			fail("example-chunk-%d.qr is not \"PH1:\" + Base45 of example-chunk-%d", i, i);
+			goto out;
+		}
+	}
+	/* any two of the three codes restore example-none.phr; one does not */
+	for (int drop = 0; drop < 3; drop++) {
+		struct phr_assembler *a = NULL;
+		uint8_t *out = NULL;
+		size_t olen = 0;
+		int rc = phr_assembler_new(&a);
+		for (int i = 0; i < 3 && rc == PHR_OK; i++)
+			if (i != drop)
+				rc = phr_assembler_add(a, qr[i], qn[i], NULL, NULL);
+		if (rc == PHR_OK)
+			rc = phr_assembler_container(a, 0, &out, &olen);
+		if (rc != PHR_OK || olen != clen || memcmp(out, c, clen))
+			fail("example-chunk-*.qr without code %d do not restore example-none.phr: %s", drop + 1,
+			     rc ? phr_last_error() : "other bytes");
+		else
+			pass();
+		free(out);
+		phr_assembler_free(a);
+		if (phr_assembler_new(&a) == PHR_OK && phr_assembler_add(a, qr[drop], qn[drop], NULL, NULL) == PHR_OK &&
+		    phr_assembler_container(a, 0, &out, &olen) == PHR_E_INCOMPLETE)
+			pass();
+		else
+			fail("example-chunk-%d.qr alone is not reported incomplete", drop);
+		phr_assembler_free(a);
+	}
+out:
+	free(c);
+	for (int i = 0; i < 3; i++) {
+		free(chunk[i]);
+		free(qr[i]);
+	}
+}
+
 /* ---- docs/FORMAT.md ---- */
 
 static void check_doc(const struct vec_set *s, bool zlib_same, bool zstd_same)
@@ -597,6 +664,7 @@ int main(void)
 		check_containers(t);
 	check_json(s);
 	check_example(&clinic1);
+	check_chunks();
 	check_doc(s, zlib_same, zstd_same);
 	phr_trust_destroy(t);
 	vec_free(s);

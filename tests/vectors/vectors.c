@@ -10,12 +10,15 @@
 #include <string.h>
 #include <time.h>
 
+#include <fec.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <zlib.h>
 #include <zstd.h>
 
+#include "phr/base45.h"
 #include "phr/cbor.h"
+#include "phr/chunk.h"
 #include "phr/compress.h"
 #include "phr/container.h"
 #include "phr/crypto.h"
@@ -60,6 +63,10 @@ static const struct {
 #define DEFAULT_FOLLOW_UP "vaccination-given"
 #define EXAMPLE_ENTRY "vaccination-given"
 #define CHAIN_RECORD "child-no-vaccination-documents"
+/* The QR example: example-none.phr cut for QR codes of at most version 12
+ * at level M, with one parity code; k = 2 follows from the capacity. */
+#define CHUNK_MAX_VERSION 12
+#define CHUNK_PARITY 1
 
 static const char *const method_suffix[] = { "none", "deflate", "deflate-dict", "zstd-dict" };
 static const int method_kind[] = { VEC_EXACT, VEC_ZLIB, VEC_ZLIB, VEC_ZSTD };
@@ -647,6 +654,92 @@ static int load_dict(const char *root, struct vec_set *s)
 	return 0;
 }
 
+/* ---- QR chunks of the worked example ---- */
+
+/* Base45 (RFC 9285), written here apart from record/base45.c. */
+static void b45(const uint8_t *in, size_t n, char *out)
+{
+	static const char a[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
+	size_t o = 0;
+	for (size_t i = 0; i < n; i += 2) {
+		unsigned v = i + 1 < n ? (unsigned)in[i] << 8 | in[i + 1] : in[i];
+		out[o++] = a[v % 45];
+		out[o++] = a[v / 45 % 45];
+		if (i + 1 < n)
+			out[o++] = a[v / 2025];
+	}
+	out[o] = '\0';
+}
+
+/* The chunks of example-none.phr through the library, each checked against
+ * one built here from the format: header, data slice with zero padding,
+ * parity from libfec's encoder, zlib CRC-32, Base45. */
+static int gen_chunks(struct vec_set *s)
+{
+	const struct vec_item *c = vec_find(s, "example-none.phr");
+	struct phr_chunk_plan p;
+	struct phr_chunk_set set;
+	uint8_t tag[32], chunk[PHR_MAX_QR_PAYLOAD], par[PHR_MAX_QR_PAYLOAD];
+	char text[PHR_MAX_QR_PAYLOAD + 1], name[96];
+	int rc = -1;
+
+	if (!c)
+		return failf("chunks: example-none.phr missing");
+	if (phr_chunk_plan(c->len, PHR_CHUNK_BASE45, PHR_ECC_M, CHUNK_MAX_VERSION, CHUNK_PARITY, &p))
+		return failf("chunks: plan: %s", phr_last_error());
+	if (p.k != 2 || p.m != 1)
+		return failf("chunks: the example is meant to need k = 2 codes, the plan gives %u", p.k);
+	if (phr_chunk_split(c->data, c->len, &p, &set))
+		return failf("chunks: split: %s", phr_last_error());
+	crypto_generichash(tag, sizeof(tag), c->data, c->len, NULL, 0);
+	size_t l = p.data_len, n = PHR_CHUNK_HEADER + l + PHR_CHUNK_CRC;
+	void *rs = n <= sizeof(chunk) ? init_rs_char(8, 0x11d, 1, 1, (int)p.m, 255 - (int)p.k - (int)p.m) : NULL;
+	if (!rs) {
+		failf("chunks: Reed-Solomon code");
+		goto out;
+	}
+	for (size_t b = 0; b < l; b++) {
+		uint8_t col[2], pc[1];
+		for (size_t i = 0; i < 2; i++)
+			col[i] = i * l + b < c->len ? c->data[i * l + b] : 0;
+		encode_rs_char(rs, col, pc);
+		par[b] = pc[0];
+	}
+	free_rs_char(rs);
+	for (unsigned i = 0; i < set.n; i++) {
+		chunk[0] = 1;
+		memcpy(chunk + 1, c->data + PHR_CONTAINER_HEADER + 2, 4); /* body: 83 50 <record id> */
+		memcpy(chunk + 5, tag, 4);
+		chunk[9] = (uint8_t)i;
+		chunk[10] = (uint8_t)p.k;
+		chunk[11] = (uint8_t)p.m;
+		chunk[12] = (uint8_t)(c->len >> 16);
+		chunk[13] = (uint8_t)(c->len >> 8);
+		chunk[14] = (uint8_t)c->len;
+		for (size_t b = 0; b < l; b++)
+			chunk[15 + b] = i < p.k ? (i * l + b < c->len ? c->data[i * l + b] : 0) : par[b];
+		uLong crc = crc32(crc32(0L, Z_NULL, 0), chunk, (uInt)(n - 4));
+		chunk[n - 4] = (uint8_t)(crc >> 24);
+		chunk[n - 3] = (uint8_t)(crc >> 16);
+		chunk[n - 2] = (uint8_t)(crc >> 8);
+		chunk[n - 1] = (uint8_t)crc;
+		memcpy(text, "PH1:", 4);
+		b45(chunk, n, text + 4);
+		if (set.len[i] != strlen(text) || memcmp(set.payload[i], text, set.len[i])) {
+			failf("chunks: the library's code %u differs from the one built from the format", i);
+			goto out;
+		}
+		snprintf(name, sizeof(name), "example-chunk-%u", i);
+		if (add(s, VEC_EXACT, chunk, n, "%s", name) ||
+		    add(s, VEC_EXACT, (const uint8_t *)text, strlen(text), "%s.qr", name))
+			goto out;
+	}
+	rc = 0;
+out:
+	phr_chunk_set_free(&set);
+	return rc;
+}
+
 int vec_generate(const char *root, struct vec_set *s)
 {
 	struct phr_seckey *keys[K_N] = { 0 };
@@ -797,7 +890,7 @@ int vec_generate(const char *root, struct vec_set *s)
 		failf("examples/entries/%s.json missing", EXAMPLE_ENTRY);
 		goto out;
 	}
-	if (gen_example(s, keys, cert[0], cert_len[0], ex))
+	if (gen_example(s, keys, cert[0], cert_len[0], ex) || gen_chunks(s))
 		goto out;
 	rc = 0;
 out:
@@ -1345,6 +1438,7 @@ static void ann_container(struct ann *a, const char *method_name, int method, in
 
 const struct vec_doc_block vec_doc_blocks[] = {
 	{ "keys", VEC_EXACT },
+	{ "qr-chunks", VEC_EXACT },
 	{ "dictionary", VEC_EXACT },
 	{ "limits", VEC_EXACT },
 	{ "content-cddl", VEC_EXACT },
@@ -1418,6 +1512,9 @@ static void doc_limits(const struct vec_set *s, struct sb *b)
 		{ "PHR_KEY_MAX_OPSLIMIT", PHR_KEY_MAX_OPSLIMIT, "Argon2id passes in a .key file (at least 1)" },
 		{ "PHR_KEY_MIN_MEMLIMIT", PHR_KEY_MIN_MEMLIMIT, "Argon2id memory in a .key file, bytes, at least" },
 		{ "PHR_KEY_MAX_MEMLIMIT", PHR_KEY_MAX_MEMLIMIT, "Argon2id memory in a .key file, bytes, at most" },
+		{ "PHR_MAX_CHUNKS", PHR_MAX_CHUNKS, "QR codes of one container, data and parity (k + m)" },
+		{ "PHR_MAX_QR_PAYLOAD", PHR_MAX_QR_PAYLOAD, "characters or bytes of one QR payload read (V40-L alphanumeric)" },
+		{ "PHR_MAX_SETS", PHR_MAX_SETS, "containers (records or versions) one reader keeps apart while scanning" },
 	};
 	static const struct {
 		const char *name;
@@ -1434,6 +1531,12 @@ static void doc_limits(const struct vec_set *s, struct sb *b)
 		{ "PHR_PK_LEN", PHR_PK_LEN, "Ed25519 public key bytes" },
 		{ "PHR_SEED_LEN", PHR_SEED_LEN, "Ed25519 seed (secret key) bytes" },
 		{ "PHR_SIG_LEN", PHR_SIG_LEN, "Ed25519 signature bytes" },
+		{ "PHR_CHUNK_VERSION", PHR_CHUNK_VERSION, "QR chunk format version (chunk byte 0)" },
+		{ "PHR_CHUNK_PREFIX_LEN", PHR_CHUNK_PREFIX_LEN, "prefix of a QR payload, `PH1:` or `PH1` 00" },
+		{ "PHR_CHUNK_HEADER", PHR_CHUNK_HEADER, "chunk header bytes" },
+		{ "PHR_CHUNK_CRC", PHR_CHUNK_CRC, "chunk CRC-32 bytes" },
+		{ "PHR_CHUNK_PREFIX_BYTES", PHR_CHUNK_PREFIX_BYTES, "record id bytes a chunk carries" },
+		{ "PHR_CHUNK_TAG_LEN", PHR_CHUNK_TAG_LEN, "container tag bytes" },
 	};
 	sb_printf(b, "| limit | value | bounds |\n|---|---|---|\n");
 	for (size_t i = 0; i < sizeof(lim) / sizeof(lim[0]); i++)
@@ -1765,6 +1868,73 @@ static void doc_chain(const struct vec_set *s, struct sb *b)
 	ann_render(&a, b);
 }
 
+static void doc_chunks(const struct vec_set *s, struct sb *b)
+{
+	const struct vec_item *c = vec_find(s, "example-none.phr");
+	struct phr_chunk_plan p;
+	if (!c || phr_chunk_plan(c->len, PHR_CHUNK_BASE45, PHR_ECC_M, CHUNK_MAX_VERSION, CHUNK_PARITY, &p)) {
+		b->err = 1;
+		return;
+	}
+	sb_printf(b,
+		  "The container is `example-none.phr` of the [worked example](#worked-example), %zu bytes. "
+		  "`phr_chunk_plan(%zu, PHR_CHUNK_BASE45, PHR_ECC_M, %d, %d)` — QR codes of at most version %d at "
+		  "level M, which holds %zu alphanumeric characters, and one parity code — gives k = %u: one code would "
+		  "need %zu characters. L = ⌈%zu / %u⌉ = %zu, so data code 1 ends in %zu byte%s of zero padding; each "
+		  "code is %d + %zu + %d = %zu bytes, %zu characters with the prefix, a version %d symbol.\n\n",
+		  c->len, c->len, CHUNK_MAX_VERSION, CHUNK_PARITY, CHUNK_MAX_VERSION,
+		  phr_qr_capacity(CHUNK_MAX_VERSION, PHR_ECC_M, PHR_CHUNK_BASE45), p.k,
+		  PHR_CHUNK_PREFIX_LEN + phr_base45_encoded_len(PHR_CHUNK_HEADER + c->len + PHR_CHUNK_CRC), c->len, p.k,
+		  p.data_len, p.k * p.data_len - c->len, p.k * p.data_len - c->len == 1 ? "" : "s", PHR_CHUNK_HEADER,
+		  p.data_len, PHR_CHUNK_CRC, PHR_CHUNK_HEADER + p.data_len + PHR_CHUNK_CRC, p.payload_len, p.version);
+	for (unsigned i = 0; i < p.k + p.m; i++) {
+		char name[64], title[160];
+		struct ann a;
+		snprintf(name, sizeof(name), "example-chunk-%u", i);
+		const struct vec_item *it = vec_find(s, name);
+		if (!it) {
+			b->err = 1;
+			return;
+		}
+		size_t l = p.data_len, start = (size_t)i * l;
+		snprintf(title, sizeof(title), "**Code %u of %u** (index %u, %s)", i + 1, p.k + p.m, i,
+			 i < p.k ? "data" : "parity");
+		if (i)
+			sb_printf(b, "\n");
+		dump_item(s, b, name, title);
+		ann_start(&a, it);
+		ann_raw(&a, 0, 1, "version 1");
+		ann_raw(&a, 0, 4, "record id, first 4 bytes");
+		ann_raw(&a, 0, 4, "container tag: BLAKE2b-256(container), first 4 bytes");
+		ann_raw(&a, 0, 1, cf("index %u", i));
+		ann_raw(&a, 0, 1, cf("k = %u data codes", p.k));
+		ann_raw(&a, 0, 1, cf("m = %u parity code%s", p.m, p.m == 1 ? "" : "s"));
+		ann_raw(&a, 0, 3, cf("container length %zu", c->len));
+		if (i < p.k && start + l > c->len) {
+			ann_raw(&a, 0, c->len - start, cf("container bytes %zu..%zu", start, c->len - 1));
+			ann_raw(&a, 0, start + l - c->len, "zero padding");
+		} else if (i < p.k) {
+			ann_raw(&a, 0, l, cf("container bytes %zu..%zu", start, start + l - 1));
+		} else {
+			ann_raw(&a, 0, l, cf("parity symbol %u of each byte position", i - p.k));
+		}
+		ann_raw(&a, 0, 4, cf("CRC-32 of the %zu bytes above, big-endian", PHR_CHUNK_HEADER + l));
+		ann_render(&a, b);
+		snprintf(name, sizeof(name), "example-chunk-%u.qr", i);
+		it = vec_find(s, name);
+		if (!it) {
+			b->err = 1;
+			return;
+		}
+		sb_printf(b, "\nIts QR payload, `\"PH1:\"` + Base45 — `tests/vectors/expected/%s.hex`, %zu characters, "
+			     "one line (cut here into quoted pieces of 64):\n\n```text\n",
+			  name, it->len);
+		for (size_t o = 0; o < it->len; o += 64)
+			sb_printf(b, "\"%.*s\"\n", (int)(it->len - o < 64 ? it->len - o : 64), (const char *)it->data + o);
+		sb_printf(b, "```\n");
+	}
+}
+
 char *vec_doc_render(const struct vec_set *s, const char *name)
 {
 	struct sb b = { 0 };
@@ -1782,6 +1952,8 @@ char *vec_doc_render(const struct vec_set *s, const char *name)
 		doc_example_compressed(s, &b);
 	else if (!strcmp(name, "chain"))
 		doc_chain(s, &b);
+	else if (!strcmp(name, "qr-chunks"))
+		doc_chunks(s, &b);
 	else
 		b.err = 1;
 	return sb_take(&b);
