@@ -18,7 +18,15 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <zlib.h>
+
+#include <jpeglib.h> /* after stdio.h */
+#include <png.h>
+#include <setjmp.h>
+
+#include "phr/base45.h"
 #include "phr/cbor.h"
+#include "phr/chunk.h"
 #include "phr/compress.h"
 #include "phr/container.h"
 #include "phr/json.h"
@@ -393,6 +401,216 @@ static void records(const struct fuzz_keys *k, const struct example *ex, size_t 
 	put_hex("container", "edge-body-no-entries", "01 00 00 00 14 83 50 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 80 80");
 }
 
+/* ---- QR chunks ---------------------------------------------------------- */
+
+/* A chunk target input: payloads, each a 2-byte big-endian length and its
+ * bytes (fuzz_chunk.c). */
+struct payloads {
+	uint8_t *p;
+	size_t n, cap;
+};
+
+static void add_payload(struct payloads *b, const uint8_t *p, size_t n)
+{
+	if (b->n + n + 2 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		while (cap < b->n + n + 2)
+			cap *= 2;
+		uint8_t *q = realloc(b->p, cap);
+		if (!q)
+			die("malloc", PHR_E_NOMEM);
+		b->p = q;
+		b->cap = cap;
+	}
+	b->p[b->n++] = (uint8_t)(n >> 8);
+	b->p[b->n++] = (uint8_t)n;
+	memcpy(b->p + b->n, p, n);
+	b->n += n;
+}
+
+static void put_payloads(const char *name, struct payloads *b)
+{
+	put("chunk", name, b->p, b->n);
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
+/* The plan for a chosen k (phr_chunk_plan picks the smallest). */
+static struct phr_chunk_plan plan_with_k(size_t len, int mode, unsigned k, unsigned m)
+{
+	struct phr_chunk_plan p = { .mode = mode, .ecc = PHR_ECC_M, .max_version = 40, .k = k, .m = m };
+	p.data_len = (len + k - 1) / k;
+	size_t chunk = PHR_CHUNK_HEADER + p.data_len + PHR_CHUNK_CRC;
+	p.payload_len = PHR_CHUNK_PREFIX_LEN + (mode == PHR_CHUNK_BASE45 ? phr_base45_encoded_len(chunk) : chunk);
+	p.version = phr_qr_version_for(p.payload_len, p.ecc, mode);
+	return p;
+}
+
+static void split_or_die(const uint8_t *c, size_t len, int mode, unsigned k, unsigned m, struct phr_chunk_set *s)
+{
+	struct phr_chunk_plan p = plan_with_k(len, mode, k, m);
+	int rc = phr_chunk_split(c, len, &p, s);
+	if (rc)
+		die("chunk split", rc);
+}
+
+/* Chunk bytes (header, data, CRC) in byte form. */
+static void reseal_chunk(uint8_t *ch, size_t n)
+{
+	uLong c = crc32(crc32(0L, Z_NULL, 0), ch, (uInt)(n - 4));
+	ch[n - 4] = (uint8_t)(c >> 24);
+	ch[n - 3] = (uint8_t)(c >> 16);
+	ch[n - 2] = (uint8_t)(c >> 8);
+	ch[n - 1] = (uint8_t)c;
+}
+
+static void chunk_seeds(const struct fuzz_keys *k, const struct example *ex, const struct example *ent)
+{
+	const struct spec one[1] = { { 0, 1, &ex[0], FUZZ_T0 } };
+	const struct spec small[1] = { { 0, 0, &ent[0], FUZZ_T0 } };
+	struct phr_record *r1 = make_record(k, 0x51, one, 1), *r2 = make_record(k, 0x52, small, 1);
+	uint8_t *c1, *c2;
+	size_t l1, l2;
+	int rc;
+	if ((rc = phr_record_encode(r1, -1, &c1, &l1)) || (rc = phr_record_encode(r2, PHR_COMP_NONE, &c2, &l2)))
+		die("record encode", rc);
+
+	static const struct {
+		const char *name;
+		int which, mode;
+		unsigned k, m;
+	} sets[] = {
+		{ "b45-3-2", 1, PHR_CHUNK_BASE45, 3, 2 }, { "bytes-2-1", 1, PHR_CHUNK_BYTES, 2, 1 },
+		{ "b45-1-0", 2, PHR_CHUNK_BASE45, 1, 0 }, { "bytes-4-0", 2, PHR_CHUNK_BYTES, 4, 0 },
+		{ "bytes-1-3", 2, PHR_CHUNK_BYTES, 1, 3 },
+	};
+	struct payloads b = { 0 };
+	char name[128];
+	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+		struct phr_chunk_set s;
+		split_or_die(sets[i].which == 1 ? c1 : c2, sets[i].which == 1 ? l1 : l2, sets[i].mode, sets[i].k,
+			     sets[i].m, &s);
+		for (size_t j = 0; j < s.n; j++)
+			add_payload(&b, s.payload[j], s.len[j]);
+		snprintf(name, sizeof(name), "seed-%s-all", sets[i].name);
+		put_payloads(name, &b);
+		if (sets[i].m) {
+			/* the first data codes lost, the rest read backwards */
+			unsigned lost = sets[i].m < sets[i].k ? sets[i].m : sets[i].k;
+			for (size_t j = s.n; j-- > lost;)
+				add_payload(&b, s.payload[j], s.len[j]);
+			snprintf(name, sizeof(name), "seed-%s-parity", sets[i].name);
+			put_payloads(name, &b);
+		}
+		/* one short */
+		for (size_t j = 1 + sets[i].m; j < s.n; j++)
+			add_payload(&b, s.payload[j], s.len[j]);
+		if (b.n) {
+			snprintf(name, sizeof(name), "seed-%s-incomplete", sets[i].name);
+			put_payloads(name, &b);
+		}
+		phr_chunk_set_free(&s);
+	}
+
+	/* two records mixed, with repeats; one damaged and one contradicting
+	 * code */
+	struct phr_chunk_set sa, sb;
+	split_or_die(c1, l1, PHR_CHUNK_BASE45, 3, 1, &sa);
+	split_or_die(c2, l2, PHR_CHUNK_BYTES, 2, 1, &sb);
+	for (size_t j = 0; j < 4; j++) {
+		add_payload(&b, sa.payload[j], sa.len[j]);
+		if (j < 3)
+			add_payload(&b, sb.payload[2 - j], sb.len[2 - j]);
+	}
+	add_payload(&b, sa.payload[1], sa.len[1]);
+	put_payloads("seed-two-records", &b);
+
+	uint8_t ch[PHR_MAX_QR_PAYLOAD + 8];
+	size_t n = sb.len[0] - 4;
+	memcpy(ch, sb.payload[0] + 4, n);
+	uint8_t *pl = malloc(n + 4);
+	if (!pl)
+		die("malloc", PHR_E_NOMEM);
+	memcpy(pl, "PH1\0", 4);
+	memcpy(pl + 4, ch, n);
+	pl[4 + 20] ^= 0x08; /* a flipped bit: checksum */
+	add_payload(&b, pl, n + 4);
+	add_payload(&b, sb.payload[1], sb.len[1]);
+	add_payload(&b, sb.payload[2], sb.len[2]);
+	put_payloads("edge-damaged-code", &b);
+	reseal_chunk(pl + 4, n); /* the same, resealed: contradicts code 1 */
+	add_payload(&b, sb.payload[0], sb.len[0]);
+	add_payload(&b, pl, n + 4);
+	add_payload(&b, sb.payload[1], sb.len[1]);
+	put_payloads("edge-contradicting-code", &b);
+	add_payload(&b, pl, n + 4);
+	add_payload(&b, sb.payload[1], sb.len[1]);
+	put_payloads("edge-wrong-tag", &b);
+
+	/* each header field out of range, with a valid CRC */
+	static const struct {
+		const char *name;
+		size_t at;
+		uint8_t v;
+	} f[] = {
+		{ "edge-version-2", 0, 2 }, { "edge-k-0", 10, 0 },        { "edge-m-too-many", 11, 254 },
+		{ "edge-index-out", 9, 3 }, { "edge-length-0", 12, 0 },    { "edge-length-over-max", 12, 0x02 },
+		{ "edge-data-length", 10, 1 },
+	};
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		memcpy(pl + 4, ch, n);
+		pl[4 + f[i].at] = f[i].v;
+		if (f[i].at == 12 && f[i].v == 0)
+			pl[4 + 13] = pl[4 + 14] = 0;
+		reseal_chunk(pl + 4, n);
+		add_payload(&b, pl, n + 4);
+		put_payloads(f[i].name, &b);
+	}
+	/* padding that is not zero: the last data code of an uneven cut */
+	{
+		struct phr_chunk_set s;
+		size_t odd = l2 % 2 ? l2 : l2 - 1;
+		split_or_die(c2, l2, PHR_CHUNK_BYTES, 2, 0, &s);
+		if (odd == l2) {
+			uint8_t *q = malloc(s.len[1]);
+			if (!q)
+				die("malloc", PHR_E_NOMEM);
+			memcpy(q, s.payload[1], s.len[1]);
+			q[s.len[1] - 5] = 0x5a; /* the last data byte is padding */
+			reseal_chunk(q + 4, s.len[1] - 4);
+			add_payload(&b, s.payload[0], s.len[0]);
+			add_payload(&b, q, s.len[1]);
+			put_payloads("edge-padding-not-zero", &b);
+			free(q);
+		}
+		phr_chunk_set_free(&s);
+	}
+	/* more sets than an assembler keeps: one-byte containers, one code each */
+	for (int i = 0; i <= PHR_MAX_SETS; i++) {
+		uint8_t one_code[PHR_CHUNK_PREFIX_LEN + PHR_CHUNK_HEADER + 1 + PHR_CHUNK_CRC] = { 'P', 'H', '1', 0, 1, 0x53,
+			0x53, 0x53, 0x53, (uint8_t)i, 0, 0, 1, 0, 0, 0, 1, (uint8_t)i };
+		reseal_chunk(one_code + 4, sizeof(one_code) - 4);
+		add_payload(&b, one_code, sizeof(one_code));
+	}
+	put_payloads("edge-too-many-sets", &b);
+
+	/* not ours, empty, short, bad Base45 */
+	static const char *const foreign[] = { "HC1:6BFOXN%TS3DH0YOJ58S", "shc:/56762909524320603460", "", "PH1:",
+					       "PH1:BB8b", "PH1:GGW" };
+	for (size_t i = 0; i < sizeof(foreign) / sizeof(foreign[0]); i++)
+		add_payload(&b, (const uint8_t *)foreign[i], strlen(foreign[i]));
+	put_payloads("edge-not-ours-and-short", &b);
+	put("chunk", "edge-empty", "", 0);
+
+	free(pl);
+	phr_chunk_set_free(&sa);
+	phr_chunk_set_free(&sb);
+	free(c1);
+	free(c2);
+	phr_record_destroy(r1);
+	phr_record_destroy(r2);
+}
+
 /* ---- decompress edge cases ------------------------------------------------ */
 
 static void decompress_edges(void)
@@ -764,6 +982,236 @@ static void entry_and_json(const struct example *ex, size_t n)
 		put("json", j[i].name, j[i].text, strlen(j[i].text));
 }
 
+/* ---- pictures (fuzz_image.c) ------------------------------------------- */
+
+struct membuf {
+	uint8_t *p;
+	size_t n, cap;
+};
+
+static void membuf_put(struct membuf *m, const void *d, size_t n)
+{
+	if (m->n + n > m->cap) {
+		size_t cap = m->cap ? m->cap : 4096;
+		while (cap < m->n + n)
+			cap *= 2;
+		uint8_t *q = realloc(m->p, cap);
+		if (!q)
+			die("malloc", PHR_E_NOMEM);
+		m->p = q;
+		m->cap = cap;
+	}
+	memcpy(m->p + m->n, d, n);
+	m->n += n;
+}
+
+static void png_seed_write(png_structp png, png_bytep d, size_t n)
+{
+	membuf_put(png_get_io_ptr(png), d, n);
+}
+
+static void png_seed_flush(png_structp png)
+{
+	(void)png;
+}
+
+#define SEED_W 24
+#define SEED_H 20
+
+/* A small PNG of a pattern with every kind of pixel the loader converts:
+ * type is a PNG colour type, depth its bit depth; palettes hold
+ * 2^depth entries and, with trns, a transparent first entry. */
+static void png_seed(const char *name, int type, int depth, int interlace, int trns)
+{
+	struct membuf m = { 0 };
+	png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+	png_infop info = png ? png_create_info_struct(png) : NULL;
+	if (!info || setjmp(png_jmpbuf(png)))
+		die("libpng", PHR_E_IMAGE);
+	png_set_write_fn(png, &m, png_seed_write, png_seed_flush);
+	png_set_IHDR(png, info, SEED_W, SEED_H, depth, type, interlace ? PNG_INTERLACE_ADAM7 : PNG_INTERLACE_NONE,
+		     PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+	if (type == PNG_COLOR_TYPE_PALETTE) {
+		png_color pal[256];
+		png_byte alpha[1] = { 0 };
+		for (int i = 0; i < (1 << depth); i++) {
+			pal[i].red = (png_byte)(i * 37);
+			pal[i].green = (png_byte)(i * 91);
+			pal[i].blue = (png_byte)(255 - i);
+		}
+		png_set_PLTE(png, info, pal, 1 << depth);
+		if (trns)
+			png_set_tRNS(png, info, alpha, 1, NULL);
+	} else if (trns) {
+		png_color_16 key = { 0, 10, 20, 30, 5 };
+		png_set_tRNS(png, info, NULL, 0, &key);
+	}
+	png_set_gAMA(png, info, 0.45455);
+	png_text text = { PNG_TEXT_COMPRESSION_NONE, "Comment", "phr seed", 8, 0, NULL, NULL };
+	png_set_text(png, info, &text, 1);
+	png_write_info(png, info);
+	int channels = type == PNG_COLOR_TYPE_GRAY || type == PNG_COLOR_TYPE_PALETTE ? 1
+		       : type == PNG_COLOR_TYPE_GRAY_ALPHA				   ? 2
+		       : type == PNG_COLOR_TYPE_RGB					   ? 3
+											   : 4;
+	int passes = png_set_interlace_handling(png);
+	uint8_t row[SEED_W * 8];
+	for (int pass = 0; pass < passes; pass++)
+		for (int y = 0; y < SEED_H; y++) {
+			memset(row, 0, sizeof(row));
+			for (int x = 0; x < SEED_W; x++)
+				for (int c = 0; c < channels; c++) {
+					unsigned v = (unsigned)(x * 11 + y * 7 + c * 50) & 0xff;
+					if (depth < 8)
+						row[(x * depth) / 8] |= (uint8_t)((v >> (8 - depth)) << (8 - depth - (x * depth) % 8));
+					else if (depth == 8)
+						row[x * channels + c] = (uint8_t)v;
+					else
+						row[2 * (x * channels + c)] = (uint8_t)v, row[2 * (x * channels + c) + 1] = (uint8_t)(v ^ 0x5a);
+				}
+			png_write_row(png, row);
+		}
+	png_write_end(png, info);
+	png_destroy_write_struct(&png, &info);
+	put_and_truncated("image", name, m.p, m.n);
+	free(m.p);
+}
+
+/* A small JPEG: components 1 (grey), 3 (YCbCr) or 4 (CMYK, Adobe marker);
+ * flags choose 4:4:4 sampling, progressive, arithmetic coding, restarts. */
+enum { J444 = 1, JPROG = 2, JARITH = 4, JRESTART = 8 };
+static void jpeg_seed(const char *name, int components, int flags, int quality)
+{
+	struct jpeg_compress_struct c;
+	struct jpeg_error_mgr err;
+	unsigned char *out = NULL;
+	unsigned long out_len = 0;
+	c.err = jpeg_std_error(&err); /* the seed maker's own images: exit on a libjpeg error is fine */
+	jpeg_create_compress(&c);
+	jpeg_mem_dest(&c, &out, &out_len);
+	c.image_width = SEED_W;
+	c.image_height = SEED_H;
+	c.input_components = components;
+	c.in_color_space = components == 1 ? JCS_GRAYSCALE : components == 3 ? JCS_RGB : JCS_CMYK;
+	jpeg_set_defaults(&c);
+	jpeg_set_quality(&c, quality, TRUE);
+	if (flags & J444)
+		for (int i = 0; i < c.num_components; i++)
+			c.comp_info[i].h_samp_factor = c.comp_info[i].v_samp_factor = 1;
+	if (flags & JPROG)
+		jpeg_simple_progression(&c);
+	if (flags & JARITH)
+		c.arith_code = TRUE;
+	if (flags & JRESTART)
+		c.restart_in_rows = 1;
+	jpeg_start_compress(&c, TRUE);
+	uint8_t row[SEED_W * 4];
+	while (c.next_scanline < SEED_H) {
+		for (int x = 0; x < SEED_W; x++)
+			for (int k = 0; k < components; k++)
+				row[x * components + k] = (uint8_t)(x * 11 + (int)c.next_scanline * 7 + k * 60);
+		JSAMPROW r = row;
+		jpeg_write_scanlines(&c, &r, 1);
+	}
+	jpeg_finish_compress(&c);
+	jpeg_destroy_compress(&c);
+	put_and_truncated("image", name, out, out_len);
+	free(out);
+}
+
+static void be32_put(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
+}
+
+/* The PNG signature and an IHDR claiming w x h (8-bit grey), CRC right or
+ * wrong, then an empty IDAT and IEND. */
+static void png_header_edge(const char *name, uint32_t w, uint32_t h, int bad_crc)
+{
+	uint8_t b[64] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+	be32_put(b + 8, 13);
+	memcpy(b + 12, "IHDR", 4);
+	be32_put(b + 16, w);
+	be32_put(b + 20, h);
+	b[24] = 8;
+	be32_put(b + 29, (uint32_t)crc32(0, b + 12, 17) ^ (bad_crc ? 1u : 0u));
+	be32_put(b + 33, 0);
+	memcpy(b + 37, "IDAT", 4);
+	be32_put(b + 41, (uint32_t)crc32(0, b + 37, 4));
+	be32_put(b + 45, 0);
+	memcpy(b + 49, "IEND", 4);
+	be32_put(b + 53, (uint32_t)crc32(0, b + 49, 4));
+	put("image", name, b, 57);
+}
+
+/* A baseline JPEG header claiming w x h, one component, with tables and a
+ * scan header so that the header parses, then one byte of data. */
+static void jpeg_header_edge(const char *name, uint16_t w, uint16_t h)
+{
+	uint8_t b[200];
+	size_t n = 0;
+	b[n++] = 0xff, b[n++] = 0xd8, b[n++] = 0xff, b[n++] = 0xdb, b[n++] = 0, b[n++] = 67, b[n++] = 0;
+	for (int i = 0; i < 64; i++)
+		b[n++] = 1;
+	b[n++] = 0xff, b[n++] = 0xc0, b[n++] = 0, b[n++] = 11, b[n++] = 8, b[n++] = (uint8_t)(h >> 8), b[n++] = (uint8_t)h;
+	b[n++] = (uint8_t)(w >> 8), b[n++] = (uint8_t)w, b[n++] = 1, b[n++] = 1, b[n++] = 0x11, b[n++] = 0;
+	for (int t = 0; t < 2; t++) {
+		b[n++] = 0xff, b[n++] = 0xc4, b[n++] = 0, b[n++] = 20, b[n++] = (uint8_t)(t << 4), b[n++] = 1;
+		for (int i = 1; i < 16; i++)
+			b[n++] = 0;
+		b[n++] = 0;
+	}
+	b[n++] = 0xff, b[n++] = 0xda, b[n++] = 0, b[n++] = 8, b[n++] = 1, b[n++] = 1, b[n++] = 0, b[n++] = 0;
+	b[n++] = 63, b[n++] = 0, b[n++] = 0, b[n++] = 0xff, b[n++] = 0xd9;
+	put("image", name, b, n);
+}
+
+static void image_seeds(void)
+{
+	static const struct {
+		const char *name;
+		int type, depth, interlace, trns;
+	} pngs[] = {
+		{ "seed-png-grey1", PNG_COLOR_TYPE_GRAY, 1, 0, 0 },
+		{ "seed-png-grey2", PNG_COLOR_TYPE_GRAY, 2, 0, 0 },
+		{ "seed-png-grey4-trns", PNG_COLOR_TYPE_GRAY, 4, 0, 1 },
+		{ "seed-png-grey8", PNG_COLOR_TYPE_GRAY, 8, 0, 0 },
+		{ "seed-png-grey16-adam7", PNG_COLOR_TYPE_GRAY, 16, 1, 0 },
+		{ "seed-png-greyalpha8", PNG_COLOR_TYPE_GRAY_ALPHA, 8, 0, 0 },
+		{ "seed-png-greyalpha16-adam7", PNG_COLOR_TYPE_GRAY_ALPHA, 16, 1, 0 },
+		{ "seed-png-rgb8-trns", PNG_COLOR_TYPE_RGB, 8, 0, 1 },
+		{ "seed-png-rgb16", PNG_COLOR_TYPE_RGB, 16, 0, 0 },
+		{ "seed-png-rgba8-adam7", PNG_COLOR_TYPE_RGB_ALPHA, 8, 1, 0 },
+		{ "seed-png-rgba16", PNG_COLOR_TYPE_RGB_ALPHA, 16, 0, 0 },
+		{ "seed-png-palette1", PNG_COLOR_TYPE_PALETTE, 1, 0, 0 },
+		{ "seed-png-palette4-trns-adam7", PNG_COLOR_TYPE_PALETTE, 4, 1, 1 },
+		{ "seed-png-palette8-trns", PNG_COLOR_TYPE_PALETTE, 8, 0, 1 },
+	};
+	for (size_t i = 0; i < sizeof(pngs) / sizeof(pngs[0]); i++)
+		png_seed(pngs[i].name, pngs[i].type, pngs[i].depth, pngs[i].interlace, pngs[i].trns);
+	jpeg_seed("seed-jpeg-grey", 1, 0, 75);
+	jpeg_seed("seed-jpeg-ycc420", 3, 0, 75);
+	jpeg_seed("seed-jpeg-ycc444-q10", 3, J444, 10);
+	jpeg_seed("seed-jpeg-progressive", 3, JPROG, 75);
+	jpeg_seed("seed-jpeg-grey-progressive", 1, JPROG, 90);
+	jpeg_seed("seed-jpeg-arith", 3, JARITH, 75);
+	jpeg_seed("seed-jpeg-restart", 3, JRESTART, 75);
+	jpeg_seed("seed-jpeg-cmyk", 4, 0, 75);
+	png_header_edge("edge-png-over-limit", 20000, 5001, 0);
+	png_header_edge("edge-png-huge", 0x7fffffff, 0x7fffffff, 0);
+	png_header_edge("edge-png-zero-width", 0, 10, 0);
+	png_header_edge("edge-png-bad-ihdr-crc", 24, 20, 1);
+	png_header_edge("edge-png-no-data", 24, 20, 0);
+	jpeg_header_edge("edge-jpeg-over-limit", 10001, 10000);
+	jpeg_header_edge("edge-jpeg-huge", 65535, 65535);
+	jpeg_header_edge("edge-jpeg-zero-height", 24, 0);
+	jpeg_header_edge("edge-jpeg-no-data", 24, 20);
+	put("image", "edge-empty", "", 0);
+	put_hex("image", "edge-png-signature", "89504e470d0a1a0a");
+	put_hex("image", "edge-jpeg-soi", "ffd8ff");
+	put_hex("image", "edge-gif", "4749463839610100010000");
+}
+
 int main(int argc, char **argv)
 {
 	struct fuzz_keys k;
@@ -790,11 +1238,13 @@ int main(int argc, char **argv)
 	entry_and_json(ex, nex);
 	entry_and_json(ent, nent);
 	records(&k, ex, nex, ent, nent);
+	chunk_seeds(&k, ex, ent);
 	decompress_edges();
 	keys_and_certs(&k);
 	hand_certs(&k);
 	trust(&k);
 	cbor_edges();
+	image_seeds();
 
 	for (size_t i = 0; i < nex; i++) {
 		free(ex[i].text);
