@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "phr/crypto.h"
 #include "phr/error.h"
 
@@ -20,6 +22,7 @@ enum phr_exit {
 	EXIT_PASSPHRASE = 5,    /* wrong passphrase or damaged key file */
 	EXIT_IO = 6,            /* cannot read or write a file */
 	EXIT_UNTRUSTED = 7,     /* trust bundle not signed by a known authority */
+	EXIT_INCOMPLETE = 8,    /* scan: codes missing, or no phr code found */
 	EXIT_BAD_SIGNATURE = 10,
 	EXIT_UNKNOWN_SIGNER = 11,
 	EXIT_REVOKED = 12,
@@ -66,6 +69,26 @@ struct phr_trust;
 /* Loads and checks a trust bundle; with pin (an authority .pub), the bundle
  * must be signed by that authority. Returns an exit code. */
 int cli_load_trust(const char *verb, const char *path, const char *pin, struct phr_trust **out);
+/* Prints JSON the way phr does (phr_json_dump) on stdout, with a newline. */
+int cli_print_json(const json_t *j);
+
+/* How 'phr show' presents a record (cmd_view.c); 'phr scan' shows the same. */
+struct cli_view {
+	const char *lang; /* text summary language, resolved by cli_view_lang() */
+	bool json;        /* the JSON object (phr/render.h) instead of text */
+	long entry;       /* >= 0: only this entry's content, in the input JSON format */
+};
+/* Resolves --lang (NULL: from LC_ALL, LC_MESSAGES or LANG, else en); when
+ * the language has no labels, says which exist. Returns an exit code. */
+int cli_view_lang(const char *verb, const char *want, const char **lang);
+struct phr_record;
+/* Verifies r against t (NULL: signatures and chain only) and shows it as
+ * 'phr show' does. With v->json and collect (a JSON array), the record's
+ * object is appended to collect instead of printed. Returns 0 when the
+ * record was shown, whatever its status, else an exit code. */
+int cli_view_record(const char *verb, const struct phr_record *r, const struct phr_trust *t,
+		    const struct cli_view *v, json_t *collect);
+
 /* Parses a compression name (none, deflate, deflate-dict, zstd-dict); -1 if unknown. */
 int cli_compression(const char *name);
 
@@ -80,5 +103,7 @@ int cmd_verify(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_schema(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_qr(int argc, char **argv);
+int cmd_scan(int argc, char **argv);
 
 #endif

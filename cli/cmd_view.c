@@ -76,9 +76,8 @@ static int parse(const char *verb, int argc, char **argv, struct view_args *a, c
 	return EXIT_OK_;
 }
 
-/* Loads the record (and trust) and verifies; returns an exit code. */
-static int load(const char *verb, const struct view_args *a, struct phr_record **r, struct phr_trust **t,
-		struct phr_report *rep)
+/* Loads the trust bundle (when given) and the record; returns an exit code. */
+static int load(const char *verb, const struct view_args *a, struct phr_record **r, struct phr_trust **t)
 {
 	uint8_t *buf;
 	size_t len;
@@ -99,18 +98,7 @@ static int load(const char *verb, const struct view_args *a, struct phr_record *
 		*t = NULL;
 		return cli_fail(verb, rc, a->file);
 	}
-	(void)phr_verify_record(*r, *t, rep);
 	return EXIT_OK_;
-}
-
-static int print_json(json_t *j)
-{
-	char *s = phr_json_dump(j);
-	if (!s)
-		return phr_fail(PHR_E_NOMEM, "out of memory");
-	int bad = puts(s) < 0 || fflush(stdout) != 0;
-	free(s);
-	return bad ? phr_fail(PHR_E_IO, "cannot write to standard output") : PHR_OK;
 }
 
 int cmd_verify(int argc, char **argv)
@@ -127,10 +115,11 @@ int cmd_verify(int argc, char **argv)
 	struct phr_report *rep = calloc(1, sizeof(*rep));
 	if (!rep)
 		return cli_fail(verb, PHR_E_NOMEM, NULL);
-	if ((ex = load(verb, &a, &r, &t, rep))) {
+	if ((ex = load(verb, &a, &r, &t))) {
 		free(rep);
 		return ex;
 	}
+	(void)phr_verify_record(r, t, rep);
 	char hex[33], kid[PHR_KID_HEX_LEN], when[21];
 	phr_record_id_hex(r->id, hex);
 	if (!strcmp(a.format, "json")) {
@@ -141,7 +130,7 @@ int cmd_verify(int argc, char **argv)
 			json_t *e;
 			json_array_foreach(json_object_get(j, "entries"), i, e)
 				json_object_del(e, "content");
-			rc = print_json(j);
+			rc = cli_print_json(j);
 			json_decref(j);
 		}
 		if (rc)
@@ -187,59 +176,74 @@ static const char *default_lang(void)
 	return "en";
 }
 
+int cli_view_lang(const char *verb, const char *want, const char **lang)
+{
+	*lang = want ? want : default_lang();
+	if (phr_label_has_lang(*lang))
+		return EXIT_OK_;
+	fprintf(stderr, "phr %s: language '%s' is not available; available:", verb, *lang);
+	for (size_t i = 0; i < phr_label_lang_count(); i++)
+		fprintf(stderr, " %s", phr_label_lang_at(i));
+	fputc('\n', stderr);
+	return EXIT_USAGE;
+}
+
+int cli_view_record(const char *verb, const struct phr_record *r, const struct phr_trust *t,
+		    const struct cli_view *v, json_t *collect)
+{
+	int rc = PHR_OK;
+	struct phr_report *rep = calloc(1, sizeof(*rep));
+	if (!rep)
+		return cli_fail(verb, PHR_E_NOMEM, NULL);
+	(void)phr_verify_record(r, t, rep);
+	if (v->entry >= 0) {
+		if ((size_t)v->entry >= r->n_entries) {
+			rc = phr_fail(PHR_E_ARG, "the record has %zu entries (0 to %zu)", r->n_entries, r->n_entries - 1);
+		} else if (!r->entries[v->entry].content) {
+			rc = phr_fail(PHR_E_MALFORMED, "entry %ld cannot be read", v->entry);
+		} else {
+			json_t *j;
+			const struct phr_entry *e = &r->entries[v->entry];
+			if (!(rc = phr_entry_decode_json(e->content, e->content_len, &j))) {
+				rc = cli_print_json(j);
+				json_decref(j);
+			}
+			if (rep->entries[v->entry].status != PHR_ST_VALID)
+				fprintf(stderr, "phr %s: warning: entry %ld is not verified (%s: %s)\n", verb, v->entry,
+					phr_status_name(rep->entries[v->entry].status), rep->entries[v->entry].detail);
+		}
+	} else if (v->json) {
+		json_t *j;
+		if (!(rc = phr_render_json(r, rep, &j))) {
+			if (collect) {
+				if (json_array_append_new(collect, j))
+					rc = phr_fail(PHR_E_NOMEM, "out of memory");
+			} else {
+				rc = cli_print_json(j);
+				json_decref(j);
+			}
+		}
+	} else {
+		rc = phr_render_text(r, rep, v->lang, stdout);
+	}
+	free(rep);
+	return rc ? cli_fail(verb, rc, NULL) : EXIT_OK_;
+}
+
 int cmd_show(int argc, char **argv)
 {
 	const char *verb = "show";
 	struct view_args a;
 	struct phr_record *r;
 	struct phr_trust *t;
-	int rc = PHR_OK;
 	int ex = parse(verb, argc, argv, &a, show_usage);
 	if (ex)
 		return ex < 0 ? EXIT_OK_ : ex;
-	const char *lang = a.lang ? a.lang : default_lang();
-	if (!phr_label_has_lang(lang)) {
-		fprintf(stderr, "phr show: language '%s' is not available; available:", lang);
-		for (size_t i = 0; i < phr_label_lang_count(); i++)
-			fprintf(stderr, " %s", phr_label_lang_at(i));
-		fputc('\n', stderr);
-		return EXIT_USAGE;
-	}
-	struct phr_report *rep = calloc(1, sizeof(*rep));
-	if (!rep)
-		return cli_fail(verb, PHR_E_NOMEM, NULL);
-	if ((ex = load(verb, &a, &r, &t, rep))) {
-		free(rep);
+	struct cli_view v = { .json = !strcmp(a.format, "json"), .entry = a.entry };
+	if ((ex = cli_view_lang(verb, a.lang, &v.lang)) || (ex = load(verb, &a, &r, &t)))
 		return ex;
-	}
-	if (a.entry >= 0) {
-		if ((size_t)a.entry >= r->n_entries) {
-			rc = phr_fail(PHR_E_ARG, "the record has %zu entries (0 to %zu)", r->n_entries, r->n_entries - 1);
-		} else if (!r->entries[a.entry].content) {
-			rc = phr_fail(PHR_E_MALFORMED, "entry %ld cannot be read", a.entry);
-		} else {
-			json_t *j;
-			if (!(rc = phr_entry_decode_json(r->entries[a.entry].content, r->entries[a.entry].content_len, &j))) {
-				rc = print_json(j);
-				json_decref(j);
-			}
-			if (rep->entries[a.entry].status != PHR_ST_VALID)
-				fprintf(stderr, "phr show: warning: entry %ld is not verified (%s: %s)\n", a.entry,
-					phr_status_name(rep->entries[a.entry].status), rep->entries[a.entry].detail);
-		}
-	} else if (!strcmp(a.format, "json")) {
-		json_t *j;
-		if (!(rc = phr_render_json(r, rep, &j))) {
-			rc = print_json(j);
-			json_decref(j);
-		}
-	} else {
-		rc = phr_render_text(r, rep, lang, stdout);
-	}
-	if (rc)
-		ex = cli_fail(verb, rc, NULL);
+	ex = cli_view_record(verb, r, t, &v, NULL);
 	phr_record_destroy(r);
 	phr_trust_destroy(t);
-	free(rep);
 	return ex;
 }

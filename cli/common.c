@@ -29,6 +29,7 @@ int cli_exit_code(int err)
 	case PHR_E_CERT_VALIDITY: return EXIT_CERT_VALIDITY;
 	case PHR_E_CHAIN: return EXIT_CHAIN;
 	case PHR_E_ARG: return EXIT_USAGE;
+	case PHR_E_INCOMPLETE: return EXIT_INCOMPLETE;
 	default:
 		return PHR_ERR_IS_MALFORMED(err) ? EXIT_MALFORMED : EXIT_FAIL;
 	}
@@ -39,6 +40,16 @@ int cli_fail(const char *verb, int err, const char *what)
 	const char *msg = phr_last_error();
 	fprintf(stderr, "phr %s: %s%s%s\n", verb, what ? what : "", what ? ": " : "", *msg ? msg : phr_strerror(err));
 	return cli_exit_code(err);
+}
+
+int cli_print_json(const json_t *j)
+{
+	char *s = phr_json_dump(j);
+	if (!s)
+		return phr_fail(PHR_E_NOMEM, "out of memory");
+	int bad = puts(s) < 0 || fflush(stdout) != 0;
+	free(s);
+	return bad ? phr_fail(PHR_E_IO, "cannot write to standard output") : PHR_OK;
 }
 
 int cli_usage(const char *verb, const char *msg)

@@ -1,4 +1,4 @@
-/* phr — carry a personal health record: issue, extend, verify, show. */
+/* phr — carry a personal health record: issue, extend, verify, show, print as QR codes, scan. */
 #include "cli.h"
 
 #include <locale.h>
@@ -20,6 +20,10 @@ static const char usage[] =
 	"  extend              add a signed entry to a record\n"
 	"  verify              check every entry of a record against a trust bundle\n"
 	"  show                show a record as text (any language) or JSON\n"
+	"\n"
+	"QR codes (printing and scanning):\n"
+	"  qr                  write a record as QR code images (PNG, SVG)\n"
+	"  scan                read QR codes from scans or photos back into a record\n"
 	"\n"
 	"Other:\n"
 	"  inspect             say what a phr file is (key, certificate, bundle, record)\n"
@@ -54,7 +58,8 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{ "authority", cmd_authority }, { "clinic", cmd_clinic }, { "trust", cmd_trust },
 		{ "issue", cmd_issue }, { "extend", cmd_extend }, { "verify", cmd_verify },
-		{ "show", cmd_show }, { "schema", cmd_schema }, { "inspect", cmd_inspect },
+		{ "show", cmd_show }, { "qr", cmd_qr }, { "scan", cmd_scan },
+		{ "schema", cmd_schema }, { "inspect", cmd_inspect },
 	};
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(c, cmds[i].name))

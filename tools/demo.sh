@@ -45,5 +45,14 @@ run "$PHR" trust build --key other.key --out other.bundle
 run "$PHR" verify --trust other.bundle record-2.phr || echo "(phr verify exit status $?: not valid for this verifier)"
 "$PHR" show --trust other.bundle --lang en record-2.phr > other-view.txt || true
 head -n 8 other-view.txt
+step "Berlin prints the record as QR codes for the holder's booklet, with one spare"
+run "$PHR" qr --parity 1 --out-dir qr record-2.phr
+ls qr
+step "A clinic further on scans the codes back (one is lost) and sees the record, verified"
+codes=(qr/code-*.png)
+printf '$ phr scan --trust trust.bundle --lang en --out scanned.phr %s\n' "${codes[*]:1}"
+"$PHR" scan --trust trust.bundle --lang en --out scanned.phr "${codes[@]:1}" > scanned.txt
+head -n 8 scanned.txt
+cmp -s scanned.phr record-2.phr && echo "(scanned.phr is, byte for byte, the record Berlin printed)"
 echo
-echo "Files are in $OUT. QR booklets and smartcards follow in the next releases."
+echo "Files are in $OUT. Printed booklets and smartcards follow in the next releases."
