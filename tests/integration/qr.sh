@@ -12,34 +12,8 @@ set -u
 PHR=$(readlink -f "$1")
 QRTOOL=$(readlink -f "$2")
 SRC=$(readlink -f "$3")
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-export PHR_PASSPHRASE="correct horse battery staple"
-export PHR_NOW=2025-06-15
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); echo "ok   $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL $*"; }
-
-# expect CODE DESCRIPTION -- command...   (stdout in $W/out, stderr in $W/err)
-expect() {
-	local want=$1 what=$2
-	shift 3
-	"$@" >"$W/out" 2>"$W/err"
-	local got=$?
-	if [ "$got" = "$want" ]; then ok "$what (exit $got)"; else
-		bad "$what: exit $got, want $want"
-		sed 's/^/    /' "$W/err" | head -8
-	fi
-}
-# message SUBSTRING DESCRIPTION: checks the last stderr
-message() {
-	if grep -qF -- "$1" "$W/err"; then ok "$2 says '$1'"; else
-		bad "$2: stderr lacks '$1'"
-		sed 's/^/    /' "$W/err" | head -8
-	fi
-}
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # json SUBSTRING DESCRIPTION: checks the last stdout with all blanks removed
 json() {
 	if tr -d ' \n' <"$W/out" | grep -qF -- "$1"; then ok "$2: JSON has $1"; else
