@@ -38,6 +38,14 @@ const char *phr_strerror(int err)
 	case PHR_E_IO: return "input/output error";
 	case PHR_E_NOT_FOUND: return "not found";
 	case PHR_E_CARD: return "smartcard error";
+	case PHR_E_CARD_TRANSPORT: return "card transport failed";
+	case PHR_E_CARD_NOT_FOUND: return "card application or file not found";
+	case PHR_E_CARD_DENIED: return "card access denied";
+	case PHR_E_CARD_PIN: return "wrong PIN";
+	case PHR_E_CARD_BLOCKED: return "PIN blocked";
+	case PHR_E_CARD_RESPONSE: return "malformed card response";
+	case PHR_E_CARD_TORN: return "card slot damaged";
+	case PHR_E_CARD_EMPTY: return "card holds no record";
 	default: return "unknown error";
 	}
 }

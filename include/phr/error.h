@@ -65,7 +65,15 @@ enum phr_err {
 	PHR_E_NOT_FOUND = -61,     /* file or item not found */
 
 	/* smartcard (range reserved for card/) */
-	PHR_E_CARD = -80,
+	PHR_E_CARD = -80,          /* card refused a command (unexpected status word) */
+	PHR_E_CARD_TRANSPORT = -81,/* transmit failed or response shorter than 2 bytes */
+	PHR_E_CARD_NOT_FOUND = -82,/* 6A82: phr application or file not on the card */
+	PHR_E_CARD_DENIED = -83,   /* 6982/6985: PIN not verified, access refused */
+	PHR_E_CARD_PIN = -84,      /* 63Cx: wrong PIN or PUK, tries left given */
+	PHR_E_CARD_BLOCKED = -85,  /* 6983: PIN or PUK blocked */
+	PHR_E_CARD_RESPONSE = -86, /* malformed response, FCP, status EF or slot */
+	PHR_E_CARD_TORN = -87,     /* slot checksum or read-back mismatch */
+	PHR_E_CARD_EMPTY = -88,    /* the card holds no record yet */
 };
 
 #define PHR_ERR_IS_MALFORMED(e) ((e) <= -1 && (e) >= -19)

@@ -25,6 +25,7 @@
 #include <setjmp.h>
 
 #include "phr/base45.h"
+#include "phr/card.h"
 #include "phr/cbor.h"
 #include "phr/chunk.h"
 #include "phr/compress.h"
@@ -1166,6 +1167,41 @@ static void jpeg_header_edge(const char *name, uint16_t w, uint16_t h)
 	put("image", name, b, n);
 }
 
+/* Card responses (fuzz_card): every parser reads every input, so the seeds
+ * are one of each kind, valid and just broken. */
+static void card_seeds(void)
+{
+	struct phr_card_status s = { 0, 0, 0, 0 };
+	uint8_t st[PHR_CARD_STATUS_SIZE], slot[64];
+	size_t n;
+	int rc;
+
+	put_hex("card", "seed-sw-9000", "9000");
+	put_hex("card", "seed-sw-63c2", "63C2");
+	put_hex("card", "seed-sw-data-6282", "0102036282");
+	put_hex("card", "seed-fcp-status", "620C8003 00001C 820101 8302C000");
+	put_hex("card", "seed-fcp-slot", "620F8003 010008 820101 8302C001 8A0105");
+	put_hex("card", "edge-fcp-long-length", "6281 0C 8003 00001C 820101 8302C000");
+	put_hex("card", "edge-fcp-size-5-bytes", "62078005 0102030405");
+	put_hex("card", "seed-do53", "5303AABBCC");
+	put_hex("card", "seed-do53-81", "5381 04 01020304");
+	if ((rc = phr_card_status_encode(&s, st)))
+		die("card status", rc);
+	memcpy(st + PHR_CARD_STATUS_COPY, st, PHR_CARD_STATUS_COPY);
+	put("card", "seed-status-formatted", st, sizeof(st));
+	s = (struct phr_card_status){ 2, 41, 1200, 0 };
+	if ((rc = phr_card_status_encode(&s, st + PHR_CARD_STATUS_COPY)))
+		die("card status", rc);
+	put("card", "seed-status-gen41", st, sizeof(st));
+	st[PHR_CARD_STATUS_COPY + 4] ^= 0x20; /* the newer copy torn */
+	put("card", "edge-status-torn-copy", st, sizeof(st));
+	if ((rc = phr_card_slot_encode((const uint8_t *)"\x01\x00\x00\x05hello", 9, slot, sizeof(slot), &n)))
+		die("card slot", rc);
+	put("card", "seed-slot", slot, n);
+	slot[6] ^= 1;
+	put("card", "edge-slot-crc", slot, n);
+}
+
 static void image_seeds(void)
 {
 	static const struct {
@@ -1245,6 +1281,7 @@ int main(int argc, char **argv)
 	trust(&k);
 	cbor_edges();
 	image_seeds();
+	card_seeds();
 
 	for (size_t i = 0; i < nex; i++) {
 		free(ex[i].text);

@@ -1,0 +1,363 @@
+/* A client of the phr card profile (docs/CARD.md) over any transport. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "phr/card.h"
+
+struct phr_card {
+	phr_card_transmit_fn transmit;
+	void *ctx;
+	enum phr_card_mode mode;
+	bool ext;
+	unsigned long apdus;
+	uint8_t cmd[PHR_APDU_MAX];
+	uint8_t resp[PHR_APDU_RESP_MAX];
+	uint8_t slot[PHR_CARD_SLOT_SIZE];
+	uint8_t back[PHR_CARD_SLOT_SIZE];
+};
+
+int phr_card_create(phr_card_transmit_fn transmit, void *ctx, enum phr_card_mode mode, struct phr_card **out)
+{
+	*out = NULL;
+	if (!transmit || (mode != PHR_CARD_AUTO && mode != PHR_CARD_SHORT && mode != PHR_CARD_EXTENDED))
+		return phr_fail(PHR_E_ARG, "phr_card_create: no transmit function or unknown mode %d", (int)mode);
+	struct phr_card *c = calloc(1, sizeof(*c));
+	if (!c)
+		return phr_fail(PHR_E_NOMEM, "phr_card_create: %zu bytes", sizeof(*c));
+	c->transmit = transmit;
+	c->ctx = ctx;
+	c->mode = mode;
+	c->ext = mode == PHR_CARD_EXTENDED;
+	*out = c;
+	return PHR_OK;
+}
+
+void phr_card_destroy(struct phr_card *c)
+{
+	if (!c)
+		return;
+	sodium_memzero(c, sizeof(*c)); /* the command buffer held the PIN */
+	free(c);
+}
+
+bool phr_card_extended(const struct phr_card *c)
+{
+	return c->ext;
+}
+
+unsigned long phr_card_apdus(const struct phr_card *c)
+{
+	return c->apdus;
+}
+
+/* Sends c->cmd[0..n) and splits the answer; the status word is not checked. */
+static int xfer(struct phr_card *c, size_t n, const char *what, struct phr_card_resp *r)
+{
+	size_t rn = 0;
+	int rc;
+	c->apdus++;
+	rc = c->transmit(c->ctx, c->cmd, n, c->resp, sizeof(c->resp), &rn);
+	sodium_memzero(c->cmd, n);
+	if (rc != 0)
+		return phr_fail(PHR_E_CARD_TRANSPORT, "%s: transmit failed (%d)", what, rc);
+	if (rn > sizeof(c->resp))
+		return phr_fail(PHR_E_CARD_TRANSPORT, "%s: transport claims %zu response bytes", what, rn);
+	if ((rc = phr_card_parse_resp(c->resp, rn, r)))
+		return phr_fail_wrap(rc, "%s", what);
+	return PHR_OK;
+}
+
+static int command(struct phr_card *c, const struct phr_apdu *a, bool ext, const char *what, struct phr_card_resp *r)
+{
+	size_t n;
+	int rc;
+	if ((rc = phr_apdu_build(a, ext, c->cmd, sizeof(c->cmd), &n)))
+		return rc;
+	return xfer(c, n, what, r);
+}
+
+static int select_ef(struct phr_card *c, uint16_t fid, struct phr_card_fcp *fcp)
+{
+	uint8_t f[2] = { (uint8_t)(fid >> 8), (uint8_t)fid };
+	struct phr_apdu a = { 0x00, 0xA4, 0x02, fcp ? 0x04 : 0x0C, f, 2, fcp ? 256 : 0 };
+	struct phr_card_resp r;
+	int rc;
+	if ((rc = command(c, &a, false, "select EF", &r)) || (rc = phr_card_sw_check(r.sw, "select EF")))
+		return rc;
+	if (fcp) {
+		if ((rc = phr_card_parse_fcp(r.data, r.len, fcp)))
+			return phr_fail_wrap(rc, "select EF %04X", fid);
+		if (!fcp->has_size)
+			return phr_fail(PHR_E_CARD_RESPONSE, "select EF %04X: FCP without a size (tag 80)", fid);
+	} else if (r.len) {
+		return phr_fail(PHR_E_CARD_RESPONSE, "select EF %04X: %zu data bytes after P2=0C", fid, r.len);
+	}
+	return PHR_OK;
+}
+
+/* Reads count bytes at offset of the current EF into buf, fewest APDUs. */
+static int read_range(struct phr_card *c, size_t offset, size_t count, uint8_t *buf)
+{
+	size_t done = 0;
+	while (done < count) {
+		size_t at = offset + done, want = count - done, n;
+		struct phr_card_resp r;
+		const uint8_t *d = NULL;
+		int rc;
+		if (want > phr_card_max_read(at, c->ext))
+			want = phr_card_max_read(at, c->ext);
+		if ((rc = phr_apdu_read_binary(at, want, c->ext, c->cmd, sizeof(c->cmd), &n)) ||
+		    (rc = xfer(c, n, "read binary", &r)) || (rc = phr_card_sw_check(r.sw, "read binary")))
+			return rc;
+		if (at <= PHR_APDU_MAX_B0_OFFSET) {
+			if (r.len != want)
+				return phr_fail(PHR_E_CARD_RESPONSE, "read binary at %zu: %zu bytes, asked for %zu", at,
+						r.len, want);
+			d = r.data;
+		} else if ((rc = phr_card_unwrap_53(r.data, r.len, want, &d))) {
+			return phr_fail_wrap(rc, "offset %zu", at);
+		}
+		memcpy(buf + done, d, want);
+		done += want;
+	}
+	return PHR_OK;
+}
+
+static int write_range(struct phr_card *c, size_t offset, const uint8_t *data, size_t len)
+{
+	size_t done = 0;
+	while (done < len) {
+		size_t at = offset + done, want = len - done, n;
+		struct phr_card_resp r;
+		int rc;
+		if (want > phr_card_max_write(at, c->ext))
+			want = phr_card_max_write(at, c->ext);
+		if ((rc = phr_apdu_update_binary(at, data + done, want, c->ext, c->cmd, sizeof(c->cmd), &n)) ||
+		    (rc = xfer(c, n, "update binary", &r)) || (rc = phr_card_sw_check(r.sw, "update binary")))
+			return rc;
+		if (r.len)
+			return phr_fail(PHR_E_CARD_RESPONSE, "update binary at %zu: %zu unexpected data bytes", at, r.len);
+		done += want;
+	}
+	return PHR_OK;
+}
+
+int phr_card_open(struct phr_card *c)
+{
+	struct phr_apdu sel = { 0x00, 0xA4, 0x04, 0x0C, (const uint8_t *)PHR_CARD_AID, PHR_CARD_AID_LEN, 0 };
+	uint8_t f[2] = { PHR_CARD_FID_STATUS >> 8, PHR_CARD_FID_STATUS & 0xFF };
+	struct phr_apdu fcp_ext = { 0x00, 0xA4, 0x02, 0x04, f, 2, PHR_APDU_EXT_MAX_LE };
+	struct phr_card_resp r;
+	struct phr_card_fcp fcp;
+	int rc;
+
+	if ((rc = command(c, &sel, false, "select phr application", &r)) ||
+	    (rc = phr_card_sw_check(r.sw, "select phr application")))
+		return rc;
+	if (c->mode == PHR_CARD_SHORT) {
+		c->ext = false;
+		rc = select_ef(c, PHR_CARD_FID_STATUS, &fcp);
+	} else {
+		/* The probe: a card without extended lengths refuses the 3-byte
+		 * Le (6700 is the usual answer; any refusal counts). */
+		if ((rc = command(c, &fcp_ext, true, "extended-length probe", &r)))
+			return rc;
+		if (r.sw == 0x9000) {
+			c->ext = true;
+			if ((rc = phr_card_parse_fcp(r.data, r.len, &fcp)))
+				return phr_fail_wrap(rc, "select status EF");
+			if (!fcp.has_size)
+				return phr_fail(PHR_E_CARD_RESPONSE, "select status EF: FCP without a size (tag 80)");
+		} else if (c->mode == PHR_CARD_EXTENDED) {
+			return phr_card_sw_check(r.sw, "extended-length probe (extended mode forced)");
+		} else {
+			c->ext = false;
+			rc = select_ef(c, PHR_CARD_FID_STATUS, &fcp);
+		}
+	}
+	if (rc)
+		return rc;
+	if (fcp.size != PHR_CARD_STATUS_SIZE)
+		return phr_fail(PHR_E_CARD_RESPONSE, "status EF: %zu bytes on the card, the profile says %d", fcp.size,
+				PHR_CARD_STATUS_SIZE);
+	return PHR_OK;
+}
+
+/* Pads a PIN (min..max digits) with FF to PHR_CARD_PIN_MAX bytes. */
+static int pad_pin(const char *pin, size_t min, size_t max, uint8_t out[PHR_CARD_PIN_MAX], const char *what)
+{
+	size_t n = pin ? strnlen(pin, max + 1) : 0;
+	if (n < min || n > max)
+		return phr_fail(PHR_E_ARG, "%s: %zu digits, expected %zu..%zu", what, n, min, max);
+	for (size_t i = 0; i < n; i++)
+		if (pin[i] < '0' || pin[i] > '9')
+			return phr_fail(PHR_E_ARG, "%s: character %zu is not a digit", what, i + 1);
+	memset(out, 0xFF, PHR_CARD_PIN_MAX);
+	memcpy(out, pin, n);
+	return PHR_OK;
+}
+
+static int pin_command(struct phr_card *c, uint8_t ins, const uint8_t *data, size_t len, const char *what,
+		       int *tries_left)
+{
+	struct phr_apdu a = { 0x00, ins, 0x00, PHR_CARD_PIN_REF, data, len, 0 };
+	struct phr_card_resp r;
+	int rc;
+	if (tries_left)
+		*tries_left = -1;
+	if ((rc = command(c, &a, false, what, &r)))
+		return rc;
+	if (tries_left)
+		*tries_left = r.sw == 0x6983 ? 0 : phr_card_sw_tries(r.sw);
+	return phr_card_sw_check(r.sw, what);
+}
+
+int phr_card_verify_pin(struct phr_card *c, const char *pin, int *tries_left)
+{
+	uint8_t p[PHR_CARD_PIN_MAX];
+	int rc = pad_pin(pin, PHR_CARD_PIN_MIN, PHR_CARD_PIN_MAX, p, "PIN");
+	if (rc == PHR_OK)
+		rc = pin_command(c, 0x20, p, sizeof(p), "verify PIN", tries_left);
+	sodium_memzero(p, sizeof(p));
+	return rc;
+}
+
+int phr_card_pin_tries(struct phr_card *c, int *tries_left)
+{
+	struct phr_apdu a = { 0x00, 0x20, 0x00, PHR_CARD_PIN_REF, NULL, 0, 0 };
+	struct phr_card_resp r;
+	int rc;
+	*tries_left = -1;
+	if ((rc = command(c, &a, false, "PIN tries", &r)))
+		return rc;
+	if (r.sw == 0x9000) {
+		*tries_left = PHR_CARD_PIN_TRIES;
+		return PHR_OK;
+	}
+	if (phr_card_sw_tries(r.sw) >= 0) {
+		*tries_left = phr_card_sw_tries(r.sw);
+		return PHR_OK;
+	}
+	if (r.sw == 0x6983)
+		*tries_left = 0;
+	return phr_card_sw_check(r.sw, "PIN tries");
+}
+
+int phr_card_change_pin(struct phr_card *c, const char *old_pin, const char *new_pin)
+{
+	uint8_t p[2 * PHR_CARD_PIN_MAX];
+	int rc;
+	if ((rc = pad_pin(old_pin, PHR_CARD_PIN_MIN, PHR_CARD_PIN_MAX, p, "old PIN")) == PHR_OK &&
+	    (rc = pad_pin(new_pin, PHR_CARD_PIN_MIN, PHR_CARD_PIN_MAX, p + PHR_CARD_PIN_MAX, "new PIN")) == PHR_OK)
+		rc = pin_command(c, 0x24, p, sizeof(p), "change PIN", NULL);
+	sodium_memzero(p, sizeof(p));
+	return rc;
+}
+
+int phr_card_unblock_pin(struct phr_card *c, const char *puk, const char *new_pin, int *tries_left)
+{
+	uint8_t p[PHR_CARD_PUK_LEN + PHR_CARD_PIN_MAX];
+	int rc;
+	if (tries_left)
+		*tries_left = -1;
+	if ((rc = pad_pin(puk, PHR_CARD_PUK_LEN, PHR_CARD_PUK_LEN, p, "PUK")) == PHR_OK &&
+	    (rc = pad_pin(new_pin, PHR_CARD_PIN_MIN, PHR_CARD_PIN_MAX, p + PHR_CARD_PUK_LEN, "new PIN")) == PHR_OK)
+		rc = pin_command(c, 0x2C, p, sizeof(p), "reset retry counter", tries_left);
+	sodium_memzero(p, sizeof(p));
+	return rc;
+}
+
+static int read_status(struct phr_card *c, struct phr_card_status *s)
+{
+	uint8_t b[PHR_CARD_STATUS_SIZE];
+	int rc;
+	if ((rc = select_ef(c, PHR_CARD_FID_STATUS, NULL)) || (rc = read_range(c, 0, sizeof(b), b)))
+		return rc;
+	return phr_card_status_parse(b, sizeof(b), s);
+}
+
+int phr_card_format(struct phr_card *c)
+{
+	struct phr_card_status s = { 0, 0, 0, 0 };
+	uint8_t b[PHR_CARD_STATUS_SIZE];
+	int rc;
+	if ((rc = phr_card_status_encode(&s, b)))
+		return rc;
+	memcpy(b + PHR_CARD_STATUS_COPY, b, PHR_CARD_STATUS_COPY);
+	if ((rc = select_ef(c, PHR_CARD_FID_STATUS, NULL)))
+		return rc;
+	return write_range(c, 0, b, sizeof(b));
+}
+
+static uint16_t slot_fid(int slot)
+{
+	return slot == 1 ? PHR_CARD_FID_SLOT_A : PHR_CARD_FID_SLOT_B;
+}
+
+int phr_card_read(struct phr_card *c, uint8_t *buf, size_t cap, size_t *len)
+{
+	struct phr_card_status s;
+	const uint8_t *p;
+	size_t n;
+	int rc;
+
+	*len = 0;
+	if ((rc = read_status(c, &s)))
+		return rc;
+	if (s.active == 0)
+		return phr_fail(PHR_E_CARD_EMPTY, "card: status EF names no active slot (generation %lu)",
+				(unsigned long)s.generation);
+	if (s.length > cap)
+		return phr_fail(PHR_E_BUFFER, "card: container of %zu bytes, buffer of %zu", s.length, cap);
+	n = PHR_CARD_SLOT_HEADER + s.length + PHR_CARD_SLOT_TRAILER;
+	if ((rc = select_ef(c, slot_fid(s.active), NULL)) || (rc = read_range(c, 0, n, c->slot)))
+		return rc;
+	if ((rc = phr_card_slot_parse(c->slot, n, s.length, &p, &n)))
+		return phr_fail_wrap(rc, "slot %c, generation %lu", s.active == 1 ? 'A' : 'B',
+				     (unsigned long)s.generation);
+	memcpy(buf, p, n);
+	*len = n;
+	return PHR_OK;
+}
+
+int phr_card_write(struct phr_card *c, const uint8_t *container, size_t len)
+{
+	struct phr_card_status s, now;
+	struct phr_card_fcp fcp;
+	uint8_t copy[PHR_CARD_STATUS_COPY];
+	size_t n;
+	int rc, target;
+
+	if ((rc = phr_card_slot_encode(container, len, c->slot, sizeof(c->slot), &n)))
+		return rc;
+	if ((rc = read_status(c, &s)))
+		return rc;
+	if (s.generation == UINT32_MAX)
+		return phr_fail(PHR_E_LIMIT, "card: generation counter exhausted");
+	target = s.active == 1 ? 2 : 1;
+	if ((rc = select_ef(c, slot_fid(target), &fcp)))
+		return rc;
+	if (fcp.size < n)
+		return phr_fail(PHR_E_LIMIT, "card: slot %c holds %zu bytes, the record needs %zu",
+				target == 1 ? 'A' : 'B', fcp.size, n);
+	/* 1. the inactive slot; 2. read back: what the status will name is
+	 * known good before it is named. */
+	if ((rc = write_range(c, 0, c->slot, n)) || (rc = read_range(c, 0, n, c->back)))
+		return rc;
+	if (memcmp(c->slot, c->back, n) != 0)
+		return phr_fail(PHR_E_CARD_TORN, "card: slot %c read back differs from what was written",
+				target == 1 ? 'A' : 'B');
+	/* 3. the flip: the copy that does not hold the current state. */
+	struct phr_card_status next = { target, s.generation + 1, len, 0 };
+	if ((rc = phr_card_status_encode(&next, copy)) || (rc = select_ef(c, PHR_CARD_FID_STATUS, NULL)) ||
+	    (rc = write_range(c, (size_t)(1 - s.copy) * PHR_CARD_STATUS_COPY, copy, sizeof(copy))))
+		return rc;
+	if ((rc = read_status(c, &now)))
+		return rc;
+	if (now.active != target || now.generation != next.generation || now.length != len)
+		return phr_fail(PHR_E_CARD_TORN, "card: status EF after the flip names slot %d generation %lu",
+				now.active, (unsigned long)now.generation);
+	return PHR_OK;
+}
