@@ -33,12 +33,23 @@ pairs() {
 # payload N FILE: the hex payload of code N (from 1)
 payload() { pairs "$2" | sed -n "$1p" | cut -d' ' -f2; }
 # zxing FILE DESCRIPTION: ZXingReader reads every PNG phr wrote to its exact payload
+# zxing-cpp 1.4's detector sometimes samples a correct symbol at some
+# scales so that the payload comes back with extra digits after it (seen at
+# 3, 4 and 6 px per module for one V19 symbol that 5, 7, 8 and 10 px read
+# exactly). Such a read is accepted only when the payload is an exact prefix
+# and ZXingReader -ispure (its decoder without the detector) reads the
+# symbol exactly; it is reported, never silent.
 zxing() {
-	local n=0 wrong=0 f p got
+	local n=0 wrong=0 f p got pure
 	while read -r f p; do
 		n=$((n + 1))
 		got=$(ZXingReader -bytes "$f" 2>/dev/null | hex)
 		if [ "$got" != "$p" ]; then
+			pure=$(ZXingReader -ispure -bytes "$f" 2>/dev/null | hex)
+			if [ "${got:0:${#p}}" = "$p" ] && [ "$pure" = "$p" ]; then
+				echo "    note: ZXingReader's detector added bytes ${got:${#p}} after $(basename "$f")'s payload; -ispure reads it exactly"
+				continue
+			fi
 			wrong=$((wrong + 1))
 			echo "    ZXingReader read $(basename "$f") as '${got:0:40}...', want '${p:0:40}...'"
 		fi
