@@ -2,11 +2,8 @@
  * Each must be refused, and the whole process must stay under 16 MiB of
  * peak memory (VmHWM, see t_peak_rss_kb). The bombs are built by streaming
  * with small buffers so that building them costs little memory too. */
-#define ZSTD_STATIC_LINKING_ONLY
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
-#include <zstd.h>
 
 #include "phr/compress.h"
 #include "phr/container.h"
@@ -15,51 +12,16 @@
 #define PEAK_LIMIT_KB (16 * 1024)
 #define OUT_CAP (PHR_MAX_CONTAINER - PHR_CONTAINER_HEADER)
 
-static uint8_t zeros[64 * 1024];
 static uint8_t out[PHR_MAX_CONTAINER];
 
 static size_t zstd_bomb(uint64_t total)
 {
-	ZSTD_CCtx *cc = ZSTD_createCCtx();
-	ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, 1);
-	ZSTD_CCtx_setParameter(cc, ZSTD_c_windowLog, 17);
-	ZSTD_CCtx_setParameter(cc, ZSTD_c_format, ZSTD_f_zstd1_magicless);
-	ZSTD_CCtx_setParameter(cc, ZSTD_c_contentSizeFlag, 0);
-	ZSTD_outBuffer ob = { out + PHR_CONTAINER_HEADER, OUT_CAP, 0 };
-	for (uint64_t done = 0; done < total; done += sizeof(zeros)) {
-		ZSTD_inBuffer ib = { zeros, sizeof(zeros), 0 };
-		while (ib.pos < ib.size)
-			if (ZSTD_isError(ZSTD_compressStream2(cc, &ob, &ib, ZSTD_e_continue)))
-				return 0;
-	}
-	ZSTD_inBuffer ib = { zeros, 0, 0 };
-	while (ZSTD_compressStream2(cc, &ob, &ib, ZSTD_e_end) != 0)
-		if (ob.pos == ob.size)
-			return 0;
-	ZSTD_freeCCtx(cc);
-	return ob.pos;
+	return t_zstd_bomb(total, 17, NULL, 0, out + PHR_CONTAINER_HEADER, OUT_CAP);
 }
 
 static size_t deflate_bomb(uint64_t total)
 {
-	z_stream z;
-	memset(&z, 0, sizeof(z));
-	if (deflateInit2(&z, 9, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		return 0;
-	z.next_out = out + PHR_CONTAINER_HEADER;
-	z.avail_out = OUT_CAP;
-	for (uint64_t done = 0; done < total; done += sizeof(zeros)) {
-		z.next_in = zeros;
-		z.avail_in = sizeof(zeros);
-		while (z.avail_in)
-			if (deflate(&z, Z_NO_FLUSH) != Z_OK || z.avail_out == 0)
-				return 0;
-	}
-	if (deflate(&z, Z_FINISH) != Z_STREAM_END)
-		return 0;
-	size_t n = OUT_CAP - z.avail_out;
-	deflateEnd(&z);
-	return n;
+	return t_deflate_bomb(total, NULL, 0, out + PHR_CONTAINER_HEADER, OUT_CAP);
 }
 
 static int try_bomb(int method, size_t clen)

@@ -399,63 +399,18 @@ static int test_random_input(void)
 
 /* ---- bombs --------------------------------------------------------------- */
 
-static uint8_t zeros[64 * 1024];
 #define BOMB_CAP (256 * 1024)
 static uint8_t bomb[BOMB_CAP];
 
 static size_t deflate_bomb(int dict)
 {
-	z_stream z;
-	memset(&z, 0, sizeof(z));
-	if (deflateInit2(&z, 9, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY) != Z_OK)
-		return 0;
-	if (dict && deflateSetDictionary(&z, phr_dict_v1, (uInt)phr_dict_v1_len) != Z_OK)
-		return 0;
-	z.next_out = bomb;
-	z.avail_out = BOMB_CAP;
-	for (uint64_t done = 0; done < BOMB_BYTES; done += sizeof(zeros)) {
-		z.next_in = zeros;
-		z.avail_in = sizeof(zeros);
-		while (z.avail_in)
-			if (deflate(&z, Z_NO_FLUSH) != Z_OK || z.avail_out == 0)
-				return 0;
-	}
-	if (deflate(&z, Z_FINISH) != Z_STREAM_END)
-		return 0;
-	size_t n = BOMB_CAP - z.avail_out;
-	deflateEnd(&z);
-	return n;
+	return t_deflate_bomb(BOMB_BYTES, dict ? phr_dict_v1 : NULL, phr_dict_v1_len, bomb, BOMB_CAP);
 }
 
 /* A magicless frame with a 2^window_log window (<= 18 for the decoder to try). */
 static size_t zstd_bomb(uint64_t total, int window_log)
 {
-	ZSTD_CCtx *cc = ZSTD_createCCtx();
-	size_t n = 0;
-	if (!cc)
-		return 0;
-	ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, 3);
-	ZSTD_CCtx_setParameter(cc, ZSTD_c_format, ZSTD_f_zstd1_magicless);
-	ZSTD_CCtx_setParameter(cc, ZSTD_c_contentSizeFlag, 0);
-	ZSTD_CCtx_setParameter(cc, ZSTD_c_dictIDFlag, 0);
-	ZSTD_CCtx_setParameter(cc, ZSTD_c_windowLog, window_log);
-	ZSTD_CCtx_loadDictionary(cc, phr_dict_v1, phr_dict_v1_len);
-	ZSTD_outBuffer ob = { bomb, BOMB_CAP, 0 };
-	for (uint64_t done = 0; done < total; done += sizeof(zeros)) {
-		ZSTD_inBuffer ib = { zeros, sizeof(zeros), 0 };
-		while (ib.pos < ib.size)
-			if (ZSTD_isError(ZSTD_compressStream2(cc, &ob, &ib, ZSTD_e_continue)) || ob.pos == ob.size)
-				goto out;
-	}
-	ZSTD_inBuffer ib = { zeros, 0, 0 };
-	size_t left;
-	while ((left = ZSTD_compressStream2(cc, &ob, &ib, ZSTD_e_end)) != 0)
-		if (ZSTD_isError(left) || ob.pos == ob.size)
-			goto out;
-	n = ob.pos;
-out:
-	ZSTD_freeCCtx(cc);
-	return n;
+	return t_zstd_bomb(total, window_log, phr_dict_v1, phr_dict_v1_len, bomb, BOMB_CAP);
 }
 
 static int try_bomb(int method, size_t n)

@@ -1,8 +1,11 @@
 #include "testlib.h"
 
+#define ZSTD_STATIC_LINKING_ONLY /* magicless frames */
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
+#include <zstd.h>
 
 int run_tests(const struct test *t, size_t n)
 {
@@ -124,4 +127,61 @@ int t_check_peak_rss(long limit_kb)
 	printf("  peak resident memory of this process: %ld KiB (limit %ld KiB)\n", kb, limit_kb);
 	CHECK(kb > 0 && kb < limit_kb);
 	return 0;
+}
+
+static const uint8_t bomb_zeros[64 * 1024];
+
+size_t t_deflate_bomb(uint64_t total, const uint8_t *dict, size_t dictlen, uint8_t *out, size_t cap)
+{
+	z_stream z;
+	size_t n = 0;
+	memset(&z, 0, sizeof(z));
+	if (deflateInit2(&z, 9, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY) != Z_OK)
+		return 0;
+	if (dict && deflateSetDictionary(&z, dict, (uInt)dictlen) != Z_OK)
+		goto out;
+	z.next_out = out;
+	z.avail_out = (uInt)cap;
+	for (uint64_t done = 0; done < total; done += sizeof(bomb_zeros)) {
+		z.next_in = (Bytef *)bomb_zeros;
+		z.avail_in = sizeof(bomb_zeros);
+		while (z.avail_in)
+			if (deflate(&z, Z_NO_FLUSH) != Z_OK || z.avail_out == 0)
+				goto out;
+	}
+	if (deflate(&z, Z_FINISH) == Z_STREAM_END)
+		n = cap - z.avail_out;
+out:
+	deflateEnd(&z);
+	return n;
+}
+
+size_t t_zstd_bomb(uint64_t total, int window_log, const uint8_t *dict, size_t dictlen, uint8_t *out, size_t cap)
+{
+	ZSTD_CCtx *cc = ZSTD_createCCtx();
+	size_t n = 0, left;
+	if (!cc)
+		return 0;
+	ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, 3);
+	ZSTD_CCtx_setParameter(cc, ZSTD_c_format, ZSTD_f_zstd1_magicless);
+	ZSTD_CCtx_setParameter(cc, ZSTD_c_contentSizeFlag, 0);
+	ZSTD_CCtx_setParameter(cc, ZSTD_c_dictIDFlag, 0);
+	ZSTD_CCtx_setParameter(cc, ZSTD_c_windowLog, window_log);
+	if (dict && ZSTD_isError(ZSTD_CCtx_loadDictionary(cc, dict, dictlen)))
+		goto out;
+	ZSTD_outBuffer ob = { out, cap, 0 };
+	for (uint64_t done = 0; done < total; done += sizeof(bomb_zeros)) {
+		ZSTD_inBuffer ib = { bomb_zeros, sizeof(bomb_zeros), 0 };
+		while (ib.pos < ib.size)
+			if (ZSTD_isError(ZSTD_compressStream2(cc, &ob, &ib, ZSTD_e_continue)) || ob.pos == ob.size)
+				goto out;
+	}
+	ZSTD_inBuffer end = { bomb_zeros, 0, 0 };
+	while ((left = ZSTD_compressStream2(cc, &ob, &end, ZSTD_e_end)) != 0)
+		if (ZSTD_isError(left) || ob.pos == ob.size)
+			goto out;
+	n = ob.pos;
+out:
+	ZSTD_freeCCtx(cc);
+	return n;
 }

@@ -51,6 +51,14 @@ long t_peak_rss_kb(void);
  * the figure; not checked under a sanitizer). */
 int t_check_peak_rss(long limit_kb);
 
+/* Decompression bombs: total zeros streamed, with little memory, through
+ * raw DEFLATE (level 9) or a magicless zstd frame (no content size, no
+ * dictionary id, window 2^window_log) into out; dict (may be NULL) is the
+ * preset dictionary. Return the compressed length, 0 when it does not fit
+ * cap or the library fails. */
+size_t t_deflate_bomb(uint64_t total, const uint8_t *dict, size_t dictlen, uint8_t *out, size_t cap);
+size_t t_zstd_bomb(uint64_t total, int window_log, const uint8_t *dict, size_t dictlen, uint8_t *out, size_t cap);
+
 /* Memory figures mean nothing under a sanitizer (shadow memory). */
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer)
