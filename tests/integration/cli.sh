@@ -39,8 +39,13 @@ for ex in "$SRC"/examples/*.json; do
 	"$JSONCMP" "$entry" "$W/out" && ok "$name: entry 1 round-trips" || bad "$name: entry 1 round trip"
 	expect 0 "$name: show --format json" -- "$PHR" show --trust trust.bundle --format json "$name-2.phr"
 	grep -q '"verified": true' "$W/out" && ok "$name: JSON says verified" || bad "$name: JSON verified flag"
-	for lang in en fr ar; do
+	for po in "$SRC"/layouts/po/*.po; do
+		lang=$(basename "$po" .po)
 		expect 0 "$name: show --lang $lang" -- "$PHR" show --trust trust.bundle --lang "$lang" "$name-2.phr"
+		# the summary is in that language: its title is the .po's ui.title
+		title=$(awk '/^msgid "ui.title"$/ { getline; sub(/^msgstr "/, ""); sub(/"$/, ""); print }' "$po")
+		grep -qF -- "$title" "$W/out" && ok "$name: summary titled in $lang" || bad "$name: no '$title' in the $lang summary"
+		[ "$lang" = en ] || ! grep -qw "Signature valid" "$W/out" && ok "$name: no English status in $lang" || bad "$name: English status line in the $lang summary"
 	done
 done
 grep -q "Berlin Health Centre" "$W/out" && ok "text summary names the signer" || bad "text summary signer"
