@@ -2,8 +2,11 @@
 #include "phr/render.h"
 #include "phr/json.h"
 #include "phr/labels.h"
+#include "phr/print.h"
 #include "phr/schema.h"
 
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,16 +68,87 @@ static const char *L(const char *lang, const char *id, const char *fallback)
 	return phr_label_or(lang, id, fallback);
 }
 
-static void value_text(const struct phr_field *f, const json_t *v, const char *path, const char *lang, FILE *out)
+/* A growing string: the value of one line, built once and handed to the
+ * text renderer or to the printable view. */
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	bool failed;
+};
+
+static void sb_put(struct sbuf *b, const char *s, size_t n)
+{
+	if (b->failed)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		char *p = realloc(b->p, cap);
+		if (!p) {
+			b->failed = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void sb_puts(struct sbuf *b, const char *s)
+{
+	sb_put(b, s, strlen(s));
+}
+
+__attribute__((format(printf, 2, 3))) static void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	char small[256];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->failed = true;
+	} else if ((size_t)n < sizeof(small)) {
+		sb_put(b, small, (size_t)n);
+	} else {
+		char *big = malloc((size_t)n + 1);
+		if (!big) {
+			b->failed = true;
+			return;
+		}
+		va_start(ap, fmt);
+		vsnprintf(big, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+		sb_put(b, big, (size_t)n);
+		free(big);
+	}
+}
+
+static void sb_reset(struct sbuf *b)
+{
+	b->len = 0;
+	if (b->p)
+		b->p[0] = '\0';
+}
+
+static const char *sb_str(const struct sbuf *b)
+{
+	return b->p && !b->failed ? b->p : "";
+}
+
+static void value_text(const struct phr_field *f, const json_t *v, const char *path, const char *lang, struct sbuf *out)
 {
 	char id[ID_MAX];
 	switch (f->type) {
 	case PHR_T_BOOL:
-		fputs(L(lang, json_is_true(v) ? "ui.yes" : "ui.no", json_is_true(v) ? "yes" : "no"), out);
+		sb_puts(out, L(lang, json_is_true(v) ? "ui.yes" : "ui.no", json_is_true(v) ? "yes" : "no"));
 		break;
 	case PHR_T_ENUM:
 		snprintf(id, sizeof(id), "enum.%s.%s", path, json_string_value(v));
-		fputs(L(lang, id, json_string_value(v)), out);
+		sb_puts(out, L(lang, id, json_string_value(v)));
 		break;
 	case PHR_T_CODE: {
 		const char *s = json_string_value(v);
@@ -82,25 +156,25 @@ static void value_text(const struct phr_field *f, const json_t *v, const char *p
 		snprintf(id, sizeof(id), "code.%.*s.%s", (int)(colon - s), s, colon + 1);
 		const char *label = L(lang, id, NULL);
 		if (label)
-			fprintf(out, "%s [%s]", label, s);
+			sb_printf(out, "%s [%s]", label, s);
 		else
-			fprintf(out, "%s (%s)", s, L(lang, "ui.unknown_code", "code not in the local table"));
+			sb_printf(out, "%s (%s)", s, L(lang, "ui.unknown_code", "code not in the local table"));
 		break;
 	}
 	case PHR_T_COUNTRY:
 		snprintf(id, sizeof(id), "country.%s", json_string_value(v));
-		fputs(L(lang, id, json_string_value(v)), out);
+		sb_puts(out, L(lang, id, json_string_value(v)));
 		break;
 	case PHR_T_LANG:
 		snprintf(id, sizeof(id), "lang.%s", json_string_value(v));
-		fputs(L(lang, id, json_string_value(v)), out);
+		sb_puts(out, L(lang, id, json_string_value(v)));
 		break;
 	case PHR_T_INT:
-		fprintf(out, "%lld", (long long)json_integer_value(v));
+		sb_printf(out, "%lld", (long long)json_integer_value(v));
 		break;
 	case PHR_T_DECIMAL: {
 		char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_REAL_PRECISION(10));
-		fputs(s ? s : "?", out);
+		sb_puts(out, s ? s : "?");
 		free(s);
 		break;
 	}
@@ -116,12 +190,12 @@ static void value_text(const struct phr_field *f, const json_t *v, const char *p
 			snprintf(cpath, sizeof(cpath), "%s.%s", path, c->name);
 			snprintf(cid, sizeof(cid), "field.%s", cpath);
 			if (!first)
-				fputs("; ", out);
+				sb_puts(out, "; ");
 			if (!first || (c->type != PHR_T_CODE && c->type != PHR_T_TEXT))
-				fprintf(out, "%s: ", L(lang, cid, c->name));
+				sb_printf(out, "%s: ", L(lang, cid, c->name));
 			value_text(c, cv, cpath, lang, out);
 			if (c->type == PHR_T_DECIMAL && unit)
-				fprintf(out, " %s", json_string_value(unit));
+				sb_printf(out, " %s", json_string_value(unit));
 			first = 0;
 		}
 		break;
@@ -129,51 +203,120 @@ static void value_text(const struct phr_field *f, const json_t *v, const char *p
 	case PHR_T_ARRAY: {
 		for (size_t i = 0; i < json_array_size(v); i++) {
 			if (i)
-				fputs(", ", out);
+				sb_puts(out, ", ");
 			value_text(&f->children[0], json_array_get(v, i), path, lang, out);
 		}
 		break;
 	}
 	default: /* text, date, unit */
-		fputs(json_string_value(v), out);
+		sb_puts(out, json_string_value(v));
 		break;
 	}
 }
 
-static void field_text(const struct phr_field *f, const json_t *v, const char *path, const char *lang, int depth,
-		       FILE *out)
+/* The walk over an entry's content that every view shares: one call of
+ * emit per line, in reading order. SECTION lines carry a label (an object,
+ * or a list of objects whose items follow as ITEM lines one level deeper);
+ * FIELD lines a label and a value; ITEM lines a value. */
+enum walk_kind { WALK_SECTION, WALK_FIELD, WALK_ITEM };
+struct walker {
+	const char *lang;
+	int (*emit)(void *ctx, int kind, int depth, const char *label, const char *value);
+	void *ctx;
+	struct sbuf val;
+};
+
+static int walk_field(struct walker *w, const struct phr_field *f, const json_t *v, const char *path, int depth)
 {
 	char id[ID_MAX];
+	int rc;
 	snprintf(id, sizeof(id), "field.%s", path);
-	const char *label = L(lang, id, f->name);
-	int indent = 2 * depth + 2;
+	const char *label = L(w->lang, id, f->name);
 	if (f->type == PHR_T_OBJECT) {
-		fprintf(out, "%*s%s\n", indent, "", label);
+		if ((rc = w->emit(w->ctx, WALK_SECTION, depth, label, "")))
+			return rc;
 		for (const struct phr_field *c = f->children; c->name; c++) {
 			const json_t *cv = json_object_get(v, c->name);
 			if (!cv)
 				continue;
 			char cpath[PATH_MAX_LEN];
 			snprintf(cpath, sizeof(cpath), "%s.%s", path, c->name);
-			field_text(c, cv, cpath, lang, depth + 1, out);
+			if ((rc = walk_field(w, c, cv, cpath, depth + 1)))
+				return rc;
 		}
 	} else if (f->type == PHR_T_ARRAY && f->children[0].type == PHR_T_OBJECT) {
-		fprintf(out, "%*s%s\n", indent, "", label);
+		if ((rc = w->emit(w->ctx, WALK_SECTION, depth, label, "")))
+			return rc;
 		for (size_t i = 0; i < json_array_size(v); i++) {
-			fprintf(out, "%*s- ", indent + 2, "");
-			value_text(&f->children[0], json_array_get(v, i), path, lang, out);
-			fputc('\n', out);
+			sb_reset(&w->val);
+			value_text(&f->children[0], json_array_get(v, i), path, w->lang, &w->val);
+			if (w->val.failed)
+				return phr_fail(PHR_E_NOMEM, "out of memory");
+			if ((rc = w->emit(w->ctx, WALK_ITEM, depth + 1, "", sb_str(&w->val))))
+				return rc;
 		}
 	} else {
-		fprintf(out, "%*s%s: ", indent, "", label);
-		value_text(f, v, path, lang, out);
-		fputc('\n', out);
+		sb_reset(&w->val);
+		value_text(f, v, path, w->lang, &w->val);
+		if (w->val.failed)
+			return phr_fail(PHR_E_NOMEM, "out of memory");
+		if ((rc = w->emit(w->ctx, WALK_FIELD, depth, label, sb_str(&w->val))))
+			return rc;
 	}
+	return PHR_OK;
+}
+
+static int walk_content(struct walker *w, const json_t *content)
+{
+	int rc = PHR_OK;
+	const struct phr_field *root = phr_schema_root();
+	for (const struct phr_field *c = root->children; c->name && !rc; c++) {
+		const json_t *cv = json_object_get(content, c->name);
+		if (cv)
+			rc = walk_field(w, c, cv, c->name, 0);
+	}
+	return rc;
+}
+
+/* Entry i's content as JSON, or NULL when it cannot be read (its status
+ * says why). */
+static json_t *entry_content(const struct phr_record *r, size_t i)
+{
+	json_t *content = NULL;
+	if (!r->entries[i].content ||
+	    phr_entry_decode_json(r->entries[i].content, r->entries[i].content_len, &content) != PHR_OK)
+		return NULL;
+	return content;
+}
+
+static int walk_entry(struct walker *w, const struct phr_record *r, size_t i)
+{
+	json_t *content = entry_content(r, i);
+	if (!content)
+		return PHR_OK;
+	int rc = walk_content(w, content);
+	json_decref(content);
+	return rc;
+}
+
+static int text_line(void *ctx, int kind, int depth, const char *label, const char *value)
+{
+	FILE *out = ctx;
+	int indent = 2 * depth + 2;
+	if (kind == WALK_SECTION)
+		fprintf(out, "%*s%s\n", indent, "", label);
+	else if (kind == WALK_ITEM)
+		fprintf(out, "%*s- %s\n", indent, "", value);
+	else
+		fprintf(out, "%*s%s: %s\n", indent, "", label, value);
+	return PHR_OK;
 }
 
 int phr_render_text(const struct phr_record *r, const struct phr_report *rep, const char *lang, FILE *out)
 {
 	char hex[33], kid[PHR_KID_HEX_LEN], when[21], line[256];
+	struct walker w = { .lang = lang, .emit = text_line, .ctx = out };
+	int rc = PHR_OK;
 	phr_record_id_hex(r->id, hex);
 	fprintf(out, "%s\n%s: %.4s %.4s %.4s %.4s %.4s %.4s %.4s %.4s\n", L(lang, "ui.title", "Personal Health Record"),
 		L(lang, "ui.record_id", "Record ID"), hex, hex + 4, hex + 8, hex + 12, hex + 16, hex + 20, hex + 24,
@@ -197,18 +340,12 @@ int phr_render_text(const struct phr_record *r, const struct phr_report *rep, co
 		else
 			fprintf(out, "   %s: %s %s, %s\n", L(lang, "ui.signed_by", "Signed by"), L(lang, "ui.key_id", "Key ID"),
 				kid, when);
-		json_t *content = NULL;
-		if (!r->entries[i].content || phr_entry_decode_json(r->entries[i].content, r->entries[i].content_len,
-								    &content) != PHR_OK)
-			continue;
-		const struct phr_field *root = phr_schema_root();
-		for (const struct phr_field *c = root->children; c->name; c++) {
-			const json_t *cv = json_object_get(content, c->name);
-			if (cv)
-				field_text(c, cv, c->name, lang, 0, out);
-		}
-		json_decref(content);
+		if ((rc = walk_entry(&w, r, i)))
+			break;
 	}
+	free(w.val.p);
+	if (rc)
+		return rc;
 	if (fflush(out) != 0 || ferror(out))
 		return phr_fail(PHR_E_IO, "writing the summary failed");
 	return PHR_OK;
@@ -249,4 +386,216 @@ int phr_render_json(const struct phr_record *r, const struct phr_report *rep, js
 	}
 	*out = root;
 	return PHR_OK;
+}
+
+/* ---- The printable view (phr/print.h) ---- */
+
+#define VIEW_BLOCK 8192
+
+/* Strings of a view live in blocks that never move, so lines can point
+ * into them while more are added. */
+struct view_block {
+	struct view_block *next;
+	size_t used, cap;
+	char data[];
+};
+
+struct view_build {
+	struct phr_print_view *v;
+	struct view_block *blocks;
+	size_t cap_lines;
+	unsigned entry;
+	bool unverified;
+};
+
+static const char *view_strn(struct view_build *b, const char *s, size_t n)
+{
+	struct view_block *k = b->blocks;
+	if (!k || k->cap - k->used < n + 1) {
+		size_t cap = n + 1 > VIEW_BLOCK ? n + 1 : VIEW_BLOCK;
+		if (!(k = malloc(sizeof(*k) + cap)))
+			return NULL;
+		k->next = b->blocks;
+		k->used = 0;
+		k->cap = cap;
+		b->blocks = k;
+	}
+	char *p = k->data + k->used;
+	memcpy(p, s, n);
+	p[n] = '\0';
+	k->used += n + 1;
+	return p;
+}
+
+static const char *view_str(struct view_build *b, const char *s)
+{
+	return view_strn(b, s, strlen(s));
+}
+
+static int view_line(void *ctx, int kind, int depth, const char *label, const char *value)
+{
+	struct view_build *b = ctx;
+	struct phr_print_view *v = b->v;
+	if (v->n_lines == b->cap_lines) {
+		size_t cap = b->cap_lines ? 2 * b->cap_lines : 64;
+		struct phr_print_line *p = realloc(v->lines, cap * sizeof(*p));
+		if (!p)
+			return phr_fail(PHR_E_NOMEM, "out of memory");
+		v->lines = p;
+		b->cap_lines = cap;
+	}
+	struct phr_print_line *l = &v->lines[v->n_lines];
+	l->kind = kind == WALK_SECTION ? PHR_PL_SECTION : kind == WALK_ITEM ? PHR_PL_ITEM : PHR_PL_FIELD;
+	l->depth = depth;
+	l->entry = b->entry;
+	l->unverified = b->unverified;
+	if (!(l->label = view_str(b, label)) || !(l->value = view_str(b, value)))
+		return phr_fail(PHR_E_NOMEM, "out of memory");
+	v->n_lines++;
+	return PHR_OK;
+}
+
+/* "given family" of one spelling of the holder's name. */
+static void name_text(const json_t *name, struct sbuf *out)
+{
+	const char *given = json_string_value(json_object_get(name, "given"));
+	const char *family = json_string_value(json_object_get(name, "family"));
+	if (given)
+		sb_puts(out, given);
+	if (given && family)
+		sb_puts(out, " ");
+	if (family)
+		sb_puts(out, family);
+}
+
+/* Holder's name, birth date and preferred language, from the last valid
+ * entry that names the holder, else from the last entry that does. */
+static int view_identity(struct view_build *b, const struct phr_report *rep, json_t *const *contents, size_t n)
+{
+	struct phr_print_view *v = b->v;
+	const json_t *id = NULL;
+	bool valid = false;
+	for (size_t i = 0; i < n; i++) {
+		const json_t *cand = contents[i] ? json_object_get(contents[i], "identity") : NULL;
+		bool ok = rep->entries[i].status == PHR_ST_VALID;
+		if (cand && json_array_size(json_object_get(cand, "names")) && (ok || !valid)) {
+			id = cand;
+			valid = ok;
+		}
+	}
+	for (size_t i = 0; !id && i < n; i++)
+		if (contents[i] && json_object_get(contents[i], "identity"))
+			id = json_object_get(contents[i], "identity"), valid = rep->entries[i].status == PHR_ST_VALID;
+	v->holder_verified = valid;
+	struct sbuf s = { 0 }, other = { 0 };
+	const json_t *names = id ? json_object_get(id, "names") : NULL;
+	for (size_t i = 0; i < json_array_size(names); i++) {
+		if (i == 0) {
+			name_text(json_array_get(names, i), &s);
+		} else {
+			if (other.len)
+				sb_puts(&other, "; ");
+			name_text(json_array_get(names, i), &other);
+		}
+	}
+	const char *birth = id ? json_string_value(json_object_get(id, "birth_date")) : NULL;
+	const char *pref = id ? json_string_value(json_object_get(id, "preferred_language")) : NULL;
+	if (pref && strlen(pref) == 2)
+		memcpy(v->preferred_language, pref, 3);
+	int bad = s.failed || other.failed || !(v->holder_name = view_str(b, sb_str(&s))) ||
+		  !(v->holder_other = view_str(b, sb_str(&other))) || !(v->birth_date = view_str(b, birth ? birth : ""));
+	free(s.p);
+	free(other.p);
+	return bad ? phr_fail(PHR_E_NOMEM, "out of memory") : PHR_OK;
+}
+
+int phr_render_print_view(const struct phr_record *r, const struct phr_report *rep, const char *lang,
+			  struct phr_print_view **out)
+{
+	char line[256], kid[PHR_KID_HEX_LEN], when[21];
+	struct view_build b = { 0 };
+	json_t **contents = NULL;
+	int rc = PHR_OK;
+	*out = NULL;
+	if (!(b.v = calloc(1, sizeof(*b.v))) || (r->n_entries && !(b.v->entries = calloc(r->n_entries, sizeof(*b.v->entries)))) ||
+	    (r->n_entries && !(contents = calloc(r->n_entries, sizeof(*contents))))) {
+		rc = phr_fail(PHR_E_NOMEM, "out of memory");
+		goto out;
+	}
+	struct phr_print_view *v = b.v;
+	struct walker w = { .lang = lang, .emit = view_line, .ctx = &b };
+	snprintf(v->lang, sizeof(v->lang), "%s", lang);
+	phr_record_id_hex(r->id, v->record_id);
+	v->all_valid = rep->all_valid;
+	v->trust_checked = rep->trust_checked;
+	v->n_entries = r->n_entries;
+	for (size_t i = 0; i < r->n_entries && !rc; i++) {
+		const struct phr_entry_report *e = &rep->entries[i];
+		struct phr_print_entry *pe = &v->entries[i];
+		long num = (long)i + 1;
+		pe->status = e->status;
+		pe->valid = e->status == PHR_ST_VALID;
+		v->n_valid += pe->valid;
+		fill(line, sizeof(line), L(lang, "ui.entry", "Entry %d"), &num, 1);
+		if (!(pe->title = view_str(&b, line)) ||
+		    !(pe->status_text = view_str(&b, L(lang, phr_status_label_id(e->status), phr_status_name(e->status))))) {
+			rc = phr_fail(PHR_E_NOMEM, "out of memory");
+			break;
+		}
+		if (e->have_signer) {
+			snprintf(line, sizeof(line), "country.%s", e->country);
+			char who[PHR_MAX_NAME + 200];
+			snprintf(who, sizeof(who), "%s (%s)", e->clinic, L(lang, line, e->country));
+			pe->signer = view_str(&b, who);
+		} else {
+			phr_kid_to_hex(e->kid, kid);
+			snprintf(line, sizeof(line), "%s %s", L(lang, "ui.key_id", "Key ID"), kid);
+			pe->signer = view_str(&b, line);
+		}
+		phr_format_time(e->signed_at, when);
+		if (!pe->signer || !(pe->signed_on = view_strn(&b, when, 10))) {
+			rc = phr_fail(PHR_E_NOMEM, "out of memory");
+			break;
+		}
+		contents[i] = entry_content(r, i);
+		b.entry = (unsigned)i;
+		b.unverified = !pe->valid;
+		if (contents[i])
+			rc = walk_content(&w, contents[i]);
+	}
+	if (!rc)
+		rc = view_identity(&b, rep, contents, r->n_entries);
+	if (!rc) {
+		const char *date = r->n_entries && contents[0] ? json_string_value(json_object_get(contents[0], "date")) : NULL;
+		v->issued_on = date ? view_str(&b, date) : r->n_entries ? v->entries[0].signed_on : view_str(&b, "");
+		v->issuer = r->n_entries ? v->entries[0].signer : view_str(&b, "");
+		if (!v->issued_on || !v->issuer)
+			rc = phr_fail(PHR_E_NOMEM, "out of memory");
+	}
+	free(w.val.p);
+out:
+	for (size_t i = 0; contents && i < r->n_entries; i++)
+		json_decref(contents[i]);
+	free(contents);
+	if (b.v)
+		b.v->store = b.blocks;
+	if (rc) {
+		phr_render_print_view_free(b.v);
+		return rc;
+	}
+	*out = b.v;
+	return PHR_OK;
+}
+
+void phr_render_print_view_free(struct phr_print_view *v)
+{
+	if (!v)
+		return;
+	for (struct view_block *k = v->store, *next; k; k = next) {
+		next = k->next;
+		free(k);
+	}
+	free(v->entries);
+	free(v->lines);
+	free(v);
 }

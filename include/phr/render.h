@@ -8,6 +8,8 @@
  * "status", "detail", "signer": {"kid", "clinic", "country"}, "signed_at",
  * "certificate", "content"}]} where content is the entry in the input JSON
  * format (docs/RECORD.md), or null when the entry cannot be read.
+ * Print: the same lines as the text summary, as a neutral view that print/
+ * lays out (phr/print.h).
  */
 #ifndef PHR_RENDER_H
 #define PHR_RENDER_H
@@ -21,6 +23,16 @@
 PHR_NODISCARD int phr_render_text(const struct phr_record *r, const struct phr_report *rep, const char *lang,
 				  FILE *out);
 PHR_NODISCARD int phr_render_json(const struct phr_record *r, const struct phr_report *rep, json_t **out);
+/* The printable view of r in lang (phr/print.h): the lines of the text
+ * summary (the same walk and values as phr_render_text), each flagged when
+ * its entry is not valid, per entry its status and signer, and the
+ * holder's identity for covers and cards. lang should be a compiled-in
+ * language (labels fall back to English otherwise). *out is malloc'd and
+ * owns its strings: free it with phr_render_print_view_free. */
+struct phr_print_view;
+PHR_NODISCARD int phr_render_print_view(const struct phr_record *r, const struct phr_report *rep, const char *lang,
+					struct phr_print_view **out);
+void phr_render_print_view_free(struct phr_print_view *v);
 /* The label id of a status ("ui.status.valid", ...). */
 const char *phr_status_label_id(int status);
 /* Formats Unix seconds as "YYYY-MM-DDTHH:MM:SSZ" into out[21]. */
