@@ -3,6 +3,8 @@
  * names what was wrong. */
 #include <string.h>
 
+#include <zlib.h>
+
 #include "phr/card.h"
 
 size_t phr_card_slot_size(void)
@@ -10,15 +12,28 @@ size_t phr_card_slot_size(void)
 	return PHR_CARD_SLOT_SIZE;
 }
 
+const char *phr_card_strerror(int err)
+{
+	switch (err) {
+	case PHR_E_CARD_NO_READER: return "no smartcard reader";
+	case PHR_E_CARD_ABSENT: return "no card in the reader";
+	case PHR_E_CARD_REMOVED: return "card removed";
+	case PHR_E_CARD_NO_APP: return "no phr application on the card";
+	case PHR_E_CARD_EXISTS: return "card already personalised";
+	default: return phr_strerror(err);
+	}
+}
+
 uint32_t phr_card_crc32(const uint8_t *p, size_t n)
 {
-	uint32_t crc = 0xFFFFFFFFu;
-	for (size_t i = 0; i < n; i++) {
-		crc ^= p[i];
-		for (int k = 0; k < 8; k++)
-			crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+	uLong crc = crc32(0L, Z_NULL, 0);
+	while (n) {
+		uInt k = n > 1u << 30 ? 1u << 30 : (uInt)n;
+		crc = crc32(crc, p, k);
+		p += k;
+		n -= k;
 	}
-	return crc ^ 0xFFFFFFFFu;
+	return (uint32_t)crc;
 }
 
 static void put_be32(uint8_t *p, uint32_t v)
@@ -99,8 +114,8 @@ static size_t wrap53(size_t len)
 size_t phr_card_max_read(size_t offset, bool ext)
 {
 	if (offset <= PHR_APDU_MAX_B0_OFFSET)
-		return ext ? PHR_APDU_EXT_MAX_LE : PHR_APDU_SHORT_MAX_LE;
-	return ext ? PHR_APDU_EXT_MAX_LE - 4 : PHR_APDU_SHORT_MAX_LE - 3;
+		return ext ? PHR_APDU_EXT_MAX_RESP - 2 : PHR_APDU_SHORT_MAX_LE;
+	return ext ? PHR_APDU_EXT_MAX_RESP - 2 - 4 : PHR_APDU_SHORT_MAX_LE - 3;
 }
 
 size_t phr_card_max_write(size_t offset, bool ext)
@@ -199,13 +214,16 @@ const char *phr_card_sw_name(uint16_t sw)
 	case 0x6700: return "wrong length";
 	case 0x6982: return "security status not satisfied";
 	case 0x6983: return "authentication method blocked";
+	case 0x6984: return "reference data not usable (not set)";
 	case 0x6985: return "conditions of use not satisfied";
 	case 0x6986: return "command not allowed, no current EF";
 	case 0x6A80: return "incorrect data field";
+	case 0x6A81: return "function not supported";
 	case 0x6A82: return "file or application not found";
 	case 0x6A84: return "not enough memory in the file";
 	case 0x6A86: return "incorrect P1 P2";
 	case 0x6A88: return "referenced data not found";
+	case 0x6A89: return "file already exists";
 	case 0x6B00: return "wrong offset";
 	case 0x6D00: return "instruction not supported";
 	case 0x6E00: return "class not supported";

@@ -12,6 +12,8 @@ struct phr_card {
 	enum phr_card_mode mode;
 	bool ext;
 	unsigned long apdus;
+	bool have_last;
+	struct phr_card_status last; /* as the status EF was last read or written */
 	uint8_t cmd[PHR_APDU_MAX];
 	uint8_t resp[PHR_APDU_RESP_MAX];
 	uint8_t slot[PHR_CARD_SLOT_SIZE];
@@ -60,6 +62,8 @@ static int xfer(struct phr_card *c, size_t n, const char *what, struct phr_card_
 	c->apdus++;
 	rc = c->transmit(c->ctx, c->cmd, n, c->resp, sizeof(c->resp), &rn);
 	sodium_memzero(c->cmd, n);
+	if (rc <= PHR_E_CARD && rc >= -99)
+		return phr_fail_wrap(rc, "%s", what); /* the transport said what happened */
 	if (rc != 0)
 		return phr_fail(PHR_E_CARD_TRANSPORT, "%s: transmit failed (%d)", what, rc);
 	if (rn > sizeof(c->resp))
@@ -125,6 +129,43 @@ static int read_range(struct phr_card *c, size_t offset, size_t count, uint8_t *
 	return PHR_OK;
 }
 
+/* Reads count bytes from offset 0 of the EF with short identifier sfi:
+ * the first READ BINARY names it in P1 (and makes it the current EF), so
+ * no SELECT is needed; the rest, if any, continue on the current EF. */
+static int read_sfi(struct phr_card *c, uint8_t sfi, size_t count, uint8_t *buf)
+{
+	size_t want = count, n;
+	struct phr_card_resp r;
+	int rc;
+	if (want > phr_card_max_read(0, c->ext))
+		want = phr_card_max_read(0, c->ext);
+	struct phr_apdu a = { 0x00, 0xB0, (uint8_t)(0x80 | sfi), 0x00, NULL, 0, want };
+	if ((rc = phr_apdu_build(&a, c->ext, c->cmd, sizeof(c->cmd), &n)) || (rc = xfer(c, n, "read binary", &r)) ||
+	    (rc = phr_card_sw_check(r.sw, "read binary")))
+		return rc;
+	if (r.len != want)
+		return phr_fail(PHR_E_CARD_RESPONSE, "read binary of SFI %u: %zu bytes, asked for %zu", sfi, r.len, want);
+	memcpy(buf, r.data, want);
+	return want < count ? read_range(c, want, count - want, buf + want) : PHR_OK;
+}
+
+/* UPDATE BINARY of len (<= 255) bytes at offset (<= 255) of the EF with short identifier sfi. */
+static int update_sfi(struct phr_card *c, uint8_t sfi, size_t offset, const uint8_t *data, size_t len)
+{
+	struct phr_apdu a = { 0x00, 0xD6, (uint8_t)(0x80 | sfi), (uint8_t)offset, data, len, 0 };
+	struct phr_card_resp r;
+	size_t n;
+	int rc;
+	if (offset > 0xFF || len > PHR_APDU_SHORT_MAX_LC)
+		return phr_fail(PHR_E_ARG, "update binary of SFI %u: %zu bytes at %zu", sfi, len, offset);
+	if ((rc = phr_apdu_build(&a, c->ext, c->cmd, sizeof(c->cmd), &n)) ||
+	    (rc = xfer(c, n, "update binary", &r)) || (rc = phr_card_sw_check(r.sw, "update binary")))
+		return rc;
+	if (r.len)
+		return phr_fail(PHR_E_CARD_RESPONSE, "update binary of SFI %u: %zu unexpected data bytes", sfi, r.len);
+	return PHR_OK;
+}
+
 static int write_range(struct phr_card *c, size_t offset, const uint8_t *data, size_t len)
 {
 	size_t done = 0;
@@ -144,18 +185,35 @@ static int write_range(struct phr_card *c, size_t offset, const uint8_t *data, s
 	return PHR_OK;
 }
 
-int phr_card_open(struct phr_card *c)
+/* SELECT of the application by AID; *found is false on 6A82. */
+static int select_app(struct phr_card *c, bool *found)
 {
 	struct phr_apdu sel = { 0x00, 0xA4, 0x04, 0x0C, (const uint8_t *)PHR_CARD_AID, PHR_CARD_AID_LEN, 0 };
+	struct phr_card_resp r;
+	int rc;
+	c->have_last = false;
+	*found = false;
+	if ((rc = command(c, &sel, false, "select phr application", &r)))
+		return rc;
+	if (r.sw == 0x6A82)
+		return PHR_OK;
+	if ((rc = phr_card_sw_check(r.sw, "select phr application")))
+		return rc;
+	if (r.len)
+		return phr_fail(PHR_E_CARD_RESPONSE, "select phr application: %zu data bytes after P2=0C", r.len);
+	*found = true;
+	return PHR_OK;
+}
+
+/* The extended-length probe (SELECT of EF.STATUS with FCP), and the size of EF.STATUS. */
+static int probe(struct phr_card *c)
+{
 	uint8_t f[2] = { PHR_CARD_FID_STATUS >> 8, PHR_CARD_FID_STATUS & 0xFF };
 	struct phr_apdu fcp_ext = { 0x00, 0xA4, 0x02, 0x04, f, 2, PHR_APDU_EXT_MAX_LE };
 	struct phr_card_resp r;
 	struct phr_card_fcp fcp;
 	int rc;
 
-	if ((rc = command(c, &sel, false, "select phr application", &r)) ||
-	    (rc = phr_card_sw_check(r.sw, "select phr application")))
-		return rc;
 	if (c->mode == PHR_CARD_SHORT) {
 		c->ext = false;
 		rc = select_ef(c, PHR_CARD_FID_STATUS, &fcp);
@@ -185,6 +243,18 @@ int phr_card_open(struct phr_card *c)
 	return PHR_OK;
 }
 
+int phr_card_open(struct phr_card *c)
+{
+	bool found;
+	int rc;
+	if ((rc = select_app(c, &found)))
+		return rc;
+	if (!found)
+		return phr_fail(PHR_E_CARD_NO_APP, "no phr application on the card (SELECT of AID %s answered 6A82)",
+				"F0 70 68 72 01");
+	return probe(c);
+}
+
 /* Pads a PIN (min..max digits) with FF to PHR_CARD_PIN_MAX bytes. */
 static int pad_pin(const char *pin, size_t min, size_t max, uint8_t out[PHR_CARD_PIN_MAX], const char *what)
 {
@@ -211,6 +281,18 @@ static int pin_command(struct phr_card *c, uint8_t ins, const uint8_t *data, siz
 		return rc;
 	if (tries_left)
 		*tries_left = r.sw == 0x6983 ? 0 : phr_card_sw_tries(r.sw);
+	return phr_card_sw_check(r.sw, what);
+}
+
+/* CHANGE REFERENCE DATA with P1=01: new reference data only, which the
+ * card takes once, on an unset reference. */
+static int pin_command1(struct phr_card *c, uint8_t ref, const uint8_t *data, size_t len, const char *what)
+{
+	struct phr_apdu a = { 0x00, 0x24, 0x01, ref, data, len, 0 };
+	struct phr_card_resp r;
+	int rc;
+	if ((rc = command(c, &a, false, what, &r)))
+		return rc;
 	return phr_card_sw_check(r.sw, what);
 }
 
@@ -273,9 +355,23 @@ static int read_status(struct phr_card *c, struct phr_card_status *s)
 {
 	uint8_t b[PHR_CARD_STATUS_SIZE];
 	int rc;
-	if ((rc = select_ef(c, PHR_CARD_FID_STATUS, NULL)) || (rc = read_range(c, 0, sizeof(b), b)))
+	if ((rc = read_sfi(c, PHR_CARD_SFI_STATUS, sizeof(b), b)) || (rc = phr_card_status_parse(b, sizeof(b), s)))
 		return rc;
-	return phr_card_status_parse(b, sizeof(b), s);
+	c->last = *s;
+	c->have_last = true;
+	return PHR_OK;
+}
+
+int phr_card_state(struct phr_card *c, struct phr_card_status *out)
+{
+	return read_status(c, out);
+}
+
+bool phr_card_last_state(const struct phr_card *c, struct phr_card_status *out)
+{
+	if (c->have_last)
+		*out = c->last;
+	return c->have_last;
 }
 
 int phr_card_format(struct phr_card *c)
@@ -286,14 +382,166 @@ int phr_card_format(struct phr_card *c)
 	if ((rc = phr_card_status_encode(&s, b)))
 		return rc;
 	memcpy(b + PHR_CARD_STATUS_COPY, b, PHR_CARD_STATUS_COPY);
-	if ((rc = select_ef(c, PHR_CARD_FID_STATUS, NULL)))
+	if ((rc = update_sfi(c, PHR_CARD_SFI_STATUS, 0, b, sizeof(b))))
 		return rc;
-	return write_range(c, 0, b, sizeof(b));
+	c->last = s;
+	c->have_last = true;
+	return PHR_OK;
+}
+
+/* ---- personalisation ------------------------------------------------------ */
+
+/* The FCP template of CREATE FILE for an EF of the profile: size (80),
+ * transparent working EF (82 01), FID (83), SFI (88), and the compact
+ * security attributes (8C): access mode 03 = UPDATE BINARY and READ
+ * BINARY, each under security condition 10 = user authentication (the
+ * PIN). */
+static size_t ef_fcp(uint16_t fid, uint8_t sfi, size_t size, uint8_t out[32])
+{
+	const uint8_t t[] = { 0x62, 0x14, 0x80, 0x03, (uint8_t)(size >> 16), (uint8_t)(size >> 8), (uint8_t)size,
+			      0x82, 0x01, 0x01, 0x83, 0x02, (uint8_t)(fid >> 8), (uint8_t)fid, 0x88, 0x01,
+			      (uint8_t)(sfi << 3), 0x8C, 0x03, 0x03, 0x10, 0x10 };
+	memcpy(out, t, sizeof(t));
+	return sizeof(t);
+}
+
+static int create_file(struct phr_card *c, const uint8_t *fcp, size_t len, const char *what)
+{
+	struct phr_apdu a = { 0x00, 0xE0, 0x00, 0x00, fcp, len, 0 };
+	struct phr_card_resp r;
+	int rc;
+	if ((rc = command(c, &a, false, what, &r)) || (rc = phr_card_sw_check(r.sw, what)))
+		return rc;
+	return PHR_OK;
+}
+
+/* VERIFY without data on ref: *set is false when the card answers 6984
+ * (reference data not usable: not set yet). */
+static int ref_is_set(struct phr_card *c, uint8_t ref, bool *set, const char *what)
+{
+	struct phr_apdu a = { 0x00, 0x20, 0x00, ref, NULL, 0, 0 };
+	struct phr_card_resp r;
+	int rc;
+	*set = true;
+	if ((rc = command(c, &a, false, what, &r)))
+		return rc;
+	if (r.sw == 0x6984) {
+		*set = false;
+		return PHR_OK;
+	}
+	if (r.sw == 0x9000 || r.sw == 0x6983 || phr_card_sw_tries(r.sw) >= 0)
+		return PHR_OK;
+	return phr_card_sw_check(r.sw, what);
+}
+
+int phr_card_personalise(struct phr_card *c, const char *pin, const char *puk, struct phr_card_perso *out)
+{
+	static const struct {
+		uint16_t fid;
+		uint8_t sfi;
+		size_t size;
+	} efs[3] = { { PHR_CARD_FID_STATUS, PHR_CARD_SFI_STATUS, PHR_CARD_STATUS_SIZE },
+		     { PHR_CARD_FID_SLOT_A, PHR_CARD_SFI_SLOT_A, PHR_CARD_SLOT_SIZE },
+		     { PHR_CARD_FID_SLOT_B, PHR_CARD_SFI_SLOT_B, PHR_CARD_SLOT_SIZE } };
+	/* DF: descriptor 38 (DF), name 84 = the AID. */
+	static const uint8_t df[] = { 0x62, 0x0A, 0x82, 0x01, 0x38, 0x84, 0x05, 0xF0, 0x70, 0x68, 0x72, 0x01 };
+	uint8_t p[PHR_CARD_PIN_MAX], k[PHR_CARD_PUK_LEN], fcp[32], b[PHR_CARD_STATUS_SIZE];
+	struct phr_card_resp r;
+	struct phr_card_status st;
+	bool found, set;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = pad_pin(pin, PHR_CARD_PIN_MIN, PHR_CARD_PIN_MAX, p, "PIN")) ||
+	    (rc = pad_pin(puk, PHR_CARD_PUK_LEN, PHR_CARD_PUK_LEN, k, "PUK")))
+		goto out;
+	if ((rc = select_app(c, &found)))
+		goto out;
+	if (!found) {
+		if ((rc = create_file(c, df, sizeof(df), "create application DF")) || (rc = select_app(c, &found)))
+			goto out;
+		if (!found) {
+			rc = phr_fail(PHR_E_CARD_RESPONSE, "the application created is not found by its AID");
+			goto out;
+		}
+		out->created_app = true;
+	}
+	for (int i = 0; i < 3; i++) {
+		uint8_t f[2] = { (uint8_t)(efs[i].fid >> 8), (uint8_t)efs[i].fid };
+		struct phr_apdu sel = { 0x00, 0xA4, 0x02, 0x04, f, 2, 256 };
+		struct phr_card_fcp got;
+		if ((rc = command(c, &sel, false, "select EF", &r)))
+			goto out;
+		if (r.sw == 0x6A82) {
+			size_t n = ef_fcp(efs[i].fid, efs[i].sfi, efs[i].size, fcp);
+			if ((rc = create_file(c, fcp, n, "create EF")))
+				goto out;
+			out->created_efs++;
+			continue;
+		}
+		if ((rc = phr_card_sw_check(r.sw, "select EF")))
+			goto out;
+		if ((rc = phr_card_parse_fcp(r.data, r.len, &got))) {
+			rc = phr_fail_wrap(rc, "select EF %04X", efs[i].fid);
+			goto out;
+		}
+		if (!got.has_size || got.size != efs[i].size) {
+			rc = phr_fail(PHR_E_CARD_RESPONSE, "EF %04X: %zu bytes on the card, the profile says %zu",
+				      efs[i].fid, got.size, efs[i].size);
+			goto out;
+		}
+	}
+	if ((rc = probe(c)))
+		goto out;
+	/* The PUK is set last, so a card whose PUK is set is complete. */
+	if ((rc = ref_is_set(c, PHR_CARD_PUK_REF, &set, "PUK state")))
+		goto out;
+	if (set && !out->created_app && !out->created_efs) {
+		/* No VERIFY here: the PIN given is meant as a new one, and a wrong
+		 * try would count against the holder's. */
+		rc = phr_fail(PHR_E_CARD_EXISTS, "the card already holds a personalised phr application");
+		goto out;
+	}
+	bool puk_set = set;
+	if ((rc = ref_is_set(c, PHR_CARD_PIN_REF, &set, "PIN state")))
+		goto out;
+	if (!set) {
+		if ((rc = pin_command1(c, PHR_CARD_PIN_REF, p, sizeof(p), "set PIN")))
+			goto out;
+		out->set_pin = true;
+	}
+	if ((rc = pin_command(c, 0x20, p, sizeof(p), "verify PIN", NULL)))
+		goto out;
+	if (read_sfi(c, PHR_CARD_SFI_STATUS, sizeof(b), b) == PHR_OK && phr_card_status_parse(b, sizeof(b), &st) == PHR_OK) {
+		c->last = st;
+		c->have_last = true;
+	} else {
+		phr_clear_error();
+		if ((rc = phr_card_format(c)))
+			goto out;
+		out->wrote_status = true;
+	}
+	if (!puk_set) {
+		out->sent_puk = true;
+		if ((rc = pin_command1(c, PHR_CARD_PUK_REF, k, sizeof(k), "set PUK")))
+			goto out;
+		out->set_puk = true;
+	}
+	rc = PHR_OK;
+out:
+	sodium_memzero(p, sizeof(p));
+	sodium_memzero(k, sizeof(k));
+	return rc;
 }
 
 static uint16_t slot_fid(int slot)
 {
 	return slot == 1 ? PHR_CARD_FID_SLOT_A : PHR_CARD_FID_SLOT_B;
+}
+
+static uint8_t slot_sfi(int slot)
+{
+	return slot == 1 ? PHR_CARD_SFI_SLOT_A : PHR_CARD_SFI_SLOT_B;
 }
 
 int phr_card_read(struct phr_card *c, uint8_t *buf, size_t cap, size_t *len)
@@ -312,7 +560,7 @@ int phr_card_read(struct phr_card *c, uint8_t *buf, size_t cap, size_t *len)
 	if (s.length > cap)
 		return phr_fail(PHR_E_BUFFER, "card: container of %zu bytes, buffer of %zu", s.length, cap);
 	n = PHR_CARD_SLOT_HEADER + s.length + PHR_CARD_SLOT_TRAILER;
-	if ((rc = select_ef(c, slot_fid(s.active), NULL)) || (rc = read_range(c, 0, n, c->slot)))
+	if ((rc = read_sfi(c, slot_sfi(s.active), n, c->slot)))
 		return rc;
 	if ((rc = phr_card_slot_parse(c->slot, n, s.length, &p, &n)))
 		return phr_fail_wrap(rc, "slot %c, generation %lu", s.active == 1 ? 'A' : 'B',
@@ -351,8 +599,8 @@ int phr_card_write(struct phr_card *c, const uint8_t *container, size_t len)
 				target == 1 ? 'A' : 'B');
 	/* 3. the flip: the copy that does not hold the current state. */
 	struct phr_card_status next = { target, s.generation + 1, len, 0 };
-	if ((rc = phr_card_status_encode(&next, copy)) || (rc = select_ef(c, PHR_CARD_FID_STATUS, NULL)) ||
-	    (rc = write_range(c, (size_t)(1 - s.copy) * PHR_CARD_STATUS_COPY, copy, sizeof(copy))))
+	if ((rc = phr_card_status_encode(&next, copy)) ||
+	    (rc = update_sfi(c, PHR_CARD_SFI_STATUS, (size_t)(1 - s.copy) * PHR_CARD_STATUS_COPY, copy, sizeof(copy))))
 		return rc;
 	if ((rc = read_status(c, &now)))
 		return rc;

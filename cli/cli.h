@@ -23,12 +23,23 @@ enum phr_exit {
 	EXIT_IO = 6,            /* cannot read or write a file */
 	EXIT_UNTRUSTED = 7,     /* trust bundle not signed by a known authority */
 	EXIT_INCOMPLETE = 8,    /* scan: codes missing, or no phr code found */
+	EXIT_SKIPPED = 9,       /* print --batch: some records were skipped */
 	EXIT_BAD_SIGNATURE = 10,
 	EXIT_UNKNOWN_SIGNER = 11,
 	EXIT_REVOKED = 12,
 	EXIT_CERT_VALIDITY = 13,
 	EXIT_CHAIN = 14,
 	EXIT_ENTRY_MALFORMED = 15,
+	/* phr card */
+	EXIT_CARD_NO_READER = 20, /* no PC/SC service (pcscd) or no reader */
+	EXIT_CARD_ABSENT = 21,    /* no card in the reader */
+	EXIT_CARD_NO_APP = 22,    /* the card holds no phr application */
+	EXIT_CARD_REMOVED = 23,   /* card removed during the operation */
+	EXIT_CARD_PIN = 24,       /* wrong PIN or PUK */
+	EXIT_CARD_BLOCKED = 25,   /* PIN or PUK blocked */
+	EXIT_CARD_RECORD = 26,    /* the record on the card does not verify */
+	EXIT_CARD_EMPTY = 27,     /* the card holds no record */
+	EXIT_CARD = 28,           /* other card error */
 };
 
 /* Maps a phr_err to the exit code. */
@@ -105,5 +116,7 @@ int cmd_schema(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_qr(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
+int cmd_print(int argc, char **argv);
+int cmd_card(int argc, char **argv);
 
 #endif

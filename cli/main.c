@@ -24,6 +24,11 @@ static const char usage[] =
 	"QR codes (printing and scanning):\n"
 	"  qr                  write a record as QR code images (PNG, SVG)\n"
 	"  scan                read QR codes from scans or photos back into a record\n"
+	"  print               print a record as a booklet, a wallet card or print-shop\n"
+	"                      sheets (PDF, PNG); --batch for many records into one PDF\n"
+	"\n"
+	"Smartcards (PC/SC readers):\n"
+	"  card                list readers; format a card; write, read, show its record; PIN\n"
 	"\n"
 	"Other:\n"
 	"  inspect             say what a phr file is (key, certificate, bundle, record)\n"
@@ -58,8 +63,8 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{ "authority", cmd_authority }, { "clinic", cmd_clinic }, { "trust", cmd_trust },
 		{ "issue", cmd_issue }, { "extend", cmd_extend }, { "verify", cmd_verify },
-		{ "show", cmd_show }, { "qr", cmd_qr }, { "scan", cmd_scan },
-		{ "schema", cmd_schema }, { "inspect", cmd_inspect },
+		{ "show", cmd_show }, { "qr", cmd_qr }, { "scan", cmd_scan }, { "print", cmd_print },
+		{ "schema", cmd_schema }, { "inspect", cmd_inspect }, { "card", cmd_card },
 	};
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(c, cmds[i].name))

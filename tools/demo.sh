@@ -54,5 +54,13 @@ printf '$ phr scan --trust trust.bundle --lang en --out scanned.phr %s\n' "${cod
 "$PHR" scan --trust trust.bundle --lang en --out scanned.phr "${codes[@]:1}" > scanned.txt
 head -n 8 scanned.txt
 cmp -s scanned.phr record-2.phr && echo "(scanned.phr is, byte for byte, the record Berlin printed)"
+step "Berlin prints the holder's booklet: summary in Arabic (holder) and English (clinic), codes, follow-up pages"
+run "$PHR" print --layout a6-booklet --lang ar,en --trust trust.bundle record-2.phr --out booklet.pdf
+step "A clinic further on scans the printed booklet (rendered at 300 dpi) and verifies it"
+run pdftoppm -r 300 -png booklet.pdf page
+run "$PHR" scan --trust trust.bundle --lang en --out from-booklet.phr page-*.png > from-booklet.txt
+head -n 8 from-booklet.txt
+run "$PHR" verify --trust trust.bundle from-booklet.phr
+cmp -s from-booklet.phr record-2.phr && echo "(from-booklet.phr is, byte for byte, the record in the booklet)"
 echo
-echo "Files are in $OUT. Printed booklets and smartcards follow in the next releases."
+echo "Files are in $OUT."

@@ -1,8 +1,10 @@
 /* phr — the smartcard medium (docs/CARD.md): APDU encoding, response
- * parsing and a transport-independent client of the phr card profile.
+ * parsing, a transport-independent client of the phr card profile, and its
+ * PC/SC transport (PCSC-lite).
  *
  * The client talks to the card through one function pointer (transmit), so
- * the same code runs over PC/SC, a virtual card or an in-memory test card.
+ * the same code runs over PC/SC (phr_pcsc_transmit), a virtual card behind
+ * pcscd or an in-memory test card.
  * Nothing here is thread-safe: one struct phr_card per thread.
  */
 #ifndef PHR_CARD_H
@@ -29,6 +31,25 @@
 #define PHR_CARD_PUK_LEN 8
 #define PHR_CARD_PIN_TRIES 3
 #define PHR_CARD_PUK_TRIES 10
+#define PHR_CARD_PUK_REF 0x82     /* P2 of CHANGE REFERENCE DATA (P1=01) setting the PUK, and of VERIFY asking its tries */
+/* Short EF identifiers (tag 88 at CREATE FILE): READ and UPDATE BINARY
+ * name the EF in P1 (80 | SFI) and need no SELECT. */
+#define PHR_CARD_SFI_STATUS 1
+#define PHR_CARD_SFI_SLOT_A 2
+#define PHR_CARD_SFI_SLOT_B 3
+
+/* Failures of the reader and of the card's presence. They extend the card
+ * range of enum phr_err (error.h, -80..-99) and are returned like it, with
+ * a message; phr_card_strerror() names them. */
+enum phr_card_err {
+	PHR_E_CARD_NO_READER = -89, /* no PC/SC service (pcscd), no reader, or none of the name asked for */
+	PHR_E_CARD_ABSENT = -90,    /* the reader holds no card */
+	PHR_E_CARD_REMOVED = -91,   /* the card was removed, or stopped answering, during the operation */
+	PHR_E_CARD_NO_APP = -92,    /* the card answers but holds no phr application (6A82 to SELECT by AID) */
+	PHR_E_CARD_EXISTS = -93,    /* personalisation: the card already holds a complete phr application */
+};
+/* Short fixed English name of any error code, these included. Never NULL. */
+const char *phr_card_strerror(int err);
 
 /* Slot EF: length (4 bytes, big-endian) | container | CRC-32 of both (4 bytes). */
 #define PHR_CARD_SLOT_HEADER 4
@@ -48,6 +69,10 @@ size_t phr_card_slot_size(void);
 #define PHR_APDU_EXT_MAX_LC 65535
 #define PHR_APDU_EXT_MAX_LE 65536
 #define PHR_APDU_MAX (7 + PHR_APDU_EXT_MAX_LC + 2)
+/* The client asks for at most this many response bytes (data + SW) in one
+ * APDU: 65535 is what many transports frame (vpcd's 2-byte length, among
+ * them), so an extended READ BINARY carries up to 65533 data bytes. */
+#define PHR_APDU_EXT_MAX_RESP 65535
 #define PHR_APDU_RESP_MAX (PHR_APDU_EXT_MAX_LE + 2)
 #define PHR_APDU_MAX_B0_OFFSET 32767 /* above: B1/D7 with offset DO 54 */
 #define PHR_CARD_MAX_OFFSET 0xFFFFFF /* 3-byte offset DO */
@@ -134,8 +159,10 @@ uint32_t phr_card_crc32(const uint8_t *p, size_t n);
 /* ---- client of the profile (card/profile.c) ------------------------------ */
 
 /* Sends apdu (n bytes) and stores the response (data + SW1 SW2) in resp
- * (cap bytes), its length in *rn. Returns 0, or nonzero when the card or
- * reader is gone. */
+ * (cap bytes), its length in *rn. Returns 0; or a card error code
+ * (-80..-99, e.g. PHR_E_CARD_REMOVED) after phr_fail() said what happened,
+ * which the client passes on; or any other nonzero value, which the client
+ * reports as PHR_E_CARD_TRANSPORT. */
 typedef int (*phr_card_transmit_fn)(void *ctx, const uint8_t *apdu, size_t n, uint8_t *resp, size_t cap, size_t *rn);
 
 enum phr_card_mode { PHR_CARD_AUTO, PHR_CARD_SHORT, PHR_CARD_EXTENDED };
@@ -149,7 +176,8 @@ void phr_card_destroy(struct phr_card *c);
 
 /* SELECTs the application by AID and, in PHR_CARD_AUTO, finds out whether
  * the card takes extended-length APDUs (SELECT of the status EF with an
- * extended Le; 6700 or any other refusal means short). */
+ * extended Le; 6700 or any other refusal means short).
+ * PHR_E_CARD_NO_APP when the card has no phr application (6A82). */
 PHR_NODISCARD int phr_card_open(struct phr_card *c);
 bool phr_card_extended(const struct phr_card *c);
 /* APDUs sent so far. */
@@ -167,6 +195,34 @@ PHR_NODISCARD int phr_card_unblock_pin(struct phr_card *c, const char *puk, cons
 
 /* Writes an empty status (no record, generation 0). Needs the PIN. */
 PHR_NODISCARD int phr_card_format(struct phr_card *c);
+
+/* What phr_card_personalise() found and did. */
+struct phr_card_perso {
+	bool created_app;   /* CREATE FILE of the application DF */
+	int created_efs;    /* EFs created (0..3): fewer when an earlier run was cut short */
+	bool set_pin, set_puk; /* CHANGE REFERENCE DATA P1=01 done; false: set by an earlier run */
+	bool wrote_status;  /* the formatted status EF written */
+	bool sent_puk;      /* the PUK was sent: after a failure, the card may hold it */
+};
+/* Personalises a blank card (docs/CARD.md, "Personalisation"): CREATE FILE
+ * of the application DF and of EF.STATUS, EF.SLOT_A and EF.SLOT_B with
+ * their sizes, short identifiers and access conditions; the PIN and the PUK
+ * set with CHANGE REFERENCE DATA P1=01 (the card takes it once, on an unset
+ * reference); VERIFY; the formatted status EF; the PUK last, so that a
+ * card with a PUK is complete. A personalisation cut short is resumed:
+ * what the card already holds is checked and kept (a PIN set earlier must
+ * be the one given).
+ * Call it instead of phr_card_open(); the card is open afterwards.
+ * PHR_E_CARD_EXISTS when the card already holds a complete, formatted
+ * application (phr_card_format() empties it). pin: PHR_CARD_PIN_MIN..MAX
+ * digits; puk: PHR_CARD_PUK_LEN digits. */
+PHR_NODISCARD int phr_card_personalise(struct phr_card *c, const char *pin, const char *puk,
+				       struct phr_card_perso *out);
+/* The state of the status EF as the last read, write or format left it;
+ * false when none of them ran to the status EF yet. */
+bool phr_card_last_state(const struct phr_card *c, struct phr_card_status *out);
+/* Reads the status EF (needs the PIN). */
+PHR_NODISCARD int phr_card_state(struct phr_card *c, struct phr_card_status *out);
 /* Reads the active slot's container into buf (cap >= its length; a buffer
  * of PHR_MAX_CONTAINER always fits). PHR_E_CARD_EMPTY when no record. */
 PHR_NODISCARD int phr_card_read(struct phr_card *c, uint8_t *buf, size_t cap, size_t *len);
@@ -176,5 +232,45 @@ PHR_NODISCARD int phr_card_read(struct phr_card *c, uint8_t *buf, size_t cap, si
  * given (1..PHR_MAX_CONTAINER): decoding and verifying them is the caller's
  * job, before writing and after reading. */
 PHR_NODISCARD int phr_card_write(struct phr_card *c, const uint8_t *container, size_t len);
+
+/* ---- PC/SC transport (card/pcsc.c, PCSC-lite) ------------------------------ */
+
+#define PHR_PCSC_MAX_READERS 16
+#define PHR_PCSC_READER_MAX 128      /* bytes of a reader name, NUL included */
+#define PHR_PCSC_READERS_BYTES 4096  /* the reader list pcscd may return */
+#define PHR_PCSC_ATR_MAX 33
+
+struct phr_pcsc_reader {
+	char name[PHR_PCSC_READER_MAX];
+	bool card;    /* a card is present */
+	bool in_use;  /* another application holds the card exclusively */
+	bool mute;    /* a card is present but does not answer */
+	uint8_t atr[PHR_PCSC_ATR_MAX];
+	size_t atr_len;
+};
+
+/* Lists up to cap readers and whether each holds a card, as pcscd knows
+ * them; no APDU is sent. PHR_E_CARD_NO_READER when pcscd is not running or
+ * knows no reader. */
+PHR_NODISCARD int phr_pcsc_list(struct phr_pcsc_reader *out, size_t cap, size_t *n);
+
+struct phr_pcsc;
+/* Connects (T=1, else T=0) to the card in reader, the exact name of a reader
+ * or a part of exactly one name; NULL takes the one reader that holds a card.
+ * A transaction then keeps every other application away from the card until
+ * phr_pcsc_close(). PHR_E_CARD_NO_READER (no pcscd, no such reader),
+ * PHR_E_CARD_ABSENT (no card, or none in any reader), PHR_E_CARD (several
+ * cards and no reader named, card in exclusive use, card mute). */
+PHR_NODISCARD int phr_pcsc_open(const char *reader, struct phr_pcsc **out);
+/* phr_card_transmit_fn over an open struct phr_pcsc. A card gone mid-APDU
+ * (SCARD_W_REMOVED_CARD, SCARD_E_NO_SMARTCARD, SCARD_E_NOT_TRANSACTED, a
+ * reset by another application, or a "successful" answer of fewer than 2
+ * bytes) is PHR_E_CARD_REMOVED. */
+int phr_pcsc_transmit(void *pcsc, const uint8_t *apdu, size_t n, uint8_t *resp, size_t cap, size_t *rn);
+/* The name of the reader in use. */
+const char *phr_pcsc_reader(const struct phr_pcsc *p);
+/* Ends the transaction and disconnects with a card reset, so that the
+ * verified PIN does not outlive the session. NULL is a no-op. */
+void phr_pcsc_close(struct phr_pcsc *p);
 
 #endif

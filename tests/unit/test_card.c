@@ -195,8 +195,8 @@ static int test_status_and_slot_codecs(void)
 
 static int round_trips(bool ext)
 {
-	static const size_t sizes[] = { 1, 100, 247, 255, 256, 300, 4096, 32759, 32760, 40000, 65527, 65528, 65529,
-					PHR_MAX_CONTAINER - 1, PHR_MAX_CONTAINER };
+	static const size_t sizes[] = { 1, 100, 247, 255, 256, 300, 4096, 32759, 32760, 40000, 65525, 65526, 65527,
+					65528, 65529, PHR_MAX_CONTAINER - 1, PHR_MAX_CONTAINER };
 	struct card_model *m = new_model(ext);
 	uint8_t *w = malloc(PHR_MAX_CONTAINER), *r = malloc(PHR_MAX_CONTAINER);
 	struct phr_card *c;
@@ -212,10 +212,10 @@ static int round_trips(bool ext)
 		memset(r, 0, PHR_MAX_CONTAINER);
 		CHECK_RC(phr_card_read(c, r, PHR_MAX_CONTAINER, &len), PHR_OK);
 		CHECK(len == sizes[i] && !memcmp(w, r, len));
-		/* With extended lengths: select + read status, select + one
-		 * READ BINARY per slot while the slot fits one response. */
+		/* With extended lengths: the status EF and the slot by SFI, one
+		 * READ BINARY each while the slot fits one response. */
 		if (ext)
-			CHECK(phr_card_apdus(c) - before == (sizes[i] + 8 <= 65536 ? 4u : 5u));
+			CHECK(phr_card_apdus(c) - before == (sizes[i] + 8 <= PHR_APDU_EXT_MAX_RESP - 2 ? 2u : 3u));
 		/* A fresh session sees the same record. */
 		card_model_power_cycle(m);
 		struct phr_card *c2 = session(m);
@@ -287,7 +287,7 @@ static int tearing(bool ext, size_t old_len, size_t new_len)
 		phr_card_destroy(c);
 		bool done = rc == PHR_OK;
 		if (!done)
-			CHECK(rc == PHR_E_CARD_TRANSPORT && strstr(phr_last_error(), "transmit failed"));
+			CHECK(rc == PHR_E_CARD_REMOVED && strstr(phr_last_error(), "cut"));
 		card_model_power_cycle(m);
 		CHECK((c = session(m)) != NULL);
 		CHECK_RC(phr_card_read(c, r, PHR_MAX_CONTAINER, &len), PHR_OK);
@@ -418,7 +418,7 @@ static int test_model_access_rules(void)
 		rn = card_model_process(m, cmd, n, resp);
 		CHECK(rn == 2 && resp[0] == 0x69 && resp[1] == 0x82);
 	}
-	CHECK(!memcmp(m->slot[0], "\0\0\0\0", 4));
+	CHECK(!memcmp(card_model_ef(m, PHR_CARD_FID_SLOT_A)->data, "\0\0\0\0", 4));
 	struct phr_apdu vf = { 0, 0x20, 0, PHR_CARD_PIN_REF, pin, 8, 0 };
 	CHECK(raw(m, &vf, false, resp, &rn) == 0x9000);
 	CHECK(raw(m, &rb, false, resp, &rn) == 0x9000 && rn == 18);
@@ -431,7 +431,7 @@ static int test_model_access_rules(void)
 	CHECK(raw(m, &rb, true, resp, &rn) == 0x6700);
 	CHECK(card_model_process(m, (const uint8_t *)"\x00\xB0", 2, resp) == 2 && resp[0] == 0x67);
 	CHECK(card_model_process(m, (const uint8_t *)"\x80\xB0\x00\x00\x10", 5, resp) == 2 && resp[0] == 0x6E);
-	CHECK(card_model_process(m, (const uint8_t *)"\x00\xE0\x00\x00", 4, resp) == 2 && resp[0] == 0x6D);
+	CHECK(card_model_process(m, (const uint8_t *)"\x00\xCA\x00\x00", 4, resp) == 2 && resp[0] == 0x6D);
 	/* The client reports the refusal. */
 	struct phr_card *c = NULL;
 	uint8_t buf[8];
@@ -483,9 +483,9 @@ static int test_malformed_responses(void)
 		CHECK_RC(phr_card_write(c, w, 5000), PHR_OK);
 		phr_card_destroy(c);
 	}
-	/* A read is: select AID, probe, verify, select status, read status,
-	 * select slot, read slot. Damage each response in each way. */
-	for (unsigned long at = 1; at <= 7; at++) {
+	/* A read is: select AID, probe, verify, read status, read slot (both
+	 * by SFI). Damage each response in each way. */
+	for (unsigned long at = 1; at <= 5; at++) {
 		for (int how = 0; how <= 4; how++) {
 			struct evil e = { m, at, how, 0 };
 			struct phr_card *c = NULL;
@@ -499,9 +499,9 @@ static int test_malformed_responses(void)
 			if (rc == PHR_OK) {
 				/* Only damage that changes nothing the client uses may
 				 * pass, and then the record is intact. Every damage to
-				 * the status EF (5) and slot (7) reads is caught. */
+				 * the status EF (4) and slot (5) reads is caught. */
 				CHECK(len == 5000 && !memcmp(r, w, 5000));
-				bool no_data = at == 1 || at == 3 || at == 4 || at == 6;
+				bool no_data = at == 1 || at == 3;
 				CHECK((no_data && (how == 1 || how == 2)) ||
 				      (at == 2 && how == 3) /* probe refused: short APDUs */ ||
 				      (at == 2 && how == 1) /* FCP tag 82 turned into 92: an unknown tag, skipped */);
@@ -512,7 +512,7 @@ static int test_malformed_responses(void)
 		}
 	}
 	/* A flipped byte in the slot is a CRC failure. */
-	m->slot[0][100] ^= 1;
+	card_model_ef(m, PHR_CARD_FID_SLOT_A)->data[100] ^= 1;
 	card_model_power_cycle(m);
 	{
 		struct phr_card *c = session(m);
@@ -527,7 +527,7 @@ static int test_malformed_responses(void)
 	return 0;
 }
 
-/* The card model is the base of a later vpcd emulator: hostile command
+/* The card model is the vpcd emulator's card (tests/card/vicc.c): hostile command
  * APDUs of every shape get a well-formed answer (ASan checks the reads). */
 static int test_model_random_commands(void)
 {
@@ -541,7 +541,7 @@ static int test_model_random_commands(void)
 		size_t n;
 		if (i % 1000 == 0) { /* now and then a verified session, so reads and writes run */
 			CHECK(card_model_init(m, i % 2000 == 0, PIN, PUK) == 0);
-			m->app = m->pin_ok = true;
+			m->in_app = m->pin_ok = true;
 			m->cur = (i / 1000) % 3;
 		}
 		x ^= x << 13;
@@ -568,6 +568,251 @@ static int test_model_random_commands(void)
 	return 0;
 }
 
+/* phr_card_personalise() on a blank card: the application, EFs, PIN and
+ * PUK as given, an empty record; a second call finds it complete. */
+static int test_personalise(void)
+{
+	struct card_model *m = malloc(sizeof(*m));
+	struct phr_card *c = NULL;
+	struct phr_card_perso p;
+	struct phr_card_status st;
+	uint8_t buf[64];
+	size_t len;
+	int tries;
+	CHECK(m);
+	card_model_init_blank(m, true);
+	CHECK_RC(phr_card_create(card_model_transmit, m, PHR_CARD_AUTO, &c), PHR_OK);
+	CHECK_RC(phr_card_open(c), PHR_E_CARD_NO_APP);
+	CHECK(strstr(phr_last_error(), "6A82"));
+	CHECK_RC(phr_card_personalise(c, "12345", PUK, &p), PHR_E_ARG); /* checked before any APDU */
+	CHECK_RC(phr_card_personalise(c, PIN, "1234567", &p), PHR_E_ARG);
+	CHECK(!m->app);
+	CHECK_RC(phr_card_personalise(c, PIN, PUK, &p), PHR_OK);
+	CHECK(p.created_app && p.created_efs == 3 && p.set_pin && p.set_puk && p.wrote_status);
+	CHECK(phr_card_extended(c));
+	CHECK(phr_card_last_state(c, &st) && st.active == 0 && st.generation == 0);
+	CHECK_RC(phr_card_read(c, buf, sizeof(buf), &len), PHR_E_CARD_EMPTY);
+	CHECK_RC(phr_card_write(c, (const uint8_t *)"record", 6), PHR_OK);
+	/* The EFs as the profile says: sizes, SFIs, PIN for READ and UPDATE. */
+	struct card_ef *e = card_model_ef(m, PHR_CARD_FID_SLOT_B);
+	CHECK(e && e->size == PHR_CARD_SLOT_SIZE && e->sfi == PHR_CARD_SFI_SLOT_B && e->read_sc == CARD_SC_PIN &&
+	      e->update_sc == CARD_SC_PIN);
+	e = card_model_ef(m, PHR_CARD_FID_STATUS);
+	CHECK(e && e->size == PHR_CARD_STATUS_SIZE && e->sfi == PHR_CARD_SFI_STATUS);
+	CHECK(m->aid_len == PHR_CARD_AID_LEN && !memcmp(m->aid, PHR_CARD_AID, PHR_CARD_AID_LEN));
+	/* Complete: refused without a VERIFY, so a wrong PIN costs no try. */
+	card_model_power_cycle(m);
+	CHECK_RC(phr_card_personalise(c, "999999", "11111111", &p), PHR_E_CARD_EXISTS);
+	CHECK(!p.created_app && !p.created_efs && !p.set_pin && !p.set_puk);
+	CHECK(m->pin_tries == PHR_CARD_PIN_TRIES);
+	CHECK_RC(phr_card_open(c), PHR_OK);
+	CHECK_RC(phr_card_pin_tries(c, &tries), PHR_OK);
+	CHECK(tries == PHR_CARD_PIN_TRIES);
+	CHECK_RC(phr_card_verify_pin(c, PIN, NULL), PHR_OK);
+	CHECK_RC(phr_card_read(c, buf, sizeof(buf), &len), PHR_OK);
+	CHECK(len == 6 && !memcmp(buf, "record", 6));
+	/* Short APDUs only: the same. */
+	phr_card_destroy(c);
+	card_model_init_blank(m, false);
+	CHECK_RC(phr_card_create(card_model_transmit, m, PHR_CARD_AUTO, &c), PHR_OK);
+	CHECK_RC(phr_card_personalise(c, PIN, PUK, &p), PHR_OK);
+	CHECK(!phr_card_extended(c));
+	CHECK_RC(phr_card_write(c, (const uint8_t *)"record", 6), PHR_OK);
+	phr_card_destroy(c);
+	free(m);
+	return 0;
+}
+
+/* A personalisation cut after every APDU count in turn is finished by the
+ * next call, which keeps what the card holds; the card then works with the
+ * PIN and PUK given. */
+static int test_personalise_cut(void)
+{
+	struct card_model *m = malloc(sizeof(*m));
+	int resumed = 0;
+	CHECK(m);
+	for (long k = 0;; k++) {
+		struct phr_card *c = NULL;
+		struct phr_card_perso p;
+		uint8_t buf[16];
+		size_t len;
+		int tries;
+		card_model_init_blank(m, k % 2 == 0);
+		m->cut_after = k;
+		CHECK_RC(phr_card_create(card_model_transmit, m, PHR_CARD_AUTO, &c), PHR_OK);
+		int rc = phr_card_personalise(c, PIN, PUK, &p);
+		phr_card_destroy(c);
+		if (rc == PHR_OK)
+			break;
+		CHECK(rc == PHR_E_CARD_REMOVED);
+		card_model_power_cycle(m);
+		CHECK_RC(phr_card_create(card_model_transmit, m, PHR_CARD_AUTO, &c), PHR_OK);
+		bool sent_puk = p.sent_puk;
+		rc = phr_card_personalise(c, PIN, PUK, &p);
+		/* Cut in the last command (set PUK), which the card took: complete. */
+		if (rc == PHR_E_CARD_EXISTS) {
+			CHECK(sent_puk);
+			CHECK_RC(phr_card_open(c), PHR_OK);
+			CHECK_RC(phr_card_verify_pin(c, PIN, NULL), PHR_OK);
+		} else {
+			CHECK_RC(rc, PHR_OK);
+			CHECK(p.set_puk && (!p.created_app || k == 0));
+		}
+		resumed++;
+		CHECK_RC(phr_card_write(c, (const uint8_t *)"abc", 3), PHR_OK);
+		card_model_power_cycle(m);
+		CHECK_RC(phr_card_open(c), PHR_OK);
+		CHECK_RC(phr_card_verify_pin(c, "000000", &tries), PHR_E_CARD_PIN);
+		CHECK(tries == 2);
+		CHECK_RC(phr_card_unblock_pin(c, PUK, PIN, &tries), PHR_OK);
+		CHECK_RC(phr_card_verify_pin(c, PIN, NULL), PHR_OK);
+		CHECK_RC(phr_card_read(c, buf, sizeof(buf), &len), PHR_OK);
+		CHECK(len == 3 && !memcmp(buf, "abc", 3));
+		phr_card_destroy(c);
+		CHECK(k < 100);
+	}
+	CHECK(resumed >= 10);
+	printf("  personalisation cut after 0..%d APDUs: each resumed\n", resumed - 1);
+	free(m);
+	return 0;
+}
+
+/* Personalisation rules the card itself enforces. */
+static int test_model_personalisation_rules(void)
+{
+	struct card_model *m = malloc(sizeof(*m));
+	static uint8_t resp[PHR_APDU_RESP_MAX];
+	size_t rn;
+	CHECK(m);
+	card_model_init_blank(m, true);
+	const uint8_t df[] = { 0x62, 0x0A, 0x82, 0x01, 0x38, 0x84, 0x05, 0xF0, 0x70, 0x68, 0x72, 0x01 };
+	const uint8_t ef[] = { 0x62, 0x14, 0x80, 0x03, 0x00, 0x00, 0x10, 0x82, 0x01, 0x01, 0x83, 0x02, 0xC0, 0x07,
+			       0x88, 0x01, 0x38, 0x8C, 0x03, 0x03, 0x10, 0x00 };
+	struct phr_apdu cr_ef = { 0, 0xE0, 0, 0, ef, sizeof(ef), 0 };
+	struct phr_apdu cr_df = { 0, 0xE0, 0, 0, df, sizeof(df), 0 };
+	struct phr_apdu vf0 = { 0, 0x20, 0, PHR_CARD_PIN_REF, NULL, 0, 0 };
+	CHECK(raw(m, &cr_ef, false, resp, &rn) == 0x6985); /* no EF outside the application */
+	CHECK(raw(m, &vf0, false, resp, &rn) == 0x6A88);   /* no PIN outside it either */
+	CHECK(raw(m, &cr_df, false, resp, &rn) == 0x9000 && m->in_app);
+	CHECK(raw(m, &vf0, false, resp, &rn) == 0x6984);   /* not set yet */
+	CHECK(raw(m, &cr_ef, false, resp, &rn) == 0x9000);
+	CHECK(raw(m, &cr_ef, false, resp, &rn) == 0x6A89); /* exists */
+	struct card_ef *e = card_model_ef(m, 0xC007);
+	CHECK(e && e->size == 16 && e->sfi == 7 && e->read_sc == CARD_SC_ALWAYS && e->update_sc == CARD_SC_PIN);
+	/* Read always, update with the PIN: by SFI, no SELECT needed. */
+	struct phr_apdu rd = { 0, 0xB0, 0x87, 0, NULL, 0, 16 };
+	struct phr_apdu up = { 0, 0xD6, 0x87, 0, (const uint8_t *)"xy", 2, 0 };
+	CHECK(raw(m, &rd, false, resp, &rn) == 0x9000 && rn == 18);
+	CHECK(raw(m, &up, false, resp, &rn) == 0x6982);
+	/* Malformed templates. */
+	uint8_t bad[sizeof(ef)];
+	struct phr_apdu cr_bad = { 0, 0xE0, 0, 0, bad, sizeof(bad), 0 };
+	memcpy(bad, ef, sizeof(ef));
+	bad[1] = 0x13; /* template length one short */
+	CHECK(raw(m, &cr_bad, false, resp, &rn) == 0x6A80);
+	memcpy(bad, ef, sizeof(ef));
+	bad[18] = 0x04; /* 8C with L=4 */
+	CHECK(raw(m, &cr_bad, false, resp, &rn) == 0x6A80);
+	memcpy(bad, ef, sizeof(ef));
+	bad[21] = 0x20; /* SC the card does not know */
+	CHECK(raw(m, &cr_bad, false, resp, &rn) == 0x6A80);
+	memcpy(bad, ef, sizeof(ef));
+	bad[4] = 0x02; /* 128 KiB */
+	bad[13] = 0x08;
+	bad[16] = 0x40;
+	CHECK(raw(m, &cr_bad, false, resp, &rn) == 0x6A84);
+	/* The PIN once, by P1=01; then neither P1=01 nor new EFs. */
+	uint8_t pin[8] = { '1', '2', '3', '4', '5', '6', 0xFF, 0xFF }, puk[8] = { '1', '2', '3', '4', '5', '6', '7', '8' };
+	struct phr_apdu set_pin = { 0, 0x24, 0x01, PHR_CARD_PIN_REF, pin, 8, 0 };
+	struct phr_apdu set_puk = { 0, 0x24, 0x01, PHR_CARD_PUK_REF, puk, 8, 0 };
+	struct phr_apdu short_puk = { 0, 0x24, 0x01, PHR_CARD_PUK_REF, pin, 8, 0 };
+	CHECK(raw(m, &short_puk, false, resp, &rn) == 0x6A80); /* a PUK has 8 digits */
+	CHECK(raw(m, &set_pin, false, resp, &rn) == 0x9000);
+	CHECK(raw(m, &set_pin, false, resp, &rn) == 0x6985);
+	CHECK(raw(m, &vf0, false, resp, &rn) == 0x63C3);
+	memcpy(bad, ef, sizeof(ef));
+	bad[13] = 0x08;
+	bad[16] = 0x40;
+	CHECK(raw(m, &cr_bad, false, resp, &rn) == 0x6985);
+	struct phr_apdu vpuk = { 0, 0x20, 0, PHR_CARD_PUK_REF, NULL, 0, 0 };
+	CHECK(raw(m, &vpuk, false, resp, &rn) == 0x6984);
+	CHECK(raw(m, &set_puk, false, resp, &rn) == 0x9000);
+	CHECK(raw(m, &vpuk, false, resp, &rn) == 0x63CA);
+	struct phr_apdu vpuk_data = { 0, 0x20, 0, PHR_CARD_PUK_REF, puk, 8, 0 };
+	CHECK(raw(m, &vpuk_data, false, resp, &rn) == 0x6985); /* the PUK is not a second PIN */
+	CHECK(raw(m, &cr_df, false, resp, &rn) == 0x6985);     /* no DF inside the application */
+	struct phr_apdu mf = { 0, 0xA4, 0x00, 0x0C, (const uint8_t *)"\x3F\x00", 2, 0 };
+	CHECK(raw(m, &mf, false, resp, &rn) == 0x9000 && !m->in_app);
+	CHECK(raw(m, &cr_df, false, resp, &rn) == 0x6A89);
+	free(m);
+	return 0;
+}
+
+/* The emulator's state bytes: a round trip, and every damage refused. */
+static int test_model_state(void)
+{
+	struct card_model *m = new_model(true), *t = malloc(sizeof(*t));
+	uint8_t *b = malloc(CARD_MODEL_STATE_MAX), *b2 = malloc(CARD_MODEL_STATE_MAX);
+	size_t n, n2;
+	CHECK(m && t && b && b2);
+	{
+		struct phr_card *c = session(m);
+		uint8_t w[3000];
+		fill(w, sizeof(w), 9);
+		CHECK(c != NULL);
+		CHECK_RC(phr_card_write(c, w, sizeof(w)), PHR_OK);
+		CHECK_RC(phr_card_verify_pin(c, "000000", NULL), PHR_E_CARD_PIN);
+		phr_card_destroy(c);
+	}
+	CHECK_RC(card_model_save(m, b, CARD_MODEL_STATE_MAX, &n), PHR_OK);
+	CHECK(n == CARD_MODEL_STATE_HEADER + 3 * CARD_MODEL_STATE_EF_HEADER + PHR_CARD_STATUS_SIZE +
+			   2 * PHR_CARD_SLOT_SIZE + 4);
+	CHECK_RC(card_model_save(m, b2, n - 1, &n2), PHR_E_BUFFER);
+	card_model_init_blank(t, true);
+	CHECK_RC(card_model_load(t, b, n), PHR_OK);
+	CHECK(t->pin_tries == 2 && t->app && t->n_efs == 3 && !t->in_app && !t->pin_ok && t->cur == -1);
+	CHECK_RC(card_model_save(t, b2, CARD_MODEL_STATE_MAX, &n2), PHR_OK);
+	CHECK(n2 == n && !memcmp(b, b2, n));
+	/* A blank card too. */
+	card_model_init_blank(t, false);
+	CHECK_RC(card_model_save(t, b2, CARD_MODEL_STATE_MAX, &n2), PHR_OK);
+	CHECK(n2 == CARD_MODEL_STATE_HEADER + 4);
+	CHECK_RC(card_model_load(m, b2, n2), PHR_OK);
+	CHECK(!m->app && m->n_efs == 0);
+	/* Truncated, a flipped byte, and fields out of range with a good CRC. */
+	CHECK_RC(card_model_load(t, b, n - 1), PHR_E_CHECKSUM);
+	CHECK_RC(card_model_load(t, b, 10), PHR_E_MALFORMED);
+	b[100] ^= 1;
+	CHECK_RC(card_model_load(t, b, n), PHR_E_CHECKSUM);
+	b[100] ^= 1;
+	static const struct {
+		size_t at;
+		uint8_t v;
+		int rc;
+	} bad[] = { { 0, 'X', PHR_E_MALFORMED },  { 8, 0x0F, PHR_E_MALFORMED }, { 9, 4, PHR_E_MALFORMED },
+		    { 11, 'A', PHR_E_MALFORMED }, { 27, 17, PHR_E_MALFORMED }, { 44, 5, PHR_E_LIMIT },
+		    { 44, 2, PHR_E_MALFORMED },   { 48, 0x20, PHR_E_MALFORMED }, { 50, 0x02, PHR_E_LIMIT } };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint8_t keep = b[bad[i].at];
+		b[bad[i].at] = bad[i].v;
+		uint32_t crc = phr_card_crc32(b, n - 4);
+		uint8_t old[4];
+		memcpy(old, b + n - 4, 4);
+		b[n - 4] = (uint8_t)(crc >> 24), b[n - 3] = (uint8_t)(crc >> 16), b[n - 2] = (uint8_t)(crc >> 8),
+		b[n - 1] = (uint8_t)crc;
+		CHECK_RC(card_model_load(t, b, n), bad[i].rc);
+		CHECK(phr_last_error()[0] != '\0');
+		b[bad[i].at] = keep;
+		memcpy(b + n - 4, old, 4);
+	}
+	CHECK_RC(card_model_load(t, b, CARD_MODEL_STATE_MAX + 1), PHR_E_LIMIT);
+	free(m);
+	free(t);
+	free(b);
+	free(b2);
+	return 0;
+}
+
 int main(void)
 {
 	static const struct test tests[] = {
@@ -584,6 +829,10 @@ int main(void)
 		{ "model_access_rules", test_model_access_rules },
 		{ "malformed_responses", test_malformed_responses },
 		{ "model_random_commands", test_model_random_commands },
+		{ "personalise", test_personalise },
+		{ "personalise_cut", test_personalise_cut },
+		{ "model_personalisation_rules", test_model_personalisation_rules },
+		{ "model_state", test_model_state },
 	};
 	return run_tests(tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -1,0 +1,363 @@
+#!/usr/bin/env bash
+# The card path end to end on the real PC/SC stack: pcscd (started here, as
+# root) with Debian's vpcd driver, and the project's virtual card
+# (tests/card/vicc.c) in its readers. Format, write, read, verify every
+# example; read | extend | write; tearing at every APDU of a write; PIN,
+# PUK; the card's own refusals; and one clear error and exit code for each
+# thing that can be missing or broken.
+# usage: card.sh PHR VICC APDU JSONCMP SOURCE_ROOT
+set -u
+PHR=$(readlink -f "$1")
+VICC=$(readlink -f "$2")
+APDU=$(readlink -f "$3")
+JSONCMP=$(readlink -f "$4")
+SRC=$(readlink -f "$5")
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+if [ "$(id -u)" != 0 ]; then
+	echo "FAIL card.sh must run as root: it starts its own pcscd (run the suite as root, as CI does)"
+	exit 1
+fi
+PCSCD=$(command -v pcscd || echo /usr/sbin/pcscd)
+if [ ! -x "$PCSCD" ] || [ ! -e /usr/lib/pcsc/drivers/serial/libifdvpcd.so ]; then
+	echo "FAIL card.sh needs pcscd and the vpcd driver (Debian packages pcscd and vsmartcard-vpcd)"
+	exit 1
+fi
+
+R0="Virtual PCD 00 00" # vpcd port 35963
+R1="Virtual PCD 00 01" # vpcd port 35964
+PCSCD_PID=
+VPIDS=()
+
+# Everything started here is stopped here, whatever happens.
+cleanup() {
+	local p
+	for p in "${VPIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${VPIDS[@]}"; do wait "$p" 2>/dev/null; done
+	if [ -n "$PCSCD_PID" ]; then
+		kill "$PCSCD_PID" 2>/dev/null
+		wait "$PCSCD_PID" 2>/dev/null
+	fi
+	rm -rf "$W"
+}
+trap cleanup EXIT
+trap 'exit 143' TERM INT
+
+# poll LIMIT_S command...: runs the command until it succeeds (20 ms apart).
+poll() {
+	local limit=$1 i
+	shift
+	for ((i = 0; i < limit * 50; i++)); do
+		"$@" && return 0
+		sleep 0.02
+	done
+	return 1
+}
+reader_state() { # READER present|absent
+	local want="card present"
+	[ "$2" = absent ] && want="no card"
+	"$PHR" card list 2>/dev/null | grep -qxF -- "$1: $want" ||
+		"$PHR" card list 2>/dev/null | grep -q -- "^$1: $want"
+}
+pcscd_up() { "$PHR" card list >/dev/null 2>&1; }
+
+start_pcscd() {
+	rm -f /run/pcscd/pcscd.comm /run/pcscd/pcscd.pid
+	"$PCSCD" -f >>"$W/pcscd.log" 2>&1 9>&- &
+	PCSCD_PID=$!
+	poll 10 pcscd_up && poll 10 reader_state "$R0" absent && return 0
+	echo "FAIL pcscd did not come up with the vpcd readers:"
+	sed 's/^/    /' "$W/pcscd.log" | tail -20
+	exit 1
+}
+stop_pcscd() {
+	kill "$PCSCD_PID" 2>/dev/null
+	wait "$PCSCD_PID" 2>/dev/null
+	PCSCD_PID=
+}
+
+# vicc READER STATE [options]: a virtual card in READER, on its state file;
+# returns once pcscd sees it (its pid in $VPID).
+vicc() {
+	local reader=$1 state=$2 port=35963
+	shift 2
+	[ "$reader" = "$R1" ] && port=35964
+	"$VICC" --state "$state" --port "$port" "$@" 2>>"$W/vicc.log" 9>&- &
+	VPID=$!
+	VPIDS+=("$VPID")
+	poll 5 reader_state "$reader" present || { bad "card in '$reader' not seen by pcscd"; tail -5 "$W/vicc.log"; }
+}
+# reap PID: waits for a card process that ended (or was stopped), returns
+# its exit status and forgets it, so that cleanup never signals a reused pid.
+reap() {
+	local p rest=() rc
+	wait "$1" 2>/dev/null
+	rc=$?
+	for p in "${VPIDS[@]}"; do [ "$p" = "$1" ] || rest+=("$p"); done
+	VPIDS=("${rest[@]}")
+	return $rc
+}
+# unvicc READER [PID]: stops the card, until pcscd sees it gone.
+unvicc() {
+	local reader=$1 pid=${2:-$VPID}
+	kill "$pid" 2>/dev/null
+	reap "$pid"
+	poll 5 reader_state "$reader" absent || bad "card in '$reader' still seen after it left"
+}
+
+# One pcscd per machine: runs of this test from several build directories
+# take turns (the lock is released when this shell exits)...
+exec 9>/run/lock/phr-card-test.lock
+flock -w 480 9 || { echo "FAIL another run of card.sh held the lock for 8 minutes"; exit 1; }
+# ...and a pcscd of someone else would take the readers: refuse, do not share.
+if [ -S /run/pcscd/pcscd.comm ] && "$PHR" card list >/dev/null 2>&1; then
+	echo "FAIL another pcscd is running (pid $(tr -d '\0' </run/pcscd/pcscd.pid 2>/dev/null)); stop it first"
+	exit 1
+fi
+
+cd "$W"
+export PHR_PIN=123456
+unset PHR_PUK PHR_NEW_PIN
+
+# --- records, as cli.sh makes them ---
+"$PHR" authority init --name "Demo Health Authority" --country GR --out auth.key >/dev/null 2>&1 &&
+	"$PHR" clinic init --name "Lesvos Reception Clinic" --country GR --out c1.key >/dev/null 2>&1 &&
+	"$PHR" clinic init --name "Berlin Health Centre" --country DE --out c2.key >/dev/null 2>&1 &&
+	"$PHR" authority certify --key auth.key --clinic c1.pub --days 365 --from 2025-01-01 --out c1.cert >/dev/null 2>&1 &&
+	"$PHR" authority certify --key auth.key --clinic c2.pub --days 365 --from 2025-01-01 --out c2.cert >/dev/null 2>&1 &&
+	"$PHR" trust build --key auth.key --cert c1.cert --cert c2.cert --out trust.bundle >/dev/null 2>&1 &&
+	ok "keys, certificates, trust bundle" || bad "keys and trust bundle"
+names=()
+for ex in "$SRC"/examples/*.json; do
+	name=$(basename "$ex" .json)
+	names+=("$name")
+	expect 0 "$name: issue" -- "$PHR" issue --key c1.key --cert c1.cert --in "$ex" --out "$name.phr"
+done
+largest=$(ls -S "${names[@]/%/.phr}" | head -1)
+smallest=$(ls -Sr "${names[@]/%/.phr}" | head -1)
+
+start_pcscd
+ok "pcscd started with readers '$R0' and '$R1'"
+
+# --- missing things, each its own exit code ---
+expect 21 "no card" -- "$PHR" card read --out x.phr
+message "no card in any of the 2 readers" "no card"
+[ "$(wc -l <"$W/err")" = 1 ] && ok "no card: one line" || bad "no card: $(wc -l <"$W/err") lines"
+expect 20 "no such reader" -- "$PHR" card read --reader "Reader 9" --out x.phr
+message "no reader is named 'Reader 9'" "no such reader"
+expect 21 "no card in the reader named" -- "$PHR" card show --reader "00 01"
+message "no card in the reader '$R1'" "no card in a named reader"
+
+vicc "$R0" card.state
+expect 22 "blank card: no phr application" -- "$PHR" card read --out x.phr
+message "holds no phr application" "blank card"
+[ "$(wc -l <"$W/err")" = 1 ] && ok "blank card: one line" || bad "blank card: $(wc -l <"$W/err") lines"
+expect 22 "blank card: show" -- "$PHR" card show
+
+# --- format ---
+expect 2 "format: PIN of 5 digits" -- env PHR_PIN=12345 PHR_PUK=12345678 "$PHR" card format
+message "6..8" "short PIN"
+expect 0 "format" -- env PHR_PUK=12345678 "$PHR" card format
+grep -q "PIN and PUK set" "$W/out" && ok "format: PIN and PUK set" || bad "format output: $(cat "$W/out")"
+grep -q "^PUK:" "$W/out" && bad "format printed a PUK it did not make" || ok "format: a PUK from PHR_PUK is not printed"
+expect 1 "format twice" -- env PHR_PUK=12345678 "$PHR" card format
+message "personalised already" "format twice"
+expect 27 "empty card" -- "$PHR" card read --out x.phr
+message "holds no record yet" "empty card"
+
+# --- every example: write, read back byte for byte, verify, show ---
+for name in "${names[@]}"; do
+	expect 0 "$name: write" -- "$PHR" card write --replace "$name.phr"
+	expect 0 "$name: read" -- "$PHR" card read --out "$name.back"
+	cmp -s "$name.phr" "$name.back" && ok "$name: read back byte for byte" || bad "$name: read back differs"
+	expect 0 "$name: verify what was read" -- "$PHR" verify --trust trust.bundle "$name.back"
+	expect 0 "$name: card show --format json" -- "$PHR" card show --trust trust.bundle --format json
+	grep -q '"verified": true' "$W/out" && grep -q '"reader": "Virtual PCD 00 00"' "$W/out" &&
+		ok "$name: JSON verified, names the reader" || bad "$name: card show JSON"
+	expect 0 "$name: card show --entry 0" -- "$PHR" card show --entry 0
+	"$JSONCMP" "$SRC/examples/$name.json" "$W/out" && ok "$name: entry 0 round-trips" || bad "$name: entry 0"
+done
+expect 0 "card show, text, Arabic" -- "$PHR" card show --trust trust.bundle --lang ar
+grep -q "slot [AB], generation" "$W/out" && ok "text names slot and generation" || bad "card show text"
+
+# --- read | extend | write | read: two entries ---
+expect 0 "write $smallest" -- "$PHR" card write --replace "$smallest"
+"$PHR" card read --out - |
+	PHR_NOW=2025-07-01 "$PHR" extend --trust trust.bundle --key c2.key --cert c2.cert --in - \
+		--entry "$SRC/examples/entries/vaccination-given.json" --out - |
+	"$PHR" card write - >"$W/out" 2>"$W/err"
+st=("${PIPESTATUS[@]}")
+[ "${st[*]}" = "0 0 0" ] && ok "card read | extend | card write" || { bad "pipe exits ${st[*]}"; cat "$W/err"; }
+expect 0 "read the extended record" -- "$PHR" card read --out two.phr
+expect 0 "it verifies" -- "$PHR" verify --trust trust.bundle two.phr
+[ "$(grep -c '^entry .*valid' "$W/out")" = 2 ] && ok "two valid entries" || bad "two entries: $(cat "$W/out")"
+expect 1 "older version over the newer" -- "$PHR" card write "$smallest"
+message "longer version of this record" "older version"
+expect 1 "another record over this one" -- "$PHR" card write "$largest"
+message "holds another record" "another record"
+
+# --- the card refuses by itself: raw APDUs, no PIN ---
+SEL=00A4040C05F070687201                 # SELECT the application
+VERIFY=0020008108313233343536FFFF         # VERIFY PIN 123456
+"$APDU" $SEL 00B081001C 00B0820000 00B0810000001C 00A4020C02C001 00B0000010 \
+	00D681000E0102030405060708090A0B0C0D0E 00D6820004DEADBEEF >"$W/out" 2>"$W/err"
+printf '9000 \n6982 \n6982 \n6982 \n9000 \n6982 \n6982 \n6982 \n' | cmp -s - "$W/out" &&
+	ok "no PIN: the card refuses READ and UPDATE BINARY (SFI, extended, selected)" ||
+	{ bad "raw APDUs without PIN:"; sed 's/^/    /' "$W/out" "$W/err"; }
+"$APDU" $SEL $VERIFY 00B081001C >"$W/out" 2>"$W/err"
+[ "$(sed -n 3p "$W/out" | cut -c1-4)" = 9000 ] && ok "with the PIN the same READ BINARY works" ||
+	bad "raw read with PIN: $(cat "$W/out")"
+expect 0 "record intact after the refused writes" -- "$PHR" card read --out x.phr
+cmp -s x.phr two.phr && ok "record unchanged" || bad "record changed"
+
+# --- PIN, PUK ---
+expect 24 "wrong PIN" -- env PHR_PIN=000000 "$PHR" card read --out x.phr
+message "wrong PIN, 2 tries left" "wrong PIN"
+expect 0 "right PIN gives the tries back" -- "$PHR" card read --out x.phr
+expect 24 "wrong PIN" -- env PHR_PIN=000000 "$PHR" card read --out x.phr
+message "wrong PIN, 2 tries left" "tries back"
+expect 24 "wrong PIN again" -- env PHR_PIN=111111 "$PHR" card show
+message "wrong PIN, 1 try left" "wrong PIN again"
+expect 24 "last wrong PIN" -- env PHR_PIN=222222 "$PHR" card write two.phr
+message "the PIN is now blocked" "last wrong PIN"
+expect 25 "blocked, even with the right PIN" -- "$PHR" card read --out x.phr
+message "the PIN is blocked" "blocked"
+expect 24 "unblock with a wrong PUK" -- env PHR_PUK=87654321 PHR_NEW_PIN=654321 "$PHR" card unblock
+message "wrong PUK, 9 tries left" "wrong PUK"
+expect 0 "unblock with the PUK" -- env PHR_PUK=12345678 PHR_NEW_PIN=654321 "$PHR" card unblock
+expect 24 "the old PIN no longer" -- "$PHR" card read --out x.phr
+expect 0 "the new PIN" -- env PHR_PIN=654321 "$PHR" card read --out x.phr
+printf '654321\n' >pin.txt
+printf '123456\n' >newpin.txt
+expect 0 "change-pin (files)" -- env -u PHR_PIN "$PHR" card change-pin --pin-file pin.txt --new-pin-file newpin.txt
+expect 0 "the changed PIN" -- "$PHR" card read --out x.phr
+cmp -s x.phr two.phr && ok "record intact through PIN changes" || bad "record after PIN changes"
+expect 2 "no PIN and no terminal" -- setsid env -u PHR_PIN "$PHR" card read --out x.phr </dev/null
+message "PIN" "no PIN"
+
+# --- a slot whose content does not verify ---
+"$PHR" issue --key c1.key --cert c1.cert --compression none --in "$SRC/examples/older-man-chronic.json" --out plain.phr 2>/dev/null
+off=$(LC_ALL=C grep -obUaF "Коваленко" plain.phr | head -1 | cut -d: -f1)
+cp plain.phr tampered.phr
+printf '\x9b' | dd of=tampered.phr bs=1 seek=$((off + 1)) conv=notrunc 2>/dev/null # К -> Л
+expect 10 "write refuses a record that does not verify" -- "$PHR" card write --replace tampered.phr
+# entry 0 good, entry 1 altered: without --trust too, every entry counts
+PHR_NOW=2025-07-01 "$PHR" extend --key c2.key --cert c2.cert --in plain.phr --compression none \
+	--entry "$SRC/examples/entries/vaccination-given.json" --out plain2.phr 2>/dev/null
+off=$(LC_ALL=C grep -obUaF "Maria Georgiou" plain2.phr | head -1 | cut -d: -f1)
+cp plain2.phr tampered2.phr
+printf N | dd of=tampered2.phr bs=1 seek="$off" conv=notrunc 2>/dev/null
+expect 10 "write refuses a record whose second entry does not verify" -- "$PHR" card write --replace tampered2.phr
+message "entry 1: bad_signature" "second entry altered"
+expect 0 "write --force" -- "$PHR" card write --replace --force tampered.phr
+expect 26 "read: the card's record does not verify" -- "$PHR" card read --out x.phr
+message "does not verify: entry 0: bad_signature" "bad slot content"
+[ "$(wc -l <"$W/err")" = 1 ] && ok "bad slot content: one line" || bad "bad slot content: $(wc -l <"$W/err") lines"
+[ ! -e x.phr ] || cmp -s x.phr two.phr && ok "nothing written" || bad "read wrote the bad record"
+expect 0 "show still shows it, marked" -- "$PHR" card show --trust trust.bundle --format json
+grep -q '"verified": false' "$W/out" && ok "show: marked not verified" || bad "show of a bad record"
+expect 0 "write a good record back" -- "$PHR" card write --replace "$largest"
+slot=$("$PHR" card show --format json | sed -n 's/.*"slot": "\(.\)".*/\1/p')
+sfi=82
+[ "$slot" = B ] && sfi=83
+byte=$("$APDU" $SEL $VERIFY 00B0${sfi}1001 | sed -n 3p | cut -c6-7)
+flip=$(printf '%02X' $((0x$byte ^ 0x40)))
+"$APDU" $SEL $VERIFY 00D6${sfi}1001$flip >/dev/null
+expect 26 "read: slot damaged (CRC)" -- "$PHR" card read --out x.phr
+message "CRC-32" "damaged slot"
+[ "$(wc -l <"$W/err")" = 1 ] && ok "damaged slot: one line" || bad "damaged slot: $(wc -l <"$W/err") lines"
+expect 26 "show: slot damaged" -- "$PHR" card show
+expect 0 "a write repairs it" -- "$PHR" card write --replace "$largest"
+expect 0 "and it reads" -- "$PHR" card read --out x.phr
+
+# --- card removed mid-read: select, probe, verify, status, slot (the 5th APDU) ---
+unvicc "$R0"
+vicc "$R0" card.state --vanish-after 5
+expect 23 "card removed mid-read" -- "$PHR" card read --out x.phr
+message "card removed from '$R0' during the operation" "removed mid-read"
+[ "$(wc -l <"$W/err")" = 1 ] && ok "removed mid-read: one line" || bad "removed mid-read: $(wc -l <"$W/err") lines"
+unvicc "$R0"
+
+# --- two cards, --reader; a PUK made by format ---
+vicc "$R0" card.state
+P0=$VPID
+vicc "$R1" second.state
+P1=$VPID
+expect 28 "two cards, no reader named" -- "$PHR" card read --out x.phr
+message "choose one with --reader" "two cards"
+expect 0 "format the second card, PUK made" -- "$PHR" card format --reader "00 01"
+puk=$(sed -n 's/^PUK: \([0-9]\{8\}\)$/\1/p' "$W/out")
+[ -n "$puk" ] && ok "format printed the PUK it made" || bad "no PUK printed: $(cat "$W/out")"
+for p in 000001 000002 000003; do
+	PHR_PIN=$p "$PHR" card read --reader "$R1" --out x.phr >/dev/null 2>&1
+done
+expect 25 "second card blocked" -- "$PHR" card read --reader "$R1" --out x.phr
+expect 0 "unblock with the printed PUK" -- env PHR_PUK="$puk" PHR_NEW_PIN=123456 "$PHR" card unblock --reader "$R1"
+expect 27 "second card: empty, PIN good" -- "$PHR" card read --reader "$R1" --out x.phr
+expect 0 "first card untouched" -- "$PHR" card read --reader "00 00" --out x.phr
+unvicc "$R1" "$P1"
+unvicc "$R0" "$P0"
+
+# --- tearing: the write of the largest example over an existing record,
+# the card vanishing at every APDU count in turn, three ways ---
+tear() { # MODE [--short-only]
+	local mode=$1 short=${2:-} k=0 olds=0 news=0 rc vrc
+	cp card.state tear0.state
+	vicc "$R0" tear0.state $short
+	"$PHR" card write --replace "$smallest" >/dev/null 2>&1 || bad "tearing: old record written"
+	unvicc "$R0"
+	while :; do
+		k=$((k + 1))
+		cp tear0.state tear.state
+		vicc "$R0" tear.state $short --vanish-after $k --applied "$mode"
+		"$PHR" card write --replace "$largest" >"$W/out" 2>"$W/err"
+		rc=$?
+		if [ $rc = 0 ]; then
+			unvicc "$R0"
+		else
+			reap "$VPID"
+			vrc=$?
+			[ $rc = 23 ] && [ $vrc = 3 ] || { bad "cut $k: write exit $rc, card exit $vrc"; cat "$W/err"; }
+			poll 5 reader_state "$R0" absent || bad "cut $k: card still seen"
+		fi
+		vicc "$R0" tear.state $short
+		if "$PHR" card read --out got.phr 2>"$W/err" && "$PHR" verify --trust trust.bundle got.phr >/dev/null 2>&1; then
+			if cmp -s got.phr "$largest"; then
+				[ $rc = 0 ] || news=$((news + 1))
+			elif cmp -s got.phr "$smallest"; then
+				[ $rc = 0 ] || olds=$((olds + 1))
+				[ $rc = 0 ] && bad "cut $k ($mode): the write succeeded, the card holds the old record"
+			else
+				bad "cut $k ($mode): the card holds neither record"
+			fi
+		else
+			bad "cut $k ($mode): the card does not read back a record that verifies: $(cat "$W/err")"
+		fi
+		unvicc "$R0"
+		[ $rc = 0 ] && break
+		[ $k -lt 100 ] || { bad "tearing: no end after 100 cuts"; break; }
+	done
+	[ $olds -gt 0 ] && [ $news -gt 0 ] && [ $((olds + news)) = $((k - 1)) ] &&
+		ok "tearing, applied=$mode${short:+ $short}: the card vanished at each of the write's $((k - 1)) APDUs in turn: $olds times it read back the old record, $news times the new" ||
+		bad "tearing, applied=$mode${short:+ $short}: $olds old, $news new of $((k - 1)) cuts"
+}
+for mode in no yes half; do
+	tear $mode
+	tear $mode --short-only
+done
+
+# --- no reader: pcscd stopped ---
+stop_pcscd
+expect 20 "no PC/SC service" -- "$PHR" card list
+message "pcscd is not running" "no pcscd"
+expect 20 "no PC/SC service: read" -- "$PHR" card read --out x.phr
+[ "$(wc -l <"$W/err")" = 1 ] && ok "no PC/SC service: one line" || bad "no PC/SC service: $(wc -l <"$W/err") lines"
+
+# --- help ---
+for v in list format write read show change-pin unblock; do
+	"$PHR" card "$v" --help | grep -q "^Usage: phr card $v" && ok "card $v --help" || bad "card $v --help"
+done
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
