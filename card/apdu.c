@@ -14,14 +14,7 @@ size_t phr_card_slot_size(void)
 
 const char *phr_card_strerror(int err)
 {
-	switch (err) {
-	case PHR_E_CARD_NO_READER: return "no smartcard reader";
-	case PHR_E_CARD_ABSENT: return "no card in the reader";
-	case PHR_E_CARD_REMOVED: return "card removed";
-	case PHR_E_CARD_NO_APP: return "no phr application on the card";
-	case PHR_E_CARD_EXISTS: return "card already personalised";
-	default: return phr_strerror(err);
-	}
+	return phr_strerror(err);
 }
 
 uint32_t phr_card_crc32(const uint8_t *p, size_t n)

@@ -46,6 +46,11 @@ const char *phr_strerror(int err)
 	case PHR_E_CARD_RESPONSE: return "malformed card response";
 	case PHR_E_CARD_TORN: return "card slot damaged";
 	case PHR_E_CARD_EMPTY: return "card holds no record";
+	case PHR_E_CARD_NO_READER: return "no smartcard reader";
+	case PHR_E_CARD_ABSENT: return "no card in the reader";
+	case PHR_E_CARD_REMOVED: return "card removed";
+	case PHR_E_CARD_NO_APP: return "no phr application on the card";
+	case PHR_E_CARD_EXISTS: return "card already personalised";
 	default: return "unknown error";
 	}
 }

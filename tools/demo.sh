@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The end-to-end demo on the embedded defaults: a demo health authority, two
 # clinics, and the example records. Output goes to ./demo-output/.
-# usage: tools/demo.sh PATH/TO/phr
+# usage: tools/demo.sh PATH/TO/phr PATH/TO/phr-vicc
+# (phr-vicc is the virtual card of tests/card/, put in a reader of the real
+# pcscd through Debian's vpcd driver; the card part needs root for pcscd.)
 set -euo pipefail
 PHR=$(readlink -f "$1")
+VICC=$(readlink -f "${2:-$(dirname "$1")/../tests/card/phr-vicc}")
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 OUT=$SRC/demo-output
 rm -rf "$OUT"
@@ -62,5 +65,43 @@ run "$PHR" scan --trust trust.bundle --lang en --out from-booklet.phr page-*.png
 head -n 8 from-booklet.txt
 run "$PHR" verify --trust trust.bundle from-booklet.phr
 cmp -s from-booklet.phr record-2.phr && echo "(from-booklet.phr is, byte for byte, the record in the booklet)"
+step "The holder also gets a smartcard: a virtual card in a PC/SC reader (pcscd + vpcd)"
+CARD_PIDS=()
+stop_card() {
+	local p
+	for p in "${CARD_PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+	CARD_PIDS=()
+}
+trap stop_card EXIT
+wait_for() { # wait_for SECONDS command...: polls until the command succeeds
+	local i
+	for ((i = 0; i < $1 * 50; i++)); do "${@:2}" >/dev/null 2>&1 && return 0; sleep 0.02; done
+	return 1
+}
+card_seen() { "$PHR" card list 2>/dev/null | grep -q "^Virtual PCD 00 00: card present"; }
+if [ "$(id -u)" != 0 ] || ! command -v pcscd >/dev/null; then
+	echo "(skipped: the card part starts pcscd, which needs root and the pcscd package)"
+else
+	if ! "$PHR" card list >/dev/null 2>&1; then
+		rm -f /run/pcscd/pcscd.comm /run/pcscd/pcscd.pid
+		pcscd -f >pcscd.log 2>&1 &
+		CARD_PIDS+=($!)
+		wait_for 10 "$PHR" card list || { echo "pcscd did not start"; exit 1; }
+	fi
+	"$VICC" --state card.state --port 35963 2>vicc.log &
+	CARD_PIDS=($! "${CARD_PIDS[@]}")
+	wait_for 10 card_seen || { echo "the virtual card was not seen by pcscd"; exit 1; }
+	run "$PHR" card list
+	export PHR_PIN=246810 PHR_PUK=13572468 # demo PIN and PUK; a holder types theirs
+	run "$PHR" card format
+	run "$PHR" card write record-2.phr
+	run "$PHR" card read --out from-card.phr
+	cmp -s from-card.phr record-2.phr && echo "(from-card.phr is, byte for byte, the record written)"
+	run "$PHR" card show --trust trust.bundle --lang ar >card-view.txt
+	head -n 8 card-view.txt
+	echo "$ PHR_PIN=000000 phr card read --out x.phr      # a wrong PIN"
+	PHR_PIN=000000 "$PHR" card read --out x.phr || echo "(exit status $?)"
+	stop_card
+fi
 echo
 echo "Files are in $OUT."

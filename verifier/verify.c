@@ -16,9 +16,18 @@ static const int status_err[PHR_ST_COUNT] = { PHR_OK, PHR_E_BAD_SIGNATURE, PHR_E
 
 int phr_report_error(const struct phr_report *rep)
 {
-	for (size_t i = 0; i < rep->n; i++)
-		if (rep->entries[i].status != PHR_ST_VALID)
-			return status_err[rep->entries[i].status];
+	/* A failure outranks "signers not checked": an entry that is valid but
+	 * unchecked must not hide a later one that is broken. */
+	int unchecked = 0;
+	for (size_t i = 0; i < rep->n; i++) {
+		int st = rep->entries[i].status;
+		if (st == PHR_ST_SIGNATURE_ONLY)
+			unchecked = 1;
+		else if (st != PHR_ST_VALID)
+			return status_err[st];
+	}
+	if (unchecked)
+		return status_err[PHR_ST_SIGNATURE_ONLY];
 	return rep->n ? PHR_OK : PHR_E_MALFORMED;
 }
 

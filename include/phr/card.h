@@ -38,17 +38,10 @@
 #define PHR_CARD_SFI_SLOT_A 2
 #define PHR_CARD_SFI_SLOT_B 3
 
-/* Failures of the reader and of the card's presence. They extend the card
- * range of enum phr_err (error.h, -80..-99) and are returned like it, with
- * a message; phr_card_strerror() names them. */
-enum phr_card_err {
-	PHR_E_CARD_NO_READER = -89, /* no PC/SC service (pcscd), no reader, or none of the name asked for */
-	PHR_E_CARD_ABSENT = -90,    /* the reader holds no card */
-	PHR_E_CARD_REMOVED = -91,   /* the card was removed, or stopped answering, during the operation */
-	PHR_E_CARD_NO_APP = -92,    /* the card answers but holds no phr application (6A82 to SELECT by AID) */
-	PHR_E_CARD_EXISTS = -93,    /* personalisation: the card already holds a complete phr application */
-};
-/* Short fixed English name of any error code, these included. Never NULL. */
+/* Failures of the reader and of the card's presence are in enum phr_err
+ * (error.h, -80..-99): PHR_E_CARD_NO_READER, _ABSENT, _REMOVED, _NO_APP,
+ * _EXISTS. phr_card_strerror() is phr_strerror(), kept for callers of the
+ * card API. Never NULL. */
 const char *phr_card_strerror(int err);
 
 /* Slot EF: length (4 bytes, big-endian) | container | CRC-32 of both (4 bytes). */

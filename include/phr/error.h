@@ -74,6 +74,11 @@ enum phr_err {
 	PHR_E_CARD_RESPONSE = -86, /* malformed response, FCP, status EF or slot */
 	PHR_E_CARD_TORN = -87,     /* slot checksum or read-back mismatch */
 	PHR_E_CARD_EMPTY = -88,    /* the card holds no record yet */
+	PHR_E_CARD_NO_READER = -89,/* no PC/SC service (pcscd), no reader, or none of the name asked for */
+	PHR_E_CARD_ABSENT = -90,   /* the reader holds no card */
+	PHR_E_CARD_REMOVED = -91,  /* the card was removed, or stopped answering, during the operation */
+	PHR_E_CARD_NO_APP = -92,   /* the card answers but holds no phr application (6A82 to SELECT by AID) */
+	PHR_E_CARD_EXISTS = -93,   /* personalisation: the card already holds a complete phr application */
 };
 
 #define PHR_ERR_IS_MALFORMED(e) ((e) <= -1 && (e) >= -19)

@@ -62,7 +62,8 @@ struct phr_report {
 int phr_verify_record(const struct phr_record *r, const struct phr_trust *trust, struct phr_report *out);
 
 /* Exit-code-like summary: PHR_OK if all valid, else the error of the first
- * failing entry (PHR_E_BAD_SIGNATURE, PHR_E_UNKNOWN_SIGNER, ...). */
+ * failing entry (PHR_E_BAD_SIGNATURE, PHR_E_UNKNOWN_SIGNER, ...); only when
+ * no entry fails, the error of PHR_ST_SIGNATURE_ONLY (signers not checked). */
 int phr_report_error(const struct phr_report *rep);
 
 #endif

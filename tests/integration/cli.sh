@@ -55,6 +55,16 @@ grep -q "Berlin Health Centre" "$W/out" && ok "text summary names the signer" ||
 	"$PHR" verify --trust trust.bundle - <pipe.phr >/dev/null 2>&1 && ok "stdin/stdout pipes" || bad "stdin/stdout pipes"
 
 # --- negative table, command-line rows ---
+# extend without --trust: a broken later entry is not hidden by an earlier
+# entry whose signer is merely unchecked
+"$PHR" issue --key c1.key --cert c1.cert --compression none --in "$SRC/examples/older-man-chronic.json" --out plain.phr 2>/dev/null
+PHR_NOW=2025-07-01 "$PHR" extend --key c2.key --cert c2.cert --in plain.phr --compression none \
+	--entry "$SRC/examples/entries/vaccination-given.json" --out plain2.phr 2>/dev/null
+off=$(LC_ALL=C grep -obUaF "Maria Georgiou" plain2.phr | head -1 | cut -d: -f1)
+cp plain2.phr tampered2.phr
+printf N | dd of=tampered2.phr bs=1 seek="$off" conv=notrunc 2>/dev/null
+expect 10 "extend without --trust refuses a record whose second entry is altered" -- \
+	"$PHR" extend --key c2.key --cert c2.cert --in tampered2.phr --entry "$SRC/examples/entries/vaccination-given.json" --out x.phr
 R=adult-tb-positive-referral.phr
 expect 5 "wrong passphrase" -- env PHR_PASSPHRASE=wrong "$PHR" issue --key c1.key --cert c1.cert --in "$SRC/examples/older-man-chronic.json" --out x.phr
 message "wrong passphrase" "wrong passphrase"
