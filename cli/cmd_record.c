@@ -147,13 +147,14 @@ static int finish(const char *verb, struct phr_record *r, int compression, const
 	if (rc)
 		return cli_fail(verb, rc, NULL);
 	rc = cli_write(out, buf, len, 0644);
+	int used = len > 1 ? buf[1] : -1; /* the container's compression id byte */
 	free(buf);
 	if (rc)
 		return cli_fail(verb, rc, NULL);
 	char hex[33];
 	phr_record_id_hex(r->id, hex);
 	fprintf(stderr, "phr %s: record %s, %zu entr%s, %zu bytes (%s): %s\n", verb, hex, r->n_entries,
-		r->n_entries == 1 ? "y" : "ies", len, phr_compression_name(r->compression), out);
+		r->n_entries == 1 ? "y" : "ies", len, phr_compression_name(used), out);
 	return EXIT_OK_;
 }
 
