@@ -116,6 +116,10 @@ int cmd_schema(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_qr(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
+/* Reads one line from /dev/tty without echo after prompt, into buf (cap
+ * bytes, line end removed). Fails with err and no_tty when there is no
+ * terminal, with err "nothing entered" at end of input. */
+int cli_tty_secret(const char *prompt, char *buf, size_t cap, int err, const char *no_tty);
 int cmd_print(int argc, char **argv);
 int cmd_card(int argc, char **argv);
 

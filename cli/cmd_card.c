@@ -6,7 +6,6 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "phr/card.h"
@@ -215,27 +214,7 @@ static int card_fail(const char *verb, int err)
 
 static int tty_secret(const char *prompt, char *buf, size_t cap)
 {
-	FILE *tty = fopen("/dev/tty", "r+");
-	struct termios old, noecho;
-	bool restore = false;
-	if (!tty)
-		return phr_fail(PHR_E_ARG, "no terminal to ask for it");
-	fputs(prompt, tty);
-	fflush(tty);
-	if (tcgetattr(fileno(tty), &old) == 0) {
-		noecho = old;
-		noecho.c_lflag &= ~(tcflag_t)ECHO;
-		restore = tcsetattr(fileno(tty), TCSAFLUSH, &noecho) == 0;
-	}
-	char *got = fgets(buf, (int)cap, tty);
-	if (restore)
-		tcsetattr(fileno(tty), TCSAFLUSH, &old);
-	fputc('\n', tty);
-	fclose(tty);
-	if (!got)
-		return phr_fail(PHR_E_ARG, "nothing entered");
-	buf[strcspn(buf, "\r\n")] = '\0';
-	return PHR_OK;
+	return cli_tty_secret(prompt, buf, cap, PHR_E_ARG, "no terminal to ask for it");
 }
 
 /* A PIN or PUK into out (SECRET_MAX + 2 bytes): the first line of file,

@@ -172,14 +172,13 @@ out:
 
 #define PASS_MAX 1024
 
-static int read_tty_line(const char *prompt, char *buf, size_t cap, size_t *len)
+int cli_tty_secret(const char *prompt, char *buf, size_t cap, int err, const char *no_tty)
 {
 	FILE *tty = fopen("/dev/tty", "r+");
 	struct termios old, noecho;
 	int restore = 0;
 	if (!tty)
-		return phr_fail(PHR_E_PASSPHRASE,
-				"no passphrase: set PHR_PASSPHRASE, use --passphrase-file, or run on a terminal");
+		return phr_fail(err, "%s", no_tty);
 	fputs(prompt, tty);
 	fflush(tty);
 	if (tcgetattr(fileno(tty), &old) == 0) {
@@ -193,10 +192,17 @@ static int read_tty_line(const char *prompt, char *buf, size_t cap, size_t *len)
 	fputc('\n', tty);
 	fclose(tty);
 	if (!got)
-		return phr_fail(PHR_E_PASSPHRASE, "no passphrase entered");
-	*len = strcspn(buf, "\r\n");
-	buf[*len] = '\0';
+		return phr_fail(err, "nothing entered");
+	buf[strcspn(buf, "\r\n")] = '\0';
 	return PHR_OK;
+}
+
+static int read_tty_line(const char *prompt, char *buf, size_t cap, size_t *len)
+{
+	int rc = cli_tty_secret(prompt, buf, cap, PHR_E_PASSPHRASE,
+				"no passphrase: set PHR_PASSPHRASE, use --passphrase-file, or run on a terminal");
+	*len = rc ? 0 : strlen(buf);
+	return rc;
 }
 
 int cli_passphrase(const char *file, const char *prompt, bool confirm, char **pass, size_t *len)

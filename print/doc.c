@@ -110,32 +110,6 @@ static void set_device(const struct phr_print_doc *d, struct device *dev)
 	}
 }
 
-struct membuf {
-	uint8_t *p;
-	size_t len, cap;
-	bool failed;
-};
-
-static cairo_status_t mem_write(void *closure, const unsigned char *data, unsigned int n)
-{
-	struct membuf *m = closure;
-	if (m->len + n > m->cap) {
-		size_t cap = m->cap ? m->cap : 65536;
-		while (cap < m->len + n)
-			cap *= 2;
-		uint8_t *p = realloc(m->p, cap);
-		if (!p) {
-			m->failed = true;
-			return CAIRO_STATUS_WRITE_ERROR;
-		}
-		m->p = p;
-		m->cap = cap;
-	}
-	memcpy(m->p + m->len, data, n);
-	m->len += n;
-	return CAIRO_STATUS_SUCCESS;
-}
-
 /* One output page: on the PDF, or a new PNG surface (white) drawn by
  * draw(ctx, cr) and handed to the page callback. */
 static int emit_page(struct phr_print_doc *d, size_t number, size_t total,
@@ -163,10 +137,10 @@ static int emit_page(struct phr_print_doc *d, size_t number, size_t total,
 	cairo_scale(cr, k, k);
 	draw(d, cr, ctx);
 	cairo_destroy(cr);
-	struct membuf m = { 0 };
+	struct phr_membuf m = { 0 };
 	cairo_status_t st = cairo_surface_status(s);
 	if (!st)
-		st = cairo_surface_write_to_png_stream(s, mem_write, &m);
+		st = cairo_surface_write_to_png_stream(s, phr_membuf_write, &m);
 	cairo_surface_destroy(s);
 	int rc = st ? phr_fail(m.failed || st == CAIRO_STATUS_NO_MEMORY ? PHR_E_NOMEM : PHR_E_IO, "print: PNG: %s",
 			       cairo_status_to_string(st))

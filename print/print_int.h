@@ -8,6 +8,7 @@
 #include <pango/pangocairo.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "phr/chunk.h"
 #include "phr/print.h"
@@ -178,5 +179,15 @@ const char *booklet_lang(const struct booklet *b, int which);
 /* A label with %d (or %s) replaced by x, then y: labels are data, never
  * printf formats. */
 void label_num(char *out, size_t cap, const char *tmpl, long x, long y);
+
+/* A growing memory buffer that Cairo writes PNG, SVG or PDF bytes into
+ * (qrimage.c): phr_membuf_write is a cairo_write_func_t; failed is set when
+ * memory ran out. The caller frees p. */
+struct phr_membuf {
+	uint8_t *p;
+	size_t len, cap;
+	int failed;
+};
+cairo_status_t phr_membuf_write(void *closure, const unsigned char *data, unsigned int n);
 
 #endif

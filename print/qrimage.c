@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "phr/chunk.h"
+#include "print_int.h"
 
 #define MAX_MODULE_PX 64
 #define MAX_QUIET 64
@@ -67,15 +68,9 @@ void phr_qr_free(struct phr_qr *q)
 	free(q);
 }
 
-struct membuf {
-	uint8_t *p;
-	size_t len, cap;
-	int failed;
-};
-
-static cairo_status_t mem_write(void *closure, const unsigned char *data, unsigned int n)
+cairo_status_t phr_membuf_write(void *closure, const unsigned char *data, unsigned int n)
 {
-	struct membuf *m = closure;
+	struct phr_membuf *m = closure;
 	if (m->len + n > m->cap) {
 		size_t cap = m->cap ? m->cap : 4096;
 		while (cap < m->len + n)
@@ -128,8 +123,8 @@ int phr_qr_png(const struct phr_qr *q, int module_px, int quiet, uint8_t **out, 
 	cairo_set_antialias(cr, CAIRO_ANTIALIAS_NONE);
 	draw_modules(cr, q, module_px, quiet);
 	cairo_destroy(cr);
-	struct membuf m = { 0 };
-	cairo_status_t st = cairo_surface_write_to_png_stream(s, mem_write, &m);
+	struct phr_membuf m = { 0 };
+	cairo_status_t st = cairo_surface_write_to_png_stream(s, phr_membuf_write, &m);
 	cairo_surface_destroy(s);
 	if (st != CAIRO_STATUS_SUCCESS) {
 		free(m.p);
@@ -149,8 +144,8 @@ int phr_qr_svg(const struct phr_qr *q, double mm_per_module, int quiet, char **o
 	/* Cairo sizes SVG surfaces in points; 1 mm = 72 / 25.4 pt. */
 	double unit = mm_per_module > 0 ? mm_per_module * 72.0 / 25.4 : 1.0;
 	double side = (q->width + 2 * quiet) * unit;
-	struct membuf m = { 0 };
-	cairo_surface_t *s = cairo_svg_surface_create_for_stream(mem_write, &m, side, side);
+	struct phr_membuf m = { 0 };
+	cairo_surface_t *s = cairo_svg_surface_create_for_stream(phr_membuf_write, &m, side, side);
 	cairo_t *cr = cairo_create(s);
 	cairo_set_antialias(cr, CAIRO_ANTIALIAS_NONE);
 	draw_modules(cr, q, unit, quiet);
@@ -160,7 +155,7 @@ int phr_qr_svg(const struct phr_qr *q, double mm_per_module, int quiet, char **o
 	cairo_surface_destroy(s);
 	/* A closing NUL, so that the text can be used as a C string. */
 	if (st == CAIRO_STATUS_SUCCESS && !m.failed)
-		mem_write(&m, (const unsigned char *)"", 1);
+		phr_membuf_write(&m, (const unsigned char *)"", 1);
 	if (st != CAIRO_STATUS_SUCCESS || m.failed) {
 		free(m.p);
 		return phr_fail(m.failed ? PHR_E_NOMEM : PHR_E_IO, "QR image: SVG: %s", cairo_status_to_string(st));
