@@ -39,6 +39,10 @@
 #include "phr/crypto.h"
 #include "phr/json.h"
 
+#include "benchlib.h"
+
+const char *const bench_name = "bench_card";
+
 #ifndef PHR_SOURCE_ROOT
 #define PHR_SOURCE_ROOT "."
 #endif
@@ -82,19 +86,6 @@ static void on_signal(int sig)
 	cleanup();
 	signal(sig, SIG_DFL);
 	raise(sig);
-}
-
-_Noreturn static void die(const char *what)
-{
-	fprintf(stderr, "bench_card: %s: %s\n", what, phr_last_error());
-	exit(1);
-}
-
-static double now(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
 static void pause_ms(long ms)
@@ -148,12 +139,12 @@ static size_t make_examples(struct example *ex)
 	size_t cert_len, n = 0;
 	memset(s, 1, sizeof(s));
 	if (phr_key_from_seed(PHR_KEY_AUTHORITY, "Demo Health Authority", "GR", s, &auth))
-		die("key");
+		bench_die("key");
 	memset(s, 3, sizeof(s));
 	if (phr_key_from_seed(PHR_KEY_CLINIC, "Lesvos Reception Clinic", "GR", s, &clinic))
-		die("key");
+		bench_die("key");
 	if (phr_cert_issue(auth, phr_seckey_public(clinic), T0 - 30 * DAY, T0 + 365 * DAY, &cert, &cert_len))
-		die("certificate");
+		bench_die("certificate");
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		char path[4096];
 		size_t tlen, elen;
@@ -162,11 +153,11 @@ static size_t make_examples(struct example *ex)
 		snprintf(path, sizeof(path), "%s/examples/%s.json", root, names[i]);
 		char *text = read_text(path, &tlen);
 		if (phr_entry_parse_text(text, tlen, &entry, &elen))
-			die(path);
+			bench_die(path);
 		memset(id, (int)i + 1, sizeof(id));
 		if (phr_record_create(id, &r) || phr_record_append(r, clinic, cert, cert_len, entry, elen, T0) ||
 		    phr_record_encode(r, -1, &ex[n].c, &ex[n].len))
-			die("record");
+			bench_die("record");
 		snprintf(ex[n].name, sizeof(ex[n].name), "%s", names[i]);
 		n++;
 		phr_record_destroy(r);
@@ -199,14 +190,14 @@ static int op(const struct target *t, bool write, const struct example *e, uint8
 	struct phr_card *c = NULL;
 	size_t len;
 	int rc;
-	double t0 = now(), t1;
+	double t0 = bench_now(), t1;
 	if (t->m) {
 		card_model_power_cycle(t->m);
 		rc = phr_card_create(card_model_transmit, t->m, PHR_CARD_AUTO, &c);
 	} else if ((rc = phr_pcsc_open(READER, &p)) == PHR_OK) {
 		rc = phr_card_create(phr_pcsc_transmit, p, PHR_CARD_AUTO, &c);
 	}
-	t1 = now();
+	t1 = bench_now();
 	if (rc == PHR_OK && (rc = phr_card_open(c)) == PHR_OK) {
 		unsigned long opened = phr_card_apdus(c);
 		if ((rc = phr_card_verify_pin(c, PIN, NULL)) == PHR_OK)
@@ -216,11 +207,11 @@ static int op(const struct target *t, bool write, const struct example *e, uint8
 		f->apdus = phr_card_apdus(c);
 		f->after_select = f->apdus - opened;
 	}
-	double t2 = now();
+	double t2 = bench_now();
 	phr_card_destroy(c);
 	phr_pcsc_close(p);
 	*ms = (t2 - t1) * 1e3;
-	*session_ms = (now() - t0) * 1e3;
+	*session_ms = (bench_now() - t0) * 1e3;
 	return rc;
 }
 
@@ -230,7 +221,7 @@ static int measure(const struct target *t, bool write, const struct example *e, 
 	double *ms = calloc((size_t)reps, sizeof(double)), *sms = calloc((size_t)reps, sizeof(double));
 	int rc = PHR_OK;
 	if (!ms || !sms)
-		die("out of memory");
+		bench_die("out of memory");
 	for (int i = 0; i < reps && rc == PHR_OK; i++)
 		rc = op(t, write, e, buf, f, &ms[i], &sms[i]);
 	if (rc == PHR_OK) {
@@ -360,7 +351,7 @@ int main(int argc, char **argv)
 
 	struct card_model *m = malloc(sizeof(*m));
 	if (!m)
-		die("out of memory");
+		bench_die("out of memory");
 	for (int sh = 0; sh < 2; sh++) {
 		struct target t = { m };
 		struct phr_card *c;
@@ -368,12 +359,12 @@ int main(int argc, char **argv)
 		card_model_init_blank(m, !sh);
 		if (phr_card_create(card_model_transmit, m, PHR_CARD_AUTO, &c) ||
 		    phr_card_personalise(c, PIN, PUK, &perso))
-			die("in-memory card");
+			bench_die("in-memory card");
 		phr_card_destroy(c);
 		for (size_t i = 0; i < n; i++)
 			for (int w = 1; w >= 0; w--) /* write first: the read reads it */
 				if (measure(&t, w, &ex[i], reps, &mem[i][sh][w]))
-					die("in-memory card");
+					bench_die("in-memory card");
 	}
 	free(m);
 

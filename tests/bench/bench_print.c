@@ -38,6 +38,10 @@
 #include "phr/render.h"
 #include "phr/verify.h"
 
+#include "benchlib.h"
+
+const char *const bench_name = "bench_print";
+
 #ifndef PHR_SOURCE_ROOT
 #define PHR_SOURCE_ROOT "."
 #endif
@@ -47,19 +51,6 @@
 #define SEED 20251130u
 #define LINES_PER_PAGE_STATIC 40 /* labels, titles, footers and form rules of a page, for the baseline */
 #define GOAL 50.0                /* eight-page booklets per second per core */
-
-_Noreturn static void die(const char *what)
-{
-	fprintf(stderr, "bench_print: %s: %s\n", what, phr_last_error());
-	exit(1);
-}
-
-static double now(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 static long vm_hwm_kb(void)
 {
@@ -104,29 +95,29 @@ static void print_all(const struct phr_layout *l, const struct rec *recs, size_t
 	struct phr_print_doc *d;
 	struct phr_report *rep = malloc(sizeof(*rep));
 	if (!rep || phr_print_open(l, &o, &d))
-		die("print_open");
+		bench_die("print_open");
 	memset(out, 0, sizeof(*out));
-	double t0 = now();
+	double t0 = bench_now();
 	for (size_t i = 0; i < count; i++) {
 		const struct rec *r = &recs[i % n];
-		double a = now();
+		double a = bench_now();
 		struct phr_record *rr;
 		struct phr_print_view *hv, *cv;
 		struct phr_print_result res;
 		if (phr_record_decode(r->c, r->len, &rr))
-			die("decode");
+			bench_die("decode");
 		phr_verify_record(rr, trust, rep);
 		if (!rep->all_valid)
-			die("a record did not verify");
+			bench_die("a record did not verify");
 		if (phr_render_print_view(rr, rep, "en", &cv) || phr_render_print_view(rr, rep, r->holder, &hv))
-			die("view");
+			bench_die("view");
 		if (phr_print_record(d, r->c, r->len, hv, cv, &res))
-			die("print");
+			bench_die("print");
 		out->lines += hv->n_lines + cv->n_lines;
 		phr_render_print_view_free(hv);
 		phr_render_print_view_free(cv);
 		phr_record_destroy(rr);
-		double b = now();
+		double b = bench_now();
 		out->booklets++;
 		out->pages += res.pages;
 		out->out_pages += res.sheets;
@@ -139,8 +130,8 @@ static void print_all(const struct phr_layout *l, const struct rec *recs, size_t
 		}
 	}
 	if (phr_print_close(d))
-		die("print_close");
-	out->secs = now() - t0;
+		bench_die("print_close");
+	out->secs = bench_now() - t0;
 	phr_print_doc_destroy(d);
 	free(rep);
 }
@@ -160,7 +151,7 @@ static double baseline(const struct rec *recs, size_t n, size_t count, const siz
 	const double mm = 72 / 25.4, module = 7 * 72.0 / 300;
 	cairo_surface_t *s = cairo_pdf_surface_create_for_stream(sink_cairo, NULL, 105 * mm, 148 * mm);
 	cairo_t *cr = cairo_create(s);
-	double t0 = now();
+	double t0 = bench_now();
 	for (size_t i = 0; i < count; i++) {
 		const struct rec *r = &recs[i % n];
 		struct phr_chunk_plan plan;
@@ -168,10 +159,10 @@ static double baseline(const struct rec *recs, size_t n, size_t count, const siz
 		struct phr_qr *q[PHR_MAX_CHUNKS];
 		if (phr_chunk_plan(r->len, PHR_CHUNK_BASE45, PHR_QR_DEFAULT_ECC, PHR_QR_DEFAULT_MAX_VERSION, 0, &plan) ||
 		    phr_chunk_split(r->c, r->len, &plan, &set))
-			die("chunks");
+			bench_die("chunks");
 		for (size_t k = 0; k < set.n; k++)
 			if (phr_qr_make(set.payload[k], set.len[k], PHR_CHUNK_BASE45, plan.ecc, plan.max_version, &q[k]))
-				die("qr");
+				bench_die("qr");
 		size_t pages = pages_of[i % n];
 		size_t per_page = (size_t)(lines_per_booklet / (double)pages) + LINES_PER_PAGE_STATIC;
 		for (size_t p = 0; p < pages; p++) {
@@ -209,7 +200,7 @@ static double baseline(const struct rec *recs, size_t n, size_t count, const siz
 	cairo_destroy(cr);
 	cairo_surface_finish(s);
 	cairo_surface_destroy(s);
-	return now() - t0;
+	return bench_now() - t0;
 }
 
 /* Peak memory of a sheet batch of count records, in a child process. */
@@ -220,10 +211,10 @@ static long batch_peak(const struct phr_layout *sheet, const struct rec *recs, s
 	long kb = -1;
 	fflush(stdout);
 	if (pipe(fd))
-		die("pipe");
+		bench_die("pipe");
 	pid_t pid = fork();
 	if (pid < 0)
-		die("fork");
+		bench_die("fork");
 	if (pid == 0) {
 		struct run r;
 		print_all(sheet, recs, n, count, trust, &r, NULL);
@@ -248,7 +239,7 @@ static void append(struct phr_record *r, const struct phr_seckey *key, const uin
 	size_t len;
 	if (phr_entry_parse_text(text, strlen(text), &cbor, &len) ||
 	    phr_record_append(r, key, cert, cert_len, cbor, len, t))
-		die(what);
+		bench_die(what);
 	free(cbor);
 	free(text);
 }
@@ -272,26 +263,26 @@ int main(int argc, char **argv)
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/layouts/codes.tsv", root ? root : PHR_SOURCE_ROOT);
 	if (gen_codes_load(path) < 0)
-		die(path);
+		bench_die(path);
 	uint8_t s[PHR_SEED_LEN];
 	struct phr_seckey *auth, *c1;
 	memset(s, 1, sizeof(s));
 	if (phr_key_from_seed(PHR_KEY_AUTHORITY, "Demo Health Authority", "GR", s, &auth))
-		die("key");
+		bench_die("key");
 	memset(s, 3, sizeof(s));
 	if (phr_key_from_seed(PHR_KEY_CLINIC, "Lesvos Reception Clinic", "GR", s, &c1))
-		die("key");
+		bench_die("key");
 	uint8_t *cert, *tb;
 	size_t cert_len, tb_len;
 	struct phr_pubkey ap = *phr_seckey_public(auth);
 	struct phr_trust *trust;
 	if (phr_cert_issue(auth, phr_seckey_public(c1), 0, 4102444800u, &cert, &cert_len))
-		die("certificate");
+		bench_die("certificate");
 	const uint8_t *certs[1] = { cert };
 	size_t lens[1] = { cert_len };
 	if (phr_trust_build(auth, &ap, 1, certs, lens, 1, NULL, 0, 1, T0, &tb, &tb_len) ||
 	    phr_trust_load(tb, tb_len, &trust))
-		die("trust bundle");
+		bench_die("trust bundle");
 	free(tb);
 
 	struct rec *recs = calloc(n, sizeof(*recs));
@@ -307,7 +298,7 @@ int main(int argc, char **argv)
 		memcpy(id, &i, sizeof(i));
 		snprintf(what, sizeof(what), "record %zu", i);
 		if (!gc || phr_record_create(id, &r))
-			die("record");
+			bench_die("record");
 		json_t *a = gen_case_assessment(gc);
 		append(r, c1, cert, cert_len, a, gen_case_time(gc, 0), what);
 		json_decref(a);
@@ -317,7 +308,7 @@ int main(int argc, char **argv)
 			json_decref(f);
 		}
 		if (phr_record_encode(r, -1, &recs[i].c, &recs[i].len))
-			die("encode");
+			bench_die("encode");
 		phr_record_destroy(r);
 		gen_case_destroy(gc);
 		recs[i].holder = phr_label_lang_at(i % nl);
@@ -325,7 +316,7 @@ int main(int argc, char **argv)
 
 	struct phr_layout *booklet, *sheet;
 	if (phr_layout_load("a6-booklet", &booklet) || phr_layout_load("a4-booklet-sheet", &sheet))
-		die("layout");
+		bench_die("layout");
 	printf("%zu distinct generated records (seed %u), holder's language rotating through %zu, clinic's English;\n"
 	       "per record: decode, verify, two views, layout and PDF to memory; one core.\n\n",
 	       n, SEED, nl);

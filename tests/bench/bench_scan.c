@@ -49,6 +49,10 @@
 #include "phr/qrimage.h"
 #include "phr/scan.h"
 
+#include "benchlib.h"
+
+const char *const bench_name = "bench_scan";
+
 #ifndef PHR_SOURCE_ROOT
 #define PHR_SOURCE_ROOT "."
 #endif
@@ -63,19 +67,6 @@
 #define MAX_N 500
 
 extern char **environ;
-
-_Noreturn static void die(const char *what)
-{
-	fprintf(stderr, "bench_scan: %s: %s\n", what, phr_last_error());
-	exit(1);
-}
-
-static double now(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 static uint8_t *read_all(const char *path, size_t *len)
 {
@@ -125,7 +116,7 @@ static uint8_t *entry_from_file(const char *rel, size_t *len)
 	char *text = (char *)read_all(path, &n);
 	uint8_t *cbor;
 	if (!text || phr_entry_parse_text(text, n, &cbor, len))
-		die(path);
+		bench_die(path);
 	free(text);
 	return cbor;
 }
@@ -145,18 +136,18 @@ static void make_records(void)
 	struct phr_seckey *auth, *c1, *c2;
 	memset(s, 1, sizeof(s));
 	if (phr_key_from_seed(PHR_KEY_AUTHORITY, "Demo Health Authority", "GR", s, &auth))
-		die("key");
+		bench_die("key");
 	memset(s, 3, sizeof(s));
 	if (phr_key_from_seed(PHR_KEY_CLINIC, "Lesvos Reception Clinic", "GR", s, &c1))
-		die("key");
+		bench_die("key");
 	memset(s, 4, sizeof(s));
 	if (phr_key_from_seed(PHR_KEY_CLINIC, "Berlin Health Centre", "DE", s, &c2))
-		die("key");
+		bench_die("key");
 	uint8_t *cert1, *cert2;
 	size_t cert1_len, cert2_len;
 	if (phr_cert_issue(auth, phr_seckey_public(c1), T0 - 30 * DAY, T0 + 365 * DAY, &cert1, &cert1_len) ||
 	    phr_cert_issue(auth, phr_seckey_public(c2), T0 - 30 * DAY, T0 + 365 * DAY, &cert2, &cert2_len))
-		die("certificate");
+		bench_die("certificate");
 	size_t e1_len;
 	uint8_t *e1 = entry_from_file("examples/entries/vaccination-given.json", &e1_len);
 	printf("Records (Base45 text form, ECC %c, max version %d, no parity):\n", "LMQH"[opt_ecc], opt_maxv);
@@ -174,13 +165,13 @@ static void make_records(void)
 		if (phr_record_create(id, &r) || phr_record_append(r, c1, cert1, cert1_len, e0, e0_len, T0) ||
 		    (i == 0 && phr_record_append(r, c2, cert2, cert2_len, e1, e1_len, T0 + DAY)) ||
 		    phr_record_encode(r, -1, &cont, &rec->container_len))
-			die("record");
+			bench_die("record");
 		phr_record_destroy(r);
 		struct phr_chunk_plan plan;
 		struct phr_chunk_set set;
 		if (phr_chunk_plan(rec->container_len, PHR_CHUNK_BASE45, opt_ecc, opt_maxv, 0, &plan) ||
 		    phr_chunk_split(cont, rec->container_len, &plan, &set))
-			die("chunks");
+			bench_die("chunks");
 		if (set.n > MAX_CODES) {
 			fprintf(stderr, "bench_scan: %s needs %zu codes, more than a page holds here (%d)\n", rec->name,
 				set.n, MAX_CODES);
@@ -242,7 +233,7 @@ static void render_page(const struct record *rec, struct rng *r, struct page *pg
 	int width = 0;
 	for (size_t j = 0; j < rec->k; j++) {
 		if (phr_qr_make(rec->p[j], rec->len[j], PHR_CHUNK_BASE45, opt_ecc, 40, &q[j]))
-			die("QR symbol");
+			bench_die("QR symbol");
 		if (q[j]->width > width)
 			width = q[j]->width;
 	}
@@ -263,7 +254,7 @@ static void render_page(const struct record *rec, struct rng *r, struct page *pg
 		size_t png_len;
 		struct phr_image code;
 		if (phr_qr_png(q[j], pg->module_px, QUIET, &png, &png_len) || phr_image_load(png, png_len, &code))
-			die("QR image");
+			bench_die("QR image");
 		free(png);
 		int side = code.width, col = (int)j % cols, row = (int)j / cols;
 		int x = cols == 1 ? (PAGE_W - side) / 2 : 30 + col * (PAGE_W - 60) / 2 + ((PAGE_W - 60) / 2 - side) / 2;
@@ -539,7 +530,7 @@ static int run(char *const argv[], uint8_t **out, size_t *out_len, double *secs)
 	posix_spawn_file_actions_addclose(&fa, fd[0]);
 	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", 1, 0);
 	pid_t pid;
-	double t0 = now();
+	double t0 = bench_now();
 	int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	close(fd[1]);
@@ -566,7 +557,7 @@ static int run(char *const argv[], uint8_t **out, size_t *out_len, double *secs)
 	int st;
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
-	*secs = now() - t0;
+	*secs = bench_now() - t0;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
@@ -609,19 +600,19 @@ static int phr_exe(const char *exe, const char *file, const struct record *rec, 
  * the whole cascade. */
 static int phr_inproc(const char *file, const struct record *rec, int pass, double *secs, unsigned *passes)
 {
-	double t0 = now();
+	double t0 = bench_now();
 	size_t len;
 	uint8_t *buf = read_all(file, &len);
 	struct phr_image img;
 	struct phr_scan_result *res = malloc(sizeof(*res));
 	if (!buf || !res)
-		die(file);
+		bench_die(file);
 	if (phr_image_load(buf, len, &img))
-		die(file);
+		bench_die(file);
 	free(buf);
 	if ((pass < 0 ? phr_scan_image(&img, res) : phr_scan_pass(&img, pass, res)) != PHR_OK)
-		die(file);
-	*secs = now() - t0;
+		bench_die(file);
+	*secs = bench_now() - t0;
 	size_t found = 0;
 	for (size_t j = 0; j < rec->k; j++)
 		for (size_t i = 0; i < res->n; i++)
@@ -660,7 +651,7 @@ static double startup(const char *dir, const char *exe)
 	struct dimg t;
 	dimg_init(&t, 64, 64, 255);
 	if (dg_write_png(path, &t))
-		die("tiny image");
+		bench_die("tiny image");
 	dimg_free(&t);
 	double v[9];
 	for (int i = 0; i < 9; i++) {
@@ -718,7 +709,7 @@ int main(int argc, char **argv)
 	if (keep) {
 		snprintf(dir, sizeof(dir), "%s", keep);
 		if (mkdir(dir, 0777) && errno != EEXIST)
-			die(dir);
+			bench_die(dir);
 	} else {
 		const char *tmp = getenv("TMPDIR");
 		snprintf(dir, sizeof(dir), "%s/phr-bench-scan-XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -788,7 +779,7 @@ int main(int argc, char **argv)
 			char path[4200], param[200];
 			snprintf(path, sizeof(path), "%s/%s-%02zu.%s", dir, cl->name, i, cl->ext);
 			if (cl->gen(&pg, &r, path, param, sizeof(param)))
-				die(path);
+				bench_die(path);
 			dimg_free(&pg.im);
 			unsigned passes = 0;
 			int ok = phr_inproc(path, rec, -1, &t_phr[i], &passes);

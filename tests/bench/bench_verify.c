@@ -28,25 +28,16 @@
 #include "phr/json.h"
 #include "phr/verify.h"
 
+#include "benchlib.h"
+
+const char *const bench_name = "bench_verify";
+
 #ifndef PHR_SOURCE_ROOT
 #define PHR_SOURCE_ROOT "."
 #endif
 
 #define T0 1750000000u
 #define DAY 86400u
-
-_Noreturn static void die(const char *what)
-{
-	fprintf(stderr, "bench_verify: %s: %s\n", what, phr_last_error());
-	exit(1);
-}
-
-static double now(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 static uint8_t *entry_from_file(const char *rel, size_t *len)
 {
@@ -63,7 +54,7 @@ static uint8_t *entry_from_file(const char *rel, size_t *len)
 	fclose(f);
 	uint8_t *cbor;
 	if (!text || phr_entry_parse_text(text, n, &cbor, len))
-		die(path);
+		bench_die(path);
 	free(text);
 	return cbor;
 }
@@ -87,7 +78,7 @@ static struct msg sig_structure(const struct phr_cose *c, const uint8_t *aad, si
 		phr_cbor_put_bytes(&e, aad, aadlen);
 		phr_cbor_put_bytes(&e, c->payload, c->payload_len);
 		if (phr_cbor_enc_finish(&e, &m.len))
-			die("Sig_structure");
+			bench_die("Sig_structure");
 		if (pass == 0 && !(m.m = malloc(m.len)))
 			abort();
 	}
@@ -103,29 +94,29 @@ int main(int argc, char **argv)
 	struct phr_seckey *auth, *c1, *c2;
 	memset(s, 1, sizeof(s));
 	if (phr_key_from_seed(PHR_KEY_AUTHORITY, "Demo Health Authority", "GR", s, &auth))
-		die("key");
+		bench_die("key");
 	memset(s, 3, sizeof(s));
 	if (phr_key_from_seed(PHR_KEY_CLINIC, "Lesvos Reception Clinic", "GR", s, &c1))
-		die("key");
+		bench_die("key");
 	memset(s, 4, sizeof(s));
 	if (phr_key_from_seed(PHR_KEY_CLINIC, "Berlin Health Centre", "DE", s, &c2))
-		die("key");
+		bench_die("key");
 	uint8_t *cert1, *cert2, *tb;
 	size_t cert1_len, cert2_len, tb_len;
 	if (phr_cert_issue(auth, phr_seckey_public(c1), T0 - 30 * DAY, T0 + 365 * DAY, &cert1, &cert1_len) ||
 	    phr_cert_issue(auth, phr_seckey_public(c2), T0 - 30 * DAY, T0 + 365 * DAY, &cert2, &cert2_len))
-		die("certificate");
+		bench_die("certificate");
 	const uint8_t *certs[2] = { cert1, cert2 };
 	size_t lens[2] = { cert1_len, cert2_len };
 	struct phr_pubkey ap = *phr_seckey_public(auth);
 	struct phr_trust *trust, *trust_auth;
 	if (phr_trust_build(auth, &ap, 1, certs, lens, 2, NULL, 0, 1, T0, &tb, &tb_len) ||
 	    phr_trust_load(tb, tb_len, &trust))
-		die("trust bundle");
+		bench_die("trust bundle");
 	free(tb);
 	if (phr_trust_build(auth, &ap, 1, NULL, NULL, 0, NULL, 0, 1, T0, &tb, &tb_len) ||
 	    phr_trust_load(tb, tb_len, &trust_auth))
-		die("trust bundle");
+		bench_die("trust bundle");
 	size_t e0_len, e1_len;
 	uint8_t *e0 = entry_from_file("examples/adult-tb-positive-referral.json", &e0_len);
 	uint8_t *e1 = entry_from_file("examples/entries/vaccination-given.json", &e1_len);
@@ -144,10 +135,10 @@ int main(int argc, char **argv)
 		if (phr_record_create(id, &r) || phr_record_append(r, c1, cert1, cert1_len, e0, e0_len, T0) ||
 		    phr_record_append(r, c2, cert2, cert2_len, e1, e1_len, T0 + DAY) ||
 		    phr_record_encode(r, -1, &cont[i], &cont_len[i]))
-			die("record");
+			bench_die("record");
 		phr_record_destroy(r);
 		if (phr_record_decode(cont[i], cont_len[i], &rec[i]))
-			die("decode");
+			bench_die("decode");
 		const struct phr_record *d = rec[i];
 		const uint8_t *pks[2] = { phr_seckey_public(c1)->pk, phr_seckey_public(c2)->pk };
 		for (size_t k = 0; k < 2; k++) {
@@ -156,7 +147,7 @@ int main(int argc, char **argv)
 			msgs[4 * i + k] = sig_structure(&d->entries[k].cose, aad, sizeof(aad), pks[k]);
 			struct phr_cert c;
 			if (phr_cert_parse(d->certs[k], d->cert_lens[k], &c))
-				die("certificate");
+				bench_die("certificate");
 			msgs[4 * i + 2 + k] = sig_structure(&c.cose, (const uint8_t *)PHR_AAD_CERT, strlen(PHR_AAD_CERT), ap.pk);
 		}
 	}
@@ -169,35 +160,35 @@ int main(int argc, char **argv)
 		double v[NT];
 		for (int k = 0; k < NT; k++) {
 			const struct phr_trust *t = (k == VERIFY || k == DECODE_VERIFY) ? trust : trust_auth;
-			double t0 = now();
+			double t0 = bench_now();
 			if (k == VERIFY || k == VERIFY_AUTH) {
 				for (size_t i = 0; i < n; i++) {
 					phr_verify_record(rec[i], t, rep);
 					if (!rep->all_valid)
-						die("a record did not verify");
+						bench_die("a record did not verify");
 				}
 			} else if (k == DECODE_VERIFY || k == DECODE_VERIFY_AUTH) {
 				for (size_t i = 0; i < n; i++) {
 					struct phr_record *r;
 					if (phr_record_decode(cont[i], cont_len[i], &r))
-						die("decode");
+						bench_die("decode");
 					phr_verify_record(r, t, rep);
 					if (!rep->all_valid)
-						die("a record did not verify");
+						bench_die("a record did not verify");
 					phr_record_destroy(r);
 				}
 			} else if (k == BARE2) {
 				for (size_t i = 0; i < 2 * n; i++) {
 					const struct msg *m = &msgs[4 * (i / 2) + i % 2];
 					if (crypto_sign_verify_detached(m->sig, m->m, m->len, m->pk))
-						die("bare verify");
+						bench_die("bare verify");
 				}
 			} else {
 				for (size_t i = 0; i < 4 * n; i++)
 					if (crypto_sign_verify_detached(msgs[i].sig, msgs[i].m, msgs[i].len, msgs[i].pk))
-						die("bare verify");
+						bench_die("bare verify");
 			}
-			v[k] = now() - t0;
+			v[k] = bench_now() - t0;
 		}
 		for (int k = 0; k < NT; k++)
 			if (v[k] < best[k])
