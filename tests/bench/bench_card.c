@@ -133,16 +133,11 @@ static size_t make_examples(struct example *ex)
 	const char *root = getenv("PHR_SOURCE_ROOT") ? getenv("PHR_SOURCE_ROOT") : PHR_SOURCE_ROOT;
 	static const char *const names[] = { "adult-tb-positive-referral", "child-no-vaccination-documents",
 					     "older-man-chronic", "pregnant-hepatitis-b" };
-	uint8_t s[PHR_SEED_LEN];
 	struct phr_seckey *auth, *clinic;
 	uint8_t *cert;
 	size_t cert_len, n = 0;
-	memset(s, 1, sizeof(s));
-	if (phr_key_from_seed(PHR_KEY_AUTHORITY, "Demo Health Authority", "GR", s, &auth))
-		bench_die("key");
-	memset(s, 3, sizeof(s));
-	if (phr_key_from_seed(PHR_KEY_CLINIC, "Lesvos Reception Clinic", "GR", s, &clinic))
-		bench_die("key");
+	auth = bench_key(BENCH_AUTHORITY);
+	clinic = bench_key(BENCH_LESVOS);
 	if (phr_cert_issue(auth, phr_seckey_public(clinic), T0 - 30 * DAY, T0 + 365 * DAY, &cert, &cert_len))
 		bench_die("certificate");
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {

@@ -264,14 +264,9 @@ int main(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/layouts/codes.tsv", root ? root : PHR_SOURCE_ROOT);
 	if (gen_codes_load(path) < 0)
 		bench_die(path);
-	uint8_t s[PHR_SEED_LEN];
 	struct phr_seckey *auth, *c1;
-	memset(s, 1, sizeof(s));
-	if (phr_key_from_seed(PHR_KEY_AUTHORITY, "Demo Health Authority", "GR", s, &auth))
-		bench_die("key");
-	memset(s, 3, sizeof(s));
-	if (phr_key_from_seed(PHR_KEY_CLINIC, "Lesvos Reception Clinic", "GR", s, &c1))
-		bench_die("key");
+	auth = bench_key(BENCH_AUTHORITY);
+	c1 = bench_key(BENCH_LESVOS);
 	uint8_t *cert, *tb;
 	size_t cert_len, tb_len;
 	struct phr_pubkey ap = *phr_seckey_public(auth);

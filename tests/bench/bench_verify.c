@@ -90,17 +90,10 @@ int main(int argc, char **argv)
 	size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 2000;
 	if (n == 0 || sodium_init() < 0)
 		return 2;
-	uint8_t s[PHR_SEED_LEN];
 	struct phr_seckey *auth, *c1, *c2;
-	memset(s, 1, sizeof(s));
-	if (phr_key_from_seed(PHR_KEY_AUTHORITY, "Demo Health Authority", "GR", s, &auth))
-		bench_die("key");
-	memset(s, 3, sizeof(s));
-	if (phr_key_from_seed(PHR_KEY_CLINIC, "Lesvos Reception Clinic", "GR", s, &c1))
-		bench_die("key");
-	memset(s, 4, sizeof(s));
-	if (phr_key_from_seed(PHR_KEY_CLINIC, "Berlin Health Centre", "DE", s, &c2))
-		bench_die("key");
+	auth = bench_key(BENCH_AUTHORITY);
+	c1 = bench_key(BENCH_LESVOS);
+	c2 = bench_key(BENCH_BERLIN);
 	uint8_t *cert1, *cert2, *tb;
 	size_t cert1_len, cert2_len, tb_len;
 	if (phr_cert_issue(auth, phr_seckey_public(c1), T0 - 30 * DAY, T0 + 365 * DAY, &cert1, &cert1_len) ||

@@ -10,4 +10,9 @@ _Noreturn void bench_die(const char *what);
 /* Monotonic seconds. */
 double bench_now(void);
 
+/* The demo keys the benchmarks sign with, from fixed seeds (the same keys
+ * in every run): a health authority (GR) and two clinics. Dies on failure. */
+enum bench_key_id { BENCH_AUTHORITY, BENCH_LESVOS, BENCH_BERLIN };
+struct phr_seckey *bench_key(enum bench_key_id which);
+
 #endif
