@@ -65,7 +65,8 @@ void cli_pass_free(char *pass);
 /* Opens a .key file with the passphrase. */
 int cli_load_key(const char *verb, const char *path, const char *passfile, struct phr_seckey **out);
 
-/* Current time in Unix seconds; PHR_NOW overrides it (tests, vectors). */
+/* Current time in Unix seconds. In phr-testclock (built with
+ * PHR_TEST_CLOCK, for the test suites only) PHR_NOW overrides it. */
 uint64_t cli_now(void);
 
 /* Parses "YYYY-MM-DD" or Unix seconds. */

@@ -54,7 +54,11 @@ int main(int argc, char **argv)
 		return EXIT_OK_;
 	}
 	if (!strcmp(c, "--version")) {
+#ifdef PHR_TEST_CLOCK
+		puts("phr 0.1.0 (test build: PHR_NOW sets the clock)");
+#else
 		puts("phr 0.1.0");
+#endif
 		return EXIT_OK_;
 	}
 	static const struct {

@@ -4,7 +4,7 @@
 # every page of each booklet as a PNG at 100 dpi.
 #   booklet-ar-en-NN.png  Arabic (holder) and English (clinic)
 #   booklet-fa-el-NN.png  Farsi (holder) and Greek (clinic)
-# usage: tools/doc-images.sh PATH/TO/phr
+# usage: tools/doc-images.sh PATH/TO/phr-testclock   (the test build: the pages are dated by PHR_NOW)
 set -euo pipefail
 PHR=$(readlink -f "$1")
 SRC=$(cd "$(dirname "$0")/.." && pwd)
