@@ -6,6 +6,7 @@
 #include "schema_int.h"
 
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -117,6 +118,7 @@ static int parse_body(struct phr_record *r)
 		if (e->content_err == PHR_OK)
 			e->content_err = parse_payload(e);
 		if (e->content_err) {
+			snprintf(e->content_why, sizeof(e->content_why), "%s", phr_last_error());
 			phr_fail_wrap(e->content_err, "entry %zu", i);
 			e->content = NULL;
 			e->content_len = 0;

@@ -44,7 +44,8 @@ void phr_kid_to_hex(const uint8_t kid[PHR_KID_LEN], char out[PHR_KID_HEX_LEN])
 /* ---- field checks ----------------------------------------------------- */
 
 /* UTF-8 (RFC 3629: shortest form, no surrogates, <= U+10FFFF) without
- * C0, DEL or C1 controls: names end up on terminals and printed pages. */
+ * C0, DEL or C1 controls, bidi embeddings, overrides or isolates, or
+ * U+2028/U+2029: names end up on terminals and printed pages. */
 static int check_name(const char *s, size_t n, const char *what)
 {
 	const uint8_t *p = (const uint8_t *)s;
@@ -88,6 +89,12 @@ static int check_name(const char *s, size_t n, const char *what)
 			return phr_fail(PHR_E_SCHEMA,
 				"%s: name holds control character U+%04X at byte %zu",
 				what, (unsigned)cp, i);
+		/* the bidi rule of text fields (phr_text_forbidden) */
+		if (cp == 0x2028 || cp == 0x2029 || (cp >= 0x202a && cp <= 0x202e) ||
+		    (cp >= 0x2066 && cp <= 0x2069))
+			return phr_fail(PHR_E_SCHEMA,
+				"%s: name holds U+%04X at byte %zu, a bidi override, embedding, isolate "
+				"or line break", what, (unsigned)cp, i);
 		i += extra + 1;
 	}
 	return PHR_OK;

@@ -19,6 +19,8 @@ size_t phr_max_entry_cbor(void) { return PHR_MAX_ENTRY_CBOR; }
 #define DATE_MAX_YEAR 2199
 #define DECIMAL_MAX_MANTISSA 999999999LL
 #define DECIMAL_MAX_PLACES 6
+/* phr_text_forbidden() as a JSON Schema (ECMA-262) pattern */
+#define TEXT_PATTERN "^[^\\u0000-\\u001F\\u007F-\\u009F\\u2028\\u2029\\u202A-\\u202E\\u2066-\\u2069]*$"
 
 static const char *const cs_names[] = { NULL, "icd11", "icd10", "atc", "loinc", "snomed" };
 
@@ -98,6 +100,10 @@ int phr_code_check(int system, const char *c, size_t n)
 	const char *why = NULL;
 	if (n == 0 || n > 64)
 		return phr_fail(PHR_E_CODE_SYSTEM, "code must have 1 to 64 characters");
+	for (size_t i = 0; i < n; i++) /* before the code is quoted below */
+		if ((uint8_t)c[i] <= 0x20 || (uint8_t)c[i] >= 0x7f)
+			return phr_fail(PHR_E_CODE_SYSTEM, "%s code holds byte 0x%02x at %zu, not a character of any code",
+					phr_code_system_name(system) ? phr_code_system_name(system) : "a", (uint8_t)c[i], i);
 	switch (system) {
 	case PHR_CS_ICD11: {
 		/* postcoordination: stem & extension or stem / stem */
@@ -171,6 +177,134 @@ int phr_code_check(int system, const char *c, size_t n)
 		return phr_fail(PHR_E_CODE_SYSTEM, "'%.*s' is not a valid %s code: expected %s",
 				(int)n, c, phr_code_system_name(system), why);
 	return PHR_OK;
+}
+
+/* ---- text a reader sees ---- */
+
+/* One UTF-8 character at s[0..n), n >= 1 (RFC 3629: shortest form, no
+ * surrogates, at most U+10FFFF): its length in bytes, or 0 when the bytes
+ * there are not one. */
+static size_t utf8_char(const uint8_t *s, size_t n, uint32_t *cp)
+{
+	uint8_t c = s[0];
+	size_t k;
+	uint32_t v;
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		k = 1;
+		v = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		k = 2;
+		v = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		k = 3;
+		v = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (n <= k)
+		return 0;
+	for (size_t j = 1; j <= k; j++) {
+		if ((s[j] & 0xc0) != 0x80)
+			return 0;
+		v = (v << 6) | (s[j] & 0x3f);
+	}
+	if ((k == 2 && (v < 0x800 || (v >= 0xd800 && v <= 0xdfff))) || (k == 3 && (v < 0x10000 || v > 0x10ffff)))
+		return 0;
+	*cp = v;
+	return k + 1;
+}
+
+bool phr_text_forbidden(uint32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 ||
+	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* What a forbidden code point is, for a message a clinic can act on. */
+static const char *forbidden_what(uint32_t cp)
+{
+	switch (cp) {
+	case 0x00: return "NUL, a control character";
+	case 0x07: return "bell, a control character";
+	case 0x08: return "backspace, a control character";
+	case 0x09: return "tab, a control character";
+	case 0x0a: return "new line, a control character";
+	case 0x0d: return "carriage return, a control character";
+	case 0x1b: return "escape, a control character";
+	case 0x7f: return "delete, a control character";
+	case 0x2028: return "line separator";
+	case 0x2029: return "paragraph separator";
+	case 0x202d: return "left-to-right override, a bidi control";
+	case 0x202e: return "right-to-left override, a bidi control";
+	}
+	if (cp >= 0x202a && cp <= 0x202c)
+		return "a bidi embedding";
+	if (cp >= 0x2066 && cp <= 0x2069)
+		return "a bidi isolate";
+	return "a control character";
+}
+
+int phr_text_check(const char *s, size_t n, const char *what)
+{
+	const uint8_t *p = (const uint8_t *)s;
+	for (size_t i = 0; i < n;) {
+		uint32_t cp;
+		size_t k;
+		if (p[i] >= 0x20 && p[i] < 0x7f) {
+			i++;
+			continue;
+		}
+		if (!(k = utf8_char(p + i, n - i, &cp)))
+			return phr_fail(PHR_E_SCHEMA, "%s: text is not UTF-8 (byte %zu)", what, i);
+		if (phr_text_forbidden(cp))
+			return phr_fail(PHR_E_SCHEMA,
+					"%s: U+%04X (%s) at byte %zu is not allowed in text (no control characters, "
+					"line breaks or bidi overrides)",
+					what, (unsigned)cp, forbidden_what(cp), i);
+		i += k;
+	}
+	return PHR_OK;
+}
+
+size_t phr_text_sanitize(char *out, size_t cap, const char *s, size_t n)
+{
+	static const char fffd[] = "\xef\xbf\xbd"; /* U+FFFD REPLACEMENT CHARACTER */
+	const uint8_t *p = (const uint8_t *)s;
+	size_t total = 0, written = 0;
+	bool cut = cap == 0;
+	for (size_t i = 0; i < n;) {
+		uint32_t cp;
+		size_t k = utf8_char(p + i, n - i, &cp);
+		const char *put = s + i;
+		size_t m = k;
+		if (!k || phr_text_forbidden(cp)) {
+			put = fffd;
+			m = 3;
+			k = k ? k : 1;
+		}
+		if (!cut && written + m < cap) {
+			memcpy(out + written, put, m);
+			written += m;
+		} else {
+			cut = true;
+		}
+		total += m;
+		i += k;
+	}
+	if (cap)
+		out[written] = '\0';
+	return total;
+}
+
+/* s[0..n) quoted in a message: never a control character from the input. */
+static const char *shown(char *buf, size_t cap, const char *s, size_t n)
+{
+	phr_text_sanitize(buf, cap, s, n);
+	return buf;
 }
 
 /* ---- dates ---- */
@@ -362,8 +496,8 @@ static int encode_value(const struct phr_field *f, const json_t *v, char *path, 
 		if (n < (size_t)f->min || n > (size_t)f->max)
 			return phr_fail(PHR_E_SCHEMA, "%s: text must have %lld to %lld bytes, has %zu", path,
 					(long long)f->min, (long long)f->max, n);
-		if (memchr(json_string_value(v), 0, n))
-			return phr_fail(PHR_E_SCHEMA, "%s: text contains a NUL character", path);
+		if (phr_text_check(json_string_value(v), n, path))
+			return PHR_E_SCHEMA;
 		phr_cbor_put_text(e, json_string_value(v), n);
 		return PHR_OK;
 	}
@@ -414,20 +548,22 @@ static int encode_value(const struct phr_field *f, const json_t *v, char *path, 
 			size_t l = strlen(list);
 			snprintf(list + l, sizeof(list) - l, "%s%s", i ? ", " : "", f->enums[i]);
 		}
-		return phr_fail(PHR_E_SCHEMA, "%s: '%s' is not one of: %s", path, s, list);
+		char q[80];
+		return phr_fail(PHR_E_SCHEMA, "%s: '%s' is not one of: %s", path, shown(q, sizeof(q), s, strlen(s)), list);
 	}
 	case PHR_T_CODE: {
 		if (!json_is_string(v))
 			return phr_fail(PHR_E_SCHEMA, "%s: expected a code \"system:code\"", path);
 		const char *s = json_string_value(v);
 		const char *colon = strchr(s, ':');
+		char q[80];
 		if (!colon)
 			return phr_fail(PHR_E_SCHEMA, "%s: expected a code \"system:code\" (e.g. \"atc:J07BD52\"), got '%s'",
-					path, s);
+					path, shown(q, sizeof(q), s, strlen(s)));
 		int sys = phr_code_system_id(s, (size_t)(colon - s));
 		if (!sys)
-			return phr_fail(PHR_E_CODE_SYSTEM, "%s: unknown code system '%.*s' (known: icd11, icd10, atc, loinc, snomed)",
-					path, (int)(colon - s), s);
+			return phr_fail(PHR_E_CODE_SYSTEM, "%s: unknown code system '%s' (known: icd11, icd10, atc, loinc, snomed)",
+					path, shown(q, sizeof(q), s, (size_t)(colon - s)));
 		if (!(f->systems & PHR_CS_BIT(sys))) {
 			char list[128] = "";
 			for (int i = 1; i <= PHR_CS_MAX; i++)
@@ -576,8 +712,8 @@ static int decode_value(const struct phr_field *f, struct phr_cbor_dec *d, char 
 		if (n < (size_t)f->min || n > (size_t)f->max)
 			DFAIL(PHR_E_SCHEMA, "%s: text of %zu bytes at offset %zu (allowed %lld..%lld)", path, n, at,
 			      (long long)f->min, (long long)f->max);
-		if (memchr(s, 0, n))
-			DFAIL(PHR_E_SCHEMA, "%s: text contains a NUL character", path);
+		if ((rc = phr_text_check(s, n, path)))
+			goto fail;
 		if (build)
 			v = json_stringn(s, n);
 		break;
@@ -851,8 +987,8 @@ static json_t *schema_of(const struct phr_field *f)
 {
 	switch (f->type) {
 	case PHR_T_TEXT:
-		return json_pack("{s:s,s:s,s:I,s:I}", "type", "string", "description", f->doc, "minLength",
-				 (json_int_t)f->min, "maxLength", (json_int_t)f->max);
+		return json_pack("{s:s,s:s,s:I,s:I,s:s}", "type", "string", "description", f->doc, "minLength",
+				 (json_int_t)f->min, "maxLength", (json_int_t)f->max, "pattern", TEXT_PATTERN);
 	case PHR_T_INT:
 		return json_pack("{s:s,s:s,s:I,s:I}", "type", "integer", "description", f->doc, "minimum",
 				 (json_int_t)f->min, "maximum", (json_int_t)f->max);

@@ -111,7 +111,9 @@ int phr_verify_record(const struct phr_record *r, const struct phr_trust *trust,
 		uint8_t aad[PHR_ENTRY_AAD_LEN];
 
 		if (en->content_err) {
-			set(e, PHR_ST_MALFORMED, "entry cannot be read", NULL);
+			/* what is wrong and where: "plan.notes: U+001B (escape, ...) at byte 5 ..." */
+			set(e, PHR_ST_MALFORMED, *en->content_why ? "entry cannot be read: %s" : "entry cannot be read",
+			    en->content_why);
 			goto next;
 		}
 		memcpy(e->kid, en->cose.kid, PHR_KID_LEN);

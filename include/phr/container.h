@@ -29,6 +29,7 @@
 #define PHR_CONTAINER_VERSION 1
 #define PHR_MAX_CONTAINER (64 * 1024) /* largest container on any medium */
 #define PHR_MAX_ENTRIES 64
+#define PHR_ENTRY_WHY_MAX 160 /* why an entry cannot be read, for the verification report */
 #define PHR_MAX_EMBEDDED_CERTS 16
 size_t phr_max_container(void);
 size_t phr_max_entries(void);
@@ -43,6 +44,7 @@ struct phr_entry {
 	size_t content_len;
 	uint8_t hash[PHR_HASH_LEN]; /* BLAKE2b-256 of raw */
 	int content_err;         /* PHR_OK or why the payload did not parse */
+	char content_why[PHR_ENTRY_WHY_MAX]; /* its message ("plan.notes: U+001B ..."), "" if none */
 };
 
 struct phr_record {

@@ -6,7 +6,8 @@
  * encoded with keys in ascending order), a type, and type parameters.
  *
  * Wire encodings of the types (normative, see docs/FORMAT.md):
- *   TEXT     UTF-8 text string, 1..max bytes
+ *   TEXT     UTF-8 text string, 1..max bytes, none of the code points
+ *            phr_text_forbidden() names (no controls, no bidi overrides)
  *   INT      integer in [min, max]
  *   BOOL     true/false
  *   DATE     full date "YYYY-MM-DD": uint = days since 1900-01-01;
@@ -25,6 +26,7 @@
 #ifndef PHR_SCHEMA_H
 #define PHR_SCHEMA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -85,5 +87,24 @@ const char *phr_code_system_name(int id);
 int phr_code_system_id(const char *name, size_t len); /* 0 if unknown */
 /* Checks the syntax of a code in a system; PHR_OK or PHR_E_CODE_SYSTEM. */
 PHR_NODISCARD int phr_code_check(int system, const char *code, size_t len);
+
+/* ---- Text a reader sees (docs/FORMAT.md, "Entry content") ----
+ * A text field holds no code point that changes how a terminal or a page
+ * shows what follows it: C0 controls U+0000..U+001F (tab and new line
+ * included), DEL, C1 controls U+0080..U+009F, the line and paragraph
+ * separators U+2028 and U+2029, and the bidi embeddings, overrides and
+ * isolates U+202A..U+202E and U+2066..U+2069. The marks U+200E, U+200F
+ * and U+061C (which reorder nothing) are allowed. */
+bool phr_text_forbidden(uint32_t cp);
+/* PHR_OK if s[0..n) is UTF-8 without a forbidden code point; else
+ * PHR_E_SCHEMA, the message naming it: "WHAT: U+001B (escape, a control
+ * character) at byte N is not allowed in text ...". */
+PHR_NODISCARD int phr_text_check(const char *s, size_t n, const char *what);
+/* s[0..n) as it may be shown: every forbidden code point and every byte
+ * that is not UTF-8 becomes U+FFFD. Writes at most cap - 1 bytes to out,
+ * cut at a character, and a NUL (when cap > 0); returns the length of the
+ * whole result, so a return >= cap means it was cut (like snprintf). At
+ * most 3 * n bytes. */
+size_t phr_text_sanitize(char *out, size_t cap, const char *s, size_t n);
 
 #endif

@@ -257,6 +257,217 @@ static int test_schema_file_current(void)
 	return 0;
 }
 
+/* ---- text a reader sees: no controls, no bidi overrides ---- */
+
+/* The rule, written out again from docs/FORMAT.md ("Entry content"). */
+static int forbidden_by_the_spec(uint32_t cp)
+{
+	return cp <= 0x1f || (cp >= 0x7f && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 ||
+	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+static size_t utf8_put(uint32_t cp, char *out)
+{
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xc0 | cp >> 6);
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (char)(0xe0 | cp >> 12);
+		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | cp >> 18);
+	out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+	out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	out[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/* No byte of the message is a control or bidi formatting character: a
+ * refusal never prints what it refuses. */
+static int message_clean(void)
+{
+	const char *m = phr_last_error();
+	char shown[3 * PHR_ERRMSG_MAX + 1];
+	phr_text_sanitize(shown, sizeof(shown), m, strlen(m));
+	return strcmp(shown, m) == 0;
+}
+
+static int test_text_rule_every_code_point(void)
+{
+	size_t refused = 0;
+	for (uint32_t cp = 0; cp <= 0x10ffff; cp++) {
+		char s[8] = "ab";
+		if (cp >= 0xd800 && cp <= 0xdfff)
+			continue;
+		size_t n = 2 + utf8_put(cp, s + 2);
+		int want = forbidden_by_the_spec(cp);
+		if ((int)phr_text_forbidden(cp) != want || (phr_text_check(s, n, "t") != PHR_OK) != want) {
+			fprintf(stderr, "  U+%04X: forbidden %d, check %d, want %d\n", (unsigned)cp, phr_text_forbidden(cp),
+				phr_text_check(s, n, "t"), want);
+			return 1;
+		}
+		if (want) {
+			char tag[16];
+			snprintf(tag, sizeof(tag), "U+%04X", (unsigned)cp);
+			CHECK(strstr(phr_last_error(), tag) && strstr(phr_last_error(), "at byte 2"));
+			CHECK(message_clean());
+		}
+		refused += want;
+	}
+	CHECK(refused == 32 + 1 + 32 + 2 + 5 + 4);
+	/* not UTF-8: refused too (the CBOR and JSON readers never hand such text on) */
+	CHECK_RC(phr_text_check("a\xc0\xafz", 4, "t"), PHR_E_SCHEMA);
+	CHECK_RC(phr_text_check("a\xe2\x80", 3, "t"), PHR_E_SCHEMA);
+	return 0;
+}
+
+#define NOTE(j) HEAD ",\"plan\":{\"notes\":\"" j "\"}}"
+
+static int test_text_rule_at_encode(void)
+{
+	static const struct {
+		const char *json, *want;
+	} bad[] = {
+		{ NOTE("x\\u001b[2J"), "plan.notes: U+001B (escape, a control character) at byte 1" },
+		{ NOTE("x\\u0007"), "plan.notes: U+0007 (bell" },
+		{ NOTE("x\\r"), "plan.notes: U+000D (carriage return" },
+		{ NOTE("line\\nline"), "plan.notes: U+000A (new line, a control character) at byte 4" },
+		{ NOTE("a\\tb"), "plan.notes: U+0009 (tab" },
+		{ NOTE("x\\u007f"), "plan.notes: U+007F (delete" },
+		{ NOTE("x\\u0085"), "plan.notes: U+0085 (a control character)" },
+		{ NOTE("x\\u009b2J"), "plan.notes: U+009B (a control character)" },
+		{ NOTE("x\\u2028"), "plan.notes: U+2028 (line separator)" },
+		{ NOTE("x\\u2029"), "plan.notes: U+2029 (paragraph separator)" },
+		{ NOTE("x\\u202a"), "plan.notes: U+202A (a bidi embedding)" },
+		{ NOTE("x\\u202b"), "plan.notes: U+202B (a bidi embedding)" },
+		{ NOTE("x\\u202c"), "plan.notes: U+202C (a bidi embedding)" },
+		{ NOTE("x\\u202d"), "plan.notes: U+202D (left-to-right override" },
+		{ NOTE("x\\u202e"), "plan.notes: U+202E (right-to-left override, a bidi control) at byte 1" },
+		{ NOTE("x\\u2066"), "plan.notes: U+2066 (a bidi isolate)" },
+		{ NOTE("x\\u2067"), "plan.notes: U+2067 (a bidi isolate)" },
+		{ NOTE("x\\u2068"), "plan.notes: U+2068 (a bidi isolate)" },
+		{ NOTE("x\\u2069"), "plan.notes: U+2069 (a bidi isolate)" },
+		/* every kind of text field: names, reactions, lots, authors, notes in lists */
+		{ HEAD ",\"identity\":{\"names\":[{\"given\":\"Sara\"},{\"family\":\"\\u0633\\u202e\"}]}}",
+		  "identity.names[1].family: U+202E (right-to-left override, a bidi control) at byte 2" },
+		{ HEAD ",\"allergies\":[{\"code\":\"atc:J01CA04\",\"reaction\":\"rash\\u001b[8m\"}]}",
+		  "allergies[0].reaction: U+001B" },
+		{ HEAD ",\"vaccinations\":[{\"vaccine\":\"atc:J07BD52\",\"lot\":\"A\\r\"}]}", "vaccinations[0].lot: U+000D" },
+		{ HEAD ",\"author\":{\"professional\":\"Dr \\u2067X\"}}", "author.professional: U+2067" },
+		{ HEAD ",\"history\":[{\"code\":\"icd10:E11\",\"note\":\"a\\u0085\"}]}", "history[0].note: U+0085" },
+		{ HEAD ",\"notes\":\"\\u001b]0;title\\u0007\"}", "notes: U+001B (escape, a control character) at byte 0" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK(!expect(bad[i].json, PHR_E_SCHEMA, bad[i].want));
+		CHECK(message_clean());
+	}
+	/* NUL, which JSON text cannot carry to phr_entry_parse_text, from a json_t */
+	json_t *j = json_pack("{s:s, s:s, s:{s:s%}}", "kind", "assessment", "date", "2025-03-01", "plan", "notes",
+			      "x\0y", (size_t)3);
+	uint8_t *cbor = NULL;
+	size_t clen;
+	CHECK(j);
+	CHECK_RC(phr_entry_encode_json(j, &cbor, &clen), PHR_E_SCHEMA);
+	CHECK(strstr(phr_last_error(), "plan.notes: U+0000 (NUL, a control character) at byte 1"));
+	CHECK(cbor == NULL);
+	json_decref(j);
+	/* the marks that reorder nothing (Arabic and Farsi text uses them), ZWNJ/ZWJ, and others */
+	CHECK(!expect(NOTE("\\u0633\\u200f (2025)\\u061c \\u200e-\\u200c\\u200d\\u00a0\\u00b7 \\ufeff"), PHR_OK, NULL));
+	CHECK(!expect(HEAD ",\"identity\":{\"names\":[{\"family\":\"\\u0639\\u0644\\u06cc\\u200c\\u200f\"}]}}", PHR_OK,
+		      NULL));
+	return 0;
+}
+
+/* Quoting what the encoder refuses never copies a control character into
+ * the message (enums, code systems, codes). */
+static int test_refusals_quote_safely(void)
+{
+	CHECK(!expect(HEAD ",\"identity\":{\"sex\":\"f\\u001b[2J\"}}", PHR_E_SCHEMA, "identity.sex: 'f"));
+	CHECK(message_clean());
+	CHECK(!expect(HEAD ",\"vaccinations\":[{\"vaccine\":\"a\\u001btc:J07BD52\"}]}", PHR_E_CODE_SYSTEM,
+		      "unknown code system"));
+	CHECK(message_clean());
+	CHECK(!expect(HEAD ",\"vaccinations\":[{\"vaccine\":\"\\u202eJ07BD52\"}]}", PHR_E_SCHEMA, "expected a code"));
+	CHECK(message_clean());
+	CHECK(!expect(HEAD ",\"vaccinations\":[{\"vaccine\":\"atc:J07\\u001b[2J\"}]}", PHR_E_CODE_SYSTEM,
+		      "byte 0x1b at 3"));
+	CHECK(message_clean());
+	CHECK_RC(phr_code_check(PHR_CS_ATC, "J0\x9b", 3), PHR_E_CODE_SYSTEM);
+	CHECK(message_clean());
+	return 0;
+}
+
+/* The same rule on the way in: content a clinic signed with a forbidden
+ * character decodes and validates as a schema error naming the field. */
+static int test_text_rule_at_decode(void)
+{
+	/* {1: 0, 2: 2024-03-01, 19: "ab" + X}: notes */
+	static const struct {
+		const char *hex, *want;
+	} bad[] = {
+		{ "a301000219b1261363" "61621b", "notes: U+001B (escape, a control character) at byte 2" },
+		{ "a301000219b1261363" "616207", "notes: U+0007 (bell" },
+		{ "a301000219b1261363" "61620d", "notes: U+000D (carriage return" },
+		{ "a301000219b1261363" "61620a", "notes: U+000A (new line" },
+		{ "a301000219b1261363" "616200", "notes: U+0000 (NUL" },
+		{ "a301000219b1261363" "61627f", "notes: U+007F (delete" },
+		{ "a301000219b1261364" "6162c29b", "notes: U+009B" },
+		{ "a301000219b1261365" "6162e280a8", "notes: U+2028" },
+		{ "a301000219b1261365" "6162e280ae", "notes: U+202E (right-to-left override" },
+		{ "a301000219b1261365" "6162e281a6", "notes: U+2066 (a bidi isolate)" },
+		/* {1: 0, 2: ..., 17: {3: "ab" ESC}}: plan.notes */
+		{ "a301000219b12611a10363" "61621b", "plan.notes: U+001B" },
+		/* {1: 0, 2: ..., 3: {1: [{1: "ab" RLO}]}}: identity.names[0].family */
+		{ "a301000219b12603a10181a10165" "6162e280ae", "identity.names[0].family: U+202E" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint8_t buf[64];
+		size_t n = t_unhex(bad[i].hex, buf, sizeof(buf));
+		CHECK(!expect_decode(bad[i].hex, PHR_E_SCHEMA, bad[i].want));
+		CHECK(message_clean());
+		CHECK_RC(phr_entry_validate(buf, n), PHR_E_SCHEMA);
+		CHECK(strstr(phr_last_error(), bad[i].want));
+	}
+	/* allowed marks decode: "ab" U+200F U+061C U+200E */
+	CHECK(!expect_decode("a301000219b126136a" "6162e2808fd89ce2808e", PHR_OK, NULL));
+	/* a code whose text holds ESC: refused, and not quoted raw */
+	CHECK(!expect_decode("a301000219b12609" "81a101820364" "4a30371b", PHR_E_CODE_SYSTEM, "byte 0x1b at 3"));
+	CHECK(message_clean());
+	return 0;
+}
+
+static int test_text_sanitize(void)
+{
+	char out[64];
+	const char *in = "a\x1b[2J\r\n\x07\x7f\xc2\x9b\xe2\x80\xae\xe2\x81\xa7z";
+	size_t n = phr_text_sanitize(out, sizeof(out), in, strlen(in));
+	CHECK(strcmp(out, "a\xef\xbf\xbd[2J\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+			  "\xef\xbf\xbd\xef\xbf\xbdz") == 0);
+	CHECK(n == strlen(out));
+	/* allowed text is copied as it is */
+	const char *ar = "\xd8\xb3\xd8\xa7\xd8\xb1\xd8\xa9\xe2\x80\x8f (2025)";
+	CHECK(phr_text_sanitize(out, sizeof(out), ar, strlen(ar)) == strlen(ar) && !strcmp(out, ar));
+	/* bytes that are not UTF-8: one U+FFFD each */
+	CHECK(phr_text_sanitize(out, sizeof(out), "\xff\xc0\xaf", 3) == 9);
+	CHECK(!strcmp(out, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"));
+	CHECK(phr_text_sanitize(out, sizeof(out), "x\xe2\x80", 3) == 7); /* cut sequence */
+	/* cut at a character, never inside one; the return says how much is needed */
+	CHECK(phr_text_sanitize(out, 5, "ab\xd8\xb3\xd8\xa7", 6) == 6 && !strcmp(out, "ab\xd8\xb3"));
+	CHECK(phr_text_sanitize(out, 4, "ab\xd8\xb3", 4) == 4 && !strcmp(out, "ab"));
+	CHECK(phr_text_sanitize(out, 3, "a\x1b", 2) == 4 && !strcmp(out, "a"));
+	CHECK(phr_text_sanitize(NULL, 0, "a\x1b", 2) == 4);
+	CHECK(phr_text_sanitize(out, 1, "abc", 3) == 3 && out[0] == '\0');
+	return 0;
+}
+
 /* The decoder records which fields of an object it saw in a 64-bit mask. */
 static int widest_object(const struct phr_field *f)
 {
@@ -334,6 +545,11 @@ int main(void)
 		{ "code syntax and check digits", test_code_checks },
 		{ "every code in layouts/codes.tsv is well-formed", test_codes_table_valid },
 		{ "docs/record.schema.json matches the model", test_schema_file_current },
+		{ "text rule: every code point, as FORMAT.md lists it", test_text_rule_every_code_point },
+		{ "text rule at encode: each forbidden class refused, the field named", test_text_rule_at_encode },
+		{ "refusals quote what they refuse without its control characters", test_refusals_quote_safely },
+		{ "text rule at decode and validate: the field named", test_text_rule_at_decode },
+		{ "phr_text_sanitize shows forbidden characters as U+FFFD", test_text_sanitize },
 	};
 	return run_tests(tests, sizeof(tests) / sizeof(tests[0]));
 }
