@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -12,6 +13,9 @@
 #include "phr/container.h"
 #include "phr/render.h"
 #include "phr/scan.h"
+#include "phr/schema.h"
+
+#define SAY_MAX 2048 /* longest message line, before sanitizing */
 
 static const char scan_usage[] =
 	"Usage: phr scan [--trust TRUST.bundle] [--authority AUTH.pub] [--lang LL]\n"
@@ -91,13 +95,29 @@ struct scan_state {
 	json_t *problems;  /* with --format json */
 };
 
+/* One line on stderr with every control or bidi formatting character in
+ * it (from a file name, a code's text, a message about a record) shown as
+ * U+FFFD: what a scan meets never drives the terminal. */
+__attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
+{
+	char raw[SAY_MAX], shown[3 * SAY_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(raw, sizeof(raw), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	phr_text_sanitize(shown, sizeof(shown), raw, strlen(raw));
+	fprintf(stderr, "%s\n", shown);
+}
+
 static void problem(struct scan_state *st, const char *image, const struct phr_code *code, const char *kind,
 		    const char *detail)
 {
 	if (code)
-		fprintf(stderr, "phr %s: %s: code at %d,%d: %s\n", st->verb, image, code->x, code->y, detail);
+		say("phr %s: %s: code at %d,%d: %s", st->verb, image, code->x, code->y, detail);
 	else
-		fprintf(stderr, "phr %s: %s; going on with the other images\n", st->verb, detail);
+		say("phr %s: %s; going on with the other images", st->verb, detail);
 	if (!st->problems)
 		return;
 	json_t *p = json_pack("{s:s, s:s, s:s}", "image", image, "problem", kind, "detail", detail);
@@ -196,9 +216,8 @@ static void scan_image(struct scan_state *st, const char *path, size_t nth, size
 		for (size_t i = 0; i < res->n; i++)
 			add_code(st, path, &res->codes[i], &phr_codes);
 		if (verbose)
-			fprintf(stderr, "phr %s: [%zu/%zu] %s: %dx%d px, %zu code%s, %zu of them phr, %.0f ms\n", st->verb,
-				nth, total, path, img.width, img.height, res->n, res->n == 1 ? "" : "s", phr_codes,
-				now_ms() - t0);
+			say("phr %s: [%zu/%zu] %s: %dx%d px, %zu code%s, %zu of them phr, %.0f ms", st->verb, nth, total,
+			    path, img.width, img.height, res->n, res->n == 1 ? "" : "s", phr_codes, now_ms() - t0);
 	}
 	if (res)
 		phr_scan_result_free(res);
@@ -286,8 +305,8 @@ static void restore(struct scan_state *st, const struct scan_args *a, struct fou
 	}
 	if (rc) {
 		snprintf(f->detail, sizeof(f->detail), "%s", *phr_last_error() ? phr_last_error() : phr_strerror(rc));
-		fprintf(stderr, "phr %s: record %s: %u of %u codes read, but the record cannot be restored: %s\n", st->verb,
-			f->prefix, f->info.have, total, f->detail);
+		say("phr %s: record %s: %u of %u codes read, but the record cannot be restored: %s", st->verb, f->prefix,
+		    f->info.have, total, f->detail);
 		free(f->container);
 		f->container = NULL;
 		f->len = 0;

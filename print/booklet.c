@@ -10,6 +10,7 @@
 
 #include "phr/json.h"
 #include "phr/labels.h"
+#include "phr/schema.h"
 #include "print_int.h"
 
 #define MAX_TEXT 2400
@@ -38,7 +39,9 @@ struct booklet {
 	const struct phr_layout *l;
 	struct text *t;
 	struct stamps *st;
-	const struct phr_print_view *va, *vb;
+	const struct phr_print_view *va, *vb; /* &ca, &cb */
+	struct phr_print_view ca, cb; /* the views given, every string sanitized */
+	GStringChunk *strings;        /* the strings of ca and cb */
 	bool two;          /* two languages */
 	uint64_t now;
 	struct code_plan codes;
@@ -445,6 +448,65 @@ static int add_page(struct page **pages, size_t *n, size_t *cap, struct page p)
 	return PHR_OK;
 }
 
+/* ---- the views, as drawn ---- */
+
+/* s as it may be drawn (phr_text_sanitize), kept in sc. */
+static const char *clean_str(GStringChunk *sc, const char *s)
+{
+	size_t n = s ? strlen(s) : 0, m = phr_text_sanitize(NULL, 0, s, n);
+	char *tmp = g_malloc(m + 1);
+	phr_text_sanitize(tmp, m + 1, s, n);
+	const char *out = g_string_chunk_insert_len(sc, tmp, (gssize)m);
+	g_free(tmp);
+	return out;
+}
+
+/* A language code or record id: printable ASCII, else '?'. */
+static void clean_fixed(char *s, size_t size)
+{
+	for (size_t i = 0; i < size && s[i]; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+			s[i] = '?';
+	s[size - 1] = '\0';
+}
+
+/* *v = a copy of in whose every string is sanitized. The views of
+ * verifier/render.c already are; print/ draws nothing from a record, a
+ * certificate or a bundle with a control or bidi formatting character in
+ * it, whoever made the view. */
+static int clean_view(struct booklet *b, const struct phr_print_view *in, struct phr_print_view *v)
+{
+	*v = *in;
+	v->store = NULL;
+	v->entries = in->n_entries ? calloc(in->n_entries, sizeof(*v->entries)) : NULL;
+	v->lines = in->n_lines ? calloc(in->n_lines, sizeof(*v->lines)) : NULL;
+	if ((in->n_entries && !v->entries) || (in->n_lines && !v->lines))
+		return phr_fail(PHR_E_NOMEM, "out of memory");
+	clean_fixed(v->lang, sizeof(v->lang));
+	clean_fixed(v->record_id, sizeof(v->record_id));
+	clean_fixed(v->preferred_language, sizeof(v->preferred_language));
+	v->holder_name = clean_str(b->strings, in->holder_name);
+	v->holder_other = clean_str(b->strings, in->holder_other);
+	v->birth_date = clean_str(b->strings, in->birth_date);
+	v->issued_on = clean_str(b->strings, in->issued_on);
+	v->issuer = clean_str(b->strings, in->issuer);
+	for (size_t i = 0; i < in->n_entries; i++) {
+		struct phr_print_entry *e = &v->entries[i];
+		*e = in->entries[i];
+		e->title = clean_str(b->strings, e->title);
+		e->status_text = clean_str(b->strings, e->status_text);
+		e->signer = clean_str(b->strings, e->signer);
+		e->signed_on = clean_str(b->strings, e->signed_on);
+	}
+	for (size_t i = 0; i < in->n_lines; i++) {
+		struct phr_print_line *ln = &v->lines[i];
+		*ln = in->lines[i];
+		ln->label = clean_str(b->strings, ln->label);
+		ln->value = clean_str(b->strings, ln->value);
+	}
+	return PHR_OK;
+}
+
 int booklet_plan(const struct phr_layout *l, struct text *t, struct stamps *st, const struct device *dev,
 		 const uint8_t *container,
 		 size_t len, const struct phr_print_view *holder, const struct phr_print_view *clinic, uint64_t now,
@@ -459,9 +521,12 @@ int booklet_plan(const struct phr_layout *l, struct text *t, struct stamps *st, 
 	b->l = l;
 	b->t = t;
 	b->st = st;
-	b->va = holder;
-	b->vb = clinic;
-	b->two = strcmp(holder->lang, clinic->lang) != 0;
+	b->strings = g_string_chunk_new(4096);
+	if ((rc = clean_view(b, holder, &b->ca)) || (rc = clean_view(b, clinic, &b->cb)))
+		goto fail;
+	b->va = &b->ca;
+	b->vb = &b->cb;
+	b->two = strcmp(b->va->lang, b->vb->lang) != 0;
 	b->now = now;
 	struct box c = content(b, 0);
 	/* codes: the box left on a codes page (a card's back: the whole face) */
@@ -571,6 +636,12 @@ void booklet_free(struct booklet *b)
 	free(b->rows);
 	free(b->pages);
 	codes_free(&b->codes);
+	free(b->ca.entries);
+	free(b->ca.lines);
+	free(b->cb.entries);
+	free(b->cb.lines);
+	if (b->strings)
+		g_string_chunk_free(b->strings);
 	free(b);
 }
 

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "phr/labels.h"
+#include "phr/schema.h"
 #include "print_int.h"
 
 #define MAX_CONTEXTS 32
@@ -188,8 +189,70 @@ static char *isolate_dates(const char *text, size_t len, size_t *prefix_len)
 	return out;
 }
 
+static PangoLayout *text_layout_clean(struct text *t, const char *lang, int style, int flags, double width,
+				      const char *text, size_t prefix_len);
+
+/* Does text hold something clean_text() replaces? */
+static bool needs_cleaning(const char *text)
+{
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+		if ((*p < 0x20 && *p != '\n') || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) ||
+		    (p[0] == 0xe2 && p[1] == 0x80 && p[2] >= 0xa8 && p[2] <= 0xae))
+			return true;
+	return !g_utf8_validate(text, -1, NULL);
+}
+
+/* The paragraph as Pango may lay it out: a control character (but the new
+ * lines a label breaks its lines with), a bidi embedding or override
+ * (U+202A..U+202E, which Pango applies), U+2028, U+2029 and every byte
+ * that is not UTF-8 become U+FFFD. The isolates U+2066..U+2069 stay: the
+ * booklet wraps labels and dates in them itself; a record's strings reach
+ * print/ without any (verifier/render.c, and booklet.c's copy of the
+ * views). *prefix_len moves with the bytes before it. NULL when out of
+ * memory. */
+static char *clean_text(const char *text, size_t len, size_t *prefix_len)
+{
+	static const char fffd[] = "\xef\xbf\xbd";
+	char *out = g_try_malloc(3 * len + 1);
+	size_t o = 0, pre = *prefix_len;
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < len;) {
+		gunichar c = g_utf8_get_char_validated(text + i, (gssize)(len - i));
+		size_t n = c >= 0x80000000u ? 1 : (size_t)(g_utf8_next_char(text + i) - (text + i));
+		bool bad = c >= 0x80000000u || (c != '\n' && phr_text_forbidden(c) && !(c >= 0x2066 && c <= 0x2069));
+		if (bad) {
+			memcpy(out + o, fffd, 3);
+			o += 3;
+			if (i < *prefix_len)
+				pre = pre + 3 - n;
+		} else {
+			memcpy(out + o, text + i, n);
+			o += n;
+		}
+		i += n;
+	}
+	out[o] = '\0';
+	*prefix_len = pre;
+	return out;
+}
+
 PangoLayout *text_layout(struct text *t, const char *lang, int style, int flags, double width, const char *text,
 			 size_t prefix_len)
+{
+	char *cleaned = NULL;
+	if (needs_cleaning(text)) {
+		if (!(cleaned = clean_text(text, strlen(text), &prefix_len)))
+			return NULL;
+		text = cleaned;
+	}
+	PangoLayout *pl = text_layout_clean(t, lang, style, flags, width, text, prefix_len);
+	g_free(cleaned);
+	return pl;
+}
+
+static PangoLayout *text_layout_clean(struct text *t, const char *lang, int style, int flags, double width,
+				      const char *text, size_t prefix_len)
 {
 	char head[KEY_HEAD];
 	int hn = snprintf(head, sizeof(head), "%d|%d|%.3f|%zu|%s|", style, flags, width, prefix_len, lang);

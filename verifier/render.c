@@ -12,6 +12,7 @@
 
 #define ID_MAX 160
 #define PATH_MAX_LEN 120
+#define CLEAN_CHUNK 120 /* input bytes put_clean() sanitizes at a time */
 
 const char *phr_status_label_id(int s)
 {
@@ -66,6 +67,32 @@ static void fill(char *out, size_t cap, const char *tmpl, const long *vals, size
 static const char *L(const char *lang, const char *id, const char *fallback)
 {
 	return phr_label_or(lang, id, fallback);
+}
+
+/* Nothing from a record, a certificate or a trust bundle reaches a reader
+ * with a control or bidi formatting character in it, whatever the schema
+ * let through: the text view and the printable view show each one as
+ * U+FFFD (phr_text_sanitize). */
+static const char *shown(char *buf, size_t cap, const char *s)
+{
+	phr_text_sanitize(buf, cap, s, strlen(s));
+	return buf;
+}
+
+/* Writes s to out sanitized, CLEAN_CHUNK bytes at a time, each piece cut
+ * before a character, not inside one. */
+static void put_clean(FILE *out, const char *s)
+{
+	char buf[3 * CLEAN_CHUNK + 1];
+	size_t n = strlen(s);
+	for (size_t i = 0; i < n;) {
+		size_t m = n - i < CLEAN_CHUNK ? n - i : CLEAN_CHUNK;
+		for (int back = 0; back < 3 && i + m < n && m > 1 && ((unsigned char)s[i + m] & 0xc0) == 0x80; back++)
+			m--;
+		phr_text_sanitize(buf, sizeof(buf), s + i, m);
+		fputs(buf, out);
+		i += m;
+	}
 }
 
 /* A growing string: the value of one line, built once and handed to the
@@ -303,18 +330,20 @@ static int text_line(void *ctx, int kind, int depth, const char *label, const ch
 {
 	FILE *out = ctx;
 	int indent = 2 * depth + 2;
-	if (kind == WALK_SECTION)
-		fprintf(out, "%*s%s\n", indent, "", label);
-	else if (kind == WALK_ITEM)
-		fprintf(out, "%*s- %s\n", indent, "", value);
-	else
-		fprintf(out, "%*s%s: %s\n", indent, "", label, value);
+	fprintf(out, "%*s%s", indent, "", kind == WALK_ITEM ? "- " : "");
+	put_clean(out, kind == WALK_ITEM ? value : label);
+	if (kind == WALK_FIELD) {
+		fputs(": ", out);
+		put_clean(out, value);
+	}
+	fputc('\n', out);
 	return PHR_OK;
 }
 
 int phr_render_text(const struct phr_record *r, const struct phr_report *rep, const char *lang, FILE *out)
 {
 	char hex[33], kid[PHR_KID_HEX_LEN], when[21], line[256];
+	char detail[3 * sizeof(rep->entries[0].detail)], clinic[3 * sizeof(rep->entries[0].clinic)], country[12];
 	struct walker w = { .lang = lang, .emit = text_line, .ctx = out };
 	int rc = PHR_OK;
 	phr_record_id_hex(r->id, hex);
@@ -330,13 +359,16 @@ int phr_render_text(const struct phr_record *r, const struct phr_report *rep, co
 		fill(line, sizeof(line), L(lang, "ui.entry", "Entry %d"), &num, 1);
 		fprintf(out, "\n== %s: %s ==\n", line, L(lang, phr_status_label_id(e->status), phr_status_name(e->status)));
 		if (e->status != PHR_ST_VALID)
-			fprintf(out, "   !! %s: %s\n", L(lang, "ui.unverified_entry", "Unverified entry"), e->detail);
+			fprintf(out, "   !! %s: %s\n", L(lang, "ui.unverified_entry", "Unverified entry"),
+				shown(detail, sizeof(detail), e->detail));
 		phr_kid_to_hex(e->kid, kid);
 		phr_format_time(e->signed_at, when);
 		if (e->have_signer)
-			fprintf(out, "   %s: %s (%s), %s, %s %s\n", L(lang, "ui.signed_by", "Signed by"), e->clinic,
-				L(lang, (snprintf(line, sizeof(line), "country.%s", e->country), line), e->country), when,
-				L(lang, "ui.key_id", "Key ID"), kid);
+			fprintf(out, "   %s: %s (%s), %s, %s %s\n", L(lang, "ui.signed_by", "Signed by"),
+				shown(clinic, sizeof(clinic), e->clinic),
+				L(lang, (snprintf(line, sizeof(line), "country.%s", e->country), line),
+				  shown(country, sizeof(country), e->country)),
+				when, L(lang, "ui.key_id", "Key ID"), kid);
 		else
 			fprintf(out, "   %s: %s %s, %s\n", L(lang, "ui.signed_by", "Signed by"), L(lang, "ui.key_id", "Key ID"),
 				kid, when);
@@ -408,9 +440,13 @@ struct view_build {
 	bool unverified;
 };
 
+/* A copy of s[0..n) in the view, sanitized like the text view's strings:
+ * every string of a printable view is one. */
 static const char *view_strn(struct view_build *b, const char *s, size_t n)
 {
 	struct view_block *k = b->blocks;
+	size_t raw = n;
+	n = phr_text_sanitize(NULL, 0, s, raw);
 	if (!k || k->cap - k->used < n + 1) {
 		size_t cap = n + 1 > VIEW_BLOCK ? n + 1 : VIEW_BLOCK;
 		if (!(k = malloc(sizeof(*k) + cap)))
@@ -421,8 +457,7 @@ static const char *view_strn(struct view_build *b, const char *s, size_t n)
 		b->blocks = k;
 	}
 	char *p = k->data + k->used;
-	memcpy(p, s, n);
-	p[n] = '\0';
+	phr_text_sanitize(p, n + 1, s, raw);
 	k->used += n + 1;
 	return p;
 }
@@ -500,7 +535,7 @@ static int view_identity(struct view_build *b, const struct phr_report *rep, jso
 	}
 	const char *birth = id ? json_string_value(json_object_get(id, "birth_date")) : NULL;
 	const char *pref = id ? json_string_value(json_object_get(id, "preferred_language")) : NULL;
-	if (pref && strlen(pref) == 2)
+	if (pref && strlen(pref) == 2 && pref[0] >= 'a' && pref[0] <= 'z' && pref[1] >= 'a' && pref[1] <= 'z')
 		memcpy(v->preferred_language, pref, 3);
 	int bad = s.failed || other.failed || !(v->holder_name = view_str(b, sb_str(&s))) ||
 		  !(v->holder_other = view_str(b, sb_str(&other))) || !(v->birth_date = view_str(b, birth ? birth : ""));
