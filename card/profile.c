@@ -374,9 +374,10 @@ bool phr_card_last_state(const struct phr_card *c, struct phr_card_status *out)
 	return c->have_last;
 }
 
-int phr_card_format(struct phr_card *c)
+/* Both status copies: no record, at generation g. */
+static int write_empty(struct phr_card *c, uint32_t g)
 {
-	struct phr_card_status s = { 0, 0, 0, 0 };
+	struct phr_card_status s = { 0, g, 0, 0 };
 	uint8_t b[PHR_CARD_STATUS_SIZE];
 	int rc;
 	if ((rc = phr_card_status_encode(&s, b)))
@@ -387,6 +388,24 @@ int phr_card_format(struct phr_card *c)
 	c->last = s;
 	c->have_last = true;
 	return PHR_OK;
+}
+
+int phr_card_format(struct phr_card *c)
+{
+	struct phr_card_status s;
+	uint8_t b[PHR_CARD_STATUS_SIZE];
+	int rc;
+	/* The generation goes on counting: it never goes backwards on a card,
+	 * so a record written after an erase is not taken for an older one. */
+	if ((rc = read_sfi(c, PHR_CARD_SFI_STATUS, sizeof(b), b)))
+		return rc;
+	if (phr_card_status_parse(b, sizeof(b), &s) != PHR_OK) {
+		phr_clear_error();
+		return write_empty(c, 0);
+	}
+	if (s.generation == UINT32_MAX)
+		return phr_fail(PHR_E_LIMIT, "card: generation counter exhausted");
+	return write_empty(c, s.generation + 1);
 }
 
 /* ---- personalisation ------------------------------------------------------ */
@@ -517,7 +536,7 @@ int phr_card_personalise(struct phr_card *c, const char *pin, const char *puk, s
 		c->have_last = true;
 	} else {
 		phr_clear_error();
-		if ((rc = phr_card_format(c)))
+		if ((rc = write_empty(c, 0)))
 			goto out;
 		out->wrote_status = true;
 	}

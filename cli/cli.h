@@ -40,6 +40,7 @@ enum phr_exit {
 	EXIT_CARD_RECORD = 26,    /* the record on the card does not verify */
 	EXIT_CARD_EMPTY = 27,     /* the card holds no record */
 	EXIT_CARD = 28,           /* other card error */
+	EXIT_CARD_OLDER = 29,     /* card write: the file lacks entries the card's record holds */
 };
 
 /* Maps a phr_err to the exit code. */

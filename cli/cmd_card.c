@@ -30,7 +30,8 @@ static const char card_usage[] =
 	"20 no reader (or pcscd not running), 21 no card, 22 no phr application on\n"
 	"the card, 23 card removed during the operation, 24 wrong PIN or PUK,\n"
 	"25 PIN or PUK blocked, 26 the card's record does not verify, 27 the card\n"
-	"holds no record, 28 other card error ('man phr').\n";
+	"holds no record, 28 other card error, 29 'write' refused a copy that lacks\n"
+	"entries the card holds ('man phr').\n";
 
 static const char list_usage[] =
 	"Usage: phr card list [--format text|json]\n"
@@ -58,9 +59,13 @@ static const char write_usage[] =
 	"first (with --trust every entry must be valid; without it every signature\n"
 	"and the chain). It goes to the card's inactive slot, is read back and\n"
 	"compared, and only then does the card's status name it: a card pulled out\n"
-	"at any moment holds the old record or the new one.\n"
+	"at any moment holds the old record or the new one. The card's generation\n"
+	"goes up by one.\n"
+	"A file that lacks entries the card's version of the record holds (an older\n"
+	"copy, one with its last entries dropped, or a version that parts from the\n"
+	"card's) is refused with exit status 29.\n"
 	"  --replace   write over a different record (another record id), or over\n"
-	"              a longer version of this one\n"
+	"              a version with entries this file lacks\n"
 	"  --force     write a record that does not verify\n";
 
 static const char read_usage[] =
@@ -68,7 +73,9 @@ static const char read_usage[] =
 	"                     [--force] [--out RECORD.phr]\n"
 	"\n"
 	"Reads the card's record and writes it, byte for byte, to --out (default\n"
-	"'-', standard output, when that is not a terminal). The record must\n"
+	"'-', standard output, when that is not a terminal), and says on standard\n"
+	"output (standard error when the record goes there) what it read: record\n"
+	"id, entries, slot and generation. The record must\n"
 	"decode and verify (with --trust every entry; without it every signature\n"
 	"and the chain), else nothing is written and the exit status is 26;\n"
 	"--force writes it anyway.\n";
@@ -374,6 +381,57 @@ static int check_record(const char *verb, const char *where, const uint8_t *buf,
 	return rc;
 }
 
+static const char *entries_word(size_t n)
+{
+	return n == 1 ? "entry" : "entries";
+}
+
+/* "entry 2", "entries 2..4": the card's entries from..n-1 (numbered from 0,
+ * as 'phr show --entry' does). */
+static void dropped(size_t from, size_t n, char *out, size_t cap)
+{
+	if (n - from == 1)
+		snprintf(out, cap, "entry %zu", from);
+	else
+		snprintf(out, cap, "entries %zu..%zu", from, n - 1);
+}
+
+/* How many entries two versions of one record share from the start: the
+ * same bytes, compared by their hashes (each also signs the one before). */
+static size_t shared_entries(const struct phr_record *a, const struct phr_record *b)
+{
+	size_t n = 0;
+	while (n < a->n_entries && n < b->n_entries && !memcmp(a->entries[n].hash, b->entries[n].hash, PHR_HASH_LEN))
+		n++;
+	return n;
+}
+
+/* The file may replace the card's version of the same record only when it
+ * holds every entry of it: the same version, or one extended from it. A
+ * strict prefix (an older copy, or one with its last entries dropped) and a
+ * version that parts from the card's at some entry would lose entries: one
+ * line saying which, and EXIT_CARD_OLDER. */
+static int check_version(const char *verb, const struct phr_record *card, const struct phr_record *file)
+{
+	size_t k = shared_entries(card, file);
+	char lost[64];
+	if (k == card->n_entries)
+		return EXIT_OK_;
+	dropped(k, card->n_entries, lost, sizeof(lost));
+	if (k == file->n_entries)
+		fprintf(stderr,
+			"phr %s: the card holds %zu entries of this record; this file holds only the first %zu: it is "
+			"an older or truncated copy, and writing it would drop the card's %s (--replace to write it "
+			"anyway)\n",
+			verb, card->n_entries, k, lost);
+	else
+		fprintf(stderr,
+			"phr %s: the card's version of this record and this file part at entry %zu (the card holds %zu "
+			"%s, this file %zu): writing it would drop the card's %s (--replace to write it anyway)\n",
+			verb, k, card->n_entries, entries_word(card->n_entries), file->n_entries, lost);
+	return EXIT_CARD_OLDER;
+}
+
 static char slot_name(int active)
 {
 	return active == 1 ? 'A' : active == 2 ? 'B' : '-';
@@ -559,8 +617,9 @@ static int card_write(int argc, char **argv)
 		goto out;
 	if ((ex = session_open(verb, &a, true, pin, &s)))
 		goto out;
-	/* What the card holds now: another person's record, or a longer
-	 * version of this one, is not overwritten without --replace. */
+	/* What the card holds now: another person's record, or a version of
+	 * this one with entries the file lacks, is not overwritten without
+	 * --replace. */
 	if (!(cur = malloc(PHR_MAX_CONTAINER))) {
 		ex = card_fail(verb, phr_fail(PHR_E_NOMEM, "out of memory"));
 		goto out;
@@ -580,14 +639,8 @@ static int card_write(int argc, char **argv)
 			ex = EXIT_FAIL;
 			goto out;
 		}
-		if (old->n_entries > r->n_entries) {
-			fprintf(stderr,
-				"phr %s: the card holds a longer version of this record (%zu entries, this has %zu): "
-				"--replace to write over it\n",
-				verb, old->n_entries, r->n_entries);
-			ex = EXIT_FAIL;
+		if ((ex = check_version(verb, old, r)))
 			goto out;
-		}
 	}
 	phr_clear_error();
 	if ((rc = phr_card_write(s.card, buf, len))) {
@@ -623,9 +676,10 @@ static int card_read(int argc, char **argv)
 	struct session s;
 	struct phr_trust *t = NULL;
 	struct phr_record *r = NULL;
+	struct phr_card_status st = { 0, 0, 0, 0 };
 	uint8_t *buf = NULL;
 	size_t len;
-	char pin[SECRET_MAX + 2];
+	char pin[SECRET_MAX + 2], reader[PHR_PCSC_READER_MAX];
 	int ex = parse(verb, argc, argv, O_READER | O_PIN | O_TRUST | O_FORCE | O_OUT, read_usage, &a), rc;
 	if (ex)
 		return ex < 0 ? EXIT_OK_ : ex;
@@ -638,6 +692,10 @@ static int card_read(int argc, char **argv)
 	if ((ex = get_secret(verb, "PIN", a.pin_file, "PHR_PIN", false, pin)))
 		goto out;
 	ex = read_card(verb, &a, &s, pin, &buf, &len);
+	if (!ex) {
+		snprintf(reader, sizeof(reader), "%s", phr_pcsc_reader(s.pcsc));
+		(void)phr_card_last_state(s.card, &st);
+	}
 	session_close(&s); /* the card is free before anything is written */
 	if (ex)
 		goto out;
@@ -645,8 +703,18 @@ static int card_read(int argc, char **argv)
 		ex = EXIT_CARD_RECORD;
 		goto out;
 	}
-	if ((rc = cli_write(a.out, buf, len, 0644)))
+	if ((rc = cli_write(a.out, buf, len, 0644))) {
 		ex = cli_fail(verb, rc, NULL);
+		goto out;
+	}
+	if (r) {
+		char id[33];
+		phr_record_id_hex(r->id, id);
+		fprintf(strcmp(a.out, "-") ? stdout : stderr,
+			"read record %s (%zu %s, %zu bytes) from the card in '%s': slot %c, generation %lu\n", id,
+			r->n_entries, entries_word(r->n_entries), len, reader, slot_name(st.active),
+			(unsigned long)st.generation);
+	}
 out:
 	sodium_memzero(pin, sizeof(pin));
 	phr_record_destroy(r);

@@ -186,7 +186,10 @@ PHR_NODISCARD int phr_card_change_pin(struct phr_card *c, const char *old_pin, c
 /* RESET RETRY COUNTER with the PUK: unblocks and sets a new PIN. */
 PHR_NODISCARD int phr_card_unblock_pin(struct phr_card *c, const char *puk, const char *new_pin, int *tries_left);
 
-/* Writes an empty status (no record, generation 0). Needs the PIN. */
+/* Removes the record: both status copies name no slot, at the next
+ * generation (the status EF's generation plus one; 0 when the status EF
+ * holds no valid copy), so the generation never goes backwards on a card.
+ * PHR_E_LIMIT at generation 2^32-1. Needs the PIN. */
 PHR_NODISCARD int phr_card_format(struct phr_card *c);
 
 /* What phr_card_personalise() found and did. */
@@ -220,7 +223,8 @@ PHR_NODISCARD int phr_card_state(struct phr_card *c, struct phr_card_status *out
  * of PHR_MAX_CONTAINER always fits). PHR_E_CARD_EMPTY when no record. */
 PHR_NODISCARD int phr_card_read(struct phr_card *c, uint8_t *buf, size_t cap, size_t *len);
 /* Atomic write: the inactive slot, read back and compared, then the older
- * status copy names it with the next generation. A cut at any point leaves
+ * status copy names it with the next generation (one more than before,
+ * after every successful write). A cut at any point leaves
  * the old record or the new one. Needs the PIN. The bytes are stored as
  * given (1..PHR_MAX_CONTAINER): decoding and verifying them is the caller's
  * job, before writing and after reading. */

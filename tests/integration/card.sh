@@ -136,6 +136,10 @@ for ex in "$SRC"/examples/*.json; do
 done
 largest=$(ls -S "${names[@]/%/.phr}" | head -1)
 smallest=$(ls -Sr "${names[@]/%/.phr}" | head -1)
+# Issued at lib.sh's clock (2025-06-15), extended below at 2025-07-01 and
+# 2025-08-01: every other command runs later, so that no entry is signed
+# after the clock it is verified at.
+export PHR_NOW=2025-09-01
 
 start_pcscd
 ok "pcscd started with readers '$R0' and '$R1'"
@@ -192,10 +196,49 @@ st=("${PIPESTATUS[@]}")
 expect 0 "read the extended record" -- "$PHR" card read --out two.phr
 expect 0 "it verifies" -- "$PHR" verify --trust trust.bundle two.phr
 [ "$(grep -c '^entry .*valid' "$W/out")" = 2 ] && ok "two valid entries" || bad "two entries: $(cat "$W/out")"
-expect 1 "older version over the newer" -- "$PHR" card write "$smallest"
-message "longer version of this record" "older version"
 expect 1 "another record over this one" -- "$PHR" card write "$largest"
 message "holds another record" "another record"
+
+# --- rollback: the generation goes up by one per write and is shown; a
+# copy that lacks entries the card holds is refused (exit 29) ---
+gen() { "$PHR" card show --format json | sed -n 's/.*"generation": \([0-9]*\).*/\1/p'; }
+g=$(gen)
+[ -n "$g" ] && [ "$g" -gt 0 ] && ok "card show --format json: generation $g" || bad "no generation in card show JSON"
+PHR_NOW=2025-08-01 "$PHR" extend --trust trust.bundle --key c2.key --cert c2.cert --in two.phr \
+	--entry "$SRC/examples/entries/lab-result-referral.json" --out three.phr 2>/dev/null
+PHR_NOW=2025-08-01 "$PHR" extend --trust trust.bundle --key c1.key --cert c1.cert --in "$smallest" \
+	--entry "$SRC/examples/entries/lab-result-referral.json" --out fork.phr 2>/dev/null
+expect 0 "write three entries" -- "$PHR" card write three.phr
+grep -q "(3 entries, .*generation $((g + 1))\$" "$W/out" && ok "write: 3 entries, generation $((g + 1))" ||
+	bad "write output: $(cat "$W/out")"
+expect 0 "write the same version again" -- "$PHR" card write three.phr
+grep -q "generation $((g + 2))\$" "$W/out" && ok "write: generation $((g + 2))" || bad "write output: $(cat "$W/out")"
+expect 29 "truncated copy (last entry dropped) over the record" -- "$PHR" card write two.phr
+message "the card holds 3 entries of this record; this file holds only the first 2" "truncated copy"
+message "would drop the card's entry 2" "truncated copy"
+[ "$(wc -l <"$W/err")" = 1 ] && ok "truncated copy: one line" || bad "truncated copy: $(wc -l <"$W/err") lines"
+expect 29 "older copy (first entry only) over the record" -- "$PHR" card write "$smallest"
+message "this file holds only the first 1" "older copy"
+message "entries 1..2" "older copy"
+expect 29 "a version that parts from the card's" -- "$PHR" card write fork.phr
+message "part at entry 1 (the card holds 3 entries, this file 2)" "diverging version"
+expect 0 "card read" -- "$PHR" card read --out x.phr
+cmp -s x.phr three.phr && ok "refused writes left the record" || bad "record changed by a refused write"
+grep -qx "read record [0-9a-f]\{32\} (3 entries, [0-9]* bytes) from the card in '$R0': slot [AB], generation $((g + 2))" \
+	"$W/out" && ok "read: says entries and generation $((g + 2)), unchanged by refusals" || bad "read output: $(cat "$W/out")"
+expect 0 "card show, text" -- "$PHR" card show
+grep -q "^Card in '$R0': slot [AB], generation $((g + 2))," "$W/out" && ok "show: generation $((g + 2))" ||
+	bad "show: $(head -1 "$W/out")"
+"$PHR" card read --out - 2>"$W/err" >/dev/null
+grep -q "generation $((g + 2))\$" "$W/err" && ok "read --out -: the line on standard error" || bad "read --out -: $(cat "$W/err")"
+expect 0 "--replace writes the older copy" -- "$PHR" card write --replace two.phr
+grep -q "(2 entries, .*generation $((g + 3))\$" "$W/out" && ok "--replace: generation $((g + 3))" ||
+	bad "--replace output: $(cat "$W/out")"
+expect 0 "format --erase" -- "$PHR" card format --erase
+[ "$(gen 2>/dev/null)" = "" ] || bad "erased card shows a record"
+expect 0 "write after the erase" -- "$PHR" card write two.phr
+grep -q "generation $((g + 5))\$" "$W/out" && ok "the erase counted: generation $((g + 5)), never back" ||
+	bad "after erase: $(cat "$W/out")"
 
 # --- the card refuses by itself: raw APDUs, no PIN ---
 SEL=00A4040C05F070687201                 # SELECT the application
@@ -237,7 +280,7 @@ expect 2 "no PIN and no terminal" -- setsid env -u PHR_PIN "$PHR" card read --ou
 message "PIN" "no PIN"
 
 # --- a slot whose content does not verify ---
-"$PHR" issue --key c1.key --cert c1.cert --compression none --in "$SRC/examples/older-man-chronic.json" --out plain.phr 2>/dev/null
+PHR_NOW=2025-06-15 "$PHR" issue --key c1.key --cert c1.cert --compression none --in "$SRC/examples/older-man-chronic.json" --out plain.phr 2>/dev/null
 off=$(LC_ALL=C grep -obUaF "Коваленко" plain.phr | head -1 | cut -d: -f1)
 cp plain.phr tampered.phr
 printf '\x9b' | dd of=tampered.phr bs=1 seek=$((off + 1)) conv=notrunc 2>/dev/null # К -> Л
@@ -322,7 +365,7 @@ tear() { # MODE [--short-only]
 			poll 5 reader_state "$R0" absent || bad "cut $k: card still seen"
 		fi
 		vicc "$R0" tear.state $short
-		if "$PHR" card read --out got.phr 2>"$W/err" && "$PHR" verify --trust trust.bundle got.phr >/dev/null 2>&1; then
+		if "$PHR" card read --out got.phr >/dev/null 2>"$W/err" && "$PHR" verify --trust trust.bundle got.phr >/dev/null 2>&1; then
 			if cmp -s got.phr "$largest"; then
 				[ $rc = 0 ] || news=$((news + 1))
 			elif cmp -s got.phr "$smallest"; then

@@ -327,6 +327,51 @@ static int test_tearing_short(void)
 	return tearing(false, 700, 1500) || tearing(false, 1500, 40000);
 }
 
+/* The generation: one more after every write and every erase, never
+ * back to 0 on a card in use; a write or an erase at 2^32-1 is refused. */
+static int test_generation(void)
+{
+	struct card_model *m = new_model(true);
+	struct phr_card *c;
+	struct phr_card_status st;
+	uint8_t r[16];
+	size_t len;
+	CHECK(m);
+	CHECK((c = session(m)) != NULL);
+	CHECK_RC(phr_card_state(c, &st), PHR_OK);
+	CHECK(st.active == 0 && st.generation == 0);
+	for (uint32_t g = 1; g <= 5; g++) {
+		CHECK_RC(phr_card_write(c, (const uint8_t *)"record", 6), PHR_OK);
+		CHECK(phr_card_last_state(c, &st) && st.generation == g && st.active == (g % 2 ? 1 : 2));
+		card_model_power_cycle(m); /* what the card holds, not what the client remembers */
+		phr_card_destroy(c);
+		CHECK((c = session(m)) != NULL);
+		CHECK_RC(phr_card_state(c, &st), PHR_OK);
+		CHECK(st.generation == g);
+	}
+	CHECK_RC(phr_card_format(c), PHR_OK); /* the erase counts too */
+	CHECK_RC(phr_card_state(c, &st), PHR_OK);
+	CHECK(st.active == 0 && st.generation == 6 && st.length == 0);
+	CHECK_RC(phr_card_read(c, r, sizeof(r), &len), PHR_E_CARD_EMPTY);
+	CHECK(strstr(phr_last_error(), "generation 6"));
+	CHECK_RC(phr_card_write(c, (const uint8_t *)"again", 5), PHR_OK);
+	CHECK(phr_card_last_state(c, &st) && st.generation == 7);
+	/* The last generation: the status EF at 2^32-2, one write left. */
+	struct phr_card_status last = { 1, UINT32_MAX - 1, 5, 0 };
+	CHECK_RC(phr_card_status_encode(&last, m->ef[0].data), PHR_OK);
+	CHECK_RC(phr_card_status_encode(&last, m->ef[0].data + PHR_CARD_STATUS_COPY), PHR_OK);
+	CHECK_RC(phr_card_write(c, (const uint8_t *)"final", 5), PHR_OK);
+	CHECK(phr_card_last_state(c, &st) && st.generation == UINT32_MAX);
+	CHECK_RC(phr_card_write(c, (const uint8_t *)"more", 4), PHR_E_LIMIT);
+	CHECK_RC(phr_card_format(c), PHR_E_LIMIT);
+	CHECK(strstr(phr_last_error(), "generation counter exhausted"));
+	CHECK_RC(phr_card_read(c, r, sizeof(r), &len), PHR_OK);
+	CHECK(len == 5 && !memcmp(r, "final", 5));
+	phr_card_destroy(c);
+	free(m);
+	return 0;
+}
+
 static int test_pin_puk(void)
 {
 	struct card_model *m = new_model(true);
@@ -825,6 +870,7 @@ int main(void)
 		{ "forced_modes", test_forced_modes },
 		{ "tearing_extended", test_tearing_extended },
 		{ "tearing_short", test_tearing_short },
+		{ "generation", test_generation },
 		{ "pin_puk", test_pin_puk },
 		{ "model_access_rules", test_model_access_rules },
 		{ "malformed_responses", test_malformed_responses },
