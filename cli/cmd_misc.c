@@ -65,8 +65,10 @@ int cmd_inspect(int argc, char **argv)
 	const char *verb = "inspect";
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		puts("Usage: phr inspect FILE\n\nSays what a phr file is — public key, sealed secret key, certificate,\n"
-		     "trust bundle or record — and what it names. Checks structure only; use\n"
-		     "'phr verify' to check a record's signatures.");
+		     "trust bundle or record — and what it names. For a record: its id and its\n"
+		     "version id (record id and the hash of its last entry: what the signatures\n"
+		     "fix, the same however the container is compressed). Checks structure only;\n"
+		     "use 'phr verify' to check a record's signatures.");
 		return EXIT_OK_;
 	}
 	if (argc != 2)
@@ -104,11 +106,13 @@ int cmd_inspect(int argc, char **argv)
 		       phr_trust_count_certs(t), phr_trust_count_revoked(t));
 		phr_trust_destroy(t);
 	} else if ((rc = phr_record_decode(buf, len, &r)) == PHR_OK) {
-		char id[33];
+		char id[33], vid[PHR_VERSION_ID_HEX_LEN];
 		phr_record_id_hex(r->id, id);
-		printf("record container\n  record id: %s\n  bytes: %zu (body %zu, %s)\n  entries: %zu\n"
-		       "  embedded certificates: %zu\n",
-		       id, len, r->store_len, phr_compression_name(r->compression), r->n_entries, r->n_certs);
+		if (phr_record_version_id_hex(r, vid) != PHR_OK)
+			snprintf(vid, sizeof(vid), "-");
+		printf("record container\n  record id: %s\n  version id: %s\n  bytes: %zu (body %zu, %s)\n"
+		       "  entries: %zu\n  embedded certificates: %zu\n",
+		       id, vid, len, r->store_len, phr_compression_name(r->compression), r->n_entries, r->n_certs);
 		phr_record_destroy(r);
 	} else {
 		ex = cli_fail(verb, phr_fail(PHR_E_MALFORMED,

@@ -660,6 +660,24 @@ int phr_assembler_container(const struct phr_assembler *a, size_t set, uint8_t *
 			      s->tag[0], s->tag[1], s->tag[2], s->tag[3]);
 		goto fail;
 	}
+	/* Neither the CRC nor the tag covers the record id prefix against the
+	 * container: a reader reads the restored container and refuses codes
+	 * that claim another record than the one they restore. */
+	struct phr_record *r = NULL;
+	if ((rc = phr_record_decode(c, n, &r))) {
+		phr_fail_wrap(rc, "the container restored from codes of record %02x%02x%02x%02x cannot be read",
+			      s->prefix[0], s->prefix[1], s->prefix[2], s->prefix[3]);
+		goto fail;
+	}
+	if (memcmp(r->id, s->prefix, PHR_CHUNK_PREFIX_BYTES)) {
+		rc = phr_fail(PHR_E_MALFORMED,
+			      "the codes say record %02x%02x%02x%02x, but the container they restore has record id "
+			      "%02x%02x%02x%02x: the codes were altered",
+			      s->prefix[0], s->prefix[1], s->prefix[2], s->prefix[3], r->id[0], r->id[1], r->id[2], r->id[3]);
+		phr_record_destroy(r);
+		goto fail;
+	}
+	phr_record_destroy(r);
 	*out = c;
 	*len = n;
 	return PHR_OK;

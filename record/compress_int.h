@@ -9,7 +9,7 @@
 
 #include "phr/compress.h"
 
-/* The dictionary built into this library (record/dict/phr-dict-v1.bin);
+/* The dictionary built into this library (docs/format/phr-dict-v1.bin);
  * *len is 0 if the build has none. */
 const uint8_t *phr_dict_v1_bytes(size_t *len);
 

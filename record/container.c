@@ -136,6 +136,14 @@ static int parse_body(struct phr_record *r)
 		if (r->cert_lens[i] > PHR_MAX_CERT)
 			return phr_fail(PHR_E_LIMIT, "certificate %zu has %zu bytes, more than PHR_MAX_CERT (%d)", i,
 					r->cert_lens[i], PHR_MAX_CERT);
+		/* No writer embeds a certificate twice: a copy would only be one
+		 * more byte form of the same signed record. */
+		for (size_t j = 0; j < i; j++)
+			if (r->cert_lens[j] == r->cert_lens[i] && !memcmp(r->certs[j], r->certs[i], r->cert_lens[i]))
+				return phr_fail(PHR_E_MALFORMED,
+						"certificates %zu and %zu are the same %zu bytes: a container embeds each "
+						"certificate once",
+						j, i, r->cert_lens[i]);
 	}
 	r->n_certs = nc;
 	return PHR_OK;
@@ -180,8 +188,10 @@ int phr_record_decode(const uint8_t *buf, size_t len, struct phr_record **out)
 	return PHR_OK;
 }
 
+/* The body of r, with extra_entry (may be NULL) after its entries and the
+ * nc certificates certs/lens as its certificate list. */
 static int write_body(const struct phr_record *r, const uint8_t *extra_entry, size_t extra_len,
-		      const uint8_t *extra_cert, size_t extra_cert_len, uint8_t **out, size_t *len)
+		      const uint8_t *const *certs, const size_t *lens, size_t nc, uint8_t **out, size_t *len)
 {
 	struct phr_cbor_enc e;
 	uint8_t *buf = NULL;
@@ -196,11 +206,9 @@ static int write_body(const struct phr_record *r, const uint8_t *extra_entry, si
 			phr_cbor_put_raw(&e, r->entries[i].raw, r->entries[i].raw_len);
 		if (extra_entry)
 			phr_cbor_put_raw(&e, extra_entry, extra_len);
-		phr_cbor_put_array(&e, r->n_certs + (extra_cert ? 1 : 0));
-		for (size_t i = 0; i < r->n_certs; i++)
-			phr_cbor_put_bytes(&e, r->certs[i], r->cert_lens[i]);
-		if (extra_cert)
-			phr_cbor_put_bytes(&e, extra_cert, extra_cert_len);
+		phr_cbor_put_array(&e, nc);
+		for (size_t i = 0; i < nc; i++)
+			phr_cbor_put_bytes(&e, certs[i], lens[i]);
 		if ((rc = phr_cbor_enc_finish(&e, &need))) {
 			free(buf);
 			return rc;
@@ -220,7 +228,83 @@ static int write_body(const struct phr_record *r, const uint8_t *extra_entry, si
 
 int phr_record_body(const struct phr_record *r, uint8_t **out, size_t *len)
 {
-	return write_body(r, NULL, 0, NULL, 0, out, len);
+	return write_body(r, NULL, 0, r->certs, r->cert_lens, r->n_certs, out, len);
+}
+
+int phr_record_version_id(const struct phr_record *r, uint8_t out[PHR_VERSION_ID_LEN])
+{
+	if (!r || r->n_entries == 0)
+		return phr_fail(PHR_E_ARG, "a record without entries has no version id");
+	memcpy(out, r->id, PHR_RECORD_ID_LEN);
+	memcpy(out + PHR_RECORD_ID_LEN, r->entries[r->n_entries - 1].hash, PHR_HASH_LEN);
+	return PHR_OK;
+}
+
+int phr_record_version_id_hex(const struct phr_record *r, char out[PHR_VERSION_ID_HEX_LEN])
+{
+	uint8_t v[PHR_VERSION_ID_LEN];
+	int rc = phr_record_version_id(r, v);
+	if (rc)
+		return rc;
+	sodium_bin2hex(out, PHR_VERSION_ID_HEX_LEN, v, sizeof(v));
+	return PHR_OK;
+}
+
+/* ---- the certificate list a writer embeds (FORMAT.md, Container) ---- */
+
+struct cand {
+	const uint8_t *p;
+	size_t len;
+	struct phr_cert c;
+	bool taken;
+};
+
+/* Deterministic CBOR order of two byte strings: shorter first, then bytewise. */
+static int cert_order(const struct cand *a, const struct cand *b)
+{
+	if (a->len != b->len)
+		return a->len < b->len ? -1 : 1;
+	return memcmp(a->p, b->p, a->len);
+}
+
+/* From the candidates (the certificates the record embeds and the signer's),
+ * keeps those an entry uses, in order of first use, each once: entry i
+ * (signer kid k, signed at t) uses every certificate with subject kid k
+ * valid at t, or, when none is, every certificate with subject kid k.
+ * Certificates first used by the same entry go in deterministic CBOR order
+ * of their bytes. Certificates that do not parse are used by no entry. */
+static int canonical_certs(struct cand *cand, size_t n, const uint8_t (*kid)[PHR_KID_LEN], const uint64_t *at,
+			   size_t n_entries, const uint8_t **certs, size_t *lens, size_t *nc)
+{
+	*nc = 0;
+	for (size_t e = 0; e < n_entries; e++) {
+		size_t use[PHR_MAX_EMBEDDED_CERTS + 1], nu = 0;
+		for (int any_time = 0; any_time < 2 && nu == 0; any_time++)
+			for (size_t i = 0; i < n; i++)
+				if (cand[i].p && !memcmp(cand[i].c.subject.kid, kid[e], PHR_KID_LEN) &&
+				    (any_time || (cand[i].c.not_before <= at[e] && at[e] <= cand[i].c.not_after)))
+					use[nu++] = i;
+		for (size_t a = 1; a < nu; a++) /* insertion sort: at most 17 */
+			for (size_t b = a; b > 0 && cert_order(&cand[use[b]], &cand[use[b - 1]]) < 0; b--) {
+				size_t t = use[b];
+				use[b] = use[b - 1];
+				use[b - 1] = t;
+			}
+		for (size_t u = 0; u < nu; u++) {
+			struct cand *c = &cand[use[u]];
+			if (c->taken)
+				continue;
+			if (*nc >= PHR_MAX_EMBEDDED_CERTS)
+				return phr_fail(PHR_E_LIMIT,
+						"the entries use more than PHR_MAX_EMBEDDED_CERTS (%d) certificates",
+						PHR_MAX_EMBEDDED_CERTS);
+			c->taken = true;
+			certs[*nc] = c->p;
+			lens[*nc] = c->len;
+			(*nc)++;
+		}
+	}
+	return PHR_OK;
 }
 
 int phr_record_append(struct phr_record *r, const struct phr_seckey *key, const uint8_t *cert,
@@ -239,20 +323,45 @@ int phr_record_append(struct phr_record *r, const struct phr_seckey *key, const 
 			return phr_fail(PHR_E_MALFORMED, "entry %zu of the record is damaged: refusing to extend it", i);
 	if ((rc = phr_entry_validate(content, content_len)))
 		return rc;
-	int embed = cert != NULL;
 	if (cert) {
 		struct phr_cert c;
 		if ((rc = phr_cert_parse(cert, cert_len, &c)))
 			return phr_fail_wrap(rc, "certificate");
 		if (memcmp(c.subject.pk, phr_seckey_public(key)->pk, PHR_PK_LEN) != 0)
 			return phr_fail(PHR_E_ARG, "the certificate is for another key than the signing key");
-		for (size_t i = 0; i < r->n_certs && embed; i++)
-			if (r->cert_lens[i] == cert_len && memcmp(r->certs[i], cert, cert_len) == 0)
-				embed = 0;
-		if (embed && r->n_certs >= PHR_MAX_EMBEDDED_CERTS)
-			return phr_fail(PHR_E_LIMIT, "record already embeds PHR_MAX_EMBEDDED_CERTS (%d) certificates",
-					PHR_MAX_EMBEDDED_CERTS);
 	}
+	/* Candidates for the new certificate list: the embedded ones, then the
+	 * signer's; byte-identical copies once; those that do not parse are
+	 * used by no entry, and dropped. */
+	struct cand cand[PHR_MAX_EMBEDDED_CERTS + 1];
+	size_t n_cand = 0;
+	for (size_t i = 0; i <= r->n_certs; i++) {
+		const uint8_t *p = i < r->n_certs ? r->certs[i] : cert;
+		size_t len = i < r->n_certs ? r->cert_lens[i] : cert_len;
+		bool dup = !p;
+		for (size_t j = 0; j < n_cand && !dup; j++)
+			dup = cand[j].len == len && !memcmp(cand[j].p, p, len);
+		if (dup)
+			continue;
+		memset(&cand[n_cand], 0, sizeof(cand[n_cand]));
+		cand[n_cand].len = len;
+		if (phr_cert_parse(p, len, &cand[n_cand].c) == PHR_OK)
+			cand[n_cand].p = p;
+		n_cand++;
+	}
+	uint8_t kids[PHR_MAX_ENTRIES][PHR_KID_LEN];
+	uint64_t at[PHR_MAX_ENTRIES];
+	const uint8_t *certs[PHR_MAX_EMBEDDED_CERTS];
+	size_t lens[PHR_MAX_EMBEDDED_CERTS], nc;
+	for (size_t i = 0; i < r->n_entries; i++) {
+		memcpy(kids[i], r->entries[i].cose.kid, PHR_KID_LEN);
+		at[i] = r->entries[i].signed_at;
+	}
+	memcpy(kids[r->n_entries], phr_seckey_public(key)->kid, PHR_KID_LEN);
+	at[r->n_entries] = signed_at;
+	if ((rc = canonical_certs(cand, n_cand, (const uint8_t(*)[PHR_KID_LEN])kids, at, r->n_entries + 1, certs, lens,
+				  &nc)))
+		return rc;
 
 	for (int pass = 0; pass < 2; pass++) {
 		phr_cbor_enc_init(&e, payload, plen);
@@ -273,7 +382,7 @@ int phr_record_append(struct phr_record *r, const struct phr_seckey *key, const 
 	phr_record_entry_aad(r, r->n_entries, aad);
 	if ((rc = phr_cose_sign1(key, payload, plen, aad, sizeof(aad), &cose, &cose_len)))
 		goto out;
-	if ((rc = write_body(r, cose, cose_len, embed ? cert : NULL, cert_len, &body, &body_len)))
+	if ((rc = write_body(r, cose, cose_len, certs, lens, nc, &body, &body_len)))
 		goto out;
 	/* Re-parse the new body so every pointer refers to the new store. */
 	uint8_t *old_store = r->store;

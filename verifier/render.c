@@ -392,6 +392,11 @@ int phr_render_json(const struct phr_record *r, const struct phr_report *rep, js
 				 "trust_checked", rep->trust_checked, "entries", entries);
 	if (!root)
 		return phr_fail(PHR_E_NOMEM, "out of memory");
+	/* What the signatures fix (record id, last entry): a register keys
+	 * versions by it (docs/FORMAT.md, Container). */
+	char vid[PHR_VERSION_ID_HEX_LEN];
+	if (phr_record_version_id_hex(r, vid) == PHR_OK)
+		json_object_set_new(root, "version_id", json_string(vid));
 	for (size_t i = 0; i < r->n_entries; i++) {
 		const struct phr_entry_report *e = &rep->entries[i];
 		json_t *content = NULL;

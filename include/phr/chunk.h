@@ -153,11 +153,15 @@ struct phr_set_info {
 };
 void phr_assembler_info(const struct phr_assembler *a, size_t set, struct phr_set_info *out);
 /* Restores set's container (from data chunks, with parity where data is
- * missing) and checks it against the tag. *out is malloc'd. Returns
- * PHR_E_INCOMPLETE naming the missing indexes and how many more are
- * needed ("codes 2, 5 of 6 are missing; any 1 more restores the record");
- * PHR_E_CHECKSUM when the restored bytes do not match the tag or the
- * chunks held disagree; PHR_E_ARG for a set that does not exist. */
+ * missing), checks it against the tag, reads it (phr_record_decode) and
+ * checks that its record id starts with the set's prefix. *out is
+ * malloc'd. Returns PHR_E_INCOMPLETE naming the missing indexes and how
+ * many more are needed ("codes 2, 5 of 6 are missing; any 1 more restores
+ * the record"); PHR_E_CHECKSUM when the restored bytes do not match the tag
+ * or the chunks held disagree; the error of phr_record_decode when the
+ * restored container cannot be read; PHR_E_MALFORMED when its record id
+ * does not start with the prefix the codes carry; PHR_E_ARG for a set that
+ * does not exist. */
 PHR_NODISCARD int phr_assembler_container(const struct phr_assembler *a, size_t set, uint8_t **out, size_t *len);
 
 #endif

@@ -25,6 +25,16 @@ enum phr_compression {
 #define PHR_MAX_BODY (256 * 1024) /* largest decompressed container body */
 size_t phr_max_body(void);
 
+/* zstd-dict frames (docs/FORMAT.md, Compression): the window must hold the
+ * whole body plus PHR_ZSTD_DICT_RESERVE bytes (the size of dictionary v1,
+ * which bounds its content), rounded up to a power of two; for a body of at
+ * most PHR_MAX_BODY that is at most 2^PHR_ZSTD_MAX_WINDOWLOG. */
+#define PHR_ZSTD_DICT_RESERVE 32768
+#define PHR_ZSTD_MAX_WINDOWLOG 19
+/* log2 of the one Window_Size a zstd-dict frame of a body_len-byte body
+ * declares: the smallest n >= 10 with 2^n >= body_len + PHR_ZSTD_DICT_RESERVE. */
+int phr_zstd_window_log(size_t body_len);
+
 /* The default method for new containers (chosen by measurement). */
 int phr_compression_default(void);
 const char *phr_compression_name(int method);

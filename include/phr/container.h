@@ -62,19 +62,34 @@ struct phr_record {
 /* New empty record; id NULL draws a random id. */
 PHR_NODISCARD int phr_record_create(const uint8_t *id, struct phr_record **out);
 /* Parses a container. Fails only when the container as a whole cannot be
- * read (header, size limits, decompression, body structure). An entry whose
+ * read (header, size limits, decompression, body structure, a certificate
+ * embedded twice). An entry whose
  * payload is malformed is kept with content_err set, so it can still be
  * shown as unverified. */
 PHR_NODISCARD int phr_record_decode(const uint8_t *buf, size_t len, struct phr_record **out);
 /* Signs content (an entry map, checked with phr_entry_validate) as the next
- * entry, chained to the current head. cert (may be NULL) is embedded if not
- * already present. */
+ * entry, chained to the current head. cert (may be NULL) is the signer's
+ * certificate. The certificate list is written again, canonical
+ * (docs/FORMAT.md, Container): of the embedded certificates and cert, only
+ * those an entry uses, in order of first use, each once. */
 PHR_NODISCARD int phr_record_append(struct phr_record *r, const struct phr_seckey *key, const uint8_t *cert,
 				    size_t cert_len, const uint8_t *content, size_t content_len, uint64_t signed_at);
 /* Writes the container with the given compression (-1 = default). malloc'd. */
 PHR_NODISCARD int phr_record_encode(const struct phr_record *r, int compression, uint8_t **out, size_t *len);
-/* The uncompressed body (for measurements and vectors). malloc'd. */
+/* The uncompressed body (for measurements and vectors), as decoded or
+ * last written. malloc'd. */
 PHR_NODISCARD int phr_record_body(const struct phr_record *r, uint8_t **out, size_t *len);
+
+/* A record version's identity: what its signatures fix, record id ||
+ * BLAKE2b-256 of the last entry's COSE_Sign1 bytes (PHR_VERSION_ID_LEN
+ * bytes). Containers that differ only in their unsigned parts (compression,
+ * certificate list) have the same version id; a register keys versions by
+ * it. PHR_E_ARG for a record without entries. The hex form is lowercase,
+ * NUL-terminated. */
+#define PHR_VERSION_ID_LEN (PHR_RECORD_ID_LEN + PHR_HASH_LEN)
+#define PHR_VERSION_ID_HEX_LEN (2 * PHR_VERSION_ID_LEN + 1)
+PHR_NODISCARD int phr_record_version_id(const struct phr_record *r, uint8_t out[PHR_VERSION_ID_LEN]);
+PHR_NODISCARD int phr_record_version_id_hex(const struct phr_record *r, char out[PHR_VERSION_ID_HEX_LEN]);
 void phr_record_destroy(struct phr_record *r);
 
 /* The external AAD of entry i (needs entries[0..i-1]); aad must hold

@@ -16,9 +16,12 @@
  *    is ascending and is exactly the indexes not held;
  *  - a set with fewer than k codes is INCOMPLETE; otherwise the container
  *    comes back (its length is the header's, its BLAKE2b-256 starts with
- *    the tag, and when every data code is held it is their bytes) or the
- *    error is CHECKSUM; with every data code held and their bytes matching
- *    the tag, it must come back; asking twice gives the same answer;
+ *    the tag, it reads as a record whose id starts with the set's prefix,
+ *    and when every data code is held it is their bytes) or the error is
+ *    CHECKSUM, or the container's own error, or MALFORMED for another
+ *    record id; with every data code held and their bytes matching the tag,
+ *    it comes back exactly when those bytes read as a record of the set's
+ *    prefix; asking twice gives the same answer;
  *  - a container that comes back and reads as a record of the set's id
  *    prefix, cut again with the set's k and m, restores itself.
  */
@@ -86,6 +89,17 @@ static void check_chunk(const uint8_t *payload, const struct phr_chunk *c)
 		   "the other form parses differently");
 }
 
+/* The bytes read as a record whose id starts with prefix. */
+static bool record_of_prefix(const uint8_t *c, size_t len, const uint8_t prefix[PHR_CHUNK_PREFIX_BYTES])
+{
+	struct phr_record *r = NULL;
+	if (phr_record_decode(c, len, &r) != PHR_OK)
+		return false;
+	bool same = !memcmp(r->id, prefix, PHR_CHUNK_PREFIX_BYTES);
+	phr_record_destroy(r);
+	return same;
+}
+
 /* Cut again with the set's parameters; the codes restore the container. */
 static void check_recut(const struct phr_set_info *info, const uint8_t *out, size_t len)
 {
@@ -146,7 +160,9 @@ static void check_set(const struct phr_assembler *a, size_t set, const struct he
 		FUZZ_CHECK(strstr(phr_last_error(), "missing") != NULL, "incomplete message");
 		return;
 	}
-	FUZZ_CHECK(rc == PHR_OK || rc == PHR_E_CHECKSUM, "container error code");
+	FUZZ_CHECK(rc == PHR_OK || rc == PHR_E_CHECKSUM || PHR_ERR_IS_MALFORMED(rc) || rc == PHR_E_LIMIT,
+		   "container error code");
+	FUZZ_CHECK(rc == PHR_OK || *phr_last_error(), "container error without a message");
 	FUZZ_CHECK(rc == PHR_OK || (!out && len == 0), "output after a failure");
 	uint8_t *again = NULL;
 	size_t alen = 0;
@@ -163,6 +179,7 @@ static void check_set(const struct phr_assembler *a, size_t set, const struct he
 		FUZZ_CHECK(len == info.container_len, "container length");
 		crypto_generichash(digest, sizeof(digest), out, len, NULL, 0);
 		FUZZ_CHECK(!memcmp(digest, info.tag, PHR_CHUNK_TAG_LEN), "container does not match its tag");
+		FUZZ_CHECK(record_of_prefix(out, len, info.record_prefix), "a container of another record comes back");
 		check_recut(&info, out, len);
 	}
 	if (all_data) {
@@ -182,8 +199,11 @@ static void check_set(const struct phr_assembler *a, size_t set, const struct he
 				memcpy(joined + start, c.data, info.container_len - start < l ? info.container_len - start : l);
 		}
 		crypto_generichash(t, sizeof(t), joined, info.container_len, NULL, 0);
-		if (!memcmp(t, info.tag, PHR_CHUNK_TAG_LEN))
+		if (!memcmp(t, info.tag, PHR_CHUNK_TAG_LEN) && record_of_prefix(joined, info.container_len, info.record_prefix))
 			FUZZ_CHECK(rc == PHR_OK && !memcmp(out, joined, len), "data codes that match the tag are refused");
+		else if (!memcmp(t, info.tag, PHR_CHUNK_TAG_LEN))
+			FUZZ_CHECK(rc != PHR_OK && rc != PHR_E_CHECKSUM,
+				   "data codes of an unreadable container, or another record's, give a container");
 		else
 			FUZZ_CHECK(rc == PHR_E_CHECKSUM, "data codes that miss the tag give a container");
 		free(joined);

@@ -117,7 +117,7 @@ static uint8_t *noncanonical(const uint8_t *p, size_t n, size_t *len)
 	return q;
 }
 
-/* Methods with a dictionary need one built in (record/dict/); a build
+/* Methods with a dictionary need one built in (docs/format/phr-dict-v1.bin); a build
  * without it cannot make their seeds, and says so. */
 static int have_method(int m)
 {

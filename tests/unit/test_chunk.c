@@ -66,7 +66,8 @@ static size_t filler_cost(size_t x)
 
 /* A readable container (compression none) of exactly target bytes: r's
  * entries and, as "embedded certificates" (which decoding does not parse),
- * filler byte strings. NULL when target cannot be reached that way. */
+ * filler byte strings, no two alike (a reader refuses a certificate
+ * embedded twice). NULL when target cannot be reached that way. */
 static uint8_t *container_exact(const struct phr_record *r, size_t target, size_t *len)
 {
 	size_t fill[PHR_MAX_EMBEDDED_CERTS], nf = 0, base = 1 + 1 + PHR_RECORD_ID_LEN + 1;
@@ -100,8 +101,10 @@ static uint8_t *container_exact(const struct phr_record *r, size_t target, size_
 		for (size_t i = 0; i < r->n_entries; i++)
 			phr_cbor_put_raw(&e, r->entries[i].raw, r->entries[i].raw_len);
 		phr_cbor_put_array(&e, nf);
-		for (size_t i = 0; i < nf; i++)
+		for (size_t i = 0; i < nf; i++) {
+			pattern[0] = (uint8_t)(i + target);
 			phr_cbor_put_bytes(&e, pattern, fill[i]);
+		}
 		if (phr_cbor_enc_finish(&e, &need) || (pass == 0 && !(body = malloc(need)))) {
 			free(body);
 			return NULL;

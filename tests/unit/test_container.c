@@ -340,6 +340,186 @@ static int test_append_checks(void)
 	return 0;
 }
 
+/* ---- canonical container (FORMAT.md, Container) ---- */
+
+/* Container (compression none) of r's id and entries with the given
+ * certificate list. malloc'd. */
+static uint8_t *with_certs(const struct phr_record *r, const uint8_t *const *c, const size_t *cl, size_t nc,
+			   size_t *len)
+{
+	struct phr_cbor_enc e;
+	uint8_t *body = NULL;
+	size_t need = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		phr_cbor_enc_init(&e, body, need);
+		phr_cbor_put_array(&e, 3);
+		phr_cbor_put_bytes(&e, r->id, PHR_RECORD_ID_LEN);
+		phr_cbor_put_array(&e, r->n_entries);
+		for (size_t i = 0; i < r->n_entries; i++)
+			phr_cbor_put_raw(&e, r->entries[i].raw, r->entries[i].raw_len);
+		phr_cbor_put_array(&e, nc);
+		for (size_t i = 0; i < nc; i++)
+			phr_cbor_put_bytes(&e, c[i], cl[i]);
+		if (phr_cbor_enc_finish(&e, &need) || (pass == 0 && !(body = malloc(need)))) {
+			free(body);
+			return NULL;
+		}
+	}
+	uint8_t *out = fx_container(body, need, len);
+	free(body);
+	return out;
+}
+
+static bool certs_are(const struct phr_record *r, const uint8_t *const *c, const size_t *cl, size_t nc)
+{
+	if (r->n_certs != nc)
+		return false;
+	for (size_t i = 0; i < nc; i++)
+		if (r->cert_lens[i] != cl[i] || memcmp(r->certs[i], c[i], cl[i]))
+			return false;
+	return true;
+}
+
+static int test_canonical_certs(void)
+{
+	struct phr_record *r, *d;
+	uint8_t *c;
+	size_t len;
+	const uint8_t *c12[] = { fx.cert1, fx.cert2 }, *c21[] = { fx.cert2, fx.cert1 };
+	const size_t l12[] = { fx.cert1_len, fx.cert2_len }, l21[] = { fx.cert2_len, fx.cert1_len };
+
+	/* clinic 1, clinic 2, clinic 1 again: each certificate once, in order of first use */
+	CHECK_RC(phr_record_create(NULL, &r), PHR_OK);
+	CHECK_RC(phr_record_append(r, fx.clinic1, fx.cert1, fx.cert1_len, fx.entry0, fx.entry0_len, FX_T0), PHR_OK);
+	CHECK_RC(phr_record_append(r, fx.clinic2, fx.cert2, fx.cert2_len, fx.entry1, fx.entry1_len, FX_T0 + FX_DAY),
+		 PHR_OK);
+	CHECK_RC(phr_record_append(r, fx.clinic1, fx.cert1, fx.cert1_len, fx.entry1, fx.entry1_len,
+				   FX_T0 + 2 * FX_DAY),
+		 PHR_OK);
+	CHECK(certs_are(r, c12, l12, 2));
+
+	/* a list in another order, read back and extended: written in order again */
+	CHECK((c = with_certs(r, c21, l21, 2, &len)) != NULL);
+	CHECK_RC(phr_record_decode(c, len, &d), PHR_OK);
+	free(c);
+	CHECK(certs_are(d, c21, l21, 2)); /* readable as it is */
+	CHECK_RC(phr_record_append(d, fx.clinic2, fx.cert2, fx.cert2_len, fx.entry1, fx.entry1_len,
+				   FX_T0 + 3 * FX_DAY),
+		 PHR_OK);
+	CHECK(certs_are(d, c12, l12, 2));
+	phr_record_destroy(d);
+
+	/* a certificate no entry's signer has is dropped when the record is written */
+	const uint8_t *c2[] = { fx.cert2 };
+	const size_t l2[] = { fx.cert2_len };
+	struct phr_record *one;
+	CHECK_RC(phr_record_create(NULL, &one), PHR_OK);
+	CHECK_RC(phr_record_append(one, fx.clinic1, NULL, 0, fx.entry0, fx.entry0_len, FX_T0), PHR_OK);
+	CHECK((c = with_certs(one, c2, l2, 1, &len)) != NULL);
+	CHECK_RC(phr_record_decode(c, len, &d), PHR_OK);
+	free(c);
+	CHECK(d->n_certs == 1);
+	CHECK_RC(phr_record_append(d, fx.clinic1, fx.cert1, fx.cert1_len, fx.entry1, fx.entry1_len, FX_T0 + FX_DAY),
+		 PHR_OK);
+	CHECK(certs_are(d, c12, l12, 1));
+	phr_record_destroy(d);
+	phr_record_destroy(one);
+
+	/* of two certificates for one key, the one valid at no signing time goes,
+	 * unless no certificate of that key is valid then */
+	const uint8_t *cf[] = { fx.cert1_future };
+	const size_t lf[] = { fx.cert1_future_len };
+	CHECK_RC(phr_record_create(NULL, &d), PHR_OK);
+	CHECK_RC(phr_record_append(d, fx.clinic1, fx.cert1_future, fx.cert1_future_len, fx.entry0, fx.entry0_len,
+				   FX_T0),
+		 PHR_OK);
+	CHECK(certs_are(d, cf, lf, 1)); /* the only one: kept, verification says why it fails */
+	CHECK_RC(phr_record_append(d, fx.clinic1, fx.cert1, fx.cert1_len, fx.entry1, fx.entry1_len, FX_T0 + FX_DAY),
+		 PHR_OK);
+	CHECK(certs_are(d, c12, l12, 1)); /* cert1 is valid for both entries */
+	/* signed inside the future certificate's period: both are valid then */
+	CHECK_RC(phr_record_append(d, fx.clinic1, fx.cert1_future, fx.cert1_future_len, fx.entry1, fx.entry1_len,
+				   FX_T0 + 15 * FX_DAY),
+		 PHR_OK);
+	const uint8_t *c1f[] = { fx.cert1, fx.cert1_future };
+	const size_t l1f[] = { fx.cert1_len, fx.cert1_future_len };
+	CHECK(certs_are(d, c1f, l1f, 2)); /* cert1 first used by entry 0 */
+	phr_record_destroy(d);
+	phr_record_destroy(r);
+	return 0;
+}
+
+static int test_duplicate_cert_refused(void)
+{
+	struct phr_record *r, *d = (struct phr_record *)1;
+	uint8_t *c;
+	size_t len;
+	const uint8_t *cc[] = { fx.cert1, fx.cert2, fx.cert1 };
+	const size_t cl[] = { fx.cert1_len, fx.cert2_len, fx.cert1_len };
+	CHECK(!fx_record(&fx, 2, NULL, &r));
+	CHECK((c = with_certs(r, cc, cl, 3, &len)) != NULL);
+	CHECK_RC(phr_record_decode(c, len, &d), PHR_E_MALFORMED);
+	CHECK(d == NULL && strstr(phr_last_error(), "certificates 0 and 2"));
+	free(c);
+	CHECK((c = with_certs(r, cc, cl, 2, &len)) != NULL); /* each once: read */
+	CHECK_RC(phr_record_decode(c, len, &d), PHR_OK);
+	phr_record_destroy(d);
+	free(c);
+	phr_record_destroy(r);
+	return 0;
+}
+
+static int test_version_id(void)
+{
+	struct phr_record *r, *d, *other;
+	uint8_t v[PHR_VERSION_ID_LEN], w[PHR_VERSION_ID_LEN], *c;
+	char hex[PHR_VERSION_ID_HEX_LEN];
+	size_t len;
+	CHECK(!fx_record(&fx, 2, NULL, &r));
+	CHECK_RC(phr_record_version_id(r, v), PHR_OK);
+	CHECK(!memcmp(v, r->id, PHR_RECORD_ID_LEN) && !memcmp(v + PHR_RECORD_ID_LEN, r->entries[1].hash, PHR_HASH_LEN));
+	CHECK_RC(phr_record_version_id_hex(r, hex), PHR_OK);
+	CHECK(strlen(hex) == 2 * PHR_VERSION_ID_LEN);
+	/* every compression, and other certificate lists: the same version */
+	for (int m = 0; m <= PHR_COMP_MAX; m++) {
+		CHECK_RC(phr_record_encode(r, m, &c, &len), PHR_OK);
+		CHECK_RC(phr_record_decode(c, len, &d), PHR_OK);
+		CHECK_RC(phr_record_version_id(d, w), PHR_OK);
+		CHECK(!memcmp(v, w, sizeof(v)));
+		phr_record_destroy(d);
+		free(c);
+	}
+	const uint8_t *cc[] = { fx.cert2 };
+	const size_t cl[] = { fx.cert2_len };
+	for (size_t nc = 0; nc <= 1; nc++) {
+		CHECK((c = with_certs(r, cc, cl, nc, &len)) != NULL);
+		CHECK_RC(phr_record_decode(c, len, &d), PHR_OK);
+		CHECK_RC(phr_record_version_id(d, w), PHR_OK);
+		CHECK(!memcmp(v, w, sizeof(v)));
+		phr_record_destroy(d);
+		free(c);
+	}
+	/* another last entry, one entry fewer, another record: another version */
+	CHECK(!fx_record(&fx, 3, r->id, &other));
+	CHECK_RC(phr_record_version_id(other, w), PHR_OK);
+	CHECK(memcmp(v, w, sizeof(v)) != 0);
+	phr_record_destroy(other);
+	CHECK(!fx_record(&fx, 1, r->id, &other));
+	CHECK_RC(phr_record_version_id(other, w), PHR_OK);
+	CHECK(memcmp(v, w, sizeof(v)) != 0 && !memcmp(v, w, PHR_RECORD_ID_LEN));
+	phr_record_destroy(other);
+	CHECK(!fx_record(&fx, 2, NULL, &other));
+	CHECK_RC(phr_record_version_id(other, w), PHR_OK);
+	CHECK(memcmp(v, w, PHR_RECORD_ID_LEN) != 0);
+	phr_record_destroy(other);
+	/* no entries, no version */
+	CHECK_RC(phr_record_create(NULL, &other), PHR_OK);
+	CHECK_RC(phr_record_version_id(other, w), PHR_E_ARG);
+	phr_record_destroy(other);
+	phr_record_destroy(r);
+	return 0;
+}
+
 int main(void)
 {
 	if (fx_init(&fx, "adult-tb-positive-referral.json")) {
@@ -359,6 +539,9 @@ int main(void)
 		{ "signed duplicate key and non-shortest integer", test_signed_but_not_canonical },
 		{ "damaged entry is kept and marked", test_damaged_entry_is_kept_and_marked },
 		{ "append checks certificate, content and limit", test_append_checks },
+		{ "certificate list: used ones, order of first use, once", test_canonical_certs },
+		{ "a certificate embedded twice is refused", test_duplicate_cert_refused },
+		{ "version id: what is signed, not how it is packed", test_version_id },
 	};
 	int rc = run_tests(tests, sizeof(tests) / sizeof(tests[0]));
 	fx_finish(&fx);

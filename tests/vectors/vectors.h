@@ -20,7 +20,12 @@
 
 #define VEC_MAX_ITEMS 160
 #define VEC_PASSPHRASE "phr test vector passphrase"
-#define VEC_DICT_PATH "record/dict/phr-dict-v1.bin"
+#define VEC_DICT_PATH "docs/format/phr-dict-v1.bin"
+/* Dictionary v1 as docs/FORMAT.md publishes it. Pinned here as well as in
+ * expected/versions.txt, which make_vectors rewrites: a changed dictionary
+ * is a new compression method, never a regenerated vector. */
+#define VEC_DICT_V1_LEN 32768
+#define VEC_DICT_V1_HASH "2cf854e98a77a4bdb8eb6b09f2bbc4fb886f2e5095d8402910a9a3b23a31b62e"
 
 /* Which library produced an item's bytes: compressed outputs depend on the
  * zlib / libzstd version, everything else only on the format. */
@@ -40,7 +45,7 @@ struct vec_item {
 struct vec_set {
 	struct vec_item item[VEC_MAX_ITEMS];
 	size_t n;
-	bool have_dict;          /* record/dict/phr-dict-v1.bin is not empty */
+	bool have_dict;          /* docs/format/phr-dict-v1.bin is not empty */
 	size_t dict_len;
 	uint8_t dict_hash[32];   /* BLAKE2b-256 of the dictionary file */
 	uint32_t dict_id;        /* Dictionary_ID of a zstd dictionary (0: not one) */
@@ -67,6 +72,19 @@ char *vec_hex_file(const uint8_t *p, size_t n);
 /* Strict parser of the above. 0 on success (*out malloc'd), -1 if the text
  * is not in exactly that form. */
 int vec_unhex_file(const char *text, size_t len, uint8_t **out, size_t *outlen);
+
+/* Vectors a reader must refuse (expected/<name>.hex, except
+ * "invalid-chunk-prefix", the codes invalid-chunk-prefix-0.qr and -1.qr):
+ * what is wrong, the error code, and a fragment of phr's message. */
+struct vec_invalid {
+	const char *name;
+	const char *what;
+	int rc;
+	const char *rc_name;
+	const char *message;
+};
+extern const struct vec_invalid vec_invalid[];
+extern const size_t vec_ninvalid;
 
 /* Reads a whole file (malloc'd, NUL-terminated). NULL if it cannot. */
 char *vec_read_file(const char *path, size_t *len);
