@@ -53,9 +53,32 @@ int cli_usage(const char *verb, const char *msg);
 /* Reads a whole file ("-" = stdin), at most max bytes. malloc'd; a NUL is
  * appended (not counted) so text can be parsed in place. */
 int cli_read(const char *path, size_t max, uint8_t **out, size_t *len);
-/* Writes atomically: a temporary file beside path, fsync, rename, fsync of
- * the directory. "-" writes stdout. mode for new files (0600 for keys). */
+/* Writes path ("-": standard output) so that a reader sees the old file or
+ * the new one, never a part (docs/phr.1, FILES):
+ * - a regular file, or a new one, is written to a partial file beside it,
+ *   ".NAME.phr-partial-PID-XXXXXX", fsync'd and renamed over it, and the
+ *   directory fsync'd. A new file gets mode & ~umask (0666 for outputs, 0600
+ *   for secret keys); a replaced one keeps its mode, limited to mode (so no
+ *   output gains execute bits nor a key more readers), and as root its owner
+ *   and group. Partial files of the same name left by processes that no
+ *   longer run are removed first; SIGINT, SIGTERM, SIGHUP and SIGPIPE remove
+ *   the live one before the process dies of the signal.
+ * - a symbolic link is followed to its final target, which is replaced so:
+ *   the link stays a link. A link to nothing is refused.
+ * - a character or block device or a FIFO is written through: opened
+ *   without creating or truncating, never replaced.
+ * - a directory, a socket or anything else is refused, naming the path. */
 int cli_write(const char *path, const void *data, size_t len, unsigned mode);
+
+/* The same, streamed: cli_out_open() (nothing is created before it),
+ * cli_out_write() any number of times, then cli_out_commit() to put the
+ * file in place or cli_out_abandon() to remove the partial file; both free
+ * o. buffer: stdio buffer size (0: the default). */
+struct cli_out;
+int cli_out_open(const char *path, unsigned mode, size_t buffer, struct cli_out **o);
+int cli_out_write(struct cli_out *o, const void *data, size_t len);
+int cli_out_commit(struct cli_out *o);
+void cli_out_abandon(struct cli_out *o);
 
 /* Passphrase from PHR_PASSPHRASE, --passphrase-file, or a prompt on the
  * terminal (twice when confirm). In sodium_malloc memory: free with

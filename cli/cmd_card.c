@@ -703,7 +703,7 @@ static int card_read(int argc, char **argv)
 		ex = EXIT_CARD_RECORD;
 		goto out;
 	}
-	if ((rc = cli_write(a.out, buf, len, 0644))) {
+	if ((rc = cli_write(a.out, buf, len, 0666))) {
 		ex = cli_fail(verb, rc, NULL);
 		goto out;
 	}

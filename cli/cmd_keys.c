@@ -63,7 +63,7 @@ static int key_init(const char *verb, int kind, int argc, char **argv)
 	    (rc = cli_passphrase(passfile, "New passphrase: ", true, &pass, &plen)) ||
 	    (rc = phr_key_seal(k, pass, plen, &sealed, &slen)) ||
 	    (rc = phr_pubkey_encode(phr_seckey_public(k), &pub, &publen)) ||
-	    (rc = cli_write(out, sealed, slen, 0600)) || (rc = cli_write(pubpath, pub, publen, 0644))) {
+	    (rc = cli_write(out, sealed, slen, 0600)) || (rc = cli_write(pubpath, pub, publen, 0666))) {
 		ex = cli_fail(verb, rc, NULL);
 	} else {
 		char hex[PHR_KID_HEX_LEN];
@@ -131,7 +131,7 @@ static int certify(int argc, char **argv)
 		return cli_fail(verb, phr_fail(PHR_E_ARG, "%s is not an authority key", key), NULL);
 	}
 	if ((rc = phr_cert_issue(auth, &pub, nb, nb + (uint64_t)nd * 86400u, &cert, &certlen)) ||
-	    (rc = cli_write(out, cert, certlen, 0644)))
+	    (rc = cli_write(out, cert, certlen, 0666)))
 		ex = cli_fail(verb, rc, NULL);
 	else
 		fprintf(stderr, "phr %s: certified \"%s\" (%s) for %ld days: %s\n", verb, pub.name, pub.country, nd, out);

@@ -4,10 +4,7 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <libgen.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -39,7 +36,8 @@ static const char print_usage[] =
 	"  --trust FILE       verify against this trust bundle; without it the pages say\n"
 	"                     that the signers were not checked\n"
 	"  --authority FILE   accept the bundle only if this authority signed it\n"
-	"  --out FILE         the PDF (written to a temporary file beside it, then renamed)\n"
+	"  --out FILE         the PDF (written to .FILE.phr-partial-PID-XXXXXX beside it,\n"
+	"                     then renamed; a device or FIFO is written to directly)\n"
 	"  --png              PNG pages instead: FILE-01.png, FILE-02.png, ... (a\n"
 	"                     trailing .png of FILE is dropped first)\n"
 	"  --dpi N            PNG resolution, 72 to 1200 (default 300)\n"
@@ -126,34 +124,12 @@ static int parse(const char *verb, int argc, char **argv, struct print_args *a)
 	return EXIT_OK_;
 }
 
-/* ---- output: a temporary file renamed into place, removed on signals ---- */
-
-static char tmp_path[4096];
-static volatile sig_atomic_t tmp_live;
-
-static void on_signal(int sig)
-{
-	if (tmp_live)
-		unlink(tmp_path); /* async-signal-safe */
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-static void catch_signals(void)
-{
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaction(sigs[i], &sa, NULL);
-}
+/* ---- output: written as cli_write() does (a partial file renamed into
+ * place, removed on signals; a device or FIFO written through) ---- */
 
 struct output {
 	const char *final;
-	FILE *f;
-	bool to_stdout;
+	struct cli_out *out; /* from the first bytes on */
 	uint64_t bytes;
 	bool failed;       /* writing the output failed: a batch stops */
 	/* PNG pages */
@@ -164,72 +140,30 @@ struct output {
 static int out_write(void *ctx, const uint8_t *data, size_t len)
 {
 	struct output *o = ctx;
-	if (!o->f) { /* the first bytes: create the temporary file */
-		if (o->to_stdout) {
-			o->f = stdout;
-		} else {
-			if ((size_t)snprintf(tmp_path, sizeof(tmp_path), "%s.tmp.XXXXXX", o->final) >= sizeof(tmp_path))
-				return phr_fail(PHR_E_IO, "%s: path too long", o->final);
-			sigset_t all, old;
-			sigfillset(&all);
-			sigprocmask(SIG_BLOCK, &all, &old);
-			int fd = mkstemp(tmp_path);
-			tmp_live = fd >= 0;
-			sigprocmask(SIG_SETMASK, &old, NULL);
-			if (fd < 0)
-				return o->failed = true, phr_fail(PHR_E_IO, "cannot create a temporary file beside %s: %s", o->final,
-						strerror(errno));
-			if (fchmod(fd, 0644) != 0 || !(o->f = fdopen(fd, "wb"))) {
-				close(fd);
-				return phr_fail(PHR_E_IO, "cannot write %s: %s", tmp_path, strerror(errno));
-			}
-			setvbuf(o->f, NULL, _IOFBF, OUT_BUFFER);
-		}
+	int rc;
+	/* the first bytes: create the partial file (nothing before, so a batch
+	 * where nothing prints writes nothing) */
+	if ((!o->out && (rc = cli_out_open(o->final, 0666, OUT_BUFFER, &o->out))) ||
+	    (rc = cli_out_write(o->out, data, len))) {
+		o->failed = true;
+		return rc;
 	}
-	if (fwrite(data, 1, len, o->f) != len)
-		return o->failed = true, phr_fail(PHR_E_IO, "cannot write %s: %s", o->to_stdout ? "standard output" : tmp_path,
-				strerror(errno));
 	o->bytes += len;
 	return PHR_OK;
 }
 
-/* Flushes, fsyncs and renames the temporary file to its final name. */
+/* Flushes, fsyncs and renames the partial file to its final name. */
 static int out_commit(struct output *o)
 {
-	if (!o->f)
-		return PHR_OK;
-	if (o->to_stdout)
-		return fflush(stdout) ? phr_fail(PHR_E_IO, "cannot write to standard output") : PHR_OK;
-	int bad = fflush(o->f) != 0 || fsync(fileno(o->f)) != 0;
-	bad |= fclose(o->f) != 0;
-	o->f = NULL;
-	if (bad || rename(tmp_path, o->final) != 0) {
-		int e = errno;
-		unlink(tmp_path);
-		tmp_live = 0;
-		return phr_fail(PHR_E_IO, "cannot write %s: %s", o->final, strerror(e));
-	}
-	tmp_live = 0;
-	char *dir = strdup(o->final);
-	if (dir) {
-		int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd >= 0) {
-			fsync(dfd); /* the rename is durable once the directory is */
-			close(dfd);
-		}
-		free(dir);
-	}
-	return PHR_OK;
+	struct cli_out *out = o->out;
+	o->out = NULL;
+	return out ? cli_out_commit(out) : PHR_OK;
 }
 
 static void out_abandon(struct output *o)
 {
-	if (o->f && !o->to_stdout) {
-		fclose(o->f);
-		unlink(tmp_path);
-		tmp_live = 0;
-	}
-	o->f = NULL;
+	cli_out_abandon(o->out);
+	o->out = NULL;
 }
 
 static int out_page(void *ctx, size_t number, size_t total, const uint8_t *png, size_t len)
@@ -243,7 +177,7 @@ static int out_page(void *ctx, size_t number, size_t total, const uint8_t *png, 
 	if (!path)
 		return phr_fail(PHR_E_NOMEM, "out of memory");
 	snprintf(path, n, "%s-%0*zu.png", o->stem, width, number);
-	int rc = cli_write(path, png, len, 0644);
+	int rc = cli_write(path, png, len, 0666);
 	o->failed |= rc != PHR_OK;
 	if (!rc && o->files && json_array_append_new(o->files, json_string(path)))
 		rc = phr_fail(PHR_E_NOMEM, "out of memory");
@@ -603,7 +537,6 @@ int cmd_print(int argc, char **argv)
 	if (j.batch && (ex = source_open(verb, a.batch, &src)))
 		goto out;
 	o.final = a.out;
-	o.to_stdout = !strcmp(a.out, "-");
 	if (a.png) {
 		size_t n = strlen(a.out);
 		if (!(o.stem = strdup(a.out))) {
@@ -615,7 +548,6 @@ int cmd_print(int argc, char **argv)
 		if (a.json)
 			o.files = json_array();
 	}
-	catch_signals();
 	struct phr_print_options po = { .png = a.png, .dpi = a.dpi, .now = cli_now(), .write = out_write,
 					.page = out_page, .ctx = &o };
 	if ((rc = phr_print_open(layout, &po, &j.doc))) {

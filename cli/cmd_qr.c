@@ -177,10 +177,10 @@ static int write_code(const struct qr_args *a, const struct phr_chunk_set *set, 
 		goto out;
 	}
 	if ((rc = phr_qr_png(q, a->module_px, QUIET_MODULES, &png, &png_len)) ||
-	    (rc = cli_write(png_path, png, png_len, 0644)))
+	    (rc = cli_write(png_path, png, png_len, 0666)))
 		goto out;
 	if (a->svg && ((rc = phr_qr_svg(q, a->module_px * 25.4 / PRINT_DPI, QUIET_MODULES, &svg, &svg_len)) ||
-		       (rc = cli_write(svg_path, svg, svg_len, 0644))))
+		       (rc = cli_write(svg_path, svg, svg_len, 0666))))
 		goto out;
 	if (codes) {
 		hex = malloc(2 * set->len[i] + 1);

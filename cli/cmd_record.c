@@ -146,7 +146,7 @@ static int finish(const char *verb, struct phr_record *r, int compression, const
 	int rc = phr_record_encode(r, compression, &buf, &len);
 	if (rc)
 		return cli_fail(verb, rc, NULL);
-	rc = cli_write(out, buf, len, 0644);
+	rc = cli_write(out, buf, len, 0666);
 	int used = len > 1 ? buf[1] : -1; /* the container's compression id byte */
 	free(buf);
 	if (rc)

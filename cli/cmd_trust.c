@@ -137,7 +137,7 @@ static int build(int argc, char **argv)
 	if ((rc = phr_trust_build(auth, authorities, na + 1, (const uint8_t *const *)cert_bufs, cert_lens, nc,
 				  (const uint8_t(*)[PHR_KID_LEN])revoked, nr, ver, cli_now(), &bundle, &blen)))
 		goto out;
-	if ((rc = cli_write(out, bundle, blen, 0644)))
+	if ((rc = cli_write(out, bundle, blen, 0666)))
 		goto out;
 	fprintf(stderr, "phr %s: wrote %s (version %llu: %zu authorities, %zu certificates, %zu revoked)\n", verb, out,
 		(unsigned long long)ver, na + 1, nc, nr);

@@ -1,9 +1,11 @@
 /* Files, passphrases and exit codes for the phr command. */
 #include "cli.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,62 +114,373 @@ int cli_read(const char *path, size_t max, uint8_t **out, size_t *len)
 	return PHR_OK;
 }
 
-static int write_all(int fd, const void *data, size_t len)
+/* ---- atomic output (cli.h: cli_write) ---- */
+
+#define PARTIAL_TAG ".phr-partial-"
+#define PARTIAL_NAME_MAX 200  /* bytes of the target's name kept in its partial file's name */
+#define PARTIAL_RANDOM 6      /* random characters ending a partial file's name */
+#define PARTIAL_TRIES 100     /* names tried before giving up (each taken by another file) */
+#define LIVE_PARTIAL_MAX 4352 /* longest partial path the signal handlers can remove */
+
+enum out_kind { OUT_STDOUT, OUT_REPLACE, OUT_THROUGH };
+
+struct cli_out {
+	enum out_kind kind;
+	FILE *f;
+	const char *shown; /* the path as given, for messages */
+	char *target;      /* what is written: the path, or a link's final target */
+	char *dir;         /* OUT_REPLACE: the target's directory */
+	char *partial;     /* OUT_REPLACE: the partial file */
+};
+
+/* The one partial file the signal handlers remove (a process writes one
+ * file at a time; another, nested one is left to the stale-file cleanup). */
+static const int out_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
+#define N_OUT_SIGNALS (sizeof(out_signals) / sizeof(out_signals[0]))
+static struct sigaction out_saved[N_OUT_SIGNALS];
+static bool out_caught[N_OUT_SIGNALS];
+static char live_partial[LIVE_PARTIAL_MAX];
+static volatile sig_atomic_t live;
+
+static void on_signal(int sig)
 {
-	const uint8_t *p = data;
-	while (len) {
-		ssize_t w = write(fd, p, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		len -= (size_t)w;
+	if (live)
+		unlink(live_partial); /* async-signal-safe */
+	signal(sig, SIG_DFL);
+	raise(sig); /* delivered once the handler returns: the process dies of it */
+}
+
+/* Both with every signal blocked. SIGINT and SIGTERM are caught even when
+ * ignored (a non-interactive shell starts background jobs with SIGINT
+ * ignored, and kill -INT still means stop); an ignored SIGHUP (nohup) or
+ * SIGPIPE stays ignored, and a signal handled elsewhere keeps its handler. */
+static void partial_live(const char *partial)
+{
+	size_t n = strlen(partial);
+	if (live || n >= sizeof(live_partial))
+		return;
+	memcpy(live_partial, partial, n + 1);
+	live = 1;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < N_OUT_SIGNALS; i++) {
+		struct sigaction cur;
+		bool stop = out_signals[i] == SIGINT || out_signals[i] == SIGTERM;
+		if (sigaction(out_signals[i], NULL, &cur) == 0 &&
+		    (cur.sa_handler == SIG_DFL || (stop && cur.sa_handler == SIG_IGN)))
+			out_caught[i] = sigaction(out_signals[i], &sa, &out_saved[i]) == 0;
 	}
-	return 0;
+}
+
+static void partial_gone(const char *partial)
+{
+	if (!live || strcmp(live_partial, partial))
+		return;
+	live = 0;
+	for (size_t i = 0; i < N_OUT_SIGNALS; i++)
+		if (out_caught[i]) {
+			sigaction(out_signals[i], &out_saved[i], NULL);
+			out_caught[i] = false;
+		}
+}
+
+static void block_signals(sigset_t *old)
+{
+	sigset_t all;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, old);
+}
+
+/* ".NAME.phr-partial-": how every partial file of target begins. */
+static void partial_prefix(const char *base, char *out, size_t cap)
+{
+	size_t n = strlen(base);
+	snprintf(out, cap, ".%.*s" PARTIAL_TAG, (int)(n > PARTIAL_NAME_MAX ? PARTIAL_NAME_MAX : n), base);
+}
+
+/* Removes dir's partial files of prefix whose process no longer runs (a
+ * crash, SIGKILL, a power cut). A live process's, or one phr cannot tell
+ * (another user's: EPERM), is kept. */
+static void remove_stale(const char *dir, const char *prefix)
+{
+	DIR *d = opendir(dir);
+	size_t pl = strlen(prefix);
+	struct dirent *e;
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		const char *p = e->d_name + pl, *end = p;
+		if (strncmp(e->d_name, prefix, pl))
+			continue;
+		while (*end >= '0' && *end <= '9')
+			end++;
+		if (end == p || end - p > 9 || *end != '-' || strlen(end + 1) != PARTIAL_RANDOM)
+			continue;
+		long pid = strtol(p, NULL, 10);
+		if (pid <= 0 || pid == (long)getpid())
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		unlinkat(dirfd(d), e->d_name, 0);
+	}
+	closedir(d);
+}
+
+/* Creates the partial file beside o->target: mode for a new file (the
+ * umask applies), else the replaced file's (st), limited to mode. */
+static int out_partial(struct cli_out *o, unsigned mode, const struct stat *st)
+{
+	static const char chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	char *dcopy = strdup(o->target), *bcopy = strdup(o->target);
+	char prefix[PARTIAL_NAME_MAX + 32];
+	int rc = PHR_OK, fd = -1;
+	if (!dcopy || !bcopy || !(o->dir = strdup(dirname(dcopy)))) {
+		rc = phr_fail(PHR_E_NOMEM, "out of memory");
+		goto out;
+	}
+	partial_prefix(basename(bcopy), prefix, sizeof(prefix));
+	remove_stale(o->dir, prefix);
+	size_t cap = strlen(o->dir) + strlen(prefix) + 32;
+	if (!(o->partial = malloc(cap))) {
+		rc = phr_fail(PHR_E_NOMEM, "out of memory");
+		goto out;
+	}
+	mode_t create = st ? (mode_t)(st->st_mode & mode & 0777) : (mode_t)(mode & 0777);
+	for (int t = 0; fd < 0 && t < PARTIAL_TRIES; t++) {
+		int n = snprintf(o->partial, cap, "%s/%s%ld-", o->dir, prefix, (long)getpid());
+		for (int i = 0; i < PARTIAL_RANDOM; i++)
+			o->partial[n + i] = chars[randombytes_uniform(sizeof(chars) - 1)];
+		o->partial[n + PARTIAL_RANDOM] = '\0';
+		sigset_t old;
+		block_signals(&old);
+		fd = open(o->partial, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, create);
+		if (fd >= 0)
+			partial_live(o->partial);
+		int e = errno;
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		if (fd < 0 && e != EEXIST) {
+			errno = e;
+			break;
+		}
+	}
+	if (fd < 0) {
+		rc = phr_fail(PHR_E_IO, "cannot create a partial file beside %s: %s", o->shown, strerror(errno));
+		free(o->partial);
+		o->partial = NULL;
+		goto out;
+	}
+	if (st) {
+		/* the replaced file's owner and group (root only; best effort),
+		 * then its mode: chown clears set-id bits, and umask must not
+		 * narrow a mode the file had */
+		if (geteuid() == 0 && fchown(fd, st->st_uid, st->st_gid) != 0) {
+			/* another file system, or ids it cannot hold: keep ours */
+		}
+		if (fchmod(fd, create) != 0) {
+			rc = phr_fail(PHR_E_IO, "cannot set the mode of %s: %s", o->partial, strerror(errno));
+			goto out;
+		}
+	}
+	if (!(o->f = fdopen(fd, "wb")))
+		rc = phr_fail(PHR_E_IO, "cannot write %s: %s", o->partial, strerror(errno));
+	else
+		fd = -1;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(dcopy);
+	free(bcopy);
+	return rc;
+}
+
+/* What path names: o->target (a link's final target), and in *st what it
+ * is; *exists false for a new file. */
+static int out_resolve(struct cli_out *o, struct stat *st, bool *exists)
+{
+	*exists = false;
+	if (lstat(o->shown, st) != 0) {
+		if (errno != ENOENT)
+			return phr_fail(PHR_E_IO, "cannot write %s: %s", o->shown, strerror(errno));
+		return (o->target = strdup(o->shown)) ? PHR_OK : phr_fail(PHR_E_NOMEM, "out of memory");
+	}
+	if (!S_ISLNK(st->st_mode)) {
+		*exists = true;
+		return (o->target = strdup(o->shown)) ? PHR_OK : phr_fail(PHR_E_NOMEM, "out of memory");
+	}
+	/* a link is followed to its final target, which is written in its place */
+	if (!(o->target = realpath(o->shown, NULL))) {
+		int e = errno;
+		char to[4096];
+		ssize_t n = readlink(o->shown, to, sizeof(to) - 1);
+		to[n > 0 ? n : 0] = '\0';
+		if (e == ENOENT)
+			return phr_fail(PHR_E_IO,
+					"cannot write %s: it is a symbolic link to %s, which does not exist (phr "
+					"writes through a link only to an existing file: create it, or remove the link)",
+					o->shown, to);
+		return phr_fail(PHR_E_IO, "cannot write %s: cannot follow the symbolic link to %s: %s", o->shown, to,
+				strerror(e));
+	}
+	if (stat(o->target, st) != 0)
+		return phr_fail(PHR_E_IO, "cannot write %s (a link to %s): %s", o->shown, o->target, strerror(errno));
+	*exists = true;
+	return PHR_OK;
+}
+
+/* NULL for what phr writes (a regular file, a device, a FIFO), else what
+ * the file is, for the message. */
+static const char *refused_kind(mode_t m)
+{
+	if (S_ISREG(m) || S_ISCHR(m) || S_ISBLK(m) || S_ISFIFO(m))
+		return NULL;
+	return S_ISDIR(m) ? "a directory" : S_ISSOCK(m) ? "a socket" : "neither a file, a device nor a FIFO";
+}
+
+int cli_out_open(const char *path, unsigned mode, size_t buffer, struct cli_out **out)
+{
+	struct cli_out *o = calloc(1, sizeof(*o));
+	struct stat st;
+	bool exists;
+	int rc;
+	*out = NULL;
+	if (!o)
+		return phr_fail(PHR_E_NOMEM, "out of memory");
+	o->shown = path;
+	if (!strcmp(path, "-")) {
+		o->kind = OUT_STDOUT;
+		o->f = stdout;
+		*out = o;
+		return PHR_OK;
+	}
+	if ((rc = out_resolve(o, &st, &exists)))
+		goto fail;
+	const char *what = exists ? refused_kind(st.st_mode) : NULL;
+	if (what) {
+		rc = phr_fail(PHR_E_IO, "cannot write %s: it is %s", o->shown, what);
+		goto fail;
+	}
+	if (!exists || S_ISREG(st.st_mode)) {
+		o->kind = OUT_REPLACE;
+		if ((rc = out_partial(o, mode, exists ? &st : NULL)))
+			goto fail;
+	} else {
+		/* a device or a FIFO: written through, never replaced */
+		o->kind = OUT_THROUGH;
+		int fd = open(o->target, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+		struct stat now;
+		if (fd < 0) {
+			rc = phr_fail(PHR_E_IO, "cannot write %s: %s", o->shown, strerror(errno));
+			goto fail;
+		}
+		if (fstat(fd, &now) != 0 || S_ISREG(now.st_mode) || S_ISDIR(now.st_mode)) {
+			rc = phr_fail(PHR_E_IO, "cannot write %s: it changed while being opened", o->shown);
+			close(fd);
+			goto fail;
+		}
+		if (!(o->f = fdopen(fd, "wb"))) {
+			rc = phr_fail(PHR_E_IO, "cannot write %s: %s", o->shown, strerror(errno));
+			close(fd);
+			goto fail;
+		}
+	}
+	if (buffer)
+		setvbuf(o->f, NULL, _IOFBF, buffer);
+	*out = o;
+	return PHR_OK;
+fail:
+	cli_out_abandon(o);
+	return rc;
+}
+
+int cli_out_write(struct cli_out *o, const void *data, size_t len)
+{
+	if (len && fwrite(data, 1, len, o->f) != len)
+		return phr_fail(PHR_E_IO, "cannot write %s: %s", o->kind == OUT_STDOUT ? "standard output" : o->shown,
+				strerror(errno));
+	return PHR_OK;
+}
+
+static void out_free(struct cli_out *o)
+{
+	free(o->target);
+	free(o->dir);
+	free(o->partial);
+	free(o);
+}
+
+int cli_out_commit(struct cli_out *o)
+{
+	int rc = PHR_OK;
+	if (o->kind == OUT_STDOUT) {
+		if (fflush(stdout) != 0)
+			rc = phr_fail(PHR_E_IO, "cannot write to standard output: %s", strerror(errno));
+		out_free(o);
+		return rc;
+	}
+	int bad = fflush(o->f) != 0;
+	/* a FIFO or a character device may not sync: only its errors count */
+	if (!bad && fsync(fileno(o->f)) != 0 && (o->kind == OUT_REPLACE || (errno != EINVAL && errno != ENOTSUP)))
+		bad = 1;
+	int e = errno;
+	if (fclose(o->f) != 0 && !bad) {
+		bad = 1;
+		e = errno;
+	}
+	o->f = NULL;
+	if (bad) {
+		rc = phr_fail(PHR_E_IO, "cannot write %s: %s", o->shown, strerror(e));
+		cli_out_abandon(o);
+		return rc;
+	}
+	if (o->kind == OUT_REPLACE) {
+		sigset_t old;
+		block_signals(&old);
+		if (rename(o->partial, o->target) != 0) {
+			e = errno;
+			unlink(o->partial);
+			rc = phr_fail(PHR_E_IO, "cannot write %s: %s", o->shown, strerror(e));
+		}
+		partial_gone(o->partial);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		int dfd = rc ? -1 : open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			fsync(dfd); /* best effort: the rename is durable once the directory is */
+			close(dfd);
+		}
+	}
+	out_free(o);
+	return rc;
+}
+
+void cli_out_abandon(struct cli_out *o)
+{
+	if (!o)
+		return;
+	if (o->f && o->kind != OUT_STDOUT)
+		fclose(o->f);
+	if (o->partial) {
+		sigset_t old;
+		block_signals(&old);
+		unlink(o->partial);
+		partial_gone(o->partial);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+	}
+	out_free(o);
 }
 
 int cli_write(const char *path, const void *data, size_t len, unsigned mode)
 {
-	if (strcmp(path, "-") == 0) {
-		if (write_all(STDOUT_FILENO, data, len) != 0)
-			return phr_fail(PHR_E_IO, "cannot write to standard output: %s", strerror(errno));
-		return PHR_OK;
+	struct cli_out *o;
+	int rc = cli_out_open(path, mode, 0, &o);
+	if (rc)
+		return rc;
+	if ((rc = cli_out_write(o, data, len))) {
+		cli_out_abandon(o);
+		return rc;
 	}
-	size_t plen = strlen(path);
-	char *tmp = malloc(plen + 16);
-	char *dircopy = strdup(path);
-	int rc = PHR_OK, fd = -1;
-	if (!tmp || !dircopy) {
-		rc = phr_fail(PHR_E_NOMEM, "out of memory");
-		goto out;
-	}
-	snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		rc = phr_fail(PHR_E_IO, "cannot create a temporary file beside %s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (fchmod(fd, (mode_t)mode) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
-		rc = phr_fail(PHR_E_IO, "cannot write %s: %s", path, strerror(errno));
-		close(fd);
-		unlink(tmp);
-		goto out;
-	}
-	if (close(fd) != 0 || rename(tmp, path) != 0) {
-		rc = phr_fail(PHR_E_IO, "cannot write %s: %s", path, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	int dfd = open(dirname(dircopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd); /* best effort: the rename is durable once the directory is */
-		close(dfd);
-	}
-out:
-	free(tmp);
-	free(dircopy);
-	return rc;
+	return cli_out_commit(o);
 }
 
 #define PASS_MAX 1024

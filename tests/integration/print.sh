@@ -302,27 +302,27 @@ pdftoppm -r 300 -f $((2 * fs - 1)) -l $((2 * fs + np - 2)) -png b1000.pdf batch
 expect 0 "scan the second record's sheets from the batch" -- "$PHR" scan --out batch.phr batch-*.png
 same batch.phr "b1000/r0002.phr" "the batch's second booklet restores its record"
 
-# an interrupted batch leaves nothing under the final name, and no temporary file
+# an interrupted batch leaves nothing under the final name, and no partial file
 "$PHR" print --layout a4-booklet-sheet --lang ar,en --trust trust.bundle --batch b1000 --quiet --out int.pdf &
 pid=$!
 for _ in $(seq 1 400); do
-	compgen -G 'int.pdf.tmp.*' >/dev/null && break
+	compgen -G '.int.pdf.phr-partial-*' >/dev/null && break
 	sleep 0.05
 done
-compgen -G 'int.pdf.tmp.*' >/dev/null && ok "interrupted batch: a temporary file while it runs" || bad "interrupted batch: no temporary file seen"
+compgen -G '.int.pdf.phr-partial-*' >/dev/null && ok "interrupted batch: a partial file while it runs" || bad "interrupted batch: no partial file seen"
 sleep 0.5
 kill -INT $pid
 wait $pid
 rc=$?
 [ "$rc" = 130 ] && ok "interrupted batch: killed by SIGINT (exit 130)" || bad "interrupted batch: exit $rc"
 [ ! -e int.pdf ] && ok "interrupted batch: no file under the final name" || bad "interrupted batch: int.pdf exists"
-compgen -G 'int.pdf.tmp.*' >/dev/null && bad "interrupted batch: the temporary file was left" || ok "interrupted batch: no temporary file left"
+compgen -G '.int.pdf.phr-partial-*' >/dev/null && bad "interrupted batch: the partial file was left" || ok "interrupted batch: no partial file left"
 "$PHR" print --layout a4-booklet-sheet --lang ar,en --trust trust.bundle --batch b100 --quiet --out term.pdf &
 pid=$!
 sleep 0.5
 kill -TERM $pid
 wait $pid
-[ ! -e term.pdf ] && ! compgen -G 'term.pdf.tmp.*' >/dev/null && ok "SIGTERM: no output and no temporary file" || bad "SIGTERM left a file"
+[ ! -e term.pdf ] && ! compgen -G '.term.pdf.phr-partial-*' >/dev/null && ok "SIGTERM: no output and no partial file" || bad "SIGTERM left a file"
 
 # bad records are skipped and listed; the others are printed
 mkdir -p mixed
