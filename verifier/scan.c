@@ -1,5 +1,9 @@
-/* QR codes in a grey picture: ZBar, and a cascade of treatments for what
- * ZBar misses (docs/QR.md gives the measurements behind each one).
+/* QR codes in a grey picture: ZBar and zxing-cpp (zxing.h), and a cascade
+ * of treatments for what they miss (docs/QR.md gives the measurements
+ * behind each one). Every code of the picture is looked for: once every
+ * record seen is complete, a survey of finder patterns tells whether
+ * another code is there, not read yet (another document in the photo);
+ * the ones no treatment reads are reported as seen and not read.
  *
  * ZBar is used with QR only and its binary option, so that the bytes of a
  * byte-mode symbol come back as they were encoded (without it ZBar guesses
@@ -16,6 +20,7 @@
 #include <zbar.h>
 
 #include "phr/chunk.h"
+#include "zxing.h"
 
 /* A picture with a longer side than REDUCE_ABOVE gets a first pass on an
  * area-averaged copy whose longer side is at most REDUCE_TARGET: a 12 MP
@@ -42,10 +47,13 @@
 /* The 2x upscale quadruples the pixels: only for pictures up to this size
  * after upscaling, where small modules are likely. */
 #define UPSCALE_MAX_PIXELS (16u * 1000 * 1000)
-/* Rectification works on the picture area-averaged to a longer side of at
- * most RECTIFY_SIDE, and makes views of at most RECTIFY_OUT pixels a side,
- * for at most RECTIFY_TRIES triples of finder patterns. */
-#define RECTIFY_SIDE 2000
+/* The survey (finder patterns, for rectification and for the codes seen
+ * and not read) works on the picture area-averaged to a longer side of at
+ * most SURVEY_SIDE: a 12 MP photo at half size, smaller pictures whole, so
+ * that a code of 2-3 px per module in a 3 MP photo is seen. Rectification
+ * makes views of at most RECTIFY_OUT pixels a side, for at most
+ * RECTIFY_TRIES triples of finder patterns. */
+#define SURVEY_SIDE WORK_SIDE
 #define RECTIFY_OUT 2400
 #define RECTIFY_TRIES 4
 #define MAX_FINDERS 256
@@ -55,6 +63,21 @@
 #define KEYSTONE_SIDE 1000
 #define KEYSTONE_STRENGTH 0.2
 #define KEYSTONE_DIRS 8
+
+/* Codes seen but not read: at most MAX_CANDIDATES finder patterns (not in
+ * a code read) are paired into symbols, and at most that many symbols
+ * zxing-cpp located without decoding them are kept. A triple of finder
+ * patterns counts as a symbol only when it looks like one closely:
+ * pattern sizes within CAND_SIZE_RATIO, the two legs within
+ * CAND_LEG_RATIO of each other and at least CAND_MIN_LEG modules long
+ * (version 1: 14). */
+#define MAX_CANDIDATES 64
+#define CAND_SIZE_RATIO 2.0
+#define CAND_LEG_RATIO 1.6
+#define CAND_MIN_LEG 12
+#define CAND_MAX_LEG 180 /* version 40: 170 */
+#define CAND_SQUARE 1.5  /* a finder pattern's width against its height */
+#define CAND_TIMING 0.7  /* timing modules that must alternate as they should */
 
 #define PI 3.14159265358979323846
 
@@ -80,10 +103,23 @@ struct seen_set {
 	unsigned n_have;
 };
 
+struct finder;
+
 struct scanner {
 	zbar_image_scanner_t *zs;
+	const struct phr_image *img;
 	struct phr_scan_result *out;
 	int stop; /* apply the stopping rule (not for phr_scan_pass) */
+	/* the survey, made once: finder patterns on a threshold of the picture
+	 * reduced to SURVEY_SIDE (base), for rectify and for the codes seen
+	 * and not read */
+	int surveyed;
+	struct view base, bin; /* the picture the survey saw, and its threshold */
+	struct finder *f;
+	size_t n_f;
+	/* symbols zxing-cpp located and could not decode (image coordinates) */
+	double failed[MAX_CANDIDATES][4][2];
+	size_t n_failed;
 	/* corners of every code found, in image coordinates: the rectifier
 	 * skips finder patterns inside them */
 	double quad[PHR_MAX_CODES_PER_IMAGE][4][2];
@@ -94,7 +130,7 @@ struct scanner {
 };
 
 static const char *const pass_names[PHR_PASS_COUNT] = {
-	"reduced", "as-is", "half", "smooth", "rectify", "stretch", "median", "threshold", "threshold-fine", "upscale", "keystone",
+	"reduced", "as-is", "zxing", "half", "smooth", "rectify", "stretch", "median", "threshold", "threshold-fine", "upscale", "keystone",
 };
 
 const char *phr_scan_pass_name(int pass)
@@ -729,22 +765,179 @@ static void note_chunk(struct scanner *s, const uint8_t *data, size_t len)
 	}
 }
 
-/* The stopping rule: something was found, and every phr set seen holds k
- * distinct chunks (enough to restore its container, parity included). */
-static int done(const struct scanner *s)
+/* Every phr set seen holds k distinct chunks (enough to restore its
+ * container, parity included). */
+static int sets_complete(const struct scanner *s)
 {
-	if (!s->stop || s->out->n == 0)
-		return 0;
 	for (size_t i = 0; i < s->n_sets; i++)
 		if (s->sets[i].n_have < s->sets[i].k)
 			return 0;
 	return 1;
 }
 
-static int add_code(struct scanner *s, const zbar_symbol_t *sym, const struct view *v, int pass)
+/* A point of the picture lies in a code read. */
+static int in_code_read(const struct scanner *s, double ix, double iy)
 {
-	const uint8_t *data = (const uint8_t *)zbar_symbol_get_data(sym);
-	size_t len = zbar_symbol_get_data_length(sym);
+	for (size_t i = 0; i < s->out->n; i++)
+		if (s->has_quad[i] && inside_quad(s->quad[i], ix, iy))
+			return 1;
+	return 0;
+}
+
+/* Three finder patterns that look like one symbol closely enough to say a
+ * code is there (make_triple is looser: it only picks what to rectify). */
+static int looks_like_code(const struct finder *f, const struct triple *t)
+{
+	const struct finder *ul = &f[t->ul], *ur = &f[t->ur], *dl = &f[t->dl];
+	double s[3] = { sqrt(ul->sh * ul->sv), sqrt(ur->sh * ur->sv), sqrt(dl->sh * dl->sv) };
+	double smin = fmin(s[0], fmin(s[1], s[2])), smax = fmax(s[0], fmax(s[1], s[2]));
+	double module = (s[0] + s[1] + s[2]) / 21;
+	double la = hypot(ur->x - ul->x, ur->y - ul->y), lb = hypot(dl->x - ul->x, dl->y - ul->y);
+	for (int i = 0; i < 3; i++) {
+		const struct finder *p = &f[i == 0 ? t->ul : i == 1 ? t->ur : t->dl];
+		if (p->sh > CAND_SQUARE * p->sv || p->sv > CAND_SQUARE * p->sh)
+			return 0;
+	}
+	return smax <= CAND_SIZE_RATIO * smin && la <= CAND_LEG_RATIO * lb && lb <= CAND_LEG_RATIO * la &&
+	       fmin(la, lb) >= CAND_MIN_LEG * module;
+}
+
+/* The timing patterns of the symbol t would be: row 6 from UL towards UR
+ * and column 6 from UL towards DL alternate dark and light, one module
+ * each, between the separators. Sampled on the survey's threshold through
+ * the affine frame of the three finder centres (exact at the finders,
+ * close along the legs under mild perspective); at least CAND_TIMING of
+ * the modules must match on each. Text and pictures that happen to hold
+ * three finder-like marks do not alternate so. */
+static int timing_ok(const struct scanner *s, const struct triple *t)
+{
+	const struct finder *f = s->f, *ul = &f[t->ul], *ur = &f[t->ur], *dl = &f[t->dl];
+	double module = (sqrt(ul->sh * ul->sv) + sqrt(ur->sh * ur->sv) + sqrt(dl->sh * dl->sv)) / 21;
+	double la = hypot(ur->x - ul->x, ur->y - ul->y), lb = hypot(dl->x - ul->x, dl->y - ul->y);
+	/* centre to centre: N - 7 modules, N = 17 + 4 version */
+	int version = (int)lround(((la + lb) / 2 / module - 10) / 4);
+	if (version < 1 || version > 40)
+		return 0;
+	double d = 10 + 4 * version;
+	double ux = (ur->x - ul->x) / d, uy = (ur->y - ul->y) / d, vx = (dl->x - ul->x) / d, vy = (dl->y - ul->y) / d;
+	for (int leg = 0; leg < 2; leg++) {
+		int match = 0, total = 0;
+		for (int c = 8; c <= 17 + 4 * version - 9; c++) {
+			/* module (c, 6) or (6, c), relative to UL's centre at (3.5, 3.5) */
+			double a = c + 0.5 - 3.5, b = 6.5 - 3.5, u = leg ? b : a, v = leg ? a : b;
+			double x = ul->x + u * ux + v * vx, y = ul->y + u * uy + v * vy;
+			int px = (int)floor(x), py = (int)floor(y);
+			if (px < 0 || py < 0 || px >= s->bin.w || py >= s->bin.h)
+				return 0;
+			int dark = s->bin.p[(size_t)py * (size_t)s->bin.w + (size_t)px] == 0;
+			match += dark == (c % 2 == 0);
+			total++;
+		}
+		if (match < CAND_TIMING * total)
+			return 0;
+	}
+	return 1;
+}
+
+/* The codes seen and not read: symbols made of finder patterns that lie in
+ * no code read (the best triple first, each pattern used once; with
+ * confirmed, only those whose timing patterns are there too), then the
+ * symbols zxing-cpp located and could not decode whose centre lies in no
+ * code read and in no symbol listed. Returns how many; fills u (image
+ * coordinates) up to cap. Needs the survey for the first kind. */
+static size_t codes_unread(const struct scanner *s, int confirmed, struct phr_unread *u, size_t cap)
+{
+	size_t n = 0, idx[MAX_CANDIDATES], n_idx = 0;
+	double cx[PHR_MAX_UNREAD_PER_IMAGE], cy[PHR_MAX_UNREAD_PER_IMAGE], half[PHR_MAX_UNREAD_PER_IMAGE];
+	for (size_t i = 0; i < s->n_f && n_idx < MAX_CANDIDATES; i++)
+		if (!already_read(s, &s->base, &s->f[i]))
+			idx[n_idx++] = i;
+	uint8_t used[MAX_CANDIDATES] = { 0 };
+	while (n < PHR_MAX_UNREAD_PER_IMAGE) {
+		struct triple best = { 0, 0, 0, -1e30 };
+		size_t bi[3] = { 0 };
+		for (size_t a = 0; a < n_idx; a++)
+			for (size_t b = a + 1; b < n_idx && !used[a]; b++)
+				for (size_t c = b + 1; c < n_idx && !used[b]; c++) {
+					struct triple t;
+					if (used[c] || !make_triple(s->f, (int)idx[a], (int)idx[b], (int)idx[c], &t) ||
+					    t.score <= best.score || !looks_like_code(s->f, &t) ||
+					    (confirmed && !timing_ok(s, &t)))
+						continue;
+					best = t;
+					bi[0] = a, bi[1] = b, bi[2] = c;
+				}
+		if (best.score == -1e30)
+			break;
+		used[bi[0]] = used[bi[1]] = used[bi[2]] = 1;
+		/* the centre: halfway between UR and DL */
+		const struct finder *ur = &s->f[best.ur], *dl = &s->f[best.dl];
+		double x0, y0, x1, y1;
+		view_to_image(&s->base, ur->x - 0.5, ur->y - 0.5, &x0, &y0);
+		view_to_image(&s->base, dl->x - 0.5, dl->y - 0.5, &x1, &y1);
+		cx[n] = (x0 + x1) / 2;
+		cy[n] = (y0 + y1) / 2;
+		half[n] = hypot(x1 - x0, y1 - y0) / 2;
+		n++;
+	}
+	for (size_t i = 0; i < s->n_failed && n < PHR_MAX_UNREAD_PER_IMAGE; i++) {
+		const double(*q)[2] = s->failed[i];
+		double x = (q[0][0] + q[1][0] + q[2][0] + q[3][0]) / 4, y = (q[0][1] + q[1][1] + q[2][1] + q[3][1]) / 4;
+		int known = in_code_read(s, x, y);
+		for (size_t j = 0; j < n && !known; j++)
+			known = hypot(x - cx[j], y - cy[j]) < half[j];
+		if (known)
+			continue;
+		cx[n] = x;
+		cy[n] = y;
+		half[n] = hypot(q[2][0] - q[0][0], q[2][1] - q[0][1]) / 2;
+		n++;
+	}
+	for (size_t i = 0; i < n && i < cap; i++) {
+		u[i].x = (int)lround(cx[i]);
+		u[i].y = (int)lround(cy[i]);
+		u[i].side = (int)lround(half[i] * 2 / sqrt(2));
+	}
+	return n;
+}
+
+/* Two finder patterns outside every code read that may be two corners of
+ * one symbol (similar sizes, CAND_MIN_LEG to CAND_MAX_LEG modules apart):
+ * in a photo at an angle the third is often too distorted to confirm.
+ * Not enough to say a code is there, but enough to look on. */
+static int finder_pair_unread(const struct scanner *s)
+{
+	size_t idx[MAX_CANDIDATES], n = 0;
+	for (size_t i = 0; i < s->n_f && n < MAX_CANDIDATES; i++)
+		if (!already_read(s, &s->base, &s->f[i]))
+			idx[n++] = i;
+	for (size_t a = 0; a < n; a++)
+		for (size_t b = a + 1; b < n; b++) {
+			const struct finder *p = &s->f[idx[a]], *q = &s->f[idx[b]];
+			double sp = sqrt(p->sh * p->sv), sq = sqrt(q->sh * q->sv), module = (sp + sq) / 14;
+			double d = hypot(p->x - q->x, p->y - q->y);
+			if (sp <= 1.5 * sq && sq <= 1.5 * sp && d >= CAND_MIN_LEG * module && d <= CAND_MAX_LEG * module &&
+			    p->sh <= CAND_SQUARE * p->sv && p->sv <= CAND_SQUARE * p->sh && q->sh <= CAND_SQUARE * q->sv &&
+			    q->sv <= CAND_SQUARE * q->sh)
+				return 1;
+		}
+	return 0;
+}
+
+/* The stopping rule: something was found, every phr set seen holds k
+ * distinct chunks, the survey was made and it shows no code that is not
+ * read yet, nor two finder patterns that may be one. */
+static int done(const struct scanner *s)
+{
+	return s->stop && s->out->n > 0 && sets_complete(s) && s->surveyed && codes_unread(s, 0, NULL, 0) == 0 &&
+	       !finder_pair_unread(s);
+}
+
+/* A payload found in view v, with its corners (view coordinates, n of
+ * them: 4 for a QR code) when the decoder gave them. */
+static int add_payload(struct scanner *s, const uint8_t *data, size_t len, const double (*corner)[2], unsigned n,
+		       const struct view *v, int pass)
+{
 	struct phr_scan_result *r = s->out;
 	if (!data || len == 0)
 		return PHR_OK;
@@ -759,10 +952,9 @@ static int add_code(struct scanner *s, const zbar_symbol_t *sym, const struct vi
 	memcpy(c->data, data, len);
 	c->len = len;
 	double x = 0, y = 0;
-	unsigned n = zbar_symbol_get_loc_size(sym);
 	for (unsigned i = 0; i < n; i++) {
-		x += zbar_symbol_get_loc_x(sym, i);
-		y += zbar_symbol_get_loc_y(sym, i);
+		x += corner[i][0];
+		y += corner[i][1];
 	}
 	if (n) {
 		x /= n;
@@ -773,14 +965,26 @@ static int add_code(struct scanner *s, const zbar_symbol_t *sym, const struct vi
 	c->x = (int)lround(ix);
 	c->y = (int)lround(iy);
 	c->pass = pass;
-	/* ZBar gives a QR code's four corners */
 	s->has_quad[r->n] = n == 4;
 	for (unsigned i = 0; i < 4 && n == 4; i++)
-		view_to_image(v, zbar_symbol_get_loc_x(sym, i), zbar_symbol_get_loc_y(sym, i), &s->quad[r->n][i][0],
-			      &s->quad[r->n][i][1]);
+		view_to_image(v, corner[i][0], corner[i][1], &s->quad[r->n][i][0], &s->quad[r->n][i][1]);
 	r->n++;
 	note_chunk(s, c->data, c->len);
 	return PHR_OK;
+}
+
+static int add_code(struct scanner *s, const zbar_symbol_t *sym, const struct view *v, int pass)
+{
+	double corner[4][2];
+	unsigned n = zbar_symbol_get_loc_size(sym);
+	if (n > 4)
+		n = 0; /* not a QR code's four corners: no position */
+	for (unsigned i = 0; i < n; i++) {
+		corner[i][0] = zbar_symbol_get_loc_x(sym, i);
+		corner[i][1] = zbar_symbol_get_loc_y(sym, i);
+	}
+	return add_payload(s, (const uint8_t *)zbar_symbol_get_data(sym), zbar_symbol_get_data_length(sym),
+			   (const double(*)[2])corner, n, v, pass);
 }
 
 static int zbar_pass(struct scanner *s, const struct view *v, int pass)
@@ -806,26 +1010,101 @@ static int zbar_pass(struct scanner *s, const struct view *v, int pass)
 	return rc;
 }
 
-/* Finder patterns on a threshold of the base, then a rectified view for
- * each plausible triple (best first, at most RECTIFY_TRIES) whose patterns
- * are not in a code already read. */
-static int rectify_pass(struct scanner *s, const struct phr_image *img)
+/* zxing-cpp's symbols into the result. */
+struct zx_ctx {
+	struct scanner *s;
+	const struct view *v;
+	int pass, rc;
+};
+
+/* zxing-cpp 1.4 sometimes returns a correct symbol's payload with a few
+ * digits after it (docs/QR.md). A phr chunk ends with its CRC-32: when the
+ * payload does not parse and a shorter one does, the shorter one is what
+ * the symbol holds. Returns the length to keep. */
+static size_t zx_trim(struct scanner *s, const uint8_t *data, size_t len)
 {
-	struct view base = { 0 }, bin = { 0 };
-	struct finder *f = malloc(MAX_FINDERS * sizeof(*f));
-	int rc = f ? geometry_base(img, RECTIFY_SIDE, 1, &base) : phr_fail(PHR_E_NOMEM, "scan: out of memory");
+	struct phr_chunk c;
+	if (len < PHR_CHUNK_PREFIX_LEN || memcmp(data, PHR_CHUNK_TEXT_PREFIX, 3) != 0 ||
+	    phr_chunk_parse(data, len, s->chunk_buf, sizeof(s->chunk_buf), &c) == PHR_OK) {
+		phr_clear_error();
+		return len;
+	}
+	for (size_t cut = 1; cut <= 16 && cut + PHR_CHUNK_PREFIX_LEN < len; cut++)
+		if (phr_chunk_parse(data, len - cut, s->chunk_buf, sizeof(s->chunk_buf), &c) == PHR_OK) {
+			phr_clear_error();
+			return len - cut;
+		}
+	phr_clear_error();
+	return len;
+}
+
+static int zx_symbol(void *ctx, const struct zx_symbol *sym)
+{
+	struct zx_ctx *z = ctx;
+	double corner[4][2];
+	for (int i = 0; i < 4; i++) {
+		corner[i][0] = sym->x[i];
+		corner[i][1] = sym->y[i];
+	}
+	if (sym->failed) {
+		if (z->s->n_failed < MAX_CANDIDATES) {
+			double(*q)[2] = z->s->failed[z->s->n_failed++];
+			for (int i = 0; i < 4; i++)
+				view_to_image(z->v, corner[i][0], corner[i][1], &q[i][0], &q[i][1]);
+		}
+		return 0;
+	}
+	z->rc = add_payload(z->s, sym->data, zx_trim(z->s, sym->data, sym->len), (const double(*)[2])corner, 4, z->v,
+			    z->pass);
+	return z->rc < 0 ? -1 : 0;
+}
+
+static int zxing_pass(struct scanner *s, const struct view *v, int pass)
+{
+	struct zx_ctx z = { s, v, pass, PHR_OK };
+	int rc = zx_scan(v->p, v->w, v->h, zx_symbol, &z);
+	if (z.rc < 0)
+		return z.rc;
+	if (rc == ZX_NOMEM)
+		return phr_fail(PHR_E_NOMEM, "scan: zxing-cpp ran out of memory on a %d x %d picture", v->w, v->h);
+	if (rc < 0)
+		return phr_fail(PHR_E_IMAGE, "scan: zxing-cpp failed on a %d x %d picture (%s)", v->w, v->h,
+				phr_scan_pass_name(pass));
+	return PHR_OK;
+}
+
+/* The survey (once): finder patterns on a threshold of the picture reduced
+ * to SURVEY_SIDE. */
+static int survey(struct scanner *s)
+{
+	if (s->surveyed)
+		return PHR_OK;
+	s->surveyed = 1;
+	if (!(s->f = malloc(MAX_FINDERS * sizeof(*s->f))))
+		return phr_fail(PHR_E_NOMEM, "scan: out of memory");
+	int rc = geometry_base(s->img, SURVEY_SIDE, 1, &s->base);
 	if (rc <= 0)
-		goto out;
-	if ((rc = threshold(&base, THRESH_BLOCK, &bin)) <= 0)
-		goto out;
-	size_t n = find_finders(&bin, f), kept = 0;
-	free(bin.owned);
-	bin.owned = NULL;
+		return rc;
+	if ((rc = threshold(&s->base, THRESH_BLOCK, &s->bin)) <= 0)
+		return rc;
+	size_t n = find_finders(&s->bin, s->f), kept = 0;
 	for (size_t i = 0; i < n; i++)
-		if (finder_real(&f[i]))
-			f[kept++] = f[i];
-	n = kept;
-	rc = PHR_OK;
+		if (finder_real(&s->f[i]))
+			s->f[kept++] = s->f[i];
+	s->n_f = kept;
+	return PHR_OK;
+}
+
+/* A rectified view for each plausible triple of the survey's finder
+ * patterns (best first, at most RECTIFY_TRIES) whose patterns are not in a
+ * code already read. */
+static int rectify_pass(struct scanner *s)
+{
+	int rc = survey(s);
+	if (rc < 0 || !s->base.p)
+		return rc;
+	const struct finder *f = s->f;
+	size_t n = s->n_f;
 	s->out->passes++;
 	/* The best triple of patterns not in a code read so far, again after
 	 * every attempt: a code read takes its patterns out of play. */
@@ -833,15 +1112,15 @@ static int rectify_pass(struct scanner *s, const struct phr_image *img)
 	for (size_t attempt = 0; attempt < RECTIFY_TRIES && rc == PHR_OK && !done(s); attempt++) {
 		struct triple best = { 0, 0, 0, -1e30 };
 		for (size_t a = 0; a < n; a++) {
-			if (already_read(s, &base, &f[a]))
+			if (already_read(s, &s->base, &f[a]))
 				continue;
 			for (size_t b = a + 1; b < n; b++) {
-				if (already_read(s, &base, &f[b]))
+				if (already_read(s, &s->base, &f[b]))
 					continue;
 				for (size_t c = b + 1; c < n; c++) {
 					struct triple cand;
 					int seen = 0;
-					if (already_read(s, &base, &f[c]) || !make_triple(f, (int)a, (int)b, (int)c, &cand) ||
+					if (already_read(s, &s->base, &f[c]) || !make_triple(f, (int)a, (int)b, (int)c, &cand) ||
 					    cand.score <= best.score)
 						continue;
 					for (size_t i = 0; i < attempt; i++)
@@ -855,15 +1134,11 @@ static int rectify_pass(struct scanner *s, const struct phr_image *img)
 			break;
 		tried[attempt] = best;
 		struct view v = { 0 };
-		if ((rc = rectify(&base, f, &best, &v)) <= 0)
+		if ((rc = rectify(&s->base, f, &best, &v)) <= 0)
 			continue;
 		rc = zbar_pass(s, &v, PHR_PASS_RECTIFY);
 		free(v.owned);
 	}
-out:
-	free(bin.owned);
-	free(base.owned);
-	free(f);
 	return rc < 0 ? rc : PHR_OK;
 }
 
@@ -918,7 +1193,10 @@ static int run_pass(struct scanner *s, const struct phr_image *img, int pass)
 	case PHR_PASS_THRESHOLD: rc = threshold(&src, THRESH_BLOCK, &v); break;
 	case PHR_PASS_THRESHOLD_FINE: rc = threshold(&src, THRESH_FINE_BLOCK, &v); break;
 	case PHR_PASS_UPSCALE: rc = upscale2(&src, &v); break;
-	case PHR_PASS_RECTIFY: return rectify_pass(s, img);
+	case PHR_PASS_ZXING:
+		s->out->passes++;
+		return zxing_pass(s, &src, pass);
+	case PHR_PASS_RECTIFY: return rectify_pass(s);
 	case PHR_PASS_KEYSTONE: return keystone_pass(s, img);
 	default: return phr_fail(PHR_E_ARG, "scan: no treatment %d", pass);
 	}
@@ -948,6 +1226,7 @@ static int scanner_start(struct scanner **out_s, const struct phr_image *img, st
 	if (!s)
 		return phr_fail(PHR_E_NOMEM, "scan: out of memory");
 	s->out = out;
+	s->img = img;
 	if (!(s->zs = zbar_image_scanner_create())) {
 		free(s);
 		return phr_fail(PHR_E_NOMEM, "scan: ZBar could not start");
@@ -969,8 +1248,13 @@ static int scanner_start(struct scanner **out_s, const struct phr_image *img, st
 static int scanner_finish(struct scanner *s, int rc)
 {
 	zbar_image_scanner_destroy(s->zs);
+	if (rc >= 0 && s->stop)
+		s->out->n_unread = codes_unread(s, 1, s->out->unread, PHR_MAX_UNREAD_PER_IMAGE);
 	if (rc < 0)
 		phr_scan_result_free(s->out);
+	free(s->base.owned);
+	free(s->bin.owned);
+	free(s->f);
 	free(s);
 	return rc < 0 ? rc : PHR_OK;
 }
@@ -982,8 +1266,18 @@ int phr_scan_image(const struct phr_image *img, struct phr_scan_result *out)
 	if (rc)
 		return rc;
 	s->stop = 1;
-	for (int pass = 0; pass < PHR_PASS_COUNT && rc == PHR_OK && !done(s); pass++)
+	for (int pass = 0; pass < PHR_PASS_COUNT && rc == PHR_OK; pass++) {
 		rc = run_pass(s, img, pass);
+		/* every set complete: look for codes not read yet before stopping
+		 * (another document beside this one) */
+		if (rc == PHR_OK && s->out->n > 0 && sets_complete(s))
+			rc = survey(s);
+		if (rc == PHR_OK && done(s))
+			break;
+	}
+	/* the codes seen and not read are reported (scanner_finish) */
+	if (rc == PHR_OK)
+		rc = survey(s);
 	return scanner_finish(s, rc);
 }
 

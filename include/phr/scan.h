@@ -12,6 +12,7 @@
 #define PHR_MAX_IMAGE_FILE (64u * 1024 * 1024)   /* bytes of one image file */
 #define PHR_MAX_IMAGE_PIXELS (100u * 1000 * 1000) /* width * height */
 #define PHR_MAX_CODES_PER_IMAGE 256
+#define PHR_MAX_UNREAD_PER_IMAGE 32 /* codes seen but not read, reported */
 
 /* 8-bit luminance, row-major, stride = width. */
 struct phr_image {
@@ -41,6 +42,7 @@ void phr_image_free(struct phr_image *img);
 enum phr_scan_pass {
 	PHR_PASS_REDUCED,   /* area-averaged copy of a large photo */
 	PHR_PASS_AS_IS,     /* the picture itself */
+	PHR_PASS_ZXING,     /* the picture itself, read by zxing-cpp */
 	PHR_PASS_HALF,      /* area-averaged to half size */
 	PHR_PASS_SMOOTH,    /* half size, then a binomial blur */
 	PHR_PASS_RECTIFY,   /* each code's perspective undone from its finder patterns */
@@ -65,18 +67,30 @@ struct phr_code {
 	int pass; /* enum phr_scan_pass */
 };
 
+/* A code seen but not read: three finder patterns that make a symbol, or
+ * a symbol zxing-cpp located but could not decode, outside every code
+ * read. Centre and approximate side in the coordinates of the image. */
+struct phr_unread {
+	int x, y, side;
+};
+
 struct phr_scan_result {
 	size_t n;
 	struct phr_code codes[PHR_MAX_CODES_PER_IMAGE];
 	unsigned passes; /* treatments tried before the scan stopped */
+	size_t n_unread; /* at most PHR_MAX_UNREAD_PER_IMAGE */
+	struct phr_unread unread[PHR_MAX_UNREAD_PER_IMAGE];
 };
 
 /* Finds every QR code in img; identical payloads are reported once, at
  * most PHR_MAX_CODES_PER_IMAGE. The treatments of enum phr_scan_pass run
  * in order (docs/QR.md) until the stopping rule holds: at least one code
- * was found and every phr chunk set among the codes (phr_chunk_parse)
- * holds k distinct chunks. A picture with nothing readable, or with part
- * of a set only, goes through them all.
+ * was found, every phr chunk set among the codes (phr_chunk_parse) holds
+ * k distinct chunks, and no code was seen that is not read yet (finder
+ * patterns of a symbol outside every code read: another document in the
+ * photo). A picture with nothing readable, with part of a set only, or
+ * with a code that none of them reads, goes through them all; the codes
+ * seen and never read are listed in unread.
  * Returns PHR_OK (also when nothing is found: n == 0); PHR_E_ARG for a
  * NULL or empty img; PHR_E_LIMIT for more than PHR_MAX_IMAGE_PIXELS;
  * PHR_E_NOMEM. out is caller memory (large: put it on the heap); its
