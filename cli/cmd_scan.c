@@ -33,9 +33,12 @@ static const char scan_usage[] =
 	"  --out RECORD.phr save the restored record, byte for byte as it was printed\n"
 	"  --record HEX     keep only the record whose id starts with HEX\n"
 	"  --verbose        one line per image on stderr (the default on a terminal)\n"
+	"Every code in every image is looked for, also after a record is complete\n"
+	"(several documents in one photo).\n"
 	"Exit status: 0 when every record found was restored and shown, whatever\n"
-	"its verification status; 8 when codes are missing (the message says which)\n"
-	"or no phr code was found; 3 or 6 when an image or the restored record\n"
+	"its verification status; 8 when codes are missing (the message says which),\n"
+	"a code was seen that could not be read (the message says where), or no\n"
+	"phr code was found; 3 or 6 when an image or the restored record\n"
 	"cannot be read; 2 for a bad command line, or --out with several records.\n";
 
 struct scan_args {
@@ -91,6 +94,7 @@ struct scan_state {
 	const char *verb;
 	struct phr_assembler *as;
 	size_t images_read, codes, not_ours, bad_checksum, malformed, duplicates;
+	size_t unread;     /* codes seen in a picture that no treatment could read */
 	int image_ex;      /* exit code of the first image that could not be read */
 	json_t *problems;  /* with --format json */
 };
@@ -215,6 +219,13 @@ static void scan_image(struct scan_state *st, const char *path, size_t nth, size
 		st->images_read++;
 		for (size_t i = 0; i < res->n; i++)
 			add_code(st, path, &res->codes[i], &phr_codes);
+		for (size_t i = 0; i < res->n_unread; i++) {
+			struct phr_code at = { .x = res->unread[i].x, .y = res->unread[i].y };
+			st->unread++;
+			problem(st, path, &at, "unread_code",
+				"a code is there but could not be read (damaged, or too small or blurred in the "
+				"picture: take a closer, sharper photo of it)");
+		}
 		if (verbose)
 			say("phr %s: [%zu/%zu] %s: %dx%d px, %zu code%s, %zu of them phr, %.0f ms", st->verb, nth, total,
 			    path, img.width, img.height, res->n, res->n == 1 ? "" : "s", phr_codes, now_ms() - t0);
@@ -366,6 +377,8 @@ static int print_json(const struct scan_state *st, size_t images, const struct f
 				 (int)st->images_read, "codes_found", (int)st->codes, "codes_not_ours", (int)st->not_ours,
 				 "bad_checksums", (int)st->bad_checksum, "codes_malformed", (int)st->malformed,
 				 "duplicates", (int)st->duplicates, "problems", st->problems, "sets", sets);
+	if (scan)
+		json_object_set_new(scan, "codes_unread", json_integer((json_int_t)st->unread));
 	json_t *doc = scan ? json_pack("{s:o, s:O}", "scan", scan, "records", records) : NULL;
 	int rc = doc ? cli_print_json(doc) : phr_fail(PHR_E_NOMEM, "out of memory");
 	json_decref(doc);
@@ -404,7 +417,7 @@ static int save(const char *verb, const char *out, const struct found *fs, size_
 		fprintf(stderr, "); --out saves one: choose it with --record HEX. %s not written\n", out);
 		return EXIT_USAGE;
 	}
-	int rc = cli_write(out, one->container, one->len, 0666);
+	int rc = cli_write(out, one->container, one->len, 0644);
 	if (rc)
 		return cli_fail(verb, rc, NULL);
 	fprintf(stderr, "phr %s: record %s saved: %s\n", verb, one->prefix, out);
@@ -448,6 +461,13 @@ int cmd_scan(int argc, char **argv)
 			incomplete = 1;
 		else if (!fs[s].r && fs[s].same_as < 0 && !record_ex)
 			record_ex = EXIT_MALFORMED;
+	}
+	if (st.unread) {
+		/* a code seen and not read may be another record's: never silent */
+		incomplete = 1;
+		fprintf(stderr, "phr %s: %zu code%s seen but not read (see above): a record may be missing or "
+				"incomplete\n",
+			verb, st.unread, st.unread == 1 ? "" : "s");
 	}
 	if (!wanted && st.images_read) {
 		incomplete = 1;

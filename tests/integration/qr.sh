@@ -177,6 +177,46 @@ expect 0 "--record chooses one" -- "$PHR" scan --record "${b_id:0:10}" --out two
 same two.phr "$B.phr" "--record saves the chosen record"
 message "ignored (not --record" "--record"
 
+# Several documents in one photo: a near booklet's code read by the first
+# pass completes its record, and the scan must go on for the others (a
+# booklet farther away, a wallet card's smaller modules) and report every
+# record; a code seen and not read is named, and the exit status says so.
+C=${names[2]}
+c_id=$(sed -n 's/^ *"record_id": "\(.*\)",*$/\1/p' "$C-one.json")
+expect 0 "near booklet code" -- "$PHR" qr --module-px 11 --out-dir near "$A.phr"
+expect 0 "far booklet code" -- "$PHR" qr --module-px 2 --out-dir far "$B.phr"
+expect 0 "wallet card code" -- "$PHR" qr --module-px 4 --out-dir card "$C.phr"
+expect 0 "third booklet code" -- "$PHR" qr --module-px 3 --out-dir third "$C.phr"
+expect 0 "two documents" -- "$QRTOOL" page docs2.png 2 near/code-*.png far/code-*.png
+expect 0 "two documents, photo" -- "$QRTOOL" photo docs2.png docs2.jpg 5 85
+expect 0 "card beside a booklet" -- "$QRTOOL" page card.png 2 card/code-*.png near/code-*.png
+expect 0 "card beside a booklet, photo" -- "$QRTOOL" photo card.png card.jpg 4 85
+expect 0 "three documents" -- "$QRTOOL" page docs3.png 3 "$A-one"/code-*.png far/code-*.png third/code-*.png
+expect 0 "three documents, photo" -- "$QRTOOL" photo docs3.png docs3.jpg 7 80
+for f in docs2.png docs2.jpg card.jpg docs3.png docs3.jpg; do
+	case $f in docs2*) ids="$a_id $b_id" ;; card*) ids="$a_id $c_id" ;; *) ids="$a_id $b_id $c_id" ;; esac
+	n=$(echo "$ids" | wc -w)
+	expect 0 "$f: every record" -- "$PHR" scan --format json "$f"
+	for id in $ids; do json "\"restored\":true,\"record_id\":\"$id\"" "$f"; done
+	[ "$(tr -d ' \n' <"$W/out" | grep -o '"trust_checked"' | wc -l)" = "$n" ] && ok "$f: $n records listed" ||
+		bad "$f: $(tr -d ' \n' <"$W/out" | grep -o '"trust_checked"' | wc -l) records listed, want $n"
+	json '"codes_unread":0' "$f"
+	expect 0 "$f: text" -- "$PHR" scan --lang en "$f"
+	[ "$(grep -c '^Personal Health Record' "$W/out")" = "$n" ] && ok "$f: $n records shown" || bad "$f: records shown"
+	for id in $ids; do message "record ${id:0:8}: restored" "$f"; done
+done
+expect 0 "a code with its middle blotted out" -- "$QRTOOL" blot third/code-01-of-01.png blotted.png
+expect 0 "a record beside a code that cannot be read" -- "$QRTOOL" page unread.png 2 "$A-one"/code-*.png blotted.png
+expect 8 "scan with a code seen and not read" -- "$PHR" scan unread.png
+message "unread.png: code at" "unread code"
+message "a code is there but could not be read" "unread code"
+message "1 code seen but not read" "unread code"
+message "record ${a_id:0:8}: restored" "the readable record beside it"
+expect 8 "scan with a code seen and not read, JSON" -- "$PHR" scan --format json unread.png
+json '"problem":"unread_code"' "unread code"
+json '"codes_unread":1' "unread code"
+json "\"restored\":true,\"record_id\":\"$a_id\"" "the readable record beside it"
+
 # one record printed twice, cut two ways: restored twice, shown and saved once
 cp -r "$A-b45" stale
 n=$(find stale -name 'code-*.png' | wc -l)

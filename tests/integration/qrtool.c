@@ -5,6 +5,9 @@
  *                                        changed (checksum left as it was)
  *   qrtool page OUT.png COLUMNS [IN.png...]  images laid out on one white page
  *   qrtool photo IN.png OUT.jpg DEGREES QUALITY  rotated on a grey table, as JPEG
+ *   qrtool blot IN.png OUT.png           the middle 40 % of the picture covered with
+ *                                        black and white specks (a code's data gone,
+ *                                        its finder patterns left whole)
  */
 #include <cairo.h>
 #include <math.h>
@@ -204,6 +207,30 @@ static int photo(int argc, char **argv)
 	return fclose(f) == 0 && row ? 0 : die("cannot write the JPEG");
 }
 
+static int blot(int argc, char **argv)
+{
+	if (argc != 4)
+		return die("usage: qrtool blot IN.png OUT.png");
+	cairo_surface_t *s = cairo_image_surface_create_from_png(argv[2]);
+	if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS)
+		return die("cannot read the input PNG");
+	int w = cairo_image_surface_get_width(s), h = cairo_image_surface_get_height(s);
+	cairo_t *cr = cairo_create(s);
+	unsigned seed = 12345;
+	for (int y = h * 3 / 10; y < h * 7 / 10; y += 2)
+		for (int x = w * 3 / 10; x < w * 7 / 10; x += 2) {
+			seed = seed * 1103515245u + 12345u;
+			double v = (seed >> 16) & 1 ? 0.1 : 0.9;
+			cairo_set_source_rgb(cr, v, v, v);
+			cairo_rectangle(cr, x, y, 2, 2);
+			cairo_fill(cr);
+		}
+	cairo_destroy(cr);
+	cairo_status_t st = cairo_surface_write_to_png(s, argv[3]);
+	cairo_surface_destroy(s);
+	return st == CAIRO_STATUS_SUCCESS ? 0 : die("cannot write the picture");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "code"))
@@ -214,5 +241,7 @@ int main(int argc, char **argv)
 		return page(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "photo"))
 		return photo(argc, argv);
-	return die("usage: qrtool code|tamper|page|photo ...");
+	if (argc >= 2 && !strcmp(argv[1], "blot"))
+		return blot(argc, argv);
+	return die("usage: qrtool code|tamper|page|photo|blot ...");
 }
