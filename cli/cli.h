@@ -30,6 +30,7 @@ enum phr_exit {
 	EXIT_CERT_VALIDITY = 13,
 	EXIT_CHAIN = 14,
 	EXIT_ENTRY_MALFORMED = 15,
+	EXIT_FUTURE = 16,       /* an entry signed after the verifier's clock (beyond the tolerance) */
 	/* phr card */
 	EXIT_CARD_NO_READER = 20, /* no PC/SC service (pcscd) or no reader */
 	EXIT_CARD_ABSENT = 21,    /* no card in the reader */

@@ -362,7 +362,7 @@ static int check_record(const char *verb, const char *where, const uint8_t *buf,
 		free(rep);
 		return rc;
 	}
-	(void)phr_verify_record(*out, t, rep);
+	(void)phr_verify_record(*out, t, cli_now(), rep);
 	/* Without a bundle, good signatures and chain are all there is to ask
 	 * for: every entry must be at least that, not only the first. */
 	for (size_t i = 0; !t && i < rep->n; i++)

@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <getopt.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,7 +26,8 @@ static const char certify_usage[] =
 	"\n"
 	"Signs a clinic's public key: the certificate lets verifiers who trust this\n"
 	"authority accept the clinic's entries signed between --from (default: now)\n"
-	"and N days later.\n";
+	"and N days later. CLINIC.pub must be a clinic's .pub file as 'phr clinic init'\n"
+	"wrote it: signed by its own key, which is not this authority's.\n";
 
 static const struct option init_opts[] = {
 	{ "name", required_argument, 0, 'n' }, { "country", required_argument, 0, 'c' },
@@ -62,8 +64,8 @@ static int key_init(const char *verb, int kind, int argc, char **argv)
 	if ((rc = phr_key_generate(kind, name, country, &k)) ||
 	    (rc = cli_passphrase(passfile, "New passphrase: ", true, &pass, &plen)) ||
 	    (rc = phr_key_seal(k, pass, plen, &sealed, &slen)) ||
-	    (rc = phr_pubkey_encode(phr_seckey_public(k), &pub, &publen)) ||
-	    (rc = cli_write(out, sealed, slen, 0600)) || (rc = cli_write(pubpath, pub, publen, 0666))) {
+	    (rc = phr_pubkey_encode(k, &pub, &publen)) ||
+	    (rc = cli_write(out, sealed, slen, 0600)) || (rc = cli_write(pubpath, pub, publen, 0644))) {
 		ex = cli_fail(verb, rc, NULL);
 	} else {
 		char hex[PHR_KID_HEX_LEN];
@@ -122,13 +124,28 @@ static int certify(int argc, char **argv)
 	free(pubfile);
 	if (rc)
 		return cli_fail(verb, rc, clinic);
+	/* The kind is the key holder's statement: phr_pubkey_decode() checked
+	 * the .pub file's self-signature. */
 	if (pub.kind != PHR_KEY_CLINIC)
-		return cli_fail(verb, phr_fail(PHR_E_ARG, "%s is not a clinic public key", clinic), NULL);
+		return cli_fail(verb,
+				phr_fail(PHR_E_ARG, "%s is an authority public key (kind 1); only clinic keys (kind 2) are certified",
+					 clinic),
+				NULL);
 	if ((ex = cli_load_key(verb, key, passfile, &auth)))
 		return ex;
 	if (phr_seckey_public(auth)->kind != PHR_KEY_AUTHORITY) {
 		phr_seckey_destroy(auth);
-		return cli_fail(verb, phr_fail(PHR_E_ARG, "%s is not an authority key", key), NULL);
+		return cli_fail(verb,
+				phr_fail(PHR_E_ARG, "%s is a clinic key (kind 2); certificates are signed with an authority key (kind 1)",
+					 key),
+				NULL);
+	}
+	if (sodium_memcmp(pub.pk, phr_seckey_public(auth)->pk, PHR_PK_LEN) == 0) {
+		phr_seckey_destroy(auth);
+		return cli_fail(verb,
+				phr_fail(PHR_E_ARG, "%s is the public key of %s itself: an authority does not certify its own key as a clinic",
+					 clinic, key),
+				NULL);
 	}
 	if ((rc = phr_cert_issue(auth, &pub, nb, nb + (uint64_t)nd * 86400u, &cert, &certlen)) ||
 	    (rc = cli_write(out, cert, certlen, 0666)))

@@ -282,7 +282,7 @@ static int print_one(struct job *j, const char *file, char *why, size_t cap)
 		snprintf(why, cap, "%s", phr_last_error());
 		goto out;
 	}
-	(void)phr_verify_record(r, j->trust, j->rep);
+	(void)phr_verify_record(r, j->trust, cli_now(), j->rep);
 	if (j->batch && !j->rep->all_valid) {
 		why_unverified(j->rep, why, cap);
 		rc = phr_report_error(j->rep);

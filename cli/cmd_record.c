@@ -20,6 +20,7 @@ static const char issue_usage[] =
 	"Signs a health assessment (JSON, docs/RECORD.md, \"kind\": \"assessment\") as\n"
 	"entry 0 of a new record with a fresh random record id. The clinic's\n"
 	"certificate is embedded so that verifiers need only the authority's key.\n"
+	"The key must be a clinic's, and the certificate for it and valid now.\n"
 	"  --compression NAME  zstd-dict (default), deflate-dict, deflate or none\n";
 
 static const char extend_usage[] =
@@ -30,7 +31,8 @@ static const char extend_usage[] =
 	"Adds what this clinic did (JSON, \"kind\": \"follow_up\") as a new signed entry,\n"
 	"chained to the last one. The record is checked first: with --trust every\n"
 	"entry must be valid, without it every signature and the chain must hold.\n"
-	"--force extends a record that does not verify (its entries stay marked).\n";
+	"--force extends a record that does not verify (its entries stay marked).\n"
+	"The key must be a clinic's, and the certificate for it and valid now.\n";
 
 int cli_compression(const char *name)
 {
@@ -112,31 +114,65 @@ static int load_entry(const char *path, const char *want_kind, uint8_t **cbor, s
 	return PHR_OK;
 }
 
-/* Loads key and certificate; checks they belong together. */
-static int load_signer(const char *verb, const struct sign_args *a, struct phr_seckey **key, uint8_t **cert,
-		       size_t *cert_len)
+/* Loads key and certificate and checks that they may sign now: the key is
+ * a clinic's, the certificate is for that key and valid at the signing
+ * time. On success the caller owns *key and *cert; on failure both are
+ * NULL and nothing is left for the caller to free. */
+static int load_signer(const char *verb, const struct sign_args *a, uint64_t now, struct phr_seckey **key,
+		       uint8_t **cert, size_t *cert_len)
 {
-	int ex, rc;
+	struct phr_seckey *k = NULL;
+	uint8_t *buf = NULL;
+	size_t len;
 	struct phr_cert c;
-	if ((rc = cli_read(a->cert, PHR_MAX_CERT, cert, cert_len)))
+	int ex, rc;
+	*key = NULL;
+	*cert = NULL;
+	*cert_len = 0;
+	if ((rc = cli_read(a->cert, PHR_MAX_CERT, &buf, &len)))
 		return cli_fail(verb, rc, NULL);
-	if ((rc = phr_cert_parse(*cert, *cert_len, &c))) {
-		free(*cert);
-		return cli_fail(verb, rc, a->cert);
+	if ((rc = phr_cert_parse(buf, len, &c))) {
+		ex = cli_fail(verb, rc, a->cert);
+		goto fail;
 	}
-	if ((ex = cli_load_key(verb, a->key, a->passfile, key))) {
-		free(*cert);
-		return ex;
+	if ((ex = cli_load_key(verb, a->key, a->passfile, &k)))
+		goto fail;
+	/* The kind is authenticated: it is part of the key file's AAD. */
+	if (phr_seckey_public(k)->kind != PHR_KEY_CLINIC) {
+		ex = cli_fail(verb,
+			      phr_fail(PHR_E_ARG, "%s is an authority key (kind 1); entries are signed with a clinic key (kind 2)",
+				       a->key),
+			      NULL);
+		goto fail;
 	}
-	if (memcmp(c.subject.pk, phr_seckey_public(*key)->pk, PHR_PK_LEN) != 0) {
-		phr_seckey_destroy(*key);
-		free(*cert);
-		return cli_fail(verb, phr_fail(PHR_E_ARG, "%s certifies another key than %s", a->cert, a->key), NULL);
+	if (memcmp(c.subject.pk, phr_seckey_public(k)->pk, PHR_PK_LEN) != 0) {
+		char want[PHR_KID_HEX_LEN], got[PHR_KID_HEX_LEN];
+		phr_kid_to_hex(c.subject.kid, want);
+		phr_kid_to_hex(phr_seckey_public(k)->kid, got);
+		ex = cli_fail(verb,
+			      phr_fail(PHR_E_ARG, "%s certifies key %s, but %s is key %s", a->cert, want, a->key, got),
+			      NULL);
+		goto fail;
 	}
-	uint64_t now = cli_now();
-	if (phr_cert_check_time(&c, now) != PHR_OK)
-		fprintf(stderr, "phr %s: warning: %s is not valid now; verifiers will reject this entry\n", verb, a->cert);
+	if (phr_cert_check_time(&c, now) != PHR_OK) {
+		char nb[21], na[21], at[21];
+		phr_format_time(c.not_before, nb);
+		phr_format_time(c.not_after, na);
+		phr_format_time(now, at);
+		ex = cli_fail(verb,
+			      phr_fail(PHR_E_CERT_VALIDITY, "%s is valid from %s to %s, and it is now %s: %s", a->cert, nb,
+				       na, at, now < c.not_before ? "not valid yet" : "expired"),
+			      NULL);
+		goto fail;
+	}
+	*key = k;
+	*cert = buf;
+	*cert_len = len;
 	return EXIT_OK_;
+fail:
+	phr_seckey_destroy(k);
+	free(buf);
+	return ex;
 }
 
 static int finish(const char *verb, struct phr_record *r, int compression, const char *out)
@@ -174,12 +210,13 @@ int cmd_issue(int argc, char **argv)
 	int rc;
 	if ((rc = load_entry(a.in, "assessment", &content, &clen)))
 		return cli_fail(verb, rc, NULL);
-	if ((ex = load_signer(verb, &a, &key, &cert, &certlen))) {
+	uint64_t now = cli_now();
+	if ((ex = load_signer(verb, &a, now, &key, &cert, &certlen))) {
 		free(content);
 		return ex;
 	}
 	if ((rc = phr_record_create(NULL, &r)) ||
-	    (rc = phr_record_append(r, key, a.embed ? cert : NULL, certlen, content, clen, cli_now())))
+	    (rc = phr_record_append(r, key, a.embed ? cert : NULL, certlen, content, clen, now)))
 		ex = cli_fail(verb, rc, NULL);
 	else
 		ex = finish(verb, r, a.compression, a.out);
@@ -207,6 +244,7 @@ int cmd_extend(int argc, char **argv)
 	struct phr_record *r = NULL;
 	struct phr_trust *trust = NULL;
 	struct phr_report *rep = calloc(1, sizeof(*rep));
+	uint64_t now = cli_now();
 	int rc;
 	if (!rep)
 		return cli_fail(verb, PHR_E_NOMEM, NULL);
@@ -216,7 +254,7 @@ int cmd_extend(int argc, char **argv)
 		ex = cli_fail(verb, rc, a.in);
 		goto out;
 	}
-	(void)phr_verify_record(r, trust, rep);
+	(void)phr_verify_record(r, trust, now, rep);
 	int vrc = phr_report_error(rep);
 	if (trust ? vrc != PHR_OK : (vrc != PHR_OK && vrc != PHR_E_UNTRUSTED)) {
 		for (size_t i = 0; i < rep->n; i++)
@@ -234,9 +272,9 @@ int cmd_extend(int argc, char **argv)
 		ex = cli_fail(verb, rc, NULL);
 		goto out;
 	}
-	if ((ex = load_signer(verb, &a, &key, &cert, &certlen)))
+	if ((ex = load_signer(verb, &a, now, &key, &cert, &certlen)))
 		goto out;
-	if ((rc = phr_record_append(r, key, a.embed ? cert : NULL, certlen, content, clen, cli_now()))) {
+	if ((rc = phr_record_append(r, key, a.embed ? cert : NULL, certlen, content, clen, now))) {
 		ex = cli_fail(verb, rc, NULL);
 		goto out;
 	}

@@ -114,7 +114,8 @@ static int build(int argc, char **argv)
 	if ((ex = cli_load_key(verb, key, passfile, &auth)))
 		return ex;
 	if (phr_seckey_public(auth)->kind != PHR_KEY_AUTHORITY) {
-		rc = phr_fail(PHR_E_ARG, "%s is not an authority key", key);
+		rc = phr_fail(PHR_E_ARG, "%s is a clinic key (kind 2); trust bundles are signed with an authority key (kind 1)",
+			      key);
 		goto out;
 	}
 	authorities[0] = *phr_seckey_public(auth);

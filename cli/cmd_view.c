@@ -119,7 +119,7 @@ int cmd_verify(int argc, char **argv)
 		free(rep);
 		return ex;
 	}
-	(void)phr_verify_record(r, t, rep);
+	(void)phr_verify_record(r, t, cli_now(), rep);
 	char hex[33], kid[PHR_KID_HEX_LEN], when[21];
 	phr_record_id_hex(r->id, hex);
 	if (!strcmp(a.format, "json")) {
@@ -146,6 +146,9 @@ int cmd_verify(int argc, char **argv)
 			else
 				printf("entry %zu: %-14s unidentified signer, key %s, signed %s — %s\n", i,
 				       phr_status_name(e->status), kid, when, e->detail);
+			if (e->warnings & PHR_WARN_SIGNED_BEFORE_PREVIOUS)
+				printf("entry %zu: warning: %s — dated before entry %zu (a clinic's clock may be wrong)\n", i,
+				       phr_warning_name(PHR_WARN_SIGNED_BEFORE_PREVIOUS), i - 1);
 		}
 		printf("record %s: %zu entr%s, %s\n", hex, rep->n, rep->n == 1 ? "y" : "ies",
 		       rep->all_valid ? "all valid" : "NOT VALID");
@@ -195,7 +198,7 @@ int cli_view_record(const char *verb, const struct phr_record *r, const struct p
 	struct phr_report *rep = calloc(1, sizeof(*rep));
 	if (!rep)
 		return cli_fail(verb, PHR_E_NOMEM, NULL);
-	(void)phr_verify_record(r, t, rep);
+	(void)phr_verify_record(r, t, cli_now(), rep);
 	if (v->entry >= 0) {
 		if ((size_t)v->entry >= r->n_entries) {
 			rc = phr_fail(PHR_E_ARG, "the record has %zu entries (0 to %zu)", r->n_entries, r->n_entries - 1);

@@ -30,6 +30,7 @@ int cli_exit_code(int err)
 	case PHR_E_REVOKED: return EXIT_REVOKED;
 	case PHR_E_CERT_VALIDITY: return EXIT_CERT_VALIDITY;
 	case PHR_E_CHAIN: return EXIT_CHAIN;
+	case PHR_E_FUTURE: return EXIT_FUTURE;
 	case PHR_E_ARG: return EXIT_USAGE;
 	case PHR_E_INCOMPLETE: return EXIT_INCOMPLETE;
 	default:

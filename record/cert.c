@@ -46,6 +46,9 @@ int phr_cert_issue(const struct phr_seckey *auth, const struct phr_pubkey *clini
 			auth->pub.name);
 	if ((rc = phr_crypto_check_pubkey(clinic, PHR_KEY_CLINIC, "certificate subject")))
 		return rc == PHR_E_SCHEMA ? PHR_E_ARG : rc;
+	if (sodium_memcmp(clinic->pk, auth->pub.pk, PHR_PK_LEN) == 0)
+		return phr_fail(PHR_E_ARG, "certificate: subject \"%s\" is the key of the issuing authority \"%s\": "
+			"an authority key is never certified as a clinic", clinic->name, auth->pub.name);
 	if (not_before > not_after)
 		return phr_fail(PHR_E_ARG, "certificate: not_before %llu is after not_after %llu",
 			(unsigned long long)not_before, (unsigned long long)not_after);

@@ -301,30 +301,103 @@ const struct phr_pubkey *phr_seckey_public(const struct phr_seckey *k)
 
 /* ---- .pub files ------------------------------------------------------- */
 
-static void write_pub(struct phr_cbor_enc *e, const void *ctx)
+/* A .pub file is {1..4: the key, 5: self-signature}. The self-signature is
+ * the key's own Ed25519 signature of the COSE Sig_structure ["Signature1",
+ * protected {1: -8, 4: kid}, external AAD "phr/pub", payload = the map of
+ * fields 1..4]: proof that the holder of the secret key stated this kind,
+ * name and country, so that nobody else can turn an authority's .pub into a
+ * clinic's (docs/FORMAT.md, "Key files"). */
+#define PUB_AAD PHR_AAD_PUB
+#define PUB_AAD_LEN (sizeof(PUB_AAD) - 1)
+/* The map of fields 1..4: every field is bounded, the name by PHR_MAX_NAME. */
+#define PUB_PAYLOAD_MAX 192
+
+struct pubfile {
+	const struct phr_pubkey *pub;
+	uint8_t sig[PHR_SIG_LEN];
+};
+
+static int pub_payload(const struct phr_pubkey *p, uint8_t out[PUB_PAYLOAD_MAX], size_t *len)
 {
-	phr_cbor_put_map(e, 4);
-	phr_crypto_put_pubkey_fields(e, ctx);
+	struct phr_cbor_enc e;
+	int rc;
+
+	phr_cbor_enc_init(&e, out, PUB_PAYLOAD_MAX);
+	phr_cbor_put_map(&e, 4);
+	phr_crypto_put_pubkey_fields(&e, p);
+	if ((rc = phr_cbor_enc_finish(&e, len)))
+		return phr_fail_wrap(rc, ".pub file: encoding fields 1..4");
+	return PHR_OK;
 }
 
-int phr_pubkey_encode(const struct phr_pubkey *p, uint8_t **out, size_t *len)
+static void write_pub(struct phr_cbor_enc *e, const void *ctx)
 {
+	const struct pubfile *f = ctx;
+	phr_cbor_put_map(e, 5);
+	phr_crypto_put_pubkey_fields(e, f->pub);
+	phr_cbor_put_uint(e, 5);
+	phr_cbor_put_bytes(e, f->sig, PHR_SIG_LEN);
+}
+
+int phr_pubkey_encode(const struct phr_seckey *k, uint8_t **out, size_t *len)
+{
+	struct pubfile f;
+	struct phr_cose c;
+	uint8_t payload[PUB_PAYLOAD_MAX], *signed_pub = NULL;
+	size_t plen, slen;
 	int rc;
 
 	if (!out || !len)
 		return phr_fail(PHR_E_ARG, ".pub file: no output pointer given");
 	*out = NULL;
 	*len = 0;
+	if (!k)
+		return phr_fail(PHR_E_ARG, ".pub file: no key given");
 	if ((rc = phr_crypto_init()))
 		return rc;
-	if ((rc = phr_crypto_check_pubkey(p, 0, ".pub file")))
+	if ((rc = phr_crypto_check_pubkey(&k->pub, 0, ".pub file")))
 		return rc == PHR_E_SCHEMA ? PHR_E_ARG : rc;
-	return phr_crypto_encode_alloc(write_pub, p, PHR_MAX_KEYFILE, ".pub file", out, len);
+	if ((rc = pub_payload(&k->pub, payload, &plen)))
+		return rc;
+	/* The COSE_Sign1 machinery builds the Sig_structure; only its
+	 * signature is kept. */
+	if ((rc = phr_cose_sign1(k, payload, plen, (const uint8_t *)PUB_AAD, PUB_AAD_LEN, &signed_pub, &slen)))
+		return phr_fail_wrap(rc, ".pub file: self-signature");
+	if ((rc = phr_cose_parse(signed_pub, slen, &c))) {
+		free(signed_pub);
+		return phr_fail_wrap(rc, ".pub file: self-signature");
+	}
+	f.pub = &k->pub;
+	memcpy(f.sig, c.sig, PHR_SIG_LEN);
+	free(signed_pub);
+	return phr_crypto_encode_alloc(write_pub, &f, PHR_MAX_KEYFILE, ".pub file", out, len);
+}
+
+/* Checks sig, the self-signature of p's fields 1..4 by p's own key. */
+static int check_self_signature(const struct phr_pubkey *p, const uint8_t sig[PHR_SIG_LEN])
+{
+	uint8_t payload[PUB_PAYLOAD_MAX];
+	uint8_t prot[5 + PHR_KID_LEN] = { 0xa2, 0x01, 0x27, 0x04, 0x40 | PHR_KID_LEN };
+	size_t plen;
+	int rc;
+
+	if ((rc = pub_payload(p, payload, &plen)))
+		return rc;
+	memcpy(prot + 5, p->kid, PHR_KID_LEN);
+	struct phr_cose c = { prot, sizeof(prot), { 0 }, payload, plen, sig };
+	memcpy(c.kid, p->kid, PHR_KID_LEN);
+	rc = phr_cose_verify(&c, p->pk, (const uint8_t *)PUB_AAD, PUB_AAD_LEN);
+	if (rc == PHR_E_BAD_SIGNATURE)
+		return phr_fail(PHR_E_MALFORMED,
+			".pub file: the self-signature (field 5) does not verify: kind, name, country or "
+			"key changed since the key's holder signed them");
+	return rc ? phr_fail_wrap(rc, ".pub file: self-signature") : PHR_OK;
 }
 
 int phr_pubkey_decode(const uint8_t *buf, size_t len, struct phr_pubkey *out)
 {
 	struct phr_cbor_dec d;
+	uint8_t sig[PHR_SIG_LEN];
 	size_t n;
 	int rc;
 
@@ -339,13 +412,22 @@ int phr_pubkey_decode(const uint8_t *buf, size_t len, struct phr_pubkey *out)
 		return rc;
 	if ((rc = phr_cbor_dec_init(&d, buf, len)) || (rc = phr_cbor_get_map(&d, &n)))
 		return phr_fail_wrap(rc, ".pub file");
-	if (n != 4)
-		return phr_fail(PHR_E_SCHEMA, ".pub file: expected a map of 4 fields, found %zu", n);
-	if ((rc = phr_crypto_get_pubkey_fields(&d, out, ".pub file", true))) {
-		memset(out, 0, sizeof(*out));
-		return rc;
+	if (n != 5)
+		return phr_fail(PHR_E_SCHEMA, ".pub file: expected a map of 5 fields, found %zu%s", n,
+			n == 4 ? " (a .pub file without the self-signature of field 5: write it again "
+				 "with 'phr authority init' or 'phr clinic init')" : "");
+	if ((rc = phr_crypto_get_pubkey_fields(&d, out, ".pub file", true)))
+		goto fail;
+	if ((rc = phr_cbor_expect_key(&d, 5)) || (rc = phr_cbor_get_bytes_exact(&d, sig, PHR_SIG_LEN))) {
+		rc = phr_fail_wrap(rc, ".pub file: field 5 (self-signature)");
+		goto fail;
 	}
+	if ((rc = check_self_signature(out, sig)))
+		goto fail;
 	return PHR_OK;
+fail:
+	memset(out, 0, sizeof(*out));
+	return rc;
 }
 
 /* ---- .key files ------------------------------------------------------- */

@@ -190,6 +190,12 @@ static int check_signatures(struct phr_trust *t)
 		}
 		if (phr_cert_verify(c, issuer->pk) != PHR_OK)
 			return phr_fail_wrap(PHR_E_UNTRUSTED, "trust bundle: cert %zu", i);
+		/* An authority key never acts as a clinic. */
+		const struct phr_pubkey *as_auth = find_authority(t->auth, t->nauth, c->subject.kid);
+		if (as_auth && memcmp(as_auth->pk, c->subject.pk, PHR_PK_LEN) == 0)
+			return phr_fail(PHR_E_UNTRUSTED,
+				"trust bundle: cert %zu (\"%s\") certifies the key of the listed authority \"%s\" as a clinic",
+				i, c->subject.name, as_auth->name);
 	}
 	return check_unique(t->certs, t->ncerts, sizeof(*t->certs),
 		offsetof(struct phr_cert, subject) + offsetof(struct phr_pubkey, kid),

@@ -18,7 +18,7 @@ const char *phr_status_label_id(int s)
 {
 	static const char *const ids[PHR_ST_COUNT] = { "ui.status.valid", "ui.status.bad_signature",
 		"ui.status.unknown_signer", "ui.status.revoked", "ui.status.cert_validity", "ui.status.chain_broken",
-		"ui.status.malformed", "ui.status.not_checked" };
+		"ui.status.malformed", "ui.status.not_checked", "ui.status.signed_in_future" };
 	return (s >= 0 && s < PHR_ST_COUNT) ? ids[s] : "ui.unknown";
 }
 
@@ -361,6 +361,9 @@ int phr_render_text(const struct phr_record *r, const struct phr_report *rep, co
 		if (e->status != PHR_ST_VALID)
 			fprintf(out, "   !! %s: %s\n", L(lang, "ui.unverified_entry", "Unverified entry"),
 				shown(detail, sizeof(detail), e->detail));
+		if (e->warnings & PHR_WARN_SIGNED_BEFORE_PREVIOUS)
+			fprintf(out, "   ! %s\n", L(lang, "ui.warning.signed_before_previous",
+					      "Dated before the previous entry (a clinic's clock may be wrong)"));
 		phr_kid_to_hex(e->kid, kid);
 		phr_format_time(e->signed_at, when);
 		if (e->have_signer)
@@ -419,6 +422,11 @@ int phr_render_json(const struct phr_record *r, const struct phr_report *rep, js
 			json_decref(root);
 			return phr_fail(PHR_E_NOMEM, "out of memory");
 		}
+		json_t *warnings = json_array();
+		for (unsigned w = 0; w < PHR_WARN_COUNT; w++)
+			if (e->warnings & (1u << w))
+				json_array_append_new(warnings, json_string(phr_warning_name(1u << w)));
+		json_object_set_new(ent, "warnings", warnings);
 		json_array_append_new(entries, ent);
 	}
 	*out = root;

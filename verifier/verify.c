@@ -7,12 +7,17 @@
 const char *phr_status_name(int s)
 {
 	static const char *const names[PHR_ST_COUNT] = { "valid", "bad_signature", "unknown_signer", "revoked",
-		"cert_not_valid", "chain_broken", "malformed", "signature_only" };
+		"cert_not_valid", "chain_broken", "malformed", "signature_only", "signed_in_future" };
 	return (s >= 0 && s < PHR_ST_COUNT) ? names[s] : "unknown";
 }
 
+const char *phr_warning_name(unsigned w)
+{
+	return w == PHR_WARN_SIGNED_BEFORE_PREVIOUS ? "signed_before_previous" : NULL;
+}
+
 static const int status_err[PHR_ST_COUNT] = { PHR_OK, PHR_E_BAD_SIGNATURE, PHR_E_UNKNOWN_SIGNER, PHR_E_REVOKED,
-	PHR_E_CERT_VALIDITY, PHR_E_CHAIN, PHR_E_MALFORMED, PHR_E_UNTRUSTED };
+	PHR_E_CERT_VALIDITY, PHR_E_CHAIN, PHR_E_MALFORMED, PHR_E_UNTRUSTED, PHR_E_FUTURE };
 
 int phr_report_error(const struct phr_report *rep)
 {
@@ -94,7 +99,8 @@ static int find_cert(const struct phr_record *r, const struct phr_trust *trust, 
 	return 0;
 }
 
-int phr_verify_record(const struct phr_record *r, const struct phr_trust *trust, struct phr_report *out)
+int phr_verify_record(const struct phr_record *r, const struct phr_trust *trust, uint64_t now,
+		      struct phr_report *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->n = r->n_entries;
@@ -118,6 +124,9 @@ int phr_verify_record(const struct phr_record *r, const struct phr_trust *trust,
 		}
 		memcpy(e->kid, en->cose.kid, PHR_KID_LEN);
 		e->signed_at = en->signed_at;
+		/* Clinics' clocks differ: out of order is worth a look, not a failure. */
+		if (i > 0 && !r->entries[i - 1].content_err && en->signed_at < r->entries[i - 1].signed_at)
+			e->warnings |= PHR_WARN_SIGNED_BEFORE_PREVIOUS;
 		if (!find_cert(r, trust, &cc, en->cose.kid, &cert, &e->cert_embedded, &untrusted)) {
 			char hex[PHR_KID_HEX_LEN];
 			phr_kid_to_hex(en->cose.kid, hex);
@@ -130,10 +139,28 @@ int phr_verify_record(const struct phr_record *r, const struct phr_trust *trust,
 		e->have_signer = true;
 		snprintf(e->clinic, sizeof(e->clinic), "%s", cert.subject.name);
 		memcpy(e->country, cert.subject.country, sizeof(e->country));
+		/* An authority certifies; it never signs entries, even with a
+		 * certificate that names its key as a clinic's. */
+		const struct phr_pubkey *as_auth = trust ? phr_trust_authority(trust, en->cose.kid) : NULL;
+		if (as_auth && memcmp(as_auth->pk, cert.subject.pk, PHR_PK_LEN) == 0) {
+			set(e, PHR_ST_UNKNOWN_SIGNER,
+			    "the signer is the authority \"%s\" of the trust bundle: an authority key does not sign entries",
+			    as_auth->name);
+			goto next;
+		}
 		if (trust && (phr_trust_revoked(trust, en->cose.kid) || phr_trust_revoked(trust, cert.issuer_kid))) {
 			set(e, PHR_ST_REVOKED, "%s", phr_trust_revoked(trust, en->cose.kid)
 							     ? "the signer's key is revoked"
 							     : "the authority that certified the signer is revoked");
+			goto next;
+		}
+		if (now && en->signed_at > now && en->signed_at - now > PHR_CLOCK_TOLERANCE) {
+			uint64_t ahead = en->signed_at - now;
+			e->status = PHR_ST_FUTURE;
+			snprintf(e->detail, sizeof(e->detail),
+				 "signed %llu d %llu h after the verifier's clock, more than the %u h tolerance",
+				 (unsigned long long)(ahead / 86400), (unsigned long long)(ahead % 86400 / 3600),
+				 PHR_CLOCK_TOLERANCE / 3600);
 			goto next;
 		}
 		if (phr_cert_check_time(&cert, en->signed_at) != PHR_OK) {

@@ -5,7 +5,10 @@
  * are normative (docs/FORMAT.md); every map is deterministic CBOR with small
  * unsigned keys in ascending order.
  *
- *   .pub file    {1: kind, 2: name, 3: country, 4: pk bstr(32)}
+ *   .pub file    {1: kind, 2: name, 3: country, 4: pk bstr(32), 5: sig bstr(64)}
+ *                sig = the key's own signature (COSE Sig_structure, external
+ *                aad "phr/pub", kid = its own) over the map of keys 1..4:
+ *                the holder of the key stated its kind.
  *   .key file    {1..4 as .pub, 5: salt bstr(16), 6: opslimit, 7: memlimit,
  *                 8: nonce bstr(24), 9: ciphertext bstr(48)}
  *                Argon2id(passphrase) -> XChaCha20-Poly1305 over the 32-byte
@@ -58,6 +61,8 @@
 /* External AAD (domain separation) of certificates and trust bundles. */
 #define PHR_AAD_CERT "phr/cert"
 #define PHR_AAD_TRUST "phr/trust"
+/* External AAD of a .pub file's self-signature. */
+#define PHR_AAD_PUB "phr/pub"
 
 enum phr_key_kind {
 	PHR_KEY_AUTHORITY = 1,
@@ -123,13 +128,18 @@ PHR_NODISCARD int phr_key_seal_params(const struct phr_seckey *k, const char *pa
 PHR_NODISCARD int phr_key_open(const uint8_t *file, size_t len, const char *pass,
 	size_t passlen, struct phr_seckey **out);
 
-/* Encodes a public key as .pub file bytes; *out is malloc'd, owned by the
- * caller. p->kid is ignored. Returns PHR_OK, PHR_E_ARG or PHR_E_NOMEM. */
-PHR_NODISCARD int phr_pubkey_encode(const struct phr_pubkey *p, uint8_t **out, size_t *len);
+/* Encodes k's public half as .pub file bytes, signed by k itself (field 5):
+ * only the holder of a key can write a .pub file that states its kind,
+ * name and country. *out is malloc'd, owned by the caller. Returns PHR_OK,
+ * PHR_E_ARG, PHR_E_NOMEM or PHR_E_CRYPTO. */
+PHR_NODISCARD int phr_pubkey_encode(const struct phr_seckey *k, uint8_t **out, size_t *len);
 
 /* Decodes .pub file bytes (at most PHR_MAX_KEYFILE) into *out, computing the
- * kid. Rejects a pk that is not a valid Ed25519 point. Returns PHR_OK, a
- * malformed error or PHR_E_LIMIT. */
+ * kid, and checks the self-signature: a file whose kind, name, country or
+ * key was changed, or that lacks field 5, is refused. Rejects a pk that is
+ * not a valid Ed25519 point. Returns PHR_OK, a malformed error
+ * (PHR_E_MALFORMED when the self-signature does not verify), PHR_E_LIMIT
+ * or PHR_E_NOMEM. */
 PHR_NODISCARD int phr_pubkey_decode(const uint8_t *buf, size_t len, struct phr_pubkey *out);
 
 /* ---- COSE_Sign1 ---------------------------------------------------------- */
@@ -178,7 +188,9 @@ struct phr_cert {
 
 /* Issues a certificate for clinic (kind PHR_KEY_CLINIC) signed by auth (kind
  * PHR_KEY_AUTHORITY), valid not_before..not_after (unix seconds, inclusive,
- * not_before <= not_after). *out is malloc'd, owned by the caller, at most
+ * not_before <= not_after). A clinic key equal to auth's own is refused: an
+ * authority never certifies itself as a clinic. clinic's kind should come
+ * from phr_pubkey_decode(), which checks that its holder stated it. *out is malloc'd, owned by the caller, at most
  * PHR_MAX_CERT bytes. Returns PHR_OK, PHR_E_ARG, PHR_E_NOMEM or PHR_E_CRYPTO. */
 PHR_NODISCARD int phr_cert_issue(const struct phr_seckey *auth, const struct phr_pubkey *clinic,
 	uint64_t not_before, uint64_t not_after, uint8_t **out, size_t *len);

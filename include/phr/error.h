@@ -59,6 +59,7 @@ enum phr_err {
 	PHR_E_UNTRUSTED = -45,     /* trust bundle not signed by a known authority */
 	PHR_E_PASSPHRASE = -46,    /* wrong passphrase or tampered key file */
 	PHR_E_CRYPTO = -47,        /* crypto library failure */
+	PHR_E_FUTURE = -48,        /* signed after the verifier's clock beyond the tolerance */
 
 	/* I/O and environment */
 	PHR_E_IO = -60,            /* read/write/rename failed */

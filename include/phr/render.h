@@ -6,8 +6,9 @@
  * a warning heads the summary.
  * JSON: {"record_id", "verified", "trust_checked", "entries": [{"index",
  * "status", "detail", "signer": {"kid", "clinic", "country"}, "signed_at",
- * "certificate", "content"}]} where content is the entry in the input JSON
- * format (docs/RECORD.md), or null when the entry cannot be read.
+ * "certificate", "content", "warnings"}]} where content is the entry in the
+ * input JSON format (docs/RECORD.md), or null when the entry cannot be read,
+ * and warnings lists phr_warning_name()s (phr/verify.h), often none.
  * Print: the same lines as the text summary, as a neutral view that print/
  * lays out (phr/print.h).
  */

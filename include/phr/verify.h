@@ -5,6 +5,10 @@
  *   - its signer's certificate is found (embedded in the container or in the
  *     trust bundle) and was signed by an authority listed in the bundle,
  *   - neither the signer's kid nor the issuing authority's kid is revoked,
+ *   - its signer is not a key the trust bundle lists as an authority (an
+ *     authority key never signs entries, whatever certificate names it),
+ *   - its signing time is not after the verifier's clock by more than
+ *     PHR_CLOCK_TOLERANCE (when a clock is given),
  *   - the certificate was valid at the entry's signing time,
  *   - the signature verifies with external AAD "phr/entry" || record id ||
  *     hash of the entry before it (zeros for entry 0),
@@ -12,6 +16,10 @@
  *     it is VALID (a chain is only as good as its prefix).
  * Without a trust bundle the signature and chain are still checked with the
  * embedded certificate's key, and the status is SIGNATURE_ONLY at best.
+ *
+ * An entry signed before the entry in front of it is not invalid (clinics'
+ * clocks differ, and an honest wrong clock must not void a record): it is
+ * flagged with the warning PHR_WARN_SIGNED_BEFORE_PREVIOUS.
  */
 #ifndef PHR_VERIFY_H
 #define PHR_VERIFY_H
@@ -22,6 +30,11 @@
 #include "phr/container.h"
 #include "phr/crypto.h"
 
+/* How far an entry's signing time may lie after the verifier's clock
+ * before the entry is SIGNED_IN_FUTURE: clocks drift, and a clinic and a
+ * verifier a day apart in time zones must still agree. Seconds. */
+#define PHR_CLOCK_TOLERANCE (24u * 60u * 60u)
+
 enum phr_status {
 	PHR_ST_VALID = 0,
 	PHR_ST_BAD_SIGNATURE,    /* signature does not verify for this record and place */
@@ -31,12 +44,23 @@ enum phr_status {
 	PHR_ST_CHAIN_BROKEN,     /* reordered, an entry missing before it, or follows a failed entry */
 	PHR_ST_MALFORMED,        /* the entry cannot be parsed */
 	PHR_ST_SIGNATURE_ONLY,   /* signature and chain good, no trust bundle given */
+	PHR_ST_FUTURE,           /* signed after the verifier's clock + PHR_CLOCK_TOLERANCE */
 	PHR_ST_COUNT,
 };
 
 /* Stable machine name: "valid", "bad_signature", "unknown_signer", "revoked",
- * "cert_not_valid", "chain_broken", "malformed", "signature_only". */
+ * "cert_not_valid", "chain_broken", "malformed", "signature_only",
+ * "signed_in_future". */
 const char *phr_status_name(int status);
+
+/* Warnings: flags beside the status, which they do not change. */
+enum phr_warning {
+	PHR_WARN_SIGNED_BEFORE_PREVIOUS = 1 << 0, /* signed_at < the previous entry's */
+};
+#define PHR_WARN_COUNT 1
+/* Stable machine name of one warning bit: "signed_before_previous"; NULL
+ * for anything else. */
+const char *phr_warning_name(unsigned warning);
 
 struct phr_entry_report {
 	int status;
@@ -47,6 +71,7 @@ struct phr_entry_report {
 	char country[3];
 	bool cert_embedded;             /* certificate came from the container */
 	uint64_t signed_at;
+	unsigned warnings;              /* enum phr_warning bits */
 };
 
 struct phr_report {
@@ -56,10 +81,12 @@ struct phr_report {
 	bool trust_checked;             /* a trust bundle was given */
 };
 
-/* Verifies every entry of r against trust (NULL: signatures and chain only).
- * Never fails on bad content: the report says what is wrong, entry by entry.
- * Returns PHR_OK. */
-int phr_verify_record(const struct phr_record *r, const struct phr_trust *trust, struct phr_report *out);
+/* Verifies every entry of r against trust (NULL: signatures and chain only)
+ * at the verifier's clock now (Unix seconds; 0: no clock, signing times are
+ * not compared with it). Never fails on bad content: the report says what
+ * is wrong, entry by entry. Returns PHR_OK. */
+int phr_verify_record(const struct phr_record *r, const struct phr_trust *trust, uint64_t now,
+		      struct phr_report *out);
 
 /* Exit-code-like summary: PHR_OK if all valid, else the error of the first
  * failing entry (PHR_E_BAD_SIGNATURE, PHR_E_UNKNOWN_SIGNER, ...); only when

@@ -96,7 +96,11 @@ static void check_again(const struct phr_record *r)
 	free(c);
 }
 
-static void check_report(const struct phr_record *r, const struct phr_report *rep, bool with_trust)
+/* A verifier's clock half a day after the seeds' first entry: their
+ * entries dated two days later are beyond PHR_CLOCK_TOLERANCE. */
+#define FUZZ_NOW (FUZZ_T0 + FUZZ_DAY / 2)
+
+static void check_report(const struct phr_record *r, const struct phr_report *rep, bool with_trust, uint64_t now)
 {
 	bool all = true, failed = false;
 	FUZZ_CHECK(rep->n == r->n_entries && rep->trust_checked == with_trust, "report header");
@@ -106,6 +110,15 @@ static void check_report(const struct phr_record *r, const struct phr_report *re
 		FUZZ_CHECK((e->status == PHR_ST_MALFORMED) == (r->entries[i].content_err != PHR_OK),
 			   "MALFORMED is not exactly the damaged entries");
 		FUZZ_CHECK(e->detail[0] != '\0' && memchr(e->detail, '\0', sizeof(e->detail)), "detail text");
+		FUZZ_CHECK(e->status != PHR_ST_FUTURE || (now && r->entries[i].signed_at > now + PHR_CLOCK_TOLERANCE),
+			   "SIGNED_IN_FUTURE without a clock, or within the tolerance");
+		FUZZ_CHECK(e->status == PHR_ST_MALFORMED || !now || r->entries[i].signed_at <= now + PHR_CLOCK_TOLERANCE ||
+				   (e->status != PHR_ST_VALID && e->status != PHR_ST_SIGNATURE_ONLY),
+			   "an entry signed in the future is trusted");
+		FUZZ_CHECK(!!(e->warnings & PHR_WARN_SIGNED_BEFORE_PREVIOUS) ==
+				   (i > 0 && !r->entries[i].content_err && !r->entries[i - 1].content_err &&
+				    r->entries[i].signed_at < r->entries[i - 1].signed_at),
+			   "signed_before_previous warning");
 		if (!with_trust)
 			FUZZ_CHECK(e->status != PHR_ST_VALID, "VALID without a trust bundle");
 		else
@@ -181,12 +194,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	rep = malloc(sizeof(*rep)); /* ~20 KiB: not on the stack */
 	FUZZ_CHECK(rep != NULL, "out of memory");
-	FUZZ_CHECK(phr_verify_record(r, fuzz_trust(), rep) == PHR_OK, "verify with trust");
-	check_report(r, rep, true);
+	FUZZ_CHECK(phr_verify_record(r, fuzz_trust(), 0, rep) == PHR_OK, "verify with trust");
+	check_report(r, rep, true, 0);
 	check_render(r, rep);
-	FUZZ_CHECK(phr_verify_record(r, NULL, rep) == PHR_OK, "verify without trust");
-	check_report(r, rep, false);
+	FUZZ_CHECK(phr_verify_record(r, NULL, 0, rep) == PHR_OK, "verify without trust");
+	check_report(r, rep, false, 0);
 	check_render(r, rep);
+	/* At a clock: the seeds' entries are dated in 2025. */
+	FUZZ_CHECK(phr_verify_record(r, fuzz_trust(), FUZZ_NOW, rep) == PHR_OK, "verify with trust at a clock");
+	check_report(r, rep, true, FUZZ_NOW);
 	free(rep);
 	phr_record_destroy(r);
 	return 0;

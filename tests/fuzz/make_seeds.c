@@ -708,10 +708,9 @@ static void keys_and_certs(const struct fuzz_keys *k)
 	char name[128];
 	int rc;
 	for (int i = 0; i < FUZZ_NKEYS; i++) {
-		const struct phr_pubkey *p = phr_seckey_public(k->key[i]);
 		uint8_t *b;
 		size_t n;
-		if ((rc = phr_pubkey_encode(p, &b, &n)))
+		if ((rc = phr_pubkey_encode(k->key[i], &b, &n)))
 			die("pubkey encode", rc);
 		snprintf(name, sizeof(name), "seed-key%d.pub", i);
 		put_and_truncated("pubkey", name, b, n);
@@ -722,6 +721,15 @@ static void keys_and_certs(const struct fuzz_keys *k)
 			uint8_t *nc = noncanonical(b, n, &nn);
 			put("pubkey", "edge-noncanonical.pub", nc, nn);
 			free(nc);
+			/* The kind byte changed (an authority passed off as a clinic
+			 * or back): the self-signature no longer verifies. */
+			b[2] ^= 3;
+			put("pubkey", "edge-kind-changed.pub", b, n);
+			b[2] ^= 3;
+			/* The form before the self-signature: fields 1..4 only. */
+			b[0] = 0xa4;
+			put("pubkey", "edge-no-self-signature.pub", b, n - 3 - PHR_SIG_LEN);
+			b[0] = 0xa5;
 		}
 		free(b);
 		if ((rc = phr_key_seal_params(k->key[i], FUZZ_PASS, strlen(FUZZ_PASS), 1, 8192, &b, &n)))

@@ -22,6 +22,9 @@ expect 0 "trust build" -- "$PHR" trust build --key auth.key --cert c1.cert --cer
 expect 0 "trust show" -- "$PHR" trust show trust.bundle
 grep -q "Berlin Health Centre" "$W/out" && ok "trust show lists the clinics" || bad "trust show output"
 
+# Clinic 2 signs half a day after clinic 1: later than that, verifiers at
+# PHR_NOW would see entries from the future (more than 24 hours ahead).
+later=$(($(date -u -d 2025-06-15 +%s) + 12 * 3600))
 n=0
 for ex in "$SRC"/examples/*.json; do
 	name=$(basename "$ex" .json)
@@ -32,7 +35,7 @@ for ex in "$SRC"/examples/*.json; do
 	"$JSONCMP" "$ex" "$W/out" && ok "$name: entry 0 round-trips the input JSON" || bad "$name: JSON round trip"
 	entry="$SRC/examples/entries/vaccination-given.json"
 	[ $((n % 2)) = 0 ] && entry="$SRC/examples/entries/lab-result-referral.json"
-	PHR_NOW=2025-07-01 expect 0 "$name: extend by clinic 2" -- "$PHR" extend --trust trust.bundle --key c2.key --cert c2.cert --in "$name.phr" --entry "$entry" --out "$name-2.phr"
+	PHR_NOW=$later expect 0 "$name: extend by clinic 2" -- "$PHR" extend --trust trust.bundle --key c2.key --cert c2.cert --in "$name.phr" --entry "$entry" --out "$name-2.phr"
 	expect 0 "$name: verify two entries" -- "$PHR" verify --trust trust.bundle "$name-2.phr"
 	[ "$(grep -c '^entry .*valid' "$W/out")" = 2 ] && ok "$name: two valid entries reported" || bad "$name: report"
 	expect 0 "$name: show entry 1" -- "$PHR" show --entry 1 "$name-2.phr"
@@ -58,7 +61,7 @@ grep -q "Berlin Health Centre" "$W/out" && ok "text summary names the signer" ||
 # extend without --trust: a broken later entry is not hidden by an earlier
 # entry whose signer is merely unchecked
 "$PHR" issue --key c1.key --cert c1.cert --compression none --in "$SRC/examples/older-man-chronic.json" --out plain.phr 2>/dev/null
-PHR_NOW=2025-07-01 "$PHR" extend --key c2.key --cert c2.cert --in plain.phr --compression none \
+PHR_NOW=$later "$PHR" extend --key c2.key --cert c2.cert --in plain.phr --compression none \
 	--entry "$SRC/examples/entries/vaccination-given.json" --out plain2.phr 2>/dev/null
 off=$(LC_ALL=C grep -obUaF "Maria Georgiou" plain2.phr | head -1 | cut -d: -f1)
 cp plain2.phr tampered2.phr
@@ -87,9 +90,12 @@ expect 11 "unknown signer" -- "$PHR" verify --trust other.bundle "$R"
 expect 7 "trust bundle signed by an unpinned authority" -- "$PHR" verify --trust other.bundle --authority auth.pub "$R"
 message "not by the pinned authority" "pinned authority"
 expect 0 "short certificate" -- "$PHR" authority certify --key auth.key --clinic c1.pub --days 1 --from 2025-01-01 --out c1-old.cert
-PHR_NOW=2025-06-15 expect 0 "issue with an expired certificate" -- "$PHR" issue --key c1.key --cert c1-old.cert --in "$SRC/examples/older-man-chronic.json" --out expired.phr
-message "not valid now" "expired certificate warning"
-expect 13 "certificate not valid at signing time" -- "$PHR" verify --trust trust.bundle expired.phr
+PHR_NOW=2025-06-15 expect 13 "issue refuses an expired certificate" -- "$PHR" issue --key c1.key --cert c1-old.cert --in "$SRC/examples/older-man-chronic.json" --out expired.phr
+message "and it is now 2025-06-15" "expired certificate"
+# Signed while valid, without embedding; the bundle then holds the short certificate.
+expect 0 "issue without embedding the certificate" -- "$PHR" issue --no-embed-cert --key c1.key --cert c1.cert --in "$SRC/examples/older-man-chronic.json" --out expired.phr
+expect 0 "trust with the short certificate" -- "$PHR" trust build --key auth.key --cert c1-old.cert --out old.bundle
+PHR_TRUST_DIR=$(site old) expect 13 "certificate not valid at signing time" -- "$PHR" verify --trust old.bundle expired.phr
 head -c 100 "$R" >trunc.phr
 expect 3 "truncated container" -- "$PHR" verify --trust trust.bundle trunc.phr
 head -c 70000 /dev/zero >big.phr

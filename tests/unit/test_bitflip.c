@@ -37,7 +37,7 @@ static int test_container_bits(void)
 			if (phr_record_decode(c, len, &d) != PHR_OK) {
 				rejected++;
 			} else {
-				phr_verify_record(d, fx.trust, &rep);
+				phr_verify_record(d, fx.trust, 0, &rep);
 				if (rep.all_valid) {
 					if (!same_record(orig, d)) {
 						fprintf(stderr, "  method %d bit %zu: accepted as valid with other content\n", m, bit);

@@ -18,7 +18,7 @@ static int check(const uint8_t *c, size_t len, const struct phr_trust *t, struct
 	int rc = phr_record_decode(c, len, &r);
 	if (rc)
 		return rc;
-	phr_verify_record(r, t, rep);
+	phr_verify_record(r, t, 0, rep);
 	if (keep)
 		*keep = r;
 	else
@@ -50,7 +50,7 @@ static int test_valid_chain_every_compression(void)
 		CHECK(rep.entries[1].signed_at == FX_T0 + FX_DAY);
 	}
 	CHECK(r->n_certs == 2); /* clinic2's certificate embedded once */
-	phr_verify_record(r, NULL, &rep);
+	phr_verify_record(r, NULL, 0, &rep);
 	CHECK(!rep.all_valid && rep.entries[0].status == PHR_ST_SIGNATURE_ONLY);
 	phr_record_destroy(r);
 	return 0;
@@ -88,16 +88,16 @@ static int test_unknown_signer(void)
 	struct phr_record *r;
 	struct phr_report rep;
 	CHECK(!fx_record(&fx, 1, NULL, &r));
-	phr_verify_record(r, fx.trust_b, &rep); /* certificate from an authority B does not trust */
+	phr_verify_record(r, fx.trust_b, 0, &rep); /* certificate from an authority B does not trust */
 	CHECK(rep.entries[0].status == PHR_ST_UNKNOWN_SIGNER);
 	CHECK(strstr(rep.entries[0].detail, "not from a trusted authority"));
 	phr_record_destroy(r);
 	/* no embedded certificate and none in the bundle */
 	CHECK_RC(phr_record_create(NULL, &r), PHR_OK);
 	CHECK_RC(phr_record_append(r, fx.clinic1, NULL, 0, fx.entry0, fx.entry0_len, FX_T0), PHR_OK);
-	phr_verify_record(r, fx.trust_b, &rep);
+	phr_verify_record(r, fx.trust_b, 0, &rep);
 	CHECK(rep.entries[0].status == PHR_ST_UNKNOWN_SIGNER && strstr(rep.entries[0].detail, "no certificate"));
-	phr_verify_record(r, fx.trust, &rep); /* the bundle has the certificate */
+	phr_verify_record(r, fx.trust, 0, &rep); /* the bundle has the certificate */
 	CHECK(rep.all_valid && !rep.entries[0].cert_embedded);
 	phr_record_destroy(r);
 	return 0;
@@ -108,7 +108,7 @@ static int test_revoked(void)
 	struct phr_record *r;
 	struct phr_report rep;
 	CHECK(!fx_record(&fx, 2, NULL, &r));
-	phr_verify_record(r, fx.trust_revoked, &rep);
+	phr_verify_record(r, fx.trust_revoked, 0, &rep);
 	CHECK(rep.entries[0].status == PHR_ST_VALID);
 	CHECK(rep.entries[1].status == PHR_ST_REVOKED);
 	CHECK(phr_report_error(&rep) == PHR_E_REVOKED);
@@ -123,10 +123,10 @@ static int test_cert_not_valid_at_signing_time(void)
 	CHECK_RC(phr_record_create(NULL, &r), PHR_OK);
 	CHECK_RC(phr_record_append(r, fx.clinic1, fx.cert1_future, fx.cert1_future_len, fx.entry0, fx.entry0_len, FX_T0),
 		 PHR_OK);
-	phr_verify_record(r, fx.trust_b, &rep);
+	phr_verify_record(r, fx.trust_b, 0, &rep);
 	CHECK(rep.entries[0].status == PHR_ST_UNKNOWN_SIGNER);
 	/* trust A: the embedded certificate is found first and is not yet valid */
-	phr_verify_record(r, fx.trust, &rep);
+	phr_verify_record(r, fx.trust, 0, &rep);
 	CHECK(rep.entries[0].status == PHR_ST_CERT_VALIDITY);
 	phr_record_destroy(r);
 	return 0;
@@ -276,7 +276,7 @@ static int signed_noncanonical(const uint8_t *content, size_t clen, int want)
 	if (rc != PHR_OK)
 		return 1;
 	struct phr_report rep;
-	phr_verify_record(d, fx.trust, &rep);
+	phr_verify_record(d, fx.trust, 0, &rep);
 	int got = d->entries[0].content_err;
 	phr_record_destroy(d);
 	if (got != want || rep.entries[0].status != PHR_ST_MALFORMED || rep.all_valid) {

@@ -43,9 +43,15 @@ static const char *const SEED_CLINIC =
 /* Computed independently (Python: hashlib.blake2b, cryptography's Ed25519,
  * CBOR written by hand) for the two keys above: the clinic's .pub file and
  * a certificate for it, name "Clinic A", country "GR", valid 1700000000 ..
- * 1800000000, issued by authority "Authority" (kid 7849ac3049680be1). */
-static const char *const GOLDEN_CLINIC_PUB =
+ * 1800000000, issued by authority "Authority" (kid 7849ac3049680be1).
+ * GOLDEN_CLINIC_PUB_FIELDS is the map of fields 1..4 (the payload of the
+ * self-signature); the .pub file adds field 5, the self-signature. */
+static const char *const GOLDEN_CLINIC_PUB_FIELDS =
 	"a401020268436c696e69632041036247520458203d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c";
+static const char *const GOLDEN_CLINIC_PUB =
+	"a501020268436c696e69632041036247520458203d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c"
+	"055840ae4e6ddb2cf4863905ee824ddda2025bf5ea6eeab8e094071d8579c0ee5343dd1e98542b40d71f33982d0958972191ef"
+	"b417925f0c79bb7824246a0a8b0d3600";
 static const char *const GOLDEN_CERT =
 	"844da2012704487849ac3049680be1a05840a601020268436c696e69632041036247520458203d4017c3e843895a92b7"
 	"0aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c051a6553f100061a6b49d2005840758fbc98dc44b571754cf37b"
@@ -262,12 +268,12 @@ static int test_pub_roundtrip(void)
 {
 	struct phr_seckey *k = hex_key(PHR_KEY_CLINIC, "Clinic A", SEED_CLINIC);
 	struct phr_pubkey p;
-	uint8_t *buf = NULL, golden[128];
+	uint8_t *buf = NULL, golden[256];
 	size_t len, glen;
 	CHECK(k);
-	CHECK_RC(phr_pubkey_encode(phr_seckey_public(k), &buf, &len), PHR_OK);
+	CHECK_RC(phr_pubkey_encode(k, &buf, &len), PHR_OK);
 	glen = unhex(GOLDEN_CLINIC_PUB, golden, sizeof(golden));
-	CHECK(len == glen && memcmp(buf, golden, len) == 0);
+	CHECK(glen == 1 + 51 + 3 + PHR_SIG_LEN && len == glen && memcmp(buf, golden, len) == 0);
 	CHECK_RC(phr_pubkey_decode(buf, len, &p), PHR_OK);
 	CHECK(p.kind == PHR_KEY_CLINIC && strcmp(p.name, "Clinic A") == 0);
 	CHECK(strcmp(p.country, "GR") == 0);
@@ -279,13 +285,12 @@ static int test_pub_roundtrip(void)
 		CHECK(p.kind == 0 && p.name[0] == '\0');
 	}
 	free(buf);
-
-	/* Not an Ed25519 point (y = 0 has small order). */
-	p = *phr_seckey_public(k);
-	memset(p.pk, 0, sizeof(p.pk));
-	CHECK_RC(phr_pubkey_encode(&p, &buf, &len), PHR_E_MALFORMED);
+	buf = (uint8_t *)1;
+	CHECK_RC(phr_pubkey_encode(NULL, &buf, &len), PHR_E_ARG);
 	CHECK(buf == NULL);
-	uint8_t bad[128];
+
+	uint8_t bad[256];
+	/* Not an Ed25519 point (y = 0 has small order). */
 	memcpy(bad, golden, glen);
 	memset(bad + glen - PHR_PK_LEN, 0, PHR_PK_LEN);
 	CHECK_RC(phr_pubkey_decode(bad, glen, &p), PHR_E_MALFORMED);
@@ -293,6 +298,19 @@ static int test_pub_roundtrip(void)
 	memcpy(bad, golden, glen);
 	bad[2] = 3;
 	CHECK_RC(phr_pubkey_decode(bad, glen, &p), PHR_E_SCHEMA);
+	/* Kind 1: a clinic's key passed off as an authority's. */
+	memcpy(bad, golden, glen);
+	bad[2] = PHR_KEY_AUTHORITY;
+	CHECK_RC(phr_pubkey_decode(bad, glen, &p), PHR_E_MALFORMED);
+	CHECK(contains(phr_last_error(), "self-signature") && p.kind == 0);
+	/* Another name of the same length. */
+	memcpy(bad, golden, glen);
+	bad[11] = 'B';
+	CHECK_RC(phr_pubkey_decode(bad, glen, &p), PHR_E_MALFORMED);
+	/* A flipped bit in the self-signature. */
+	memcpy(bad, golden, glen);
+	bad[glen - 1] ^= 0x01;
+	CHECK_RC(phr_pubkey_decode(bad, glen, &p), PHR_E_MALFORMED);
 	/* Lowercase country. */
 	memcpy(bad, golden, glen);
 	bad[15] = 'g';
@@ -301,6 +319,33 @@ static int test_pub_roundtrip(void)
 	memcpy(bad, golden, glen);
 	bad[glen] = 0;
 	CHECK_RC(phr_pubkey_decode(bad, glen + 1, &p), PHR_E_TRAILING);
+	/* A .pub file of the old form, without field 5. */
+	size_t olen = unhex(GOLDEN_CLINIC_PUB_FIELDS, bad, sizeof(bad));
+	CHECK_RC(phr_pubkey_decode(bad, olen, &p), PHR_E_SCHEMA);
+	CHECK(contains(phr_last_error(), "self-signature"));
+
+	/* Field 5 signed by another key, or by this key for another purpose. */
+	struct phr_seckey *other = hex_key(PHR_KEY_CLINIC, "Clinic A", SEED_AUTH);
+	uint8_t *cose = NULL, raw[2 + PHR_SIG_LEN] = { 0x58, PHR_SIG_LEN };
+	size_t clen, mlen;
+	struct phr_cose c;
+	CHECK(other);
+	const struct { const struct phr_seckey *key; const char *aad; } forge[] = {
+		{ other, PHR_AAD_PUB }, { k, PHR_AAD_CERT }, { k, "" },
+	};
+	for (size_t i = 0; i < sizeof(forge) / sizeof(forge[0]); i++) {
+		uint8_t fields[128];
+		size_t flen = unhex(GOLDEN_CLINIC_PUB_FIELDS, fields, sizeof(fields));
+		CHECK_RC(phr_cose_sign1(forge[i].key, fields, flen, (const uint8_t *)forge[i].aad, strlen(forge[i].aad),
+					&cose, &clen),
+			 PHR_OK);
+		CHECK_RC(phr_cose_parse(cose, clen, &c), PHR_OK);
+		memcpy(raw + 2, c.sig, PHR_SIG_LEN);
+		free(cose);
+		CHECK((mlen = replace_field(golden, glen, 5, raw, sizeof(raw), bad, sizeof(bad))) == glen);
+		CHECK_RC(phr_pubkey_decode(bad, mlen, &p), PHR_E_MALFORMED);
+	}
+	phr_seckey_destroy(other);
 	phr_seckey_destroy(k);
 	return 0;
 }

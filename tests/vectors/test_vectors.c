@@ -323,7 +323,7 @@ static void check_container(const char *name, const struct phr_trust *t)
 		fail("%s: does not decode: %s", name, phr_last_error());
 		goto out;
 	}
-	phr_verify_record(r, t, rep);
+	phr_verify_record(r, t, 0, rep);
 	if (!rep->all_valid) {
 		for (size_t i = 0; i < rep->n; i++)
 			if (rep->entries[i].status != PHR_ST_VALID)
@@ -331,7 +331,7 @@ static void check_container(const char *name, const struct phr_trust *t)
 				     phr_status_name(rep->entries[i].status), rep->entries[i].detail);
 		goto out;
 	}
-	phr_verify_record(r, NULL, rep);
+	phr_verify_record(r, NULL, 0, rep);
 	for (size_t i = 0; i < rep->n; i++)
 		if (rep->entries[i].status != PHR_ST_SIGNATURE_ONLY) {
 			fail("%s: entry %zu is %s without a trust bundle (expected signature_only)", name, i,

@@ -960,7 +960,7 @@ int vec_generate(const char *root, struct vec_set *s)
 		}
 		if (i == K_REVOKED)
 			continue;
-		if (phr_pubkey_encode(phr_seckey_public(keys[i]), &buf, &len)) {
+		if (phr_pubkey_encode(keys[i], &buf, &len)) {
 			failf("%s.pub: %s", vkeys[i].file, phr_last_error());
 			goto out;
 		}
@@ -1907,8 +1907,11 @@ static void doc_example(const struct vec_set *s, struct sb *b)
 
 	dump_item(s, b, "authority.pub", "**authority.pub**, the authority's public key file");
 	ann_start(&a, vec_find(s, "authority.pub"));
-	ann_head(&a, 0, "map(4): .pub file");
+	ann_head(&a, 0, "map(5): .pub file");
 	ann_pubkey_fields(&a, 1, "the authority");
+	ann_head(&a, 1, "key 5: self-signature");
+	ann_head(&a, 1, "bytes(64)");
+	ann_raw(&a, 2, 64, "the authority's own signature of keys 1..4 (external AAD \"phr/pub\")");
 	ann_render(&a, b);
 
 	sb_printf(b, "\n");
