@@ -9,6 +9,8 @@
 
 #include <sodium.h>
 
+#include "phr/json.h" /* phr_civil_from_days */
+
 #define TRUST_AAD PHR_AAD_TRUST
 #define TRUST_AAD_LEN (sizeof(TRUST_AAD) - 1)
 
@@ -18,7 +20,8 @@ struct phr_trust {
 	uint8_t *buf; /* owned copy; cose and certs point into it */
 	size_t len;
 	struct phr_cose cose;
-	uint64_t version, issued;
+	uint64_t version, issued, expires;
+	uint8_t digest[PHR_TRUST_DIGEST_LEN]; /* BLAKE2b-256 of buf */
 	struct phr_pubkey *auth;
 	size_t nauth;
 	struct phr_cert *certs;
@@ -78,6 +81,18 @@ static const struct phr_pubkey *find_authority(const struct phr_pubkey *auth, si
 	return NULL;
 }
 
+/* issued < expires <= issued + PHR_TRUST_MAX_DAYS days. */
+static int check_lifetime(uint64_t issued, uint64_t expires, int err)
+{
+	if (expires <= issued)
+		return phr_fail(err, "trust bundle: expires (%llu) is not after issued (%llu)",
+			(unsigned long long)expires, (unsigned long long)issued);
+	if (expires - issued > (uint64_t)PHR_TRUST_MAX_DAYS * 86400)
+		return phr_fail(err, "trust bundle: valid for %llu days, more than the %d days allowed",
+			(unsigned long long)((expires - issued + 86399) / 86400), PHR_TRUST_MAX_DAYS);
+	return PHR_OK;
+}
+
 static int get_count(struct phr_cbor_dec *d, uint64_t key, const char *what, size_t *n)
 {
 	int rc;
@@ -101,8 +116,9 @@ static int parse_payload(struct phr_trust *t)
 	if ((rc = phr_cbor_dec_init(&d, t->cose.payload, t->cose.payload_len)) ||
 	    (rc = phr_cbor_get_map(&d, &n)))
 		return phr_fail_wrap(rc, "trust bundle payload");
-	if (n != 5)
-		return phr_fail(PHR_E_SCHEMA, "trust bundle payload: expected a map of 5 fields, found %zu", n);
+	if (n != 6)
+		return phr_fail(PHR_E_SCHEMA, "trust bundle payload: expected a map of 6 fields, found %zu%s", n,
+			n == 5 ? " (a bundle without an expiry, field 6, from an older phr: build it again)" : "");
 	if ((rc = phr_cbor_expect_key(&d, 1)) || (rc = phr_cbor_get_uint(&d, &t->version)))
 		return phr_fail_wrap(rc, "trust bundle: field 1 (version)");
 	if ((rc = phr_cbor_expect_key(&d, 2)) || (rc = phr_cbor_get_uint(&d, &t->issued)))
@@ -156,7 +172,9 @@ static int parse_payload(struct phr_trust *t)
 				"(the list must be sorted, without duplicates)", i, hex);
 		}
 	}
-	return PHR_OK;
+	if ((rc = phr_cbor_expect_key(&d, 6)) || (rc = phr_cbor_get_uint(&d, &t->expires)))
+		return phr_fail_wrap(rc, "trust bundle: field 6 (expires)");
+	return check_lifetime(t->issued, t->expires, PHR_E_SCHEMA);
 }
 
 static int check_signatures(struct phr_trust *t)
@@ -238,6 +256,7 @@ int phr_trust_load(const uint8_t *buf, size_t len, struct phr_trust **out)
 	}
 	memcpy(t->buf, buf, len);
 	t->len = len;
+	crypto_generichash(t->digest, sizeof(t->digest), t->buf, t->len, NULL, 0);
 	if ((rc = phr_cose_parse(t->buf, t->len, &t->cose))) {
 		rc = phr_fail_wrap(rc, "trust bundle");
 		goto cleanup;
@@ -262,13 +281,13 @@ struct bundle {
 	size_t ncerts;
 	const kid_t *revoked;
 	size_t nrevoked;
-	uint64_t version, issued;
+	uint64_t version, issued, expires;
 };
 
 static void write_bundle(struct phr_cbor_enc *e, const void *ctx)
 {
 	const struct bundle *b = ctx;
-	phr_cbor_put_map(e, 5);
+	phr_cbor_put_map(e, 6);
 	phr_cbor_put_uint(e, 1);
 	phr_cbor_put_uint(e, b->version);
 	phr_cbor_put_uint(e, 2);
@@ -287,6 +306,8 @@ static void write_bundle(struct phr_cbor_enc *e, const void *ctx)
 	phr_cbor_put_array(e, b->nrevoked);
 	for (size_t i = 0; i < b->nrevoked; i++)
 		phr_cbor_put_bytes(e, b->revoked[i], PHR_KID_LEN);
+	phr_cbor_put_uint(e, 6);
+	phr_cbor_put_uint(e, b->expires);
 }
 
 static int check_build_args(const struct phr_seckey *signer, const struct phr_pubkey *auth,
@@ -330,9 +351,9 @@ static int check_build_args(const struct phr_seckey *signer, const struct phr_pu
 int phr_trust_build(const struct phr_seckey *signer, const struct phr_pubkey *authorities,
 	size_t nauth, const uint8_t *const *certs, const size_t *cert_lens, size_t ncerts,
 	const uint8_t (*revoked)[PHR_KID_LEN], size_t nrevoked, uint64_t version,
-	uint64_t issued, uint8_t **out, size_t *len)
+	uint64_t issued, uint64_t expires, uint8_t **out, size_t *len)
 {
-	struct bundle b = { authorities, nauth, certs, cert_lens, ncerts, NULL, 0, version, issued };
+	struct bundle b = { authorities, nauth, certs, cert_lens, ncerts, NULL, 0, version, issued, expires };
 	struct phr_trust *check = NULL;
 	kid_t *rev = NULL;
 	uint8_t *payload = NULL;
@@ -346,7 +367,7 @@ int phr_trust_build(const struct phr_seckey *signer, const struct phr_pubkey *au
 	if ((rc = phr_crypto_init()))
 		return rc;
 	if ((rc = check_build_args(signer, authorities, nauth, certs, cert_lens, ncerts, revoked,
-		     nrevoked)))
+		     nrevoked)) || (rc = check_lifetime(issued, expires, PHR_E_ARG)))
 		return rc;
 
 	rev = malloc((nrevoked ? nrevoked : 1) * sizeof(kid_t)); /* bounded above */
@@ -386,6 +407,52 @@ cleanup:
 	return rc;
 }
 
+/* ---- checks a verifier makes after loading ---------------------------- */
+
+/* "YYYY-MM-DD HH:MM UTC" */
+static void format_utc(uint64_t t, char out[24])
+{
+	int y, m, d;
+	if (t > 253402300799u) /* 9999-12-31T23:59:59Z */
+		t = 253402300799u;
+	phr_civil_from_days((int64_t)(t / 86400) + phr_days_from_civil(1970, 1, 1), &y, &m, &d);
+	snprintf(out, 24, "%04d-%02d-%02d %02u:%02u UTC", y % 10000, m % 100, d % 100,
+		(unsigned)(t % 86400 / 3600), (unsigned)(t % 3600 / 60));
+}
+
+int phr_trust_check_time(const struct phr_trust *t, uint64_t now)
+{
+	char when[24], hex[PHR_KID_HEX_LEN];
+
+	if (!t)
+		return phr_fail(PHR_E_ARG, "trust bundle: none given");
+	if (now <= t->expires)
+		return PHR_OK;
+	format_utc(t->expires, when);
+	phr_kid_to_hex(t->cose.kid, hex);
+	return phr_fail(PHR_E_UNTRUSTED, "trust bundle version %llu from \"%s\" (key id %s) expired on %s: "
+		"get a newer one from that authority", (unsigned long long)t->version,
+		phr_trust_signer(t)->name, hex, when);
+}
+
+int phr_trust_check_signer(const struct phr_trust *t, const struct phr_pubkey *anchors, size_t n)
+{
+	const struct phr_pubkey *s;
+	char hex[PHR_KID_HEX_LEN];
+
+	if (!t || (n && !anchors))
+		return phr_fail(PHR_E_ARG, "trust bundle: no bundle, or anchors NULL with a count");
+	s = phr_trust_signer(t);
+	/* The whole key: a kid is 64 bits, short enough that a second key
+	 * sharing one is within an attacker's reach. */
+	for (size_t i = 0; i < n; i++)
+		if (anchors[i].kind == PHR_KEY_AUTHORITY && memcmp(anchors[i].pk, s->pk, PHR_PK_LEN) == 0)
+			return PHR_OK;
+	phr_kid_to_hex(s->kid, hex);
+	return phr_fail(PHR_E_UNTRUSTED, "trust bundle signed by \"%s\" (%s), key id %s, which is not a "
+		"trust anchor here", s->name, s->country, hex);
+}
+
 /* ---- lookups ---------------------------------------------------------- */
 
 const struct phr_pubkey *phr_trust_authority(const struct phr_trust *t, const uint8_t kid[PHR_KID_LEN])
@@ -418,6 +485,22 @@ uint64_t phr_trust_version(const struct phr_trust *t)
 uint64_t phr_trust_issued(const struct phr_trust *t)
 {
 	return t ? t->issued : 0;
+}
+
+uint64_t phr_trust_expires(const struct phr_trust *t)
+{
+	return t ? t->expires : 0;
+}
+
+const uint8_t *phr_trust_digest(const struct phr_trust *t)
+{
+	return t ? t->digest : NULL;
+}
+
+const struct phr_pubkey *phr_trust_signer(const struct phr_trust *t)
+{
+	/* Never NULL for a loaded bundle: its signer is a listed authority. */
+	return t ? find_authority(t->auth, t->nauth, t->cose.kid) : NULL;
 }
 
 const uint8_t *phr_trust_signer_kid(const struct phr_trust *t)

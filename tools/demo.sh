@@ -27,6 +27,12 @@ run "$PHR" authority certify --key authority.key --clinic lesvos.pub --days 365 
 run "$PHR" authority certify --key authority.key --clinic berlin.pub --days 365 --out berlin.cert
 step "The authority publishes a trust bundle (works offline)"
 run "$PHR" trust build --key authority.key --cert lesvos.cert --cert berlin.cert --out trust.bundle
+step "Each clinic's installation is pinned once to its health authority: only bundles it signs count"
+# The demo's installation lives in demo-output/ (a real one: /etc/phr, or
+# ~/.config/phr; docs/TRUST.md).
+export PHR_TRUST_DIR=$OUT/installation
+printf '$ export PHR_TRUST_DIR=%s\n' "${PHR_TRUST_DIR#"$SRC/"}"
+run "$PHR" trust pin authority.pub
 run "$PHR" trust show trust.bundle
 step "Lesvos issues a record from an assessment"
 run "$PHR" issue --key lesvos.key --cert lesvos.cert --in "$SRC/examples/child-no-vaccination-documents.json" --out record.phr
@@ -42,11 +48,15 @@ run "$PHR" show --trust trust.bundle --lang ar record-2.phr
 step "The same record for a machine (JSON, first lines)"
 "$PHR" show --trust trust.bundle --format json record-2.phr > record-2.json
 head -n 20 record-2.json
-step "A verifier that does not trust this authority still sees the record, marked"
+step "Another authority's bundle does not count on this installation"
 run "$PHR" authority init --name "Some Other Authority" --country IT --out other.key
 run "$PHR" trust build --key other.key --out other.bundle
-run "$PHR" verify --trust other.bundle record-2.phr || echo "(phr verify exit status $?: not valid for this verifier)"
-"$PHR" show --trust other.bundle --lang en record-2.phr > other-view.txt || true
+run "$PHR" verify --trust other.bundle record-2.phr || echo "(phr verify exit status $?: not signed by an authority pinned here)"
+step "A verifier that does not trust this authority (pinned to its own) still sees the record, marked"
+other_site=(env PHR_TRUST_DIR="$OUT/other-installation")
+run "${other_site[@]}" "$PHR" trust pin other.pub
+run "${other_site[@]}" "$PHR" verify --trust other.bundle record-2.phr || echo "(phr verify exit status $?: not valid for this verifier)"
+"${other_site[@]}" "$PHR" show --trust other.bundle --lang en record-2.phr > other-view.txt || true
 head -n 8 other-view.txt
 step "Berlin prints the record as QR codes for the holder's booklet, with one spare"
 run "$PHR" qr --parity 1 --out-dir qr record-2.phr

@@ -18,6 +18,8 @@ export PHR_PASSPHRASE="demo passphrase - not for real keys" PHR_NOW=2025-06-01
 "$PHR" authority certify --key authority.key --clinic lesvos.pub --days 365 --out lesvos.cert
 "$PHR" authority certify --key authority.key --clinic berlin.pub --days 365 --out berlin.cert
 "$PHR" trust build --key authority.key --cert lesvos.cert --cert berlin.cert --out trust.bundle
+export PHR_TRUST_DIR="$W/installation" # docs/TRUST.md: a scratch installation, pinned to the demo authority
+"$PHR" trust pin authority.pub
 "$PHR" issue --key lesvos.key --cert lesvos.cert --in "$SRC/examples/child-no-vaccination-documents.json" --out child.phr
 PHR_NOW=2025-07-01 "$PHR" extend --trust trust.bundle --key berlin.key --cert berlin.cert --in child.phr \
 	--entry "$SRC/examples/entries/vaccination-given.json" --out child-2.phr

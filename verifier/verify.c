@@ -57,22 +57,28 @@ struct cert_cache {
 	unsigned char state[PHR_MAX_EMBEDDED_CERTS];
 };
 
-/* Finds the signer's certificate: embedded first (it must verify under a
- * trusted authority, or any embedded one when there is no bundle), then the
- * bundle. Returns 1 and fills *cert if found. */
+/* Finds the signer's certificate: the bundle's when it certifies the kid;
+ * else an embedded one (verified under an authority the bundle lists, or
+ * any embedded one when there is no bundle). Returns 1 and fills *cert if
+ * found. */
 static int find_cert(const struct phr_record *r, const struct phr_trust *trust, struct cert_cache *cc,
 		     const uint8_t kid[PHR_KID_LEN], struct phr_cert *cert, bool *embedded, int *untrusted_embedded)
 {
 	const struct phr_cert *known = trust ? phr_trust_cert(trust, kid) : NULL;
 	*untrusted_embedded = 0;
-	/* The bundle verified its certificates when it was loaded: an embedded
-	 * copy of the same bytes needs neither parsing nor a second check. */
-	for (size_t i = 0; known && i < r->n_certs; i++)
-		if (known->raw_len == r->cert_lens[i] && memcmp(known->raw, r->certs[i], known->raw_len) == 0) {
-			*cert = *known;
-			*embedded = true;
-			return 1;
-		}
+	/* The bundle wins: when it certifies the kid, that certificate is the
+	 * one used, whatever the container embeds for it, so that a newer
+	 * bundle can shorten a clinic's validity (docs/FORMAT.md,
+	 * Verification 2). embedded only says whether the record carries the
+	 * same bytes. */
+	if (known) {
+		*cert = *known;
+		*embedded = false;
+		for (size_t i = 0; i < r->n_certs && !*embedded; i++)
+			*embedded = known->raw_len == r->cert_lens[i] &&
+				    memcmp(known->raw, r->certs[i], known->raw_len) == 0;
+		return 1;
+	}
 	for (size_t i = 0; i < r->n_certs; i++) {
 		struct phr_cert *c = &cc->c[i];
 		if (cc->state[i] == CERT_UNSEEN)
@@ -89,11 +95,6 @@ static int find_cert(const struct phr_record *r, const struct phr_trust *trust, 
 		}
 		*cert = *c;
 		*embedded = true;
-		return 1;
-	}
-	if (known) {
-		*cert = *known;
-		*embedded = false;
 		return 1;
 	}
 	return 0;

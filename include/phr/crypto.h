@@ -21,7 +21,10 @@
  *   trust bundle COSE_Sign1 (aad "phr/trust", kid = a listed authority) over
  *                {1: version, 2: issued, 3: [authority {1: 1, 2, 3, 4}...],
  *                 4: [bstr certificate...], 5: [bstr kid(8)...] (revoked,
- *                 strictly ascending)}
+ *                 strictly ascending), 6: expires}
+ *   anchors      [authority {1: 1, 2, 3, 4}...] (an installation's pinned
+ *                authorities, docs/TRUST.md)
+ *   trust state  [[bstr pk(32), version, bstr digest(32)]...] (ascending pk)
  *
  * Names are UTF-8, 1..PHR_MAX_NAME bytes, without control characters (C0,
  * DEL, C1); countries are ISO 3166-1 alpha-2, two uppercase ASCII letters.
@@ -53,6 +56,11 @@
 #define PHR_MAX_CERT 512             /* encoded certificate, bytes */
 #define PHR_MAX_TRUST (256 * 1024)   /* encoded trust bundle, bytes */
 #define PHR_MAX_TRUST_ITEMS 4096     /* authorities, certificates, revoked kids: each */
+#define PHR_TRUST_MAX_DAYS 366       /* a trust bundle's expires - issued, days, at most */
+#define PHR_TRUST_DIGEST_LEN 32      /* BLAKE2b-256 of a trust bundle's bytes */
+#define PHR_MAX_ANCHORS 64           /* trust anchors of an installation; entries of its trust state */
+#define PHR_MAX_ANCHORS_FILE 16384   /* trust anchors file, bytes */
+#define PHR_MAX_TRUST_STATE_FILE 8192 /* trust state file, bytes */
 /* Bounds on the Argon2id cost read from a key file, checked before hashing. */
 #define PHR_KEY_MAX_OPSLIMIT 20
 #define PHR_KEY_MIN_MEMLIMIT (8u * 1024u)
@@ -213,6 +221,8 @@ PHR_NODISCARD int phr_cert_check_time(const struct phr_cert *c, uint64_t t);
 struct phr_trust;
 
 /* Builds a trust bundle signed by signer, which must be one of authorities.
+ * It is valid until expires (Unix seconds, inclusive): issued < expires <=
+ * issued + PHR_TRUST_MAX_DAYS days, else PHR_E_ARG.
  * certs[i] (cert_lens[i] bytes) must each verify under a listed authority.
  * Revoked kids may come in any order; they are sorted and duplicates
  * dropped. Each count is at most PHR_MAX_TRUST_ITEMS; authorities' and
@@ -224,18 +234,21 @@ PHR_NODISCARD int phr_trust_build(const struct phr_seckey *signer,
 	const struct phr_pubkey *authorities, size_t nauth,
 	const uint8_t *const *certs, const size_t *cert_lens, size_t ncerts,
 	const uint8_t (*revoked)[PHR_KID_LEN], size_t nrevoked,
-	uint64_t version, uint64_t issued, uint8_t **out, size_t *len);
+	uint64_t version, uint64_t issued, uint64_t expires, uint8_t **out, size_t *len);
 
 /* Loads and checks a trust bundle (at most PHR_MAX_TRUST bytes), in this
- * order: structure, with unique authority kids and revoked kids strictly
- * ascending; the signer is a listed, non-revoked authority; the signature;
- * every certificate parses and verifies under a listed authority; unique
- * certificate subject kids.
+ * order: structure, with unique authority kids, revoked kids strictly
+ * ascending and issued < expires <= issued + PHR_TRUST_MAX_DAYS days; the
+ * signer is a listed, non-revoked authority; the signature; every
+ * certificate parses and verifies under a listed authority (revoked or not:
+ * entries under a revoked authority's certificates verify as REVOKED);
+ * unique certificate subject kids.
  *
  * WARNING: this proves only that the bundle is consistent and signed by a
- * key it lists itself. The caller must still decide to trust that signer
- * (phr_trust_signer_kid() against a pinned authority) and refuse versions
- * older than the one it already has.
+ * key it lists itself. Before using it the caller must check, in this order
+ * (docs/TRUST.md): phr_trust_check_signer() against its pinned anchors,
+ * phr_trust_check_time() against its clock, phr_trust_check_version()
+ * against its trust state.
  *
  * On success *out is owned by the caller (phr_trust_destroy()). Returns
  * PHR_OK, a malformed error, PHR_E_LIMIT, PHR_E_VERSION, PHR_E_UNTRUSTED
@@ -257,8 +270,60 @@ bool phr_trust_revoked(const struct phr_trust *t, const uint8_t kid[PHR_KID_LEN]
 
 uint64_t phr_trust_version(const struct phr_trust *t);
 uint64_t phr_trust_issued(const struct phr_trust *t);
+uint64_t phr_trust_expires(const struct phr_trust *t);
+/* BLAKE2b-256 of the bundle's bytes, PHR_TRUST_DIGEST_LEN bytes. */
+const uint8_t *phr_trust_digest(const struct phr_trust *t);
 /* kid of the authority that signed the bundle. */
 const uint8_t *phr_trust_signer_kid(const struct phr_trust *t);
+/* The listed authority that signed the bundle (never NULL for a loaded t). */
+const struct phr_pubkey *phr_trust_signer(const struct phr_trust *t);
+
+/* PHR_OK if the bundle's signer is one of anchors[0..n), compared by the
+ * whole 32-byte public key (never by kid); else PHR_E_UNTRUSTED naming the
+ * signer ("trust bundle signed by \"NAME\" (CC), key id KID, which is not a
+ * trust anchor here"). n == 0 always fails. */
+PHR_NODISCARD int phr_trust_check_signer(const struct phr_trust *t, const struct phr_pubkey *anchors, size_t n);
+
+/* PHR_OK if now <= expires; else PHR_E_UNTRUSTED ("trust bundle version N
+ * from \"AUTH\" (key id KID) expired on DATE: get a newer one ..."). */
+PHR_NODISCARD int phr_trust_check_time(const struct phr_trust *t, uint64_t now);
+
+/* ---- trust anchors and trust state of an installation (docs/TRUST.md) --- */
+
+/* Decodes an anchors file (at most PHR_MAX_ANCHORS_FILE bytes): a CBOR
+ * array of at most PHR_MAX_ANCHORS authority keys (kind 1, valid points,
+ * unique kids; an empty array is allowed). Returns PHR_OK, a malformed
+ * error or PHR_E_LIMIT; on failure *n = 0 and out is wiped. */
+PHR_NODISCARD int phr_anchors_decode(const uint8_t *buf, size_t len, struct phr_pubkey out[PHR_MAX_ANCHORS],
+	size_t *n);
+/* Encodes n anchors (checked as the decoder does; PHR_E_ARG otherwise).
+ * *out is malloc'd, owned by the caller. */
+PHR_NODISCARD int phr_anchors_encode(const struct phr_pubkey *a, size_t n, uint8_t **out, size_t *len);
+
+/* What an installation remembers of the bundles it accepted: per signing
+ * authority (by whole public key), the highest version and its digest. */
+struct phr_trust_seen {
+	uint8_t pk[PHR_PK_LEN];
+	uint64_t version;
+	uint8_t digest[PHR_TRUST_DIGEST_LEN];
+};
+
+/* Decodes a trust state file (at most PHR_MAX_TRUST_STATE_FILE bytes): a
+ * CBOR array of at most PHR_MAX_ANCHORS [pk, version, digest], strictly
+ * ascending by pk. PHR_OK, a malformed error or PHR_E_LIMIT; on failure
+ * *n = 0 and out is wiped. */
+PHR_NODISCARD int phr_trust_state_decode(const uint8_t *buf, size_t len,
+	struct phr_trust_seen out[PHR_MAX_ANCHORS], size_t *n);
+PHR_NODISCARD int phr_trust_state_encode(const struct phr_trust_seen *s, size_t n, uint8_t **out, size_t *len);
+
+/* Checks t against the state s[0..*n) (capacity PHR_MAX_ANCHORS) and
+ * records it: PHR_E_UNTRUSTED if its signer already had a higher version
+ * ("... is older than version M already used here"), or the same version
+ * with other bytes; PHR_E_LIMIT if the state is full and the signer new.
+ * On PHR_OK, *changed says whether s was updated (a first or higher
+ * version) and must be written back. */
+PHR_NODISCARD int phr_trust_check_version(const struct phr_trust *t, struct phr_trust_seen s[PHR_MAX_ANCHORS],
+	size_t *n, bool *changed);
 
 /* Listing, in bundle order (revoked: ascending). Index must be < count. */
 size_t phr_trust_count_authorities(const struct phr_trust *t);

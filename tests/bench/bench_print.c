@@ -275,7 +275,7 @@ int main(int argc, char **argv)
 		bench_die("certificate");
 	const uint8_t *certs[1] = { cert };
 	size_t lens[1] = { cert_len };
-	if (phr_trust_build(auth, &ap, 1, certs, lens, 1, NULL, 0, 1, T0, &tb, &tb_len) ||
+	if (phr_trust_build(auth, &ap, 1, certs, lens, 1, NULL, 0, 1, T0, T0 + 86400, &tb, &tb_len) ||
 	    phr_trust_load(tb, tb_len, &trust))
 		bench_die("trust bundle");
 	free(tb);

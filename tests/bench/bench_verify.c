@@ -103,11 +103,11 @@ int main(int argc, char **argv)
 	size_t lens[2] = { cert1_len, cert2_len };
 	struct phr_pubkey ap = *phr_seckey_public(auth);
 	struct phr_trust *trust, *trust_auth;
-	if (phr_trust_build(auth, &ap, 1, certs, lens, 2, NULL, 0, 1, T0, &tb, &tb_len) ||
+	if (phr_trust_build(auth, &ap, 1, certs, lens, 2, NULL, 0, 1, T0, T0 + 86400, &tb, &tb_len) ||
 	    phr_trust_load(tb, tb_len, &trust))
 		bench_die("trust bundle");
 	free(tb);
-	if (phr_trust_build(auth, &ap, 1, NULL, NULL, 0, NULL, 0, 1, T0, &tb, &tb_len) ||
+	if (phr_trust_build(auth, &ap, 1, NULL, NULL, 0, NULL, 0, 1, T0, T0 + 86400, &tb, &tb_len) ||
 	    phr_trust_load(tb, tb_len, &trust_auth))
 		bench_die("trust bundle");
 	size_t e0_len, e1_len;

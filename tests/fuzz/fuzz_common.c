@@ -57,7 +57,7 @@ int fuzz_keys_init(struct fuzz_keys *k)
 	memcpy(revoked[0], phr_seckey_public(k->key[FUZZ_CLINIC_2])->kid, PHR_KID_LEN);
 	memcpy(revoked[1], auth[1].kid, PHR_KID_LEN);
 	if ((rc = phr_trust_build(k->key[FUZZ_AUTH_A], auth, 2, certs, lens, 3, (const uint8_t(*)[PHR_KID_LEN])revoked,
-				  2, 1, FUZZ_T0, &k->trust, &k->trust_len)))
+				  2, 1, FUZZ_T0, FUZZ_T0 + 86400, &k->trust, &k->trust_len)))
 		goto fail;
 	return PHR_OK;
 fail:

@@ -821,7 +821,8 @@ static void hand_certs(const struct fuzz_keys *k)
 }
 
 /* A hand-made bundle payload: authorities (indexes into keys), certs,
- * revoked kids (as given, in that order). */
+ * revoked kids (as given, in that order), valid for a day. */
+static uint64_t hand_expires = FUZZ_T0 + 86400;
 static void hand_bundle(const struct fuzz_keys *k, const char *name, int signer, const int *auth, size_t nauth,
 			const int *certs, size_t ncerts, const int *revoked, size_t nrev)
 {
@@ -830,7 +831,7 @@ static void hand_bundle(const struct fuzz_keys *k, const char *name, int signer,
 	struct phr_cbor_enc e;
 	for (int pass = 0; pass < 2; pass++) {
 		phr_cbor_enc_init(&e, buf, need);
-		phr_cbor_put_map(&e, 5);
+		phr_cbor_put_map(&e, hand_expires ? 6 : 5);
 		phr_cbor_put_uint(&e, 1);
 		phr_cbor_put_uint(&e, 7);
 		phr_cbor_put_uint(&e, 2);
@@ -850,6 +851,10 @@ static void hand_bundle(const struct fuzz_keys *k, const char *name, int signer,
 		phr_cbor_put_array(&e, nrev);
 		for (size_t i = 0; i < nrev; i++)
 			phr_cbor_put_bytes(&e, phr_seckey_public(k->key[revoked[i]])->kid, PHR_KID_LEN);
+		if (hand_expires) {
+			phr_cbor_put_uint(&e, 6);
+			phr_cbor_put_uint(&e, hand_expires);
+		}
 		if (phr_cbor_enc_finish(&e, &need))
 			die("bundle payload", PHR_E_BUFFER);
 		if (pass == 0 && !(buf = malloc(need)))
@@ -871,11 +876,11 @@ static void trust(const struct fuzz_keys *k)
 	struct phr_pubkey a = *phr_seckey_public(k->key[FUZZ_AUTH_A]);
 	const uint8_t *certs[3] = { k->cert[0], k->cert[1], k->cert[3] };
 	const size_t lens[3] = { k->cert_len[0], k->cert_len[1], k->cert_len[3] };
-	if ((rc = phr_trust_build(k->key[FUZZ_AUTH_A], &a, 1, certs, lens, 3, NULL, 0, 2, FUZZ_T0, &b, &n)))
+	if ((rc = phr_trust_build(k->key[FUZZ_AUTH_A], &a, 1, certs, lens, 3, NULL, 0, 2, FUZZ_T0, FUZZ_T0 + 86400, &b, &n)))
 		die("trust build", rc);
 	put("trust", "seed-bundle-a-only", b, n);
 	free(b);
-	if ((rc = phr_trust_build(k->key[FUZZ_AUTH_A], &a, 1, NULL, NULL, 0, NULL, 0, 1, 0, &b, &n)))
+	if ((rc = phr_trust_build(k->key[FUZZ_AUTH_A], &a, 1, NULL, NULL, 0, NULL, 0, 1, 0, 1, &b, &n)))
 		die("trust build", rc);
 	put("trust", "seed-bundle-minimal", b, n);
 	free(b);
@@ -901,6 +906,70 @@ static void trust(const struct fuzz_keys *k)
 	hand_bundle(k, "edge-cert-issuer-not-listed", FUZZ_AUTH_A, ab, 1, c2, 1, NULL, 0);
 	hand_bundle(k, "edge-no-authority", FUZZ_AUTH_A, ab, 0, c012, 0, NULL, 0);
 	put("trust", "edge-empty", "", 0);
+	/* Expiry (field 6): before issued, at issued, past the longest
+	 * lifetime, at it; and a bundle of the format before expiry. */
+	const uint64_t exp[][2] = { { FUZZ_T0 - 1, 0 }, { FUZZ_T0, 0 },
+		{ FUZZ_T0 + (uint64_t)PHR_TRUST_MAX_DAYS * 86400 + 1, 0 }, { FUZZ_T0 + (uint64_t)PHR_TRUST_MAX_DAYS * 86400, 1 } };
+	for (size_t i = 0; i < sizeof(exp) / sizeof(exp[0]); i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "%s-expires-%zu", exp[i][1] ? "seed-hand-bundle" : "edge", i);
+		hand_expires = exp[i][0];
+		hand_bundle(k, name, FUZZ_AUTH_A, ab, 2, c012, 3, rev_sorted, 2);
+	}
+	hand_expires = 0;
+	hand_bundle(k, "edge-no-expires", FUZZ_AUTH_A, ab, 2, c012, 3, rev_sorted, 2);
+	hand_expires = FUZZ_T0 + 86400;
+
+	/* The installation's files (docs/TRUST.md), which the target also reads. */
+	struct phr_pubkey two[2] = { *phr_seckey_public(k->key[FUZZ_AUTH_A]), *phr_seckey_public(k->key[FUZZ_AUTH_B]) };
+	if ((rc = phr_anchors_encode(two, 2, &b, &n)))
+		die("anchors encode", rc);
+	put_and_truncated("trust", "seed-anchors", b, n);
+	b[3] = 2; /* kind of the first: clinic */
+	put("trust", "edge-anchors-clinic", b, n);
+	free(b);
+	struct phr_pubkey twice[2] = { two[0], two[0] };
+	uint8_t raw[1024];
+	struct phr_cbor_enc e;
+	phr_cbor_enc_init(&e, raw, sizeof(raw));
+	phr_cbor_put_array(&e, 2);
+	for (int i = 0; i < 2; i++) {
+		phr_cbor_put_map(&e, 4);
+		put_pub_fields(&e, twice[i].kind, twice[i].name, twice[i].country, twice[i].pk);
+	}
+	if ((rc = phr_cbor_enc_finish(&e, &n)))
+		die("anchors", rc);
+	put("trust", "edge-anchors-twice", raw, n);
+	if ((rc = phr_anchors_encode(NULL, 0, &b, &n)))
+		die("anchors encode", rc);
+	put("trust", "seed-anchors-empty", b, n);
+	free(b);
+	struct phr_trust_seen seen[2];
+	memset(seen, 0, sizeof(seen));
+	memcpy(seen[0].pk, two[0].pk, PHR_PK_LEN);
+	memcpy(seen[1].pk, two[1].pk, PHR_PK_LEN);
+	if (memcmp(seen[0].pk, seen[1].pk, PHR_PK_LEN) > 0) {
+		memcpy(seen[0].pk, two[1].pk, PHR_PK_LEN);
+		memcpy(seen[1].pk, two[0].pk, PHR_PK_LEN);
+	}
+	seen[0].version = 7;
+	seen[1].version = 23; /* one-byte versions: items of one size, swapped below */
+	memset(seen[1].digest, 0xd1, PHR_TRUST_DIGEST_LEN);
+	if ((rc = phr_trust_state_encode(seen, 2, &b, &n)))
+		die("state encode", rc);
+	put_and_truncated("trust", "seed-state", b, n);
+	/* the two entries swapped: not ascending */
+	uint8_t *sw = malloc(n);
+	if (!sw)
+		die("malloc", PHR_E_NOMEM);
+	size_t item = (n - 1) / 2;
+	sw[0] = b[0];
+	memcpy(sw + 1, b + 1 + item, item);
+	memcpy(sw + 1 + item, b + 1, item);
+	if (n == 1 + 2 * item)
+		put("trust", "edge-state-unsorted", sw, n);
+	free(sw);
+	free(b);
 }
 
 /* ---- CBOR and JSON edge cases --------------------------------------------- */

@@ -127,7 +127,8 @@ unset PHR_PUK PHR_NEW_PIN
 	"$PHR" authority certify --key auth.key --clinic c1.pub --days 365 --from 2025-01-01 --out c1.cert >/dev/null 2>&1 &&
 	"$PHR" authority certify --key auth.key --clinic c2.pub --days 365 --from 2025-01-01 --out c2.cert >/dev/null 2>&1 &&
 	"$PHR" trust build --key auth.key --cert c1.cert --cert c2.cert --out trust.bundle >/dev/null 2>&1 &&
-	ok "keys, certificates, trust bundle" || bad "keys and trust bundle"
+	"$PHR" trust pin auth.pub >/dev/null 2>&1 &&
+	ok "keys, certificates, trust bundle, the authority pinned" || bad "keys and trust bundle"
 names=()
 for ex in "$SRC"/examples/*.json; do
 	name=$(basename "$ex" .json)

@@ -13,6 +13,12 @@ SRC=$(readlink -f "$3")
 cd "$W"
 expect 0 "authority init" -- "$PHR" authority init --name "Demo Health Authority" --country GR --out auth.key
 expect 0 "second authority init" -- "$PHR" authority init --name "Unknown Authority" --country IT --out other.key
+expect 0 "pin the authority on this installation" -- "$PHR" trust pin auth.pub
+# site NAME [AUTH.pub]: another installation, pinned to AUTH.pub (default
+# auth.pub); for a verifier of another authority, and for bundles built in
+# the same second as trust.bundle (same version, other bytes), which this
+# installation refuses once it has used trust.bundle (docs/TRUST.md)
+site() { PHR_TRUST_DIR="$W/site-$1" "$PHR" trust pin "${2:-auth.pub}" >/dev/null 2>&1; echo "$W/site-$1"; }
 expect 0 "clinic init" -- "$PHR" clinic init --name "Lesvos Reception Clinic" --country GR --out c1.key
 expect 0 "second clinic init" -- "$PHR" clinic init --name "Berlin Health Centre" --country DE --out c2.key
 [ "$(stat -c %a auth.key)" = 600 ] && ok "key file mode 0600" || bad "key file mode $(stat -c %a auth.key)"
@@ -83,10 +89,10 @@ message "diagnoses[0].code: unknown code system 'medcode'" "unknown code system"
 [ ! -e x.phr ] && ok "no output file after a failed issue" || bad "failed issue left x.phr"
 
 expect 0 "trust with clinic 2 revoked" -- "$PHR" trust build --key auth.key --cert c1.cert --cert c2.cert --revoke "$("$PHR" inspect c2.pub | sed -n 's/.*key id: //p')" --out revoked.bundle
-expect 12 "revoked signer" -- "$PHR" verify --trust revoked.bundle adult-tb-positive-referral-2.phr
+PHR_TRUST_DIR=$(site revoked) expect 12 "revoked signer" -- "$PHR" verify --trust revoked.bundle adult-tb-positive-referral-2.phr
 grep -q "revoked" "$W/out" && ok "report names the revoked entry" || bad "revoked report"
 expect 0 "bundle of another authority" -- "$PHR" trust build --key other.key --out other.bundle
-expect 11 "unknown signer" -- "$PHR" verify --trust other.bundle "$R"
+PHR_TRUST_DIR=$(site other other.pub) expect 11 "unknown signer" -- "$PHR" verify --trust other.bundle "$R"
 expect 7 "trust bundle signed by an unpinned authority" -- "$PHR" verify --trust other.bundle --authority auth.pub "$R"
 message "not by the pinned authority" "pinned authority"
 expect 0 "short certificate" -- "$PHR" authority certify --key auth.key --clinic c1.pub --days 1 --from 2025-01-01 --out c1-old.cert
@@ -102,9 +108,9 @@ head -c 70000 /dev/zero >big.phr
 expect 4 "container over the limit" -- "$PHR" verify --trust trust.bundle big.phr
 message "limit" "container over the limit"
 expect 2 "usage error" -- "$PHR" verify "$R"
-expect 0 "show still shows an unverified record" -- "$PHR" show --trust other.bundle "$R"
+PHR_TRUST_DIR=$(site other other.pub) expect 0 "show still shows an unverified record" -- "$PHR" show --trust other.bundle "$R"
 grep -q "WARNING" "$W/out" && ok "unverified record carries a warning" || bad "no warning on unverified record"
-expect 11 "extend refuses an unverified record" -- "$PHR" extend --trust other.bundle --key c2.key --cert c2.cert --in "$R" --entry "$SRC/examples/entries/vaccination-given.json" --out y.phr
+PHR_TRUST_DIR=$(site other other.pub) expect 11 "extend refuses an unverified record" -- "$PHR" extend --trust other.bundle --key c2.key --cert c2.cert --in "$R" --entry "$SRC/examples/entries/vaccination-given.json" --out y.phr
 for cmd in "authority init" "authority certify" "clinic init" "trust build" "trust show" issue extend verify show inspect schema; do
 	# shellcheck disable=SC2086
 	"$PHR" $cmd --help >"$W/out" 2>&1 && grep -q "Usage: phr" "$W/out" && ok "$cmd --help" || bad "$cmd --help"

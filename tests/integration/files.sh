@@ -21,6 +21,7 @@ expect 0 "authority init" -- "$PHR" authority init --name "Files Authority" --co
 expect 0 "clinic init" -- "$PHR" clinic init --name "Files Clinic" --country GR --out c.key
 expect 0 "certify" -- "$PHR" authority certify --key auth.key --clinic c.pub --days 365 --from 2025-01-01 --out c.cert
 expect 0 "trust build" -- "$PHR" trust build --key auth.key --cert c.cert --out trust.bundle
+expect 0 "pin the authority" -- "$PHR" trust pin auth.pub
 issue() { "$PHR" issue --key c.key --cert c.cert --in "$EX" --out "$1" 2>"$W/err"; }
 extend() { PHR_NOW=2025-07-01 "$PHR" extend --trust trust.bundle --key c.key --cert c.cert --in "$1" --entry "$ENTRY" --out "$2" 2>"$W/err"; }
 verifies() { "$PHR" verify --trust trust.bundle "$1" >/dev/null 2>&1; }

@@ -5,6 +5,9 @@ W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 export PHR_PASSPHRASE="correct horse battery staple"
 export PHR_NOW=2025-06-15
+# The installation's trust anchors and state (docs/TRUST.md): a scratch one,
+# never the user's. Scripts pin their authority with 'phr trust pin'.
+export PHR_TRUST_DIR="$W/installation"
 pass=0
 fail=0
 

@@ -77,6 +77,7 @@ expect 0 "authority init" -- "$PHR" authority init --name "Demo Health Authority
 expect 0 "clinic init" -- "$PHR" clinic init --name "Lesvos Reception Clinic" --country GR --out c1.key
 expect 0 "certify clinic" -- "$PHR" authority certify --key auth.key --clinic c1.pub --days 365 --from 2025-01-01 --out c1.cert
 expect 0 "trust build" -- "$PHR" trust build --key auth.key --cert c1.cert --out trust.bundle
+expect 0 "pin the authority" -- "$PHR" trust pin auth.pub
 
 # configurations: tag and phr qr options (the small --max-version makes several codes)
 configs=("one:" "b45:--max-version 6" "b45-parity:--max-version 6 --parity 2"

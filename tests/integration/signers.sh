@@ -24,6 +24,7 @@ expect 0 "second clinic init" -- "$PHR" clinic init --name "Other Clinic" --coun
 expect 0 "certify clinic 1" -- "$PHR" authority certify --key auth.key --clinic c1.pub --days 365 --from 2025-01-01 --out c1.cert
 expect 0 "certify clinic 2" -- "$PHR" authority certify --key auth.key --clinic c2.pub --days 365 --from 2025-01-01 --out c2.cert
 expect 0 "trust build" -- "$PHR" trust build --key auth.key --cert c1.cert --cert c2.cert --out trust.bundle
+expect 0 "pin the authority" -- "$PHR" trust pin auth.pub
 expect 0 "issue" -- "$PHR" issue --key c1.key --cert c1.cert --in "$A" --out r.phr
 head -c 60 c1.cert >broken.cert
 echo "not a passphrase" >wrong.pass

@@ -43,16 +43,16 @@ int fx_init(struct fixture *f, const char *example)
 	uint8_t *b;
 	size_t bl;
 	struct phr_pubkey a = *phr_seckey_public(f->auth_a), bb = *phr_seckey_public(f->auth_b);
-	if (phr_trust_build(f->auth_a, &a, 1, certs, lens, 2, NULL, 0, 1, FX_T0, &b, &bl) ||
+	if (phr_trust_build(f->auth_a, &a, 1, certs, lens, 2, NULL, 0, 1, FX_T0, FX_T0 + 86400, &b, &bl) ||
 	    phr_trust_load(b, bl, &f->trust))
 		return 1;
 	free(b);
-	if (phr_trust_build(f->auth_a, &a, 1, certs, lens, 2, (const uint8_t(*)[PHR_KID_LEN])revoked, 1, 2, FX_T0, &b,
+	if (phr_trust_build(f->auth_a, &a, 1, certs, lens, 2, (const uint8_t(*)[PHR_KID_LEN])revoked, 1, 2, FX_T0, FX_T0 + 86400, &b,
 			    &bl) ||
 	    phr_trust_load(b, bl, &f->trust_revoked))
 		return 1;
 	free(b);
-	if (phr_trust_build(f->auth_b, &bb, 1, NULL, NULL, 0, NULL, 0, 1, FX_T0, &b, &bl) ||
+	if (phr_trust_build(f->auth_b, &bb, 1, NULL, NULL, 0, NULL, 0, 1, FX_T0, FX_T0 + 86400, &b, &bl) ||
 	    phr_trust_load(b, bl, &f->trust_b))
 		return 1;
 	free(b);

@@ -112,7 +112,7 @@ static int test_trust_bits(void)
 	uint8_t *b;
 	size_t bl;
 	struct phr_trust *orig, *d;
-	CHECK_RC(phr_trust_build(fx.auth_a, &a, 1, certs, lens, 2, (const uint8_t(*)[PHR_KID_LEN])rev, 1, 7, FX_T0, &b, &bl),
+	CHECK_RC(phr_trust_build(fx.auth_a, &a, 1, certs, lens, 2, (const uint8_t(*)[PHR_KID_LEN])rev, 1, 7, FX_T0, FX_T0 + 86400, &b, &bl),
 		 PHR_OK);
 	CHECK_RC(phr_trust_load(b, bl, &orig), PHR_OK);
 	size_t accepted = 0;

@@ -125,9 +125,22 @@ static int test_cert_not_valid_at_signing_time(void)
 		 PHR_OK);
 	phr_verify_record(r, fx.trust_b, 0, &rep);
 	CHECK(rep.entries[0].status == PHR_ST_UNKNOWN_SIGNER);
-	/* trust A: the embedded certificate is found first and is not yet valid */
+	/* trust A: its own certificate for clinic 1 wins over the embedded one
+	 * (docs/FORMAT.md, Verification 2.1) */
 	phr_verify_record(r, fx.trust, 0, &rep);
+	CHECK(rep.entries[0].status == PHR_ST_VALID);
+	/* a bundle of A without clinic 1's certificate: the embedded one serves,
+	 * and it is not yet valid */
+	struct phr_pubkey a = *phr_seckey_public(fx.auth_a);
+	struct phr_trust *t;
+	uint8_t *b;
+	size_t bl;
+	CHECK_RC(phr_trust_build(fx.auth_a, &a, 1, NULL, NULL, 0, NULL, 0, 1, FX_T0, FX_T0 + 86400, &b, &bl), PHR_OK);
+	CHECK_RC(phr_trust_load(b, bl, &t), PHR_OK);
+	free(b);
+	phr_verify_record(r, t, 0, &rep);
 	CHECK(rep.entries[0].status == PHR_ST_CERT_VALIDITY);
+	phr_trust_destroy(t);
 	phr_record_destroy(r);
 	return 0;
 }

@@ -149,11 +149,12 @@ struct raw_bundle {
 	size_t ncerts;
 	const uint8_t (*rev)[PHR_KID_LEN];
 	size_t nrev;
+	uint64_t expires; /* 0: a day after issued (1700000000) */
 };
 
 static void write_raw_bundle(struct phr_cbor_enc *e, const struct raw_bundle *b)
 {
-	phr_cbor_put_map(e, 5);
+	phr_cbor_put_map(e, 6);
 	phr_cbor_put_uint(e, 1);
 	phr_cbor_put_uint(e, 7);
 	phr_cbor_put_uint(e, 2);
@@ -180,6 +181,8 @@ static void write_raw_bundle(struct phr_cbor_enc *e, const struct raw_bundle *b)
 	phr_cbor_put_array(e, b->nrev);
 	for (size_t i = 0; i < b->nrev; i++)
 		phr_cbor_put_bytes(e, b->rev[i], PHR_KID_LEN);
+	phr_cbor_put_uint(e, 6);
+	phr_cbor_put_uint(e, b->expires ? b->expires : 1700000000 + 86400);
 }
 
 static int sign_raw_bundle(const struct phr_seckey *signer, const char *aad,
@@ -944,7 +947,7 @@ static int test_trust_roundtrip(void)
 		return 1;
 	const uint8_t *const certs[2] = { p.cert[0], p.cert[1] };
 	CHECK_RC(phr_trust_build(p.a2, p.auth, 2, certs, p.cert_len, 2, rev, 4, 42, 1700000123,
-		&buf, &len), PHR_OK);
+		1700000123 + 86400, &buf, &len), PHR_OK);
 	CHECK(len <= PHR_MAX_TRUST);
 	CHECK_RC(phr_trust_load(buf, len, &t), PHR_OK);
 	free(buf); /* the bundle keeps its own copy */
@@ -976,7 +979,7 @@ static int test_trust_roundtrip(void)
 	phr_trust_destroy(NULL);
 
 	/* Empty lists (but the signer) are fine too. */
-	CHECK_RC(phr_trust_build(p.a1, p.auth, 1, NULL, NULL, 0, NULL, 0, 1, 2, &buf, &len), PHR_OK);
+	CHECK_RC(phr_trust_build(p.a1, p.auth, 1, NULL, NULL, 0, NULL, 0, 1, 2, 3, &buf, &len), PHR_OK);
 	CHECK_RC(phr_trust_load(buf, len, &t), PHR_OK);
 	CHECK(phr_trust_count_certs(t) == 0 && phr_trust_count_revoked(t) == 0);
 	CHECK(!phr_trust_revoked(t, rev[0]));
@@ -995,36 +998,36 @@ static int test_trust_build_refuses(void)
 		return 1;
 	const uint8_t *const certs[3] = { p.cert[0], p.cert[1], p.cert[2] };
 	/* Signer not listed. */
-	CHECK_RC(phr_trust_build(p.rogue, p.auth, 2, NULL, NULL, 0, NULL, 0, 1, 1, &buf, &len),
+	CHECK_RC(phr_trust_build(p.rogue, p.auth, 2, NULL, NULL, 0, NULL, 0, 1, 1, 2, &buf, &len),
 		PHR_E_ARG);
 	CHECK(buf == NULL);
 	/* Signer is a clinic. */
-	CHECK_RC(phr_trust_build(p.c1, p.auth, 2, NULL, NULL, 0, NULL, 0, 1, 1, &buf, &len),
+	CHECK_RC(phr_trust_build(p.c1, p.auth, 2, NULL, NULL, 0, NULL, 0, 1, 1, 2, &buf, &len),
 		PHR_E_ARG);
 	/* A clinic key in the authority list. */
 	struct phr_pubkey mixed[2] = { p.auth[0], *phr_seckey_public(p.c1) };
-	CHECK_RC(phr_trust_build(p.a1, mixed, 2, NULL, NULL, 0, NULL, 0, 1, 1, &buf, &len),
+	CHECK_RC(phr_trust_build(p.a1, mixed, 2, NULL, NULL, 0, NULL, 0, 1, 1, 2, &buf, &len),
 		PHR_E_ARG);
 	/* A cert by an authority not listed: the self-check load refuses it. */
-	CHECK_RC(phr_trust_build(p.a1, p.auth, 2, certs, p.cert_len, 3, NULL, 0, 1, 1, &buf, &len),
+	CHECK_RC(phr_trust_build(p.a1, p.auth, 2, certs, p.cert_len, 3, NULL, 0, 1, 1, 2, &buf, &len),
 		PHR_E_UNTRUSTED);
 	CHECK(buf == NULL);
 	CHECK(contains(phr_last_error(), "cert 2"));
 	/* The same authority twice. */
 	struct phr_pubkey twice[2] = { p.auth[0], p.auth[0] };
-	CHECK_RC(phr_trust_build(p.a1, twice, 2, NULL, NULL, 0, NULL, 0, 1, 1, &buf, &len),
+	CHECK_RC(phr_trust_build(p.a1, twice, 2, NULL, NULL, 0, NULL, 0, 1, 1, 2, &buf, &len),
 		PHR_E_MALFORMED);
 	/* The same cert twice. */
 	const uint8_t *const dup[2] = { p.cert[0], p.cert[0] };
 	const size_t dup_len[2] = { p.cert_len[0], p.cert_len[0] };
-	CHECK_RC(phr_trust_build(p.a1, p.auth, 2, dup, dup_len, 2, NULL, 0, 1, 1, &buf, &len),
+	CHECK_RC(phr_trust_build(p.a1, p.auth, 2, dup, dup_len, 2, NULL, 0, 1, 1, 2, &buf, &len),
 		PHR_E_MALFORMED);
 	/* Revoking the signer itself. */
 	const uint8_t (*self)[PHR_KID_LEN] = (const uint8_t (*)[PHR_KID_LEN])p.auth[0].kid;
-	CHECK_RC(phr_trust_build(p.a1, p.auth, 2, NULL, NULL, 0, self, 1, 1, 1, &buf, &len),
+	CHECK_RC(phr_trust_build(p.a1, p.auth, 2, NULL, NULL, 0, self, 1, 1, 1, 2, &buf, &len),
 		PHR_E_REVOKED);
 	/* Over the item limit. */
-	CHECK_RC(phr_trust_build(p.a1, p.auth, PHR_MAX_TRUST_ITEMS + 1, NULL, NULL, 0, NULL, 0, 1, 1,
+	CHECK_RC(phr_trust_build(p.a1, p.auth, PHR_MAX_TRUST_ITEMS + 1, NULL, NULL, 0, NULL, 0, 1, 1, 2,
 		&buf, &len), PHR_E_LIMIT);
 	pki_free(&p);
 	return 0;
@@ -1040,7 +1043,7 @@ static int test_trust_load_rejects(void)
 	if (pki_init(&p))
 		return 1;
 	const uint8_t *const certs[3] = { p.cert[0], p.cert[1], p.cert[2] };
-	struct raw_bundle b = { p.auth, 2, certs, p.cert_len, 2, NULL, 0 };
+	struct raw_bundle b = { p.auth, 2, certs, p.cert_len, 2, NULL, 0, 0 };
 
 	/* The raw writer agrees with the builder: this one loads. */
 	CHECK_RC(sign_raw_bundle(p.a1, PHR_AAD_TRUST, &b, &buf, &len), PHR_OK);
@@ -1090,7 +1093,7 @@ static int test_trust_load_rejects(void)
 	uint8_t junk[3] = { 0x83, 0x01, 0x02 };
 	const uint8_t *const certs3[1] = { junk };
 	const size_t junk_len[1] = { 2 };
-	struct raw_bundle bj = { p.auth, 2, certs3, junk_len, 1, NULL, 0 };
+	struct raw_bundle bj = { p.auth, 2, certs3, junk_len, 1, NULL, 0, 0 };
 	CHECK_RC(sign_raw_bundle(p.a1, PHR_AAD_TRUST, &bj, &buf, &len), PHR_OK);
 	CHECK_RC(phr_trust_load(buf, len, &t), PHR_E_UNTRUSTED);
 	CHECK(contains(phr_last_error(), "cert 0"));
@@ -1127,6 +1130,188 @@ static int test_trust_load_rejects(void)
 	return 0;
 }
 
+/* ---- trust anchors, expiry, versions (docs/TRUST.md) ------------------------ */
+
+static int build_v(struct pki *p, uint64_t version, size_t ncerts, struct phr_trust **t)
+{
+	uint8_t *buf;
+	size_t len;
+	const uint8_t *const certs[2] = { p->cert[0], p->cert[1] };
+	CHECK_RC(phr_trust_build(p->a1, p->auth, 2, certs, p->cert_len, ncerts, NULL, 0, version, 1700000000,
+		1700000000 + 90 * 86400, &buf, &len), PHR_OK);
+	CHECK_RC(phr_trust_load(buf, len, t), PHR_OK);
+	free(buf);
+	return 0;
+}
+
+static int test_trust_anchor_full_key(void)
+{
+	struct pki p;
+	struct phr_trust *t = NULL;
+	if (pki_init(&p) || build_v(&p, 1, 1, &t))
+		return 1;
+	CHECK(phr_trust_signer(t) && memcmp(phr_trust_signer(t)->pk, p.auth[0].pk, PHR_PK_LEN) == 0);
+	/* The signer itself, among others: accepted. */
+	struct phr_pubkey anchors[2] = { p.auth[1], p.auth[0] };
+	CHECK_RC(phr_trust_check_signer(t, anchors, 2), PHR_OK);
+	/* No anchors: refused, never accepted by default. */
+	CHECK_RC(phr_trust_check_signer(t, anchors, 0), PHR_E_UNTRUSTED);
+	/* Another authority: refused, naming the signer. */
+	CHECK_RC(phr_trust_check_signer(t, &p.auth[1], 1), PHR_E_UNTRUSTED);
+	CHECK(contains(phr_last_error(), "\"Ministry GR\" (GR)"));
+	CHECK(contains(phr_last_error(), "not a trust anchor"));
+	/* Same kid, same name, another key: the comparison is over all 32
+	 * bytes, whichever byte differs. */
+	for (size_t i = 0; i < PHR_PK_LEN; i++) {
+		struct phr_pubkey fake = p.auth[0];
+		fake.pk[i] ^= 0x01;
+		CHECK(memcmp(fake.kid, p.auth[0].kid, PHR_KID_LEN) == 0);
+		CHECK_RC(phr_trust_check_signer(t, &fake, 1), PHR_E_UNTRUSTED);
+	}
+	/* A clinic key with the signer's bytes is not an anchor either. */
+	struct phr_pubkey as_clinic = p.auth[0];
+	as_clinic.kind = PHR_KEY_CLINIC;
+	CHECK_RC(phr_trust_check_signer(t, &as_clinic, 1), PHR_E_UNTRUSTED);
+	phr_trust_destroy(t);
+	pki_free(&p);
+	return 0;
+}
+
+static int test_trust_expiry(void)
+{
+	struct pki p;
+	struct phr_trust *t = NULL;
+	uint8_t *buf = NULL;
+	size_t len;
+	if (pki_init(&p) || build_v(&p, 3, 1, &t))
+		return 1;
+	uint64_t until = 1700000000 + 90 * 86400;
+	CHECK(phr_trust_expires(t) == until);
+	CHECK_RC(phr_trust_check_time(t, 1700000000), PHR_OK);
+	CHECK_RC(phr_trust_check_time(t, until), PHR_OK); /* inclusive */
+	CHECK_RC(phr_trust_check_time(t, until + 1), PHR_E_UNTRUSTED);
+	CHECK(contains(phr_last_error(), "trust bundle version 3 from \"Ministry GR\""));
+	CHECK(contains(phr_last_error(), "expired on 2024-02-12 22:13 UTC: get a newer one"));
+	phr_trust_destroy(t);
+	/* The builder: expires after issued, at most PHR_TRUST_MAX_DAYS later. */
+	CHECK_RC(phr_trust_build(p.a1, p.auth, 1, NULL, NULL, 0, NULL, 0, 1, 1000, 1000, &buf, &len), PHR_E_ARG);
+	CHECK(contains(phr_last_error(), "not after issued"));
+	CHECK_RC(phr_trust_build(p.a1, p.auth, 1, NULL, NULL, 0, NULL, 0, 1, 1000,
+		1000 + (uint64_t)PHR_TRUST_MAX_DAYS * 86400 + 1, &buf, &len), PHR_E_ARG);
+	CHECK_RC(phr_trust_build(p.a1, p.auth, 1, NULL, NULL, 0, NULL, 0, 1, 1000,
+		1000 + (uint64_t)PHR_TRUST_MAX_DAYS * 86400, &buf, &len), PHR_OK);
+	free(buf);
+	/* The reader refuses the same, signed or not. */
+	struct raw_bundle b = { p.auth, 1, NULL, NULL, 0, NULL, 0, 1700000000 };
+	CHECK_RC(sign_raw_bundle(p.a1, PHR_AAD_TRUST, &b, &buf, &len), PHR_OK);
+	CHECK_RC(phr_trust_load(buf, len, &t), PHR_E_SCHEMA);
+	CHECK(contains(phr_last_error(), "expires"));
+	free(buf);
+	b.expires = 1700000000 + (uint64_t)PHR_TRUST_MAX_DAYS * 86400 + 1;
+	CHECK_RC(sign_raw_bundle(p.a1, PHR_AAD_TRUST, &b, &buf, &len), PHR_OK);
+	CHECK_RC(phr_trust_load(buf, len, &t), PHR_E_SCHEMA);
+	CHECK(contains(phr_last_error(), "days"));
+	free(buf);
+	pki_free(&p);
+	return 0;
+}
+
+static int test_trust_versions(void)
+{
+	struct pki p;
+	struct phr_trust *v1 = NULL, *v1b = NULL, *v2 = NULL, *v2b = NULL;
+	struct phr_trust_seen seen[PHR_MAX_ANCHORS], back[PHR_MAX_ANCHORS];
+	size_t n = 0, nb;
+	bool changed;
+	uint8_t *buf;
+	size_t len;
+	if (pki_init(&p) || build_v(&p, 1, 1, &v1) || build_v(&p, 1, 1, &v1b) || build_v(&p, 2, 1, &v2) ||
+	    build_v(&p, 2, 2, &v2b))
+		return 1;
+	CHECK(memcmp(phr_trust_digest(v1), phr_trust_digest(v1b), PHR_TRUST_DIGEST_LEN) == 0);
+	CHECK(memcmp(phr_trust_digest(v2), phr_trust_digest(v2b), PHR_TRUST_DIGEST_LEN) != 0);
+	CHECK_RC(phr_trust_check_version(v1, seen, &n, &changed), PHR_OK);
+	CHECK(changed && n == 1 && seen[0].version == 1);
+	CHECK_RC(phr_trust_check_version(v1b, seen, &n, &changed), PHR_OK); /* the same bytes again */
+	CHECK(!changed && n == 1);
+	CHECK_RC(phr_trust_check_version(v2, seen, &n, &changed), PHR_OK);
+	CHECK(changed && n == 1 && seen[0].version == 2);
+	/* Older after newer: refused, the state unchanged. */
+	CHECK_RC(phr_trust_check_version(v1, seen, &n, &changed), PHR_E_UNTRUSTED);
+	CHECK(contains(phr_last_error(), "version 1 from \"Ministry GR\""));
+	CHECK(contains(phr_last_error(), "is older than version 2 already used here"));
+	CHECK(!changed && seen[0].version == 2);
+	/* The same version with other bytes. */
+	CHECK_RC(phr_trust_check_version(v2b, seen, &n, &changed), PHR_E_UNTRUSTED);
+	CHECK(contains(phr_last_error(), "differs from the version 2"));
+	/* Through the file format and back. */
+	CHECK_RC(phr_trust_state_encode(seen, n, &buf, &len), PHR_OK);
+	CHECK_RC(phr_trust_state_decode(buf, len, back, &nb), PHR_OK);
+	CHECK(nb == 1 && memcmp(back, seen, sizeof(seen[0])) == 0);
+	CHECK_RC(phr_trust_state_decode(buf, len - 1, back, &nb), PHR_E_TRUNCATED);
+	CHECK(nb == 0);
+	free(buf);
+	/* Entries out of order, and over the limit. */
+	struct phr_trust_seen two[2];
+	memset(two, 0, sizeof(two));
+	two[0].pk[0] = 2;
+	two[1].pk[0] = 1;
+	CHECK_RC(phr_trust_state_encode(two, 2, &buf, &len), PHR_E_ARG);
+	two[0].pk[0] = 0;
+	CHECK_RC(phr_trust_state_encode(two, 2, &buf, &len), PHR_OK);
+	uint8_t *pos = memchr(buf, 0x01, len); /* two[1].pk[0] */
+	CHECK(pos != NULL);
+	*pos = 0x00;                           /* now equal to two[0].pk */
+	CHECK_RC(phr_trust_state_decode(buf, len, back, &nb), PHR_E_MALFORMED);
+	free(buf);
+	uint8_t big[2 + PHR_MAX_ANCHORS + 1] = { 0x98, PHR_MAX_ANCHORS + 1 }; /* array of 65 zeros */
+	CHECK_RC(phr_trust_state_decode(big, sizeof(big), back, &nb), PHR_E_LIMIT);
+	phr_trust_destroy(v1);
+	phr_trust_destroy(v1b);
+	phr_trust_destroy(v2);
+	phr_trust_destroy(v2b);
+	pki_free(&p);
+	return 0;
+}
+
+static int test_anchors_file(void)
+{
+	struct pki p;
+	struct phr_pubkey back[PHR_MAX_ANCHORS];
+	size_t n;
+	uint8_t *buf;
+	size_t len;
+	if (pki_init(&p))
+		return 1;
+	CHECK_RC(phr_anchors_encode(p.auth, 2, &buf, &len), PHR_OK);
+	CHECK_RC(phr_anchors_decode(buf, len, back, &n), PHR_OK);
+	CHECK(n == 2 && memcmp(&back[0], &p.auth[0], sizeof(back[0])) == 0 &&
+	      memcmp(&back[1], &p.auth[1], sizeof(back[1])) == 0);
+	CHECK_RC(phr_anchors_decode(buf, len - 1, back, &n), PHR_E_TRUNCATED);
+	CHECK(n == 0);
+	free(buf);
+	CHECK_RC(phr_anchors_encode(NULL, 0, &buf, &len), PHR_OK); /* an empty list is a file */
+	CHECK_RC(phr_anchors_decode(buf, len, back, &n), PHR_OK);
+	CHECK(n == 0);
+	free(buf);
+	/* A clinic key, and the same key twice. */
+	struct phr_pubkey clinic = *phr_seckey_public(p.c1), twice[2] = { p.auth[0], p.auth[0] };
+	CHECK_RC(phr_anchors_encode(&clinic, 1, &buf, &len), PHR_E_ARG);
+	CHECK_RC(phr_anchors_encode(twice, 2, &buf, &len), PHR_E_ARG);
+	/* The reader checks what the writer would: kind flipped in the bytes. */
+	CHECK_RC(phr_anchors_encode(p.auth, 1, &buf, &len), PHR_OK);
+	CHECK(buf[0] == 0x81 && buf[1] == 0xa4 && buf[2] == 0x01 && buf[3] == 0x01);
+	buf[3] = 0x02;
+	CHECK_RC(phr_anchors_decode(buf, len, back, &n), PHR_E_SCHEMA);
+	free(buf);
+	uint8_t big[2 + PHR_MAX_ANCHORS + 1] = { 0x98, PHR_MAX_ANCHORS + 1 }; /* array of 65 zeros */
+	CHECK_RC(phr_anchors_decode(big, sizeof(big), back, &n), PHR_E_LIMIT);
+	static const uint8_t huge[PHR_MAX_ANCHORS_FILE + 1];
+	CHECK_RC(phr_anchors_decode(huge, sizeof(huge), back, &n), PHR_E_LIMIT);
+	pki_free(&p);
+	return 0;
+}
+
 /* ---- runner ------------------------------------------------------------------ */
 
 static const struct {
@@ -1150,6 +1335,10 @@ static const struct {
 	{ "trust_roundtrip", test_trust_roundtrip },
 	{ "trust_build_refuses", test_trust_build_refuses },
 	{ "trust_load_rejects", test_trust_load_rejects },
+	{ "trust_anchor_full_key", test_trust_anchor_full_key },
+	{ "trust_expiry", test_trust_expiry },
+	{ "trust_versions", test_trust_versions },
+	{ "anchors_file", test_anchors_file },
 };
 
 int main(void)

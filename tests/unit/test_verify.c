@@ -135,7 +135,7 @@ static int test_authority_as_clinic(void)
 	const uint8_t *certs[1] = { cert };
 	uint8_t *b = NULL;
 	size_t bl;
-	CHECK_RC(phr_trust_build(fx.auth_a, auths, 2, certs, &cert_len, 1, NULL, 0, 1, FX_T0, &b, &bl),
+	CHECK_RC(phr_trust_build(fx.auth_a, auths, 2, certs, &cert_len, 1, NULL, 0, 1, FX_T0, FX_T0 + 86400, &b, &bl),
 		 PHR_E_UNTRUSTED);
 	CHECK(strstr(phr_last_error(), "listed authority \"Other Authority\" as a clinic") != NULL);
 	CHECK(b == NULL);
@@ -143,7 +143,7 @@ static int test_authority_as_clinic(void)
 	/* With a bundle listing both (no certificate), an entry signed by B
 	 * with the certificate embedded is not valid. */
 	struct phr_trust *t = NULL;
-	CHECK_RC(phr_trust_build(fx.auth_a, auths, 2, NULL, NULL, 0, NULL, 0, 1, FX_T0, &b, &bl), PHR_OK);
+	CHECK_RC(phr_trust_build(fx.auth_a, auths, 2, NULL, NULL, 0, NULL, 0, 1, FX_T0, FX_T0 + 86400, &b, &bl), PHR_OK);
 	CHECK_RC(phr_trust_load(b, bl, &t), PHR_OK);
 	free(b);
 	struct phr_record *r;

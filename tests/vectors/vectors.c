@@ -31,6 +31,7 @@
 #define T_NOT_BEFORE 1735689600u /* 2025-01-01T00:00:00Z */
 #define T_NOT_AFTER 1798761599u  /* 2026-12-31T23:59:59Z */
 #define T_TRUST_ISSUED 1735689600u
+#define T_TRUST_EXPIRES 1743465600u /* 2025-04-01T00:00:00Z: issued + 90 days, as phr trust build does */
 #define TRUST_VERSION 1u
 #define SIGN_HOUR (10u * 3600u)  /* entries are signed at 10:00:00Z on their "date" */
 #define KEY_OPSLIMIT 1u
@@ -1013,7 +1014,7 @@ int vec_generate(const char *root, struct vec_set *s)
 		uint8_t revoked[1][PHR_KID_LEN];
 		memcpy(revoked[0], phr_seckey_public(keys[K_REVOKED])->kid, PHR_KID_LEN);
 		if (phr_trust_build(keys[K_AUTH], auth_pub, 1, cp, cert_len, 2, (const uint8_t(*)[PHR_KID_LEN])revoked, 1,
-				    TRUST_VERSION, T_TRUST_ISSUED, &buf, &len)) {
+				    TRUST_VERSION, T_TRUST_ISSUED, T_TRUST_EXPIRES, &buf, &len)) {
 			failf("trust.bundle: %s", phr_last_error());
 			goto out;
 		}
@@ -1517,7 +1518,7 @@ static void ann_trust_payload(struct ann *a, int depth)
 {
 	struct head h;
 	char t[32];
-	ann_head(a, depth, "map(5): trust bundle payload");
+	ann_head(a, depth, "map(6): trust bundle payload");
 	ann_head(a, depth + 1, "key 1: version");
 	ann_any(a, depth + 1, NULL);
 	ann_head(a, depth + 1, "key 2: issued");
@@ -1554,6 +1555,11 @@ static void ann_trust_payload(struct ann *a, int depth)
 		ann_head(a, depth + 2, "bytes(8)");
 		ann_raw(a, depth + 3, 8, "a revoked kid");
 	}
+	ann_head(a, depth + 1, "key 6: expires");
+	if (!peek(a, &h))
+		BAIL(a);
+	iso_time(h.val, t, sizeof(t));
+	ann_head(a, depth + 1, cf("%llu = %s", (unsigned long long)h.val, t));
 }
 
 static void ann_trust(struct ann *a, int depth)
@@ -1703,6 +1709,10 @@ static void doc_limits(const struct vec_set *s, struct sb *b)
 		{ "PHR_MAX_KEYFILE", PHR_MAX_KEYFILE, ".pub and .key files" },
 		{ "PHR_MAX_TRUST", PHR_MAX_TRUST, "encoded trust bundle" },
 		{ "PHR_MAX_TRUST_ITEMS", PHR_MAX_TRUST_ITEMS, "authorities, certificates, revoked kids of a trust bundle: each" },
+		{ "PHR_TRUST_MAX_DAYS", PHR_TRUST_MAX_DAYS, "days from a trust bundle's issued to its expires, at most" },
+		{ "PHR_MAX_ANCHORS", PHR_MAX_ANCHORS, "trust anchors of one installation; entries of its trust state (TRUST.md)" },
+		{ "PHR_MAX_ANCHORS_FILE", PHR_MAX_ANCHORS_FILE, "trust anchors file, bytes (TRUST.md)" },
+		{ "PHR_MAX_TRUST_STATE_FILE", PHR_MAX_TRUST_STATE_FILE, "trust state file, bytes (TRUST.md)" },
 		{ "PHR_KEY_MAX_OPSLIMIT", PHR_KEY_MAX_OPSLIMIT, "Argon2id passes in a .key file (at least 1)" },
 		{ "PHR_KEY_MIN_MEMLIMIT", PHR_KEY_MIN_MEMLIMIT, "Argon2id memory in a .key file, bytes, at least" },
 		{ "PHR_KEY_MAX_MEMLIMIT", PHR_KEY_MAX_MEMLIMIT, "Argon2id memory in a .key file, bytes, at most" },
