@@ -10,6 +10,7 @@
 #include "phr/container.h"
 #include "phr/json.h"
 #include "phr/render.h"
+#include "phr/schema.h"
 
 int cmd_schema(int argc, char **argv)
 {
@@ -53,10 +54,17 @@ static int inspect_keyfile(const uint8_t *buf, size_t len)
 	    phr_cbor_get_bytes_exact(&d, pk, PHR_PK_LEN))
 		return -1;
 	char hex[PHR_KID_HEX_LEN];
+	/* The clear header is not authenticated until the passphrase opens the
+	 * file: show its text the way record text is shown, never raw. */
+	char sname[3 * PHR_MAX_NAME + 1], scountry[3 * 2 + 1];
+	if (nl > PHR_MAX_NAME || cl != 2)
+		return -1;
+	phr_text_sanitize(sname, sizeof(sname), name, nl);
+	phr_text_sanitize(scountry, sizeof(scountry), country, cl);
 	phr_kid_of(pk, kid);
 	phr_kid_to_hex(kid, hex);
-	printf("secret key (sealed with a passphrase)\n  kind: %s\n  name: %.*s\n  country: %.*s\n  key id: %s\n",
-	       kind_name((int)kind), (int)nl, name, (int)cl, country, hex);
+	printf("secret key (sealed with a passphrase)\n  kind: %s\n  name: %s\n  country: %s\n  key id: %s\n",
+	       kind_name((int)kind), sname, scountry, hex);
 	return 0;
 }
 

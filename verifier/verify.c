@@ -62,7 +62,8 @@ struct cert_cache {
  * any embedded one when there is no bundle). Returns 1 and fills *cert if
  * found. */
 static int find_cert(const struct phr_record *r, const struct phr_trust *trust, struct cert_cache *cc,
-		     const uint8_t kid[PHR_KID_LEN], struct phr_cert *cert, bool *embedded, int *untrusted_embedded)
+		     const uint8_t kid[PHR_KID_LEN], uint64_t signed_at, struct phr_cert *cert, bool *embedded,
+		     int *untrusted_embedded)
 {
 	const struct phr_cert *known = trust ? phr_trust_cert(trust, kid) : NULL;
 	*untrusted_embedded = 0;
@@ -79,6 +80,7 @@ static int find_cert(const struct phr_record *r, const struct phr_trust *trust, 
 				    memcmp(known->raw, r->certs[i], known->raw_len) == 0;
 		return 1;
 	}
+	int found = 0;
 	for (size_t i = 0; i < r->n_certs; i++) {
 		struct phr_cert *c = &cc->c[i];
 		if (cc->state[i] == CERT_UNSEEN)
@@ -93,11 +95,19 @@ static int find_cert(const struct phr_record *r, const struct phr_trust *trust, 
 			*untrusted_embedded = 1;
 			continue;
 		}
-		*cert = *c;
-		*embedded = true;
-		return 1;
+		/* A clinic whose certificate was renewed has several for one
+		 * key: the one valid when the entry was signed, else the first. */
+		if (!found) {
+			*cert = *c;
+			found = 1;
+		}
+		if (phr_cert_check_time(c, signed_at) == PHR_OK) {
+			*cert = *c;
+			break;
+		}
 	}
-	return 0;
+	*embedded = found;
+	return found;
 }
 
 int phr_verify_record(const struct phr_record *r, const struct phr_trust *trust, uint64_t now,
@@ -128,7 +138,7 @@ int phr_verify_record(const struct phr_record *r, const struct phr_trust *trust,
 		/* Clinics' clocks differ: out of order is worth a look, not a failure. */
 		if (i > 0 && !r->entries[i - 1].content_err && en->signed_at < r->entries[i - 1].signed_at)
 			e->warnings |= PHR_WARN_SIGNED_BEFORE_PREVIOUS;
-		if (!find_cert(r, trust, &cc, en->cose.kid, &cert, &e->cert_embedded, &untrusted)) {
+		if (!find_cert(r, trust, &cc, en->cose.kid, en->signed_at, &cert, &e->cert_embedded, &untrusted)) {
 			char hex[PHR_KID_HEX_LEN];
 			phr_kid_to_hex(en->cose.kid, hex);
 			set(e, PHR_ST_UNKNOWN_SIGNER,

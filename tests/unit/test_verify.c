@@ -164,6 +164,44 @@ static int test_authority_as_clinic(void)
 	return 0;
 }
 
+/* A clinic whose certificate was renewed (same key, a new period) carries
+ * both certificates: each entry is checked with the one valid when it was
+ * signed, whichever comes first in the container. */
+static int test_renewed_certificate(void)
+{
+	const struct phr_pubkey *c1 = phr_seckey_public(fx.clinic1);
+	uint8_t *old_cert = NULL, *new_cert = NULL, *b = NULL;
+	size_t old_len, new_len, bl;
+	CHECK_RC(phr_cert_issue(fx.auth_a, c1, FX_T0 - 100 * FX_DAY, FX_T0 - 10 * FX_DAY, &old_cert, &old_len),
+		 PHR_OK);
+	CHECK_RC(phr_cert_issue(fx.auth_a, c1, FX_T0 - 10 * FX_DAY + 1, FX_T0 + 100 * FX_DAY, &new_cert, &new_len),
+		 PHR_OK);
+	struct phr_record *r;
+	CHECK_RC(phr_record_create(NULL, &r), PHR_OK);
+	CHECK_RC(phr_record_append(r, fx.clinic1, old_cert, old_len, fx.entry0, fx.entry0_len, FX_T0 - 20 * FX_DAY),
+		 PHR_OK);
+	CHECK_RC(phr_record_append(r, fx.clinic1, new_cert, new_len, fx.entry1, fx.entry1_len, FX_T0), PHR_OK);
+	CHECK(r->n_certs == 2);
+	struct phr_report rep;
+	CHECK_RC(phr_verify_record(r, NULL, FX_T0, &rep), PHR_OK);
+	CHECK(rep.entries[0].status == PHR_ST_SIGNATURE_ONLY);
+	CHECK(rep.entries[1].status == PHR_ST_SIGNATURE_ONLY);
+	/* A bundle of the authority alone: both certificates come from the
+	 * container, and both entries are valid. */
+	struct phr_pubkey auth = *phr_seckey_public(fx.auth_a);
+	struct phr_trust *t = NULL;
+	CHECK_RC(phr_trust_build(fx.auth_a, &auth, 1, NULL, NULL, 0, NULL, 0, 1, FX_T0, FX_T0 + 86400, &b, &bl), PHR_OK);
+	CHECK_RC(phr_trust_load(b, bl, &t), PHR_OK);
+	CHECK_RC(phr_verify_record(r, t, FX_T0, &rep), PHR_OK);
+	CHECK(rep.all_valid);
+	phr_trust_destroy(t);
+	phr_record_destroy(r);
+	free(b);
+	free(old_cert);
+	free(new_cert);
+	return 0;
+}
+
 int main(void)
 {
 	if (fx_init(&fx, "older-man-chronic.json")) {
@@ -175,6 +213,7 @@ int main(void)
 		{ "signed in the future, within the tolerance", test_future_within_tolerance },
 		{ "entries out of time order: a warning", test_out_of_order_is_a_warning },
 		{ "authority key acting as a clinic", test_authority_as_clinic },
+		{ "renewed certificate: each entry with the one valid when signed", test_renewed_certificate },
 	};
 	int rc = run_tests(tests, sizeof(tests) / sizeof(tests[0]));
 	fx_finish(&fx);
