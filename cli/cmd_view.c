@@ -150,8 +150,19 @@ int cmd_verify(int argc, char **argv)
 				printf("entry %zu: warning: %s — dated before entry %zu (a clinic's clock may be wrong)\n", i,
 				       phr_warning_name(PHR_WARN_SIGNED_BEFORE_PREVIOUS), i - 1);
 		}
-		printf("record %s: %zu entr%s, %s\n", hex, rep->n, rep->n == 1 ? "y" : "ies",
-		       rep->all_valid ? "all valid" : "NOT VALID");
+		/* The count and the newest entry: a copy with its last entries
+		 * dropped verifies too, so a reader compares them with the card
+		 * or the booklet (docs/FORMAT.md, "What a record cannot prove"). */
+		printf("record %s: %zu entr%s", hex, rep->n, rep->n == 1 ? "y" : "ies");
+		if (rep->n) {
+			const struct phr_entry_report *last = &rep->entries[rep->n - 1];
+			phr_format_time(last->signed_at, when);
+			if (last->have_signer)
+				printf(", the last signed %s by %s (%s)", when, last->clinic, last->country);
+			else
+				printf(", the last signed %s by an unidentified signer", when);
+		}
+		printf(", %s\n", rep->all_valid ? "all valid" : "NOT VALID");
 	}
 	if (!ex)
 		ex = cli_exit_code(phr_report_error(rep));

@@ -709,19 +709,34 @@ static void draw_cover(const struct booklet *b, cairo_t *cr, size_t i)
 		y += put(cr, lay(b, va->lang, TS_SMALL, TF_BOLD, c.w, s), c.x, y, &l->warn);
 	}
 	y += 6;
-	/* born, issued, record id: label above value */
+	/* born, issued, how many entries and the last one, record id: label
+	 * above value. The count and the last entry are there because a copy
+	 * with its newest entries dropped still verifies: the holder, or a
+	 * clinic, sees that a copy is shorter (docs/PRINT.md, "Cover"). */
 	struct {
 		const char *id, *fallback, *value;
 	} facts[] = {
 		{ "ui.print.born", "Born", va->birth_date },
 		{ "ui.print.issued", "Issued", NULL },
+		{ "ui.entry_count", "Entries in this record", NULL },
+		{ "ui.last_entry", "Last entry", NULL },
 		{ "ui.record_id", "Record ID", NULL },
 	};
-	char issued[400], rid[40];
+	char issued[400], count[24], last[500], rid[40];
 	snprintf(issued, sizeof(issued), "%s \u00b7 %s", va->issued_on, va->issuer);
+	snprintf(count, sizeof(count), "%zu", va->n_entries);
+	if (va->n_entries) {
+		const struct phr_print_entry *le = &va->entries[va->n_entries - 1];
+		snprintf(last, sizeof(last), "%s \u00b7 %s%s%s", le->signed_on, le->signer, le->valid ? "" : " \u00b7 ",
+			 le->valid ? "" : lbl(va->lang, "ui.print.entry_unverified_mark", "NOT VERIFIED"));
+	} else {
+		last[0] = '\0';
+	}
 	grouped_id(va->record_id, rid);
 	facts[1].value = issued;
-	facts[2].value = rid;
+	facts[2].value = count;
+	facts[3].value = last;
+	facts[4].value = rid;
 	for (size_t f = 0; f < sizeof(facts) / sizeof(facts[0]); f++) {
 		if (!facts[f].value || !*facts[f].value)
 			continue;

@@ -350,6 +350,25 @@ int phr_render_text(const struct phr_record *r, const struct phr_report *rep, co
 	fprintf(out, "%s\n%s: %.4s %.4s %.4s %.4s %.4s %.4s %.4s %.4s\n", L(lang, "ui.title", "Personal Health Record"),
 		L(lang, "ui.record_id", "Record ID"), hex, hex + 4, hex + 8, hex + 12, hex + 16, hex + 20, hex + 24,
 		hex + 28);
+	/* How many entries, and the newest: a copy with its last entries
+	 * dropped verifies too (docs/FORMAT.md, "What a record cannot prove"),
+	 * so the reader compares these with the holder's card or booklet. */
+	if (r->n_entries) {
+		const struct phr_entry_report *e = &rep->entries[r->n_entries - 1];
+		phr_format_time(e->signed_at, when);
+		fprintf(out, "%s: %zu\n%s: %s \u00b7 ", L(lang, "ui.entry_count", "Entries in this record"), r->n_entries,
+			L(lang, "ui.last_entry", "Last entry"), when);
+		phr_kid_to_hex(e->kid, kid);
+		if (e->have_signer)
+			fprintf(out, "%s (%s)", shown(clinic, sizeof(clinic), e->clinic),
+				L(lang, (snprintf(line, sizeof(line), "country.%s", e->country), line),
+				  shown(country, sizeof(country), e->country)));
+		else
+			fprintf(out, "%s %s", L(lang, "ui.key_id", "Key ID"), kid);
+		if (e->status != PHR_ST_VALID)
+			fprintf(out, " !! %s", L(lang, phr_status_label_id(e->status), phr_status_name(e->status)));
+		fputc('\n', out);
+	}
 	if (!rep->all_valid)
 		fprintf(out, "\n!! %s\n", L(lang, "ui.warning_unverified",
 					    "WARNING: this record could not be verified. Do not rely on entries not marked valid."));

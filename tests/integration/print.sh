@@ -196,6 +196,40 @@ has_text ar.pdf "Entry 3 · Signature valid" "ar,en"
 has_text ar.pdf "3 of 3 entries verified" "ar,en"
 text ar.pdf | grep -qF "NOT VERIFIED" && bad "a verified record has lines marked NOT VERIFIED" || ok "a verified record has no NOT VERIFIED mark"
 
+# The cover says how many entries the record holds and who signed the last,
+# in both languages: a copy with its last entry dropped verifies too, and
+# only this shows it shorter. cover FILE.pdf: page 1 as text (and a PNG).
+cover() {
+	pdftotext -q -f 1 -l 1 "$1" "${1%.pdf}-cover.txt"
+	pdftoppm -r 100 -f 1 -l 1 -singlefile -png "$1" "${1%.pdf}-cover"
+}
+# after LABEL VALUE FILE: the first line that is not empty after the one
+# holding LABEL holds VALUE (pdftotext puts a blank line between blocks)
+after() { grep -A3 -F -- "$1" "$3" | sed 1d | grep -v '^$' | head -1 | grep -qF -- "$2"; }
+afterx() { grep -A3 -F -- "$1" "$3" | sed 1d | grep -v '^$' | head -1 | grep -qxF -- "$2"; }
+cover ar.pdf
+grep -qF "Entries in this record" ar-cover.txt && grep -qF "في هذا السجل" ar-cover.txt &&
+	grep -qF "Last entry" ar-cover.txt && grep -qF "آخر إدخال" ar-cover.txt &&
+	ok "ar,en cover: the entries and the last entry, in both languages" || bad "ar,en cover: labels: $(tr '\n' ' ' <ar-cover.txt)"
+afterx "Entries in this record" 3 ar-cover.txt && ok "ar,en cover: 3 entries" || bad "ar,en cover: no count 3"
+# the value is an Arabic paragraph: pdftotext gives its parts in visual order
+after "Last entry" "2025-07-02" ar-cover.txt && after "Last entry" "Berlin Health Centre" ar-cover.txt &&
+	ok "ar,en cover: the last entry, 2025-07-02, Berlin" ||
+	bad "ar,en cover: last entry: $(grep -A2 -F "Last entry" ar-cover.txt | tr '\n' ' ')"
+expect 0 "the copy of two entries, English and Arabic" -- "$PHR" print --lang en,ar --trust trust.bundle "$A-x.phr" --out short.pdf
+cover short.pdf
+afterx "Entries in this record" 2 short-cover.txt && ok "shorter copy: the cover says 2 entries" || bad "shorter copy: count"
+after "Last entry" "2025-07-01 · Berlin Health Centre (Germany)" short-cover.txt &&
+	ok "shorter copy: the cover's last entry is 2025-07-01" || bad "shorter copy: $(grep -A2 -F "Last entry" short-cover.txt | tr '\n' ' ')"
+[ -s ar-cover.png ] && [ -s short-cover.png ] && ok "covers rendered (ar-cover.png, short-cover.png)" || bad "covers not rendered"
+# phr show and phr verify say the same, for the reader to compare
+expect 0 "show the shorter copy" -- "$PHR" show --lang en --trust trust.bundle "$A-x.phr"
+grep -qx "Entries in this record: 2" "$W/out" && grep -qx "Last entry: 2025-07-01T00:00:00Z · Berlin Health Centre (Germany)" "$W/out" &&
+	ok "show: 2 entries, the last signed 2025-07-01 by Berlin" || bad "show: $(head -4 "$W/out" | tr '\n' '|')"
+expect 0 "verify the longer copy" -- "$PHR" verify --trust trust.bundle "$A-3.phr"
+grep -qx "record [0-9a-f]\{32\}: 3 entries, the last signed 2025-07-02T00:00:00Z by Berlin Health Centre (DE), all valid" "$W/out" &&
+	ok "verify: 3 entries, the last signed 2025-07-02 by Berlin" || bad "verify: $(tail -1 "$W/out")"
+
 # Unverified: no trust bundle, and an entry whose signer is unknown
 expect 0 "print without a trust bundle" -- "$PHR" print --lang en,fr "$A.phr" --out untrusted.pdf
 message "is not verified (no trust bundle" "no trust bundle"
