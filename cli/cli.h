@@ -31,6 +31,7 @@ enum phr_exit {
 	EXIT_CHAIN = 14,
 	EXIT_ENTRY_MALFORMED = 15,
 	EXIT_FUTURE = 16,       /* an entry signed after the verifier's clock (beyond the tolerance) */
+	EXIT_BATCH_EMPTY = 19,  /* print --batch: the directory or list names no record */
 	/* phr card */
 	EXIT_CARD_NO_READER = 20, /* no PC/SC service (pcscd) or no reader */
 	EXIT_CARD_ABSENT = 21,    /* no card in the reader */
@@ -81,9 +82,14 @@ int cli_out_write(struct cli_out *o, const void *data, size_t len);
 int cli_out_commit(struct cli_out *o);
 void cli_out_abandon(struct cli_out *o);
 
+/* A new passphrase (authority init, clinic init) has at least this many
+ * characters (UTF-8 characters, not bytes); opening a key takes any. */
+#define CLI_NEW_PASS_MIN 12
+
 /* Passphrase from PHR_PASSPHRASE, --passphrase-file, or a prompt on the
- * terminal (twice when confirm). In sodium_malloc memory: free with
- * cli_pass_free(). */
+ * terminal. confirm: a new passphrase, asked twice on the terminal and of
+ * at least CLI_NEW_PASS_MIN characters whatever its source. In
+ * sodium_malloc memory: free with cli_pass_free(). */
 int cli_passphrase(const char *file, const char *prompt, bool confirm, char **pass, size_t *len);
 void cli_pass_free(char *pass);
 

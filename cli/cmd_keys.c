@@ -13,11 +13,12 @@ static void init_usage(const char *what)
 	"\n"
 	"Creates a new Ed25519 %s key. FILE.key holds the secret key sealed with a\n"
 	"passphrase (Argon2id + XChaCha20-Poly1305, mode 0600); FILE.pub the public key.\n"
-	"The passphrase comes from PHR_PASSPHRASE, --passphrase-file, or a prompt.\n"
+	"The passphrase comes from PHR_PASSPHRASE, --passphrase-file, or a prompt\n"
+	"(typed twice); it has at least %d characters (UTF-8 characters, not bytes).\n"
 	"  --name NAME       name shown to verifiers (UTF-8, at most 100 bytes)\n"
 	"  --country CC      ISO 3166-1 alpha-2 country, e.g. GR\n"
 	"  --out FILE.key    where to write; FILE.pub is written beside it\n",
-		what, what);
+		what, what, CLI_NEW_PASS_MIN);
 }
 
 static const char certify_usage[] =
@@ -65,7 +66,7 @@ static int key_init(const char *verb, int kind, int argc, char **argv)
 	    (rc = cli_passphrase(passfile, "New passphrase: ", true, &pass, &plen)) ||
 	    (rc = phr_key_seal(k, pass, plen, &sealed, &slen)) ||
 	    (rc = phr_pubkey_encode(k, &pub, &publen)) ||
-	    (rc = cli_write(out, sealed, slen, 0600)) || (rc = cli_write(pubpath, pub, publen, 0644))) {
+	    (rc = cli_write(out, sealed, slen, 0600)) || (rc = cli_write(pubpath, pub, publen, 0666))) {
 		ex = cli_fail(verb, rc, NULL);
 	} else {
 		char hex[PHR_KID_HEX_LEN];

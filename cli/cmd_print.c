@@ -48,10 +48,11 @@ static const char print_usage[] =
 	"  --format json      print what was printed as JSON on standard output\n"
 	"  --quiet            no progress and no warnings on standard error\n"
 	"Exit status: 0 printed; 9 a batch skipped records (the others are printed;\n"
-	"nothing is written when all were skipped); 2 usage; 3 a record cannot be\n"
-	"read; 4 a record too large for QR codes; 6 a file cannot be read or written;\n"
-	"7 the trust bundle is not trusted. An interrupted run leaves no file under\n"
-	"the final name.\n";
+	"nothing is written when all were skipped); 19 the batch is empty (DIR holds\n"
+	"no *.phr, LIST names no file; nothing is written); 2 usage; 3 a record\n"
+	"cannot be read; 4 a record too large for QR codes; 6 a file cannot be read\n"
+	"or written; 7 the trust bundle is not trusted. An interrupted run leaves no\n"
+	"file under the final name.\n";
 
 #define DEFAULT_DPI 300
 #define PROGRESS_TTY_INTERVAL 0.1 /* seconds between progress bar updates on a terminal */
@@ -536,6 +537,13 @@ int cmd_print(int argc, char **argv)
 	j.batch = a.batch != NULL;
 	if (j.batch && (ex = source_open(verb, a.batch, &src)))
 		goto out;
+	if (j.batch && !src.total) {
+		fprintf(stderr, "phr %s: nothing to print: %s %s; %s was not written\n", verb,
+			!strcmp(a.batch, "-") ? "standard input" : a.batch,
+			src.dir ? "holds no *.phr file" : "names no file", a.out);
+		ex = EXIT_BATCH_EMPTY;
+		goto out;
+	}
 	o.final = a.out;
 	if (a.png) {
 		size_t n = strlen(a.out);

@@ -417,7 +417,7 @@ static int save(const char *verb, const char *out, const struct found *fs, size_
 		fprintf(stderr, "); --out saves one: choose it with --record HEX. %s not written\n", out);
 		return EXIT_USAGE;
 	}
-	int rc = cli_write(out, one->container, one->len, 0644);
+	int rc = cli_write(out, one->container, one->len, 0666);
 	if (rc)
 		return cli_fail(verb, rc, NULL);
 	fprintf(stderr, "phr %s: record %s saved: %s\n", verb, one->prefix, out);

@@ -175,7 +175,7 @@ static int install_write(const struct install *in, const char *name, const uint8
 {
 	char path[4200];
 	int rc = install_path(in, name, path, sizeof(path));
-	return rc ? rc : cli_write(path, buf, len, 0644);
+	return rc ? rc : cli_write(path, buf, len, 0666);
 }
 
 static const char how_to_pin[] =
@@ -619,7 +619,7 @@ static int install_bundle(int argc, char **argv)
 		free(in);
 		return ex;
 	}
-	if ((rc = cli_write(path, buf, len, 0644))) {
+	if ((rc = cli_write(path, buf, len, 0666))) {
 		ex = cli_fail(verb, rc, NULL);
 	} else {
 		const struct phr_pubkey *s = phr_trust_signer(t);

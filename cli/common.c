@@ -519,6 +519,27 @@ static int read_tty_line(const char *prompt, char *buf, size_t cap, size_t *len)
 	return rc;
 }
 
+/* UTF-8 characters: every byte but continuation bytes. */
+static size_t utf8_chars(const char *s, size_t n)
+{
+	size_t c = 0;
+	for (size_t i = 0; i < n; i++)
+		c += ((unsigned char)s[i] & 0xC0) != 0x80;
+	return c;
+}
+
+/* A new key's passphrase: at least CLI_NEW_PASS_MIN characters. */
+static int new_pass_check(const char *pass, size_t len, const char *from)
+{
+	size_t n = utf8_chars(pass, len);
+	if (n >= CLI_NEW_PASS_MIN)
+		return PHR_OK;
+	return phr_fail(PHR_E_PASSPHRASE,
+			"the new passphrase (%s) has %zu character%s: a new key's passphrase needs at least %d "
+			"characters",
+			from, n, n == 1 ? "" : "s", CLI_NEW_PASS_MIN);
+}
+
 int cli_passphrase(const char *file, const char *prompt, bool confirm, char **pass, size_t *len)
 {
 	char *buf = sodium_malloc(PASS_MAX + 2);
@@ -551,6 +572,8 @@ int cli_passphrase(const char *file, const char *prompt, bool confirm, char **pa
 	} else {
 		if ((rc = read_tty_line(prompt, buf, PASS_MAX + 2, len)))
 			goto fail;
+		if (confirm && *len && (rc = new_pass_check(buf, *len, "typed")))
+			goto fail;
 		if (confirm) {
 			char *again = sodium_malloc(PASS_MAX + 2);
 			size_t alen;
@@ -570,6 +593,8 @@ int cli_passphrase(const char *file, const char *prompt, bool confirm, char **pa
 		rc = phr_fail(PHR_E_PASSPHRASE, "the passphrase is empty");
 		goto fail;
 	}
+	if (confirm && (rc = new_pass_check(buf, *len, file ? "--passphrase-file" : env ? "PHR_PASSPHRASE" : "typed")))
+		goto fail;
 	*pass = buf;
 	return PHR_OK;
 fail:

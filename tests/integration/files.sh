@@ -3,13 +3,16 @@
 # mode of a file it replaces, symbolic links followed, devices and FIFOs
 # written through and never replaced, directories and sockets refused,
 # partial files named for what they are and those of dead processes
-# removed.
+# removed; an empty print batch fails; a new key's passphrase has a minimum.
 # usage: files.sh PHR SOURCE_ROOT
 set -u
 PHR=$(readlink -f "$1")
 SRC=$(readlink -f "$2")
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# Under LeakSanitizer: fontconfig's parsed configuration, as in print.sh.
+printf 'leak:libfontconfig.so\n' >"$W/lsan.supp"
+export LSAN_OPTIONS="suppressions=$W/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 EX="$SRC/examples/older-man-chronic.json"
 ENTRY="$SRC/examples/entries/vaccination-given.json"
 mode() { stat -c %a "$1"; }
@@ -23,7 +26,7 @@ expect 0 "certify" -- "$PHR" authority certify --key auth.key --clinic c.pub --d
 expect 0 "trust build" -- "$PHR" trust build --key auth.key --cert c.cert --out trust.bundle
 expect 0 "pin the authority" -- "$PHR" trust pin auth.pub
 issue() { "$PHR" issue --key c.key --cert c.cert --in "$EX" --out "$1" 2>"$W/err"; }
-extend() { PHR_NOW=2025-07-01 "$PHR" extend --trust trust.bundle --key c.key --cert c.cert --in "$1" --entry "$ENTRY" --out "$2" 2>"$W/err"; }
+extend() { "$PHR" extend --trust trust.bundle --key c.key --cert c.cert --in "$1" --entry "$ENTRY" --out "$2" 2>"$W/err"; }
 verifies() { "$PHR" verify --trust trust.bundle "$1" >/dev/null 2>&1; }
 
 # ---- the umask for new files, the old mode for replaced ones ----
@@ -130,6 +133,40 @@ wait $reader
 [ "$rc" = 0 ] && [ -p pdf.fifo ] && [ "$(head -c 5 fromfifo.pdf)" = "%PDF-" ] && ok "print: a FIFO is written through" ||
 	bad "print to a FIFO: exit $rc, $(ls -l pdf.fifo)"
 [ "$(partials .)" = 0 ] && ok "print: no partial file left" || bad "print: partial files $(ls -A | grep partial)"
+
+# ---- an empty batch fails ----
+mkdir empty
+expect 19 "print --batch of an empty directory" -- "$PHR" print --trust trust.bundle --batch empty --out e.pdf
+message "nothing to print: empty holds no *.phr file; e.pdf was not written" "empty directory"
+printf '%s\n' "# nothing yet" "" >empty.list
+expect 19 "print --batch of a list naming no file" -- "$PHR" print --trust trust.bundle --batch empty.list --out e.pdf
+message "nothing to print: empty.list names no file" "empty list"
+expect 19 "print --batch of an empty standard input" -- "$PHR" print --trust trust.bundle --batch - --out e.pdf </dev/null
+[ ! -e e.pdf ] && ok "empty batch: nothing written" || bad "empty batch: e.pdf written"
+
+# ---- a new key's passphrase: at least 12 characters ----
+PHR_PASSPHRASE=x expect 5 "authority init with a one-character passphrase" -- \
+	"$PHR" authority init --name "Short Authority" --country GR --out short-a.key
+message "has 1 character: a new key's passphrase needs at least 12 characters" "short authority passphrase"
+PHR_PASSPHRASE=elevenchars expect 5 "clinic init with an 11-character passphrase" -- \
+	"$PHR" clinic init --name "Short Clinic" --country GR --out short-c.key
+message "needs at least 12 characters" "short clinic passphrase"
+printf 'short\n' >short.pass
+expect 5 "clinic init with a short --passphrase-file" -- \
+	"$PHR" clinic init --name "Short Clinic" --country GR --out short-c.key --passphrase-file short.pass
+message "the new passphrase (--passphrase-file) has 5 characters" "short passphrase file"
+PHR_PASSPHRASE=ééééééééééé expect 5 "11 characters in 22 bytes are too few" -- \
+	"$PHR" clinic init --name "Short Clinic" --country GR --out short-c.key
+message "has 11 characters" "characters, not bytes"
+[ ! -e short-a.key ] && [ ! -e short-c.key ] && [ ! -e short-c.pub ] && ok "short passphrases: no key written" ||
+	bad "a key was written with a short passphrase"
+PHR_PASSPHRASE=éééééééééééé expect 0 "12 two-byte characters are enough" -- \
+	"$PHR" clinic init --name "Accented Clinic" --country GR --out accented.key
+expect 0 "init --help names the minimum" -- "$PHR" clinic init --help
+grep -q "at least 12 characters" "$W/out" && ok "clinic init --help says 'at least 12 characters'" || bad "init --help lacks the minimum"
+PHR_PASSPHRASE=short expect 5 "opening a key: a wrong short passphrase is only wrong" -- \
+	"$PHR" issue --key c.key --cert c.cert --in "$EX" --out short.phr
+message "wrong passphrase" "opening a key"
 
 echo "files: $pass passed, $fail failed"
 [ "$fail" = 0 ]
