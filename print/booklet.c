@@ -264,12 +264,16 @@ static double column_width(const struct booklet *b)
 }
 
 /* One paragraph of a summary line in one language (as long as the line:
- * a list item may carry several free-text fields). */
-static PangoLayout *line_layout(const struct booklet *b, const struct phr_print_view *v, const struct phr_print_line *ln,
+ * a list item may carry several free-text fields). The holder's column
+ * shows coded terms by their label alone; the clinic's, and the one column
+ * of a booklet in one language, with their codes (docs/PRINT.md). */
+static PangoLayout *line_layout(const struct booklet *b, const struct phr_print_view *v, size_t i, bool holder,
 				double w)
 {
+	const struct phr_print_line *ln = &v->lines[i];
 	const char *mark = ln->unverified ? lbl(v->lang, "ui.print.entry_unverified_mark", "NOT VERIFIED") : "";
-	size_t cap = strlen(mark) + strlen(ln->label) + strlen(ln->value) + 16;
+	const char *value = holder && v->plain && v->plain[i] ? v->plain[i] : ln->value;
+	size_t cap = strlen(mark) + strlen(ln->label) + strlen(value) + 16;
 	char *s = malloc(cap);
 	size_t pre = 0;
 	int flags = 0;
@@ -288,10 +292,10 @@ static PangoLayout *line_layout(const struct booklet *b, const struct phr_print_
 			flags |= TF_BOLD;
 		break;
 	case PHR_PL_ITEM:
-		snprintf(s + o, cap - o, "\u2022 %s", ln->value);
+		snprintf(s + o, cap - o, "\u2022 %s", value);
 		break;
 	default:
-		snprintf(s + o, cap - o, "%s: %s", ln->label, ln->value);
+		snprintf(s + o, cap - o, "%s: %s", ln->label, value);
 		if (!ln->unverified) {
 			flags |= TF_LABEL;
 			pre = strlen(ln->label) + 1;
@@ -346,11 +350,11 @@ static int build_summary(struct booklet *b)
 		if ((rc = add_row(b, &cap, ROW_SIGNER, x, y, 0, 0, ea->valid)))
 			return rc;
 		for (; li < n_lines && va->lines[li].entry == e; li++) {
-			const struct phr_print_line *la = &va->lines[li], *lb = &vb->lines[li];
+			const struct phr_print_line *la = &va->lines[li];
 			double indent = la->depth * l->indent;
 			int kind = la->kind == PHR_PL_SECTION ? ROW_SECTION : la->kind == PHR_PL_ITEM ? ROW_ITEM : ROW_FIELD;
-			x = line_layout(b, va, la, w - indent);
-			y = b->two ? line_layout(b, vb, lb, w - indent) : NULL;
+			x = line_layout(b, va, li, b->two, w - indent);
+			y = b->two ? line_layout(b, vb, li, false, w - indent) : NULL;
 			if ((rc = add_row(b, &cap, kind, x, y, indent,
 					  kind == ROW_SECTION && la->depth == 0 ? l->para_gap * 2 : 0, ea->valid)))
 				return rc;
@@ -480,7 +484,8 @@ static int clean_view(struct booklet *b, const struct phr_print_view *in, struct
 	v->store = NULL;
 	v->entries = in->n_entries ? calloc(in->n_entries, sizeof(*v->entries)) : NULL;
 	v->lines = in->n_lines ? calloc(in->n_lines, sizeof(*v->lines)) : NULL;
-	if ((in->n_entries && !v->entries) || (in->n_lines && !v->lines))
+	v->plain = in->n_lines && in->plain ? calloc(in->n_lines, sizeof(*v->plain)) : NULL;
+	if ((in->n_entries && !v->entries) || (in->n_lines && !v->lines) || (in->n_lines && in->plain && !v->plain))
 		return phr_fail(PHR_E_NOMEM, "out of memory");
 	clean_fixed(v->lang, sizeof(v->lang));
 	clean_fixed(v->record_id, sizeof(v->record_id));
@@ -503,6 +508,8 @@ static int clean_view(struct booklet *b, const struct phr_print_view *in, struct
 		*ln = in->lines[i];
 		ln->label = clean_str(b->strings, ln->label);
 		ln->value = clean_str(b->strings, ln->value);
+		if (v->plain)
+			v->plain[i] = in->plain[i] ? clean_str(b->strings, in->plain[i]) : NULL;
 	}
 	return PHR_OK;
 }
@@ -638,8 +645,10 @@ void booklet_free(struct booklet *b)
 	codes_free(&b->codes);
 	free(b->ca.entries);
 	free(b->ca.lines);
+	free(b->ca.plain);
 	free(b->cb.entries);
 	free(b->cb.lines);
+	free(b->cb.plain);
 	if (b->strings)
 		g_string_chunk_free(b->strings);
 	free(b);

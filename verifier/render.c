@@ -13,6 +13,12 @@
 #define ID_MAX 160
 #define PATH_MAX_LEN 120
 #define CLEAN_CHUNK 120 /* input bytes put_clean() sanitizes at a time */
+#define UNIT_CODE_MAX 20 /* a UCUM code as the schema takes it: 1-20 printable ASCII characters */
+#define UNIT_TEXT_MAX 160 /* a unit: a label of layouts/po, or a code's print form */
+#define UNIT_SHOWN_MAX (2 * UNIT_TEXT_MAX + 8) /* with NBSP for its spaces, NBSP and LRM before it */
+#define NUMBER_MAX 48     /* a decimal as shown: 9 significant digits, 6 decimals, a sign */
+#define NBSP "\u00a0"     /* between a number and its unit: never broken across lines */
+#define LRM "\u200e"      /* before a Latin unit in a right-to-left line: "°C" stays "°C" */
 
 const char *phr_status_label_id(int s)
 {
@@ -67,6 +73,229 @@ static void fill(char *out, size_t cap, const char *tmpl, const long *vals, size
 static const char *L(const char *lang, const char *id, const char *fallback)
 {
 	return phr_label_or(lang, id, fallback);
+}
+
+/* ---- Units and numbers as people write them ---- */
+
+/* A bounded output string: a piece goes in whole or not at all, so a cut
+ * never falls inside a character. */
+struct obuf {
+	char *p;
+	size_t cap, len;
+};
+
+static void ob_put(struct obuf *o, const char *s, size_t n)
+{
+	if (o->len + n + 1 > o->cap)
+		return;
+	memcpy(o->p + o->len, s, n);
+	o->len += n;
+	o->p[o->len] = '\0';
+}
+
+static void ob_puts(struct obuf *o, const char *s)
+{
+	ob_put(o, s, strlen(s));
+}
+
+/* UCUM atoms whose print symbol is not the code (UCUM's printSymbol, as a
+ * clinic writes it): matched where a unit term starts. */
+static const struct {
+	const char *code, *print;
+} ucum_atoms[] = {
+	{ "Cel", "\u00b0C" },      { "[degF]", "\u00b0F" },   { "[Hg]", "Hg" },   { "[H2O]", "H\u2082O" },
+	{ "[IU]", "IU" },          { "[iU]", "IU" },          { "[pH]", "pH" },   { "[in_i]", "in" },
+	{ "[ft_i]", "ft" },        { "[lb_av]", "lb" },       { "[oz_av]", "oz" }, { "[arb'U]", "arb. U" },
+	{ "[ppm]", "ppm" },        { "[ppb]", "ppb" },        { "[drp]", "drops" },
+};
+
+static bool ucum_letter(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* A UCUM exponent (a run of digits, with a sign) in superscript digits. */
+static size_t put_exponent(struct obuf *o, const char *s, size_t n)
+{
+	static const char *const sup[10] = { "\u2070", "\u00b9", "\u00b2", "\u00b3", "\u2074",
+					     "\u2075", "\u2076", "\u2077", "\u2078", "\u2079" };
+	size_t i = 0;
+	if (i < n && (s[i] == '-' || s[i] == '+') && i + 1 < n && s[i + 1] >= '0' && s[i + 1] <= '9')
+		ob_puts(o, s[i++] == '-' ? "\u207b" : "\u207a");
+	for (; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+		ob_puts(o, sup[s[i] - '0']);
+	return i;
+}
+
+/* The print form of any UCUM code ("Cel" → "°C", "mm[Hg]" → "mmHg",
+ * "10*9/L" → "10⁹/L", "kg/m2" → "kg/m²", "umol/L" → "µmol/L",
+ * "{copies}/mL" → "copies/mL", "mg.kg-1" → "mg·kg⁻¹", "{score}" → ""):
+ * the same in every language. s is printable ASCII, at most UNIT_CODE_MAX
+ * bytes. */
+static void ucum_print(const char *s, size_t n, struct obuf *o)
+{
+	bool term = true; /* at the start of a unit term */
+	if (s[0] == '{' && memchr(s, '}', n) == s + n - 1)
+		return; /* "{score}": unity with a note, the number stands alone */
+	for (size_t i = 0; i < n;) {
+		size_t hit = 0;
+		for (size_t a = 0; term && !hit && a < sizeof(ucum_atoms) / sizeof(ucum_atoms[0]); a++) {
+			size_t k = strlen(ucum_atoms[a].code);
+			if (k <= n - i && memcmp(s + i, ucum_atoms[a].code, k) == 0 &&
+			    (ucum_atoms[a].code[0] == '[' || i + k == n || !ucum_letter(s[i + k]))) {
+				ob_puts(o, ucum_atoms[a].print);
+				hit = k;
+			}
+		}
+		/* mm[Hg], cm[H2O]: a prefixed bracket atom */
+		for (size_t a = 0; !hit && s[i] == '[' && a < sizeof(ucum_atoms) / sizeof(ucum_atoms[0]); a++) {
+			size_t k = strlen(ucum_atoms[a].code);
+			if (ucum_atoms[a].code[0] == '[' && k <= n - i && memcmp(s + i, ucum_atoms[a].code, k) == 0) {
+				ob_puts(o, ucum_atoms[a].print);
+				hit = k;
+			}
+		}
+		if (hit) {
+			i += hit;
+			term = false;
+			continue;
+		}
+		char c = s[i];
+		if (c == '{' || c == '[') {
+			/* an annotation or another bracketed atom: its text */
+			char close = c == '{' ? '}' : ']';
+			size_t j = i + 1;
+			for (; j < n && s[j] != close; j++)
+				ob_put(o, s[j] == '_' ? " " : s + j, 1);
+			i = j < n ? j + 1 : j;
+			term = false;
+		} else if (term && c == 'u' && i + 1 < n && ucum_letter(s[i + 1])) {
+			ob_puts(o, "\u00b5"); /* the micro prefix */
+			i++;
+			term = false;
+		} else if (term && n - i > 3 && s[i] == '1' && s[i + 1] == '0' && (s[i + 2] == '*' || s[i + 2] == '^')) {
+			ob_puts(o, "10");
+			size_t k = put_exponent(o, s + i + 3, n - i - 3);
+			if (!k)
+				ob_put(o, s + i + 2, 1);
+			i += 3 + k;
+			term = false;
+		} else if (!term && ((c >= '0' && c <= '9') || c == '-' || c == '+') && i > 0 &&
+			   (ucum_letter(s[i - 1]) || s[i - 1] == ']' || s[i - 1] == '}')) {
+			size_t k = put_exponent(o, s + i, n - i);
+			if (!k)
+				ob_put(o, s + i, 1), k = 1;
+			i += k;
+		} else if (c == '.') {
+			ob_puts(o, "\u00b7");
+			i++;
+			term = true;
+		} else {
+			ob_put(o, s + i, 1);
+			i++;
+			term = c == '/' || c == '(';
+		}
+	}
+}
+
+const char *phr_unit_text(const char *lang, const char *ucum, char *out, size_t cap)
+{
+	if (!out || !cap)
+		return out;
+	out[0] = '\0';
+	size_t n = ucum ? strlen(ucum) : 0;
+	bool code = n >= 1 && n <= UNIT_CODE_MAX;
+	for (size_t i = 0; code && i < n; i++)
+		code = ucum[i] > 0x20 && ucum[i] < 0x7f;
+	if (!code) { /* not a unit the schema takes: as it is, sanitized */
+		if (n)
+			phr_text_sanitize(out, cap, ucum, n);
+		return out;
+	}
+	char id[ID_MAX];
+	snprintf(id, sizeof(id), "unit.%s", ucum);
+	const char *label = L(lang, id, NULL);
+	if (label) {
+		phr_text_sanitize(out, cap, label, strlen(label));
+	} else {
+		struct obuf o = { out, cap, 0 };
+		ucum_print(ucum, n, &o);
+	}
+	return out;
+}
+
+/* A letter of a right-to-left script (Hebrew, Arabic, Syriac, Thaana, NKo,
+ * and their presentation forms). */
+static bool has_rtl_letter(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		unsigned cp;
+		if (((p[0] == 0xd6 && p[1] >= 0x90) || (p[0] >= 0xd7 && p[0] <= 0xdf)) && (p[1] & 0xc0) == 0x80)
+			return true; /* U+0590..U+07FF */
+		if (p[0] == 0xe0 && p[1] >= 0xa0 && p[1] <= 0xa3)
+			return true; /* U+0800..U+08FF */
+		if (p[0] == 0xef && p[1] && p[2]) {
+			cp = (unsigned)(p[1] & 0x3f) << 6 | (p[2] & 0x3fu);
+			cp |= 0xf000;
+			if ((cp >= 0xfb1d && cp <= 0xfdff) || (cp >= 0xfe70 && cp <= 0xfefc))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* The unit of a value in lang, after the number when after_number: a
+ * no-break space between them ("36.8 °C", "120 mmHg"), none before a unit
+ * that starts with a slash ("72/min"). In a right-to-left language a unit
+ * in Latin letters is preceded by LRM, so that the bidi algorithm keeps
+ * "°C" or "10⁹/L" in its own order beside the number. */
+static void unit_text(const char *lang, const char *ucum, bool after_number, char *out, size_t cap)
+{
+	char u[UNIT_TEXT_MAX];
+	struct obuf o = { out, cap, 0 };
+	out[0] = '\0';
+	if (!*phr_unit_text(lang, ucum, u, sizeof(u)))
+		return;
+	if (after_number && u[0] != '/')
+		ob_puts(&o, NBSP);
+	if (phr_lang_is_rtl(lang) && !has_rtl_letter(u))
+		ob_puts(&o, LRM);
+	for (const char *p = u; *p; p++) /* one unit, never broken: "мм рт. ст." */
+		if (*p == ' ')
+			ob_puts(&o, NBSP);
+		else
+			ob_put(&o, p, 1);
+}
+
+/* A decimal in lang: the shortest of 0-9 decimals that gives the value
+ * back, never in exponent form, with the language's decimal separator
+ * (ui.decimal_separator: "36.8", "36,8"). */
+static void decimal_text(const char *lang, const json_t *v, char *out, size_t cap)
+{
+	char num[NUMBER_MAX];
+	if (json_is_integer(v)) {
+		snprintf(out, cap, "%lld", (long long)json_integer_value(v));
+		return;
+	}
+	double x = json_number_value(v);
+	if (x != x || x > 1e15 || x < -1e15) {
+		snprintf(out, cap, "?");
+		return;
+	}
+	for (int d = 0; d <= 9; d++) {
+		snprintf(num, sizeof(num), "%.*f", d, x);
+		if (strtod(num, NULL) == x)
+			break;
+	}
+	const char *sep = L(lang, "ui.decimal_separator", ".");
+	struct obuf o = { out, cap, 0 };
+	out[0] = '\0';
+	for (const char *p = num; *p; p++) {
+		if (*p == '.')
+			ob_puts(&o, sep);
+		else
+			ob_put(&o, p, 1);
+	}
 }
 
 /* Nothing from a record, a certificate or a trust bundle reaches a reader
@@ -166,7 +395,12 @@ static const char *sb_str(const struct sbuf *b)
 	return b->p && !b->failed ? b->p : "";
 }
 
-static void value_text(const struct phr_field *f, const json_t *v, const char *path, const char *lang, struct sbuf *out)
+/* The text of one value in lang. codes: a coded term is followed by its
+ * code ("Hypertension [icd11:BA00]", for clinics); otherwise it is shown
+ * by its label alone (the holder's column), and by its code only when the
+ * local table has no label for it. */
+static void value_text(const struct phr_field *f, const json_t *v, const char *path, const char *lang, bool codes,
+		       struct sbuf *out)
 {
 	char id[ID_MAX];
 	switch (f->type) {
@@ -182,8 +416,10 @@ static void value_text(const struct phr_field *f, const json_t *v, const char *p
 		const char *colon = strchr(s, ':');
 		snprintf(id, sizeof(id), "code.%.*s.%s", (int)(colon - s), s, colon + 1);
 		const char *label = L(lang, id, NULL);
-		if (label)
+		if (label && codes)
 			sb_printf(out, "%s [%s]", label, s);
+		else if (label)
+			sb_puts(out, label);
 		else
 			sb_printf(out, "%s (%s)", s, L(lang, "ui.unknown_code", "code not in the local table"));
 		break;
@@ -200,9 +436,15 @@ static void value_text(const struct phr_field *f, const json_t *v, const char *p
 		sb_printf(out, "%lld", (long long)json_integer_value(v));
 		break;
 	case PHR_T_DECIMAL: {
-		char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_REAL_PRECISION(10));
-		sb_puts(out, s ? s : "?");
-		free(s);
+		char num[NUMBER_MAX];
+		decimal_text(lang, v, num, sizeof(num));
+		sb_puts(out, num);
+		break;
+	}
+	case PHR_T_UNIT: {
+		char u[UNIT_SHOWN_MAX];
+		unit_text(lang, json_string_value(v), false, u, sizeof(u));
+		sb_puts(out, u);
 		break;
 	}
 	case PHR_T_OBJECT: {
@@ -220,9 +462,12 @@ static void value_text(const struct phr_field *f, const json_t *v, const char *p
 				sb_puts(out, "; ");
 			if (!first || (c->type != PHR_T_CODE && c->type != PHR_T_TEXT))
 				sb_printf(out, "%s: ", L(lang, cid, c->name));
-			value_text(c, cv, cpath, lang, out);
-			if (c->type == PHR_T_DECIMAL && unit)
-				sb_printf(out, " %s", json_string_value(unit));
+			value_text(c, cv, cpath, lang, codes, out);
+			if (c->type == PHR_T_DECIMAL && unit) {
+				char u[UNIT_SHOWN_MAX];
+				unit_text(lang, json_string_value(unit), true, u, sizeof(u));
+				sb_puts(out, u);
+			}
 			first = 0;
 		}
 		break;
@@ -231,11 +476,11 @@ static void value_text(const struct phr_field *f, const json_t *v, const char *p
 		for (size_t i = 0; i < json_array_size(v); i++) {
 			if (i)
 				sb_puts(out, ", ");
-			value_text(&f->children[0], json_array_get(v, i), path, lang, out);
+			value_text(&f->children[0], json_array_get(v, i), path, lang, codes, out);
 		}
 		break;
 	}
-	default: /* text, date, unit */
+	default: /* text, date */
 		sb_puts(out, json_string_value(v));
 		break;
 	}
@@ -244,14 +489,31 @@ static void value_text(const struct phr_field *f, const json_t *v, const char *p
 /* The walk over an entry's content that every view shares: one call of
  * emit per line, in reading order. SECTION lines carry a label (an object,
  * or a list of objects whose items follow as ITEM lines one level deeper);
- * FIELD lines a label and a value; ITEM lines a value. */
+ * FIELD lines a label and a value; ITEM lines a value. value has the codes
+ * of coded terms; plain (when the walker's holder is set, else value
+ * again) is the same without them, for the holder's column. */
 enum walk_kind { WALK_SECTION, WALK_FIELD, WALK_ITEM };
 struct walker {
 	const char *lang;
-	int (*emit)(void *ctx, int kind, int depth, const char *label, const char *value);
+	int (*emit)(void *ctx, int kind, int depth, const char *label, const char *value, const char *plain);
 	void *ctx;
-	struct sbuf val;
+	bool holder;
+	struct sbuf val, plain;
 };
+
+/* w->val and w->plain: the text of v with codes and without. */
+static int walk_value(struct walker *w, const struct phr_field *f, const json_t *v, const char *path)
+{
+	sb_reset(&w->val);
+	value_text(f, v, path, w->lang, true, &w->val);
+	if (w->holder) {
+		sb_reset(&w->plain);
+		value_text(f, v, path, w->lang, false, &w->plain);
+	}
+	if (w->val.failed || w->plain.failed)
+		return phr_fail(PHR_E_NOMEM, "out of memory");
+	return PHR_OK;
+}
 
 static int walk_field(struct walker *w, const struct phr_field *f, const json_t *v, const char *path, int depth)
 {
@@ -260,7 +522,7 @@ static int walk_field(struct walker *w, const struct phr_field *f, const json_t 
 	snprintf(id, sizeof(id), "field.%s", path);
 	const char *label = L(w->lang, id, f->name);
 	if (f->type == PHR_T_OBJECT) {
-		if ((rc = w->emit(w->ctx, WALK_SECTION, depth, label, "")))
+		if ((rc = w->emit(w->ctx, WALK_SECTION, depth, label, "", "")))
 			return rc;
 		for (const struct phr_field *c = f->children; c->name; c++) {
 			const json_t *cv = json_object_get(v, c->name);
@@ -272,22 +534,18 @@ static int walk_field(struct walker *w, const struct phr_field *f, const json_t 
 				return rc;
 		}
 	} else if (f->type == PHR_T_ARRAY && f->children[0].type == PHR_T_OBJECT) {
-		if ((rc = w->emit(w->ctx, WALK_SECTION, depth, label, "")))
+		if ((rc = w->emit(w->ctx, WALK_SECTION, depth, label, "", "")))
 			return rc;
 		for (size_t i = 0; i < json_array_size(v); i++) {
-			sb_reset(&w->val);
-			value_text(&f->children[0], json_array_get(v, i), path, w->lang, &w->val);
-			if (w->val.failed)
-				return phr_fail(PHR_E_NOMEM, "out of memory");
-			if ((rc = w->emit(w->ctx, WALK_ITEM, depth + 1, "", sb_str(&w->val))))
+			if ((rc = walk_value(w, &f->children[0], json_array_get(v, i), path)) ||
+			    (rc = w->emit(w->ctx, WALK_ITEM, depth + 1, "", sb_str(&w->val),
+					  w->holder ? sb_str(&w->plain) : sb_str(&w->val))))
 				return rc;
 		}
 	} else {
-		sb_reset(&w->val);
-		value_text(f, v, path, w->lang, &w->val);
-		if (w->val.failed)
-			return phr_fail(PHR_E_NOMEM, "out of memory");
-		if ((rc = w->emit(w->ctx, WALK_FIELD, depth, label, sb_str(&w->val))))
+		if ((rc = walk_value(w, f, v, path)) ||
+		    (rc = w->emit(w->ctx, WALK_FIELD, depth, label, sb_str(&w->val),
+				  w->holder ? sb_str(&w->plain) : sb_str(&w->val))))
 			return rc;
 	}
 	return PHR_OK;
@@ -326,9 +584,10 @@ static int walk_entry(struct walker *w, const struct phr_record *r, size_t i)
 	return rc;
 }
 
-static int text_line(void *ctx, int kind, int depth, const char *label, const char *value)
+static int text_line(void *ctx, int kind, int depth, const char *label, const char *value, const char *plain)
 {
 	FILE *out = ctx;
+	(void)plain; /* phr show is the clinic's view: codes kept */
 	int indent = 2 * depth + 2;
 	fprintf(out, "%*s%s", indent, "", kind == WALK_ITEM ? "- " : "");
 	put_clean(out, kind == WALK_ITEM ? value : label);
@@ -499,16 +758,19 @@ static const char *view_str(struct view_build *b, const char *s)
 	return view_strn(b, s, strlen(s));
 }
 
-static int view_line(void *ctx, int kind, int depth, const char *label, const char *value)
+static int view_line(void *ctx, int kind, int depth, const char *label, const char *value, const char *plain)
 {
 	struct view_build *b = ctx;
 	struct phr_print_view *v = b->v;
 	if (v->n_lines == b->cap_lines) {
 		size_t cap = b->cap_lines ? 2 * b->cap_lines : 64;
 		struct phr_print_line *p = realloc(v->lines, cap * sizeof(*p));
-		if (!p)
+		if (p)
+			v->lines = p;
+		const char **q = p ? realloc(v->plain, cap * sizeof(*q)) : NULL;
+		if (!q)
 			return phr_fail(PHR_E_NOMEM, "out of memory");
-		v->lines = p;
+		v->plain = q;
 		b->cap_lines = cap;
 	}
 	struct phr_print_line *l = &v->lines[v->n_lines];
@@ -516,7 +778,8 @@ static int view_line(void *ctx, int kind, int depth, const char *label, const ch
 	l->depth = depth;
 	l->entry = b->entry;
 	l->unverified = b->unverified;
-	if (!(l->label = view_str(b, label)) || !(l->value = view_str(b, value)))
+	if (!(l->label = view_str(b, label)) || !(l->value = view_str(b, value)) ||
+	    !(v->plain[v->n_lines] = strcmp(plain, value) == 0 ? l->value : view_str(b, plain)))
 		return phr_fail(PHR_E_NOMEM, "out of memory");
 	v->n_lines++;
 	return PHR_OK;
@@ -590,7 +853,7 @@ int phr_render_print_view(const struct phr_record *r, const struct phr_report *r
 		goto out;
 	}
 	struct phr_print_view *v = b.v;
-	struct walker w = { .lang = lang, .emit = view_line, .ctx = &b };
+	struct walker w = { .lang = lang, .emit = view_line, .ctx = &b, .holder = true };
 	snprintf(v->lang, sizeof(v->lang), "%s", lang);
 	phr_record_id_hex(r->id, v->record_id);
 	v->all_valid = rep->all_valid;
@@ -640,6 +903,7 @@ int phr_render_print_view(const struct phr_record *r, const struct phr_report *r
 			rc = phr_fail(PHR_E_NOMEM, "out of memory");
 	}
 	free(w.val.p);
+	free(w.plain.p);
 out:
 	for (size_t i = 0; contents && i < r->n_entries; i++)
 		json_decref(contents[i]);
@@ -664,5 +928,6 @@ void phr_render_print_view_free(struct phr_print_view *v)
 	}
 	free(v->entries);
 	free(v->lines);
+	free(v->plain);
 	free(v);
 }

@@ -70,6 +70,10 @@ struct phr_print_view {
 	struct phr_print_entry *entries;
 	size_t n_lines;
 	struct phr_print_line *lines;
+	/* NULL, or n_lines strings: each line's value as the holder's column
+	 * shows it, coded terms by their label alone, without "[icd11:1E90]"
+	 * (the value itself when it has no code) */
+	const char **plain;
 	void *store;                 /* owner of the strings (private) */
 };
 

@@ -34,6 +34,16 @@ struct phr_print_view;
 PHR_NODISCARD int phr_render_print_view(const struct phr_record *r, const struct phr_report *rep, const char *lang,
 					struct phr_print_view **out);
 void phr_render_print_view_free(struct phr_print_view *v);
+/* A UCUM unit as people write it in lang, as the text summary and the
+ * printable view show it: the label unit.<code> of layouts/po in lang
+ * (else English) when there is one ("mm[Hg]" → "mmHg", "/min" → "/хв" in
+ * Ukrainian), else the code's UCUM print form, the same in every language
+ * ("Cel" → "°C", "10*9/L" → "10⁹/L", "umol/L" → "µmol/L",
+ * "{copies}/mL" → "copies/mL"). A string that is not a unit the schema
+ * takes (1-20 printable ASCII characters) is given back sanitized. out
+ * holds at most cap bytes with the NUL, cut between characters; returns
+ * out. */
+const char *phr_unit_text(const char *lang, const char *ucum, char *out, size_t cap);
 /* The label id of a status ("ui.status.valid", ...). */
 const char *phr_status_label_id(int status);
 /* Formats Unix seconds as "YYYY-MM-DDTHH:MM:SSZ" into out[21]. */

@@ -256,6 +256,36 @@ marks=$(text unknown.pdf | grep -oF "NOT VERIFIED" | wc -l)
 [ "$marks" = "$(cat lines2)" ] && ok "unknown signer: all $marks lines of the unverified entry are marked" ||
 	bad "unknown signer: $marks marks for $(cat lines2) lines of the unverified entry"
 
+# Text for people (docs/PRINT.md, "What the pages say"): the holder's
+# column, on the left, names coded terms without their codes and writes
+# units as people do, with the language's decimal separator; the clinic's
+# column, on the right, keeps the codes.
+# column FILE.pdf left|right: that half of every A6 page, as text (the gap
+# between the columns is 50-55 mm from the left edge on either side of a leaf)
+column() {
+	pdftotext -q -x "$([ "$2" = right ] && echo 150 || echo 0)" -y 0 -W 148 -H 420 "$1" - | sed 's/\xc2\xa0/ /g' | tr '\n' ' '
+}
+people() { # people FILE.pdf HOLDER_SHOWS CLINIC_SHOWS DESCRIPTION
+	local h c
+	h=$(column "$1" left)
+	c=$(column "$1" right)
+	grep -qF -- "$2" <<<"$h" && ok "$4: the holder's column says '$2'" || bad "$4: the holder's column lacks '$2': $h"
+	grep -qF -- "$3" <<<"$c" && ok "$4: the clinic's column says '$3'" || bad "$4: the clinic's column lacks '$3': $c"
+	grep -qE '\[(loinc|icd11|icd10|atc|snomed):' <<<"$h" && bad "$4: a code in the holder's column: $h" ||
+		ok "$4: no code in the holder's column"
+	grep -qE '\[(loinc|icd11|atc):' <<<"$c" && ok "$4: codes in the clinic's column" || bad "$4: no code in the clinic's column"
+	grep -qE '(^|[^A-Za-z])Cel([^A-Za-z]|$)|mm\[Hg\]|kg/m2' <<<"$h $c" && bad "$4: a UCUM code on the pages" ||
+		ok "$4: no UCUM code on the pages"
+}
+expect 0 "print the child's record, German and English" -- "$PHR" print --lang de,en --trust trust.bundle \
+	child-no-vaccination-documents.phr --out people-de.pdf
+people people-de.pdf "36,8 °C" "Value: 36.8 °C" "de,en"
+people people-de.pdf "Windpocken" "[icd11:1E90]" "de,en"
+expect 0 "print the older man's record, English and French" -- "$PHR" print --lang en,fr --trust trust.bundle \
+	older-man-chronic.phr --out people-en.pdf
+people people-en.pdf "Value: 162 mmHg" "162 mmHg" "en,fr"
+people people-en.pdf "29.7 kg/m²" "29,7 kg/m²" "en,fr"
+
 # PNG pages
 mkdir -p png
 expect 0 "print --png" -- "$PHR" print --png --dpi 300 --lang en,ar --trust trust.bundle --format json "$A-3.phr" --out png/book.png
