@@ -10,9 +10,9 @@
  * The pixel limit is checked after the header is parsed and before any
  * pixel memory is allocated. libjpeg's own working memory is capped too
  * (JPEG_MAX_MEMORY), which bounds progressive files, whose coefficients it
- * keeps for the whole image. EXIF orientation is ignored: a QR decoder does
- * not care which way up the picture is, and the positions reported are in
- * the stored pixel grid. */
+ * keeps for the whole image. A JPEG's EXIF orientation is applied: the
+ * picture comes out upright, as the camera meant it, for anything that
+ * shows or saves it, and the positions reported are in that upright grid. */
 #include "phr/scan.h"
 
 #include <setjmp.h>
@@ -282,6 +282,115 @@ static void cmyk_to_grey(const uint8_t *in, size_t w, int adobe, uint8_t *out)
 	}
 }
 
+/* ---- JPEG: EXIF orientation ------------------------------------------ */
+
+/* Marker segments looked at before the first scan: a phone writes about
+ * ten (APP0, APP1 Exif, APP2 ICC and MPF, DQT, SOF, DHT). */
+#define EXIF_MAX_SEGMENTS 64
+/* Entries of IFD0 read: a camera writes about a dozen, Orientation among
+ * the first. */
+#define EXIF_MAX_IFD_ENTRIES 256
+
+static unsigned exif_u16(const uint8_t *p, int be)
+{
+	return be ? (unsigned)p[0] << 8 | p[1] : (unsigned)p[1] << 8 | p[0];
+}
+
+static uint32_t exif_u32(const uint8_t *p, int be)
+{
+	return be ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]
+		  : (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+}
+
+/* The EXIF Orientation (tag 0x0112 of IFD0, 1..8) of a JPEG file, read
+ * from the first APP1 "Exif" segment before the first scan; 1 (as
+ * stored) when there is none or anything about it is out of bounds or
+ * out of range: a damaged tag never stops a photo from being read. */
+static int jpeg_exif_orientation(const uint8_t *buf, size_t len)
+{
+	size_t pos = 2; /* after SOI */
+	for (int seg = 0; seg < EXIF_MAX_SEGMENTS; seg++) {
+		while (pos < len && buf[pos] == 0xff && pos + 1 < len && buf[pos + 1] == 0xff)
+			pos++; /* fill bytes */
+		if (len - pos < 4 || buf[pos] != 0xff)
+			return 1;
+		unsigned marker = buf[pos + 1];
+		if (marker == 0xda || marker == 0xd9)
+			return 1; /* start of scan, end of image: no EXIF before them */
+		if (marker == 0x01 || (marker >= 0xd0 && marker <= 0xd8)) {
+			pos += 2; /* standalone markers */
+			continue;
+		}
+		size_t seglen = (size_t)buf[pos + 2] << 8 | buf[pos + 3];
+		if (seglen < 2 || seglen > len - pos - 2)
+			return 1;
+		const uint8_t *s = buf + pos + 4;
+		size_t n = seglen - 2;
+		pos += 2 + seglen;
+		if (marker != 0xe1 || n < 6 || memcmp(s, "Exif\0\0", 6) != 0)
+			continue;
+		/* TIFF header: byte order, 42, offset of IFD0 */
+		const uint8_t *t = s + 6;
+		size_t tn = n - 6;
+		if (tn < 8 || !((t[0] == 'I' && t[1] == 'I') || (t[0] == 'M' && t[1] == 'M')))
+			return 1;
+		int be = t[0] == 'M';
+		uint32_t ifd = exif_u32(t + 4, be);
+		if (exif_u16(t + 2, be) != 42 || ifd < 8 || ifd > tn - 2)
+			return 1;
+		unsigned count = exif_u16(t + ifd, be);
+		for (unsigned i = 0; i < count && i < EXIF_MAX_IFD_ENTRIES; i++) {
+			size_t e = ifd + 2 + 12 * (size_t)i;
+			if (tn < 12 || e > tn - 12)
+				return 1;
+			/* tag 0x0112, type SHORT (3), count 1, value in place */
+			if (exif_u16(t + e, be) != 0x0112)
+				continue;
+			unsigned v = exif_u16(t + e + 8, be);
+			return exif_u16(t + e + 2, be) == 3 && exif_u32(t + e + 4, be) == 1 && v >= 1 && v <= 8 ? (int)v : 1;
+		}
+		return 1; /* the first Exif segment decides */
+	}
+	return 1;
+}
+
+/* img turned upright by EXIF orientation o: 2 mirrored, 3 turned half a
+ * turn, 4 flipped, 5 transposed, 6 to be turned a quarter clockwise, 7
+ * transversed, 8 a quarter anticlockwise. PHR_E_NOMEM leaves img as it
+ * was. */
+static int jpeg_orient(struct phr_image *img, int o)
+{
+	if (o <= 1 || o > 8)
+		return PHR_OK;
+	size_t w = (size_t)img->width, h = (size_t)img->height;
+	int swap = o >= 5;
+	size_t dw = swap ? h : w, dh = swap ? w : h;
+	uint8_t *up = malloc(w * h);
+	if (!up)
+		return phr_fail(PHR_E_NOMEM, "JPEG: no memory to turn a %zu x %zu image upright", w, h);
+	for (size_t dy = 0; dy < dh; dy++) {
+		uint8_t *row = up + dy * dw;
+		for (size_t dx = 0; dx < dw; dx++) {
+			size_t sx, sy;
+			switch (o) {
+			case 2: sx = w - 1 - dx, sy = dy; break;
+			case 3: sx = w - 1 - dx, sy = h - 1 - dy; break;
+			case 4: sx = dx, sy = h - 1 - dy; break;
+			case 5: sx = dy, sy = dx; break;
+			case 6: sx = dy, sy = h - 1 - dx; break;
+			case 7: sx = w - 1 - dy, sy = h - 1 - dx; break;
+			default: sx = w - 1 - dy, sy = dx; break; /* 8 */
+			}
+			row[dx] = img->grey[sy * w + sx];
+		}
+	}
+	free(img->grey);
+	img->grey = up;
+	img->width = (int)dw;
+	img->height = (int)dh;
+	return PHR_OK;
+}
+
 static int jpeg_decode(struct jpeg_ctx *c, struct jpeg_decompress_struct *d, const uint8_t *buf, size_t len,
 		       struct phr_image *out)
 {
@@ -350,6 +459,9 @@ static int load_jpeg(const uint8_t *buf, size_t len, struct phr_image *out)
 	free(c->row);
 	free(c);
 	free(d);
+	/* upright, as the camera meant it: for whatever shows or saves it */
+	if (rc == PHR_OK && (rc = jpeg_orient(out, jpeg_exif_orientation(buf, len))))
+		phr_image_free(out);
 	return rc;
 }
 

@@ -23,8 +23,9 @@ struct phr_image {
 /* Decodes a PNG or JPEG (told apart by their magic bytes) into grey:
  * every PNG colour type, depth and interlacing (alpha composited on
  * white); greyscale, YCbCr, RGB, CMYK and YCCK JPEG, baseline, progressive
- * or arithmetic. EXIF orientation is ignored (QR decoding does not need
- * it; positions are in the stored pixel grid).
+ * or arithmetic. A JPEG's EXIF orientation (1-8) is applied: the picture
+ * comes out upright, as the camera meant it, and positions are in that
+ * grid; a damaged or missing tag reads as 1 (as stored).
  * Returns PHR_E_IMAGE naming the problem for anything else or a damaged
  * file (a truncated or corrupt JPEG included); PHR_E_LIMIT for a file
  * over PHR_MAX_IMAGE_FILE, or a picture over PHR_MAX_IMAGE_PIXELS (checked
