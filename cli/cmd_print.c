@@ -311,9 +311,10 @@ static int print_one(struct job *j, const char *file, char *why, size_t cap)
 	}
 	if (!res.codes_fit && !j->a->quiet) {
 		fprintf(stderr,
-			"phr %s: warning: %s needs %u QR code%s of version %d and the %s holds %u: it was printed "
-			"without codes and says so; print the booklet for the codes\n",
-			j->verb, file, res.k, res.k == 1 ? "" : "s", res.version, phr_layout_name(j->layout), res.card_capacity);
+			"phr %s: warning: %s needs %u QR codes of version %d (%u data, %u parity) and the %s holds %u: "
+			"it was printed without codes and says so; print the booklet for the codes\n",
+			j->verb, file, res.k + res.m, res.version, res.k, res.m, phr_layout_name(j->layout),
+			res.card_capacity);
 	}
 	if (j->a->json)
 		json_record(j, file, hv, cv, &res);

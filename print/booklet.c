@@ -13,8 +13,9 @@
 #include "phr/schema.h"
 #include "print_int.h"
 
-#define MAX_TEXT 2400
-#define CARD_HINT_MIN_MM 18.0 /* narrowest column of hints beside a card's codes */ /* longest paragraph composed here (a note is at most 1000 bytes) */
+#define MAX_TEXT 2400 /* longest paragraph composed here (a note is at most 1000 bytes) */
+#define CARD_HINT_MIN_MM 18.0 /* narrowest column of hints beside a card's codes */
+#define CARD_FRONT_GAP_MM 2.0 /* between a card front's text and its codes, and below its title band */
 
 enum row_kind { ROW_WARN, ROW_HEAD, ROW_SIGNER, ROW_SECTION, ROW_FIELD, ROW_ITEM };
 
@@ -31,6 +32,7 @@ struct row {
 struct page {
 	int block;
 	size_t first, count; /* summary rows or codes on this page */
+	int cols;            /* codes: columns of their grid */
 	bool continued;      /* the summary goes on on the next page */
 	bool first_summary;
 };
@@ -421,11 +423,7 @@ static double footer_height(const struct booklet *b)
 
 /* ---- codes pages ---- */
 
-static double codes_head(const struct booklet *b, double w)
-{
-	return title2_height(b, "ui.print.codes_title", "Machine-readable copy of this record", w) + 3 +
-	       2 * (b->l->small_pt * 1.45) * (b->two ? 2 : 1) + 4;
-}
+static double codes_head(const struct booklet *b, double w);
 
 static double code_label_height(const struct booklet *b)
 {
@@ -434,6 +432,33 @@ static double code_label_height(const struct booklet *b)
 	if (p)
 		g_object_unref(p);
 	return h;
+}
+
+/* A card front's title band, w wide: the title in both languages (t2
+ * NULL with one; the caller draws or unrefs them). Returns where the band
+ * ends. */
+static double card_band(const struct booklet *b, double w, PangoLayout **t1, PangoLayout **t2)
+{
+	const struct phr_print_view *va = b->va, *vb = b->vb;
+	struct box c = content(b, 0);
+	*t1 = lay(b, va->lang, TS_HEADING, TF_BOLD | TF_ELLIPSIZE, w, lbl(va->lang, "ui.title", "Personal Health Record"));
+	*t2 = b->two ? lay(b, vb->lang, TS_FOOTER, TF_ELLIPSIZE, w, lbl(vb->lang, "ui.title", "Personal Health Record"))
+		     : NULL;
+	return c.y + height_of(*t1) + height_of(*t2) + 2;
+}
+
+/* Where a card front's codes go: beside its text (title band included),
+ * the whole height of the face, so that what they hold does not depend
+ * on the languages of the title. */
+static struct box card_front_codes(const struct booklet *b)
+{
+	const struct phr_layout *l = b->l;
+	struct box c = content(b, 0), r;
+	r.w = c.w - l->card_front_text - CARD_FRONT_GAP_MM * PT_PER_MM;
+	r.x = rtl(b->va) ? c.x : c.x + c.w - r.w; /* at the end of the holder's lines */
+	r.y = c.y;
+	r.h = c.h;
+	return r;
 }
 
 /* ---- planning ---- */
@@ -450,6 +475,100 @@ static int add_page(struct page **pages, size_t *n, size_t *cap, struct page p)
 	}
 	(*pages)[(*n)++] = p;
 	return PHR_OK;
+}
+
+/* Where fill pages go: after the last page of the fill's kind (follow-up
+ * forms stay together), else before the last page (the back cover). */
+static size_t fill_at(const struct booklet *b)
+{
+	for (size_t k = b->n_pages; k-- > 0;)
+		if (b->pages[k].block == b->l->fill)
+			return k + 1;
+	return b->n_pages > 1 ? b->n_pages - 1 : 0;
+}
+
+static int add_fill(struct booklet *b, size_t *cap, size_t count)
+{
+	for (size_t j = 0; j < count; j++) {
+		size_t at = fill_at(b);
+		int rc = add_page(&b->pages, &b->n_pages, cap, (struct page){ 0 });
+		if (rc)
+			return rc;
+		memmove(b->pages + at + 1, b->pages + at, (b->n_pages - 1 - at) * sizeof(*b->pages));
+		b->pages[at] = (struct page){ .block = b->l->fill };
+	}
+	return PHR_OK;
+}
+
+/* Pages that may trade places with pages of codes: forms and fill. */
+static bool movable(int block)
+{
+	return block == BLK_CODES || block == BLK_FOLLOWUP || block == BLK_EXTRA_LAB || block == BLK_BLANK;
+}
+
+/* The booklet's movable pages with e fill pages more, all at the fill's
+ * place `at`. */
+static void movable_with(const struct booklet *b, size_t at, size_t e, bool *mov)
+{
+	for (size_t i = 0; i < b->n_pages + e; i++)
+		mov[i] = i < at ? movable(b->pages[i].block) : i < at + e || movable(b->pages[i - e].block);
+}
+
+/* Puts the pages of codes where codes_place says (docs/PRINT.md, "Codes:
+ * pages"): no two on one leaf or facing each other, and on an imposed
+ * booklet all on one sheet side, with up to a sheet's worth of fill pages
+ * more when that is what it takes (or as many as keeping them apart
+ * takes). The other forms keep their order in the places left; covers and
+ * summary stay where they are. */
+static int place_codes(struct booklet *b, size_t *cap)
+{
+	const struct phr_layout *l = b->l;
+	int rows = l->imposed_rows;
+	size_t n = b->n_pages, c = b->codes.pages, at = fill_at(b), extra = (size_t)-1;
+	size_t side_most = rows > 0 ? 4 * (size_t)rows : 0, most = 4 * c + 4;
+	if (most < side_most)
+		most = side_most;
+	bool *mov = malloc(n + most);
+	size_t *pos = malloc(c * sizeof(*pos));
+	struct page *codes = malloc((n + most) * sizeof(*codes)), *rest = malloc((n + most) * sizeof(*rest));
+	int rc = PHR_OK;
+	if (!mov || !pos || !codes || !rest) {
+		rc = phr_fail(PHR_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t e = 0; rows > 0 && extra == (size_t)-1 && e <= side_most; e += 4) {
+		movable_with(b, at, e, mov);
+		if (codes_place(mov, n + e, c, rows, pos) == PLACE_SIDE)
+			extra = e;
+	}
+	for (size_t e = 0; extra == (size_t)-1 && e <= most; e += 4) { /* no sheet side holds them */
+		movable_with(b, at, e, mov);
+		if (codes_place(mov, n + e, c, 0, pos) == PLACE_LEAVES)
+			extra = e;
+	}
+	if (extra == (size_t)-1) {
+		extra = 0;
+		movable_with(b, at, 0, mov);
+		codes_place(mov, n, c, 0, pos);
+	}
+	if (extra && (rc = add_fill(b, cap, extra)))
+		goto out;
+	n = b->n_pages;
+	size_t nc = 0, nr = 0;
+	for (size_t i = 0; i < n; i++)
+		if (b->pages[i].block == BLK_CODES)
+			codes[nc++] = b->pages[i];
+		else if (movable(b->pages[i].block))
+			rest[nr++] = b->pages[i];
+	for (size_t i = 0, ci = 0, ri = 0; i < n; i++)
+		if (movable(b->pages[i].block))
+			b->pages[i] = ci < c && pos[ci] == i ? codes[ci++] : rest[ri++];
+out:
+	free(mov);
+	free(pos);
+	free(codes);
+	free(rest);
+	return rc;
 }
 
 /* ---- the views, as drawn ---- */
@@ -536,12 +655,24 @@ int booklet_plan(const struct phr_layout *l, struct text *t, struct stamps *st, 
 	b->two = strcmp(b->va->lang, b->vb->lang) != 0;
 	b->now = now;
 	struct box c = content(b, 0);
-	/* codes: the box left on a codes page (a card's back: the whole face) */
+	/* codes: the box left on a codes page; a card's front beside its text
+	 * (when the layout says so), then its whole back */
 	double label_h = code_label_height(b);
-	double head = l->kind == KIND_CARD ? 0 : codes_head(b, c.w);
-	b->code_top = head;
-	if ((rc = codes_plan(l, dev, container, len, c.w, c.h - head - (l->kind == KIND_CARD ? 0 : footer_height(b)),
-			     label_h, &b->codes)))
+	struct code_box boxes[2];
+	size_t n_box = 0;
+	if (l->kind == KIND_CARD) {
+		if (l->card_front_text > 0) {
+			struct box f = card_front_codes(b);
+			boxes[n_box++] = (struct code_box){ f.w, f.h };
+		}
+		boxes[n_box++] = (struct code_box){ c.w, c.h };
+	} else {
+		/* to the foot of the content: the page number is below it, and
+		 * a page of codes has no "continued" note above it */
+		b->code_top = codes_head(b, c.w);
+		boxes[n_box++] = (struct code_box){ c.w, c.h - b->code_top };
+	}
+	if ((rc = codes_plan(l, dev, container, len, boxes, n_box, label_h, &b->codes)))
 		goto fail;
 	bool has_summary = false;
 	for (int i = 0; i < l->n_pages; i++)
@@ -561,33 +692,35 @@ int booklet_plan(const struct phr_layout *l, struct text *t, struct stamps *st, 
 		} else if (blk == BLK_CODES) {
 			size_t n = b->codes.fits ? b->codes.pages : 1;
 			for (size_t j = 0; j < n; j++) {
-				size_t first = j * b->codes.per_page, count = b->codes.n - first;
-				if (count > b->codes.per_page)
-					count = b->codes.per_page;
-				if ((rc = add_page(&b->pages, &b->n_pages, &cap,
-						   (struct page){ .block = blk, .first = first, .count = b->codes.fits ? count : 0 })))
+				struct page pg = { .block = blk };
+				if (b->codes.fits) {
+					pg.first = b->codes.group[j].first;
+					pg.count = b->codes.group[j].count;
+					pg.cols = b->codes.group[j].cols;
+				}
+				if ((rc = add_page(&b->pages, &b->n_pages, &cap, pg)))
 					goto fail;
 			}
-		} else if ((rc = add_page(&b->pages, &b->n_pages, &cap,
-					  (struct page){ .block = blk, .count = blk == BLK_CARD_BACK ? b->codes.n : 0 }))) {
-			goto fail;
+		} else {
+			/* a card's faces: the codes dealt to their boxes */
+			int face = blk == BLK_CARD_BACK ? (int)n_box - 1 : blk == BLK_CARD_FRONT && n_box == 2 ? 0 : -1;
+			struct page pg = { .block = blk };
+			for (size_t j = 0; face >= 0 && b->codes.fits && j < b->codes.pages; j++)
+				if (b->codes.group[j].box == face) {
+					pg.first = b->codes.group[j].first;
+					pg.count = b->codes.group[j].count;
+					pg.cols = b->codes.group[j].cols;
+				}
+			if ((rc = add_page(&b->pages, &b->n_pages, &cap, pg)))
+				goto fail;
 		}
 	}
-	/* fill to a multiple (saddle stitch: 4): after the last page of the
-	 * fill's kind (follow-up forms stay together), else before the last
-	 * page (the back cover) */
-	while (l->page_multiple > 1 && b->n_pages % (size_t)l->page_multiple) {
-		size_t at = b->n_pages > 1 ? b->n_pages - 1 : 0;
-		for (size_t k = b->n_pages; k-- > 0;)
-			if (b->pages[k].block == l->fill) {
-				at = k + 1;
-				break;
-			}
-		if ((rc = add_page(&b->pages, &b->n_pages, &cap, (struct page){ 0 })))
-			goto fail;
-		memmove(b->pages + at + 1, b->pages + at, (b->n_pages - 1 - at) * sizeof(*b->pages));
-		b->pages[at] = (struct page){ .block = l->fill };
-	}
+	/* fill to a multiple (saddle stitch: 4) */
+	if (l->page_multiple > 1 && b->n_pages % (size_t)l->page_multiple &&
+	    (rc = add_fill(b, &cap, (size_t)l->page_multiple - b->n_pages % (size_t)l->page_multiple)))
+		goto fail;
+	if (l->kind == KIND_BOOKLET && b->codes.pages && (rc = place_codes(b, &cap)))
+		goto fail;
 	*out = b;
 	return PHR_OK;
 fail:
@@ -627,8 +760,16 @@ size_t booklet_code_pages(const struct booklet *b)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < b->n_pages; i++)
-		n += (b->pages[i].block == BLK_CODES || b->pages[i].block == BLK_CARD_BACK) && b->pages[i].count;
+		n += (b->pages[i].block == BLK_CODES || b->pages[i].block == BLK_CARD_FRONT ||
+		      b->pages[i].block == BLK_CARD_BACK) && b->pages[i].count;
 	return n;
+}
+
+int booklet_page(const struct booklet *b, size_t i, size_t *first, size_t *count)
+{
+	*first = i < b->n_pages ? b->pages[i].first : 0;
+	*count = i < b->n_pages && b->pages[i].block != BLK_SUMMARY ? b->pages[i].count : 0;
+	return i < b->n_pages ? b->pages[i].block : -1;
 }
 
 void booklet_free(struct booklet *b)
@@ -864,7 +1005,8 @@ static void draw_codes_grid(const struct booklet *b, cairo_t *cr, struct box c, 
 {
 	const struct code_plan *p = &b->codes;
 	const struct phr_layout *l = b->l;
-	size_t rows_used = (pg->count + (size_t)p->cols - 1) / (size_t)p->cols;
+	size_t cols = pg->cols > 0 ? (size_t)pg->cols : 1;
+	size_t rows_used = (pg->count + cols - 1) / cols;
 	double cell_h = p->side + p->label_h;
 	double grid_h = rows_used * cell_h + (rows_used ? rows_used - 1 : 0) * l->code_gap;
 	double y0 = top + ((bottom - top) - grid_h) / 2;
@@ -872,13 +1014,13 @@ static void draw_codes_grid(const struct booklet *b, cairo_t *cr, struct box c, 
 		y0 = top;
 	char s[256], one[100];
 	for (size_t r = 0; r < rows_used; r++) {
-		size_t in_row = pg->count - r * (size_t)p->cols;
-		if (in_row > (size_t)p->cols)
-			in_row = (size_t)p->cols;
+		size_t in_row = pg->count - r * cols;
+		if (in_row > cols)
+			in_row = cols;
 		double row_w = in_row * p->side + (in_row - 1) * l->code_gap;
 		double x0 = c.x + (c.w - row_w) / 2;
 		for (size_t k = 0; k < in_row; k++) {
-			size_t idx = pg->first + r * (size_t)p->cols + k;
+			size_t idx = pg->first + r * cols + k;
 			double x = x0 + k * (p->side + l->code_gap), y = y0 + r * (cell_h + l->code_gap);
 			codes_draw(cr, p, idx, x, y);
 			label_num(one, sizeof(one), lbl(b->va->lang, "ui.print.code_n_of_k", "Code %d of %d"), (long)idx + 1,
@@ -893,26 +1035,92 @@ static void draw_codes_grid(const struct booklet *b, cairo_t *cr, struct box c, 
 	}
 }
 
-/* "Scan every code..." and how many codes restore the record, both languages. */
-static double code_hints(const struct booklet *b, cairo_t *cr, double x, double y, double w, int style)
+/* The hints of codes in one language: how to scan them, how many restore
+ * the record, and where the others are (others: "6" or "4, 9", "" when
+ * none). both: a card with codes on both faces. */
+static void hint_text(const struct booklet *b, const char *lang, long k, long n, bool both, const char *others, char *s,
+		      size_t cap)
+{
+	char r[300] = "", o[300] = "";
+	if (k == 1 && n > 1)
+		snprintf(r, sizeof(r), "%s",
+			 lbl(lang, "ui.print.one_code_restores", "Each code restores the whole record on its own."));
+	else if (n > k)
+		label_num(r, sizeof(r), lbl(lang, "ui.print.any_k_of_n", "Any %d of these %d codes restore the whole record."),
+			  k, n);
+	else if (n > 1)
+		label_num(r, sizeof(r), lbl(lang, "ui.print.all_codes_needed", "All %d codes are needed to restore the record."),
+			  n, 0);
+	if (*others) {
+		const char *args[1] = { others };
+		fmt(o, sizeof(o), lbl(lang, "ui.print.codes_other_pages", "Other codes of this record: page %s."), args, 1);
+	}
+	const char *scan = both ? lbl(lang, "ui.print.card_scan_both",
+				      "Scan the codes on both sides of the card, in any order.")
+				: lbl(lang, "ui.scan_hint", "Scan every code on this page, in any order.");
+	snprintf(s, cap, "%s%s%s%s%s", scan, *r ? " " : "", r, *o ? " " : "", o);
+}
+
+static double codes_head(const struct booklet *b, double w)
+{
+	/* the hints at their longest: two-digit counts, two other pages */
+	const struct phr_print_view *v[2] = { b->va, b->vb };
+	double h = title2_height(b, "ui.print.codes_title", "Machine-readable copy of this record", w) + 3;
+	char s[900];
+	for (int k = 0; k < (b->two ? 2 : 1); k++) {
+		hint_text(b, v[k]->lang, 10, 11, false, "10, 11", s, sizeof(s));
+		PangoLayout *p = lay(b, v[k]->lang, TS_SMALL, 0, w, s);
+		double one = height_of(p) + 1, two_lines = 2 * (b->l->small_pt * 1.45);
+		h += one > two_lines ? one : two_lines;
+		if (p)
+			g_object_unref(p);
+	}
+	return h + 4;
+}
+
+/* The other pages of codes than page i: "6" or "4, 9". */
+static void other_code_pages(const struct booklet *b, size_t i, char *out, size_t cap)
+{
+	size_t o = 0;
+	out[0] = '\0';
+	if (b->l->kind == KIND_CARD)
+		return;
+	for (size_t j = 0; j < b->n_pages && o + 1 < cap; j++)
+		if (j != i && b->pages[j].block == BLK_CODES && b->pages[j].count) {
+			int w = snprintf(out + o, cap - o, "%s%zu", o ? ", " : "", j + 1);
+			if (w < 0 || (size_t)w >= cap - o)
+				break;
+			o += (size_t)w;
+		}
+}
+
+/* A card whose front carries codes. */
+static bool card_front_has_codes(const struct booklet *b)
+{
+	for (size_t j = 0; j < b->n_pages; j++)
+		if (b->pages[j].block == BLK_CARD_FRONT && b->pages[j].count)
+			return true;
+	return false;
+}
+
+/* The hints of page i's codes, both languages, w wide; returns the height
+ * (draws nothing when cr is NULL). */
+static double code_hints(const struct booklet *b, cairo_t *cr, size_t i, double x, double y, double w, int style)
 {
 	const struct code_plan *p = &b->codes;
 	const struct phr_print_view *v[2] = { b->va, b->vb };
-	char s[600], n[300];
+	char s[900], others[200];
 	double y0 = y;
+	other_code_pages(b, i, others, sizeof(others));
 	for (int k = 0; k < (b->two ? 2 : 1); k++) {
-		const char *lang = v[k]->lang;
-		if (p->chunk.m)
-			label_num(n, sizeof(n), lbl(lang, "ui.print.any_k_of_n", "Any %d of these %d codes restore the whole record."),
-				(long)p->chunk.k, (long)p->n);
-		else if (p->n > 1)
-			label_num(n, sizeof(n), lbl(lang, "ui.print.all_codes_needed", "All %d codes are needed to restore the record."),
-				(long)p->n, 0);
-		else
-			n[0] = '\0';
-		snprintf(s, sizeof(s), "%s%s%s", lbl(lang, "ui.scan_hint", "Scan every code on this page, in any order."),
-			 *n ? " " : "", n);
-		y += put(cr, lay(b, lang, style, 0, w, s), x, y, k ? &b->l->grey : &black) + 1;
+		hint_text(b, v[k]->lang, (long)p->chunk.k, (long)p->n, card_front_has_codes(b), others, s, sizeof(s));
+		PangoLayout *pl = lay(b, v[k]->lang, style, 0, w, s);
+		if (cr)
+			y += put(cr, pl, x, y, k ? &b->l->grey : &black) + 1;
+		else if (pl) {
+			y += height_of(pl) + 1;
+			g_object_unref(pl);
+		}
 	}
 	return y - y0;
 }
@@ -924,8 +1132,8 @@ static void draw_codes(const struct booklet *b, cairo_t *cr, size_t i, const str
 	double y = c.y;
 	y += title2(b, cr, "ui.print.codes_title", "Machine-readable copy of this record", c.x, y, c.w, 0, &l->accent,
 		    &l->grey) + 3;
-	code_hints(b, cr, c.x, y, c.w, TS_SMALL);
-	draw_codes_grid(b, cr, c, c.y + b->code_top, c.y + c.h - footer_height(b), pg);
+	code_hints(b, cr, i, c.x, y, c.w, TS_SMALL);
+	draw_codes_grid(b, cr, c, c.y + b->code_top, c.y + c.h, pg);
 	footer(b, cr, i, NULL);
 }
 
@@ -1059,32 +1267,57 @@ static void draw_back_record(const struct booklet *b, cairo_t *cr, size_t i)
 
 /* ---- the wallet card ---- */
 
-static void draw_card_front(const struct booklet *b, cairo_t *cr, size_t i)
+/* The width of a card face's grid of codes. */
+static double grid_width(const struct booklet *b, const struct page *pg)
+{
+	size_t cols = pg->count < (size_t)pg->cols ? pg->count : (size_t)pg->cols;
+	return cols * b->codes.side + (cols ? cols - 1 : 0) * b->l->code_gap;
+}
+
+static void draw_card_front(const struct booklet *b, cairo_t *cr, size_t i, const struct page *pg)
 {
 	const struct phr_layout *l = b->l;
 	const struct phr_print_view *va = b->va, *vb = b->vb;
 	struct box c = content(b, i);
 	char s[MAX_TEXT], rid[40];
-	PangoLayout *t1 = lay(b, va->lang, TS_HEADING, TF_BOLD | TF_ELLIPSIZE, c.w, lbl(va->lang, "ui.title", "Personal Health Record"));
-	PangoLayout *t2 = b->two ? lay(b, vb->lang, TS_FOOTER, TF_ELLIPSIZE, c.w, lbl(vb->lang, "ui.title", "Personal Health Record")) : NULL;
-	double band = c.y + height_of(t1) + height_of(t2) + 2;
-	rect(cr, -l->bleed, -l->bleed, l->width + 2 * l->bleed, band + l->bleed, &l->accent);
+	/* the codes (if any) at the end of the holder's lines, the text and
+	 * its title band in the rest */
+	double tx = c.x, tw = c.w, bx = -l->bleed, bw = l->width + 2 * l->bleed;
+	if (pg->count) {
+		struct box f = card_front_codes(b);
+		double gw = grid_width(b, pg);
+		struct box g = { rtl(va) ? c.x : c.x + c.w - gw, f.y, gw, f.h };
+		draw_codes_grid(b, cr, g, f.y, f.y + f.h, pg);
+		tw = c.w - gw - CARD_FRONT_GAP_MM * PT_PER_MM;
+		tx = rtl(va) ? c.x + c.w - tw : c.x;
+		bw = rtl(va) ? l->width + l->bleed - (tx - CARD_FRONT_GAP_MM / 2 * PT_PER_MM) : tx + tw + l->bleed +
+											       CARD_FRONT_GAP_MM / 2 * PT_PER_MM;
+		bx = rtl(va) ? tx - CARD_FRONT_GAP_MM / 2 * PT_PER_MM : -l->bleed;
+	}
+	PangoLayout *t1, *t2;
+	double band = card_band(b, tw, &t1, &t2);
+	rect(cr, bx, -l->bleed, bw, band + l->bleed, &l->accent);
 	double y = c.y - 1;
-	y += put(cr, t1, c.x, y, &white);
+	y += put(cr, t1, tx, y, &white);
 	if (t2)
-		put(cr, t2, c.x, y, &white);
+		put(cr, t2, tx, y, &white);
 	y = band + 2.5;
 	const char *name = *va->holder_name ? va->holder_name : "\u2014";
-	y += put(cr, lay(b, va->lang, TS_TITLE, TF_BOLD | TF_ELLIPSIZE, c.w, name), c.x, y, &black);
+	y += put(cr, lay(b, va->lang, TS_TITLE, TF_BOLD | TF_ELLIPSIZE, tw, name), tx, y, &black);
 	if (*va->birth_date) {
 		snprintf(s, sizeof(s), "%s: %s", lbl(va->lang, "ui.print.born", "Born"), va->birth_date);
-		y += put(cr, lay(b, va->lang, TS_BODY, TF_ELLIPSIZE, c.w, s), c.x, y, &black);
+		y += put(cr, lay(b, va->lang, TS_BODY, TF_ELLIPSIZE, tw, s), tx, y, &black);
 	}
-	snprintf(s, sizeof(s), "%s: %s \u00b7 %s", lbl(va->lang, "ui.print.issued", "Issued"), va->issued_on, va->issuer);
-	y += put(cr, lay(b, va->lang, TS_SMALL, TF_ELLIPSIZE, c.w, s), c.x, y, &black);
+	/* beside codes the column is narrow: the issuer and the record id
+	 * wrap; each value is an isolate, so that a Latin clinic name or the
+	 * groups of the id keep their order after an Arabic label */
+	int wrap = pg->count ? 0 : TF_ELLIPSIZE;
+	snprintf(s, sizeof(s), "%s: \u2068%s\u2069 \u00b7 \u2068%s\u2069", lbl(va->lang, "ui.print.issued", "Issued"),
+		 va->issued_on, va->issuer);
+	y += put(cr, lay(b, va->lang, TS_SMALL, wrap, tw, s), tx, y, &black);
 	grouped_id(va->record_id, rid);
-	snprintf(s, sizeof(s), "%s: %s", lbl(va->lang, "ui.record_id", "Record ID"), rid);
-	y += put(cr, lay(b, va->lang, TS_SMALL, TF_ELLIPSIZE, c.w, s), c.x, y, &black) + 1.5;
+	snprintf(s, sizeof(s), "%s: \u2066%s\u2069", lbl(va->lang, "ui.record_id", "Record ID"), rid);
+	y += put(cr, lay(b, va->lang, TS_SMALL, wrap, tw, s), tx, y, &black) + 1.5;
 	for (int k = 0; k < (b->two ? 2 : 1); k++) {
 		const struct phr_print_view *v = k ? vb : va;
 		if (v->all_valid)
@@ -1092,14 +1325,14 @@ static void draw_card_front(const struct booklet *b, cairo_t *cr, size_t i)
 				(long)v->n_valid, (long)v->n_entries);
 		else
 			snprintf(s, sizeof(s), "%s", lbl(v->lang, "ui.warning_unverified", "WARNING: this record could not be verified."));
-		y += put(cr, lay(b, v->lang, k ? TS_FOOTER : TS_SMALL, TF_BOLD, c.w, s), c.x, y, v->all_valid ? &l->ok : &l->warn);
+		y += put(cr, lay(b, v->lang, k ? TS_FOOTER : TS_SMALL, TF_BOLD, tw, s), tx, y, v->all_valid ? &l->ok : &l->warn);
 	}
 	/* at the foot: where the rest is */
 	both(b, "ui.print.card_see_booklet", "The full record is in the holder's booklet.", s, sizeof(s));
-	PangoLayout *p = lay(b, va->lang, TS_FOOTER, 0, c.w, s);
+	PangoLayout *p = lay(b, va->lang, TS_FOOTER, 0, tw, s);
 	double h = height_of(p);
 	double fy = c.y + c.h - h;
-	put(cr, p, c.x, fy > y ? fy : y, &l->grey);
+	put(cr, p, tx, fy > y ? fy : y, &l->grey);
 }
 
 static void draw_card_back(const struct booklet *b, cairo_t *cr, size_t i, const struct page *pg)
@@ -1109,16 +1342,22 @@ static void draw_card_back(const struct booklet *b, cairo_t *cr, size_t i, const
 	struct box c = content(b, i);
 	char s[MAX_TEXT];
 	if (p->fits) {
-		/* the codes at the start, the hints beside them when there is room */
-		size_t cols = pg->count < (size_t)p->cols ? pg->count : (size_t)p->cols;
-		double grid_w = cols * p->side + (cols ? cols - 1 : 0) * l->code_gap;
+		/* the codes at the start, the hints beside them when there is
+		 * room, else at the foot */
+		double grid_w = grid_width(b, pg);
 		double text_w = c.w - grid_w - 3 * PT_PER_MM;
-		if (text_w >= CARD_HINT_MIN_MM * PT_PER_MM) {
+		if (!pg->count) {
+			code_hints(b, cr, i, c.x, c.y + 2, c.w, TS_FOOTER);
+		} else if (text_w >= CARD_HINT_MIN_MM * PT_PER_MM) {
 			struct box g = { c.x, c.y, grid_w, c.h };
 			draw_codes_grid(b, cr, g, c.y, c.y + c.h, pg);
-			code_hints(b, cr, c.x + c.w - text_w, c.y + 2, text_w, TS_FOOTER);
+			code_hints(b, cr, i, c.x + c.w - text_w, c.y + 2, text_w, TS_FOOTER);
 		} else {
-			draw_codes_grid(b, cr, c, c.y, c.y + c.h, pg);
+			size_t cols = (size_t)pg->cols, rows = (pg->count + cols - 1) / cols;
+			double grid_h = rows * (p->side + p->label_h) + (rows - 1) * l->code_gap;
+			double hint_h = code_hints(b, NULL, i, c.x, 0, c.w, TS_FOOTER);
+			draw_codes_grid(b, cr, c, c.y, c.y + grid_h, pg);
+			code_hints(b, cr, i, c.x, c.y + c.h - hint_h, c.w, TS_FOOTER);
 		}
 		return;
 	}
@@ -1131,7 +1370,7 @@ static void draw_card_back(const struct booklet *b, cairo_t *cr, size_t i, const
 		char msg[600];
 		label_num(msg, sizeof(msg),
 			lbl(lang, "ui.print.card_too_big", "This record needs %d codes; a wallet card holds at most %d. Use the booklet."),
-			(long)p->chunk.k, (long)p->capacity);
+			(long)p->n, (long)p->capacity);
 		snprintf(s, sizeof(s), "%s %s", msg, lbl(lang, "ui.print.card_see_booklet", "The full record is in the holder's booklet."));
 		y += put(cr, lay(b, lang, k ? TS_SMALL : TS_BODY, TF_BOLD, c.w - 8, s), c.x + 5, y, &l->warn) + 3;
 	}
@@ -1184,7 +1423,7 @@ void booklet_draw(const struct booklet *b, cairo_t *cr, size_t i)
 		stamp(b, cr, i, draw_back);
 		draw_back_record(b, cr, i);
 		break;
-	case BLK_CARD_FRONT: draw_card_front(b, cr, i); break;
+	case BLK_CARD_FRONT: draw_card_front(b, cr, i, pg); break;
 	case BLK_CARD_BACK: draw_card_back(b, cr, i, pg); break;
 	default: break; /* blank */
 	}

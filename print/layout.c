@@ -137,7 +137,7 @@ static void parse_page(struct parse *p, const json_t *root, struct phr_layout *l
 		NULL };
 	static const char *const colour_keys[] = { "accent", "ok", "warn", "grey", "rule", "tint", "warn_tint", NULL };
 	static const char *const code_keys[] = { "dpi", "module_px", "quiet_modules", "parity", "gap_mm", "max_pages",
-		NULL };
+		"card_front_text_mm", NULL };
 	static const char *const summary_keys[] = { "column_gap_mm", "paragraph_gap_pt", "indent_mm", NULL };
 	static const char *const form_keys[] = { "line_pitch_mm", NULL };
 	const json_t *page = object(p, root, "page", true), *m = object(p, root, "margins_mm", true);
@@ -206,14 +206,21 @@ static void parse_page(struct parse *p, const json_t *root, struct phr_layout *l
 			const json_t *v = json_array_get(par, i);
 			if (json_is_string(v) && !strcmp(json_string_value(v), "auto"))
 				l->parity[l->n_parity++] = -1;
-			else if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 16)
+			else if (json_is_integer(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= 16)
 				l->parity[l->n_parity++] = (int)json_integer_value(v);
 			else
-				bad(p, "codes.parity", "each is \"auto\" or a number of codes from 0 to 16");
+				bad(p, "codes.parity",
+				    "each is \"auto\" or a number of codes from 1 to 16 (without parity one stain on a "
+				    "code loses the record)");
 		}
 	}
 	l->code_gap = num(p, codes, "codes", "gap_mm", 0, 50, 3) * PT_PER_MM;
 	l->max_code_pages = (int)num(p, codes, "codes", "max_pages", 0, 64, 0);
+	l->card_front_text = num(p, codes, "codes", "card_front_text_mm", 0, 1000, 0) * PT_PER_MM;
+	if (l->card_front_text > 0 && l->kind != KIND_CARD)
+		bad(p, "codes.card_front_text_mm", "only a card has a front that carries codes");
+	else if (l->card_front_text > 0 && l->card_front_text >= l->width - l->m_inner - l->m_outer)
+		bad(p, "codes.card_front_text_mm", "leaves no room for codes on the front");
 	l->col_gap = num(p, s, "summary", "column_gap_mm", 0, 50, 4) * PT_PER_MM;
 	l->para_gap = num(p, s, "summary", "paragraph_gap_pt", 0, 20, 1.5);
 	l->indent = num(p, s, "summary", "indent_mm", 0, 20, 2.5) * PT_PER_MM;
@@ -286,6 +293,7 @@ static void parse_sheet(struct parse *p, const json_t *root, struct phr_layout *
 		bad(p, "imposes", "'%s' is a %s, not a booklet", imposes, phr_layout_kind(l->imposed));
 		return;
 	}
+	l->imposed->imposed_rows = l->rows;
 	const struct phr_layout *b = l->imposed;
 	double need_w = 2 * b->width * l->scale, need_h = l->rows * b->height * l->scale + (l->rows - 1) * l->row_gap;
 	if (need_w > l->sheet_w || need_h > l->sheet_h)

@@ -54,7 +54,8 @@ struct phr_layout {
 	int parity[MAX_CHOICES]; /* -1: auto */
 	int n_parity;
 	double code_gap;
-	int max_code_pages; /* 0: no limit */
+	int max_code_pages; /* booklets: most pages of codes, 0: no limit */
+	double card_front_text; /* cards: width kept for the front's text, codes beside it; 0: codes on the back only */
 	/* summary */
 	double col_gap, para_gap, indent;
 	/* forms */
@@ -68,6 +69,9 @@ struct phr_layout {
 	double sheet_w, sheet_h, scale, row_gap;
 	int rows;
 	double mark_offset, mark_length, mark_line;
+	/* on the booklet a sheet imposes (l->imposed): the sheet's spreads per
+	 * side, so that its code pages are kept on one sheet side; 0 otherwise */
+	int imposed_rows;
 };
 
 /* ---- text (text.c): Pango layouts, cached ---- */
@@ -103,6 +107,18 @@ void text_stats(const struct text *t, size_t *made, size_t *hits);
 
 /* ---- codes (codes.c): the record cut into QR codes, fitted to pages ---- */
 
+/* Room for codes on one page or card face, in page points. */
+struct code_box {
+	double w, h;
+};
+/* The codes one page or face carries: codes first .. first + count - 1, in
+ * a grid of cols columns, in box `box` of those codes_plan was given. */
+struct code_group {
+	size_t first, count;
+	int cols;
+	int box;
+};
+
 struct code_plan {
 	struct phr_chunk_plan chunk;
 	struct phr_chunk_set set;
@@ -115,10 +131,10 @@ struct code_plan {
 	int quiet;           /* quiet zone, modules */
 	double side;         /* one code with its quiet zones, in page points */
 	double label_h;      /* room under a code for its "code n of k" label */
-	int cols, rows;      /* codes per page */
-	size_t per_page, pages;
-	bool fits;           /* within the layout's max_pages */
-	unsigned capacity;   /* codes one page holds at the smallest module (cards) */
+	size_t pages;        /* pages (card: faces) that carry codes */
+	struct code_group group[PHR_MAX_CHUNKS]; /* what each of them carries */
+	bool fits;           /* within the layout's max_pages, or the card's faces */
+	unsigned capacity;   /* codes the boxes hold at the smallest module (cards) */
 };
 /* Device: what a code's modules are snapped to. dev_per_pt device units
  * per page point (page scale included), grid the device unit of one
@@ -129,17 +145,48 @@ struct device {
 	double dots_per_px; /* output dots per layout dot (1 for PDF, dpi/300 for PNG at dpi) */
 	double mm_per_dev; /* millimetres on paper per device unit */
 };
-/* Cuts container into codes the way 'phr qr' does (phr_chunk_plan,
- * phr_chunk_split; Base45, the default ECC and maximum version), choosing
- * parity and module size from the layout's lists so that the codes take as
- * few pages of w x h points as possible. */
+/* Parity codes for k data codes when the layout says "auto": at least one,
+ * so that every printed record survives the loss of any one code (with one
+ * data code the parity code restores the record alone: a copy); one in
+ * four beyond four data codes. */
+unsigned codes_auto_parity(unsigned k);
+/* How a container of len bytes is cut and where its codes go, without
+ * cutting it: the way 'phr qr' cuts (phr_chunk_plan; Base45, the default
+ * ECC and maximum version), parity and module size chosen from the
+ * layout's lists so that the codes take as few pages as possible. box: a
+ * booklet's one box (every page of codes alike, as many as it takes, at
+ * most the layout's max_pages), or a card's faces in order. One data code
+ * and its parity copy never share a page or a face. PHR_E_LIMIT when the
+ * record cannot be cut at all; a record that does not fit the card is
+ * PHR_OK with out->fits false. */
+PHR_NODISCARD int codes_fit(const struct phr_layout *l, const struct device *dev, size_t len,
+			    const struct code_box *box, size_t n_box, double label_h, struct code_plan *out);
+/* codes_fit, then the codes themselves when they fit (phr_chunk_split,
+ * phr_qr_make). */
 PHR_NODISCARD int codes_plan(const struct phr_layout *l, const struct device *dev, const uint8_t *container,
-			     size_t len, double w, double h, double label_h, struct code_plan *out);
+			     size_t len, const struct code_box *box, size_t n_box, double label_h,
+			     struct code_plan *out);
 void codes_free(struct code_plan *p);
 /* Draws code i with its quiet zone's top-left corner near x, y (page
  * points), snapped to the device's dots so that every module covers whole
  * dots. */
 void codes_draw(cairo_t *cr, const struct code_plan *p, size_t i, double x, double y);
+
+/* Which pages of an n-page saddle-stitched booklet carry its c pages of
+ * codes (docs/PRINT.md, "Codes: pages"). movable[i]: page i + 1 may (a
+ * page of codes, forms or fill, not a cover or the summary). rows: when
+ * the booklet is imposed on sheets, their spreads per side; 0 when not.
+ * Writes c page indexes (0-based, ascending) to out and returns how well
+ * the rule was met. */
+enum code_placement {
+	PLACE_ANY = 0,    /* the first c movable pages: the rule could not be met */
+	PLACE_LEAVES = 1, /* no two on one leaf (its front and back) nor facing each other in the closed booklet */
+	PLACE_SIDE = 2,   /* that, and all on one side of one sheet (rows > 0) */
+};
+int codes_place(const bool *movable, size_t n, size_t c, int rows, size_t *out);
+/* Sheet side of page p (1-based) of an n-page booklet imposed rows spreads
+ * to a sheet: 2 * sheet + (0 front, 1 back); its leaf is (p - 1) / 2. */
+size_t codes_sheet_side(size_t n, size_t p, int rows);
 
 /* ---- stamps (stamps.c): drawings that many pages share ---- */
 
@@ -169,6 +216,9 @@ size_t booklet_pages(const struct booklet *b);
 const struct code_plan *booklet_codes(const struct booklet *b);
 size_t booklet_summary_pages(const struct booklet *b);
 size_t booklet_code_pages(const struct booklet *b);
+/* The block of page i (enum block) and the codes it carries (count 0:
+ * none). */
+int booklet_page(const struct booklet *b, size_t i, size_t *first, size_t *count);
 /* Draws page i (0-based) with its trim box at 0, 0; content meant for the
  * bleed extends beyond it, the caller clips. */
 void booklet_draw(const struct booklet *b, cairo_t *cr, size_t i);
