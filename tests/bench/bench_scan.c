@@ -3,6 +3,7 @@
  *
  *   bench_scan [--n N] [--ecc L|M|Q|H] [--max-version V] [--class A,B,...]
  *              [--keep DIR] [--passes] [--no-zxing]
+ *   bench_scan --scan FILE...
  *
  * Real chunk payloads: each example signed into a container (as
  * bench_verify does; the first with a second entry by another clinic),
@@ -23,6 +24,9 @@
  *                      subtracted (success: every payload in its output).
  * The start-up cost of each process is measured on a tiny picture and
  * printed beside them.
+ *
+ * --scan FILE... reads each file with phr_scan_image five times and prints
+ * what it found and the fastest run's CPU time (for work on the cascade).
  *
  * --passes also runs every treatment of the cascade alone on every image
  * and prints how many pages each reads (the measurements behind the
@@ -468,42 +472,257 @@ static int gen_photo(struct page *pg, struct rng *r, const char *path, char *par
 	return rc;
 }
 
+
+/* ---- photos of several documents, and from a distance ------------------------ */
+
+#define CARD_W 1011 /* ID-1 wallet card at 300 dpi */
+#define CARD_H 638
+#define A4_W 2480 /* A4 print-shop sheet at 300 dpi: 2 x 2 A6 pages */
+#define A4_H 3508
+#define MAX_DOCS 4
+#define FAR_LO 2.0 /* px per module */
+#define FAR_HI 3.0
+#define SHEET_LO 2.2
+#define SHEET_HI 3.2
+
+/* The record's codes on a wallet card: side by side, each as large as the
+ * card allows, whole pixels per module, as on the printed card (5 px =
+ * 0.42 mm for a version 20 code). */
+static void render_card(const struct record *rec, struct page *pg)
+{
+	struct phr_qr *q[MAX_CODES];
+	int width = 0;
+	for (size_t j = 0; j < rec->k; j++) {
+		if (phr_qr_make(rec->p[j], rec->len[j], PHR_CHUNK_BASE45, opt_ecc, 40, &q[j]))
+			bench_die("QR symbol");
+		if (q[j]->width > width)
+			width = q[j]->width;
+	}
+	int box = (CARD_W - 40) / (int)rec->k;
+	if (box > CARD_H - 40)
+		box = CARD_H - 40;
+	pg->module_px = box / (width + 2 * QUIET);
+	if (pg->module_px < 1)
+		pg->module_px = 1;
+	dimg_init(&pg->im, CARD_W, CARD_H, 255);
+	pg->n = rec->k;
+	for (size_t j = 0; j < rec->k; j++) {
+		uint8_t *png;
+		size_t png_len;
+		struct phr_image code;
+		if (phr_qr_png(q[j], pg->module_px, QUIET, &png, &png_len) || phr_image_load(png, png_len, &code))
+			bench_die("QR image");
+		free(png);
+		int x = 20 + (int)j * box + (box - code.width) / 2, y = (CARD_H - code.height) / 2;
+		struct dimg cd = { code.width, code.height, code.grey };
+		dimg_paste(&pg->im, &cd, x, y);
+		phr_image_free(&code);
+		phr_qr_free(q[j]);
+	}
+}
+
+/* A phone photo of documents lying side by side on a darker table: each
+ * turned up to 6 degrees its own way, all at s photo pixels per document
+ * pixel, in a W x H frame; the phone tilted sideways by tilt (the far
+ * side's documents 1 / (1 + 2 tilt) as large as the near side's); then
+ * uneven light, lens blur of sigma px, sensor noise and a colour JPEG at
+ * quality q. */
+static int shoot(struct dimg *doc, size_t n, double s, int W, int H, double tilt, struct rng *r, double sigma,
+		 int q, const char *path)
+{
+	double gap = 0.03 * W, total = gap * (double)(n - 1);
+	for (size_t i = 0; i < n; i++)
+		total += doc[i].w * s;
+	struct dimg out;
+	dimg_init(&out, W, H, 90);
+	double x = (W - total) / 2 + rng_uniform(r, -0.02, 0.02) * W;
+	for (size_t i = 0; i < n; i++) {
+		double a = rng_uniform(r, -6, 6) * M_PI / 180, c = cos(a), sn = sin(a);
+		double dcx = x + doc[i].w * s / 2, dcy = H / 2.0 + rng_uniform(r, -0.03, 0.03) * H;
+		double scx = doc[i].w / 2.0, scy = doc[i].h / 2.0;
+		/* photo to document: src = R(-a) (dst - dc) / s + sc */
+		double Hm[9] = { c / s, sn / s, scx - (c * dcx + sn * dcy) / s,
+				 -sn / s, c / s, scy - (-sn * dcx + c * dcy) / s, 0, 0, 1 };
+		dg_contrast(&doc[i], 25, 235); /* paper is not pure white under a phone's light */
+		dg_warp_onto(&doc[i], &out, Hm);
+		x += doc[i].w * s + gap;
+	}
+	if (tilt > 0) {
+		/* the photo's corners on the table: the far edge (left or right)
+		 * sees 1 + 2 tilt times as much of it */
+		int left = (int)(rng_next(r) & 1);
+		double e = tilt * H, tp[8] = { 0, left ? -e : 0, W, left ? 0 : -e, W, left ? H : H + e, 0, left ? H + e : H };
+		double ph[8] = { 0, 0, W, 0, W, H, 0, H }, Hm[9];
+		/* keep the scene's middle where it was: scale the table about its centre */
+		for (int i = 0; i < 4; i++) {
+			tp[2 * i] = W / 2.0 + (tp[2 * i] - W / 2.0) * (1 + tilt);
+			tp[2 * i + 1] = H / 2.0 + (tp[2 * i + 1] - H / 2.0) * (1 + tilt / 2);
+		}
+		struct dimg tilted;
+		dimg_init(&tilted, W, H, 90);
+		if (dg_homography(tp, ph, Hm))
+			bench_die("tilt");
+		dg_warp(&out, &tilted, Hm, 90);
+		dimg_free(&out);
+		out = tilted;
+	}
+	dg_light(&out, r, rng_uniform(r, 0.6, 0.85));
+	dg_blur(&out, sigma);
+	dg_noise(&out, r, 3);
+	static const double tint[3] = { 1.0, 0.96, 0.88 };
+	int rc = dg_write_jpeg(path, &out, q, tint);
+	dimg_free(&out);
+	return rc;
+}
+
+/* Documents of one photo: the records' A6 code pages (card: the first as a
+ * wallet card). Returns the smallest module in document pixels. */
+static int render_docs(const struct record *const *recs, size_t n, int card, struct rng *r, struct dimg *doc)
+{
+	int module = 1 << 20;
+	for (size_t i = 0; i < n; i++) {
+		struct page pg;
+		if (card && i == 0)
+			render_card(recs[i], &pg);
+		else
+			render_page(recs[i], r, &pg);
+		doc[i] = pg.im;
+		if (pg.module_px < module)
+			module = pg.module_px;
+	}
+	return module;
+}
+
+/* Two or three booklets' code pages, or a wallet card beside a booklet,
+ * side by side in a 12 MP photo, together 70-90 % of its width. */
+static int gen_docs(const struct record *const *recs, size_t n, int card, struct rng *r, const char *path,
+		    char *param, size_t cap)
+{
+	struct dimg doc[MAX_DOCS];
+	int module = render_docs(recs, n, card, r, doc);
+	double width = 0.03 * 4000 * (double)(n - 1), height = 0;
+	for (size_t i = 0; i < n; i++) {
+		width += doc[i].w;
+		height = fmax(height, doc[i].h);
+	}
+	double s = fmin(rng_uniform(r, 0.75, 0.9) * 4000 / width, 0.85 * 3000 / height);
+	double sigma = rng_uniform(r, 1, 1.6), tilt = rng_uniform(r, 0.05, 0.25);
+	snprintf(param, cap, "%zu documents, smallest module %.1f px before a tilt of %.2f, blur %.2f", n, module * s,
+		 tilt, sigma);
+	int rc = shoot(doc, n, s, 4000, 3000, tilt, r, sigma, 80, path);
+	for (size_t i = 0; i < n; i++)
+		dimg_free(&doc[i]);
+	return rc;
+}
+
+static int gen_two(const struct record *const *recs, struct rng *r, const char *path, char *param, size_t cap)
+{
+	return gen_docs(recs, 2, 0, r, path, param, cap);
+}
+
+static int gen_three(const struct record *const *recs, struct rng *r, const char *path, char *param, size_t cap)
+{
+	return gen_docs(recs, 3, 0, r, path, param, cap);
+}
+
+static int gen_card_booklet(const struct record *const *recs, struct rng *r, const char *path, char *param,
+			    size_t cap)
+{
+	return gen_docs(recs, 2, 1, r, path, param, cap);
+}
+
+/* One A6 code page from a distance: FAR_LO-FAR_HI px per module in a 12 MP
+ * photo, with a phone's mild blur (sigma 0.4-0.8 px) and JPEG (quality
+ * 75-92). */
+static int gen_far(const struct record *const *recs, struct rng *r, const char *path, char *param, size_t cap)
+{
+	struct dimg doc[1];
+	int module = render_docs(recs, 1, 0, r, doc);
+	double px = rng_uniform(r, FAR_LO, FAR_HI), sigma = rng_uniform(r, 0.4, 0.8);
+	int q = (int)rng_uniform(r, 75, 93);
+	snprintf(param, cap, "%.2f px/module, blur %.2f, quality %d", px, sigma, q);
+	int rc = shoot(doc, 1, px / module, 4000, 3000, 0, r, sigma, q, path);
+	dimg_free(&doc[0]);
+	return rc;
+}
+
+/* A print-shop A4 sheet of four records (2 x 2 A6 code pages) photographed
+ * whole: SHEET_LO-SHEET_HI px per module in a 3 MP portrait photo. */
+static int gen_sheet(const struct record *const *recs, struct rng *r, const char *path, char *param, size_t cap)
+{
+	struct dimg doc[MAX_DOCS], sheet;
+	int module = render_docs(recs, 4, 0, r, doc);
+	dimg_init(&sheet, A4_W, A4_H, 255);
+	for (int i = 0; i < 4; i++) {
+		dimg_paste(&sheet, &doc[i], (i % 2) * (A4_W / 2), (i / 2) * (A4_H / 2));
+		dimg_free(&doc[i]);
+	}
+	double px = rng_uniform(r, SHEET_LO, SHEET_HI), sigma = rng_uniform(r, 0.4, 0.8);
+	int q = (int)rng_uniform(r, 75, 93);
+	snprintf(param, cap, "%.2f px/module, blur %.2f, quality %d", px, sigma, q);
+	int rc = shoot(&sheet, 1, px / module, 1536, 2048, 0, r, sigma, q, path);
+	dimg_free(&sheet);
+	return rc;
+}
+
+/* A class of photos with several records: writes the photo of recs. */
+typedef int (*mgen_fn)(const struct record *const *recs, struct rng *r, const char *path, char *param, size_t cap);
+
 struct class {
 	const char *name, *what, *ext;
 	gen_fn gen;
+	size_t docs; /* records in each photo, drawn by mgen instead of gen */
+	mgen_fn mgen;
 };
 
 static const struct class classes[] = {
-	{ "clean", "the render as printed", "png", gen_clean },
-	{ "blur", "Gaussian blur, sigma " STR(BLUR_LO) "-" STR(BLUR_HI) " module", "png", gen_blur },
-	{ "jpeg", "grey JPEG at quality " STR(JPEG_LO) "-" STR(JPEG_HI), "jpg", gen_jpeg },
-	{ "noise", "Gaussian noise, sigma " STR(NOISE_LO) "-" STR(NOISE_HI) " grey levels", "png", gen_noise },
-	{ "rotation", "rotated 0-360 degrees, bilinear", "png", gen_rotation },
+	{ "clean", "the render as printed", "png", gen_clean, 0, NULL },
+	{ "blur", "Gaussian blur, sigma " STR(BLUR_LO) "-" STR(BLUR_HI) " module", "png", gen_blur, 0, NULL },
+	{ "jpeg", "grey JPEG at quality " STR(JPEG_LO) "-" STR(JPEG_HI), "jpg", gen_jpeg, 0, NULL },
+	{ "noise", "Gaussian noise, sigma " STR(NOISE_LO) "-" STR(NOISE_HI) " grey levels", "png", gen_noise, 0, NULL },
+	{ "rotation", "rotated 0-360 degrees, bilinear", "png", gen_rotation, 0, NULL },
 	{ "perspective", "page corners moved up to " STR(PERSPECTIVE_MAX) "% of the page each", "png",
-	  gen_perspective },
+	  gen_perspective, 0, NULL },
 	{ "contrast", "all greys within a band " STR(CONTRAST_LO) "-" STR(CONTRAST_HI) " levels wide", "png",
-	  gen_contrast },
-	{ "small", "down-scaled to 1.5 px per module (area average)", "png", gen_small },
+	  gen_contrast, 0, NULL },
+	{ "small", "down-scaled to 1.5 px per module (area average)", "png", gen_small, 0, NULL },
 	{ "stain", "1-3 dark blurred blobs over " STR(STAIN_LO) "-" STR(STAIN_HI) "% of each symbol", "png",
-	  gen_stain },
-	{ "photo12mp", "12 MP phone photo of the A6 page, JPEG q70", "jpg", gen_photo },
+	  gen_stain, 0, NULL },
+	{ "photo12mp", "12 MP phone photo of the A6 page, JPEG q70", "jpg", gen_photo, 0, NULL },
+	{ "far", "12 MP photo of the A6 page at " STR(FAR_LO) "-" STR(FAR_HI) " px/module, blur, JPEG q75-92", "jpg",
+	  NULL, 1, gen_far },
+	{ "a4sheet", "A4 sheet of 4 records photographed whole, " STR(SHEET_LO) "-" STR(SHEET_HI) " px/module, 3 MP",
+	  "jpg", NULL, 4, gen_sheet },
+	{ "two-docs", "2 booklets' code pages side by side, 12 MP photo, tilted 5-25%", "jpg", NULL, 2, gen_two },
+	{ "three-docs", "3 booklets' code pages side by side, 12 MP photo, tilted 5-25%", "jpg", NULL, 3, gen_three },
+	{ "card+booklet", "a wallet card beside a booklet's code page, 12 MP photo, tilted 5-25%", "jpg", NULL, 2,
+	  gen_card_booklet },
 };
 #define N_CLASSES (sizeof(classes) / sizeof(classes[0]))
 
 /* ---- decoders ------------------------------------------------------------- */
 
-/* Every code of the record somewhere in out (ZXingReader -bytes writes the
- * bytes of each symbol one after the other). */
-static int has_record(const uint8_t *out, size_t out_len, const struct record *rec)
+/* The records of one picture. */
+struct shot {
+	const struct record *rec[MAX_DOCS];
+	size_t n;
+};
+
+/* Every code of every record somewhere in out (ZXingReader -bytes writes
+ * the bytes of each symbol one after the other). */
+static int has_record(const uint8_t *out, size_t out_len, const struct shot *sh)
 {
-	if (!rec)
+	if (!sh)
 		return 0;
-	for (size_t j = 0; j < rec->k; j++) {
-		size_t i = 0;
-		while (i + rec->len[j] <= out_len && memcmp(out + i, rec->p[j], rec->len[j]) != 0)
-			i++;
-		if (i + rec->len[j] > out_len)
-			return 0;
+	for (size_t d = 0; d < sh->n; d++) {
+		const struct record *rec = sh->rec[d];
+		for (size_t j = 0; j < rec->k; j++) {
+			size_t i = 0;
+			while (i + rec->len[j] <= out_len && memcmp(out + i, rec->p[j], rec->len[j]) != 0)
+				i++;
+			if (i + rec->len[j] > out_len)
+				return 0;
+		}
 	}
 	return 1;
 }
@@ -554,7 +773,7 @@ static int run(char *const argv[], uint8_t **out, size_t *out_len, double *secs)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static int zxing(const char *file, const struct record *rec, double *secs)
+static int zxing(const char *file, const struct shot *rec, double *secs)
 {
 	char *argv[] = { "ZXingReader", "-bytes", (char *)file, NULL };
 	uint8_t *out;
@@ -565,24 +784,28 @@ static int zxing(const char *file, const struct record *rec, double *secs)
 	return rc < 0 ? -1 : ok;
 }
 
-/* `phr scan --format json FILE`: the record restored (its container
- * matched the tag its chunks carry, so every byte came back). */
-static int phr_exe(const char *exe, const char *file, const struct record *rec, double *secs)
+/* `phr scan --format json FILE`: exit 0 and every record restored (its
+ * container matched the tag its chunks carry, so every byte came back). */
+static int phr_exe(const char *exe, const char *file, const struct shot *sh, double *secs)
 {
 	char *argv[] = { (char *)exe, "scan", "--format", "json", (char *)file, NULL };
 	uint8_t *out;
 	size_t len;
 	int rc = run(argv, &out, &len, secs);
-	int ok = 0;
-	json_t *doc = rc == 0 && rec ? json_loadb((const char *)out, len, 0, NULL) : NULL;
+	int ok = sh != NULL;
+	json_t *doc = rc == 0 && sh ? json_loadb((const char *)out, len, 0, NULL) : NULL;
 	json_t *sets = json_object_get(json_object_get(doc, "scan"), "sets");
-	char hex[2 * PHR_CHUNK_PREFIX_BYTES + 1];
-	for (size_t i = 0; rec && i < PHR_CHUNK_PREFIX_BYTES; i++)
-		snprintf(hex + 2 * i, 3, "%02x", rec->id_prefix[i]);
-	for (size_t i = 0; i < json_array_size(sets); i++) {
-		json_t *set = json_array_get(sets, i);
-		const char *prefix = json_string_value(json_object_get(set, "record_id_prefix"));
-		ok |= prefix && !strcmp(prefix, hex) && json_is_true(json_object_get(set, "restored"));
+	for (size_t d = 0; sh && d < sh->n; d++) {
+		char hex[2 * PHR_CHUNK_PREFIX_BYTES + 1];
+		int restored = 0;
+		for (size_t i = 0; i < PHR_CHUNK_PREFIX_BYTES; i++)
+			snprintf(hex + 2 * i, 3, "%02x", sh->rec[d]->id_prefix[i]);
+		for (size_t i = 0; i < json_array_size(sets); i++) {
+			json_t *set = json_array_get(sets, i);
+			const char *prefix = json_string_value(json_object_get(set, "record_id_prefix"));
+			restored |= prefix && !strcmp(prefix, hex) && json_is_true(json_object_get(set, "restored"));
+		}
+		ok &= restored;
 	}
 	json_decref(doc);
 	free(out);
@@ -591,7 +814,7 @@ static int phr_exe(const char *exe, const char *file, const struct record *rec, 
 
 /* In process, as `phr scan` runs it: file to grey, grey to codes. pass < 0:
  * the whole cascade. */
-static int phr_inproc(const char *file, const struct record *rec, int pass, double *secs, unsigned *passes)
+static int phr_inproc(const char *file, const struct shot *sh, int pass, double *secs, unsigned *passes)
 {
 	double t0 = bench_now();
 	size_t len;
@@ -606,14 +829,19 @@ static int phr_inproc(const char *file, const struct record *rec, int pass, doub
 	if ((pass < 0 ? phr_scan_image(&img, res) : phr_scan_pass(&img, pass, res)) != PHR_OK)
 		bench_die(file);
 	*secs = bench_now() - t0;
-	size_t found = 0;
-	for (size_t j = 0; j < rec->k; j++)
-		for (size_t i = 0; i < res->n; i++)
-			if (res->codes[i].len == rec->len[j] && memcmp(res->codes[i].data, rec->p[j], rec->len[j]) == 0) {
-				found++;
-				break;
-			}
-	int ok = found == rec->k;
+	size_t found = 0, want = 0;
+	for (size_t d = 0; d < sh->n; d++) {
+		const struct record *rec = sh->rec[d];
+		want += rec->k;
+		for (size_t j = 0; j < rec->k; j++)
+			for (size_t i = 0; i < res->n; i++)
+				if (res->codes[i].len == rec->len[j] &&
+				    memcmp(res->codes[i].data, rec->p[j], rec->len[j]) == 0) {
+					found++;
+					break;
+				}
+	}
+	int ok = found == want;
 	if (passes)
 		*passes = res->passes;
 	phr_scan_result_free(res);
@@ -655,6 +883,43 @@ static double startup(const char *dir, const char *exe)
 	return median(v, 9);
 }
 
+/* --scan: each file, its codes, unread codes, passes and the least CPU
+ * time of five runs. */
+static int scan_files(char **files, int n)
+{
+	for (int f = 0; f < n; f++) {
+		size_t len;
+		uint8_t *buf = read_all(files[f], &len);
+		struct phr_image img;
+		struct phr_scan_result *res = malloc(sizeof(*res));
+		if (!buf || !res || phr_image_load(buf, len, &img))
+			bench_die(files[f]);
+		double best = 1e9;
+		for (int i = 0; i < 5; i++) {
+			struct timespec a, b;
+			clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
+			if (phr_scan_image(&img, res))
+				bench_die(files[f]);
+			clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
+			best = fmin(best, (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6);
+			if (i < 4)
+				phr_scan_result_free(res);
+		}
+		printf("%s: %dx%d, %zu codes, %zu unread, %u passes, %.1f ms CPU\n", files[f], img.width, img.height,
+		       res->n, res->n_unread, res->passes, best);
+		for (size_t i = 0; i < res->n; i++)
+			printf("  code at %d,%d (%s), %zu bytes\n", res->codes[i].x, res->codes[i].y,
+			       phr_scan_pass_name(res->codes[i].pass), res->codes[i].len);
+		for (size_t i = 0; i < res->n_unread; i++)
+			printf("  unread code at %d,%d, side %d\n", res->unread[i].x, res->unread[i].y, res->unread[i].side);
+		phr_scan_result_free(res);
+		free(res);
+		phr_image_free(&img);
+		free(buf);
+	}
+	return 0;
+}
+
 static int rm_dir(const char *dir)
 {
 	char cmd[4300];
@@ -665,7 +930,7 @@ static int rm_dir(const char *dir)
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench_scan [--n N] [--ecc L|M|Q|H] [--max-version V] [--class A,B,...] "
-			"[--keep DIR] [--passes] [--no-zxing]\n");
+			"[--keep DIR] [--passes] [--no-zxing]\n       bench_scan --scan FILE...\n");
 	exit(2);
 }
 
@@ -689,6 +954,8 @@ int main(int argc, char **argv)
 			do_passes = 1;
 		else if (!strcmp(argv[i], "--no-zxing"))
 			do_zxing = 0;
+		else if (!strcmp(argv[i], "--scan") && i + 1 < argc)
+			return scan_files(argv + i + 1, argc - i - 1);
 		else
 			usage();
 	}
@@ -764,16 +1031,25 @@ int main(int argc, char **argv)
 		}
 		size_t ok_phr = 0, ok_exe = 0, ok_zx = 0;
 		for (size_t i = 0; i < n; i++) {
-			const struct record *rec = &records[(i + c) % n_records];
+			struct shot sh = { { &records[(i + c) % n_records] }, 1 };
 			struct rng r;
 			rng_seed(&r, 0x9e3779b97f4a7c15u * (c + 1) + i);
-			struct page pg;
-			render_page(rec, &r, &pg);
 			char path[4200], param[200];
 			snprintf(path, sizeof(path), "%s/%s-%02zu.%s", dir, cl->name, i, cl->ext);
-			if (cl->gen(&pg, &r, path, param, sizeof(param)))
-				bench_die(path);
-			dimg_free(&pg.im);
+			if (cl->mgen) {
+				sh.n = cl->docs;
+				for (size_t d = 0; d < sh.n; d++)
+					sh.rec[d] = &records[(i + c + d) % n_records];
+				if (cl->mgen(sh.rec, &r, path, param, sizeof(param)))
+					bench_die(path);
+			} else {
+				struct page pg;
+				render_page(sh.rec[0], &r, &pg);
+				if (cl->gen(&pg, &r, path, param, sizeof(param)))
+					bench_die(path);
+				dimg_free(&pg.im);
+			}
+			const struct shot *rec = &sh;
 			unsigned passes = 0;
 			int ok = phr_inproc(path, rec, -1, &t_phr[i], &passes);
 			ok_phr += (size_t)ok;
@@ -784,7 +1060,7 @@ int main(int argc, char **argv)
 				ok_exe += (size_t)(phr_exe(exe, path, rec, &t_exe[i]) > 0);
 			if (list)
 				fprintf(list, "%s-%02zu.%s\tv%d\t%s\tphr %s (%u passes, %.0f ms)\tzxing %s", cl->name, i,
-					cl->ext, rec->version, param, ok ? "ok" : "MISS", passes, t_phr[i] * 1e3,
+					cl->ext, rec->rec[0]->version, param, ok ? "ok" : "MISS", passes, t_phr[i] * 1e3,
 					zok < 0 ? "-" : zok ? "ok" : "MISS");
 			if (do_passes)
 				for (int p = 0; p < PHR_PASS_COUNT; p++) {

@@ -170,6 +170,27 @@ void dg_warp(const struct dimg *src, struct dimg *dst, const double H[9], uint8_
 	}
 }
 
+void dg_warp_onto(const struct dimg *src, struct dimg *dst, const double H[9])
+{
+	for (int y = 0; y < dst->h; y++) {
+		uint8_t *out = dst->p + (size_t)y * (size_t)dst->w;
+		double fy = y + 0.5;
+		for (int x = 0; x < dst->w; x++) {
+			double fx = x + 0.5;
+			double zw = H[6] * fx + H[7] * fy + H[8];
+			double sx = (H[0] * fx + H[1] * fy + H[2]) / zw - 0.5;
+			double sy = (H[3] * fx + H[4] * fy + H[5]) / zw - 0.5;
+			if (!(sx >= 0 && sy >= 0 && sx < src->w - 1 && sy < src->h - 1))
+				continue;
+			int x0 = (int)sx, y0 = (int)sy;
+			double ax = sx - x0, ay = sy - y0;
+			const uint8_t *p = src->p + (size_t)y0 * (size_t)src->w + (size_t)x0;
+			out[x] = clamp8((p[0] * (1 - ax) + p[1] * ax) * (1 - ay) +
+					(p[src->w] * (1 - ax) + p[src->w + 1] * ax) * ay);
+		}
+	}
+}
+
 int dg_homography(const double src[8], const double dst[8], double H[9])
 {
 	/* h00..h21 with h22 = 1: two equations per point pair. */

@@ -38,6 +38,9 @@ void dg_contrast(struct dimg *im, double lo, double hi);
  * maps destination to source coordinates (pixel centres at +0.5);
  * outside the source: bg. dst must be allocated. */
 void dg_warp(const struct dimg *src, struct dimg *dst, const double H[9], uint8_t bg);
+/* The same, but only where H maps into src: the rest of dst is left as it
+ * is (a document laid on a table beside others). */
+void dg_warp_onto(const struct dimg *src, struct dimg *dst, const double H[9]);
 /* The homography H with H(dst[i]) = src[i] for four point pairs
  * (x0, y0, x1, y1, ...). Returns -1 if degenerate. */
 int dg_homography(const double src[8], const double dst[8], double H[9]);
