@@ -25,6 +25,7 @@
 #include "phr/crypto.h"
 #include "phr/json.h"
 #include "phr/schema.h"
+#include "phr/verify.h" /* PHR_CLOCK_TOLERANCE, for the limits table */
 
 /* ---- fixed inputs (documented in docs/FORMAT.md §Test vectors) ---- */
 
@@ -1719,6 +1720,8 @@ static void doc_limits(const struct vec_set *s, struct sb *b)
 		{ "PHR_MAX_CHUNKS", PHR_MAX_CHUNKS, "QR codes of one container, data and parity (k + m)" },
 		{ "PHR_MAX_QR_PAYLOAD", PHR_MAX_QR_PAYLOAD, "characters or bytes of one QR payload read (V40-L alphanumeric)" },
 		{ "PHR_MAX_SETS", PHR_MAX_SETS, "containers (records or versions) one reader keeps apart while scanning" },
+		{ "PHR_ZSTD_MAX_WINDOWLOG", PHR_ZSTD_MAX_WINDOWLOG, "log2 of a zstd-dict frame's window, at most ([Compression](#compression))" },
+		{ "PHR_CLOCK_TOLERANCE", PHR_CLOCK_TOLERANCE, "seconds an entry may be dated after the verifier's clock ([Verification](#verification))" },
 	};
 	static const struct {
 		const char *name;
@@ -1741,6 +1744,8 @@ static void doc_limits(const struct vec_set *s, struct sb *b)
 		{ "PHR_CHUNK_CRC", PHR_CHUNK_CRC, "chunk CRC-32 bytes" },
 		{ "PHR_CHUNK_PREFIX_BYTES", PHR_CHUNK_PREFIX_BYTES, "record id bytes a chunk carries" },
 		{ "PHR_CHUNK_TAG_LEN", PHR_CHUNK_TAG_LEN, "container tag bytes" },
+		{ "PHR_ZSTD_DICT_RESERVE", PHR_ZSTD_DICT_RESERVE, "bytes a zstd-dict window holds beyond the body: dictionary v1's size" },
+		{ "PHR_VERSION_ID_LEN", PHR_VERSION_ID_LEN, "record version id bytes: record id || hash of the last entry" },
 	};
 	sb_printf(b, "| limit | value | bounds |\n|---|---|---|\n");
 	for (size_t i = 0; i < sizeof(lim) / sizeof(lim[0]); i++)
