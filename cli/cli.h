@@ -43,6 +43,16 @@ enum phr_exit {
 	EXIT_CARD_EMPTY = 27,     /* the card holds no record */
 	EXIT_CARD = 28,           /* other card error */
 	EXIT_CARD_OLDER = 29,     /* card write: the file lacks entries the card's record holds */
+
+	/* the register (phr register ..., --register) */
+	EXIT_DB = 30,             /* the database failed, or is busy past the timeout */
+	EXIT_DB_CORRUPT = 31,     /* the database file is damaged or not a register; or newer than this program */
+	EXIT_DB_FULL = 32,        /* disk full: nothing was changed */
+	EXIT_NOT_STORED = 33,     /* no such record in the register (never stored, or forgotten); ambiguous prefix */
+	EXIT_CONSENT = 34,        /* consent says store: false: verified and shown, not stored */
+	EXIT_OLDER = 35,          /* register add/scan: the record met is an older copy of one stored */
+	EXIT_MEDIA = 36,          /* attach: document type not accepted, or over the size limit */
+	EXIT_DOC_MISMATCH = 37,   /* a document's bytes do not match its signed hash */
 };
 
 /* Maps a phr_err to the exit code. */

@@ -33,6 +33,16 @@ int cli_exit_code(int err)
 	case PHR_E_FUTURE: return EXIT_FUTURE;
 	case PHR_E_ARG: return EXIT_USAGE;
 	case PHR_E_INCOMPLETE: return EXIT_INCOMPLETE;
+	case PHR_E_DB:
+	case PHR_E_DB_BUSY: return EXIT_DB;
+	case PHR_E_DB_CORRUPT:
+	case PHR_E_DB_VERSION: return EXIT_DB_CORRUPT;
+	case PHR_E_DB_FULL: return EXIT_DB_FULL;
+	case PHR_E_NOT_STORED:
+	case PHR_E_AMBIGUOUS: return EXIT_NOT_STORED;
+	case PHR_E_CONSENT: return EXIT_CONSENT;
+	case PHR_E_MEDIA: return EXIT_MEDIA;
+	case PHR_E_DOC_MISMATCH: return EXIT_DOC_MISMATCH;
 	default:
 		return PHR_ERR_IS_MALFORMED(err) ? EXIT_MALFORMED : EXIT_FAIL;
 	}

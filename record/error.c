@@ -52,6 +52,17 @@ const char *phr_strerror(int err)
 	case PHR_E_CARD_REMOVED: return "card removed";
 	case PHR_E_CARD_NO_APP: return "no phr application on the card";
 	case PHR_E_CARD_EXISTS: return "card already personalised";
+	case PHR_E_DB: return "register database error";
+	case PHR_E_DB_CORRUPT: return "register database damaged";
+	case PHR_E_DB_BUSY: return "register database busy";
+	case PHR_E_DB_FULL: return "disk full";
+	case PHR_E_DB_VERSION: return "register schema newer than this program";
+	case PHR_E_NOT_STORED: return "record not in the register";
+	case PHR_E_CONSENT: return "consent does not allow storing the record";
+	case PHR_E_AMBIGUOUS: return "record id prefix is ambiguous";
+	case PHR_E_NAME_ICU: return "name transliteration failed";
+	case PHR_E_MEDIA: return "document type not accepted";
+	case PHR_E_DOC_MISMATCH: return "document does not match its signed hash";
 	default: return "unknown error";
 	}
 }

@@ -80,6 +80,19 @@ enum phr_err {
 	PHR_E_CARD_REMOVED = -91,  /* the card was removed, or stopped answering, during the operation */
 	PHR_E_CARD_NO_APP = -92,   /* the card answers but holds no phr application (6A82 to SELECT by AID) */
 	PHR_E_CARD_EXISTS = -93,   /* personalisation: the card already holds a complete phr application */
+
+	/* the clinic's register (range reserved for register/) */
+	PHR_E_DB = -100,           /* the database failed (SQLite error, message says which) */
+	PHR_E_DB_CORRUPT = -101,   /* the database file is damaged or is not a phr register */
+	PHR_E_DB_BUSY = -102,      /* another process held the database past the busy timeout */
+	PHR_E_DB_FULL = -103,      /* the disk is full or a file size limit was reached */
+	PHR_E_DB_VERSION = -104,   /* the register's schema is newer than this program */
+	PHR_E_NOT_STORED = -105,   /* the register holds no such record (never stored, or forgotten) */
+	PHR_E_CONSENT = -106,      /* the record's latest consent does not allow storing it */
+	PHR_E_AMBIGUOUS = -107,    /* a record id prefix matches more than one record */
+	PHR_E_NAME_ICU = -108,     /* ICU transliteration or normalisation failed */
+	PHR_E_MEDIA = -110,        /* a document's content is not an accepted type, or not the type named */
+	PHR_E_DOC_MISMATCH = -111, /* a document's bytes do not match the hash its entry signed */
 };
 
 #define PHR_ERR_IS_MALFORMED(e) ((e) <= -1 && (e) >= -19)
