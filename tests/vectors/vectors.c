@@ -1374,6 +1374,7 @@ static void ann_field(struct ann *a, int depth, const struct phr_field *f, const
 		ann_text_body(a, depth + 2, (size_t)sh.val);
 		break;
 	}
+	case PHR_T_BYTES:
 	case PHR_T_INT:
 	case PHR_T_BOOL:
 	case PHR_T_DECIMAL:
@@ -1819,6 +1820,9 @@ static void cddl_type(const struct phr_field *f, char *out, size_t cap, char *no
 		break;
 	case PHR_T_DECIMAL:
 		snprintf(out, cap, "decimal");
+		break;
+	case PHR_T_BYTES:
+		snprintf(out, cap, "bstr .size %lld", (long long)f->max);
 		break;
 	case PHR_T_OBJECT:
 		rule_name(f, out, cap);
