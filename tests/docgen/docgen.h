@@ -7,9 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A one-page A4 PDF with a heading and lines of text; pages > 1 adds pages. */
+/* An A4 PDF of pages pages (at least 1), each with a heading and lines drawn. */
 uint8_t *docgen_pdf(int pages, size_t *len);
-/* A w x h RGB (alpha: ARGB) PNG with a gradient and text. */
+/* A w x h RGB (alpha: ARGB) PNG with a gradient and lines drawn. */
 uint8_t *docgen_png(int w, int h, int alpha, size_t *len);
 /* A w x h JPEG; progressive: a progressive one; gray: one component. */
 uint8_t *docgen_jpeg(int w, int h, int progressive, int gray, size_t *len);
