@@ -550,8 +550,8 @@ static int walk_field(struct walker *w, const struct phr_field *f, const json_t 
 				return rc;
 		}
 	} else if (!strcmp(path, "documents")) {
-		/* one line each: "document: Title (type, media type, N bytes)" */
-		const char *one = L(w->lang, "ui.document", "document");
+		/* one line each: "Document: Title (type, media type, N bytes)" */
+		const char *one = L(w->lang, "ui.document", "Document");
 		for (size_t i = 0; i < json_array_size(v); i++) {
 			if ((rc = walk_value(w, &f->children[0], json_array_get(v, i), path)) ||
 			    (rc = w->emit(w->ctx, WALK_FIELD, depth, one, sb_str(&w->val),

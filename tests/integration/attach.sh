@@ -38,8 +38,13 @@ message "BLAKE2b-256 $hash" "attach"
 expect 0 "verify the record with the document entry" -- "$PHR" verify --trust trust.bundle r2.phr
 grep -q "^entry 1: valid" "$W/out" && ok "entry 1 is valid" || bad "entry 1: $(cat "$W/out")"
 expect 0 "show" -- "$PHR" show --trust trust.bundle --lang en r2.phr
-want="document: IGRA result, regional laboratory (lab_result, application/pdf, $size bytes)"
+want="Document: IGRA result, regional laboratory (Laboratory result, application/pdf, $size bytes)"
 grep -qF "$want" "$W/out" && ok "show lists the document" || { bad "show lacks '$want'"; sed 's/^/    /' "$W/out" | tail -5; }
+expect 0 "show in French" -- "$PHR" show --trust trust.bundle --lang fr r2.phr
+want="Document : IGRA result, regional laboratory (Résultat de laboratoire, application/pdf, $size octets)"
+want2="Document: IGRA result, regional laboratory (Résultat de laboratoire, application/pdf, $size octets)"
+grep -qF -e "$want" -e "$want2" "$W/out" && ok "show in French names the kind and the unit in French" ||
+	{ bad "show --lang fr lacks '$want2'"; grep -i document "$W/out" | sed 's/^/    /'; }
 expect 0 "show entry 1 as JSON" -- "$PHR" show --entry 1 r2.phr
 python3 - "$W/out" "$hash" "$size" <<'EOF' && ok "entry 1 signs b2sum's hash, stat's size, the media type, today's date" || bad "entry 1's reference"
 import json, sys
@@ -118,7 +123,7 @@ expect 11 "attach --trust refuses it too" -- "$PHR" attach --trust trust.bundle 
 expect 0 "attach --force to it" -- "$PHR" attach --force --key c1.key --cert c1.cert --in r5.phr \
 	--file lab.pdf --type other --title "Copy" --out r6.phr
 expect 0 "show with five documents" -- "$PHR" show --lang en r6.phr
-[ "$(grep -c '  document: ' "$W/out")" = 5 ] && ok "show lists five documents" || bad "show r6: $(grep document "$W/out")"
+[ "$(grep -c '  Document: ' "$W/out")" = 5 ] && ok "show lists five documents" || bad "show r6: $(grep document "$W/out")"
 
 echo "attach: $pass passed, $fail failed"
 [ "$fail" = 0 ]
