@@ -142,6 +142,15 @@ struct phr_record;
 int cli_view_record(const char *verb, const struct phr_record *r, const struct phr_trust *t,
 		    const struct cli_view *v, json_t *collect);
 
+/* Loads a clinic's key and certificate and checks that they may sign at
+ * now, as phr issue and phr extend do. The caller owns *key and *cert on
+ * success. Returns an exit code (the message printed). */
+int cli_load_signer(const char *verb, const char *key_path, const char *cert_path, const char *passfile, uint64_t now,
+		    struct phr_seckey **key, uint8_t **cert, size_t *cert_len);
+/* Encodes r with compression and writes it to out (cli_write), with the
+ * one-line summary phr issue and phr extend print. Returns an exit code. */
+int cli_write_record(const char *verb, struct phr_record *r, int compression, const char *out);
+
 /* Parses a compression name (none, deflate, deflate-dict, zstd-dict); -1 if unknown. */
 int cli_compression(const char *name);
 
@@ -164,5 +173,6 @@ int cmd_scan(int argc, char **argv);
 int cli_tty_secret(const char *prompt, char *buf, size_t cap, int err, const char *no_tty);
 int cmd_print(int argc, char **argv);
 int cmd_card(int argc, char **argv);
+int cmd_attach(int argc, char **argv);
 
 #endif

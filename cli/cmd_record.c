@@ -289,3 +289,17 @@ out:
 	phr_trust_destroy(trust);
 	return ex;
 }
+
+/* For phr attach (cmd_attach.c): the same signer checks and the same
+ * output as phr extend. */
+int cli_load_signer(const char *verb, const char *key_path, const char *cert_path, const char *passfile, uint64_t now,
+		    struct phr_seckey **key, uint8_t **cert, size_t *cert_len)
+{
+	struct sign_args a = { .key = key_path, .cert = cert_path, .passfile = passfile };
+	return load_signer(verb, &a, now, key, cert, cert_len);
+}
+
+int cli_write_record(const char *verb, struct phr_record *r, int compression, const char *out)
+{
+	return finish(verb, r, compression, out);
+}

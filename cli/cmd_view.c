@@ -3,13 +3,16 @@
 
 #include <getopt.h>
 #include <jansson.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "phr/container.h"
+#include "phr/document.h"
 #include "phr/json.h"
 #include "phr/labels.h"
 #include "phr/render.h"
+#include "phr/schema.h"
 #include "phr/verify.h"
 
 static const char verify_usage[] =
@@ -20,7 +23,11 @@ static const char verify_usage[] =
 	"line per entry. Exits 0 only if every entry is valid; otherwise with the\n"
 	"code of the first failing entry (10 bad signature, 11 unknown signer,\n"
 	"12 revoked, 13 certificate not valid, 14 chain broken, 15 malformed entry).\n"
-	"  --authority AUTH.pub  accept the bundle only if this authority signed it\n";
+	"  --authority AUTH.pub  accept the bundle only if this authority signed it\n"
+	"  --document FILE       also say whether FILE's bytes are a document an entry\n"
+	"                        signed (by BLAKE2b-256 hash, size and media type);\n"
+	"                        repeatable. Exit 37 when one is not (and the record\n"
+	"                        is valid), else as above.\n";
 
 static const char show_usage[] =
 	"Usage: phr show [--trust TRUST.bundle] [--authority AUTH.pub] [--lang LL]\n"
@@ -35,9 +42,13 @@ static const char show_usage[] =
 	"Exit status: 0 when the record was shown (whatever its status), 3 if it\n"
 	"cannot be read at all.\n";
 
+#define VERIFY_MAX_DOCUMENTS 64 /* --document options one verify takes */
+
 struct view_args {
 	const char *trust, *pin, *lang, *format, *file;
 	long entry;
+	const char *docs[VERIFY_MAX_DOCUMENTS];
+	size_t ndocs;
 };
 
 static int parse(const char *verb, int argc, char **argv, struct view_args *a, const char *usage)
@@ -45,7 +56,8 @@ static int parse(const char *verb, int argc, char **argv, struct view_args *a, c
 	static const struct option opts[] = {
 		{ "trust", required_argument, 0, 't' }, { "authority", required_argument, 0, 'a' },
 		{ "lang", required_argument, 0, 'l' }, { "format", required_argument, 0, 'f' },
-		{ "entry", required_argument, 0, 'e' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
+		{ "entry", required_argument, 0, 'e' }, { "document", required_argument, 0, 'd' },
+		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
 	int c;
 	memset(a, 0, sizeof(*a));
 	a->format = "text";
@@ -64,12 +76,22 @@ static int parse(const char *verb, int argc, char **argv, struct view_args *a, c
 				return cli_usage(verb, "--entry takes an entry number from 0");
 			break;
 		}
+		case 'd':
+			if (a->ndocs == VERIFY_MAX_DOCUMENTS)
+				return cli_usage(verb, "too many --document options");
+			a->docs[a->ndocs++] = optarg;
+			break;
 		case 'h': fputs(usage, stdout); return -1;
 		default: return cli_usage(verb, "unknown option");
 		}
 	}
 	if (optind != argc - 1)
 		return cli_usage(verb, "expected one RECORD.phr");
+	if (a->ndocs && strcmp(verb, "verify"))
+		return cli_usage(verb, "--document is an option of 'phr verify'");
+	for (size_t i = 0; i < a->ndocs; i++)
+		if (!strcmp(a->docs[i], "-") && !strcmp(argv[optind], "-"))
+			return cli_usage(verb, "the record and a --document cannot both be standard input");
 	if (strcmp(a->format, "text") && strcmp(a->format, "json"))
 		return cli_usage(verb, "--format is text or json");
 	a->file = argv[optind];
@@ -101,6 +123,141 @@ static int load(const char *verb, const struct view_args *a, struct phr_record *
 	return EXIT_OK_;
 }
 
+/* What --document FILE found. */
+enum doc_verdict { DOC_VERIFIED, DOC_ENTRY_NOT_VALID, DOC_DIFFERS, DOC_UNKNOWN, DOC_UNREADABLE };
+
+struct doc_check {
+	enum doc_verdict verdict;
+	long entry;                   /* the entry whose reference matched, or -1 */
+	struct phr_document_ref ref;  /* that reference */
+	char hash[2 * PHR_DOCUMENT_HASH_LEN + 1];
+	const char *found;            /* media type by content, or NULL */
+	size_t size;
+	char why[200];
+};
+
+/* Looks for FILE's hash among the references of every entry; a valid entry
+ * that signed it wins over one that is not valid. */
+static int check_document(const struct phr_record *r, const struct phr_report *rep, const char *path,
+			  struct doc_check *c)
+{
+	uint8_t *b = NULL, hash[PHR_DOCUMENT_HASH_LEN];
+	size_t n;
+	int rc;
+	memset(c, 0, sizeof(*c));
+	c->entry = -1;
+	if ((rc = cli_read(path, PHR_MAX_DOCUMENT, &b, &n))) {
+		if (rc == PHR_E_LIMIT) { /* larger than any document a record may refer to */
+			c->verdict = DOC_UNKNOWN;
+			snprintf(c->why, sizeof(c->why), "larger than PHR_MAX_DOCUMENT (%u bytes): no entry can refer to it",
+				 PHR_MAX_DOCUMENT);
+			return PHR_OK;
+		}
+		c->verdict = DOC_UNREADABLE;
+		snprintf(c->why, sizeof(c->why), "%s", phr_last_error());
+		return rc;
+	}
+	c->size = n;
+	if ((rc = phr_document_hash(b, n, hash))) {
+		free(b);
+		return rc;
+	}
+	if (phr_document_sniff(b, n, &c->found) != PHR_OK)
+		c->found = NULL;
+	free(b);
+	for (size_t i = 0; i < PHR_DOCUMENT_HASH_LEN; i++)
+		snprintf(c->hash + 2 * i, 3, "%02x", hash[i]);
+	c->verdict = DOC_UNKNOWN;
+	snprintf(c->why, sizeof(c->why), "no entry of this record refers to a document with its hash");
+	for (size_t i = 0; i < r->n_entries && c->verdict != DOC_VERIFIED; i++) {
+		struct phr_document_ref refs[PHR_MAX_DOCUMENTS];
+		size_t k;
+		if (!r->entries[i].content ||
+		    phr_document_refs(r->entries[i].content, r->entries[i].content_len, refs, PHR_MAX_DOCUMENTS, &k))
+			continue;
+		for (size_t j = 0; j < k && j < PHR_MAX_DOCUMENTS; j++) {
+			if (sodium_memcmp(refs[j].hash, hash, PHR_DOCUMENT_HASH_LEN) != 0)
+				continue;
+			bool valid = rep->entries[i].status == PHR_ST_VALID;
+			if (c->entry >= 0 && !valid)
+				continue; /* keep the first; a valid one replaces it below */
+			c->entry = (long)i;
+			c->ref = refs[j];
+			if (refs[j].size != n || !c->found || strcmp(refs[j].media_type, c->found)) {
+				c->verdict = DOC_DIFFERS;
+				snprintf(c->why, sizeof(c->why), "entry %zu signed its hash, but as %llu bytes of %s, and it is %zu bytes of %s",
+					 i, (unsigned long long)refs[j].size, refs[j].media_type, n,
+					 c->found ? c->found : "no accepted type");
+			} else if (!valid) {
+				c->verdict = DOC_ENTRY_NOT_VALID;
+				snprintf(c->why, sizeof(c->why), "entry %zu refers to it, but that entry is not valid (%s)", i,
+					 phr_status_name(rep->entries[i].status));
+			} else {
+				c->verdict = DOC_VERIFIED;
+				break;
+			}
+		}
+	}
+	return PHR_OK;
+}
+
+static const char *const doc_verdict_name[] = { "verified", "entry_not_valid", "differs", "not_signed", "unreadable" };
+
+/* Checks every --document; prints a line each (text) or adds "documents"
+ * to j (JSON). Returns EXIT_DOC_MISMATCH when one is not verified, else
+ * EXIT_OK_ (EXIT_IO when a file cannot be read). */
+static int verify_documents(const char *verb, const struct phr_record *r, const struct phr_report *rep,
+			    const struct view_args *a, json_t *j)
+{
+	int ex = EXIT_OK_;
+	json_t *arr = j ? json_array() : NULL;
+	for (size_t i = 0; i < a->ndocs; i++) {
+		struct doc_check c;
+		int rc = check_document(r, rep, a->docs[i], &c);
+		if (rc && c.verdict != DOC_UNREADABLE) {
+			json_decref(arr);
+			return cli_fail(verb, rc, a->docs[i]);
+		}
+		if (c.verdict == DOC_UNREADABLE) {
+			fprintf(stderr, "phr %s: %s\n", verb, c.why);
+			if (!ex)
+				ex = EXIT_IO;
+		} else if (c.verdict != DOC_VERIFIED && ex != EXIT_IO) {
+			ex = EXIT_DOC_MISMATCH;
+		}
+		if (arr) {
+			json_t *d = json_pack("{s:s, s:s, s:b}", "file", a->docs[i], "verdict", doc_verdict_name[c.verdict],
+					      "verified", c.verdict == DOC_VERIFIED);
+			if (d && c.hash[0])
+				json_object_set_new(d, "hash", json_string(c.hash));
+			if (d && c.entry >= 0) {
+				json_object_set_new(d, "entry", json_integer(c.entry));
+				json_object_set_new(d, "title", json_string(c.ref.title));
+				json_object_set_new(d, "type", json_string(c.ref.type));
+				json_object_set_new(d, "media_type", json_string(c.ref.media_type));
+				json_object_set_new(d, "size", json_integer((json_int_t)c.ref.size));
+			}
+			if (d && c.verdict != DOC_VERIFIED)
+				json_object_set_new(d, "detail", json_string(c.why));
+			if (!d || json_array_append_new(arr, d)) {
+				json_decref(arr);
+				return cli_fail(verb, PHR_E_NOMEM, NULL);
+			}
+		} else if (c.verdict == DOC_VERIFIED) {
+			char title[3 * PHR_MAX_DOCUMENT_TITLE + 1];
+			phr_text_sanitize(title, sizeof(title), c.ref.title, strlen(c.ref.title));
+			printf("document %s: verified: entry %ld signed it, \"%s\" (%s, %s, %llu bytes)\n", a->docs[i], c.entry,
+			       title, c.ref.type, c.ref.media_type, (unsigned long long)c.ref.size);
+		} else if (c.verdict != DOC_UNREADABLE) {
+			printf("document %s: NOT VERIFIED: %s%s%s\n", a->docs[i], c.why, c.hash[0] ? "; BLAKE2b-256 " : "",
+			       c.hash);
+		}
+	}
+	if (arr)
+		json_object_set_new(j, "documents", arr);
+	return ex;
+}
+
 int cmd_verify(int argc, char **argv)
 {
 	const char *verb = "verify";
@@ -120,6 +277,7 @@ int cmd_verify(int argc, char **argv)
 		return ex;
 	}
 	(void)phr_verify_record(r, t, cli_now(), rep);
+	int dex = EXIT_OK_; /* what --document found */
 	char hex[33], kid[PHR_KID_HEX_LEN], when[21];
 	phr_record_id_hex(r->id, hex);
 	if (!strcmp(a.format, "json")) {
@@ -130,6 +288,7 @@ int cmd_verify(int argc, char **argv)
 			json_t *e;
 			json_array_foreach(json_object_get(j, "entries"), i, e)
 				json_object_del(e, "content");
+			dex = verify_documents(verb, r, rep, &a, j);
 			rc = cli_print_json(j);
 			json_decref(j);
 		}
@@ -163,9 +322,12 @@ int cmd_verify(int argc, char **argv)
 				printf(", the last signed %s by an unidentified signer", when);
 		}
 		printf(", %s\n", rep->all_valid ? "all valid" : "NOT VALID");
+		dex = verify_documents(verb, r, rep, &a, NULL);
 	}
 	if (!ex)
 		ex = cli_exit_code(phr_report_error(rep));
+	if (!ex)
+		ex = dex;
 	phr_record_destroy(r);
 	phr_trust_destroy(t);
 	free(rep);

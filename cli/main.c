@@ -21,6 +21,8 @@ static const char usage[] =
 	"Records (clinics):\n"
 	"  issue               sign an assessment (JSON) as a new record\n"
 	"  extend              add a signed entry to a record\n"
+	"  attach              add a signed entry that refers to a document (PDF, PNG,\n"
+	"                      JPEG) by its hash; the bytes stay out of the record\n"
 	"  verify              check every entry of a record against a trust bundle\n"
 	"  show                show a record as text (any language) or JSON\n"
 	"\n"
@@ -69,7 +71,7 @@ int main(int argc, char **argv)
 		cli_cmd_fn fn;
 	} cmds[] = {
 		{ "authority", cmd_authority }, { "clinic", cmd_clinic }, { "trust", cmd_trust },
-		{ "issue", cmd_issue }, { "extend", cmd_extend }, { "verify", cmd_verify },
+		{ "issue", cmd_issue }, { "extend", cmd_extend }, { "attach", cmd_attach }, { "verify", cmd_verify },
 		{ "show", cmd_show }, { "qr", cmd_qr }, { "scan", cmd_scan }, { "print", cmd_print },
 		{ "schema", cmd_schema }, { "inspect", cmd_inspect }, { "card", cmd_card },
 	};

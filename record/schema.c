@@ -376,6 +376,13 @@ static int parse_date(const char *s, size_t n, int *y, int *m, int *d)
 
 /* ---- encode ---- */
 
+#define BYTES_MAX 64 /* longest BYTES field (schema_table.c: 32, a hash) */
+
+static int hex_lower(char c)
+{
+	return is_dig(c) ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
 static int count_enum(const char *const *e)
 {
 	int n = 0;
@@ -607,6 +614,22 @@ static int encode_value(const struct phr_field *f, const json_t *v, char *path, 
 	}
 	case PHR_T_DECIMAL:
 		return encode_decimal(v, path, e);
+	case PHR_T_BYTES: {
+		uint8_t buf[BYTES_MAX];
+		const char *s = json_is_string(v) ? json_string_value(v) : NULL;
+		size_t n = s ? json_string_length(v) : 0;
+		int ok = s && f->max <= BYTES_MAX && n == 2 * (size_t)f->max;
+		for (size_t i = 0; ok && i < n; i += 2) {
+			int hi = hex_lower(s[i]), lo = hex_lower(s[i + 1]);
+			ok = hi >= 0 && lo >= 0;
+			buf[i / 2] = (uint8_t)(hi << 4 | lo);
+		}
+		if (!ok)
+			return phr_fail(PHR_E_SCHEMA, "%s: expected %lld lowercase hex digits (%lld bytes)", path,
+					2 * (long long)f->max, (long long)f->max);
+		phr_cbor_put_bytes(e, buf, (size_t)f->max);
+		return PHR_OK;
+	}
 	case PHR_T_OBJECT:
 		if (!json_is_object(v))
 			return phr_fail(PHR_E_SCHEMA, "%s: expected an object", *path ? path : "entry");
@@ -849,6 +872,24 @@ static int decode_value(const struct phr_field *f, struct phr_cbor_dec *d, char 
 		}
 		break;
 	}
+	case PHR_T_BYTES: {
+		const uint8_t *p;
+		size_t n;
+		if ((rc = phr_cbor_get_bytes(d, &p, &n)))
+			goto wrap;
+		if (n != (size_t)f->max || n > BYTES_MAX)
+			DFAIL(PHR_E_SCHEMA, "%s: %zu bytes at offset %zu (must be %lld)", path, n, at, (long long)f->max);
+		if (build) {
+			static const char hexd[] = "0123456789abcdef";
+			char hex[2 * BYTES_MAX + 1];
+			for (size_t i = 0; i < n; i++) {
+				hex[2 * i] = hexd[p[i] >> 4];
+				hex[2 * i + 1] = hexd[p[i] & 15];
+			}
+			v = json_stringn(hex, 2 * n);
+		}
+		break;
+	}
 	case PHR_T_OBJECT: {
 		size_t n;
 		if ((rc = phr_cbor_get_map(d, &n)))
@@ -1025,6 +1066,11 @@ static json_t *schema_of(const struct phr_field *f)
 	case PHR_T_DECIMAL:
 		return json_pack("{s:s,s:s,s:f,s:f}", "type", "number", "description", f->doc, "minimum",
 				 -(double)DECIMAL_MAX_MANTISSA, "maximum", (double)DECIMAL_MAX_MANTISSA);
+	case PHR_T_BYTES: {
+		char pat[32];
+		snprintf(pat, sizeof(pat), "^[0-9a-f]{%lld}$", 2 * (long long)f->max);
+		return json_pack("{s:s,s:s,s:s}", "type", "string", "description", f->doc, "pattern", pat);
+	}
 	case PHR_T_OBJECT:
 		return schema_object(f->children, f->doc);
 	case PHR_T_ARRAY:

@@ -1,6 +1,7 @@
 /* The record model. Changing a key or a type here changes the wire format:
  * docs/FORMAT.md, docs/RECORD.md, docs/record.schema.json and tests/vectors
  * must move with it. Keys are never reused once published. */
+#include "phr/document.h"
 #include "phr/schema.h"
 
 #define END { 0 }
@@ -20,6 +21,10 @@ static const char *const pregnancy_enum[] = { "not_pregnant", "pregnant", "unkno
 static const char *const mh_enum[] = { "negative", "positive", "not_done", 0 };
 static const char *const urgency_enum[] = { "routine", "urgent", "emergency", 0 };
 static const char *const entry_kind_enum[] = { "assessment", "follow_up", "snapshot", 0 };
+/* the order of phr_document_type() and phr_document_media_type() */
+static const char *const document_type_enum[] = { "lab_result", "imaging_report", "discharge_letter",
+	"referral_letter", "prescription", "other", 0 };
+static const char *const media_type_enum[] = { "application/pdf", "image/png", "image/jpeg", 0 };
 
 static const struct phr_field name_fields[] = {
 	{ "family", 1, PHR_T_TEXT, 0, 1, 100, 0, 0, 0, "family name, in the holder's own script" },
@@ -196,6 +201,18 @@ static const struct phr_field author_fields[] = {
 	END
 };
 
+static const struct phr_field document_fields[] = {
+	{ "type", 1, PHR_T_ENUM, 1, 0, 0, 0, document_type_enum, 0, "what the document is" },
+	{ "title", 2, PHR_T_TEXT, 1, 1, PHR_MAX_DOCUMENT_TITLE, 0, 0, 0, "title, as the clinic names it (\"Chest X-ray report\")" },
+	{ "media_type", 3, PHR_T_ENUM, 1, 0, 0, 0, media_type_enum, 0, "media type, as its content shows it" },
+	{ "size", 4, PHR_T_INT, 1, 1, PHR_MAX_DOCUMENT, 0, 0, 0, "size in bytes" },
+	{ "hash", 5, PHR_T_BYTES, 1, PHR_DOCUMENT_HASH_LEN, PHR_DOCUMENT_HASH_LEN, 0, 0, 0, "BLAKE2b-256 of the document's bytes" },
+	END
+};
+static const struct phr_field document_item[] = {
+	{ "document", 0, PHR_T_OBJECT, 0, 0, 0, 0, 0, document_fields, "a document kept apart from the record, by its hash" },
+};
+
 static const struct phr_field root_fields[] = {
 	{ "kind", 1, PHR_T_ENUM, 1, 0, 0, 0, entry_kind_enum, 0, "assessment (entry 0), follow_up, or snapshot" },
 	{ "date", 2, PHR_T_DATE, 1, 1, 0, 0, 0, 0, "date of the visit (full date)" },
@@ -216,6 +233,7 @@ static const struct phr_field root_fields[] = {
 	{ "plan", 17, PHR_T_OBJECT, 0, 0, 0, 0, 0, plan_fields, "plan: referrals, follow-up" },
 	{ "author", 18, PHR_T_OBJECT, 0, 0, 0, 0, 0, author_fields, "who wrote this entry" },
 	{ "notes", 19, PHR_T_TEXT, 0, 1, PHR_MAX_TEXT, 0, 0, 0, "free-text notes" },
+	{ "documents", 20, PHR_T_ARRAY, 0, 0, PHR_MAX_DOCUMENTS, 0, 0, document_item, "documents attached: lab results, reports, letters (the bytes are not in the record)" },
 	END
 };
 

@@ -395,6 +395,18 @@ static const char *sb_str(const struct sbuf *b)
 	return b->p && !b->failed ? b->p : "";
 }
 
+/* One document reference (docs/RECORD.md, "documents"):
+ * "Title (type, media type, N bytes)"; its hash is in the JSON view. */
+static void document_text(const json_t *v, const char *lang, struct sbuf *out)
+{
+	char id[ID_MAX];
+	const char *type = json_string_value(json_object_get(v, "type"));
+	snprintf(id, sizeof(id), "enum.documents.type.%s", type ? type : "");
+	sb_printf(out, "%s (%s, %s, %lld %s)", json_string_value(json_object_get(v, "title")), L(lang, id, type),
+		  json_string_value(json_object_get(v, "media_type")),
+		  (long long)json_integer_value(json_object_get(v, "size")), L(lang, "ui.bytes", "bytes"));
+}
+
 /* The text of one value in lang. codes: a coded term is followed by its
  * code ("Hypertension [icd11:BA00]", for clinics); otherwise it is shown
  * by its label alone (the holder's column), and by its code only when the
@@ -450,6 +462,10 @@ static void value_text(const struct phr_field *f, const json_t *v, const char *p
 	case PHR_T_OBJECT: {
 		/* inline: "label: value; label: value" */
 		int first = 1;
+		if (!strcmp(path, "documents")) {
+			document_text(v, lang, out);
+			break;
+		}
 		const json_t *unit = json_object_get(v, "unit");
 		for (const struct phr_field *c = f->children; c->name; c++) {
 			const json_t *cv = json_object_get(v, c->name);
@@ -531,6 +547,15 @@ static int walk_field(struct walker *w, const struct phr_field *f, const json_t 
 			char cpath[PATH_MAX_LEN];
 			snprintf(cpath, sizeof(cpath), "%s.%s", path, c->name);
 			if ((rc = walk_field(w, c, cv, cpath, depth + 1)))
+				return rc;
+		}
+	} else if (!strcmp(path, "documents")) {
+		/* one line each: "Document: Title (type, media type, N bytes)" */
+		const char *one = L(w->lang, "ui.document", "Document");
+		for (size_t i = 0; i < json_array_size(v); i++) {
+			if ((rc = walk_value(w, &f->children[0], json_array_get(v, i), path)) ||
+			    (rc = w->emit(w->ctx, WALK_FIELD, depth, one, sb_str(&w->val),
+					  w->holder ? sb_str(&w->plain) : sb_str(&w->val))))
 				return rc;
 		}
 	} else if (f->type == PHR_T_ARRAY && f->children[0].type == PHR_T_OBJECT) {

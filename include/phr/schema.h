@@ -20,6 +20,8 @@
  *   UNIT     UCUM unit ("kg", "mm[Hg]", "/min"); CBOR text
  *   DECIMAL  JSON number with at most 9 significant digits, 0..6 decimals;
  *            CBOR int if integral, else tag 4 [exponent (-1..-6), mantissa]
+ *   BYTES    JSON string of lowercase hex digits, two per byte; CBOR byte
+ *            string; exactly max bytes (a hash)
  *   OBJECT   JSON object / CBOR map of the child fields
  *   ARRAY    JSON array / CBOR array of the child type (max items)
  */
@@ -52,6 +54,7 @@ enum phr_type {
 	PHR_T_DECIMAL,
 	PHR_T_OBJECT,
 	PHR_T_ARRAY,
+	PHR_T_BYTES,
 };
 
 /* Code systems. The id is what goes on the wire. */
@@ -72,6 +75,7 @@ struct phr_field {
 	int required;
 	/* parameters */
 	int64_t min, max;      /* INT range; TEXT min/max bytes; ARRAY max items;
+	                          BYTES: max = the length, bytes;
 	                          DATE: min 1 = full date required */
 	uint32_t systems;      /* CODE: allowed PHR_CS_BIT mask */
 	const char *const *enums; /* ENUM: NULL-terminated list of JSON names */

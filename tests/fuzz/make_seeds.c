@@ -31,6 +31,9 @@
 #include "phr/compress.h"
 #include "phr/container.h"
 #include "phr/json.h"
+#include "phr/document.h"
+
+#include "docgen.h"
 
 static const char *out_dir;
 static int failures;
@@ -1325,6 +1328,63 @@ static void image_seeds(void)
 	put_hex("image", "edge-gif", "4749463839610100010000");
 }
 
+/* fuzz_document: byte 0 the type (mod 7), byte 1 the title's length, the
+ * title, then the document; real files made by cairo and libjpeg. */
+static void put_document(const char *name, unsigned type, const char *title, const uint8_t *doc, size_t n)
+{
+	size_t tl = strlen(title);
+	uint8_t *b = malloc(2 + tl + n);
+	if (!b)
+		die("out of memory", PHR_E_NOMEM);
+	b[0] = (uint8_t)type;
+	b[1] = (uint8_t)tl;
+	memcpy(b + 2, title, tl);
+	memcpy(b + 2 + tl, doc, n);
+	put_and_truncated("document", name, b, 2 + tl + n);
+	free(b);
+}
+
+static void document_seeds(void)
+{
+	size_t n;
+	uint8_t *p;
+	if ((p = docgen_pdf(1, &n))) {
+		put_document("seed-pdf", 0, "IGRA result", p, n);
+		put_document("seed-pdf-no-title", 5, "", p, n);
+		free(p);
+	}
+	if ((p = docgen_png(24, 16, 0, &n))) {
+		put_document("seed-png", 1, "Chest X-ray", p, n);
+		put_document("seed-png-bad-type", 6, "Chest X-ray", p, n);
+		put("document", "seed-png-raw", p, n);
+		free(p);
+	}
+	if ((p = docgen_png(9, 5, 1, &n))) {
+		put_document("seed-png-alpha", 4, "\xd8\xaa\xd9\x82\xd8\xb1\xd9\x8a\xd8\xb1", p, n);
+		free(p);
+	}
+	if ((p = docgen_jpeg(16, 16, 0, 0, &n))) {
+		put_document("seed-jpeg", 2, "Lettre de sortie", p, n);
+		put("document", "seed-jpeg-raw", p, n);
+		free(p);
+	}
+	if ((p = docgen_jpeg(16, 8, 1, 1, &n))) {
+		put_document("seed-jpeg-progressive", 3, "Referral", p, n);
+		free(p);
+	}
+	static const char pdf[] = "%PDF-1.4\n1 0 obj << >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+	put_document("seed-pdf-minimal", 0, "Lab", (const uint8_t *)pdf, sizeof(pdf) - 1);
+	put_document("edge-title-escape", 0, "Lab\x1b[2J", (const uint8_t *)pdf, sizeof(pdf) - 1);
+	put_document("edge-title-rlo", 0, "Lab \xe2\x80\xae", (const uint8_t *)pdf, sizeof(pdf) - 1);
+	put_hex("document", "edge-png-signature", "00 01 89504e470d0a1a0a");
+	put_hex("document", "edge-png-ihdr-only", "00 01 41 89504e470d0a1a0a 0000000d 49484452 00000001 00000001 0800000000 3a7e9b55");
+	put_hex("document", "edge-jpeg-soi-eoi", "00 01 41 ffd8ffd9");
+	put_hex("document", "edge-jpeg-no-sof", "00 01 41 ffd8 ffe0 0004 0000 ffda 0002 00 ffd9");
+	put_hex("document", "edge-jpeg-len-past-end", "00 01 41 ffd8 ffe0 ffff 00 ffd9");
+	put_hex("document", "edge-gif", "00 01 41 474946383961");
+	put_hex("document", "edge-empty", "");
+}
+
 int main(int argc, char **argv)
 {
 	struct fuzz_keys k;
@@ -1359,6 +1419,7 @@ int main(int argc, char **argv)
 	cbor_edges();
 	image_seeds();
 	card_seeds();
+	document_seeds();
 
 	for (size_t i = 0; i < nex; i++) {
 		free(ex[i].text);

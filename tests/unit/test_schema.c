@@ -192,6 +192,83 @@ static int test_decoder_rejects(void)
 	return 0;
 }
 
+/* "documents" (key 20): the bytes a document reference is, written out here
+ * from docs/FORMAT.md, and what both directions refuse. */
+#define DOC_HASH "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+#define DOC_JSON(fields) "{\"kind\":\"follow_up\",\"date\":\"2025-03-15\",\"documents\":[" fields "]}"
+#define DOC_ONE "{\"type\":\"imaging_report\",\"title\":\"T\",\"media_type\":\"image/png\",\"size\":100,\"hash\":\"" DOC_HASH "\"}"
+/* {1: 1, 2: 45729, 20: [{1: 1, 2: "T", 3: 1, 4: 100, 5: h'00..1f'}]} */
+#define DOC_CBOR "a30101" "0219b2a1" "1481" "a5" "0101" "026154" "0301" "041864" "055820" DOC_HASH
+
+static int test_documents(void)
+{
+	uint8_t *cbor, want[128];
+	size_t n, wn = t_unhex(DOC_CBOR, want, sizeof(want));
+	json_t *j;
+	CHECK(wn == 23 + 32);
+	CHECK_RC(phr_entry_parse_text(DOC_JSON(DOC_ONE), strlen(DOC_JSON(DOC_ONE)), &cbor, &n), PHR_OK);
+	CHECK(n == wn && memcmp(cbor, want, n) == 0);
+	CHECK_RC(phr_entry_decode_json(cbor, n, &j), PHR_OK);
+	const json_t *d = json_array_get(json_object_get(j, "documents"), 0);
+	CHECK(!strcmp(json_string_value(json_object_get(d, "hash")), DOC_HASH));
+	CHECK(!strcmp(json_string_value(json_object_get(d, "media_type")), "image/png"));
+	CHECK(!strcmp(json_string_value(json_object_get(d, "type")), "imaging_report"));
+	CHECK(json_integer_value(json_object_get(d, "size")) == 100);
+	json_decref(j);
+	free(cbor);
+
+	/* the hash: exactly 64 lowercase hex digits */
+	CHECK(!expect(DOC_JSON("{\"type\":\"other\",\"title\":\"T\",\"media_type\":\"image/png\",\"size\":1,"
+			       "\"hash\":\"000102030405060708090A0B0C0D0E0F101112131415161718191a1b1c1d1e1f\"}"),
+		      PHR_E_SCHEMA, "documents[0].hash: expected 64 lowercase hex digits"));
+	CHECK(!expect(DOC_JSON("{\"type\":\"other\",\"title\":\"T\",\"media_type\":\"image/png\",\"size\":1,"
+			       "\"hash\":\"0001\"}"),
+		      PHR_E_SCHEMA, "documents[0].hash"));
+	CHECK(!expect(DOC_JSON("{\"type\":\"other\",\"title\":\"T\",\"media_type\":\"image/png\",\"size\":1,"
+			       "\"hash\":\"" DOC_HASH "00\"}"),
+		      PHR_E_SCHEMA, "documents[0].hash"));
+	CHECK(!expect(DOC_JSON("{\"type\":\"other\",\"title\":\"T\",\"media_type\":\"image/png\",\"size\":1,"
+			       "\"hash\":\"" "g01102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f" "\"}"),
+		      PHR_E_SCHEMA, "documents[0].hash"));
+	/* every field required; size, media type and type from their lists */
+	CHECK(!expect(DOC_JSON("{\"type\":\"other\",\"title\":\"T\",\"media_type\":\"image/png\",\"size\":1}"),
+		      PHR_E_SCHEMA, "missing required field 'hash'"));
+	CHECK(!expect(DOC_JSON("{\"type\":\"other\",\"title\":\"T\",\"media_type\":\"image/gif\",\"size\":1,"
+			       "\"hash\":\"" DOC_HASH "\"}"),
+		      PHR_E_SCHEMA, "documents[0].media_type: 'image/gif' is not one of"));
+	CHECK(!expect(DOC_JSON("{\"type\":\"xray\",\"title\":\"T\",\"media_type\":\"image/png\",\"size\":1,"
+			       "\"hash\":\"" DOC_HASH "\"}"),
+		      PHR_E_SCHEMA, "documents[0].type"));
+	CHECK(!expect(DOC_JSON("{\"type\":\"other\",\"title\":\"T\",\"media_type\":\"image/png\",\"size\":0,"
+			       "\"hash\":\"" DOC_HASH "\"}"),
+		      PHR_E_SCHEMA, "documents[0].size"));
+	CHECK(!expect(DOC_JSON("{\"type\":\"other\",\"title\":\"T\",\"media_type\":\"image/png\",\"size\":16777217,"
+			       "\"hash\":\"" DOC_HASH "\"}"),
+		      PHR_E_SCHEMA, "documents[0].size"));
+	CHECK(!expect(DOC_JSON("{\"type\":\"other\",\"title\":\"\",\"media_type\":\"image/png\",\"size\":1,"
+			       "\"hash\":\"" DOC_HASH "\"}"),
+		      PHR_E_SCHEMA, "documents[0].title"));
+	/* at most 8 */
+	CHECK(!expect(DOC_JSON(DOC_ONE "," DOC_ONE "," DOC_ONE "," DOC_ONE "," DOC_ONE "," DOC_ONE "," DOC_ONE "," DOC_ONE),
+		      PHR_OK, NULL));
+	CHECK(!expect(DOC_JSON(DOC_ONE "," DOC_ONE "," DOC_ONE "," DOC_ONE "," DOC_ONE "," DOC_ONE "," DOC_ONE "," DOC_ONE
+			       "," DOC_ONE),
+		      PHR_E_LIMIT, "documents: 9 items, at most 8"));
+
+	/* decoding: a byte string of 32 bytes, nothing else */
+	CHECK(!expect_decode(DOC_CBOR, PHR_OK, NULL));
+	CHECK(!expect_decode("a30101" "0219b2a1" "1481" "a5" "0101" "026154" "0301" "041864" "05581f"
+			     "0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+			     PHR_E_SCHEMA, "documents[0].hash: 31 bytes"));
+	CHECK(!expect_decode("a30101" "0219b2a1" "1481" "a5" "0101" "026154" "0301" "041864" "057820" DOC_HASH,
+			     PHR_E_MALFORMED, NULL)); /* a text string where the byte string goes */
+	CHECK(!expect_decode("a30101" "0219b2a1" "1481" "a5" "0101" "026154" "0303" "041864" "055820" DOC_HASH,
+			     PHR_E_SCHEMA, "documents[0].media_type: unknown value 3"));
+	CHECK(!expect_decode("a30101" "0219b2a1" "1481" "a5" "0101" "026154" "0301" "041a01000001" "055820" DOC_HASH,
+			     PHR_E_SCHEMA, "documents[0].size"));
+	return 0;
+}
+
 static int test_code_checks(void)
 {
 	CHECK_RC(phr_code_check(PHR_CS_ICD11, "1B10.0", 6), PHR_OK);
@@ -542,6 +619,7 @@ int main(void)
 		{ "errors name the field and the problem", test_errors_name_the_field },
 		{ "wire encodings of dates, enums, decimals", test_wire_encodings },
 		{ "decoder rejects what the encoder never writes", test_decoder_rejects },
+		{ "documents: wire bytes of a reference, and what is refused", test_documents },
 		{ "code syntax and check digits", test_code_checks },
 		{ "every code in layouts/codes.tsv is well-formed", test_codes_table_valid },
 		{ "docs/record.schema.json matches the model", test_schema_file_current },

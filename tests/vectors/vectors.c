@@ -23,6 +23,7 @@
 #include "phr/compress.h"
 #include "phr/container.h"
 #include "phr/crypto.h"
+#include "phr/document.h"
 #include "phr/json.h"
 #include "phr/schema.h"
 #include "phr/verify.h" /* PHR_CLOCK_TOLERANCE, for the limits table */
@@ -1374,6 +1375,7 @@ static void ann_field(struct ann *a, int depth, const struct phr_field *f, const
 		ann_text_body(a, depth + 2, (size_t)sh.val);
 		break;
 	}
+	case PHR_T_BYTES:
 	case PHR_T_INT:
 	case PHR_T_BOOL:
 	case PHR_T_DECIMAL:
@@ -1704,6 +1706,9 @@ static void doc_limits(const struct vec_set *s, struct sb *b)
 		{ "PHR_MAX_ENTRY_CBOR", PHR_MAX_ENTRY_CBOR, "encoded entry content (the map at payload key 3)" },
 		{ "PHR_MAX_TEXT", PHR_MAX_TEXT, "longest free-text field of the content, bytes" },
 		{ "PHR_MAX_ARRAY", PHR_MAX_ARRAY, "most items of a content array (some fields allow fewer)" },
+		{ "PHR_MAX_DOCUMENTS", PHR_MAX_DOCUMENTS, "document references in one entry ([Documents](#documents))" },
+		{ "PHR_MAX_DOCUMENT_TITLE", PHR_MAX_DOCUMENT_TITLE, "a document reference's title, bytes of UTF-8" },
+		{ "PHR_MAX_DOCUMENT", PHR_MAX_DOCUMENT, "size of a document an entry refers to, bytes (16 MiB)" },
 		{ "PHR_CBOR_MAX_DEPTH", PHR_CBOR_MAX_DEPTH, "nesting depth below the top-level item of one decoded CBOR buffer" },
 		{ "PHR_CBOR_MAX_ITEMS", PHR_CBOR_MAX_ITEMS, "data items (map keys and tags included) in one decoded CBOR buffer" },
 		{ "PHR_MAX_NAME", PHR_MAX_NAME, "key, clinic or authority name, bytes of UTF-8" },
@@ -1746,6 +1751,7 @@ static void doc_limits(const struct vec_set *s, struct sb *b)
 		{ "PHR_CHUNK_TAG_LEN", PHR_CHUNK_TAG_LEN, "container tag bytes" },
 		{ "PHR_ZSTD_DICT_RESERVE", PHR_ZSTD_DICT_RESERVE, "bytes a zstd-dict window holds beyond the body: dictionary v1's size" },
 		{ "PHR_VERSION_ID_LEN", PHR_VERSION_ID_LEN, "record version id bytes: record id || hash of the last entry" },
+		{ "PHR_DOCUMENT_HASH_LEN", PHR_DOCUMENT_HASH_LEN, "document hash bytes (BLAKE2b-256 of the document)" },
 	};
 	sb_printf(b, "| limit | value | bounds |\n|---|---|---|\n");
 	for (size_t i = 0; i < sizeof(lim) / sizeof(lim[0]); i++)
@@ -1819,6 +1825,9 @@ static void cddl_type(const struct phr_field *f, char *out, size_t cap, char *no
 		break;
 	case PHR_T_DECIMAL:
 		snprintf(out, cap, "decimal");
+		break;
+	case PHR_T_BYTES:
+		snprintf(out, cap, "bstr .size %lld", (long long)f->max);
 		break;
 	case PHR_T_OBJECT:
 		rule_name(f, out, cap);
