@@ -489,7 +489,13 @@ static int show_sighting(void *ctx, const struct phr_register_sighting *s)
 	phr_format_time((uint64_t)s->at, when);
 	json_error_t jerr;
 	json_t *rep = json_loads(s->report, 0, &jerr);
-	bool valid = json_is_true(json_object_get(rep, "verified"));
+	/* valid against the bundle; without one, signatures and chain only */
+	bool valid = json_is_true(json_object_get(rep, "verified")), sig_only = !valid && rep;
+	size_t i;
+	json_t *e;
+	json_array_foreach(json_object_get(rep, "entries"), i, e)
+		sig_only &= !strcmp(json_string_value(json_object_get(e, "status")) ? json_string_value(json_object_get(e, "status")) : "",
+				    "signature_only");
 	if (o->json) {
 		json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I, s:o}", "version_id", s->version_hex, "at", when, "how",
 				      s->how, "who", s->who, "trust_version", (json_int_t)s->trust_version, "report",
@@ -497,7 +503,7 @@ static int show_sighting(void *ctx, const struct phr_register_sighting *s)
 		return !j || json_array_append_new(o->sightings, j) ? phr_fail(PHR_E_NOMEM, "out of memory") : 0;
 	}
 	phr_text_sanitize(who, sizeof(who), s->who, strlen(s->who));
-	printf("  %s  %-8s  %s  by %s  version %.16s…  %s", when, s->how, valid ? "verified" : "NOT all valid", who,
+	printf("  %s  %-8s  %s  by %s  version %.16s…  %s", when, s->how, valid ? "verified" : sig_only ? "signatures only" : "NOT VALID", who,
 	       s->version_hex + 2 * PHR_RECORD_ID_LEN,
 	       s->trust_version ? "trust bundle " : "no trust bundle");
 	if (s->trust_version)

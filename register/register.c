@@ -515,7 +515,9 @@ int phr_register_add(struct phr_register *reg, const uint8_t *container, size_t 
 	snprintf(detail, sizeof(detail), "%s: version %s, %zu entr%s, %s%s%s%s%s; %s", how, out->version_hex, n,
 		 n == 1 ? "y" : "ies", out->new_version ? "new version" : "seen again", out->older ? "; older copy, newer: " : "",
 		 out->older ? out->newer_hex : "", out->fork ? "; fork with " : "", out->fork ? out->fork_hex : "",
-		 out->verify_err == PHR_OK ? "all valid" : phr_strerror(out->verify_err));
+		 out->failed ? phr_strerror(out->verify_err)
+		 : out->verify_err == PHR_OK ? "all valid"
+					     : "signatures and chain valid, signers not checked (no trust bundle)");
 	if ((rc = s->ops->audit_insert(s, at, reg->who, "add", out->record_hex, detail)) || (rc = s->ops->commit(s)))
 		goto rollback;
 	rc = PHR_OK;

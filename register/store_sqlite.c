@@ -151,7 +151,7 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_DOC_GET] = "SELECT media_type, bytes FROM documents WHERE hash = ?1",
 	[S_DOC_LINK] = "INSERT OR IGNORE INTO record_documents(record, hash) VALUES (?1, ?2)",
 	[S_DOCS] = "SELECT l.hash, d.media_type, d.size FROM record_documents l LEFT JOIN documents d ON d.hash = l.hash "
-		   "WHERE l.record = ?1 ORDER BY l.rowid",
+		   "WHERE l.record = ?1 ORDER BY l.hash",
 	[S_AUDIT_INSERT] = "INSERT INTO audit(at, who, action, record, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
 	[S_AUDIT] = "SELECT id, at, who, action, record, detail FROM audit ORDER BY id",
 };
