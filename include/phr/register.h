@@ -221,7 +221,8 @@ PHR_NODISCARD int phr_register_each_document(struct phr_register *reg, const uin
  * secure_delete on, so that none of its bytes are left. PHR_E_NOT_STORED
  * when the register does not hold it; PHR_E_DB_BUSY when another process
  * keeps the journal from being emptied (the record is erased, but old
- * pages may remain in the journal until the next forget or check). */
+ * pages may remain in the journal until the next forget, or until the
+ * last connection closes). */
 PHR_NODISCARD int phr_register_forget(struct phr_register *reg, const uint8_t id[PHR_RECORD_ID_LEN]);
 
 /* The audit's "who" for this process (see above). */
