@@ -7,7 +7,9 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "phr/schema.h"
 
@@ -169,6 +171,33 @@ static struct sq *SQ(struct phr_store *s)
 	return (struct sq *)s;
 }
 
+/* Whether a write that failed did so for want of room: SQLite reports the
+ * errno of its last system call, which a later call may have changed, so
+ * the room left is looked at too (the file size limit, the free space of
+ * the register's file system). */
+static bool out_of_room(sqlite3 *db, int sys)
+{
+	if (sys == ENOSPC || sys == EFBIG || sys == EDQUOT)
+		return true;
+	const char *path = db ? sqlite3_db_filename(db, "main") : NULL;
+	if (!path || !*path)
+		return false;
+	struct rlimit rl;
+	struct stat sb;
+	off_t biggest = 0;
+	char wal[4096];
+	if (stat(path, &sb) == 0)
+		biggest = sb.st_size;
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	if (stat(wal, &sb) == 0 && sb.st_size > biggest)
+		biggest = sb.st_size;
+	if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    (uint64_t)biggest + 65536 >= (uint64_t)rl.rlim_cur)
+		return true;
+	struct statvfs vfs;
+	return statvfs(path, &vfs) == 0 && (uint64_t)vfs.f_bavail * vfs.f_frsize < (1u << 20);
+}
+
 /* An SQLite result code as a phr error, with what was being done. */
 static int fail(sqlite3 *db, int rc, const char *what)
 {
@@ -189,9 +218,9 @@ static int fail(sqlite3 *db, int rc, const char *what)
 	case SQLITE_NOMEM:
 		return phr_fail(PHR_E_NOMEM, "register: %s: out of memory", what);
 	case SQLITE_IOERR:
-		if (sys == ENOSPC || sys == EFBIG || sys == EDQUOT)
+		if (rc != SQLITE_IOERR_NOMEM && out_of_room(db, sys))
 			return phr_fail(PHR_E_DB_FULL, "register: %s: the disk is full or a file size limit was reached; "
-					"nothing was changed (%s)", what, strerror(sys));
+					"nothing was changed (%s)", what, msg);
 		break;
 	default:
 		break;
@@ -808,8 +837,8 @@ static int sq_forget(struct phr_store *s, int64_t record_row, const char *record
 {
 	struct sq *q = SQ(s);
 	static const char *const sql[] = {
-		"DELETE FROM documents WHERE hash IN (SELECT hash FROM record_documents WHERE record = ?1)"
-		" AND hash NOT IN (SELECT hash FROM record_documents WHERE record <> ?1)",
+		("DELETE FROM documents WHERE hash IN (SELECT hash FROM record_documents WHERE record = ?1)"
+		 " AND hash NOT IN (SELECT hash FROM record_documents WHERE record <> ?1)"),
 		"DELETE FROM records WHERE id = ?1",
 		"UPDATE audit SET record = '', detail = '(a record since forgotten)' WHERE record = ?2",
 	};
