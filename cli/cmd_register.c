@@ -423,8 +423,8 @@ static int print_hit(void *ctx, const struct phr_register_hit *h)
 	printf("%s  %-30s  born %-10s  %-7s  %-2s  %zu version%s, last seen %s", h->record_hex, *name ? name : "(no name)",
 	       *h->born ? h->born : "?", *h->sex ? h->sex : "?", *h->nationality ? h->nationality : "?", h->n_versions,
 	       h->n_versions == 1 ? "" : "s", seen);
-	if (o->name)
-		printf("  [%s: %s]", rank_name(h->rank), why);
+	if (o->name) /* the why names the kind of match ("transliterated: ...") */
+		printf("  [%s]", *why ? why : rank_name(h->rank));
 	putchar('\n');
 	return 0;
 }

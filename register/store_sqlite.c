@@ -3,6 +3,7 @@
 #include "store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include "phr/schema.h"
 
@@ -1034,7 +1036,7 @@ static const struct phr_store_ops sqlite_ops = {
 
 /* ---- open and migrate ------------------------------------------------- */
 
-static int migrate(struct sq *q)
+static int migrate(struct sq *q, bool create)
 {
 	int64_t v = 0, app = 0, tables = 0;
 	int rc;
@@ -1043,6 +1045,9 @@ static int migrate(struct sq *q)
 		return rc;
 	if (app != APP_ID && (app != 0 || tables != 0 || v != 0))
 		return phr_fail(PHR_E_DB_CORRUPT, "register: this SQLite file is not a phr register");
+	if (v == 0 && tables == 0 && !create)
+		return phr_fail(PHR_E_DB_CORRUPT, "register: the file is empty, not a phr register (make one with "
+				"'phr register init')");
 	if (v > N_MIGRATIONS)
 		return phr_fail(PHR_E_DB_VERSION, "register: its schema is version %lld, newer than this program's %d: "
 				"use a newer phr", (long long)v, N_MIGRATIONS);
@@ -1098,6 +1103,16 @@ int phr_store_sqlite_open(const char *path, unsigned flags, struct phr_store **o
 		return phr_fail(PHR_E_NOT_FOUND, "%s: no such register (create it with 'phr register init')", path);
 	if (exists && !S_ISREG(sb.st_mode))
 		return phr_fail(PHR_E_ARG, "%s: not a regular file", path);
+	if (!exists) {
+		/* A register holds health data: only its owner reads it. SQLite
+		 * gives the journal files the mode of the database file. */
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST)
+			return phr_fail(errno == ENOSPC ? PHR_E_DB_FULL : PHR_E_IO, "%s: cannot create: %s", path,
+					strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	}
 	struct sq *q = calloc(1, sizeof(*q));
 	if (!q)
 		return phr_fail(PHR_E_NOMEM, "out of memory");
@@ -1130,7 +1145,7 @@ int phr_store_sqlite_open(const char *path, unsigned flags, struct phr_store **o
 		if (!wal && (rc = exec(q, "PRAGMA journal_mode = WAL", "switch the journal to WAL")))
 			goto fail;
 	}
-	if ((rc = migrate(q)))
+	if ((rc = migrate(q, (flags & PHR_REG_CREATE) != 0)))
 		goto fail;
 	*out = &q->base;
 	return PHR_OK;

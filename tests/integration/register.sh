@@ -35,6 +35,9 @@ expect 6 "a register that does not exist is not made by add" -- "$PHR" register 
 message "phr register init" "missing register"
 expect 0 "register init" -- "$PHR" register init "$DB"
 has "schema version 1" "init names the schema version"
+[ "$(stat -c %a "$DB")" = 600 ] && ok "the register is readable by its owner only (0600)" || bad "register mode $(stat -c %a "$DB")"
+: >empty.db
+expect 31 "an empty file is not a register" -- "$PHR" register find empty.db --sex male
 expect 0 "register init again (opens, nothing lost)" -- "$PHR" register init "$DB"
 expect 0 "register --help" -- "$PHR" register --help
 for v in init add find show export documents audit forget check; do

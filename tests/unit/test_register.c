@@ -88,6 +88,8 @@ static int test_open_create_migrate(void)
 	CHECK_RC(phr_register_open(p, 0, &reg), PHR_E_NOT_FOUND);
 	CHECK_RC(phr_register_open(p, PHR_REG_CREATE, &reg), PHR_OK);
 	CHECK(phr_register_schema_version(reg) == phr_register_schema_latest());
+	struct stat sb;
+	CHECK(stat(p, &sb) == 0 && (sb.st_mode & 0777) == 0600); /* health data: the owner's only */
 	CHECK(phr_register_schema_latest() >= 1);
 	phr_register_close(reg);
 	/* the file carries its schema version and is WAL */
@@ -129,7 +131,17 @@ static int test_open_not_a_register(void)
 	fclose(f);
 	CHECK_RC(phr_register_open(p, 0, &reg), PHR_E_DB_CORRUPT);
 	CHECK_RC(phr_register_open(p, PHR_REG_CREATE, &reg), PHR_E_DB_CORRUPT);
-	/* another program's SQLite file */
+	/* an empty file is not a register, unless one is to be made in it */
+	p = db_path("empty.db");
+	f = fopen(p, "wb");
+	CHECK(f);
+	fclose(f);
+	CHECK_RC(phr_register_open(p, 0, &reg), PHR_E_DB_CORRUPT);
+	CHECK_RC(phr_register_open(p, PHR_REG_CREATE, &reg), PHR_OK);
+	phr_register_close(reg);
+	CHECK_RC(phr_register_open(p, 0, &reg), PHR_OK);
+	phr_register_close(reg);
+		/* another program's SQLite file */
 	p = db_path("other.db");
 	sqlite3 *db;
 	CHECK(sqlite3_open(p, &db) == SQLITE_OK);
