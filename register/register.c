@@ -783,7 +783,8 @@ int phr_register_find(struct phr_register *reg, const struct phr_register_query 
 	/* Name candidates are ranked here, so more are fetched than are shown. */
 	rc = reg->store->ops->find(reg->store, &sq, q->name ? 4 * PHR_REG_MAX_HITS : PHR_REG_MAX_HITS, collect_hit, &l);
 	if (!rc) {
-		qsort(l.h, l.n, sizeof(*l.h), hit_order);
+		if (l.n)
+			qsort(l.h, l.n, sizeof(*l.h), hit_order);
 		if (l.n > PHR_REG_MAX_HITS)
 			l.n = PHR_REG_MAX_HITS;
 		char detail[200];
