@@ -56,7 +56,8 @@ static const char add_usage[] =
 static const char find_usage[] =
 	"Usage: phr register find DB [--name TEXT] [--born DATE] [--sex S] [--nationality CC]\n"
 	"                        [--arrived FROM..TO] [--code SYSTEM:CODE] [--clinic TEXT]\n"
-	"                        [--record HEXPREFIX] [--field PATH=VALUE] [--format text|json]\n"
+	"                        [--visited FROM..TO] [--record HEXPREFIX] [--field PATH=VALUE]\n"
+	"                        [--format text|json]\n"
 	"\n"
 	"Records matching every option given, best first. Names match in any script,\n"
 	"ranked exact > transliterated > fuzzy, with why each matched.\n"
@@ -67,6 +68,7 @@ static const char find_usage[] =
 	"                    may be left out)\n"
 	"  --code S:C        a code anywhere in the record (icd11, icd10, atc, loinc, snomed)\n"
 	"  --clinic TEXT     part of the name of a clinic that signed an entry\n"
+	"  --visited A..B    an entry (a visit) dated from A to B\n"
 	"  --field P=V       any indexed field by its path (migration.host_country=DE,\n"
 	"                    identity.origin=SY, identity.languages=ar)\n"
 	"Exit status: 0 (also when nothing matches; the count is printed).\n";
@@ -156,20 +158,23 @@ static int parse_day(const char *s, size_t n, bool last, int64_t *day)
 	return yy == y && mm == m && dd == d ? 0 : -1;
 }
 
-static int parse_range(const char *verb, const char *s, struct phr_register_query *q)
+/* FROM..TO (dates as parse_day; a side may be left out) into [*from, *to]. */
+static int parse_range(const char *verb, const char *opt, const char *s, int64_t *from, int64_t *to)
 {
+	char msg[160];
 	const char *dots = strstr(s, "..");
-	if (!dots)
-		return cli_usage(verb, "--arrived is FROM..TO (dates YYYY, YYYY-MM or YYYY-MM-DD; a side may be empty)");
-	q->arrived = true;
-	q->arrived_from = INT32_MIN;
-	q->arrived_to = INT32_MAX;
-	if (dots > s && parse_day(s, (size_t)(dots - s), false, &q->arrived_from))
-		return cli_usage(verb, "--arrived: FROM is not YYYY, YYYY-MM or YYYY-MM-DD");
-	if (dots[2] && parse_day(dots + 2, strlen(dots + 2), true, &q->arrived_to))
-		return cli_usage(verb, "--arrived: TO is not YYYY, YYYY-MM or YYYY-MM-DD");
-	if (dots == s && !dots[2])
-		return cli_usage(verb, "--arrived needs FROM, TO or both");
+	*from = INT32_MIN;
+	*to = INT32_MAX;
+	if (!dots || (dots == s && !dots[2])) {
+		snprintf(msg, sizeof(msg), "%s is FROM..TO (dates YYYY, YYYY-MM or YYYY-MM-DD; one side may be left out)",
+			 opt);
+		return cli_usage(verb, msg);
+	}
+	if ((dots > s && parse_day(s, (size_t)(dots - s), false, from)) ||
+	    (dots[2] && parse_day(dots + 2, strlen(dots + 2), true, to))) {
+		snprintf(msg, sizeof(msg), "%s: a date is not YYYY, YYYY-MM or YYYY-MM-DD", opt);
+		return cli_usage(verb, msg);
+	}
 	return EXIT_OK_;
 }
 
@@ -184,7 +189,7 @@ static int parse(const char *verb, int argc, char **argv, unsigned allow, const 
 		{ "sex", required_argument, 0, 's' }, { "nationality", required_argument, 0, 'N' },
 		{ "arrived", required_argument, 0, 'A' }, { "code", required_argument, 0, 'c' },
 		{ "clinic", required_argument, 0, 'C' }, { "record", required_argument, 0, 'r' },
-		{ "field", required_argument, 0, 'F' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
+		{ "field", required_argument, 0, 'F' }, { "visited", required_argument, 0, 'V' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
 	int c, ex;
 	memset(a, 0, sizeof(*a));
 	a->format = "text";
@@ -215,8 +220,14 @@ static int parse(const char *verb, int argc, char **argv, unsigned allow, const 
 		case 's': a->q.sex = optarg; break;
 		case 'N': a->q.nationality = optarg; break;
 		case 'A':
-			if ((ex = parse_range(verb, optarg, &a->q)))
+			if ((ex = parse_range(verb, "--arrived", optarg, &a->q.arrived_from, &a->q.arrived_to)))
 				return ex;
+			a->q.arrived = true;
+			break;
+		case 'V':
+			if ((ex = parse_range(verb, "--visited", optarg, &a->q.visited_from, &a->q.visited_to)))
+				return ex;
+			a->q.visited = true;
 			break;
 		case 'c': a->q.code = optarg; break;
 		case 'C': a->q.clinic = optarg; break;

@@ -721,6 +721,14 @@ static int check_query(const struct phr_register_query *q, struct phr_store_quer
 		sq->arrived_to = q->arrived_to;
 		ASKED("arrived");
 	}
+	if (q->visited) {
+		if (q->visited_from > q->visited_to)
+			return phr_fail(PHR_E_ARG, "--visited: the range ends before it starts");
+		sq->visited = true;
+		sq->visited_from = q->visited_from;
+		sq->visited_to = q->visited_to;
+		ASKED("visited");
+	}
 	if (q->code) {
 		const char *colon = strchr(q->code, ':');
 		int sys = colon ? phr_code_system_id(q->code, (size_t)(colon - q->code)) : 0;

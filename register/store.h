@@ -45,8 +45,8 @@ struct phr_store_field {
 struct phr_store_query {
 	const char *born;            /* date string or prefix: matches equal, or one a prefix of the other at '-' */
 	const char *sex, *nationality, *code, *clinic, *record_prefix, *field_path, *field_value;
-	bool arrived;
-	int64_t arrived_from, arrived_to;
+	bool arrived, visited;
+	int64_t arrived_from, arrived_to, visited_from, visited_to;
 	size_t n_keys, need;         /* name keys: a record's name must share need of them */
 	const char *const *keys;
 };

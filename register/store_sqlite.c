@@ -636,6 +636,8 @@ static int sq_find(struct phr_store *s, const struct phr_store_query *qq, size_t
 		sb_add(&b, " AND r.id IN (SELECT record FROM fields WHERE path = 'identity.nationality' AND value = :nat)");
 	if (qq->arrived)
 		sb_add(&b, " AND r.id IN (SELECT record FROM fields WHERE path = 'migration.arrival' AND num BETWEEN :afrom AND :ato)");
+	if (qq->visited)
+		sb_add(&b, " AND r.id IN (SELECT record FROM entries WHERE day BETWEEN :vfrom AND :vto)");
 	if (qq->code) {
 		snprintf(num, sizeof(num), "%d", PHR_T_CODE);
 		sb_add(&b, " AND r.id IN (SELECT record FROM fields WHERE type = ");
@@ -685,6 +687,8 @@ static int sq_find(struct phr_store *s, const struct phr_store_query *qq, size_t
 	BIND_TEXT(":nat", qq->nationality);
 	BIND_INT(":afrom", qq->arrived_from);
 	BIND_INT(":ato", qq->arrived_to);
+	BIND_INT(":vfrom", qq->visited_from);
+	BIND_INT(":vto", qq->visited_to);
 	BIND_TEXT(":code", qq->code);
 	BIND_TEXT(":clinic", qq->clinic);
 	if (qq->record_prefix) {

@@ -157,6 +157,8 @@ struct phr_register_query {
 	const char *nationality; /* ISO 3166-1 alpha-2, any case */
 	bool arrived;            /* migration.arrival within [arrived_from, arrived_to] (days, inclusive) */
 	int64_t arrived_from, arrived_to;
+	bool visited;            /* an entry (a visit) dated within [visited_from, visited_to] (days, inclusive) */
+	int64_t visited_from, visited_to;
 	const char *code;        /* "system:code" anywhere in the record (diagnoses, vaccines, results...) */
 	const char *clinic;      /* part of the name of a clinic that signed an entry, ASCII case ignored */
 	const char *record;      /* record id hex prefix */

@@ -78,6 +78,10 @@ expect 0 "find --clinic" -- "$PHR" register find "$DB" --clinic lesvos
 [ "$(grep -c '^[0-9a-f]\{32\} ' "$W/out")" = "$(ls "$SRC"/examples/*.json | wc -l)" ] && ok "every example found by clinic" || bad "find --clinic count"
 expect 0 "find --clinic Berlin (none yet)" -- "$PHR" register find "$DB" --clinic berlin
 message "0 records" "find with no match"
+expect 0 "find --visited (the examples' visit dates)" -- "$PHR" register find "$DB" --visited 2020..2026
+[ "$(grep -c '^[0-9a-f]\{32\} ' "$W/out")" = "$(ls "$SRC"/examples/*.json | wc -l)" ] && ok "every example found by visit date" || bad "find --visited count"
+expect 0 "find --visited before any visit" -- "$PHR" register find "$DB" --visited ..2000-01-01
+message "0 records" "find --visited out of range"
 expect 0 "find --arrived with no match" -- "$PHR" register find "$DB" --arrived 1990..1990-12
 message "0 records" "find --arrived out of range"
 expect 0 "find --format json" -- "$PHR" register find "$DB" --clinic lesvos --format json

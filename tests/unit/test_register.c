@@ -867,6 +867,15 @@ static int test_examples_round_trip(void)
 			q = (struct phr_register_query){ .arrived = true, .arrived_from = day + 1, .arrived_to = day + 9 };
 			CHECK(!found(reg, &q, hex));
 		}
+		{
+			int y, m, d;
+			CHECK(sscanf(json_string_value(json_object_get(j, "date")), "%d-%d-%d", &y, &m, &d) == 3);
+			int64_t day = phr_days_from_civil(y, m, d);
+			q = (struct phr_register_query){ .visited = true, .visited_from = day, .visited_to = day };
+			CHECK(found(reg, &q, hex));
+			q = (struct phr_register_query){ .visited = true, .visited_from = day + 1, .visited_to = day + 30 };
+			CHECK(!found(reg, &q, hex));
+		}
 		const char *host = json_string_value(json_object_get(json_object_get(j, "migration"), "host_country"));
 		if (host) {
 			q = (struct phr_register_query){ .field_path = "migration.host_country", .field_value = host };
