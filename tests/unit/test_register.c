@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "fixture.h"
+#include "gen.h"
 #include "phr/json.h"
 #include "phr/register.h"
 #include "phr/render.h"
@@ -908,6 +909,57 @@ static int test_examples_round_trip(void)
 	return 0;
 }
 
+/* The seeded generator's records (tests/gen): 200 persons, 1-3 entries each. */
+static int test_generated_round_trip(void)
+{
+	struct phr_register *reg;
+	CHECK_RC(open_new("generated.db", &reg), PHR_OK);
+	gen_codes_load(PHR_GEN_SOURCE_ROOT "/layouts/codes.tsv");
+	for (uint64_t i = 0; i < 200; i++) {
+		struct gen_case *c = gen_case_create(11, i);
+		struct phr_record *r;
+		struct phr_register_added a;
+		uint8_t *buf, *got;
+		size_t len, glen;
+		CHECK(c);
+		CHECK_RC(phr_record_create(NULL, &r), PHR_OK);
+		unsigned n = gen_case_follow_ups(c);
+		json_t *nat = NULL;
+		for (unsigned k = 0; k <= n; k++) {
+			json_t *e = k ? gen_case_follow_up(c, k - 1) : gen_case_assessment(c);
+			uint8_t *cbor;
+			size_t clen;
+			CHECK(e);
+			CHECK_RC(phr_entry_encode_json(e, &cbor, &clen), PHR_OK);
+			if (!k)
+				nat = json_incref(json_object_get(json_object_get(e, "identity"), "nationality"));
+			CHECK_RC(phr_record_append(r, k ? F.clinic2 : F.clinic1, k ? F.cert2 : F.cert1,
+						   k ? F.cert2_len : F.cert1_len, cbor, clen, FX_T0 + k * 60),
+				 PHR_OK);
+			free(cbor);
+			json_decref(e);
+		}
+		CHECK_RC(phr_record_encode(r, -1, &buf, &len), PHR_OK);
+		CHECK_RC(phr_register_add(reg, buf, len, F.trust, NOW, PHR_REG_HOW_ADD, &a), PHR_OK);
+		CHECK(a.new_record && !a.failed);
+		CHECK_RC(phr_register_latest(reg, r->id, &got, &glen), PHR_OK);
+		CHECK(glen == len && !memcmp(got, buf, len));
+		char hex[33];
+		phr_record_id_hex(r->id, hex);
+		if (json_is_string(nat)) {
+			struct phr_register_query q = { .nationality = json_string_value(nat), .record = hex };
+			CHECK(found(reg, &q, hex));
+		}
+		json_decref(nat);
+		free(got);
+		free(buf);
+		phr_record_destroy(r);
+		gen_case_destroy(c);
+	}
+	phr_register_close(reg);
+	return 0;
+}
+
 static int test_find_arguments(void)
 {
 	struct phr_register *reg;
@@ -955,6 +1007,7 @@ int main(void)
 		{ "check", test_check },
 		{ "every example: add, find, export byte for byte", test_examples_round_trip },
 		{ "find: arguments checked", test_find_arguments },
+		{ "the seeded generator's records: add, export byte for byte", test_generated_round_trip },
 	};
 	int rc = run_tests(tests, sizeof(tests) / sizeof(tests[0]));
 	fx_finish(&F);
