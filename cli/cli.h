@@ -174,5 +174,14 @@ int cli_tty_secret(const char *prompt, char *buf, size_t cap, int err, const cha
 int cmd_print(int argc, char **argv);
 int cmd_card(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
+int cmd_register(int argc, char **argv);
+struct phr_trust;
+/* --register DB (issue, extend, scan, card read): files a container met by
+ * verb in the register DB (which must exist), how as PHR_REG_HOW_*, and
+ * says on stderr what the register made of it. Returns an exit code:
+ * EXIT_OLDER for an older copy, EXIT_CONSENT when consent refuses storing,
+ * 10-16 when an entry fails verification (filed all the same). */
+int cli_register_file(const char *verb, const char *db, const uint8_t *container, size_t len,
+		      const struct phr_trust *t, const char *how);
 
 #endif

@@ -70,7 +70,7 @@ static const char write_usage[] =
 
 static const char read_usage[] =
 	"Usage: phr card read [--reader NAME] [--pin-file F] [--trust TRUST.bundle]\n"
-	"                     [--force] [--out RECORD.phr]\n"
+	"                     [--force] [--out RECORD.phr] [--register DB]\n"
 	"\n"
 	"Reads the card's record and writes it, byte for byte, to --out (default\n"
 	"'-', standard output, when that is not a terminal), and says on standard\n"
@@ -78,7 +78,9 @@ static const char read_usage[] =
 	"id, entries, slot and generation. The record must\n"
 	"decode and verify (with --trust every entry; without it every signature\n"
 	"and the chain), else nothing is written and the exit status is 26;\n"
-	"--force writes it anyway.\n";
+	"--force writes it anyway. --register DB also files it in the clinic's\n"
+	"register (exit 35 for an older copy of a version kept there, 34 when its\n"
+	"consent says store: false).\n";
 
 static const char show_usage[] =
 	"Usage: phr card show [--reader NAME] [--pin-file F] [--trust TRUST.bundle]\n"
@@ -110,6 +112,7 @@ static const char unblock_usage[] =
 
 struct card_args {
 	const char *reader, *pin_file, *new_pin_file, *puk_file, *trust, *authority, *lang, *format, *out, *file;
+	const char *register_db;
 	bool erase, replace, force;
 	long entry;
 };
@@ -117,7 +120,7 @@ struct card_args {
 enum {
 	O_READER = 1 << 0, O_PIN = 1 << 1, O_NEWPIN = 1 << 2, O_PUK = 1 << 3, O_TRUST = 1 << 4, O_AUTH = 1 << 5,
 	O_LANG = 1 << 6, O_FORMAT = 1 << 7, O_OUT = 1 << 8, O_ERASE = 1 << 9, O_REPLACE = 1 << 10,
-	O_FORCE = 1 << 11, O_ENTRY = 1 << 12, O_FILE = 1 << 13,
+	O_FORCE = 1 << 11, O_ENTRY = 1 << 12, O_FILE = 1 << 13, O_REGISTER = 1 << 14,
 };
 
 /* Parses the options verb allows; returns -1 after --help, else an exit code. */
@@ -131,13 +134,14 @@ static int parse(const char *verb, int argc, char **argv, unsigned allow, const 
 		{ "out", required_argument, 0, 'o' },      { "erase", no_argument, 0, 'E' },
 		{ "replace", no_argument, 0, 'R' },        { "force", no_argument, 0, 'F' },
 		{ "entry", required_argument, 0, 'e' },    { "help", no_argument, 0, 'h' },
+		{ "register", required_argument, 0, 'G' },
 		{ 0, 0, 0, 0 } };
 	static const struct {
 		int c;
 		unsigned bit;
 	} bits[] = { { 'r', O_READER }, { 'p', O_PIN },    { 'n', O_NEWPIN }, { 'k', O_PUK },   { 't', O_TRUST },
 		     { 'a', O_AUTH },   { 'l', O_LANG },   { 'f', O_FORMAT }, { 'o', O_OUT },   { 'E', O_ERASE },
-		     { 'R', O_REPLACE }, { 'F', O_FORCE }, { 'e', O_ENTRY } };
+		     { 'R', O_REPLACE }, { 'F', O_FORCE }, { 'e', O_ENTRY }, { 'G', O_REGISTER } };
 	int c;
 	memset(a, 0, sizeof(*a));
 	a->format = "text";
@@ -167,6 +171,7 @@ static int parse(const char *verb, int argc, char **argv, unsigned allow, const 
 		case 'E': a->erase = true; break;
 		case 'R': a->replace = true; break;
 		case 'F': a->force = true; break;
+		case 'G': a->register_db = optarg; break;
 		case 'e': {
 			char *end;
 			a->entry = strtol(optarg, &end, 10);
@@ -680,7 +685,7 @@ static int card_read(int argc, char **argv)
 	uint8_t *buf = NULL;
 	size_t len;
 	char pin[SECRET_MAX + 2], reader[PHR_PCSC_READER_MAX];
-	int ex = parse(verb, argc, argv, O_READER | O_PIN | O_TRUST | O_FORCE | O_OUT, read_usage, &a), rc;
+	int ex = parse(verb, argc, argv, O_READER | O_PIN | O_TRUST | O_FORCE | O_OUT | O_REGISTER, read_usage, &a), rc;
 	if (ex)
 		return ex < 0 ? EXIT_OK_ : ex;
 	if (!a.out)
@@ -715,6 +720,8 @@ static int card_read(int argc, char **argv)
 			r->n_entries, entries_word(r->n_entries), len, reader, slot_name(st.active),
 			(unsigned long)st.generation);
 	}
+	if (a.register_db)
+		ex = cli_register_file(verb, a.register_db, buf, len, t, "card");
 out:
 	sodium_memzero(pin, sizeof(pin));
 	phr_record_destroy(r);

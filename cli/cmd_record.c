@@ -16,23 +16,28 @@
 static const char issue_usage[] =
 	"Usage: phr issue --key CLINIC.key --cert CLINIC.cert --in RECORD.json --out RECORD.phr\n"
 	"                 [--compression NAME] [--no-embed-cert] [--passphrase-file F]\n"
+	"                 [--register DB]\n"
 	"\n"
 	"Signs a health assessment (JSON, docs/RECORD.md, \"kind\": \"assessment\") as\n"
 	"entry 0 of a new record with a fresh random record id. The clinic's\n"
 	"certificate is embedded so that verifiers need only the authority's key.\n"
 	"The key must be a clinic's, and the certificate for it and valid now.\n"
-	"  --compression NAME  zstd-dict (default), deflate-dict, deflate or none\n";
+	"  --compression NAME  zstd-dict (default), deflate-dict, deflate or none\n"
+	"  --register DB       also file the new record in the clinic's register DB\n"
+	"                      ('phr register init'); exit 34 when its consent says\n"
+	"                      store: false (the record is written, not filed)\n";
 
 static const char extend_usage[] =
 	"Usage: phr extend --key CLINIC.key --cert CLINIC.cert --in RECORD.phr\n"
 	"                  --entry ENTRY.json --out NEW.phr [--trust TRUST.bundle]\n"
-	"                  [--force] [--no-embed-cert] [--passphrase-file F]\n"
+	"                  [--force] [--no-embed-cert] [--passphrase-file F] [--register DB]\n"
 	"\n"
 	"Adds what this clinic did (JSON, \"kind\": \"follow_up\") as a new signed entry,\n"
 	"chained to the last one. The record is checked first: with --trust every\n"
 	"entry must be valid, without it every signature and the chain must hold.\n"
 	"--force extends a record that does not verify (its entries stay marked).\n"
-	"The key must be a clinic's, and the certificate for it and valid now.\n";
+	"The key must be a clinic's, and the certificate for it and valid now.\n"
+	"--register DB also files the new version in the clinic's register.\n";
 
 int cli_compression(const char *name)
 {
@@ -44,7 +49,7 @@ int cli_compression(const char *name)
 }
 
 struct sign_args {
-	const char *key, *cert, *in, *entry, *out, *passfile, *trust;
+	const char *key, *cert, *in, *entry, *out, *passfile, *trust, *register_db;
 	int compression, embed, force;
 };
 
@@ -56,6 +61,7 @@ static int parse(const char *verb, int argc, char **argv, struct sign_args *a, c
 		{ "out", required_argument, 0, 'o' }, { "passphrase-file", required_argument, 0, 'p' },
 		{ "trust", required_argument, 0, 't' }, { "compression", required_argument, 0, 'z' },
 		{ "no-embed-cert", no_argument, 0, 'n' }, { "force", no_argument, 0, 'f' },
+		{ "register", required_argument, 0, 'g' },
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
 	int c;
 	memset(a, 0, sizeof(*a));
@@ -71,6 +77,7 @@ static int parse(const char *verb, int argc, char **argv, struct sign_args *a, c
 		case 'o': a->out = optarg; break;
 		case 'p': a->passfile = optarg; break;
 		case 't': a->trust = optarg; break;
+		case 'g': a->register_db = optarg; break;
 		case 'n': a->embed = 0; break;
 		case 'f': a->force = 1; break;
 		case 'z':
@@ -175,7 +182,8 @@ fail:
 	return ex;
 }
 
-static int finish(const char *verb, struct phr_record *r, int compression, const char *out)
+static int finish(const char *verb, struct phr_record *r, int compression, const char *out, const char *db,
+		  const struct phr_trust *trust, const char *how)
 {
 	uint8_t *buf;
 	size_t len;
@@ -184,14 +192,17 @@ static int finish(const char *verb, struct phr_record *r, int compression, const
 		return cli_fail(verb, rc, NULL);
 	rc = cli_write(out, buf, len, 0666);
 	int used = len > 1 ? buf[1] : -1; /* the container's compression id byte */
-	free(buf);
-	if (rc)
+	if (rc) {
+		free(buf);
 		return cli_fail(verb, rc, NULL);
+	}
 	char hex[33];
 	phr_record_id_hex(r->id, hex);
 	fprintf(stderr, "phr %s: record %s, %zu entr%s, %zu bytes (%s): %s\n", verb, hex, r->n_entries,
 		r->n_entries == 1 ? "y" : "ies", len, phr_compression_name(used), out);
-	return EXIT_OK_;
+	int ex = db ? cli_register_file(verb, db, buf, len, trust, how) : EXIT_OK_;
+	free(buf);
+	return ex;
 }
 
 int cmd_issue(int argc, char **argv)
@@ -219,7 +230,7 @@ int cmd_issue(int argc, char **argv)
 	    (rc = phr_record_append(r, key, a.embed ? cert : NULL, certlen, content, clen, now)))
 		ex = cli_fail(verb, rc, NULL);
 	else
-		ex = finish(verb, r, a.compression, a.out);
+		ex = finish(verb, r, a.compression, a.out, a.register_db, NULL, "issued");
 	phr_record_destroy(r);
 	phr_seckey_destroy(key);
 	free(content);
@@ -278,7 +289,8 @@ int cmd_extend(int argc, char **argv)
 		ex = cli_fail(verb, rc, NULL);
 		goto out;
 	}
-	ex = finish(verb, r, a.compression >= 0 ? a.compression : r->compression, a.out);
+	ex = finish(verb, r, a.compression >= 0 ? a.compression : r->compression, a.out, a.register_db, trust,
+		    "extended");
 out:
 	free(rep);
 	free(buf);

@@ -20,7 +20,7 @@
 static const char scan_usage[] =
 	"Usage: phr scan [--trust TRUST.bundle] [--authority AUTH.pub] [--lang LL]\n"
 	"                [--format text|json] [--out RECORD.phr] [--record HEX]\n"
-	"                [--verbose] IMAGE...\n"
+	"                [--verbose] [--register DB] IMAGE...\n"
 	"\n"
 	"Reads the QR codes of a record from PNG or JPEG images (scans or phone\n"
 	"photos, several codes to an image, images in any order), restores the\n"
@@ -33,6 +33,9 @@ static const char scan_usage[] =
 	"  --out RECORD.phr save the restored record, byte for byte as it was printed\n"
 	"  --record HEX     keep only the record whose id starts with HEX\n"
 	"  --verbose        one line per image on stderr (the default on a terminal)\n"
+	"  --register DB    file each restored record in the clinic's register DB\n"
+	"                   (exit 35 for an older copy of a version kept there, 34\n"
+	"                   when consent says store: false)\n"
 	"Every code in every image is looked for, also after a record is complete\n"
 	"(several documents in one photo).\n"
 	"Exit status: 0 when every record found was restored and shown, whatever\n"
@@ -42,7 +45,7 @@ static const char scan_usage[] =
 	"cannot be read; 2 for a bad command line, or --out with several records.\n";
 
 struct scan_args {
-	const char *trust, *pin, *lang, *out, *record;
+	const char *trust, *pin, *lang, *out, *record, *register_db;
 	int json, verbose;
 	char **images;
 	size_t n_images;
@@ -54,7 +57,8 @@ static int parse(const char *verb, int argc, char **argv, struct scan_args *a)
 		{ "trust", required_argument, 0, 't' }, { "authority", required_argument, 0, 'a' },
 		{ "lang", required_argument, 0, 'l' }, { "format", required_argument, 0, 'f' },
 		{ "out", required_argument, 0, 'o' }, { "record", required_argument, 0, 'r' },
-		{ "verbose", no_argument, 0, 'v' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
+		{ "verbose", no_argument, 0, 'v' }, { "register", required_argument, 0, 'g' },
+		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
 	int c;
 	memset(a, 0, sizeof(*a));
 	a->verbose = isatty(STDERR_FILENO);
@@ -65,6 +69,7 @@ static int parse(const char *verb, int argc, char **argv, struct scan_args *a)
 		case 'a': a->pin = optarg; break;
 		case 'l': a->lang = optarg; break;
 		case 'o': a->out = optarg; break;
+		case 'g': a->register_db = optarg; break;
 		case 'v': a->verbose = 1; break;
 		case 'r': {
 			size_t n = strlen(optarg);
@@ -433,7 +438,7 @@ int cmd_scan(int argc, char **argv)
 	struct found *fs = NULL;
 	json_t *records = NULL;
 	size_t n = 0, restored = 0, wanted = 0;
-	int rc, incomplete = 0, record_ex = 0, view_ex = 0, out_ex = 0;
+	int rc, incomplete = 0, record_ex = 0, view_ex = 0, out_ex = 0, reg_ex = 0;
 	int ex = parse(verb, argc, argv, &a);
 	if (ex)
 		return ex < 0 ? EXIT_OK_ : ex;
@@ -489,6 +494,9 @@ int cmd_scan(int argc, char **argv)
 		if (e && !view_ex)
 			view_ex = e;
 		restored++;
+		if (a.register_db && (e = cli_register_file(verb, a.register_db, fs[s].container, fs[s].len, t, "scanned")) &&
+		    !reg_ex)
+			reg_ex = e;
 	}
 	if (a.json && (rc = print_json(&st, a.n_images, fs, n, records)) && !view_ex)
 		view_ex = cli_fail(verb, rc, NULL);
@@ -496,6 +504,7 @@ int cmd_scan(int argc, char **argv)
 		out_ex = save(verb, a.out, fs, n);
 	ex = out_ex ? out_ex
 	   : view_ex ? view_ex
+	   : reg_ex ? reg_ex
 	   : incomplete ? EXIT_INCOMPLETE
 	   : record_ex ? record_ex
 	   : st.image_ex;

@@ -35,6 +35,9 @@ static const char usage[] =
 	"Smartcards (PC/SC readers):\n"
 	"  card                list readers; format a card; write, read, show its record; PIN\n"
 	"\n"
+	"Clinic register (one database file per clinic):\n"
+	"  register            file every record met; find, show, export, audit, forget\n"
+	"\n"
 	"Other:\n"
 	"  inspect             say what a phr file is (key, certificate, bundle, record)\n"
 	"  schema              print the JSON Schema of an entry\n"
@@ -74,6 +77,7 @@ int main(int argc, char **argv)
 		{ "issue", cmd_issue }, { "extend", cmd_extend }, { "attach", cmd_attach }, { "verify", cmd_verify },
 		{ "show", cmd_show }, { "qr", cmd_qr }, { "scan", cmd_scan }, { "print", cmd_print },
 		{ "schema", cmd_schema }, { "inspect", cmd_inspect }, { "card", cmd_card },
+		{ "register", cmd_register },
 	};
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(c, cmds[i].name))

@@ -195,6 +195,16 @@ expect 0 "write $smallest" -- "$PHR" card write --replace "$smallest"
 st=("${PIPESTATUS[@]}")
 [ "${st[*]}" = "0 0 0" ] && ok "card read | extend | card write" || { bad "pipe exits ${st[*]}"; cat "$W/err"; }
 expect 0 "read the extended record" -- "$PHR" card read --out two.phr
+# --register: the record read from the card is filed, as met from a card
+expect 0 "register init" -- "$PHR" register init card.db
+expect 0 "card read --register" -- "$PHR" card read --trust trust.bundle --register card.db --out two-reg.phr
+message "new record" "card read --register files the record"
+cmp -s two.phr two-reg.phr && ok "card read --register writes the same record" || bad "card read --register output differs"
+rid=$("$PHR" inspect two.phr 2>/dev/null | grep -o '[0-9a-f]\{32\}' | head -1)
+expect 0 "the register shows it" -- "$PHR" register show --format json card.db "$rid"
+grep -q '"how": "card"' "$W/out" && ok "the sighting says it was met from a card" || bad "no card sighting"
+expect 0 "register export of the card's record" -- "$PHR" register export card.db "$rid" --out two-export.phr
+cmp -s two.phr two-export.phr && ok "exported byte for byte as read from the card" || bad "export differs from the card's record"
 expect 0 "it verifies" -- "$PHR" verify --trust trust.bundle two.phr
 [ "$(grep -c '^entry .*valid' "$W/out")" = 2 ] && ok "two valid entries" || bad "two entries: $(cat "$W/out")"
 expect 1 "another record over this one" -- "$PHR" card write "$largest"
