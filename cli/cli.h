@@ -149,7 +149,11 @@ int cli_load_signer(const char *verb, const char *key_path, const char *cert_pat
 		    struct phr_seckey **key, uint8_t **cert, size_t *cert_len);
 /* Encodes r with compression and writes it to out (cli_write), with the
  * one-line summary phr issue and phr extend print. Returns an exit code. */
-int cli_write_record(const char *verb, struct phr_record *r, int compression, const char *out);
+struct phr_trust;
+/* Writes r to out as phr extend does and, with db, files it in that
+ * register (as extended); returns an exit code. */
+int cli_write_record(const char *verb, struct phr_record *r, int compression, const char *out, const char *db,
+		     const struct phr_trust *trust);
 
 /* Parses a compression name (none, deflate, deflate-dict, zstd-dict); -1 if unknown. */
 int cli_compression(const char *name);

@@ -10,6 +10,7 @@
 
 #include "phr/container.h"
 #include "phr/document.h"
+#include "phr/register.h"
 #include "phr/json.h"
 #include "phr/render.h"
 #include "phr/verify.h"
@@ -111,21 +112,19 @@ static const char *declared_by_name(const char *path)
 }
 
 /* ---- the register ----
- * TODO(register): wire to include/phr/register.h when it is merged:
- *   struct phr_register *reg;
- *   phr_register_open(db, PHR_REG_CREATE, &reg);
- *   phr_register_put_document(reg, hash, media_type, bytes, len);
- *   and file the new version of the record as 'phr extend --register' does.
- * Until then --register is refused before anything is written, so no record
- * refers to a document that was meant to be kept and was not. */
+ * With --register, the document's bytes are kept in the register before the
+ * record that refers to them is written; the new version is then filed as
+ * phr extend --register files it, which links the document to the record. */
 static int attach_store(const char *db, const uint8_t hash[PHR_DOCUMENT_HASH_LEN], const char *media_type,
 			const uint8_t *bytes, size_t len)
 {
-	(void)hash;
-	(void)media_type;
-	(void)bytes;
-	(void)len;
-	return phr_fail(PHR_E_DB, "%s: this build has no register (the document was not kept)", db);
+	struct phr_register *reg;
+	int rc = phr_register_open(db, 0, &reg);
+	if (rc)
+		return phr_fail_wrap(rc, "%s", db);
+	rc = phr_register_put_document(reg, hash, media_type, bytes, len);
+	phr_register_close(reg);
+	return rc;
 }
 
 /* Today's date at now, UTC, "YYYY-MM-DD". */
@@ -216,7 +215,7 @@ int cmd_attach(int argc, char **argv)
 		ex = cli_fail(verb, rc, NULL);
 		goto out;
 	}
-	if ((ex = cli_write_record(verb, r, r->compression, a.out)))
+	if ((ex = cli_write_record(verb, r, r->compression, a.out, a.db, trust)))
 		goto out;
 	char hex[2 * PHR_DOCUMENT_HASH_LEN + 1];
 	for (size_t i = 0; i < PHR_DOCUMENT_HASH_LEN; i++)

@@ -311,7 +311,8 @@ int cli_load_signer(const char *verb, const char *key_path, const char *cert_pat
 	return load_signer(verb, &a, now, key, cert, cert_len);
 }
 
-int cli_write_record(const char *verb, struct phr_record *r, int compression, const char *out)
+int cli_write_record(const char *verb, struct phr_record *r, int compression, const char *out, const char *db,
+		     const struct phr_trust *trust)
 {
-	return finish(verb, r, compression, out);
+	return finish(verb, r, compression, out, db, trust, "extended");
 }

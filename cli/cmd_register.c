@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -91,7 +92,7 @@ static const char documents_usage[] =
 	"\n"
 	"Lists the record's documents (hash, type, size, or \"not on this machine\");\n"
 	"with --out-dir each one kept is checked against its hash and written to\n"
-	"DIR/HASH.EXT.\n";
+	"DIR/HASH.EXT (DIR is made, mode 0700, if it does not exist).\n";
 
 static const char audit_usage[] =
 	"Usage: phr register audit [--format text|json] DB\n"
@@ -717,6 +718,10 @@ static int reg_documents(int argc, char **argv)
 	int rc, ex = parse(verb, argc, argv, R_OUT_DIR, documents_usage, 2, 2, &a);
 	if (ex)
 		return ex < 0 ? EXIT_OK_ : ex;
+	/* a missing directory is made (mode 0700: these are health documents) */
+	if (a.out_dir && stat(a.out_dir, &sb) && errno == ENOENT && mkdir(a.out_dir, 0700))
+		return cli_fail(verb, phr_fail(PHR_E_IO, "%s: cannot make the directory: %s", a.out_dir, strerror(errno)),
+				NULL);
 	if (a.out_dir && (stat(a.out_dir, &sb) || !S_ISDIR(sb.st_mode)))
 		return cli_fail(verb, phr_fail(PHR_E_IO, "%s is not a directory", a.out_dir), NULL);
 	if ((ex = open_db(verb, a.pos[0], 0, &reg)) || (ex = resolve(verb, reg, a.pos[1], id, hex)))

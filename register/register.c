@@ -15,6 +15,7 @@
 
 #include "facts.h"
 #include "names.h"
+#include "phr/document.h"
 #include "phr/json.h"
 #include "phr/render.h"
 #include "phr/schema.h"
@@ -22,7 +23,7 @@
 #include "store.h"
 
 #define PATH_MAX_LEN 128 /* longest field path, "plan.referrals.urgency" */
-#define VALUE_MAX_LEN 64 /* longest indexed value (codes are the longest) */
+#define VALUE_MAX_LEN 72 /* longest indexed value (a document hash: 64 hex digits) */
 
 struct phr_register {
 	struct phr_store *store;
@@ -194,6 +195,7 @@ static int index_leaf(struct indexer *ix, const char *path, const struct phr_fie
 	case PHR_T_COUNTRY:
 	case PHR_T_LANG:
 	case PHR_T_UNIT:
+	case PHR_T_BYTES: /* a document's hash, lowercase hex */
 		if (!json_is_string(v) || json_string_length(v) >= sizeof(value))
 			return PHR_OK;
 		snprintf(value, sizeof(value), "%s", json_string_value(v));
@@ -388,6 +390,19 @@ static int report_json(const struct phr_record *r, const struct phr_report *rep,
 	return *out ? PHR_OK : phr_fail(PHR_E_NOMEM, "out of memory");
 }
 
+/* Every document a verified entry refers to is linked to its record, so it
+ * is listed with it ("not on this machine" until its bytes are kept) and
+ * erased with it. */
+static int link_documents(struct phr_register *reg, int64_t record_row, const struct phr_entry *e)
+{
+	struct phr_document_ref refs[PHR_MAX_DOCUMENTS];
+	size_t n = 0;
+	int rc = phr_document_refs(e->content, e->content_len, refs, PHR_MAX_DOCUMENTS, &n);
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = reg->store->ops->doc_link(reg->store, record_row, refs[i].hash);
+	return rc;
+}
+
 static int index_entries(struct phr_register *reg, struct add_state *a, int64_t record_row)
 {
 	for (size_t i = 0; i < a->r->n_entries; i++) {
@@ -405,7 +420,8 @@ static int index_entries(struct phr_register *reg, struct add_state *a, int64_t 
 		char path[PATH_MAX_LEN] = "";
 		struct indexer ix = { .reg = reg, .entry_row = row };
 		if ((rc = index_walk(&ix, phr_schema_root(), a->contents[i], path, 0)) ||
-		    (rc = index_names(reg, row, a->contents[i])))
+		    (rc = index_names(reg, row, a->contents[i])) ||
+		    (rc = link_documents(reg, record_row, &a->r->entries[i])))
 			return phr_fail_wrap(rc, "entry %zu", i);
 	}
 	return PHR_OK;

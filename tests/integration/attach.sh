@@ -91,9 +91,11 @@ expect 2 "an unknown --type is refused" -- "$PHR" attach --key c1.key --cert c1.
 	--type xray --title "X" --out bad.phr
 expect 3 "a title with an escape character is refused" -- "$PHR" attach --key c1.key --cert c1.cert --in r.phr \
 	--file lab.pdf --type other --title $'X\e[2J' --out bad.phr
-expect 30 "--register: this build has no register" -- "$PHR" attach --key c1.key --cert c1.cert --in r.phr \
-	--file lab.pdf --type other --title "X" --register clinic.db --out bad.phr
-message "no register" "--register"
+"$PHR" attach --key c1.key --cert c1.cert --in r.phr --file lab.pdf --type other --title "X" \
+	--register missing.db --out bad.phr >"$W/out" 2>&1
+st=$?
+[ "$st" -ne 0 ] && grep -q "missing.db" "$W/out" && ok "--register: a register that does not exist is refused (exit $st), naming it" ||
+	bad "--register missing.db: exit $st: $(cat "$W/out")"
 [ ! -e bad.phr ] && ok "no refused attach wrote a record" || bad "a refused attach wrote bad.phr"
 "$MKDOC" bigpdf max.pdf $((16 * 1024 * 1024)) || bad "mkdoc bigpdf"
 expect 0 "a PDF of exactly PHR_MAX_DOCUMENT bytes is accepted" -- "$PHR" attach --key c1.key --cert c1.cert \
@@ -124,6 +126,20 @@ expect 0 "attach --force to it" -- "$PHR" attach --force --key c1.key --cert c1.
 	--file lab.pdf --type other --title "Copy" --out r6.phr
 expect 0 "show with five documents" -- "$PHR" show --lang en r6.phr
 [ "$(grep -c '  Document: ' "$W/out")" = 5 ] && ok "show lists five documents" || bad "show r6: $(grep document "$W/out")"
+
+# --register: the bytes are kept in the register, linked to the record,
+# and written out again byte for byte; the new version is filed
+expect 0 "register init" -- "$PHR" register init clinic.db
+expect 0 "attach --register" -- "$PHR" attach --key c1.key --cert c1.cert --in r.phr --file lab.pdf \
+	--type lab_result --title "IGRA result" --register clinic.db --out rr.phr
+rid=$("$PHR" inspect rr.phr 2>/dev/null | grep -o '[0-9a-f]\{32\}' | head -1)
+expect 0 "register show lists the version" -- "$PHR" register show --trust trust.bundle clinic.db "$rid"
+grep -qF "$hash" "$W/out" && ok "register show lists the document by its hash" || bad "register show: $(cat "$W/out")"
+expect 0 "register documents --out-dir" -- "$PHR" register documents --out-dir docs clinic.db "$rid"
+cmp -s lab.pdf "docs/$hash.pdf" && ok "the document comes out of the register byte for byte" ||
+	bad "docs/: $(ls docs 2>&1)"
+expect 0 "register export" -- "$PHR" register export clinic.db "$rid" --out exported.phr
+cmp -s rr.phr exported.phr && ok "the filed version is the attached record" || bad "export differs from rr.phr"
 
 echo "attach: $pass passed, $fail failed"
 [ "$fail" = 0 ]
