@@ -164,5 +164,7 @@ int cmd_scan(int argc, char **argv);
 int cli_tty_secret(const char *prompt, char *buf, size_t cap, int err, const char *no_tty);
 int cmd_print(int argc, char **argv);
 int cmd_card(int argc, char **argv);
+/* phr register report (cmd_report.c); argv[0] is "report". */
+int cmd_register_report(int argc, char **argv);
 
 #endif
