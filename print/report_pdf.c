@@ -52,6 +52,15 @@ static double X(const struct pdf *p, double x, double w)
 	return p->d->rtl ? PAGE_W - x - w : x;
 }
 
+/* Digits, signs and Latin letters only: a number, a date, a cell. */
+static bool ltr_only(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			return false;
+	return true;
+}
+
 /* Draws text in the box [x, x + w) (logical), top at y; returns its height.
  * w <= 0: no box, the text starts at x. */
 static double text(struct pdf *p, const char *s, double x, double y, double w, double size, bool bold, int align,
@@ -65,6 +74,13 @@ static double text(struct pdf *p, const char *s, double x, double y, double w, d
 	pango_layout_set_font_description(l, fd);
 	pango_font_description_free(fd);
 	pango_layout_set_auto_dir(l, FALSE);
+	char buf[600];
+	if (p->d->rtl && ltr_only(s)) {
+		/* "<5", "2024-03", "12 (40%)": kept in their own order inside
+		 * right-to-left text (a left-to-right mark before them) */
+		snprintf(buf, sizeof(buf), "\u200e%s", s);
+		s = buf;
+	}
 	pango_layout_set_text(l, s, -1);
 	int iw, ih;
 	if (w > 0) {
@@ -175,14 +191,14 @@ static double bars(struct pdf *p, const struct phr_report_table *const *t, doubl
 {
 	const struct phr_report_doc *d = p->d;
 	size_t all = d->n_cols - 1;
-	double lw = 190, x0 = MARGIN + lw + 8, bw = (PAGE_W - 2 * MARGIN) / 2 - lw - 50, bh = 14;
+	double lw = 200, x0 = MARGIN + lw + 8, bw = PAGE_W - 2 * MARGIN - lw - 70, bh = 14;
 	double max = 0;
 	for (int i = 0; i < MAX_SERIES && t[i]; i++)
 		if (total_cell(d, t[i], all) > max)
 			max = (double)total_cell(d, t[i], all);
 	max = nice_max(max);
 	grey(p, 0);
-	y += text(p, d->chart_bars_title, MARGIN, y, (PAGE_W - 2 * MARGIN) / 2, 11, true, A_START, true) + 6;
+	y += text(p, d->chart_bars_title, MARGIN, y, PAGE_W - 2 * MARGIN, 11, true, A_START, true) + 6;
 	for (int i = 0; i < MAX_SERIES && t[i]; i++) {
 		int64_t v = total_cell(d, t[i], all);
 		grey(p, 0.1);
@@ -319,8 +335,9 @@ static double table(struct pdf *p, const struct phr_report_table *t, double y)
 	for (size_t i = 0; t->denominator && i < d->n_tables; i++)
 		if (strcmp(d->tables[i].id, t->denominator) == 0 && d->tables[i].n_rows == t->n_rows)
 			den = &d->tables[i];
-	double fs = 7.5, rh = 11.5, lw = 150, cw = den ? 62 : 46;
-	size_t per = (size_t)((PAGE_W - 2 * MARGIN - lw) / cw);
+	double fs = 7.5, rh = 11.5, lw = 150, cw = den ? 62 : 46, cl = den ? 80 : 66;
+	/* the whole period, last, is a wider column */
+	size_t per = (size_t)((PAGE_W - 2 * MARGIN - lw - cl) / cw);
 	for (size_t c0 = 0; c0 < d->n_cols; c0 += per) {
 		size_t c1 = c0 + per < d->n_cols ? c0 + per : d->n_cols;
 		double need = 22 + rh * (double)(t->n_rows + 2);
@@ -332,12 +349,14 @@ static double table(struct pdf *p, const struct phr_report_table *t, double y)
 		y += text(p, t->title, MARGIN, y, PAGE_W - 2 * MARGIN, 10, true, A_START, true) + 3;
 		/* header */
 		cairo_set_source_rgb(p->cr, 0.90, 0.93, 0.97);
-		rect(p, MARGIN, y, lw + cw * (double)(c1 - c0), rh);
+		double tw = lw + cw * (double)(c1 - c0) + (c1 == d->n_cols ? cl - cw : 0);
+		rect(p, MARGIN, y, tw, rh);
 		cairo_fill(p->cr);
 		grey(p, 0.1);
 		text(p, t->row_title, MARGIN + 3, y + 1.5, lw - 6, fs, true, A_START, true);
 		for (size_t c = c0; c < c1; c++)
-			text(p, d->col_labels[c], MARGIN + lw + cw * (double)(c - c0), y + 1.5, cw - 4, fs, true, A_END, true);
+			text(p, d->col_labels[c], MARGIN + lw + cw * (double)(c - c0), y + 1.5, (c + 1 == d->n_cols ? cl : cw) - 4,
+			     fs, true, A_END, true);
 		y += rh;
 		for (size_t k = 0; k <= t->n_rows; k++) {
 			if (y + rh > PAGE_H - MARGIN) {
@@ -347,7 +366,7 @@ static double table(struct pdf *p, const struct phr_report_table *t, double y)
 			bool total = k == t->n_rows;
 			if (total || k % 2) {
 				grey(p, total ? 0.88 : 0.965);
-				rect(p, MARGIN, y, lw + cw * (double)(c1 - c0), rh);
+				rect(p, MARGIN, y, tw, rh);
 				cairo_fill(p->cr);
 			}
 			grey(p, 0.1);
@@ -366,7 +385,8 @@ static double table(struct pdf *p, const struct phr_report_table *t, double y)
 						snprintf(s, sizeof(s), "%lld", (long long)v);
 					grey(p, 0.1);
 				}
-				text(p, s, MARGIN + lw + cw * (double)(c - c0), y + 1.5, cw - 4, fs, total, A_END, true);
+				text(p, s, MARGIN + lw + cw * (double)(c - c0), y + 1.5, (c + 1 == d->n_cols ? cl : cw) - 4, fs,
+				     total, A_END, true);
 			}
 			y += rh;
 		}
