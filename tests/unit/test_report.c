@@ -739,6 +739,14 @@ static int facts_say_what_the_record_says(void)
 static int facts_decoder_refuses_damage(void)
 {
 	CHECK(!make_people());
+	/* PHR_FACTS_SEED_DIR=DIR: a few blobs as seeds for tests/fuzz/corpus/facts */
+	const char *seeds = getenv("PHR_FACTS_SEED_DIR");
+	for (size_t i = 0; seeds && i < PERSONS; i += 211) {
+		char path[1024];
+		snprintf(path, sizeof(path), "%s/seed-%zu", seeds, i);
+		FILE *fp = fopen(path, "wb");
+		CHECK(fp && fwrite(people[i].facts, 1, people[i].facts_len, fp) == people[i].facts_len && fclose(fp) == 0);
+	}
 	const struct person *p = &people[5];
 	struct phr_facts f;
 	for (size_t n = 0; n < p->facts_len; n++)
