@@ -78,7 +78,7 @@ static double text(struct pdf *p, const char *s, double x, double y, double w, d
 	if (p->d->rtl && ltr_only(s)) {
 		/* "<5", "2024-03", "12 (40%)": kept in their own order inside
 		 * right-to-left text (a left-to-right mark before them) */
-		snprintf(buf, sizeof(buf), "\u200e%s", s);
+		snprintf(buf, sizeof(buf), "\u200e%s\u200e", s);
 		s = buf;
 	}
 	pango_layout_set_text(l, s, -1);
@@ -337,9 +337,11 @@ static double table(struct pdf *p, const struct phr_report_table *t, double y)
 			den = &d->tables[i];
 	double fs = 7.5, rh = 11.5, lw = 150, cw = den ? 62 : 46, cl = den ? 80 : 66;
 	/* the whole period, last, is a wider column */
-	size_t per = (size_t)((PAGE_W - 2 * MARGIN - lw - cl) / cw);
-	for (size_t c0 = 0; c0 < d->n_cols; c0 += per) {
-		size_t c1 = c0 + per < d->n_cols ? c0 + per : d->n_cols;
+	size_t per = (size_t)((PAGE_W - 2 * MARGIN - lw - cl) / cw), nb = d->n_cols - 1;
+	/* the weeks or months in chunks that fit the page; the whole period
+	 * goes with the last chunk */
+	for (size_t c0 = 0; c0 < nb || (nb == 0 && c0 == 0); c0 += per) {
+		size_t c1 = c0 + per < nb ? c0 + per : d->n_cols;
 		double need = 22 + rh * (double)(t->n_rows + 2);
 		if (y + (need < 120 ? need : 120) > PAGE_H - MARGIN) {
 			new_page(p);

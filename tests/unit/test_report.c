@@ -708,6 +708,13 @@ static int complementary_suppression(void)
 static int facts_say_what_the_record_says(void)
 {
 	CHECK(!make_people());
+	size_t sum = 0, max = 0;
+	for (size_t i = 0; i < PERSONS; i++) {
+		sum += people[i].facts_len;
+		max = people[i].facts_len > max ? people[i].facts_len : max;
+	}
+	fprintf(stderr, "  facts: %zu bytes a record on average, %zu at most\n", sum / PERSONS, max);
+	CHECK(max < PHR_FACTS_MAX / 4);
 	for (size_t i = 0; i < PERSONS; i += 37) {
 		const struct person *p = &people[i];
 		struct phr_facts f;
