@@ -23,6 +23,14 @@
 #include "report.h"
 #include "testlib.h"
 
+/* LeakSanitizer: fontconfig's few hundred bytes of parsed configuration,
+ * unreachable for the life of the process (as in test_print.c). */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void)
+{
+	return "leak:libfontconfig.so\n";
+}
+
 #define PERSONS 4000
 #define SEED 20261203u
 
