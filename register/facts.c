@@ -29,6 +29,8 @@
  * any entry gives, as a later entry corrects an earlier one. */
 #include "facts.h"
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -209,7 +211,10 @@ static void visit_of(const json_t *c, const char *clinic, struct strtab *t, stru
 	int y, m, d;
 	if (parse_date(str_of(c, "date"), &y, &m, &d) == 3)
 		v->day = phr_days_from_civil(y, m, d);
-	v->clinic = clinic && clinic[0] ? intern(t, clinic, err) : -1;
+	bool plain = clinic && clinic[0];
+	for (const char *p = clinic; plain && *p; p++)
+		plain = (unsigned char)*p >= 0x20 && *p != 0x7f; /* a name with control characters: unknown */
+	v->clinic = plain ? intern(t, clinic, err) : -1;
 	if (v->clinic < 0)
 		v->clinic = NO_CLINIC;
 
@@ -435,7 +440,10 @@ int phr_facts_decode(const uint8_t *blob, size_t len, struct phr_facts *f)
 	int r;
 	if (!f)
 		return phr_fail(PHR_E_ARG, "facts: no output");
-	memset(f, 0, sizeof(*f));
+	/* the scalars and counts; the arrays are written up to the counts (a
+	 * report decodes a million blobs: no memset of the whole struct) */
+	memset(f, 0, offsetof(struct phr_facts, string));
+	f->n_visits = 0;
 	if (!blob)
 		return phr_fail(PHR_E_ARG, "facts: no blob");
 	if (len > PHR_FACTS_MAX)

@@ -11,7 +11,7 @@
 #include "phr/json.h"
 #include "phr/labels.h"
 
-#define SEP '\x1f' /* between indicator id and row key in a counter's key */
+#define SEP '\x1f' /* a counter's key: row key, SEP, indicator id */
 
 static const char *const age_names[PHR_REPORT_AGE_BANDS] = { "0-4", "5-14", "15-17", "18-49", "50-64", "65+" };
 static const int age_lo[PHR_REPORT_AGE_BANDS] = { 0, 5, 15, 18, 50, 65 };
@@ -20,7 +20,10 @@ static const char *const result_names[] = { "negative", "positive", "indetermina
 static const char *const sex_names[] = { "", "female", "male", "other", "unknown" };
 static const char *const urgency_names[] = { "routine", "urgent", "emergency", "unspecified" };
 
+struct col;
+
 struct slot {
+	uint64_t h;       /* hash of key */
 	char *key;
 	uint32_t *counts; /* n_cols */
 };
@@ -40,6 +43,9 @@ struct phr_report {
 	struct slot *slots;
 	size_t cells;
 	struct phr_facts f;       /* decoding space (large: kept off the stack) */
+	struct col *cols;         /* scratch of phr_report_add: PHR_FACTS_MAX_VISITS + 1 columns */
+	size_t *colno;
+	uint32_t **pending;       /* and the counters it will increment */
 	/* the built document */
 	bool built;
 	struct phr_report_doc doc;
@@ -194,6 +200,9 @@ void phr_report_destroy(struct phr_report *r)
 		free(r->slots[i].counts);
 	}
 	free(r->slots);
+	free(r->cols);
+	free(r->colno);
+	free(r->pending);
 	free_strings(r);
 	free(r);
 }
@@ -205,12 +214,19 @@ size_t phr_report_persons(const struct phr_report *r)
 
 /* ---- counters: one per (indicator, row), a count per column ---- */
 
-static uint64_t hash(const char *s, size_t n)
+#define HASH0 1469598103934665603u
+
+/* FNV-1a, continued from h (HASH0 to start) */
+static uint64_t hash_more(uint64_t h, const char *s, size_t n)
 {
-	uint64_t h = 1469598103934665603u;
 	for (size_t i = 0; i < n; i++)
 		h = (h ^ (unsigned char)s[i]) * 1099511628211u;
 	return h;
+}
+
+static uint64_t hash(const char *s, size_t n)
+{
+	return hash_more(HASH0, s, n);
 }
 
 static int grow(struct phr_report *r)
@@ -222,7 +238,7 @@ static int grow(struct phr_report *r)
 	for (size_t i = 0; i < r->cap; i++) {
 		if (!r->slots[i].key)
 			continue;
-		size_t j = hash(r->slots[i].key, strlen(r->slots[i].key)) & (cap - 1);
+		size_t j = r->slots[i].h & (cap - 1);
 		while (s[j].key)
 			j = (j + 1) & (cap - 1);
 		s[j] = r->slots[i];
@@ -233,15 +249,15 @@ static int grow(struct phr_report *r)
 	return PHR_OK;
 }
 
-/* The counters of key (n bytes), created at zero. */
-static int counter(struct phr_report *r, const char *key, size_t n, uint32_t **out)
+/* The counters of key (n bytes, hash h), created at zero. */
+static int counter(struct phr_report *r, const char *key, size_t n, uint64_t h, uint32_t **out)
 {
 	int e;
 	if ((r->used + 1) * 4 > r->cap * 3 && (e = grow(r)))
 		return e;
-	size_t j = hash(key, n) & (r->cap - 1);
+	size_t j = h & (r->cap - 1);
 	while (r->slots[j].key) {
-		if (strncmp(r->slots[j].key, key, n) == 0 && r->slots[j].key[n] == 0) {
+		if (r->slots[j].h == h && memcmp(r->slots[j].key, key, n) == 0 && r->slots[j].key[n] == 0) {
 			*out = r->slots[j].counts;
 			return PHR_OK;
 		}
@@ -259,6 +275,7 @@ static int counter(struct phr_report *r, const char *key, size_t n, uint32_t **o
 	memcpy(k, key, n);
 	k[n] = 0;
 	r->slots[j].key = k;
+	r->slots[j].h = h;
 	r->slots[j].counts = c;
 	r->used++;
 	r->cells += r->n_cols;
@@ -273,26 +290,38 @@ struct col {
 	uint8_t pair[256];        /* per string: bit k set when result k was seen */
 };
 
+/* A row key and SEP, with the hash of these bytes: the start of the keys
+ * of one row, hashed once per column. */
+struct rowkey {
+	char key[600];
+	size_t len;
+	uint64_t h;
+};
+
+static void rowkey_set(struct rowkey *rk, const char *row, size_t n)
+{
+	memcpy(rk->key, row, n);
+	rk->key[n] = SEP;
+	rk->len = n + 1;
+	rk->h = hash(rk->key, rk->len);
+}
+
 /* One increment of the person's counter for indicator id (with an optional
  * code after a dot) in a row, in column c. Adding the same (id, row, c)
  * twice for one person is the caller's mistake: every id is emitted once. */
-static int bump(struct phr_report *r, const char *id, const char *code, size_t code_len, const char *row, size_t col,
-		uint32_t **pending, size_t *n_pending)
+static int bump(struct phr_report *r, struct rowkey *rk, const char *id, const char *code, size_t code_len,
+		size_t col, uint32_t **pending, size_t *n_pending)
 {
-	char key[600];
-	size_t n = strlen(id);
-	memcpy(key, id, n);
+	size_t n = rk->len, il = strlen(id);
+	memcpy(rk->key + n, id, il);
+	n += il;
 	if (code) {
-		key[n++] = '.';
-		memcpy(key + n, code, code_len);
+		rk->key[n++] = '.';
+		memcpy(rk->key + n, code, code_len);
 		n += code_len;
 	}
-	key[n++] = SEP;
-	size_t rl = strlen(row);
-	memcpy(key + n, row, rl);
-	n += rl;
 	uint32_t *c = NULL;
-	int e = counter(r, key, n, &c);
+	int e = counter(r, rk->key, n, hash_more(rk->h, rk->key + rk->len, n - rk->len), &c);
 	if (e)
 		return e;
 	pending[*n_pending] = c + col;
@@ -307,50 +336,54 @@ static int person_column(struct phr_report *r, const struct phr_facts *f, const 
 	const struct phr_facts_visit *v0 = &f->visit[c->first];
 	int band = phr_report_age_band(f->birth_precision, f->birth_year, f->birth_month, f->birth_day, v0->day);
 	const char *band_row = band >= 0 ? age_names[band] : "";
-	char row[300];
+	struct rowkey row, brow;
 	switch (r->o.group) {
 	case PHR_REPORT_GROUP_NATIONALITY:
-		snprintf(row, sizeof(row), "%s", f->nationality);
+		rowkey_set(&row, f->nationality, strlen(f->nationality));
 		break;
 	case PHR_REPORT_GROUP_HOST_COUNTRY:
-		snprintf(row, sizeof(row), "%s", f->host_country);
+		rowkey_set(&row, f->host_country, strlen(f->host_country));
 		break;
 	case PHR_REPORT_GROUP_SEX:
-		snprintf(row, sizeof(row), "%s", sex_names[f->sex]);
+		rowkey_set(&row, sex_names[f->sex], strlen(sex_names[f->sex]));
 		break;
 	case PHR_REPORT_GROUP_AGE_BAND:
-		snprintf(row, sizeof(row), "%s", band_row);
+		rowkey_set(&row, band_row, strlen(band_row));
 		break;
-	case PHR_REPORT_GROUP_CLINIC:
+	default: /* clinic */
 		if (v0->clinic >= 0)
-			snprintf(row, sizeof(row), "%.*s", (int)f->string_len[v0->clinic], f->string[v0->clinic]);
+			rowkey_set(&row, f->string[v0->clinic], f->string_len[v0->clinic]);
 		else
-			row[0] = 0;
+			rowkey_set(&row, "", 0);
 		break;
 	}
+	rowkey_set(&brow, band_row, strlen(band_row));
 #define BUMP(id, code, cl, rw) \
 	do { \
-		if ((e = bump(r, id, code, cl, rw, colno, pending, np))) \
+		if ((e = bump(r, rw, id, code, cl, colno, pending, np))) \
 			return e; \
 	} while (0)
-	BUMP("assessed", NULL, 0, row);
+	BUMP("assessed", NULL, 0, &row);
 	if (c->flags & PHR_FACT_TB_SCREENED)
-		BUMP("tb.screened", NULL, 0, row);
+		BUMP("tb.screened", NULL, 0, &row);
 	if (c->flags & PHR_FACT_TB_POSITIVE)
-		BUMP("tb.positive", NULL, 0, row);
+		BUMP("tb.positive", NULL, 0, &row);
 	if (c->flags & PHR_FACT_TB_REFERRED)
-		BUMP("tb.referred", NULL, 0, row);
+		BUMP("tb.referred", NULL, 0, &row);
 	if (c->flags & PHR_FACT_PREGNANT)
-		BUMP("pregnant", NULL, 0, row);
+		BUMP("pregnant", NULL, 0, &row);
 	for (int u = 0; u < 4; u++)
 		if (c->refs & (1u << u))
-			BUMP("referral", urgency_names[u], strlen(urgency_names[u]), row);
+			BUMP("referral", urgency_names[u], strlen(urgency_names[u]), &row);
 	for (size_t s = 0; s < f->n_strings; s++)
 		for (size_t k = 0; k < 7; k++)
 			if (c->pair[s] & (1u << k)) {
 				char code[300];
-				int n = snprintf(code, sizeof(code), "%.*s.%s", (int)f->string_len[s], f->string[s], result_names[k]);
-				BUMP("result", code, (size_t)n, row);
+				size_t sl = f->string_len[s], rl = strlen(result_names[k]);
+				memcpy(code, f->string[s], sl);
+				code[sl] = '.';
+				memcpy(code + sl + 1, result_names[k], rl);
+				BUMP("result", code, sl + 1 + rl, &row);
 			}
 	/* what the record lists up to the last visit of the column */
 	uint8_t vac[256] = { 0 }, ch[29] = { 0 };
@@ -363,14 +396,13 @@ static int person_column(struct phr_report *r, const struct phr_facts *f, const 
 	}
 	for (int k = 0; k < 29; k++)
 		if (ch[k]) {
-			char code[4];
-			snprintf(code, sizeof(code), "%02d", k);
-			BUMP("chronic", code, 2, row);
+			char code[3] = { (char)('0' + k / 10), (char)('0' + k % 10), 0 };
+			BUMP("chronic", code, 2, &row);
 		}
-	BUMP("vacc_persons", NULL, 0, band_row);
+	BUMP("vacc_persons", NULL, 0, &brow);
 	for (size_t s = 0; s < f->n_strings; s++)
 		if (vac[s])
-			BUMP("vacc", f->string[s], f->string_len[s], band_row);
+			BUMP("vacc", f->string[s], f->string_len[s], &brow);
 #undef BUMP
 	return e;
 }
@@ -385,16 +417,20 @@ int phr_report_add(struct phr_report *r, const uint8_t *facts, size_t len)
 	int e = phr_facts_decode(facts, len, f);
 	if (e)
 		return e;
-	/* columns touched: at most one per visit, plus the whole period */
-	struct col *cols = calloc(f->n_visits + 1, sizeof(*cols));
-	size_t *colno = calloc(f->n_visits + 1, sizeof(*colno));
-	/* bumps of one column: 10 fixed, 7 results and a vaccine per string, 29 chapters */
-	size_t per_col = 40 + 8 * f->n_strings;
-	uint32_t **pending = malloc((f->n_visits + 1) * per_col * sizeof(*pending));
-	if (!cols || !colno || !pending) {
-		e = phr_fail(PHR_E_NOMEM, "report: out of memory");
-		goto done;
+	/* columns touched: at most one per visit, plus the whole period; the
+	 * bumps of one column: 10 fixed, 7 results and a vaccine per string,
+	 * 29 chapters */
+	enum { PER_COL = 40 + 8 * PHR_FACTS_MAX_STRINGS };
+	if (!r->cols) {
+		r->cols = malloc((PHR_FACTS_MAX_VISITS + 1) * sizeof(*r->cols));
+		r->colno = malloc((PHR_FACTS_MAX_VISITS + 1) * sizeof(*r->colno));
+		r->pending = malloc((PHR_FACTS_MAX_VISITS + 1) * PER_COL * sizeof(*r->pending));
+		if (!r->cols || !r->colno || !r->pending)
+			return phr_fail(PHR_E_NOMEM, "report: out of memory");
 	}
+	struct col *cols = r->cols;
+	size_t *colno = r->colno;
+	uint32_t **pending = r->pending;
 	size_t n_cols = 0;
 	for (size_t i = 0; i < f->n_visits; i++) {
 		const struct phr_facts_visit *v = &f->visit[i];
@@ -408,6 +444,7 @@ int phr_report_add(struct phr_report *r, const uint8_t *facts, size_t len)
 				k++;
 			if (k == n_cols) {
 				colno[n_cols++] = targets[t];
+				memset(&cols[k], 0, sizeof(cols[k]));
 				cols[k].first = (int)i;
 			}
 			struct col *c = &cols[k];
@@ -419,22 +456,18 @@ int phr_report_add(struct phr_report *r, const uint8_t *facts, size_t len)
 		}
 	}
 	if (n_cols == 0)
-		goto done;
+		return PHR_OK;
 	/* Every counter is found (and created) before any is incremented, so
 	 * that a failure leaves the counts as they were. */
 	size_t np = 0;
 	for (size_t k = 0; k < n_cols; k++) {
 		if ((e = person_column(r, f, &cols[k], colno[k], pending, &np)))
-			goto done;
+			return e;
 	}
 	for (size_t i = 0; i < np; i++)
 		(*pending[i])++;
 	r->persons++;
-done:
-	free(cols);
-	free(colno);
-	free(pending);
-	return e;
+	return PHR_OK;
 }
 
 int phr_report_add_cb(void *ctx, const uint8_t *facts, size_t len)
@@ -597,21 +630,28 @@ static int cmp_rows(const void *a, const void *b)
 	return strcmp(x, y);
 }
 
-/* Row keys of indicator id, sorted; malloc'd array of pointers into the
- * counters' keys. */
+/* Row keys of indicator id, sorted; arrays and strings kept by the report. */
 static int rows_of(struct phr_report *r, const char *id, int group, const char ***out, size_t *n)
 {
-	size_t cnt = 0, il = strlen(id);
-	for (size_t i = 0; i < r->cap; i++)
-		if (r->slots[i].key && strncmp(r->slots[i].key, id, il) == 0 && r->slots[i].key[il] == SEP)
+	size_t cnt = 0;
+	for (size_t i = 0; i < r->cap; i++) {
+		const char *k = r->slots[i].key, *sep = k ? strchr(k, SEP) : NULL;
+		if (sep && strcmp(sep + 1, id) == 0)
 			cnt++;
+	}
 	const char **rows = keep_block(r, cnt, sizeof(*rows));
 	if (!rows)
 		return phr_fail(PHR_E_NOMEM, "report: out of memory");
 	cnt = 0;
-	for (size_t i = 0; i < r->cap; i++)
-		if (r->slots[i].key && strncmp(r->slots[i].key, id, il) == 0 && r->slots[i].key[il] == SEP)
-			rows[cnt++] = r->slots[i].key + il + 1;
+	for (size_t i = 0; i < r->cap; i++) {
+		const char *k = r->slots[i].key, *sep = k ? strchr(k, SEP) : NULL;
+		if (!sep || strcmp(sep + 1, id) != 0)
+			continue;
+		char row[600];
+		snprintf(row, sizeof(row), "%.*s", (int)(sep - k), k);
+		if (!(rows[cnt++] = keep(r, row)))
+			return phr_fail(PHR_E_NOMEM, "report: out of memory");
+	}
 	sort_group = group;
 	qsort(rows, cnt, sizeof(*rows), cmp_rows);
 	*out = rows;
@@ -622,12 +662,13 @@ static int rows_of(struct phr_report *r, const char *id, int group, const char *
 static const uint32_t *find(const struct phr_report *r, const char *id, const char *row)
 {
 	char key[700];
-	int n = snprintf(key, sizeof(key), "%s%c%s", id, SEP, row);
+	int n = snprintf(key, sizeof(key), "%s%c%s", row, SEP, id);
 	if (n < 0 || (size_t)n >= sizeof(key) || !r->cap)
 		return NULL;
-	size_t j = hash(key, (size_t)n) & (r->cap - 1);
+	uint64_t h = hash(key, (size_t)n);
+	size_t j = h & (r->cap - 1);
 	while (r->slots[j].key) {
-		if (strcmp(r->slots[j].key, key) == 0)
+		if (r->slots[j].h == h && strcmp(r->slots[j].key, key) == 0)
 			return r->slots[j].counts;
 		j = (j + 1) & (r->cap - 1);
 	}
@@ -782,15 +823,14 @@ static int build(struct phr_report *r)
 		const char *k = r->slots[i].key;
 		if (!k)
 			continue;
-		const char *sep = strchr(k, SEP);
-		size_t il = (size_t)(sep - k);
+		const char *idk = strchr(k, SEP) + 1;
 		size_t j = 0;
-		while (j < n_ids && !(strncmp(ids[j], k, il) == 0 && ids[j][il] == 0))
+		while (j < n_ids && strcmp(ids[j], idk) != 0)
 			j++;
 		if (j < n_ids)
 			continue;
 		char id[600];
-		snprintf(id, sizeof(id), "%.*s", (int)il, k);
+		snprintf(id, sizeof(id), "%s", idk);
 		const char *d = keep(r, id);
 		if (!d)
 			goto nomem;
