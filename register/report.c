@@ -1051,22 +1051,26 @@ static void write_text(const struct phr_report_doc *d, struct buf *b)
 				w0 = width(tb->row_labels[k]);
 		if (width(d->total_label) > w0)
 			w0 = width(d->total_label);
-		size_t wc = 0;
-		for (size_t c = 0; c < d->n_cols; c++)
-			if (width(d->col_labels[c]) > wc)
-				wc = width(d->col_labels[c]);
-		for (size_t k = 0; k <= tb->n_rows; k++)
-			for (size_t c = 0; c < d->n_cols; c++) {
+		/* each column as wide as its widest cell */
+		size_t *wc = calloc(d->n_cols, sizeof(*wc));
+		if (!wc) {
+			b->err = phr_fail(PHR_E_NOMEM, "report: out of memory");
+			return;
+		}
+		for (size_t c = 0; c < d->n_cols; c++) {
+			wc[c] = width(d->col_labels[c]);
+			for (size_t k = 0; k <= tb->n_rows; k++) {
 				char v[40], p[16], s[64];
 				cell_text(d, tb, k, c, v, sizeof(v), p, sizeof(p));
 				snprintf(s, sizeof(s), p[0] ? "%s (%s%%)" : "%s", v, p);
-				if (width(s) > wc)
-					wc = width(s);
+				if (width(s) > wc[c])
+					wc[c] = width(s);
 			}
+		}
 		adds(b, tb->row_title);
 		pad(b, w0 - width(tb->row_title));
 		for (size_t c = 0; c < d->n_cols; c++) {
-			pad(b, 2 + wc - width(d->col_labels[c]));
+			pad(b, 2 + wc[c] - width(d->col_labels[c]));
 			adds(b, d->col_labels[c]);
 		}
 		adds(b, "\n");
@@ -1078,11 +1082,12 @@ static void write_text(const struct phr_report_doc *d, struct buf *b)
 				char v[40], p[16], s[64];
 				cell_text(d, tb, k, c, v, sizeof(v), p, sizeof(p));
 				snprintf(s, sizeof(s), p[0] ? "%s (%s%%)" : "%s", v, p);
-				pad(b, 2 + wc - width(s));
+				pad(b, 2 + wc[c] - width(s));
 				adds(b, s);
 			}
 			adds(b, "\n");
 		}
+		free(wc);
 	}
 }
 
