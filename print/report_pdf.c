@@ -61,6 +61,16 @@ static bool ltr_only(const char *s)
 	return true;
 }
 
+/* One-line text sits on a common baseline, size * 0.95 below its top,
+ * whatever the font (Arabic fonts are taller than Latin ones, so tops
+ * aligned would put an Arabic label below the numbers beside it). */
+static double shift(PangoLayout *l, double size, bool one_line)
+{
+	if (!one_line)
+		return 0;
+	return size * 0.95 - (double)pango_layout_get_baseline(l) / PANGO_SCALE;
+}
+
 /* Draws text in the box [x, x + w) (logical), top at y; returns its height.
  * w <= 0: no box, the text starts at x. */
 static double text(struct pdf *p, const char *s, double x, double y, double w, double size, bool bold, int align,
@@ -94,11 +104,11 @@ static double text(struct pdf *p, const char *s, double x, double y, double w, d
 				   : ((align == A_START) != p->d->rtl) ? PANGO_ALIGN_LEFT : PANGO_ALIGN_RIGHT;
 		pango_layout_set_alignment(l, a);
 		pango_layout_get_size(l, &iw, &ih);
-		cairo_move_to(p->cr, X(p, x, w), y);
+		cairo_move_to(p->cr, X(p, x, w), y + shift(l, size, ellipsize));
 	} else {
 		pango_layout_get_size(l, &iw, &ih);
 		double tw = (double)iw / PANGO_SCALE;
-		cairo_move_to(p->cr, X(p, x, tw), y);
+		cairo_move_to(p->cr, X(p, x, tw), y + shift(l, size, true));
 	}
 	pango_cairo_show_layout(p->cr, l);
 	g_object_unref(l);

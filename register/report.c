@@ -425,8 +425,13 @@ int phr_report_add(struct phr_report *r, const uint8_t *facts, size_t len)
 		r->cols = malloc((PHR_FACTS_MAX_VISITS + 1) * sizeof(*r->cols));
 		r->colno = malloc((PHR_FACTS_MAX_VISITS + 1) * sizeof(*r->colno));
 		r->pending = malloc((PHR_FACTS_MAX_VISITS + 1) * PER_COL * sizeof(*r->pending));
-		if (!r->cols || !r->colno || !r->pending)
+		if (!r->cols || !r->colno || !r->pending) {
+			free(r->cols);
+			free(r->colno);
+			free(r->pending);
+			r->cols = NULL, r->colno = NULL, r->pending = NULL;
 			return phr_fail(PHR_E_NOMEM, "report: out of memory");
+		}
 	}
 	struct col *cols = r->cols;
 	size_t *colno = r->colno;

@@ -58,7 +58,7 @@ PHR_NODISCARD int phr_report_create(const struct phr_report_options *o, struct p
 void phr_report_destroy(struct phr_report *r);
 
 /* Counts one record: its facts blob (facts.h). Visits outside [from, to]
- * are ignored. A blob that does not decode is an error (PHR_E_MALFORMED,
+ * are ignored. PHR_E_ARG once the tables are built (phr_report_doc). A blob that does not decode is an error (PHR_E_MALFORMED,
  * PHR_E_VERSION, ...) and changes nothing; PHR_E_LIMIT when the counters
  * would pass PHR_REPORT_MAX_CELLS. */
 PHR_NODISCARD int phr_report_add(struct phr_report *r, const uint8_t *facts, size_t len);
