@@ -260,6 +260,8 @@ static double lines(struct pdf *p, const struct phr_report_table *const *t, doub
 	/* the band where hidden values lie: below the suppression threshold */
 	int thr = atoi(d->suppressed_text + 1);
 	double band = gh * (thr > 0 ? thr : 0) / max;
+	if (band < 5)
+		band = 5; /* visible, and where the open markers sit */
 	cairo_save(p->cr);
 	cairo_rectangle(p->cr, X(p, gx, gw), base - band, gw, band);
 	cairo_set_source_rgba(p->cr, 0.6, 0.6, 0.6, 0.18);
@@ -289,6 +291,7 @@ static double lines(struct pdf *p, const struct phr_report_table *const *t, doub
 	for (int i = 0; i < MAX_SERIES && t[i]; i++) {
 		rgb(p, series_rgb[i]);
 		cairo_set_line_width(p->cr, 1.6);
+		cairo_new_path(p->cr);
 		bool pen = false;
 		for (size_t c = 0; c < nb; c++) {
 			int64_t v = total_cell(d, t[i], c);
@@ -311,10 +314,11 @@ static double lines(struct pdf *p, const struct phr_report_table *const *t, doub
 		for (size_t c = 0; c < nb; c++) {
 			int64_t v = total_cell(d, t[i], c);
 			double px = X(p, gx + step * (double)c, 0);
+			cairo_new_path(p->cr); /* no line from the last text drawn */
 			if (v == PHR_REPORT_SUPPRESSED) {
 				/* hollow marker inside the grey band: "fewer than N" */
 				cairo_set_line_width(p->cr, 1);
-				cairo_arc(p->cr, px, base - band / 2, 2.5, 0, 2 * M_PI);
+				cairo_arc(p->cr, px, base - band * (i + 1) / (MAX_SERIES + 1), 2.5, 0, 2 * M_PI);
 				cairo_stroke(p->cr);
 			} else {
 				cairo_arc(p->cr, px, base - gh * (double)v / max, 2.2, 0, 2 * M_PI);

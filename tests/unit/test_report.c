@@ -813,10 +813,13 @@ static int options_are_checked(void)
 static int pdf_in_two_languages(void)
 {
 	CHECK(!make_people());
-	static const char *const langs[] = { "en", "ar", "fr" };
-	for (size_t i = 0; i < 3; i++) {
-		struct phr_report *r = run("2024-01-01", "2024-12-31", PHR_REPORT_BY_MONTH, PHR_REPORT_GROUP_AGE_BAND, 5,
-					   langs[i]);
+	static const char *const langs[] = { "en", "ar", "fr", "fa" };
+	for (size_t i = 0; i < 4; i++) {
+		/* the last: weeks, by clinic, and a threshold that hides a headline bar */
+		struct phr_report *r = i < 3 ? run("2024-01-01", "2024-12-31", PHR_REPORT_BY_MONTH, PHR_REPORT_GROUP_AGE_BAND,
+						   5, langs[i])
+					     : run("2024-02-01", "2024-05-31", PHR_REPORT_BY_WEEK, PHR_REPORT_GROUP_CLINIC,
+						   20, langs[i]);
 		CHECK(r);
 		sink.len = 0;
 		CHECK_RC(phr_report_write(r, PHR_REPORT_PDF, to_sink, NULL), PHR_OK);
