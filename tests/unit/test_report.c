@@ -5,9 +5,10 @@
  * contents of the entries, by code written apart from facts.c and report.c
  * (other date arithmetic, other chapter tables, columns found by their
  * labels through strftime), and the report's visible cells must equal it.
- * Then every format is read back: no cell under the threshold anywhere,
- * and in every row and every column with its total, hidden cells are none
- * or at least two, so no hidden value follows from the totals.
+ * Then every format is read back (text, CSV, JSON, and the PDF's tables
+ * through pdftotext): no cell under the threshold anywhere, and in every
+ * row and every column with its total (JSON), hidden cells are none or at
+ * least two, so no hidden value follows from the totals.
  *
  * PHR_REPORT_PDF_DIR=DIR writes the PDFs (en, ar) there, to look at. */
 #include <jansson.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "facts.h"
 #include "gen.h"
@@ -809,6 +811,54 @@ static int options_are_checked(void)
 	return 0;
 }
 
+/* PDF: the text of the table pages (pdftotext -layout, poppler-utils): on
+ * every line that starts with a row label of the report, each field after
+ * it is "<N" or a count of at least N. Returns the number of cells read. */
+static int check_pdf(const char *pdf, size_t len, const struct phr_report_doc *d, unsigned min_cell, size_t *cells)
+{
+	char path[] = "/tmp/phr-report-XXXXXX";
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	FILE *fp = fdopen(fd, "wb");
+	CHECK(fp && fwrite(pdf, 1, len, fp) == len && fclose(fp) == 0);
+	char cmd[256], line[4096], hid[16];
+	snprintf(cmd, sizeof(cmd), "pdftotext -layout -f 2 %s -", path);
+	snprintf(hid, sizeof(hid), "<%u", min_cell);
+	FILE *p = popen(cmd, "r");
+	CHECK(p);
+	int bad = 0;
+	while (fgets(line, sizeof(line), p)) {
+		line[strcspn(line, "\n")] = 0;
+		const char *s = line;
+		while (*s == ' ')
+			s++;
+		/* the row labels of the first table, and Total */
+		const struct phr_report_table *t = &d->tables[0];
+		size_t ll = 0;
+		for (size_t k = 0; k <= t->n_rows; k++) {
+			const char *lab = k < t->n_rows ? t->row_labels[k] : d->total_label;
+			size_t n = strlen(lab);
+			if (!strncmp(s, lab, n) && s[n] == ' ' && s[n + 1] == ' ' && n > ll)
+				ll = n;
+		}
+		if (!ll)
+			continue;
+		for (char *f = strtok(line + (s - line) + ll, " "); f; f = strtok(NULL, " ")) {
+			if (f[0] == '(')
+				continue; /* a coverage percentage */
+			if (!cell_ok(f, min_cell, hid)) {
+				if (bad++ < 5)
+					fprintf(stderr, "  PDF: \"%s\" in \"%s\"\n", f, s);
+			}
+			(*cells)++;
+		}
+	}
+	CHECK(pclose(p) == 0);
+	unlink(path);
+	CHECK(!bad);
+	return 0;
+}
+
 /* PDFs in English and Arabic (PHR_REPORT_PDF_DIR to keep them). */
 static int pdf_in_two_languages(void)
 {
@@ -824,6 +874,16 @@ static int pdf_in_two_languages(void)
 		sink.len = 0;
 		CHECK_RC(phr_report_write(r, PHR_REPORT_PDF, to_sink, NULL), PHR_OK);
 		CHECK(sink.len > 5000 && !memcmp(sink.p, "%PDF-", 5));
+		if (!strcmp(langs[i], "en")) {
+			const struct phr_report_doc *d;
+			size_t cells = 0, want = 0;
+			CHECK_RC(phr_report_doc(r, &d), PHR_OK);
+			CHECK(!check_pdf(sink.p, sink.len, d, 5, &cells));
+			for (size_t t = 0; t < d->n_tables; t++)
+				want += (d->tables[t].n_rows + 1) * d->n_cols;
+			fprintf(stderr, "  PDF: %zu cells read back, of %zu\n", cells, want);
+			CHECK(cells == want);
+		}
 		const char *dir = getenv("PHR_REPORT_PDF_DIR");
 		if (dir) {
 			char path[1024];
