@@ -31,6 +31,7 @@ static const char register_usage[] =
 	"  audit DB                     who looked up or changed what, and when\n"
 	"  forget DB RECORD-ID          erase a record, leaving no byte of it behind\n"
 	"  check DB                     check the file's integrity\n"
+	"  report DB --from D --to D    health-status indicators, small cells hidden\n"
 	"RECORD-ID is any unique start of a record id (hex).\n"
 	"'phr register VERB --help' describes a verb. Audit rows name the\n"
 	"operating-system user, and the clerk in PHR_OPERATOR when it is set.\n";
@@ -846,6 +847,7 @@ static const struct {
 	{ "audit", reg_audit },
 	{ "forget", reg_forget },
 	{ "check", reg_check },
+	{ "report", cmd_register_report }, /* cmd_report.c */
 };
 
 int cmd_register(int argc, char **argv)

@@ -240,5 +240,28 @@ adds=$(python3 -c 'import json,sys; print(sum(r["action"] == "add" for r in json
 [ "$adds" = "$n" ] && ok "one audit row per add ($n)" || bad "$adds audit rows for $n adds"
 expect 0 "check after the concurrent adds" -- "$PHR" register check "$DB4"
 
+# the report over the register: every record counted once, no cell under
+# the threshold, a PDF, and the report in the audit
+expect 0 "report (JSON)" -- "$PHR" register report "$DB4" --from 2020-01-01 --to 2026-12-31 --by month \
+	--group sex --format json --out "$W/report.json"
+python3 - "$W/report.json" "$n" <<'PYEOF' && ok "report: $n persons assessed in all, no cell under 5" || bad "report: $(head -c 600 "$W/report.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+t = [t for t in d["tables"] if t["id"] == "assessed"][0]
+total = [r for r in t["rows"] if r.get("total")][0]["persons"][-1]
+assert total == int(sys.argv[2]), total
+for tab in d["tables"]:
+    for r in tab["rows"]:
+        for v in r.get("persons", []):
+            assert not isinstance(v, int) or v >= 5, (tab["id"], r["label"], v)
+PYEOF
+expect 0 "report (PDF, Arabic)" -- "$PHR" register report "$DB4" --from 2020-01-01 --to 2026-12-31 \
+	--format pdf --lang ar --out "$W/report.pdf"
+[ "$(head -c 5 "$W/report.pdf")" = "%PDF-" ] && ok "the report is a PDF" || bad "report.pdf is not a PDF"
+expect 0 "audit after the report" -- "$PHR" register audit --format json "$DB4"
+python3 -c 'import json,sys; sys.exit(0 if any(r["action"] == "report" for r in json.load(open(sys.argv[1]))) else 1)' "$W/out" &&
+	ok "the report is in the audit" || bad "no report row in the audit"
+expect 2 "report: --from after --to" -- "$PHR" register report "$DB4" --from 2026-01-01 --to 2025-01-01 --out -
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
