@@ -75,6 +75,25 @@ run "$PHR" scan --trust trust.bundle --lang en --out from-booklet.phr page-*.png
 head -n 8 from-booklet.txt
 run "$PHR" verify --trust trust.bundle from-booklet.phr
 cmp -s from-booklet.phr record-2.phr && echo "(from-booklet.phr is, byte for byte, the record in the booklet)"
+step "Lesvos keeps a register: every record it meets, every version, searchable"
+run "$PHR" register init lesvos.db
+for ex in adult-tb-positive-referral older-man-chronic pregnant-hepatitis-b; do
+	run "$PHR" issue --key lesvos.key --cert lesvos.cert --in "$SRC/examples/$ex.json" --out "$ex.phr" --register lesvos.db
+done
+run "$PHR" register add --trust trust.bundle lesvos.db record.phr
+step "The holder comes back; Lesvos scans the booklet on arrival and files it in the same step"
+run "$PHR" scan --trust trust.bundle --register lesvos.db --out arrival.phr page-*.png >/dev/null
+step "A clerk types names in Latin letters; the records hold them in Cyrillic and Farsi script"
+run "$PHR" register find lesvos.db --name "Mykola Kovalenko"
+run "$PHR" register find lesvos.db --name "Zahra Ahmadi"
+run "$PHR" register find lesvos.db --code icd11:1B10.1
+rid=$("$PHR" inspect record.phr | grep -o '[0-9a-f]\{32\}' | head -1)
+run "$PHR" register show --trust trust.bundle --lang en lesvos.db "${rid:0:8}" >register-show.txt
+tail -n 8 register-show.txt
+step "Lesvos writes the monthly health-status report for its authority (cells under 5 persons hidden)"
+run "$PHR" register report lesvos.db --from 2025-01-01 --to 2025-12-31 --by month --group sex --format pdf --lang en --out report.pdf
+run "$PHR" register report lesvos.db --from 2025-01-01 --to 2025-12-31 --by month --format csv --out report.csv
+run "$PHR" register audit lesvos.db | tail -n 4
 step "The holder also gets a smartcard: a virtual card in a PC/SC reader (pcscd + vpcd)"
 CARD_PIDS=()
 stop_card() {
