@@ -86,8 +86,12 @@ struct pname {
 	struct tok t[NAME_MAX_TOKENS];
 };
 
+static _Thread_local struct word_slot *word_cache;
+
 void phr_name_cleanup(void)
 {
+	free(word_cache);
+	word_cache = NULL;
 	for (int i = 0; i < ROUTE_COUNT; i++) {
 		if (tr_cache[i] != NULL)
 			utrans_close(tr_cache[i]);
@@ -127,25 +131,24 @@ static int is_vowel(char c)
  * is ز then ه). */
 static void normal_form(const char *s, int digraphs, char *out, size_t cap)
 {
-	static const struct { const char *from; char to; } fold[] = {
-		{"dzh", 'j'}, {"ph", 'f'}, {"kh", 'h'}, {"sh", 's'}, {"ch", 'k'}, {"zh", 'z'},
-		{"th", 't'}, {"dh", 'd'}, {"gh", 'g'},
-	};
 	size_t n = 0;
 
 	while (*s != '\0' && n + 1 < cap) {
 		char c = *s;
 		size_t adv = 1;
-		for (size_t i = 0; digraphs && i < sizeof(fold) / sizeof(fold[0]); i++) {
-			size_t l = strlen(fold[i].from);
-			if (strncmp(s, fold[i].from, l) == 0) {
-				c = fold[i].to;
-				adv = l;
-				break;
+		if (digraphs) {
+			if (c == 'd' && s[1] == 'z' && s[2] == 'h') {
+				c = 'j', adv = 3;
+			} else if (s[1] == 'h') {
+				/* ph f, kh h, sh s, ch k, zh z, th t, dh d, gh g */
+				static const char from[] = "pkscztdg", to[] = "fhskztdg";
+				const char *at = c != '\0' ? strchr(from, c) : NULL;
+				if (at != NULL)
+					c = to[at - from], adv = 2;
 			}
+			if (c == 'c' || c == 'q')
+				c = 'k';
 		}
-		if (digraphs && (c == 'c' || c == 'q'))
-			c = 'k';
 		s += adv;
 		if (n > 0 && out[n - 1] == c)
 			continue;
@@ -340,7 +343,7 @@ static int latin_of(const struct utok *t, enum route r, int abjad, char *out, si
 	memcpy(buf, t->s, (size_t)t->len * sizeof(UChar));
 	utrans_transUChars(tr, buf, &len, (int32_t)(sizeof(buf) / sizeof(buf[0])), 0, &limit, &e);
 	if (e == U_BUFFER_OVERFLOW_ERROR || len > (int32_t)(sizeof(buf) / sizeof(buf[0]))) {
-		/* a pathological token: keep what fits of the untransliterated tail out */
+		/* a token whose spelling outgrows the buffer gets none */
 		len = 0;
 		e = U_ZERO_ERROR;
 	}
@@ -356,6 +359,88 @@ static int latin_of(const struct utok *t, enum route r, int abjad, char *out, si
 			out[n++] = '3';
 	}
 	out[n] = '\0';
+	return PHR_OK;
+}
+
+/* Spellings are asked of ICU once and kept, per thread: a Latin letter's
+ * alone (Latin-ASCII reads letters without context), a Cyrillic or Greek
+ * word's whole (their transliterators read context: BGN's "ye" at the
+ * start of a word, UNGEGN's "mp"), in a small direct-mapped cache, since
+ * names repeat (a register holds many Mohammeds and Olenas). Without the
+ * caches a million names would take ICU about 12 s; with them a few. */
+#define LATIN_CACHED(c) ((c) < 0x250 || ((c) >= 0x1E00 && (c) < 0x1F00))
+#define LATIN_SLOT(c) ((c) < 0x250 ? (c) : (c) - 0x1E00 + 0x250)
+static _Thread_local char latin_cache[0x250 + 0x100][6];
+static _Thread_local unsigned char latin_known[0x250 + 0x100];
+
+#define WORD_CACHE 1024
+#define WORD_CACHED_LEN 24
+struct word_slot {
+	UChar s[WORD_CACHED_LEN];
+	int32_t len; /* 0: empty */
+	enum route r;
+	char lat[NAME_TOK_LEN];
+};
+
+
+static int spell_latin(const struct utok *u, char *out, size_t cap)
+{
+	size_t n = 0;
+	int rc;
+
+	for (int32_t i = 0; i < u->len;) {
+		UChar32 c;
+		char one[NAME_TOK_LEN];
+		const char *sp = one;
+		U16_NEXT(u->s, i, u->len, c);
+		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+			one[0] = (char)c, one[1] = '\0';
+		} else if (LATIN_CACHED(c) && latin_known[LATIN_SLOT(c)]) {
+			sp = latin_cache[LATIN_SLOT(c)];
+		} else {
+			struct utok t = {.len = 0, .script = u->script};
+			U16_APPEND_UNSAFE(t.s, t.len, c);
+			if ((rc = latin_of(&t, ROUTE_ANY, 0, one, sizeof(one))) != PHR_OK)
+				return rc;
+			if (LATIN_CACHED(c) && strlen(one) < sizeof(latin_cache[0])) {
+				memcpy(latin_cache[LATIN_SLOT(c)], one, strlen(one) + 1);
+				latin_known[LATIN_SLOT(c)] = 1;
+			}
+		}
+		for (; *sp != '\0' && n + 1 < cap; sp++)
+			out[n++] = *sp;
+	}
+	out[n] = '\0';
+	return PHR_OK;
+}
+
+static int spell_word(const struct utok *u, enum route r, char *out, size_t cap)
+{
+	uint32_t h = 2166136261u ^ (uint32_t)r;
+	struct word_slot *slot;
+	int rc;
+
+	if (u->script == USCRIPT_LATIN)
+		return spell_latin(u, out, cap);
+	if (u->len > WORD_CACHED_LEN)
+		return latin_of(u, r, 0, out, cap);
+	if (word_cache == NULL)
+		word_cache = calloc(WORD_CACHE, sizeof(*word_cache));
+	if (word_cache == NULL)
+		return latin_of(u, r, 0, out, cap);
+	for (int32_t i = 0; i < u->len; i++)
+		h = (h ^ u->s[i]) * 16777619u;
+	slot = &word_cache[h % WORD_CACHE];
+	if (slot->len == u->len && slot->r == r && memcmp(slot->s, u->s, (size_t)u->len * sizeof(UChar)) == 0) {
+		snprintf(out, cap, "%s", slot->lat);
+		return PHR_OK;
+	}
+	if ((rc = latin_of(u, r, 0, out, cap)) != PHR_OK)
+		return rc;
+	memcpy(slot->s, u->s, (size_t)u->len * sizeof(UChar));
+	slot->len = u->len;
+	slot->r = r;
+	snprintf(slot->lat, sizeof(slot->lat), "%s", out);
 	return PHR_OK;
 }
 
@@ -589,7 +674,7 @@ static int parse_name(const char *utf8, struct pname *p)
 			enum route r = u->script == USCRIPT_CYRILLIC ? ROUTE_CYRILLIC
 				     : u->script == USCRIPT_GREEK   ? ROUTE_GREEK
 								    : ROUTE_ANY;
-			if ((rc = latin_of(u, r, 0, lat, sizeof(lat))) != PHR_OK)
+			if ((rc = spell_word(u, r, lat, sizeof(lat))) != PHR_OK)
 				return rc;
 			add_variant(t, lat, NULL);
 			/* Latin letters with a stroke or ligatures (đ, ø, ł, ß) fold
