@@ -17,7 +17,7 @@
  *     Arabic script both "Any-Latin" (Arabic readings) and
  *     "Persian-Latin/BGN" (Farsi: ض ذ ظ as z, و as v), everything else
  *     "Any-Latin"; each followed by "Latin-ASCII; Any-Lower". Ain and hamza
- *     (ʿ ʾ) stay as the placeholder '3' (as in Arabic chat alphabets): the
+ *     (ʿ ʾ) stay as the placeholder ' (an apostrophe, as ICU writes them): the
  *     Latin spelling has a vowel there. A token may so have up to three
  *     Latin spellings ("variants"): the routes above, and the word without
  *     a Latin-written joined article ("alahmad" -> "ahmad"), or with it
@@ -123,7 +123,7 @@ static int get_route(enum route r, UTransliterator **out)
 
 static int is_vowel(char c)
 {
-	return c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u' || c == '3';
+	return c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u' || c == '\'';
 }
 
 /* Normal form of an ASCII spelling into out[0..cap). digraphs: fold them
@@ -220,7 +220,7 @@ static int abjad_letter_fits(char a, char l, int first, int strict)
 {
 	if (a == l)
 		return 1;
-	if (a == '3' || (first && a == 'a'))
+	if (a == '\'' || (first && a == 'a'))
 		return is_vowel(l);
 	if (!strict && a == 'a')
 		return is_vowel(l); /* the article's alef in Abdul, Abdel, Abdol */
@@ -253,11 +253,11 @@ static int abjad_fits(const char *a, const char *l, int strict)
 			for (int s = 0; s < 2; s++) {
 				int v = i == la && j == ll;
 				if (!v && i < la && j < ll &&
-				    abjad_letter_fits(a[i], l[j], i == 0 || a[i - 1] == '3', strict))
+				    abjad_letter_fits(a[i], l[j], i == 0 || a[i - 1] == '\'', strict))
 					v = ok[i + 1][j + 1][0];
 				if (!v && j < ll && is_vowel(l[j]) && !(strict && s))
 					v = ok[i][j + 1][1];
-				if (!v && i < la && a[i] == '3')
+				if (!v && i < la && a[i] == '\'')
 					v = ok[i + 1][j][s];
 				ok[i][j][s] = (unsigned char)v;
 			}
@@ -328,7 +328,7 @@ static void utf16_to_utf8(const UChar *s, int32_t n, char *out, size_t cap)
 }
 
 /* Latin spelling of a folded token through route r, into out (ASCII a-z,
- * 0-9, '3' for ain and hamza in Arabic script). */
+ * 0-9, ' for ain and hamza in Arabic script). */
 static int latin_of(const struct utok *t, enum route r, int abjad, char *out, size_t cap)
 {
 	UTransliterator *tr;
@@ -356,7 +356,7 @@ static int latin_of(const struct utok *t, enum route r, int abjad, char *out, si
 		else if (c >= 'A' && c <= 'Z')
 			out[n++] = (char)(c - 'A' + 'a');
 		else if (abjad && is_apostrophe(c))
-			out[n++] = '3';
+			out[n++] = '\'';
 	}
 	out[n] = '\0';
 	return PHR_OK;
@@ -469,7 +469,7 @@ static void add_variant(struct tok *t, const char *lat, const char *norm)
 #define ABJAD_FIRST 0x0600
 #define ABJAD_COUNT 0x100
 struct letter {
-	char raw[8];  /* ICU's spelling, ASCII ('3' for ain and hamza) */
+	char raw[8];  /* ICU's spelling, ASCII (' for ain and hamza) */
 	char norm[8]; /* with its digraph folded */
 };
 static _Thread_local struct letter letter_cache[2][ABJAD_COUNT];
@@ -494,7 +494,7 @@ static int letter_of(UChar32 c, int persian, struct letter *out)
 		char fa[8];
 		if ((rc = latin_of(&one, ROUTE_PERSIAN, 1, fa, sizeof(fa))) != PHR_OK)
 			return rc;
-		if (fa[0] != '\0' && fa[0] != '3' && !is_vowel(l.raw[0]))
+		if (fa[0] != '\0' && fa[0] != '\'' && !is_vowel(l.raw[0]))
 			memcpy(l.raw, fa, sizeof(fa));
 	}
 	normal_form(l.raw, 1, l.norm, sizeof(l.norm));
@@ -700,8 +700,8 @@ static void key_add(struct phr_name_keys *out, char kind, const char *val)
 {
 	char k[PHR_NAME_KEY_LEN] = {0}; /* zero-padded: keys compare as whole arrays too */
 
-	if (val[0] == '\0' || out->n >= PHR_NAME_MAX_KEYS)
-		return;
+	if (strlen(val) < 2 || out->n >= PHR_NAME_MAX_KEYS)
+		return; /* a single letter selects nothing */
 	snprintf(k, sizeof(k), "%c:%.*s", kind, NAME_SKEL_MAX, val);
 	for (size_t i = 0; i < out->n; i++)
 		if (strcmp(out->key[i], k) == 0)
@@ -760,19 +760,22 @@ static void keys_of(const struct pname *p, struct phr_name_keys *out)
 	/* the whole name joined in its order ("Abdul Rahman" = "عبدالرحمن"),
 	 * and its words in any order */
 	joined_skeleton(p, first, last, 0, sk, sizeof(sk));
-	key_add(out, 'j', sk);
+	if (strlen(sk) < 2 && first == last)
+		snprintf(sk, sizeof(sk), "%s", p->t[first].norm[0]); /* "Li": the word itself */
+	if (strlen(sk) >= 2)
+		key_add(out, 'j', sk);
 	if (words >= 2) {
 		char w[PHR_NAME_KEY_LEN];
 		size_t n = 0;
 		qsort(sorted, words, sizeof(sorted[0]), cmp_str);
+		/* cut where the key ends, the same way for a query */
 		for (size_t i = 0; i < words && n + 1 < sizeof(w); i++) {
-			int k = snprintf(w + n, sizeof(w) - n, "%s%s", i ? "." : "", sorted[i]);
-			if (k < 0 || (size_t)k >= sizeof(w) - n) {
-				w[n] = '\0';
-				break;
-			}
-			n += (size_t)k;
+			if (i > 0)
+				w[n++] = '.';
+			for (const char *c = sorted[i]; *c != '\0' && n + 1 < sizeof(w); c++)
+				w[n++] = *c;
 		}
+		w[n] = '\0';
 		key_add(out, 'w', w);
 	}
 	/* neighbours joined, under the word keys' prefix: "Abdullah" finds
@@ -791,7 +794,8 @@ static void keys_of(const struct pname *p, struct phr_name_keys *out)
 	}
 	/* the other reading of Arabic script, joined */
 	joined_skeleton(p, first, last, 1, sk, sizeof(sk));
-	key_add(out, 'j', sk);
+	if (strlen(sk) >= 2)
+		key_add(out, 'j', sk);
 	/* the other spellings of each word */
 	for (size_t i = 0; i < p->n; i++) {
 		if (p->t[i].article)
@@ -856,6 +860,17 @@ struct unit {
 
 #define MAX_UNITS (NAME_MAX_TOKENS * 2)
 
+/* a, b and c joined into out[0..cap), cut to fit. */
+static void cat3(char *out, size_t cap, const char *a, const char *b, const char *c)
+{
+	const char *part[3] = {a, b, c};
+	size_t n = 0;
+	for (int i = 0; i < 3; i++)
+		for (const char *s = part[i]; *s != '\0' && n + 1 < cap; s++)
+			out[n++] = *s;
+	out[n] = '\0';
+}
+
 static size_t units_of(const struct pname *p, struct unit *u, size_t *words)
 {
 	size_t n = 0, idx[NAME_MAX_TOKENS], w = 0;
@@ -884,13 +899,13 @@ static size_t units_of(const struct pname *p, struct unit *u, size_t *words)
 				/* an article between the two belongs to the joined form */
 				const char *mid = idx[k + 1] > idx[k] + 1 ? p->t[idx[k] + 1].lat[0] : "";
 				const char *midf = idx[k + 1] > idx[k] + 1 ? p->t[idx[k] + 1].fold : "";
-				snprintf(x->fold, sizeof(x->fold), "%s%s%s", a->fold, midf, b->fold);
+				cat3(x->fold, sizeof(x->fold), a->fold, midf, b->fold);
 				x->abjad = a->abjad && b->abjad;
 				x->nvar = 1;
 				const char *midn = idx[k + 1] > idx[k] + 1 ? p->t[idx[k] + 1].norm[0] : "";
 				char cat[sizeof(x->norm[0])];
-				snprintf(x->lat[0], sizeof(x->lat[0]), "%s%s%s", a->lat[0], mid, b->lat[0]);
-				snprintf(cat, sizeof(cat), "%s%s%s", a->norm[0], midn, b->norm[0]);
+				cat3(x->lat[0], sizeof(x->lat[0]), a->lat[0], mid, b->lat[0]);
+				cat3(cat, sizeof(cat), a->norm[0], midn, b->norm[0]);
 				normal_form(cat, !x->abjad, x->norm[0], sizeof(x->norm[0]));
 			}
 		}
@@ -975,15 +990,6 @@ static void why_append(char *why, size_t cap, size_t *len, const char *fmt, ...)
 		*len = cap - 1;
 }
 
-/* '3' (ain, hamza) is shown as ' in the explanation. */
-static void shown(const char *s, char *out, size_t cap)
-{
-	size_t n = 0;
-	for (; *s != '\0' && n + 1 < cap; s++)
-		out[n++] = *s == '3' ? '\'' : *s;
-	out[n] = '\0';
-}
-
 enum phr_name_rank phr_name_rank(const char *query, const char *name, char *why, size_t cap)
 {
 	static _Thread_local struct pname pq, pn;
@@ -1043,9 +1049,7 @@ enum phr_name_rank phr_name_rank(const char *query, const char *name, char *why,
 	if (covered < wq) {
 		for (size_t i = 0; i < nuq; i++) {
 			if (uq[i].count == 1 && !usedq[uq[i].first]) {
-				char s[NAME_TOK_LEN * 2];
-				shown(uq[i].lat[0], s, sizeof(s));
-				why_append(why, cap, &wlen, "no match: '%s' is not in the name", s);
+				why_append(why, cap, &wlen, "no match: '%s' is not in the name", uq[i].lat[0]);
 				break;
 			}
 		}
@@ -1057,16 +1061,13 @@ enum phr_name_rank phr_name_rank(const char *query, const char *name, char *why,
 	for (size_t w = 0; w < wq; w++) {
 		for (size_t k = 0; k < nchosen; k++) {
 			const struct unit *a = &uq[chosen[k].q], *b = &un[chosen[k].n];
-			char sa[NAME_TOK_LEN * 2], sb[NAME_TOK_LEN * 2];
 			if (a->first != w)
 				continue;
 			if (chosen[k].rank == PHR_NAME_EXACT) {
 				why_append(why, cap, &wlen, " '%s'", a->fold);
 			} else {
-				shown(a->lat[chosen[k].qv], sa, sizeof(sa));
-				shown(b->lat[chosen[k].nv], sb, sizeof(sb));
-				why_append(why, cap, &wlen, " '%s'%c'%s'", sa,
-					   chosen[k].rank == PHR_NAME_TRANSLITERATED ? '=' : '~', sb);
+				why_append(why, cap, &wlen, " '%s'%c'%s'", a->lat[chosen[k].qv],
+					   chosen[k].rank == PHR_NAME_TRANSLITERATED ? '=' : '~', b->lat[chosen[k].nv]);
 			}
 		}
 	}
