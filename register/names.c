@@ -170,7 +170,9 @@ static void skeleton(const char *norm, int abjad, char *out, size_t cap)
 	for (size_t i = 0; norm[i] != '\0' && n + 1 < cap; i++) {
 		char c = norm[i];
 		if (i == 0) {
-			out[n++] = is_vowel(c) ? '_' : c;
+			/* BGN writes Е at the start of a word "ye": Yelena is Elena */
+			int ye = c == 'y' && (norm[1] == 'e' || norm[1] == 'i');
+			out[n++] = is_vowel(c) || ye ? '_' : c;
 			continue;
 		}
 		if (is_vowel(c) || c == 'w' || c == 'y')
