@@ -61,13 +61,14 @@
 #define NAME_BUF (PHR_NAME_MAX_IN * 18 + 16) /* NFKC expands a code unit to 18 at most (U+FDFA) */
 #define NAME_SKEL_MAX (PHR_NAME_KEY_LEN - 3) /* a skeleton in a key, after its 2-byte prefix */
 
-enum route { ROUTE_ANY, ROUTE_CYRILLIC, ROUTE_GREEK, ROUTE_PERSIAN, ROUTE_COUNT };
+enum route { ROUTE_ANY, ROUTE_CYRILLIC, ROUTE_GREEK, ROUTE_PERSIAN, ROUTE_UKRAINIAN, ROUTE_COUNT };
 
 static const char *const route_id[ROUTE_COUNT] = {
 	"Any-Latin; Latin-ASCII; Any-Lower",
 	"Russian-Latin/BGN; Any-Latin; Latin-ASCII; Any-Lower",
 	"Greek-Latin/UNGEGN; Any-Latin; Latin-ASCII; Any-Lower",
 	"Persian-Latin/BGN; Any-Latin; Latin-ASCII; Any-Lower",
+	"Ukrainian-Latin/BGN; Any-Latin; Latin-ASCII; Any-Lower",
 };
 
 static _Thread_local UTransliterator *tr_cache[ROUTE_COUNT];
@@ -126,17 +127,32 @@ static int is_vowel(char c)
 	return c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u' || c == '\'';
 }
 
-/* Normal form of an ASCII spelling into out[0..cap). digraphs: fold them
- * (not in spellings made letter by letter from Arabic script, where "zh"
- * is ز then ه). */
-static void normal_form(const char *s, int digraphs, char *out, size_t cap)
+/* Normal form of an ASCII spelling into out[0..cap). FOLD_DIGRAPHS: fold
+ * them (not in spellings made letter by letter from Arabic script, where
+ * "zh" is ز then ه); FOLD_Y: y as i (not in Arabic script, where ي is
+ * the long vowel and the consonant alike). */
+#define FOLD_DIGRAPHS 1
+#define FOLD_Y 2
+#define FOLD_LATIN (FOLD_DIGRAPHS | FOLD_Y)
+static void normal_form(const char *s, int fold, char *out, size_t cap)
 {
+	int digraphs = fold & FOLD_DIGRAPHS;
 	size_t n = 0;
 
 	while (*s != '\0' && n + 1 < cap) {
 		char c = *s;
 		size_t adv = 1;
-		if (digraphs) {
+		if ((fold & FOLD_Y) && c == 'y') {
+			/* y and i are one letter in Latin spellings (Andrey,
+			 * Andrii; Iryna, Irina), but for a leading consonant y
+			 * (Yusuf); BGN's leading "ye" is a plain e (Yelena) */
+			if (n == 0 && s[1] == 'e') {
+				s++;
+				continue;
+			}
+			if (!(n == 0 && (s[1] == 'a' || s[1] == 'o' || s[1] == 'u' || s[1] == 'i')))
+				c = 'i';
+		} else if (digraphs) {
 			if (c == 'd' && s[1] == 'z' && s[2] == 'h') {
 				c = 'j', adv = 3;
 			} else if (s[1] == 'h') {
@@ -458,7 +474,7 @@ static void add_variant(struct tok *t, const char *lat, const char *norm)
 	if (norm != NULL)
 		snprintf(t->norm[t->nvar], NAME_TOK_LEN, "%s", norm);
 	else
-		normal_form(lat, 1, t->norm[t->nvar], NAME_TOK_LEN);
+		normal_form(lat, FOLD_LATIN, t->norm[t->nvar], NAME_TOK_LEN);
 	t->nvar++;
 }
 
@@ -499,7 +515,7 @@ static int letter_of(UChar32 c, int persian, struct letter *out)
 		if (fa[0] != '\0' && fa[0] != '\'' && !is_vowel(l.raw[0]))
 			memcpy(l.raw, fa, sizeof(fa));
 	}
-	normal_form(l.raw, 1, l.norm, sizeof(l.norm));
+	normal_form(l.raw, FOLD_DIGRAPHS, l.norm, sizeof(l.norm));
 	if (c >= ABJAD_FIRST && c < ABJAD_FIRST + ABJAD_COUNT) {
 		letter_cache[persian][c - ABJAD_FIRST] = l;
 		letter_known[persian][c - ABJAD_FIRST] = 1;
@@ -550,7 +566,7 @@ static int utf8_check(const char *utf8, UChar *u, int32_t cap, int32_t *ulen)
 }
 
 /* Folds utf8 and splits it into tokens (step 1). */
-static int split_tokens(const char *utf8, struct utok *ut, size_t *nut, int *farsi)
+static int split_tokens(const char *utf8, struct utok *ut, size_t *nut, int *farsi, int *ukrainian)
 {
 	static _Thread_local UChar a[NAME_BUF], b[NAME_BUF];
 	UErrorCode e = U_ZERO_ERROR;
@@ -572,12 +588,15 @@ static int split_tokens(const char *utf8, struct utok *ut, size_t *nut, int *far
 
 	*nut = 0;
 	*farsi = 0;
+	*ukrainian = 0;
 	struct utok *cur = NULL;
 	for (int32_t i = 0; i < la;) {
 		UChar32 c;
 		U16_NEXT(a, i, la, c);
 		if (is_farsi_letter(c))
 			*farsi = 1;
+		if (c == 0x0456 || c == 0x0457 || c == 0x0454 || c == 0x0491) /* і ї є ґ */
+			*ukrainian = 1;
 		if (c == 0x0640 || is_apostrophe(c)) /* tatweel; O'Brien, Al'Ahmad */
 			continue;
 		if (is_mark(c)) {
@@ -627,8 +646,8 @@ static int parse_name(const char *utf8, struct pname *p)
 {
 	struct utok ut[NAME_MAX_TOKENS];
 	size_t nut = 0;
-	int farsi = 0;
-	int rc = split_tokens(utf8, ut, &nut, &farsi);
+	int farsi = 0, ukrainian = 0;
+	int rc = split_tokens(utf8, ut, &nut, &farsi, &ukrainian);
 
 	p->n = 0;
 	if (rc != PHR_OK)
@@ -676,9 +695,21 @@ static int parse_name(const char *utf8, struct pname *p)
 			enum route r = u->script == USCRIPT_CYRILLIC ? ROUTE_CYRILLIC
 				     : u->script == USCRIPT_GREEK   ? ROUTE_GREEK
 								    : ROUTE_ANY;
+			/* Cyrillic is read both as Russian and as Ukrainian (Г is g
+			 * or h: Ганна is Hanna), Ukrainian first when the name has
+			 * a letter only Ukrainian writes */
+			if (r == ROUTE_CYRILLIC && ukrainian)
+				r = ROUTE_UKRAINIAN;
 			if ((rc = spell_word(u, r, lat, sizeof(lat))) != PHR_OK)
 				return rc;
 			add_variant(t, lat, NULL);
+			if (r == ROUTE_CYRILLIC || r == ROUTE_UKRAINIAN) {
+				char other[NAME_TOK_LEN];
+				enum route r2 = r == ROUTE_CYRILLIC ? ROUTE_UKRAINIAN : ROUTE_CYRILLIC;
+				if ((rc = spell_word(u, r2, other, sizeof(other))) != PHR_OK)
+					return rc;
+				add_variant(t, other, NULL);
+			}
 			/* Latin letters with a stroke or ligatures (đ, ø, ł, ß) fold
 			 * like accents: the exact form is the ASCII one */
 			if (u->script == USCRIPT_LATIN)
@@ -729,7 +760,7 @@ static void joined_skeleton(const struct pname *p, size_t from, size_t to, int v
 		n += l;
 	}
 	cat[n] = '\0';
-	normal_form(cat, !p->t[from].abjad, norm, sizeof(norm));
+	normal_form(cat, p->t[from].abjad ? 0 : FOLD_LATIN, norm, sizeof(norm));
 	skeleton(norm, p->t[from].abjad, out, cap);
 }
 
@@ -908,7 +939,7 @@ static size_t units_of(const struct pname *p, struct unit *u, size_t *words)
 				char cat[sizeof(x->norm[0])];
 				cat3(x->lat[0], sizeof(x->lat[0]), a->lat[0], mid, b->lat[0]);
 				cat3(cat, sizeof(cat), a->norm[0], midn, b->norm[0]);
-				normal_form(cat, !x->abjad, x->norm[0], sizeof(x->norm[0]));
+				normal_form(cat, x->abjad ? 0 : FOLD_LATIN, x->norm[0], sizeof(x->norm[0]));
 			}
 		}
 	}

@@ -68,14 +68,17 @@ static const struct pair pairs[] = {
 	{"Olena Kovalenko", "Олена Коваленко", TRANSLIT, 0},
 	{"Oleksandr Shevchenko", "Олександр Шевченко", TRANSLIT, 0},
 	{"Andrey Sokolov", "Андрей Соколов", TRANSLIT, 0},
-	{"Yulia Shcherbakova", "Юлия Щербакова", FUZZY, 0},
-	{"Dmitry Ivanov", "Дмитрий Иванов", FUZZY, 0},
-	{"Natalia Kuznetsova", "Наталья Кузнецова", FUZZY, 0},
+	{"Hanna Tkachenko", "Ганна Ткаченко", TRANSLIT, 0},   /* Г as h, the Ukrainian reading */
+	{"Serhii Bondarenko", "Сергій Бондаренко", TRANSLIT, 0}, /* passport spelling: ій as ii */
+	{"Andrii Melnyk", "Андрій Мельник", TRANSLIT, 0},
+	{"Yulia Shcherbakova", "Юлия Щербакова", TRANSLIT, 0},
+	{"Dmitry Ivanov", "Дмитрий Иванов", TRANSLIT, 0},
+	{"Natalia Kuznetsova", "Наталья Кузнецова", TRANSLIT, 0},
 	{"Đorđe Petrović", "Ђорђе Петровић", TRANSLIT, 0},
 	{"Jovana Nikolić", "Јована Николић", TRANSLIT, 0},
 	{"Sara Al-Ahmad", "Сара Аль-Ахмад", TRANSLIT, 0},
-	{"Elena Smirnova", "Елена Смирнова", FUZZY, 0},
-	{"Yevgeny Bondarenko", "Евгений Бондаренко", FUZZY, 0},
+	{"Elena Smirnova", "Елена Смирнова", TRANSLIT, 0},
+	{"Yevgeny Bondarenko", "Евгений Бондаренко", TRANSLIT, 0},
 	/* Greek */
 	{"Georgios Papadopoulos", "Γεώργιος Παπαδόπουλος", TRANSLIT, 0},
 	{"Eleni Georgiou", "Ελένη Γεωργίου", TRANSLIT, 0},
