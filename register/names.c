@@ -12,10 +12,11 @@
  *     in the name's own script, decide EXACT.
  *
  *  2. Transliteration (ICU): each token to lowercase ASCII through the
- *     route of its script: Cyrillic "Russian-Latin/BGN" (yu, kh, sh, zh, as
- *     names are spelled in Latin documents), Greek "Greek-Latin/UNGEGN",
- *     Arabic script both "Any-Latin" (Arabic readings) and
- *     "Persian-Latin/BGN" (Farsi: ض ذ ظ as z, و as v), everything else
+ *     route of its script: Cyrillic both "Russian-Latin/BGN" and
+ *     "Ukrainian-Latin/BGN" (yu, kh, sh, zh, as names are spelled in Latin
+ *     documents; Г as g and as h), Greek "Greek-Latin/UNGEGN", Arabic
+ *     script both "Any-Latin" (Arabic readings) and "Persian-Latin/BGN"
+ *     (Farsi: ض ذ ظ as z, و as v), letter by letter, everything else
  *     "Any-Latin"; each followed by "Latin-ASCII; Any-Lower". Ain and hamza
  *     (ʿ ʾ) stay as the placeholder ' (an apostrophe, as ICU writes them): the
  *     Latin spelling has a vowel there. A token may so have up to three
@@ -24,9 +25,10 @@
  *     ("الياس" is also Ilyas).
  *
  *  3. Spelling folds, the "normal" form: ph->f, kh->h, sh->s, ch->k,
- *     zh->z, th->t, dh->d, gh->g, dzh->j, c->k, q->k, doubled letters as
- *     one, a final h dropped (Sarah, Fatemeh, ta marbuta). Equal normal
- *     forms are TRANSLITERATED.
+ *     zh->z, th->t, dh->d, gh->g, dzh->j, c->k, q->k, y->i but for a
+ *     leading consonant y (Andrey, Andrii; Yusuf), a leading "ye" as e
+ *     (Yelena), doubled letters as one, a final h dropped (Sarah, Fatemeh,
+ *     ta marbuta). Equal normal forms are TRANSLITERATED.
  *
  *  4. The consonant skeleton: the normal form without vowels (a e i o u,
  *     the ain placeholder) and without w and y after the first letter
@@ -111,6 +113,8 @@ static int get_route(enum route r, UTransliterator **out)
 		if (U_SUCCESS(e))
 			tr_cache[r] = utrans_openU(id, idlen, UTRANS_FORWARD, NULL, 0, &pe, &e);
 		if (U_FAILURE(e) || tr_cache[r] == NULL) {
+			if (tr_cache[r] != NULL)
+				utrans_close(tr_cache[r]);
 			tr_cache[r] = NULL;
 			return phr_fail(PHR_E_NAME_ICU, "name: cannot open the ICU transliterator \"%s\": %s",
 					route_id[r], u_errorName(e));
@@ -399,7 +403,6 @@ struct word_slot {
 	enum route r;
 	char lat[NAME_TOK_LEN];
 };
-
 
 static int spell_latin(const struct utok *u, char *out, size_t cap)
 {
