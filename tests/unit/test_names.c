@@ -11,6 +11,7 @@
  * register of every name in the table: each query finds its own person
  * among the candidates, ranked, and none of the people it must not match.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -405,6 +406,55 @@ static int test_cleanup_and_repeat(void)
 	return 0;
 }
 
+/* Each thread has its own transliterators and caches: threads computing
+ * keys at once get what one thread alone gets, and each may clean up. */
+struct worker {
+	const struct phr_name_keys *want; /* the index keys of names a and b, in table order */
+	int bad;
+};
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	for (int round = 0; round < 5; round++) {
+		for (size_t i = 0; i < NPAIRS; i++) {
+			struct phr_name_keys k;
+			for (int s = 0; s < 2; s++) {
+				if (phr_name_index_keys(s ? pairs[i].b : pairs[i].a, &k) != PHR_OK ||
+				    memcmp(&k, &w->want[2 * i + (size_t)s], sizeof(k)) != 0)
+					w->bad++;
+			}
+		}
+		phr_name_cleanup();
+	}
+	return NULL;
+}
+
+static int test_threads(void)
+{
+	struct phr_name_keys *want = calloc(NPAIRS * 2, sizeof(*want));
+	struct worker w[4];
+	pthread_t th[4];
+
+	CHECK(want != NULL);
+	for (size_t i = 0; i < NPAIRS; i++) {
+		CHECK_RC(phr_name_index_keys(pairs[i].a, &want[2 * i]), PHR_OK);
+		CHECK_RC(phr_name_index_keys(pairs[i].b, &want[2 * i + 1]), PHR_OK);
+	}
+	for (int t = 0; t < 4; t++) {
+		w[t].want = want, w[t].bad = 0;
+		CHECK(pthread_create(&th[t], NULL, work, &w[t]) == 0);
+	}
+	int bad = 0;
+	for (int t = 0; t < 4; t++) {
+		CHECK(pthread_join(th[t], NULL) == 0);
+		bad += w[t].bad;
+	}
+	free(want);
+	CHECK(bad == 0);
+	return 0;
+}
+
 int main(void)
 {
 	static const struct test tests[] = {
@@ -415,6 +465,7 @@ int main(void)
 		{"bad input", test_bad_input},
 		{"small register", test_small_register},
 		{"cleanup and repeat", test_cleanup_and_repeat},
+		{"threads", test_threads},
 	};
 	int rc = run_tests(tests, sizeof(tests) / sizeof(tests[0]));
 	phr_name_cleanup();
