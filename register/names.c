@@ -395,7 +395,7 @@ static int latin_of(const struct utok *t, enum route r, int abjad, char *out, si
 static _Thread_local char latin_cache[0x250 + 0x100][6];
 static _Thread_local unsigned char latin_known[0x250 + 0x100];
 
-#define WORD_CACHE 1024
+#define WORD_CACHE 4096 /* slots of about 150 bytes, on the heap */
 #define WORD_CACHED_LEN 24
 struct word_slot {
 	UChar s[WORD_CACHED_LEN];
