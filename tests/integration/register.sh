@@ -263,5 +263,29 @@ python3 -c 'import json,sys; sys.exit(0 if any(r["action"] == "report" for r in 
 	ok "the report is in the audit" || bad "no report row in the audit"
 expect 2 "report: --from after --to" -- "$PHR" register report "$DB4" --from 2026-01-01 --to 2025-01-01 --out -
 
+# names across scripts through the command: each record holds its name in
+# one script (or two), the clerk types it in another
+DBN="$W/names.db"
+expect 0 "init a register for names" -- "$PHR" register init "$DBN"
+expect 0 "file the four examples" -- "$PHR" register add "$DBN" p1-1-*.phr
+name_finds() { # name_finds QUERY EXAMPLE-FILE RANK
+	local want
+	want=$("$PHR" inspect "$2" 2>/dev/null | grep -o '[0-9a-f]\{32\}' | head -1)
+	"$PHR" register find "$DBN" --name "$1" --format json >"$W/out" 2>&1
+	python3 - "$W/out" "$want" "$3" <<'PYEOF' && ok "'$1' finds $2 ($3)" || bad "'$1' should find $2 ($3): $(cat "$W/out")"
+import json, sys
+hits = json.load(open(sys.argv[1]))
+assert hits and hits[0]["record_id"] == sys.argv[2], hits
+assert hits[0]["match"] == sys.argv[3], hits[0]
+PYEOF
+}
+name_finds "Mykola Kovalenko" p1-1-older-man-chronic.phr transliterated
+name_finds "Zahra Ahmadi" p1-1-pregnant-hepatitis-b.phr transliterated
+name_finds "سارة الأحمد" p1-1-child-no-vaccination-documents.phr exact
+name_finds "ahmad-AL, SARA" p1-1-child-no-vaccination-documents.phr exact
+name_finds "Сара Аль-Ахмад" p1-1-child-no-vaccination-documents.phr transliterated
+expect 0 "a name nobody has" -- "$PHR" register find "$DBN" --name "Omar Khalil" --format json
+[ "$(tr -d ' \n' <"$W/out")" = "[]" ] && ok "'Omar Khalil' finds no one" || bad "'Omar Khalil': $(cat "$W/out")"
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
