@@ -11,10 +11,12 @@
 #include <sys/stat.h>
 
 #include "phr/container.h"
+#include "phr/document.h"
 #include "phr/json.h"
 #include "phr/register.h"
 #include "phr/render.h"
 #include "phr/schema.h"
+#include "phr/verify.h"
 
 static const char register_usage[] =
 	"Usage: phr register VERB DB [...]\n"
@@ -43,17 +45,21 @@ static const char init_usage[] =
 	"existing register is opened and brought to this program's schema.\n";
 
 static const char add_usage[] =
-	"Usage: phr register add [--trust TRUST.bundle] [--authority AUTH.pub] DB RECORD.phr...\n"
+	"Usage: phr register add [--trust TRUST.bundle] [--authority AUTH.pub] [--document FILE]... DB RECORD.phr...\n"
 	"\n"
 	"Verifies each record and files it: a new record, a new version of one, or\n"
 	"one more sighting of a version already kept (versions are what their\n"
 	"signatures fix, whatever the container's bytes). The verification report\n"
 	"and the trust bundle version are kept with each sighting. A record whose\n"
 	"latest consent says store: false is verified, not stored.\n"
+	"--document FILE keeps a document's bytes (PDF, PNG, JPEG) with the records\n"
+	"that refer to it: a verified entry of one of the records given must have\n"
+	"signed its hash (as 'register documents --out-dir' wrote it out).\n"
 	"Exit status: 0 all filed; 35 a record is an older copy of a version kept\n"
 	"(filed all the same; the newer one is named); 34 consent refused storing;\n"
 	"10-16 an entry failed verification (filed, marked); 3 or 6 a file\n"
-	"cannot be read; 30-32 the database failed.\n";
+	"cannot be read; 30-32 the database failed; 36 a document is not a PDF, PNG\n"
+	"or JPEG; 37 no verified entry of these records signed a document.\n";
 
 static const char find_usage[] =
 	"Usage: phr register find DB [--name TEXT] [--born DATE] [--sex S] [--nationality CC]\n"
@@ -123,10 +129,12 @@ struct reg_args {
 	char *field_buf;
 	char **pos;
 	size_t n_pos;
+	const char *docs[PHR_MAX_DOCUMENTS * 4]; /* register add --document */
+	size_t n_docs;
 };
 
 enum {
-	R_TRUST = 1 << 0, R_LANG = 1 << 1, R_FORMAT = 1 << 2, R_OUT = 1 << 3, R_OUT_DIR = 1 << 4, R_FIND = 1 << 5,
+	R_TRUST = 1 << 0, R_LANG = 1 << 1, R_FORMAT = 1 << 2, R_OUT = 1 << 3, R_OUT_DIR = 1 << 4, R_FIND = 1 << 5, R_DOCUMENT = 1 << 6,
 };
 
 /* "YYYY[-MM[-DD]]" -> its first (last: its last) day. */
@@ -191,7 +199,8 @@ static int parse(const char *verb, int argc, char **argv, unsigned allow, const 
 		{ "sex", required_argument, 0, 's' }, { "nationality", required_argument, 0, 'N' },
 		{ "arrived", required_argument, 0, 'A' }, { "code", required_argument, 0, 'c' },
 		{ "clinic", required_argument, 0, 'C' }, { "record", required_argument, 0, 'r' },
-		{ "field", required_argument, 0, 'F' }, { "visited", required_argument, 0, 'V' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
+		{ "field", required_argument, 0, 'F' }, { "visited", required_argument, 0, 'V' },
+		{ "document", required_argument, 0, 'd' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
 	int c, ex;
 	memset(a, 0, sizeof(*a));
 	a->format = "text";
@@ -205,6 +214,7 @@ static int parse(const char *verb, int argc, char **argv, unsigned allow, const 
 		case 'f': need = R_FORMAT; break;
 		case 'o': need = R_OUT; break;
 		case 'D': need = R_OUT_DIR; break;
+		case 'd': need = R_DOCUMENT; break;
 		case '?': return cli_usage(verb, "unknown option");
 		default: need = R_FIND; break;
 		}
@@ -217,6 +227,11 @@ static int parse(const char *verb, int argc, char **argv, unsigned allow, const 
 		case 'f': a->format = optarg; break;
 		case 'o': a->out = optarg; break;
 		case 'D': a->out_dir = optarg; break;
+		case 'd':
+			if (a->n_docs == sizeof(a->docs) / sizeof(a->docs[0]))
+				return cli_usage(verb, "too many --document files");
+			a->docs[a->n_docs++] = optarg;
+			break;
 		case 'n': a->q.name = optarg; break;
 		case 'b': a->q.born = optarg; break;
 		case 's': a->q.sex = optarg; break;
@@ -359,13 +374,64 @@ int cli_register_file(const char *verb, const char *db, const uint8_t *container
 	return ex;
 }
 
+static bool find_ref(const struct phr_record *r, const uint8_t hash[PHR_HASH_LEN], struct phr_document_ref *out,
+		     size_t *entry);
+
+/* register add --document FILE: the file's bytes are kept when a verified
+ * entry of one of the records given signed its hash, size and type. */
+static int keep_document(const char *verb, struct phr_register *reg, const char *path, char **records, size_t n_records,
+			 const struct phr_trust *t)
+{
+	uint8_t *doc = NULL, hash[PHR_DOCUMENT_HASH_LEN];
+	size_t len = 0;
+	const char *media = NULL;
+	int rc = cli_read(path, PHR_MAX_DOCUMENT, &doc, &len);
+	if (rc)
+		return cli_fail(verb, rc, path);
+	if ((rc = phr_document_sniff(doc, len, &media)) || (rc = phr_document_hash(doc, len, hash))) {
+		free(doc);
+		return cli_fail(verb, rc, path);
+	}
+	bool signed_ref = false;
+	for (size_t i = 0; i < n_records && !signed_ref; i++) {
+		uint8_t *buf;
+		size_t blen;
+		struct phr_record *r = NULL;
+		struct phr_report *rep = calloc(1, sizeof(*rep));
+		if (rep && !cli_read(records[i], PHR_MAX_CONTAINER, &buf, &blen)) {
+			if (!phr_record_decode(buf, blen, &r)) {
+				(void)phr_verify_record(r, t, cli_now(), rep);
+				struct phr_document_ref ref;
+				size_t entry;
+				if (find_ref(r, hash, &ref, &entry) && ref.size == len && !strcmp(ref.media_type, media) &&
+				    (rep->entries[entry].status == PHR_ST_VALID ||
+				     rep->entries[entry].status == PHR_ST_SIGNATURE_ONLY))
+					signed_ref = true;
+				phr_record_destroy(r);
+			}
+			free(buf);
+		}
+		free(rep);
+	}
+	if (!signed_ref) {
+		free(doc);
+		return cli_fail(verb, phr_fail(PHR_E_DOC_MISMATCH, "no verified entry of the records given signed this document's hash, size and type"), path);
+	}
+	rc = phr_register_put_document(reg, hash, media, doc, len);
+	free(doc);
+	if (rc)
+		return cli_fail(verb, rc, path);
+	fprintf(stderr, "phr %s: %s: kept (%s, %zu bytes)\n", verb, path, media, len);
+	return EXIT_OK_;
+}
+
 static int reg_add(int argc, char **argv)
 {
 	const char *verb = "register add";
 	struct reg_args a;
 	struct phr_register *reg;
 	struct phr_trust *t = NULL;
-	int ex = parse(verb, argc, argv, R_TRUST, add_usage, 2, MAX_FILES, &a), worst = EXIT_OK_;
+	int ex = parse(verb, argc, argv, R_TRUST | R_DOCUMENT, add_usage, 2, MAX_FILES, &a), worst = EXIT_OK_;
 	if (ex)
 		return ex < 0 ? EXIT_OK_ : ex;
 	if (a.trust && (ex = cli_load_trust(verb, a.trust, a.pin, &t)))
@@ -388,6 +454,11 @@ static int reg_add(int argc, char **argv)
 			worst = ex;
 		if (ex == EXIT_DB || ex == EXIT_DB_CORRUPT || ex == EXIT_DB_FULL)
 			break; /* the database itself failed: the next file would too */
+	}
+	for (size_t i = 0; i < a.n_docs && worst != EXIT_DB && worst != EXIT_DB_CORRUPT && worst != EXIT_DB_FULL; i++) {
+		ex = keep_document(verb, reg, a.docs[i], a.pos + 1, a.n_pos - 1, t);
+		if (severity(ex) > severity(worst))
+			worst = ex;
 	}
 	phr_register_close(reg);
 	phr_trust_destroy(t);
@@ -475,7 +546,30 @@ struct show_out {
 	bool json;
 	size_t n_documents;
 	json_t *versions, *sightings, *documents;
+	struct phr_register *reg;
+	const struct phr_record *r; /* the latest version: the references its entries sign */
 };
+
+/* The reference to hash signed in r's entries (the last one), and its entry. */
+static bool find_ref(const struct phr_record *r, const uint8_t hash[PHR_HASH_LEN], struct phr_document_ref *out,
+		     size_t *entry)
+{
+	bool found = false;
+	for (size_t i = 0; r && i < r->n_entries; i++) {
+		struct phr_document_ref refs[PHR_MAX_DOCUMENTS];
+		size_t n = 0;
+		if (r->entries[i].content_err ||
+		    phr_document_refs(r->entries[i].content, r->entries[i].content_len, refs, PHR_MAX_DOCUMENTS, &n))
+			continue;
+		for (size_t k = 0; k < n; k++)
+			if (!memcmp(refs[k].hash, hash, PHR_HASH_LEN)) {
+				*out = refs[k];
+				*entry = i;
+				found = true;
+			}
+	}
+	return found;
+}
 
 static int show_version(void *ctx, const struct phr_register_version *v)
 {
@@ -526,22 +620,48 @@ static int show_sighting(void *ctx, const struct phr_register_sighting *s)
 	return 0;
 }
 
+/* A document of the record: what its entry signed (title, kind), and
+ * whether its bytes are here and still hash to what was signed. */
 static int show_document(void *ctx, const struct phr_register_document *d)
 {
 	struct show_out *o = ctx;
-	char hex[2 * PHR_HASH_LEN + 1];
+	char hex[2 * PHR_HASH_LEN + 1], title[3 * PHR_MAX_DOCUMENT_TITLE + 1] = "", media[PHR_REG_MEDIA_TYPE_MAX];
+	struct phr_document_ref ref;
+	size_t entry = 0, len = 0;
+	uint8_t *bytes = NULL;
 	o->n_documents++;
 	for (size_t i = 0; i < PHR_HASH_LEN; i++)
 		snprintf(hex + 2 * i, 3, "%02x", d->hash[i]);
+	bool signed_ref = find_ref(o->r, d->hash, &ref, &entry);
+	if (signed_ref)
+		phr_text_sanitize(title, sizeof(title), ref.title, strlen(ref.title));
+	const char *status = "not_on_this_machine";
+	if (d->present) {
+		int rc = phr_register_get_document(o->reg, d->hash, media, &bytes, &len);
+		free(bytes);
+		if (rc == PHR_E_DOC_MISMATCH)
+			status = "damaged";
+		else if (rc)
+			return rc;
+		else
+			status = "verified";
+	}
 	if (o->json) {
-		json_t *j = json_pack("{s:s, s:b, s:s, s:I}", "hash", hex, "present", d->present, "media_type", d->media_type,
-				      "size", (json_int_t)d->size);
+		json_t *j = json_pack("{s:s, s:s, s:b, s:s, s:I}", "hash", hex, "status", status, "present", d->present,
+				      "media_type", d->media_type, "size", (json_int_t)d->size);
+		if (j && signed_ref)
+			json_object_update_new(j, json_pack("{s:s, s:s, s:I}", "title", title, "type", ref.type, "entry",
+							    (json_int_t)entry));
 		return !j || json_array_append_new(o->documents, j) ? phr_fail(PHR_E_NOMEM, "out of memory") : 0;
 	}
-	if (d->present)
-		printf("  %s  %s  %zu bytes\n", hex, d->media_type, d->size);
+	if (signed_ref)
+		printf("  %s (%s, entry %zu)\n", title, ref.type, entry);
+	if (!strcmp(status, "verified"))
+		printf("    %s  %s  %zu bytes: verified (its bytes match the signed hash)\n", hex, d->media_type, d->size);
+	else if (!strcmp(status, "damaged"))
+		printf("    %s  %s: DAMAGED: the bytes kept no longer match the signed hash\n", hex, d->media_type);
 	else
-		printf("  %s  not on this machine\n", hex);
+		printf("    %s  not on this machine\n", hex);
 	return 0;
 }
 
@@ -592,6 +712,8 @@ static int reg_show(int argc, char **argv)
 	}
 	if (!v.json)
 		printf("\nDocuments:\n");
+	o.reg = reg;
+	o.r = r;
 	if ((rc = phr_register_each_document(reg, id, show_document, &o))) {
 		ex = cli_fail(verb, rc, NULL);
 		goto out;

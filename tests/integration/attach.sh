@@ -140,6 +140,20 @@ cmp -s lab.pdf "docs/$hash.pdf" && ok "the document comes out of the register by
 	bad "docs/: $(ls docs 2>&1)"
 expect 0 "register export" -- "$PHR" register export clinic.db "$rid" --out exported.phr
 cmp -s rr.phr exported.phr && ok "the filed version is the attached record" || bad "export differs from rr.phr"
+expect 0 "register show: the document verified" -- "$PHR" register show clinic.db "$rid"
+grep -qF "IGRA result (lab_result, entry 1)" "$W/out" && grep -q "verified (its bytes match the signed hash)" "$W/out" &&
+	ok "register show names the document and says its bytes match" || bad "register show: $(cat "$W/out")"
+# another clinic's register: the record, then its document brought in beside it
+expect 0 "a second register" -- "$PHR" register init other.db
+expect 0 "the record filed alone" -- "$PHR" register add other.db exported.phr
+expect 0 "its document: not on this machine" -- "$PHR" register show other.db "$rid"
+grep -q "not on this machine" "$W/out" && ok "a referenced document without its bytes is 'not on this machine'" ||
+	bad "register show other.db: $(cat "$W/out")"
+expect 37 "a document no entry signed is refused" -- "$PHR" register add --document photo.jpg other.db exported.phr
+expect 0 "register add --document" -- "$PHR" register add --document "docs/$hash.pdf" other.db exported.phr
+expect 0 "show after the import" -- "$PHR" register show --format json other.db "$rid"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["documents"]; assert len(d)==1 and d[0]["status"]=="verified" and d[0]["hash"]==sys.argv[2], d' \
+	"$W/out" "$hash" && ok "the imported document is verified" || bad "show json: $(cat "$W/out")"
 
 echo "attach: $pass passed, $fail failed"
 [ "$fail" = 0 ]
