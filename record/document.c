@@ -298,7 +298,7 @@ int phr_document_refs(const uint8_t *content, size_t len, struct phr_document_re
 					r->media_type = media_types[k];
 			r->size = (uint64_t)json_integer_value(json_object_get(d, "size"));
 			for (size_t k = 0; k < PHR_DOCUMENT_HASH_LEN; k++)
-				r->hash[k] = (uint8_t)(hex_nibble(hex[2 * k]) << 4 | hex_nibble(hex[2 * k + 1]));
+				r->hash[k] = (uint8_t)((unsigned)hex_nibble(hex[2 * k]) << 4 | (unsigned)hex_nibble(hex[2 * k + 1]));
 		}
 		(*n)++;
 	}

@@ -622,7 +622,8 @@ static int encode_value(const struct phr_field *f, const json_t *v, char *path, 
 		for (size_t i = 0; ok && i < n; i += 2) {
 			int hi = hex_lower(s[i]), lo = hex_lower(s[i + 1]);
 			ok = hi >= 0 && lo >= 0;
-			buf[i / 2] = (uint8_t)(hi << 4 | lo);
+			if (ok)
+				buf[i / 2] = (uint8_t)((unsigned)hi << 4 | (unsigned)lo);
 		}
 		if (!ok)
 			return phr_fail(PHR_E_SCHEMA, "%s: expected %lld lowercase hex digits (%lld bytes)", path,
