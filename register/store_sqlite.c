@@ -101,7 +101,24 @@ static const char *const migrations[] = {
 	"  record TEXT NOT NULL,"
 	"  detail TEXT NOT NULL);"
 	"CREATE INDEX audit_record ON audit(record);",
+	/* 2: leaner, faster indexes (measured by tests/bench/bench_register.c,
+	 * docs/PERFORMANCE.md "Register"). The code and arrival searches get
+	 * partial indexes over the rows they read (type 5 is PHR_T_CODE)
+	 * instead of two indexes over every field; the per-record lookups of
+	 * a search's hits (birth date, sex, nationality) seek (record, path);
+	 * and records keep the time they were last seen, so a search orders
+	 * its candidates without visiting their sightings. */
+	"DROP INDEX fields_type_value;"
+	"DROP INDEX fields_path_num;"
+	"DROP INDEX fields_record;"
+	"CREATE INDEX fields_code ON fields(value) WHERE type = 5;"
+	"CREATE INDEX fields_arrival ON fields(num) WHERE path = 'migration.arrival';"
+	"CREATE INDEX fields_record_path ON fields(record, path);"
+	"ALTER TABLE records ADD COLUMN last_seen INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE records SET last_seen = coalesce((SELECT max(s.at) FROM sightings s JOIN versions v ON v.id = s.version"
+	"  WHERE v.record = records.id), 0);",
 };
+_Static_assert(PHR_T_CODE == 5, "migration 2's partial index fields_code names PHR_T_CODE as 5");
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 enum stmt {
@@ -112,6 +129,7 @@ enum stmt {
 	S_VERSION_INSERT,
 	S_SET_LATEST,
 	S_SIGHTING_INSERT,
+	S_SEEN,
 	S_SIGHTINGS,
 	S_LATEST,
 	S_ENTRY_INSERT,
@@ -140,6 +158,7 @@ static const char *const stmt_sql[S_COUNT] = {
 			 "(SELECT n_entries FROM versions WHERE id = latest) < ?3)",
 	[S_SIGHTING_INSERT] = "INSERT INTO sightings(version, at, how, who, report, trust_version) "
 			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[S_SEEN] = "UPDATE records SET last_seen = max(last_seen, ?2) WHERE id = (SELECT record FROM versions WHERE id = ?1)",
 	[S_SIGHTINGS] = "SELECT v.version_id, s.at, s.how, s.who, s.report, s.trust_version FROM sightings s "
 			"JOIN versions v ON v.id = s.version WHERE v.record = ?1 ORDER BY s.id",
 	[S_LATEST] = "SELECT v.container FROM records r JOIN versions v ON v.id = r.latest WHERE r.id = ?1",
@@ -165,6 +184,7 @@ struct sq {
 	sqlite3 *db;
 	int version;
 	bool readonly;
+	int depth; /* begin() calls not yet committed or rolled back: 1 a transaction, more savepoints in it */
 	sqlite3_stmt *st[S_COUNT];
 };
 
@@ -298,20 +318,42 @@ static int sq_schema_version(struct phr_store *s)
 	return SQ(s)->version;
 }
 
+/* Transactions nest: the outermost begin() is a transaction, the ones
+ * inside it savepoints, so an add inside a caller's batch is undone alone. */
 static int sq_begin(struct phr_store *s)
 {
-	return exec(SQ(s), "BEGIN IMMEDIATE", "begin a change");
+	struct sq *q = SQ(s);
+	if (q->depth && sqlite3_get_autocommit(q->db))
+		q->depth = 0; /* SQLite rolled the transaction back itself (full disk, I/O error) */
+	int rc = exec(q, q->depth ? "SAVEPOINT phr_add" : "BEGIN IMMEDIATE", "begin a change");
+	if (!rc)
+		q->depth++;
+	return rc;
 }
 
 static int sq_commit(struct phr_store *s)
 {
-	return exec(SQ(s), "COMMIT", "commit");
+	struct sq *q = SQ(s);
+	int rc = exec(q, q->depth > 1 ? "RELEASE phr_add" : "COMMIT", "commit");
+	if (!rc && q->depth)
+		q->depth--;
+	return rc;
 }
 
 static void sq_rollback(struct phr_store *s)
 {
-	if (!sqlite3_get_autocommit(SQ(s)->db))
-		sqlite3_exec(SQ(s)->db, "ROLLBACK", NULL, NULL, NULL);
+	struct sq *q = SQ(s);
+	if (sqlite3_get_autocommit(q->db)) {
+		q->depth = 0;
+		return;
+	}
+	if (q->depth > 1 &&
+	    sqlite3_exec(q->db, "ROLLBACK TO phr_add; RELEASE phr_add", NULL, NULL, NULL) == SQLITE_OK) {
+		q->depth--;
+		return;
+	}
+	sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+	q->depth = 0;
 }
 
 static int sq_record_find(struct phr_store *s, const uint8_t id[PHR_RECORD_ID_LEN], int64_t *row)
@@ -463,6 +505,10 @@ static int sq_sighting_insert(struct phr_store *s, int64_t version_row, int64_t 
 	sqlite3_bind_text(st, 4, who, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, report_json, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, (int64_t)trust_version);
+	if ((rc = run(q, st, "store a sighting")) || (rc = prep(q, S_SEEN, &st)))
+		return rc;
+	sqlite3_bind_int64(st, 1, version_row);
+	sqlite3_bind_int64(st, 2, at);
 	return run(q, st, "store a sighting");
 }
 
@@ -618,6 +664,9 @@ static int sq_find(struct phr_store *s, const struct phr_store_query *qq, size_t
 	char num[64];
 	/* Each filter narrows the set of record rows through an index; the
 	 * bindings are numbered in the order the filters are added. */
+	/* The inner query picks the candidates, newest first, through the
+	 * indexes; only the ones kept are looked up further (names, identity,
+	 * versions), by the outer query. */
 	sb_add(&b, "SELECT r.id, r.record_id,"
 		   " (SELECT group_concat(name, char(31)) FROM names WHERE record = r.id),"
 		   " (SELECT count(*) FROM names WHERE record = r.id),"
@@ -625,8 +674,8 @@ static int sq_find(struct phr_store *s, const struct phr_store_query *qq, size_t
 		   " (SELECT value FROM fields WHERE record = r.id AND path = 'identity.sex' ORDER BY entry DESC LIMIT 1),"
 		   " (SELECT value FROM fields WHERE record = r.id AND path = 'identity.nationality' ORDER BY entry DESC LIMIT 1),"
 		   " (SELECT count(*) FROM versions WHERE record = r.id),"
-		   " (SELECT max(s.at) FROM sightings s JOIN versions v ON v.id = s.version WHERE v.record = r.id) AS seen"
-		   " FROM records r WHERE 1");
+		   " r.last_seen"
+		   " FROM (SELECT r.id, r.record_id, r.last_seen FROM records r WHERE 1");
 	if (qq->born)
 		sb_add(&b, " AND r.id IN (SELECT record FROM fields WHERE path = 'identity.birth_date' AND"
 			   " (value = :born OR value LIKE :born || '-%' OR :born LIKE value || '-%'))");
@@ -635,7 +684,8 @@ static int sq_find(struct phr_store *s, const struct phr_store_query *qq, size_t
 	if (qq->nationality)
 		sb_add(&b, " AND r.id IN (SELECT record FROM fields WHERE path = 'identity.nationality' AND value = :nat)");
 	if (qq->arrived)
-		sb_add(&b, " AND r.id IN (SELECT record FROM fields WHERE path = 'migration.arrival' AND num BETWEEN :afrom AND :ato)");
+		sb_add(&b, " AND r.id IN (SELECT record FROM fields WHERE path = 'migration.arrival' AND num BETWEEN :afrom AND"
+			   " :ato)"); /* fields_arrival */
 	if (qq->visited)
 		sb_add(&b, " AND r.id IN (SELECT record FROM entries WHERE day BETWEEN :vfrom AND :vto)");
 	if (qq->code) {
@@ -658,8 +708,9 @@ static int sq_find(struct phr_store *s, const struct phr_store_query *qq, size_t
 		}
 		sb_add(&b, ") GROUP BY k.name HAVING count(*) >= :need)");
 	}
-	snprintf(num, sizeof(num), " ORDER BY seen DESC, r.id DESC LIMIT %zu", max);
+	snprintf(num, sizeof(num), " ORDER BY r.last_seen DESC, r.id DESC LIMIT %zu) r", max);
 	sb_add(&b, num);
+	sb_add(&b, " ORDER BY r.last_seen DESC, r.id DESC");
 	if (b.oom) {
 		free(b.p);
 		return phr_fail(PHR_E_NOMEM, "out of memory");
@@ -1135,7 +1186,7 @@ int phr_store_sqlite_open(const char *path, unsigned flags, struct phr_store **o
 	int64_t dummy;
 	if ((rc = pragma_int(q, "PRAGMA application_id", &dummy)))
 		goto fail;
-	if ((rc = exec(q, "PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; PRAGMA synchronous = NORMAL;",
+	if ((rc = exec(q, "PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;",
 		       "set up the connection")))
 		goto fail;
 	if (!q->readonly) {
