@@ -728,6 +728,19 @@ int main(void)
 
 	phr_register_close(reg);
 	free(ms);
+	for (unsigned i = 0; i < POOL; i++) {
+		for (unsigned k = 0; k < pool[i].n; k++)
+			json_decref(pool[i].e[k]);
+		for (unsigned k = 0; k < pool[i].n_names; k++) {
+			free(pool[i].names[k].given);
+			free(pool[i].names[k].family);
+		}
+	}
+	free(pool);
+	free(cert);
+	phr_trust_destroy(trust);
+	phr_seckey_destroy(auth);
+	phr_seckey_destroy(clinic);
 	if (!keep)
 		rm_tree(tmpdir);
 	return 0;

@@ -1047,7 +1047,10 @@ static int test_migrate_from_1(void)
 	CHECK(sqlite3_open(db_path_keep("v1.db"), &db) == SQLITE_OK);
 	CHECK(sqlite3_exec(db,
 			   "DROP INDEX fields_code; DROP INDEX fields_arrival; DROP INDEX fields_record_path;"
+			   "DROP INDEX fields_path_value; DROP INDEX entries_day;"
 			   "ALTER TABLE records DROP COLUMN last_seen;"
+			   "CREATE INDEX fields_path_value ON fields(path, value);"
+			   "CREATE INDEX entries_day ON entries(day);"
 			   "CREATE INDEX fields_type_value ON fields(type, value);"
 			   "CREATE INDEX fields_path_num ON fields(path, num);"
 			   "CREATE INDEX fields_record ON fields(record);"
