@@ -15,6 +15,8 @@
 
 #include "phr/schema.h"
 
+#define MAX_QUERY_KEYS 64   /* most keys of one name query (names.h: PHR_NAME_MAX_KEYS) */
+#define KEY_COUNT_CAP 10000 /* postings counted per key to find the rarest */
 #define APP_ID 0x50485252 /* "PHRR": PRAGMA application_id of a phr register */
 
 /* Migrations: user_version N means the first N have run. Append, never edit. */
@@ -144,6 +146,7 @@ enum stmt {
 	S_FIELD_INSERT,
 	S_NAME_INSERT,
 	S_KEY_INSERT,
+	S_KEY_COUNT,
 	S_FACTS,
 	S_DOC_PUT,
 	S_DOC_GET,
@@ -176,6 +179,7 @@ static const char *const stmt_sql[S_COUNT] = {
 			   "VALUES (?1, (SELECT record FROM entries WHERE id = ?1), ?2, ?3, ?4, ?5)",
 	[S_NAME_INSERT] = "INSERT INTO names(entry, record, name) VALUES (?1, (SELECT record FROM entries WHERE id = ?1), ?2)",
 	[S_KEY_INSERT] = "INSERT OR IGNORE INTO name_keys(key, name) VALUES (?1, ?2)",
+	[S_KEY_COUNT] = "SELECT count(*) FROM (SELECT 1 FROM name_keys WHERE key = ?1 LIMIT ?2)",
 	[S_FACTS] = "SELECT v.facts FROM records r JOIN versions v ON v.id = r.latest "
 		    "WHERE v.first_day <= ?2 AND v.last_day >= ?1 ORDER BY r.id",
 	[S_DOC_PUT] = "INSERT OR IGNORE INTO documents(hash, media_type, size, bytes, stored_at) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -664,6 +668,41 @@ static void sb_add(struct sqlbuf *b, const char *s)
 	b->len += n;
 }
 
+/* A name matches when it has at least need of the query's n keys, so it
+ * misses at most n - need of them and has at least one of any n - need + 1
+ * keys: the rarest ones (postings counted up to KEY_COUNT_CAP) drive the
+ * search, and the common ones ("mohammed", "al") are only checked against
+ * the few candidates. Writes the drivers' indexes into qq->keys. */
+static int name_drivers(struct sq *q, const struct phr_store_query *qq, size_t *drive, size_t *n_drive)
+{
+	int64_t cnt[MAX_QUERY_KEYS];
+	size_t n = qq->n_keys, need = qq->need ? qq->need : 1;
+	if (n > MAX_QUERY_KEYS)
+		return phr_fail(PHR_E_LIMIT, "register: a name query has at most %d keys", MAX_QUERY_KEYS);
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_stmt *st;
+		int rc = prep(q, S_KEY_COUNT, &st);
+		if (rc)
+			return rc;
+		sqlite3_bind_text(st, 1, qq->keys[i], -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, KEY_COUNT_CAP);
+		rc = sqlite3_step(st);
+		cnt[i] = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+		sqlite3_reset(st);
+		if (rc != SQLITE_ROW)
+			return fail(q->db, rc, "search");
+		drive[i] = i;
+	}
+	for (size_t i = 1; i < n; i++) /* insertion sort by postings, rarest first */
+		for (size_t j = i; j > 0 && cnt[drive[j]] < cnt[drive[j - 1]]; j--) {
+			size_t t = drive[j];
+			drive[j] = drive[j - 1];
+			drive[j - 1] = t;
+		}
+	*n_drive = need > n ? 1 : n - need + 1;
+	return PHR_OK;
+}
+
 static int sq_find(struct phr_store *s, const struct phr_store_query *qq, size_t max,
 		   int (*cb)(void *ctx, const struct phr_store_hit *h), void *ctx)
 {
@@ -708,13 +747,27 @@ static int sq_find(struct phr_store *s, const struct phr_store_query *qq, size_t
 		sb_add(&b, " AND r.hex >= :rlo AND r.hex < :rhi");
 	if (qq->field_path)
 		sb_add(&b, " AND r.id IN (SELECT record FROM fields WHERE path = :fpath AND value = :fvalue)");
+	size_t drive[MAX_QUERY_KEYS], n_drive = 0;
 	if (qq->n_keys) {
-		sb_add(&b, " AND r.id IN (SELECT n.record FROM name_keys k JOIN names n ON n.id = k.name WHERE k.key IN (");
+		int rc = name_drivers(q, qq, drive, &n_drive);
+		if (rc) {
+			free(b.p);
+			return rc;
+		}
+		/* Candidates come from the postings of the rarest keys only; each
+		 * is then checked for the number of query keys its name has. */
+		sb_add(&b, " AND r.id IN (SELECT n.record FROM names n WHERE n.id IN"
+			   " (SELECT name FROM name_keys WHERE key IN (");
+		for (size_t i = 0; i < n_drive; i++) {
+			snprintf(num, sizeof(num), "%s:d%zu", i ? ", " : "", i);
+			sb_add(&b, num);
+		}
+		sb_add(&b, ")) AND (SELECT count(*) FROM name_keys k WHERE k.name = n.id AND k.key IN (");
 		for (size_t i = 0; i < qq->n_keys; i++) {
 			snprintf(num, sizeof(num), "%s:k%zu", i ? ", " : "", i);
 			sb_add(&b, num);
 		}
-		sb_add(&b, ") GROUP BY k.name HAVING count(*) >= :need)");
+		sb_add(&b, ")) >= :need)");
 	}
 	snprintf(num, sizeof(num), " ORDER BY r.last_seen DESC, r.id DESC LIMIT %zu) r", max);
 	sb_add(&b, num);
@@ -760,6 +813,10 @@ static int sq_find(struct phr_store *s, const struct phr_store_query *qq, size_t
 	for (size_t i = 0; i < qq->n_keys; i++) {
 		snprintf(num, sizeof(num), ":k%zu", i);
 		BIND_TEXT(num, qq->keys[i]);
+	}
+	for (size_t i = 0; i < n_drive; i++) {
+		snprintf(num, sizeof(num), ":d%zu", i);
+		BIND_TEXT(num, qq->keys[drive[i]]);
 	}
 	BIND_INT(":need", (int64_t)qq->need);
 #undef BIND_TEXT
