@@ -5,7 +5,10 @@
  *   meson test -C build --benchmark register --verbose
  *   PHR_BENCH_N=20000 ...        fewer records (default 1,000,000)
  *   PHR_BENCH_DIR=/some/dir ...  keep the database there; a later run that
- *                                finds it (same N) skips the build
+ *                                finds it (same N) skips the build. Empty the
+ *                                directory after changing register/: the file
+ *                                holds the name keys and facts of the build
+ *                                that made it
  *   PHR_BENCH_ONE_TX=1 ...       add without phr_register_begin/commit, one
  *                                transaction per record, for comparison
  *
