@@ -513,6 +513,13 @@ static void rm_tree(const char *dir)
 	rmdir(dir);
 }
 
+/* The temporary directory goes on any exit, bench_die's too. */
+static void remove_tmpdir(void)
+{
+	if (tmpdir[0])
+		rm_tree(tmpdir);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -536,6 +543,7 @@ int main(void)
 		snprintf(tmpdir, sizeof(tmpdir), "%s/phr-bench-register-XXXXXX", t && *t ? t : "/tmp");
 		if (!mkdtemp(tmpdir))
 			bench_die("mkdtemp");
+		atexit(remove_tmpdir);
 	}
 	char db[600], base_path[600], figs[600];
 	snprintf(db, sizeof(db), "%s/register.db", tmpdir);
@@ -744,7 +752,5 @@ int main(void)
 	phr_trust_destroy(trust);
 	phr_seckey_destroy(auth);
 	phr_seckey_destroy(clinic);
-	if (!keep)
-		rm_tree(tmpdir);
-	return 0;
+	return 0; /* remove_tmpdir removes a temporary directory */
 }
