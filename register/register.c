@@ -28,6 +28,7 @@
 struct phr_register {
 	struct phr_store *store;
 	uint64_t clock;
+	bool batch; /* phr_register_begin called, not yet committed or rolled back */
 	char who[PHR_REG_WHO_MAX];
 };
 
@@ -96,6 +97,8 @@ void phr_register_close(struct phr_register *reg)
 {
 	if (!reg)
 		return;
+	if (reg->batch)
+		reg->store->ops->rollback(reg->store);
 	reg->store->ops->close(reg->store);
 	free(reg);
 }
@@ -546,6 +549,35 @@ out:
 	return rc;
 }
 
+int phr_register_begin(struct phr_register *reg)
+{
+	if (reg->batch)
+		return phr_fail(PHR_E_ARG, "register: a batch is open already");
+	int rc = reg->store->ops->begin(reg->store);
+	if (!rc)
+		reg->batch = true;
+	return rc;
+}
+
+int phr_register_commit(struct phr_register *reg)
+{
+	if (!reg->batch)
+		return phr_fail(PHR_E_ARG, "register: no batch is open");
+	reg->batch = false;
+	int rc = reg->store->ops->commit(reg->store);
+	if (rc)
+		reg->store->ops->rollback(reg->store);
+	return rc;
+}
+
+void phr_register_rollback(struct phr_register *reg)
+{
+	if (!reg->batch)
+		return;
+	reg->batch = false;
+	reg->store->ops->rollback(reg->store);
+}
+
 /* ---- looking up ----------------------------------------------------------- */
 
 static int lower_hex(const char *in, char *out, size_t cap)
@@ -892,6 +924,8 @@ int phr_register_forget(struct phr_register *reg, const uint8_t id[PHR_RECORD_ID
 	int64_t row;
 	int rc;
 	hex_of(id, PHR_RECORD_ID_LEN, hex);
+	if (reg->batch) /* the purge (VACUUM) cannot run inside a transaction */
+		return phr_fail(PHR_E_ARG, "register: forget cannot run inside a batch; commit it first");
 	if ((rc = s->ops->begin(s)))
 		return rc;
 	if ((rc = record_row_of(reg, id, &row)) || (rc = s->ops->forget(s, row, hex)) ||

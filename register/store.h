@@ -8,6 +8,8 @@
  *
  * Every operation returns PHR_OK or a negative PHR_E_* with a message. The
  * write operations run inside begin()/commit(); rollback() undoes them.
+ * begin() nests: inside an open transaction (a caller's batch) it opens a
+ * savepoint, which commit() releases and rollback() undoes alone.
  * Row ids are the backend's (int64_t > 0).
  */
 #ifndef PHR_REGISTER_STORE_H

@@ -15,6 +15,8 @@
 
 #include "phr/schema.h"
 
+#define MAX_QUERY_KEYS 64   /* most keys of one name query (names.h: PHR_NAME_MAX_KEYS) */
+#define KEY_COUNT_CAP 10000 /* postings counted per key to find the rarest */
 #define APP_ID 0x50485252 /* "PHRR": PRAGMA application_id of a phr register */
 
 /* Migrations: user_version N means the first N have run. Append, never edit. */
@@ -101,7 +103,32 @@ static const char *const migrations[] = {
 	"  record TEXT NOT NULL,"
 	"  detail TEXT NOT NULL);"
 	"CREATE INDEX audit_record ON audit(record);",
+	/* 2: leaner, faster indexes (measured by tests/bench/bench_register.c,
+	 * docs/PERFORMANCE.md "Register"). The code and arrival searches get
+	 * partial indexes over the rows they read (type 5 is PHR_T_CODE)
+	 * instead of two indexes over every field; the indexes a search
+	 * filters by carry the record, so its candidates are read from the
+	 * index alone; the per-record lookups of a search's hits (birth date,
+	 * sex, nationality) seek (record, path); and records keep the time
+	 * they were last seen, so a search orders its candidates without
+	 * visiting their sightings. */
+	"DROP INDEX fields_type_value;"
+	"DROP INDEX fields_path_num;"
+	"DROP INDEX fields_record;"
+	"DROP INDEX fields_path_value;"
+	"DROP INDEX entries_day;"
+	/* the partial indexes hold the column of their WHERE too: SQLite reads
+	 * the table for it otherwise */
+	"CREATE INDEX fields_code ON fields(type, value, record) WHERE type = 5;"
+	"CREATE INDEX fields_arrival ON fields(path, num, record) WHERE path = 'migration.arrival';"
+	"CREATE INDEX fields_path_value ON fields(path, value, record);"
+	"CREATE INDEX fields_record_path ON fields(record, path);"
+	"CREATE INDEX entries_day ON entries(day, record);"
+	"ALTER TABLE records ADD COLUMN last_seen INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE records SET last_seen = coalesce((SELECT max(s.at) FROM sightings s JOIN versions v ON v.id = s.version"
+	"  WHERE v.record = records.id), 0);",
 };
+_Static_assert(PHR_T_CODE == 5, "migration 2's partial index fields_code names PHR_T_CODE as 5");
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 enum stmt {
@@ -112,12 +139,14 @@ enum stmt {
 	S_VERSION_INSERT,
 	S_SET_LATEST,
 	S_SIGHTING_INSERT,
+	S_SEEN,
 	S_SIGHTINGS,
 	S_LATEST,
 	S_ENTRY_INSERT,
 	S_FIELD_INSERT,
 	S_NAME_INSERT,
 	S_KEY_INSERT,
+	S_KEY_COUNT,
 	S_FACTS,
 	S_DOC_PUT,
 	S_DOC_GET,
@@ -140,6 +169,7 @@ static const char *const stmt_sql[S_COUNT] = {
 			 "(SELECT n_entries FROM versions WHERE id = latest) < ?3)",
 	[S_SIGHTING_INSERT] = "INSERT INTO sightings(version, at, how, who, report, trust_version) "
 			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[S_SEEN] = "UPDATE records SET last_seen = max(last_seen, ?2) WHERE id = (SELECT record FROM versions WHERE id = ?1)",
 	[S_SIGHTINGS] = "SELECT v.version_id, s.at, s.how, s.who, s.report, s.trust_version FROM sightings s "
 			"JOIN versions v ON v.id = s.version WHERE v.record = ?1 ORDER BY s.id",
 	[S_LATEST] = "SELECT v.container FROM records r JOIN versions v ON v.id = r.latest WHERE r.id = ?1",
@@ -149,6 +179,7 @@ static const char *const stmt_sql[S_COUNT] = {
 			   "VALUES (?1, (SELECT record FROM entries WHERE id = ?1), ?2, ?3, ?4, ?5)",
 	[S_NAME_INSERT] = "INSERT INTO names(entry, record, name) VALUES (?1, (SELECT record FROM entries WHERE id = ?1), ?2)",
 	[S_KEY_INSERT] = "INSERT OR IGNORE INTO name_keys(key, name) VALUES (?1, ?2)",
+	[S_KEY_COUNT] = "SELECT count(*) FROM (SELECT 1 FROM name_keys WHERE key = ?1 LIMIT ?2)",
 	[S_FACTS] = "SELECT v.facts FROM records r JOIN versions v ON v.id = r.latest "
 		    "WHERE v.first_day <= ?2 AND v.last_day >= ?1 ORDER BY r.id",
 	[S_DOC_PUT] = "INSERT OR IGNORE INTO documents(hash, media_type, size, bytes, stored_at) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -165,6 +196,7 @@ struct sq {
 	sqlite3 *db;
 	int version;
 	bool readonly;
+	int depth; /* begin() calls not yet committed or rolled back: 1 a transaction, more savepoints in it */
 	sqlite3_stmt *st[S_COUNT];
 };
 
@@ -298,20 +330,42 @@ static int sq_schema_version(struct phr_store *s)
 	return SQ(s)->version;
 }
 
+/* Transactions nest: the outermost begin() is a transaction, the ones
+ * inside it savepoints, so an add inside a caller's batch is undone alone. */
 static int sq_begin(struct phr_store *s)
 {
-	return exec(SQ(s), "BEGIN IMMEDIATE", "begin a change");
+	struct sq *q = SQ(s);
+	if (q->depth && sqlite3_get_autocommit(q->db))
+		q->depth = 0; /* SQLite rolled the transaction back itself (full disk, I/O error) */
+	int rc = exec(q, q->depth ? "SAVEPOINT phr_add" : "BEGIN IMMEDIATE", "begin a change");
+	if (!rc)
+		q->depth++;
+	return rc;
 }
 
 static int sq_commit(struct phr_store *s)
 {
-	return exec(SQ(s), "COMMIT", "commit");
+	struct sq *q = SQ(s);
+	int rc = exec(q, q->depth > 1 ? "RELEASE phr_add" : "COMMIT", "commit");
+	if (!rc && q->depth)
+		q->depth--;
+	return rc;
 }
 
 static void sq_rollback(struct phr_store *s)
 {
-	if (!sqlite3_get_autocommit(SQ(s)->db))
-		sqlite3_exec(SQ(s)->db, "ROLLBACK", NULL, NULL, NULL);
+	struct sq *q = SQ(s);
+	if (sqlite3_get_autocommit(q->db)) {
+		q->depth = 0;
+		return;
+	}
+	if (q->depth > 1 &&
+	    sqlite3_exec(q->db, "ROLLBACK TO phr_add; RELEASE phr_add", NULL, NULL, NULL) == SQLITE_OK) {
+		q->depth--;
+		return;
+	}
+	sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+	q->depth = 0;
 }
 
 static int sq_record_find(struct phr_store *s, const uint8_t id[PHR_RECORD_ID_LEN], int64_t *row)
@@ -463,6 +517,10 @@ static int sq_sighting_insert(struct phr_store *s, int64_t version_row, int64_t 
 	sqlite3_bind_text(st, 4, who, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, report_json, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, (int64_t)trust_version);
+	if ((rc = run(q, st, "store a sighting")) || (rc = prep(q, S_SEEN, &st)))
+		return rc;
+	sqlite3_bind_int64(st, 1, version_row);
+	sqlite3_bind_int64(st, 2, at);
 	return run(q, st, "store a sighting");
 }
 
@@ -610,6 +668,41 @@ static void sb_add(struct sqlbuf *b, const char *s)
 	b->len += n;
 }
 
+/* A name matches when it has at least need of the query's n keys, so it
+ * misses at most n - need of them and has at least one of any n - need + 1
+ * keys: the rarest ones (postings counted up to KEY_COUNT_CAP) drive the
+ * search, and the common ones ("mohammed", "al") are only checked against
+ * the few candidates. Writes the drivers' indexes into qq->keys. */
+static int name_drivers(struct sq *q, const struct phr_store_query *qq, size_t *drive, size_t *n_drive)
+{
+	int64_t cnt[MAX_QUERY_KEYS];
+	size_t n = qq->n_keys, need = qq->need ? qq->need : 1;
+	if (n > MAX_QUERY_KEYS)
+		return phr_fail(PHR_E_LIMIT, "register: a name query has at most %d keys", MAX_QUERY_KEYS);
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_stmt *st;
+		int rc = prep(q, S_KEY_COUNT, &st);
+		if (rc)
+			return rc;
+		sqlite3_bind_text(st, 1, qq->keys[i], -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, KEY_COUNT_CAP);
+		rc = sqlite3_step(st);
+		cnt[i] = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+		sqlite3_reset(st);
+		if (rc != SQLITE_ROW)
+			return fail(q->db, rc, "search");
+		drive[i] = i;
+	}
+	for (size_t i = 1; i < n; i++) /* insertion sort by postings, rarest first */
+		for (size_t j = i; j > 0 && cnt[drive[j]] < cnt[drive[j - 1]]; j--) {
+			size_t t = drive[j];
+			drive[j] = drive[j - 1];
+			drive[j - 1] = t;
+		}
+	*n_drive = need > n ? 1 : n - need + 1;
+	return PHR_OK;
+}
+
 static int sq_find(struct phr_store *s, const struct phr_store_query *qq, size_t max,
 		   int (*cb)(void *ctx, const struct phr_store_hit *h), void *ctx)
 {
@@ -618,6 +711,9 @@ static int sq_find(struct phr_store *s, const struct phr_store_query *qq, size_t
 	char num[64];
 	/* Each filter narrows the set of record rows through an index; the
 	 * bindings are numbered in the order the filters are added. */
+	/* The inner query picks the candidates, newest first, through the
+	 * indexes; only the ones kept are looked up further (names, identity,
+	 * versions), by the outer query. */
 	sb_add(&b, "SELECT r.id, r.record_id,"
 		   " (SELECT group_concat(name, char(31)) FROM names WHERE record = r.id),"
 		   " (SELECT count(*) FROM names WHERE record = r.id),"
@@ -625,8 +721,8 @@ static int sq_find(struct phr_store *s, const struct phr_store_query *qq, size_t
 		   " (SELECT value FROM fields WHERE record = r.id AND path = 'identity.sex' ORDER BY entry DESC LIMIT 1),"
 		   " (SELECT value FROM fields WHERE record = r.id AND path = 'identity.nationality' ORDER BY entry DESC LIMIT 1),"
 		   " (SELECT count(*) FROM versions WHERE record = r.id),"
-		   " (SELECT max(s.at) FROM sightings s JOIN versions v ON v.id = s.version WHERE v.record = r.id) AS seen"
-		   " FROM records r WHERE 1");
+		   " r.last_seen"
+		   " FROM (SELECT r.id, r.record_id, r.last_seen FROM records r WHERE 1");
 	if (qq->born)
 		sb_add(&b, " AND r.id IN (SELECT record FROM fields WHERE path = 'identity.birth_date' AND"
 			   " (value = :born OR value LIKE :born || '-%' OR :born LIKE value || '-%'))");
@@ -635,7 +731,8 @@ static int sq_find(struct phr_store *s, const struct phr_store_query *qq, size_t
 	if (qq->nationality)
 		sb_add(&b, " AND r.id IN (SELECT record FROM fields WHERE path = 'identity.nationality' AND value = :nat)");
 	if (qq->arrived)
-		sb_add(&b, " AND r.id IN (SELECT record FROM fields WHERE path = 'migration.arrival' AND num BETWEEN :afrom AND :ato)");
+		sb_add(&b, " AND r.id IN (SELECT record FROM fields WHERE path = 'migration.arrival' AND num BETWEEN :afrom AND"
+			   " :ato)"); /* fields_arrival */
 	if (qq->visited)
 		sb_add(&b, " AND r.id IN (SELECT record FROM entries WHERE day BETWEEN :vfrom AND :vto)");
 	if (qq->code) {
@@ -650,16 +747,31 @@ static int sq_find(struct phr_store *s, const struct phr_store_query *qq, size_t
 		sb_add(&b, " AND r.hex >= :rlo AND r.hex < :rhi");
 	if (qq->field_path)
 		sb_add(&b, " AND r.id IN (SELECT record FROM fields WHERE path = :fpath AND value = :fvalue)");
+	size_t drive[MAX_QUERY_KEYS], n_drive = 0;
 	if (qq->n_keys) {
-		sb_add(&b, " AND r.id IN (SELECT n.record FROM name_keys k JOIN names n ON n.id = k.name WHERE k.key IN (");
+		int rc = name_drivers(q, qq, drive, &n_drive);
+		if (rc) {
+			free(b.p);
+			return rc;
+		}
+		/* Candidates come from the postings of the rarest keys only; each
+		 * is then checked for the number of query keys its name has. */
+		sb_add(&b, " AND r.id IN (SELECT n.record FROM names n WHERE n.id IN"
+			   " (SELECT name FROM name_keys WHERE key IN (");
+		for (size_t i = 0; i < n_drive; i++) {
+			snprintf(num, sizeof(num), "%s:d%zu", i ? ", " : "", i);
+			sb_add(&b, num);
+		}
+		sb_add(&b, ")) AND (SELECT count(*) FROM name_keys k WHERE k.name = n.id AND k.key IN (");
 		for (size_t i = 0; i < qq->n_keys; i++) {
 			snprintf(num, sizeof(num), "%s:k%zu", i ? ", " : "", i);
 			sb_add(&b, num);
 		}
-		sb_add(&b, ") GROUP BY k.name HAVING count(*) >= :need)");
+		sb_add(&b, ")) >= :need)");
 	}
-	snprintf(num, sizeof(num), " ORDER BY seen DESC, r.id DESC LIMIT %zu", max);
+	snprintf(num, sizeof(num), " ORDER BY r.last_seen DESC, r.id DESC LIMIT %zu) r", max);
 	sb_add(&b, num);
+	sb_add(&b, " ORDER BY r.last_seen DESC, r.id DESC");
 	if (b.oom) {
 		free(b.p);
 		return phr_fail(PHR_E_NOMEM, "out of memory");
@@ -701,6 +813,10 @@ static int sq_find(struct phr_store *s, const struct phr_store_query *qq, size_t
 	for (size_t i = 0; i < qq->n_keys; i++) {
 		snprintf(num, sizeof(num), ":k%zu", i);
 		BIND_TEXT(num, qq->keys[i]);
+	}
+	for (size_t i = 0; i < n_drive; i++) {
+		snprintf(num, sizeof(num), ":d%zu", i);
+		BIND_TEXT(num, qq->keys[drive[i]]);
 	}
 	BIND_INT(":need", (int64_t)qq->need);
 #undef BIND_TEXT
@@ -1135,7 +1251,7 @@ int phr_store_sqlite_open(const char *path, unsigned flags, struct phr_store **o
 	int64_t dummy;
 	if ((rc = pragma_int(q, "PRAGMA application_id", &dummy)))
 		goto fail;
-	if ((rc = exec(q, "PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; PRAGMA synchronous = NORMAL;",
+	if ((rc = exec(q, "PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;",
 		       "set up the connection")))
 		goto fail;
 	if (!q->readonly) {

@@ -110,6 +110,22 @@ PHR_NODISCARD int phr_register_add(struct phr_register *reg, const uint8_t *cont
 				   const struct phr_trust *trust, uint64_t now, const char *how,
 				   struct phr_register_added *out);
 
+/* Batches: after phr_register_begin, the adds up to phr_register_commit
+ * share one transaction (each add is a savepoint inside it: an add that
+ * fails is undone alone, the others stay). The file is written once per
+ * batch instead of once per add, which is what makes a bulk import fast.
+ * Until the commit, nothing of the batch is seen by other processes or
+ * survives a crash, and the writer lock is held, so other writers wait
+ * (PHR_REG_BUSY_MS): keep batches to a few thousand records.
+ * phr_register_rollback undoes the whole batch; closing the register with a
+ * batch open does too. When SQLite itself ends the transaction (a full
+ * disk, an I/O error), the batch is lost with it and the commit fails.
+ * forget is refused inside a batch (PHR_E_ARG), and a second begin, or a
+ * commit without a begin, is PHR_E_ARG. */
+PHR_NODISCARD int phr_register_begin(struct phr_register *reg);
+PHR_NODISCARD int phr_register_commit(struct phr_register *reg);
+void phr_register_rollback(struct phr_register *reg);
+
 /* ---- looking up --------------------------------------------------------- */
 
 /* The record id of a unique hex prefix (1..32 hex digits, any case).

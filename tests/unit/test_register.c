@@ -38,6 +38,14 @@ static const char *db_path(const char *name)
 	return p;
 }
 
+/* The path of a register file already made (nothing removed). */
+static const char *db_path_keep(const char *name)
+{
+	static char p[512];
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	return p;
+}
+
 static int open_new(const char *name, struct phr_register **reg)
 {
 	int rc = phr_register_open(db_path(name), PHR_REG_CREATE, reg);
@@ -960,6 +968,109 @@ static int test_generated_round_trip(void)
 	return 0;
 }
 
+/* Batches: one transaction for many adds; invisible to others until the
+ * commit; rollback and close undo them; forget refused inside. */
+static int test_batch(void)
+{
+	struct phr_register *reg, *other;
+	struct phr_record *r[3];
+	struct phr_register_added a;
+	uint8_t *got;
+	size_t glen;
+	CHECK_RC(open_new("batch.db", &reg), PHR_OK);
+	for (int i = 0; i < 3; i++)
+		CHECK(!fx_record(&F, 1 + (size_t)i % 2, NULL, &r[i]));
+	CHECK_RC(phr_register_open(db_path_keep("batch.db"), 0, &other), PHR_OK);
+	CHECK_RC(phr_register_commit(reg), PHR_E_ARG);
+	CHECK_RC(phr_register_begin(reg), PHR_OK);
+	CHECK_RC(phr_register_begin(reg), PHR_E_ARG);
+	CHECK_RC(add_record(reg, r[0], -1, &a), PHR_OK);
+	CHECK(a.new_record);
+	static const uint8_t junk[] = { 1, 2, 3, 4 };
+	CHECK(phr_register_add(reg, junk, sizeof(junk), F.trust, NOW, PHR_REG_HOW_ADD, &a) != PHR_OK);
+	CHECK_RC(add_record(reg, r[1], -1, &a), PHR_OK);
+	CHECK_RC(phr_register_forget(reg, r[0]->id), PHR_E_ARG);
+	/* this connection sees its own batch, the other does not yet */
+	CHECK_RC(phr_register_latest(reg, r[0]->id, &got, &glen), PHR_OK);
+	free(got);
+	CHECK_RC(phr_register_latest(other, r[0]->id, &got, &glen), PHR_E_NOT_STORED);
+	CHECK_RC(phr_register_commit(reg), PHR_OK);
+	CHECK_RC(phr_register_commit(reg), PHR_E_ARG);
+	for (int i = 0; i < 2; i++) {
+		CHECK_RC(phr_register_latest(other, r[i]->id, &got, &glen), PHR_OK);
+		free(got);
+	}
+	/* rollback undoes the whole batch */
+	CHECK_RC(phr_register_begin(reg), PHR_OK);
+	CHECK_RC(add_record(reg, r[2], -1, &a), PHR_OK);
+	phr_register_rollback(reg);
+	CHECK_RC(phr_register_latest(reg, r[2]->id, &got, &glen), PHR_E_NOT_STORED);
+	/* after a batch, adds and forget work as before */
+	CHECK_RC(add_record(reg, r[2], -1, &a), PHR_OK);
+	CHECK_RC(phr_register_latest(other, r[2]->id, &got, &glen), PHR_OK);
+	free(got);
+	CHECK_RC(phr_register_forget(reg, r[2]->id), PHR_OK);
+	/* closing with a batch open undoes it */
+	CHECK_RC(phr_register_begin(reg), PHR_OK);
+	CHECK_RC(add_record(reg, r[2], -1, &a), PHR_OK);
+	phr_register_close(reg);
+	CHECK_RC(phr_register_latest(other, r[2]->id, &got, &glen), PHR_E_NOT_STORED);
+	CHECK_RC(phr_register_latest(other, r[0]->id, &got, &glen), PHR_OK);
+	free(got);
+	CHECK_RC(phr_register_check(other, NULL, NULL), PHR_OK);
+	phr_register_close(other);
+	for (int i = 0; i < 3; i++)
+		phr_record_destroy(r[i]);
+	return 0;
+}
+
+static int last_seen_cb(void *ctx, const struct phr_register_hit *h)
+{
+	*(int64_t *)ctx = h->last_seen;
+	return 0;
+}
+
+/* A register of schema version 1 is brought to the latest: its rows kept,
+ * the time each record was last seen filled in, the new indexes used. */
+static int test_migrate_from_1(void)
+{
+	struct phr_register *reg;
+	struct phr_record *r;
+	struct phr_register_added a;
+	char hex[33];
+	CHECK_RC(open_new("v1.db", &reg), PHR_OK);
+	CHECK(!fx_record(&F, 2, NULL, &r));
+	CHECK_RC(add_record(reg, r, -1, &a), PHR_OK);
+	phr_register_close(reg);
+	phr_record_id_hex(r->id, hex);
+	sqlite3 *db;
+	CHECK(sqlite3_open(db_path_keep("v1.db"), &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db,
+			   "DROP INDEX fields_code; DROP INDEX fields_arrival; DROP INDEX fields_record_path;"
+			   "DROP INDEX fields_path_value; DROP INDEX entries_day;"
+			   "ALTER TABLE records DROP COLUMN last_seen;"
+			   "CREATE INDEX fields_path_value ON fields(path, value);"
+			   "CREATE INDEX entries_day ON entries(day);"
+			   "CREATE INDEX fields_type_value ON fields(type, value);"
+			   "CREATE INDEX fields_path_num ON fields(path, num);"
+			   "CREATE INDEX fields_record ON fields(record);"
+			   "PRAGMA user_version = 1;",
+			   NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	CHECK_RC(phr_register_open(db_path_keep("v1.db"), 0, &reg), PHR_OK);
+	CHECK(phr_register_schema_version(reg) == phr_register_schema_latest());
+	int64_t seen = -1;
+	struct phr_register_query q = { .record = hex };
+	CHECK_RC(phr_register_find(reg, &q, last_seen_cb, &seen), PHR_OK);
+	CHECK(seen == (int64_t)NOW);
+	CHECK(found(reg, &(struct phr_register_query){ .code = "icd11:1B10.1" }, hex));
+	CHECK(!found(reg, &(struct phr_register_query){ .code = "icd11:1B10.0" }, hex));
+	CHECK_RC(phr_register_check(reg, NULL, NULL), PHR_OK);
+	phr_register_close(reg);
+	phr_record_destroy(r);
+	return 0;
+}
+
 static int test_find_arguments(void)
 {
 	struct phr_register *reg;
@@ -992,6 +1103,8 @@ int main(void)
 		return 1;
 	static const struct test tests[] = {
 		{ "open, create, migrate, schema too new", test_open_create_migrate },
+		{ "schema version 1 migrated: rows kept, last seen filled in", test_migrate_from_1 },
+		{ "batches: one transaction, rollback, close, forget refused", test_batch },
 		{ "a file that is not a register", test_open_not_a_register },
 		{ "a corrupted register file", test_corrupted_file },
 		{ "add; same signed version, other bytes: one version", test_add_and_same_version },
