@@ -149,6 +149,12 @@ int cli_load_signer(const char *verb, const char *key_path, const char *cert_pat
 		    struct phr_seckey **key, uint8_t **cert, size_t *cert_len);
 /* Encodes r with compression and writes it to out (cli_write), with the
  * one-line summary phr issue and phr extend print. Returns an exit code. */
+struct phr_report;
+/* Before signing onto the record in (extend, attach): lists each entry that
+ * does not verify and, unless force, refuses (its exit code) a record that
+ * does not verify; without a trust bundle, unchecked signers are accepted. */
+int cli_refuse_unverified(const char *verb, const char *in, const struct phr_report *rep, bool trusted, bool force,
+			  const char *doing);
 struct phr_trust;
 /* Writes r to out as phr extend does and, with db, files it in that
  * register (as extended); returns an exit code. */

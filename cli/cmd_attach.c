@@ -184,19 +184,8 @@ int cmd_attach(int argc, char **argv)
 		goto out;
 	}
 	(void)phr_verify_record(r, trust, now, rep);
-	int vrc = phr_report_error(rep);
-	if (trust ? vrc != PHR_OK : (vrc != PHR_OK && vrc != PHR_E_UNTRUSTED)) {
-		for (size_t i = 0; i < rep->n; i++)
-			if (rep->entries[i].status != PHR_ST_VALID && rep->entries[i].status != PHR_ST_SIGNATURE_ONLY)
-				fprintf(stderr, "phr %s: %s: entry %zu: %s: %s\n", verb, a.in, i,
-					phr_status_name(rep->entries[i].status), rep->entries[i].detail);
-		if (!a.force) {
-			fprintf(stderr, "phr %s: refusing to attach to a record that does not verify (--force to do it anyway)\n",
-				verb);
-			ex = cli_exit_code(vrc);
-			goto out;
-		}
-	}
+	if ((ex = cli_refuse_unverified(verb, a.in, rep, trust != NULL, a.force, "attach to")))
+		goto out;
 
 	char date[16];
 	today(now, date);

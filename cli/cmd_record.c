@@ -266,19 +266,8 @@ int cmd_extend(int argc, char **argv)
 		goto out;
 	}
 	(void)phr_verify_record(r, trust, now, rep);
-	int vrc = phr_report_error(rep);
-	if (trust ? vrc != PHR_OK : (vrc != PHR_OK && vrc != PHR_E_UNTRUSTED)) {
-		for (size_t i = 0; i < rep->n; i++)
-			if (rep->entries[i].status != PHR_ST_VALID && rep->entries[i].status != PHR_ST_SIGNATURE_ONLY)
-				fprintf(stderr, "phr %s: %s: entry %zu: %s: %s\n", verb, a.in, i,
-					phr_status_name(rep->entries[i].status), rep->entries[i].detail);
-		if (!a.force) {
-			fprintf(stderr, "phr %s: refusing to extend a record that does not verify (--force to do it anyway)\n",
-				verb);
-			ex = cli_exit_code(vrc);
-			goto out;
-		}
-	}
+	if ((ex = cli_refuse_unverified(verb, a.in, rep, trust != NULL, a.force, "extend")))
+		goto out;
 	if ((rc = load_entry(a.entry, "follow_up", &content, &clen))) {
 		ex = cli_fail(verb, rc, NULL);
 		goto out;
@@ -300,6 +289,22 @@ out:
 	phr_seckey_destroy(key);
 	phr_trust_destroy(trust);
 	return ex;
+}
+
+int cli_refuse_unverified(const char *verb, const char *in, const struct phr_report *rep, bool trusted, bool force,
+			  const char *doing)
+{
+	int vrc = phr_report_error(rep);
+	if (trusted ? vrc == PHR_OK : (vrc == PHR_OK || vrc == PHR_E_UNTRUSTED))
+		return EXIT_OK_;
+	for (size_t i = 0; i < rep->n; i++)
+		if (rep->entries[i].status != PHR_ST_VALID && rep->entries[i].status != PHR_ST_SIGNATURE_ONLY)
+			fprintf(stderr, "phr %s: %s: entry %zu: %s: %s\n", verb, in, i, phr_status_name(rep->entries[i].status),
+				rep->entries[i].detail);
+	if (force)
+		return EXIT_OK_;
+	fprintf(stderr, "phr %s: refusing to %s a record that does not verify (--force to do it anyway)\n", verb, doing);
+	return cli_exit_code(vrc);
 }
 
 /* For phr attach (cmd_attach.c): the same signer checks and the same
