@@ -411,6 +411,10 @@ int cli_view_record(const char *verb, const struct phr_record *r, const struct p
 				rc = cli_print_json(j);
 				json_decref(j);
 			}
+			if (e->sealed && e->seal_state != 1)
+				fprintf(stderr, "phr %s: entry %ld: sealed: %u section%s not shown (%s)\n", verb, v->entry,
+					e->sealed_sections, e->sealed_sections == 1 ? "" : "s",
+					e->seal_state ? "they did not open with the holder key" : "--holder-key KEY.txt shows them");
 			if (rep->entries[v->entry].status != PHR_ST_VALID)
 				fprintf(stderr, "phr %s: warning: entry %ld is not verified (%s: %s)\n", verb, v->entry,
 					phr_status_name(rep->entries[v->entry].status), rep->entries[v->entry].detail);
