@@ -113,6 +113,13 @@ expect 0 "verify: the moved part is signed" -- "$PHR" verify --trust trust.bundl
 expect 38 "show: a sealed part moved to entry 1" -- "$PHR" show --trust trust.bundle --holder-key key.txt moved.phr
 message "entry 1: the sealed part does not open" "moved part"
 grep -q "Pregnancy status: Pregnant" "$W/out" && ok "moved: entry 0 still opens" || bad "moved: entry 0 not shown"
+# ... and from another record sealed under the same holder key, into entry 1
+expect 0 "issue a second record under the same holder key" -- "$PHR" issue --key c1.key --cert c1.cert --in "$EX" --out same.phr --holder-key key.txt
+"$SEALTOOL" move r.phr c2.key 1749945600 0 grafted.phr same.phr || bad "sealtool move from another record"
+expect 0 "verify: the part from another record is signed" -- "$PHR" verify --trust trust.bundle grafted.phr
+expect 38 "show: a sealed part from another record" -- "$PHR" show --trust trust.bundle --holder-key key.txt grafted.phr
+message "entry 1: the sealed part does not open" "part from another record"
+grep -q "Pregnancy status: Pregnant" "$W/out" && ok "from another record: entry 0 still opens" || bad "grafted: entry 0 not shown"
 
 # print and the register see the envelope only: no crash, no sealed byte.
 # (Under LeakSanitizer, fontconfig's one cache allocation that lives as long

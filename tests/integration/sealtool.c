@@ -1,10 +1,11 @@
 /* sealtool: records that only a faulty or hostile writer makes, for
  * tests/integration/seal.sh.
- *   sealtool move RECORD.phr CLINIC.key SIGNED_AT FROM OUT.phr
+ *   sealtool move RECORD.phr CLINIC.key SIGNED_AT FROM OUT.phr [SOURCE.phr]
  *     appends a follow-up entry {kind: follow_up, date: 2025-06-15} that
- *     carries entry FROM's sealed envelope, correctly signed with the
- *     clinic's key (passphrase in $PHR_PASSPHRASE): a sealed part moved to
- *     another entry, which verifies but must not open.
+ *     carries entry FROM's sealed envelope (of SOURCE, by default RECORD),
+ *     correctly signed with the clinic's key (passphrase in
+ *     $PHR_PASSPHRASE): a sealed part moved to another entry or record,
+ *     which verifies but must not open.
  *   sealtool flip RECORD.phr ENTRY OUT.phr
  *     writes RECORD uncompressed with one bit of ENTRY's ciphertext
  *     flipped (its signature then fails too). */
@@ -51,7 +52,7 @@ int main(int argc, char **argv)
 {
 	struct phr_record *r;
 	size_t rlen;
-	if (argc == 7 && !strcmp(argv[1], "move")) {
+	if ((argc == 7 || argc == 8) && !strcmp(argv[1], "move")) {
 		const char *pass = getenv("PHR_PASSPHRASE");
 		size_t klen, olen, clen;
 		uint8_t *rec = slurp(argv[2], &rlen), *keyfile = slurp(argv[3], &klen), *out, content[16];
@@ -64,7 +65,15 @@ int main(int argc, char **argv)
 		if (phr_key_open(keyfile, klen, pass, strlen(pass), &k))
 			die(argv[3]);
 		size_t from = strtoul(argv[5], NULL, 10);
-		if (from >= r->n_entries || !r->entries[from].sealed)
+		struct phr_record *src = r;
+		uint8_t *srcbuf = NULL;
+		if (argc == 8) {
+			size_t slen0;
+			srcbuf = slurp(argv[7], &slen0);
+			if (phr_record_decode(srcbuf, slen0, &src))
+				die(argv[7]);
+		}
+		if (from >= src->n_entries || !src->entries[from].sealed)
 			die("entry FROM has no sealed part");
 		phr_cbor_enc_init(&e, content, sizeof(content));
 		phr_cbor_put_map(&e, 2);
@@ -75,11 +84,14 @@ int main(int argc, char **argv)
 		if (phr_cbor_enc_finish(&e, &clen))
 			die("content");
 		/* a copy: the append re-parses the record's store */
-		size_t slen = r->entries[from].sealed_len;
+		size_t slen = src->entries[from].sealed_len;
 		uint8_t *sealed = malloc(slen);
 		if (!sealed)
 			die("memory");
-		memcpy(sealed, r->entries[from].sealed, slen);
+		memcpy(sealed, src->entries[from].sealed, slen);
+		if (src != r)
+			phr_record_destroy(src);
+		free(srcbuf);
 		if (phr_record_append_sealed(r, k, NULL, 0, content, clen, sealed, slen, strtoull(argv[4], NULL, 10)))
 			die("append");
 		if (phr_record_encode(r, -1, &out, &olen))
@@ -116,7 +128,7 @@ int main(int argc, char **argv)
 		free(body);
 		free(rec);
 	} else {
-		fputs("usage: sealtool move RECORD.phr CLINIC.key SIGNED_AT FROM OUT.phr | flip RECORD.phr ENTRY OUT.phr\n",
+		fputs("usage: sealtool move RECORD.phr CLINIC.key SIGNED_AT FROM OUT.phr [SOURCE.phr] | flip RECORD.phr ENTRY OUT.phr\n",
 		      stderr);
 		return 2;
 	}
