@@ -136,11 +136,10 @@ static int parse(const char *verb, int argc, char **argv, struct sign_args *a, c
 /* The names of the sealed sections of a plaintext, for messages. */
 static void sealed_names(const uint8_t *plain, size_t len, char *out, size_t cap)
 {
-	json_t *j = NULL;
 	size_t o = 0;
 	out[0] = '\0';
-	/* the plaintext is a partial entry map (with key 0 for positions):
-	 * decode it without the positions through the schema's names */
+	/* the plaintext is a partial entry map (key 0: positions): its root
+	 * keys named through the schema table */
 	const struct phr_field *root = phr_schema_root()[0].children;
 	struct phr_cbor_dec d;
 	size_t n;
@@ -153,11 +152,10 @@ static void sealed_names(const uint8_t *plain, size_t len, char *out, size_t cap
 		for (size_t f = 0; k && root[f].name; f++)
 			if (root[f].key == k)
 				o += (size_t)snprintf(out + o, o < cap ? cap - o : 0, "%s%s", o ? ", " : "",
-						      k == 11 ? "screening results" : root[f].name);
+						      root[f].name);
 		if (o >= cap)
 			break;
 	}
-	(void)j;
 }
 
 /* Splits content by a->seal and seals what is to be sealed for entry

@@ -41,7 +41,7 @@ no_secret() {
 }
 
 expect 0 "issue with the default sealing" -- "$PHR" issue --key c1.key --cert c1.cert --in "$EX" --out r.phr --holder-key-out key.txt
-message "sealed screening results, pregnancy, mental_health" "issue"
+message "sealed results, pregnancy, mental_health" "issue"
 grep -qE '^[A-Z2-7]{4}(-[A-Z2-7]{4}){5}-[A-Z2-7]{3}$' key.txt && ok "holder key: Base32 groups with a check character" || bad "key.txt: $(cat key.txt)"
 [ "$(stat -c %a key.txt)" = 600 ] && ok "holder key file is mode 0600" || bad "key.txt mode $(stat -c %a key.txt)"
 expect 0 "issue uncompressed too" -- "$PHR" issue --key c1.key --cert c1.cert --in "$EX" --out raw.phr --compression none --holder-key key.txt
