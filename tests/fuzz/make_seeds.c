@@ -1437,6 +1437,51 @@ static void seal_seeds(void)
 	put("seal", "edge-key-mistyped", text, strlen(text + 1) + 1);
 }
 
+/* fuzz_container: a record whose entry 0 carries a sealed envelope (the
+ * default sections of each example, the fixed holder key), and one whose
+ * entry 1 carries entry 0's envelope (moved). */
+static void sealed_records(const struct fuzz_keys *k, const struct example *ex, size_t nex)
+{
+	for (size_t i = 0; i < nex; i++) {
+		uint8_t *clear, *plain, *env, *body, salt[PHR_SEAL_SALT_LEN];
+		size_t clear_len, plain_len, env_len, blen;
+		unsigned n;
+		struct phr_record *r;
+		char name[200];
+		int rc;
+		if ((rc = phr_seal_split(ex[i].cbor, ex[i].cbor_len, phr_seal_default_sections(), &clear, &clear_len, &plain,
+					 &plain_len, &n)))
+			die("seal split", rc);
+		if (!plain) {
+			free(clear);
+			continue;
+		}
+		memset(salt, 0x44, sizeof(salt));
+		if ((rc = phr_record_create(fuzz_seal_rid, &r)) ||
+		    (rc = phr_seal(fuzz_seal_key, fuzz_seal_rid, 0, plain, plain_len, n, salt, &env, &env_len)) ||
+		    (rc = phr_record_append_sealed(r, k->key[FUZZ_CLINIC_1], k->cert[0], k->cert_len[0], clear, clear_len, env,
+						   env_len, FUZZ_T0)) ||
+		    (rc = phr_record_body(r, &body, &blen)))
+			die("sealed record", rc);
+		snprintf(name, sizeof(name), "seed-sealed-%.60s", ex[i].name);
+		put_container(name, PHR_COMP_NONE, body, blen);
+		snprintf(name, sizeof(name), "seed-sealed-%.60s-zstd", ex[i].name);
+		put_container(name, PHR_COMP_ZSTD_DICT1, body, blen);
+		free(body);
+		if ((rc = phr_record_append_sealed(r, k->key[FUZZ_CLINIC_2], k->cert[1], k->cert_len[1], clear, clear_len, env,
+						   env_len, FUZZ_T0 + FUZZ_DAY)) ||
+		    (rc = phr_record_body(r, &body, &blen)))
+			die("sealed record, moved", rc);
+		snprintf(name, sizeof(name), "seed-sealed-moved-%.60s", ex[i].name);
+		put_container(name, PHR_COMP_NONE, body, blen);
+		free(body);
+		phr_record_destroy(r);
+		free(env);
+		free(clear);
+		free(plain);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct fuzz_keys k;
@@ -1473,6 +1518,7 @@ int main(int argc, char **argv)
 	card_seeds();
 	document_seeds();
 	seal_seeds();
+	sealed_records(&k, ex, nex);
 
 	for (size_t i = 0; i < nex; i++) {
 		free(ex[i].text);
