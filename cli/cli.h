@@ -53,6 +53,7 @@ enum phr_exit {
 	EXIT_OLDER = 35,          /* register add/scan: the record met is an older copy of one stored */
 	EXIT_MEDIA = 36,          /* attach: document type not accepted, or over the size limit */
 	EXIT_DOC_MISMATCH = 37,   /* a document's bytes do not match its signed hash */
+	EXIT_SEAL = 38,           /* a holder key was given and a sealed part did not open with it */
 };
 
 /* Maps a phr_err to the exit code. */
@@ -163,6 +164,13 @@ int cli_write_record(const char *verb, struct phr_record *r, int compression, co
 
 /* Parses a compression name (none, deflate, deflate-dict, zstd-dict); -1 if unknown. */
 int cli_compression(const char *name);
+/* Holder keys (phr/seal.h) in their typed form, one line in a file. */
+int cli_load_holder_key(const char *verb, const char *path, uint8_t key[16]);
+int cli_write_holder_key(const char *verb, const char *path, const uint8_t key[16]);
+/* Opens the sealed entries of r with the key in path (NULL: nothing to
+ * do); prints a line per entry that does not open. EXIT_SEAL when one did
+ * not, else EXIT_OK_. */
+int cli_unseal(const char *verb, struct phr_record *r, const char *path);
 
 typedef int (*cli_cmd_fn)(int argc, char **argv);
 

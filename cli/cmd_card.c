@@ -85,14 +85,16 @@ static const char read_usage[] =
 static const char show_usage[] =
 	"Usage: phr card show [--reader NAME] [--pin-file F] [--trust TRUST.bundle]\n"
 	"                     [--authority AUTH.pub] [--lang LL] [--format text|json]\n"
-	"                     [--entry N]\n"
+	"                     [--entry N] [--holder-key KEY.txt]\n"
 	"\n"
 	"Reads the card's record and shows it as 'phr show' does, each entry marked\n"
 	"with its verification status, after a line naming the reader, slot and\n"
 	"generation. --format json prints 'phr show --format json' with a \"card\"\n"
 	"member: reader, slot, generation, bytes, extended (APDU lengths).\n"
+	"--holder-key KEY.txt shows sealed sections too, as 'phr show' does.\n"
 	"Exit status 0 when the record was shown, whatever its status; 26 when the\n"
-	"card's slot does not hold a readable record.\n";
+	"card's slot does not hold a readable record; 38 when it was shown and a\n"
+	"sealed part did not open with the holder key.\n";
 
 static const char change_pin_usage[] =
 	"Usage: phr card change-pin [--reader NAME] [--pin-file F] [--new-pin-file F]\n"
@@ -112,7 +114,7 @@ static const char unblock_usage[] =
 
 struct card_args {
 	const char *reader, *pin_file, *new_pin_file, *puk_file, *trust, *authority, *lang, *format, *out, *file;
-	const char *register_db;
+	const char *register_db, *holder_key;
 	bool erase, replace, force;
 	long entry;
 };
@@ -120,7 +122,7 @@ struct card_args {
 enum {
 	O_READER = 1 << 0, O_PIN = 1 << 1, O_NEWPIN = 1 << 2, O_PUK = 1 << 3, O_TRUST = 1 << 4, O_AUTH = 1 << 5,
 	O_LANG = 1 << 6, O_FORMAT = 1 << 7, O_OUT = 1 << 8, O_ERASE = 1 << 9, O_REPLACE = 1 << 10,
-	O_FORCE = 1 << 11, O_ENTRY = 1 << 12, O_FILE = 1 << 13, O_REGISTER = 1 << 14,
+	O_FORCE = 1 << 11, O_ENTRY = 1 << 12, O_FILE = 1 << 13, O_REGISTER = 1 << 14, O_HOLDER = 1 << 15,
 };
 
 /* Parses the options verb allows; returns -1 after --help, else an exit code. */
@@ -134,14 +136,15 @@ static int parse(const char *verb, int argc, char **argv, unsigned allow, const 
 		{ "out", required_argument, 0, 'o' },      { "erase", no_argument, 0, 'E' },
 		{ "replace", no_argument, 0, 'R' },        { "force", no_argument, 0, 'F' },
 		{ "entry", required_argument, 0, 'e' },    { "help", no_argument, 0, 'h' },
-		{ "register", required_argument, 0, 'G' },
+		{ "register", required_argument, 0, 'G' }, { "holder-key", required_argument, 0, 'K' },
 		{ 0, 0, 0, 0 } };
 	static const struct {
 		int c;
 		unsigned bit;
 	} bits[] = { { 'r', O_READER }, { 'p', O_PIN },    { 'n', O_NEWPIN }, { 'k', O_PUK },   { 't', O_TRUST },
 		     { 'a', O_AUTH },   { 'l', O_LANG },   { 'f', O_FORMAT }, { 'o', O_OUT },   { 'E', O_ERASE },
-		     { 'R', O_REPLACE }, { 'F', O_FORCE }, { 'e', O_ENTRY }, { 'G', O_REGISTER } };
+		     { 'R', O_REPLACE }, { 'F', O_FORCE }, { 'e', O_ENTRY }, { 'G', O_REGISTER },
+		     { 'K', O_HOLDER } };
 	int c;
 	memset(a, 0, sizeof(*a));
 	a->format = "text";
@@ -172,6 +175,7 @@ static int parse(const char *verb, int argc, char **argv, unsigned allow, const 
 		case 'R': a->replace = true; break;
 		case 'F': a->force = true; break;
 		case 'G': a->register_db = optarg; break;
+		case 'K': a->holder_key = optarg; break;
 		case 'e': {
 			char *end;
 			a->entry = strtol(optarg, &end, 10);
@@ -742,8 +746,8 @@ static int card_show(int argc, char **argv)
 	size_t len;
 	char pin[SECRET_MAX + 2], reader[PHR_PCSC_READER_MAX];
 	bool ext;
-	int ex = parse(verb, argc, argv, O_READER | O_PIN | O_TRUST | O_AUTH | O_LANG | O_FORMAT | O_ENTRY, show_usage,
-		       &a),
+	int ex = parse(verb, argc, argv, O_READER | O_PIN | O_TRUST | O_AUTH | O_LANG | O_FORMAT | O_ENTRY | O_HOLDER,
+		       show_usage, &a),
 	    rc;
 	if (ex)
 		return ex < 0 ? EXIT_OK_ : ex;
@@ -765,6 +769,11 @@ static int card_show(int argc, char **argv)
 		ex = EXIT_CARD_RECORD;
 		goto out;
 	}
+	int sex = cli_unseal(verb, r, a.holder_key);
+	if (sex && sex != EXIT_SEAL) {
+		ex = sex;
+		goto out;
+	}
 	if (v.json && v.entry < 0) {
 		json_t *arr = json_array(), *obj;
 		if ((ex = cli_view_record(verb, r, t, &v, arr)) == EXIT_OK_ && (obj = json_array_get(arr, 0))) {
@@ -783,6 +792,8 @@ static int card_show(int argc, char **argv)
 			       (unsigned long)st.generation, len);
 		ex = cli_view_record(verb, r, t, &v, NULL);
 	}
+	if (!ex)
+		ex = sex;
 out:
 	sodium_memzero(pin, sizeof(pin));
 	phr_record_destroy(r);

@@ -7,16 +7,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "phr/cbor.h"
 #include "phr/compress.h"
+#include "phr/schema.h"
 #include "phr/container.h"
 #include "phr/json.h"
 #include "phr/render.h"
+#include "phr/seal.h"
 #include "phr/verify.h"
 
 static const char issue_usage[] =
 	"Usage: phr issue --key CLINIC.key --cert CLINIC.cert --in RECORD.json --out RECORD.phr\n"
 	"                 [--compression NAME] [--no-embed-cert] [--passphrase-file F]\n"
-	"                 [--register DB]\n"
+	"                 [--register DB] [--seal SECTION,...|--no-seal]\n"
+	"                 [--holder-key-out KEY.txt|--holder-key KEY.txt]\n"
 	"\n"
 	"Signs a health assessment (JSON, docs/RECORD.md, \"kind\": \"assessment\") as\n"
 	"entry 0 of a new record with a fresh random record id. The clinic's\n"
@@ -25,7 +29,15 @@ static const char issue_usage[] =
 	"  --compression NAME  zstd-dict (default), deflate-dict, deflate or none\n"
 	"  --register DB       also file the new record in the clinic's register DB\n"
 	"                      ('phr register init'); exit 34 when its consent says\n"
-	"                      store: false (the record is written, not filed)\n";
+	"                      store: false (the record is written, not filed)\n"
+	"  --seal LIST         seal these sections (screening, pregnancy, mental_health,\n"
+	"                      notes, results, history, ...): encrypted under the\n"
+	"                      holder key, readable only with it (docs/PRIVACY.md).\n"
+	"                      Default: screening,pregnancy,mental_health,notes\n"
+	"  --no-seal           seal nothing\n"
+	"  --holder-key-out F  write the new holder key there (default: OUT.key.txt,\n"
+	"                      mode 0600): print it on the key slip for the holder\n"
+	"  --holder-key F      seal under this existing holder key instead\n";
 
 static const char extend_usage[] =
 	"Usage: phr extend --key CLINIC.key --cert CLINIC.cert --in RECORD.phr\n"
@@ -37,7 +49,10 @@ static const char extend_usage[] =
 	"entry must be valid, without it every signature and the chain must hold.\n"
 	"--force extends a record that does not verify (its entries stay marked).\n"
 	"The key must be a clinic's, and the certificate for it and valid now.\n"
-	"--register DB also files the new version in the clinic's register.\n";
+	"--register DB also files the new version in the clinic's register.\n"
+	"--holder-key KEY.txt seals the sections --seal names (default: screening,\n"
+	"pregnancy, mental_health, notes) under the record's holder key; without it\n"
+	"the entry is added unsealed, and phr extend says so. --no-seal seals nothing.\n";
 
 int cli_compression(const char *name)
 {
@@ -50,6 +65,8 @@ int cli_compression(const char *name)
 
 struct sign_args {
 	const char *key, *cert, *in, *entry, *out, *passfile, *trust, *register_db;
+	const char *holder_key, *holder_key_out;
+	uint32_t seal;
 	int compression, embed, force;
 };
 
@@ -62,11 +79,15 @@ static int parse(const char *verb, int argc, char **argv, struct sign_args *a, c
 		{ "trust", required_argument, 0, 't' }, { "compression", required_argument, 0, 'z' },
 		{ "no-embed-cert", no_argument, 0, 'n' }, { "force", no_argument, 0, 'f' },
 		{ "register", required_argument, 0, 'g' },
+		{ "seal", required_argument, 0, 's' }, { "no-seal", no_argument, 0, 'S' },
+		{ "holder-key", required_argument, 0, 'H' }, { "holder-key-out", required_argument, 0, 'O' },
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
+	int seal_set = 0, rc;
 	int c;
 	memset(a, 0, sizeof(*a));
 	a->compression = -1;
 	a->embed = 1;
+	a->seal = phr_seal_default_sections();
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -80,6 +101,21 @@ static int parse(const char *verb, int argc, char **argv, struct sign_args *a, c
 		case 'g': a->register_db = optarg; break;
 		case 'n': a->embed = 0; break;
 		case 'f': a->force = 1; break;
+		case 's':
+			if (seal_set)
+				return cli_usage(verb, "--seal and --no-seal: one of them, once");
+			seal_set = 1;
+			if ((rc = phr_seal_parse_sections(optarg, &a->seal)))
+				return cli_fail(verb, rc, "--seal");
+			break;
+		case 'S':
+			if (seal_set)
+				return cli_usage(verb, "--seal and --no-seal: one of them, once");
+			seal_set = 1;
+			a->seal = 0;
+			break;
+		case 'H': a->holder_key = optarg; break;
+		case 'O': a->holder_key_out = optarg; break;
 		case 'z':
 			if ((a->compression = cli_compression(optarg)) < 0)
 				return cli_usage(verb, "--compression is zstd-dict, deflate-dict, deflate or none");
@@ -90,6 +126,66 @@ static int parse(const char *verb, int argc, char **argv, struct sign_args *a, c
 	}
 	if (optind != argc)
 		return cli_usage(verb, "unexpected argument");
+	if (a->holder_key && a->holder_key_out)
+		return cli_usage(verb, "--holder-key and --holder-key-out: one of them");
+	if (a->holder_key_out && strcmp(verb, "issue"))
+		return cli_usage(verb, "--holder-key-out is an option of 'phr issue' (the holder key is made once)");
+	return EXIT_OK_;
+}
+
+/* The names of the sealed sections of a plaintext, for messages. */
+static void sealed_names(const uint8_t *plain, size_t len, char *out, size_t cap)
+{
+	size_t o = 0;
+	out[0] = '\0';
+	/* the plaintext is a partial entry map (key 0: positions): its root
+	 * keys named through the schema table */
+	const struct phr_field *root = phr_schema_root()[0].children;
+	struct phr_cbor_dec d;
+	size_t n;
+	if (phr_cbor_dec_init(&d, plain, len) || phr_cbor_get_map(&d, &n))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t k;
+		if (phr_cbor_get_uint(&d, &k) || phr_cbor_skip(&d))
+			return;
+		for (size_t f = 0; k && root[f].name; f++)
+			if (root[f].key == k)
+				o += (size_t)snprintf(out + o, o < cap ? cap - o : 0, "%s%s", o ? ", " : "",
+						      root[f].name);
+		if (o >= cap)
+			break;
+	}
+}
+
+/* Splits content by a->seal and seals what is to be sealed for entry
+ * index of r under key: *clear is then what to sign as content and *env
+ * the envelope (NULL when nothing is sealed). */
+static int seal_content(const char *verb, const struct sign_args *a, const struct phr_record *r,
+			const uint8_t *content, size_t clen, const uint8_t *key, uint8_t **clear, size_t *clear_len,
+			uint8_t **env, size_t *env_len, char *names, size_t names_cap)
+{
+	uint8_t *plain = NULL;
+	size_t plain_len;
+	unsigned n;
+	int rc;
+	*env = NULL;
+	*env_len = 0;
+	names[0] = '\0';
+	if ((rc = phr_seal_split(content, clen, a->seal, clear, clear_len, &plain, &plain_len, &n)))
+		return cli_fail(verb, rc, NULL);
+	if (!plain)
+		return EXIT_OK_;
+	sealed_names(plain, plain_len, names, names_cap);
+	if (key)
+		rc = phr_seal(key, r->id, r->n_entries, plain, plain_len, n, NULL, env, env_len);
+	sodium_memzero(plain, plain_len);
+	free(plain);
+	if (rc) {
+		free(*clear);
+		*clear = NULL;
+		return cli_fail(verb, rc, NULL);
+	}
 	return EXIT_OK_;
 }
 
@@ -226,11 +322,64 @@ int cmd_issue(int argc, char **argv)
 		free(content);
 		return ex;
 	}
-	if ((rc = phr_record_create(NULL, &r)) ||
-	    (rc = phr_record_append(r, key, a.embed ? cert : NULL, certlen, content, clen, now)))
+	uint8_t hkey[PHR_HOLDER_KEY_LEN], *clear = NULL, *env = NULL;
+	size_t clear_len = 0, env_len = 0;
+	char names[256], *key_path = NULL;
+	if ((rc = phr_record_create(NULL, &r))) {
+		ex = cli_fail(verb, rc, NULL);
+		goto out;
+	}
+	if (a.seal) {
+		if (a.holder_key) {
+			if ((ex = cli_load_holder_key(verb, a.holder_key, hkey)))
+				goto out;
+		} else if ((rc = phr_holder_key_generate(hkey))) {
+			ex = cli_fail(verb, rc, NULL);
+			goto out;
+		}
+		if ((ex = seal_content(verb, &a, r, content, clen, hkey, &clear, &clear_len, &env, &env_len, names,
+				       sizeof(names))))
+			goto out;
+	}
+	if (env && !a.holder_key) {
+		/* the key is written before the record: a record whose key was
+		 * lost could never be opened */
+		if (a.holder_key_out) {
+			key_path = strdup(a.holder_key_out);
+		} else if (strcmp(a.out, "-")) {
+			size_t n = strlen(a.out) + sizeof(".key.txt");
+			if ((key_path = malloc(n)))
+				snprintf(key_path, n, "%s.key.txt", a.out);
+		} else {
+			ex = cli_usage(verb, "the record goes to standard output: give --holder-key-out KEY.txt for its holder key (or --no-seal)");
+			goto out;
+		}
+		if (!key_path) {
+			ex = cli_fail(verb, PHR_E_NOMEM, NULL);
+			goto out;
+		}
+		if ((ex = cli_write_holder_key(verb, key_path, hkey)))
+			goto out;
+	}
+	if (env) {
+		uint8_t kid[PHR_SEAL_KID_LEN];
+		phr_holder_key_id(hkey, kid);
+		fprintf(stderr, "phr %s: sealed %s under holder key %02x%02x%02x%02x%s%s%s\n", verb, names, kid[0], kid[1],
+			kid[2], kid[3], key_path ? "; the key is in " : "", key_path ? key_path : "",
+			key_path ? ": print it on the holder's key slip, keep it apart from the booklet, and delete the file" : "");
+	} else if (a.holder_key_out) {
+		fprintf(stderr, "phr %s: nothing in this entry is sealed: no holder key written\n", verb);
+	}
+	if ((rc = phr_record_append_sealed(r, key, a.embed ? cert : NULL, certlen, env ? clear : content,
+					   env ? clear_len : clen, env, env_len, now)))
 		ex = cli_fail(verb, rc, NULL);
 	else
 		ex = finish(verb, r, a.compression, a.out, a.register_db, NULL, "issued");
+out:
+	sodium_memzero(hkey, sizeof(hkey));
+	free(key_path);
+	free(clear);
+	free(env);
 	phr_record_destroy(r);
 	phr_seckey_destroy(key);
 	free(content);
@@ -256,6 +405,10 @@ int cmd_extend(int argc, char **argv)
 	struct phr_trust *trust = NULL;
 	struct phr_report *rep = calloc(1, sizeof(*rep));
 	uint64_t now = cli_now();
+	uint8_t hkey[PHR_HOLDER_KEY_LEN] = { 0 }, *clear = NULL, *env = NULL;
+	size_t clear_len = 0, env_len = 0;
+	char names[256] = "";
+	int have_key = 0;
 	int rc;
 	if (!rep)
 		return cli_fail(verb, PHR_E_NOMEM, NULL);
@@ -274,13 +427,47 @@ int cmd_extend(int argc, char **argv)
 	}
 	if ((ex = load_signer(verb, &a, now, &key, &cert, &certlen)))
 		goto out;
-	if ((rc = phr_record_append(r, key, a.embed ? cert : NULL, certlen, content, clen, now))) {
+	if (a.seal && a.holder_key) {
+		if ((ex = cli_load_holder_key(verb, a.holder_key, hkey)))
+			goto out;
+		have_key = 1;
+		/* the key the record's sealed entries name: the newest */
+		uint8_t kid[PHR_SEAL_KID_LEN];
+		phr_holder_key_id(hkey, kid);
+		for (size_t i = r->n_entries; i-- > 0;) {
+			struct phr_seal_envelope ev;
+			if (!r->entries[i].sealed || phr_seal_envelope_parse(r->entries[i].sealed, r->entries[i].sealed_len, &ev))
+				continue;
+			if (memcmp(ev.kid, kid, PHR_SEAL_KID_LEN)) {
+				ex = cli_fail(verb,
+					      phr_fail(PHR_E_SEAL_KEY, "%s is holder key %02x%02x%02x%02x, but entry %zu of %s is sealed under key %02x%02x%02x%02x: not this record's holder key",
+						       a.holder_key, kid[0], kid[1], kid[2], kid[3], i, a.in, ev.kid[0], ev.kid[1],
+						       ev.kid[2], ev.kid[3]),
+					      NULL);
+				goto out;
+			}
+			break;
+		}
+	}
+	if (a.seal && (ex = seal_content(verb, &a, r, content, clen, have_key ? hkey : NULL, &clear, &clear_len, &env,
+					 &env_len, names, sizeof(names))))
+		goto out;
+	if (clear && !env && names[0])
+		fprintf(stderr, "phr %s: no --holder-key: this entry is added UNSEALED; its %s can be read by anyone who holds the booklet\n",
+			verb, names);
+	else if (env)
+		fprintf(stderr, "phr %s: sealed %s under the holder key\n", verb, names);
+	if ((rc = phr_record_append_sealed(r, key, a.embed ? cert : NULL, certlen, env ? clear : content,
+					   env ? clear_len : clen, env, env_len, now))) {
 		ex = cli_fail(verb, rc, NULL);
 		goto out;
 	}
 	ex = finish(verb, r, a.compression >= 0 ? a.compression : r->compression, a.out, a.register_db, trust,
 		    "extended");
 out:
+	sodium_memzero(hkey, sizeof(hkey));
+	free(clear);
+	free(env);
 	free(rep);
 	free(buf);
 	free(content);

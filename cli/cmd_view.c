@@ -27,7 +27,11 @@ static const char verify_usage[] =
 	"  --document FILE       also say whether FILE's bytes are a document an entry\n"
 	"                        signed (by BLAKE2b-256 hash, size and media type);\n"
 	"                        repeatable. Exit 37 when one is not (and the record\n"
-	"                        is valid), else as above.\n";
+	"                        is valid), else as above.\n"
+	"  --holder-key KEY.txt  also open every sealed part with the holder key: a\n"
+	"                        line per sealed entry; exit 38 when one does not open\n"
+	"                        (and the record is valid). Without it sealed parts are\n"
+	"                        verified (the signature covers them), not opened.\n";
 
 static const char show_usage[] =
 	"Usage: phr show [--trust TRUST.bundle] [--authority AUTH.pub] [--lang LL]\n"
@@ -39,13 +43,16 @@ static const char show_usage[] =
 	"  --format json    the record and report as JSON; entries' \"content\" is the\n"
 	"                   input format of 'phr issue' and 'phr extend'\n"
 	"  --entry N        print only entry N's content, in the input JSON format\n"
+	"  --holder-key KEY.txt  show sealed sections too (docs/PRIVACY.md); without\n"
+	"                   it an entry says \"sealed: N sections\" and shows none of them\n"
 	"Exit status: 0 when the record was shown (whatever its status), 3 if it\n"
-	"cannot be read at all.\n";
+	"cannot be read at all, 38 if it was shown but a sealed part did not open\n"
+	"with the --holder-key given.\n";
 
 #define VERIFY_MAX_DOCUMENTS 64 /* --document options one verify takes */
 
 struct view_args {
-	const char *trust, *pin, *lang, *format, *file;
+	const char *trust, *pin, *lang, *format, *file, *holder_key;
 	long entry;
 	const char *docs[VERIFY_MAX_DOCUMENTS];
 	size_t ndocs;
@@ -57,6 +64,7 @@ static int parse(const char *verb, int argc, char **argv, struct view_args *a, c
 		{ "trust", required_argument, 0, 't' }, { "authority", required_argument, 0, 'a' },
 		{ "lang", required_argument, 0, 'l' }, { "format", required_argument, 0, 'f' },
 		{ "entry", required_argument, 0, 'e' }, { "document", required_argument, 0, 'd' },
+		{ "holder-key", required_argument, 0, 'k' },
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
 	int c;
 	memset(a, 0, sizeof(*a));
@@ -68,6 +76,7 @@ static int parse(const char *verb, int argc, char **argv, struct view_args *a, c
 		case 't': a->trust = optarg; break;
 		case 'a': a->pin = optarg; break;
 		case 'l': a->lang = optarg; break;
+		case 'k': a->holder_key = optarg; break;
 		case 'f': a->format = optarg; break;
 		case 'e': {
 			char *end;
@@ -277,6 +286,13 @@ int cmd_verify(int argc, char **argv)
 		return ex;
 	}
 	(void)phr_verify_record(r, t, cli_now(), rep);
+	int sex = cli_unseal(verb, r, a.holder_key); /* what --holder-key found */
+	if (sex && sex != EXIT_SEAL) {
+		phr_record_destroy(r);
+		phr_trust_destroy(t);
+		free(rep);
+		return sex;
+	}
 	int dex = EXIT_OK_; /* what --document found */
 	char hex[33], kid[PHR_KID_HEX_LEN], when[21];
 	phr_record_id_hex(r->id, hex);
@@ -322,12 +338,23 @@ int cmd_verify(int argc, char **argv)
 				printf(", the last signed %s by an unidentified signer", when);
 		}
 		printf(", %s\n", rep->all_valid ? "all valid" : "NOT VALID");
+		for (size_t i = 0; a.holder_key && i < r->n_entries; i++) {
+			const struct phr_entry *en = &r->entries[i];
+			if (en->sealed && en->seal_state == 1)
+				printf("entry %zu: sealed: %u section%s, opened with the holder key\n", i, en->sealed_sections,
+				       en->sealed_sections == 1 ? "" : "s");
+			else if (en->sealed)
+				printf("entry %zu: sealed: %u section%s, NOT OPENED\n", i, en->sealed_sections,
+				       en->sealed_sections == 1 ? "" : "s");
+		}
 		dex = verify_documents(verb, r, rep, &a, NULL);
 	}
 	if (!ex)
 		ex = cli_exit_code(phr_report_error(rep));
 	if (!ex)
 		ex = dex;
+	if (!ex)
+		ex = sex;
 	phr_record_destroy(r);
 	phr_trust_destroy(t);
 	free(rep);
@@ -384,6 +411,10 @@ int cli_view_record(const char *verb, const struct phr_record *r, const struct p
 				rc = cli_print_json(j);
 				json_decref(j);
 			}
+			if (e->sealed && e->seal_state != 1)
+				fprintf(stderr, "phr %s: entry %ld: sealed: %u section%s not shown (%s)\n", verb, v->entry,
+					e->sealed_sections, e->sealed_sections == 1 ? "" : "s",
+					e->seal_state ? "they did not open with the holder key" : "--holder-key KEY.txt shows them");
 			if (rep->entries[v->entry].status != PHR_ST_VALID)
 				fprintf(stderr, "phr %s: warning: entry %ld is not verified (%s: %s)\n", verb, v->entry,
 					phr_status_name(rep->entries[v->entry].status), rep->entries[v->entry].detail);
@@ -418,7 +449,15 @@ int cmd_show(int argc, char **argv)
 	struct cli_view v = { .json = !strcmp(a.format, "json"), .entry = a.entry };
 	if ((ex = cli_view_lang(verb, a.lang, &v.lang)) || (ex = load(verb, &a, &r, &t)))
 		return ex;
+	int sex = cli_unseal(verb, r, a.holder_key);
+	if (sex && sex != EXIT_SEAL) {
+		phr_record_destroy(r);
+		phr_trust_destroy(t);
+		return sex;
+	}
 	ex = cli_view_record(verb, r, t, &v, NULL);
+	if (!ex)
+		ex = sex;
 	phr_record_destroy(r);
 	phr_trust_destroy(t);
 	return ex;

@@ -1,6 +1,9 @@
 /* Files, passphrases and exit codes for the phr command. */
 #include "cli.h"
 
+#include "phr/container.h"
+#include "phr/seal.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +34,8 @@ int cli_exit_code(int err)
 	case PHR_E_CERT_VALIDITY: return EXIT_CERT_VALIDITY;
 	case PHR_E_CHAIN: return EXIT_CHAIN;
 	case PHR_E_FUTURE: return EXIT_FUTURE;
+	case PHR_E_SEAL_KEY:
+	case PHR_E_SEALED: return EXIT_SEAL;
 	case PHR_E_ARG: return EXIT_USAGE;
 	case PHR_E_INCOMPLETE: return EXIT_INCOMPLETE;
 	case PHR_E_DB:
@@ -694,4 +699,47 @@ char *cli_pub_path(const char *key_path)
 	else
 		snprintf(p, n + 5, "%s.pub", key_path);
 	return p;
+}
+
+int cli_load_holder_key(const char *verb, const char *path, uint8_t key[PHR_HOLDER_KEY_LEN])
+{
+	uint8_t *buf;
+	size_t len;
+	int rc;
+	if ((rc = cli_read(path, PHR_MAX_HOLDER_KEY_TEXT, &buf, &len)))
+		return cli_fail(verb, rc, NULL);
+	rc = phr_holder_key_parse((const char *)buf, len, key);
+	sodium_memzero(buf, len);
+	free(buf);
+	return rc ? cli_fail(verb, rc, path) : EXIT_OK_;
+}
+
+int cli_write_holder_key(const char *verb, const char *path, const uint8_t key[PHR_HOLDER_KEY_LEN])
+{
+	char text[PHR_HOLDER_KEY_TEXT_LEN + 1];
+	phr_holder_key_format(key, text);
+	size_t n = strlen(text);
+	text[n++] = '\n';
+	int rc = cli_write(path, text, n, 0600);
+	sodium_memzero(text, sizeof(text));
+	return rc ? cli_fail(verb, rc, NULL) : EXIT_OK_;
+}
+
+int cli_unseal(const char *verb, struct phr_record *r, const char *path)
+{
+	uint8_t key[PHR_HOLDER_KEY_LEN];
+	size_t failed;
+	int ex;
+	if (!path)
+		return EXIT_OK_;
+	if ((ex = cli_load_holder_key(verb, path, key)))
+		return ex;
+	int rc = phr_record_unseal(r, key, &failed);
+	sodium_memzero(key, sizeof(key));
+	if (rc)
+		return cli_fail(verb, rc, NULL);
+	for (size_t i = 0; i < r->n_entries; i++)
+		if (r->entries[i].sealed && r->entries[i].seal_state && r->entries[i].seal_state != 1)
+			fprintf(stderr, "phr %s: %s (the rest of the record is shown)\n", verb, r->entries[i].seal_why);
+	return failed ? EXIT_SEAL : EXIT_OK_;
 }

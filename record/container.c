@@ -1,5 +1,6 @@
 /* The record container: header, compressed body, chained entries. */
 #include "phr/container.h"
+#include "phr/seal.h"
 #include "phr/cbor.h"
 #include "phr/compress.h"
 #include "phr/json.h"
@@ -46,6 +47,12 @@ void phr_record_destroy(struct phr_record *r)
 	if (!r)
 		return;
 	free(r->store);
+	for (size_t i = 0; i < PHR_MAX_ENTRIES; i++)
+		if (r->unsealed[i]) {
+			/* the whole content, sealed sections included: not left in freed memory */
+			sodium_memzero(r->unsealed[i], r->unsealed_len[i]);
+			free(r->unsealed[i]);
+		}
 	free(r);
 }
 
@@ -59,7 +66,7 @@ void phr_record_entry_aad(const struct phr_record *r, size_t i, uint8_t aad[PHR_
 		memcpy(aad + 9 + PHR_RECORD_ID_LEN, r->entries[i - 1].hash, PHR_HASH_LEN);
 }
 
-/* Parses an entry payload {1: index, 2: signed-at, 3: content}. */
+/* Parses an entry payload {1: index, 2: signed-at, 3: content, ?4: sealed}. */
 static int parse_payload(struct phr_entry *e)
 {
 	struct phr_cbor_dec d;
@@ -69,16 +76,33 @@ static int parse_payload(struct phr_entry *e)
 		return rc;
 	if ((rc = phr_cbor_get_map(&d, &n)))
 		return rc;
-	if (n != 3)
-		return phr_fail(PHR_E_MALFORMED, "entry payload must be a map of 3 fields, has %zu", n);
+	if (n != 3 && n != 4)
+		return phr_fail(PHR_E_MALFORMED, "entry payload must be a map of 3 or 4 fields, has %zu", n);
 	if ((rc = phr_cbor_expect_key(&d, 1)) || (rc = phr_cbor_get_uint(&d, &e->index)) ||
 	    (rc = phr_cbor_expect_key(&d, 2)) || (rc = phr_cbor_get_uint(&d, &e->signed_at)) ||
 	    (rc = phr_cbor_expect_key(&d, 3)))
 		return rc;
-	/* The payload validated as one item with nothing after it, and key 3
-	 * is its last: the content is the rest of it. */
-	e->content = d.p + d.off;
-	e->content_len = d.len - d.off;
+	e->sealed = NULL;
+	e->sealed_len = 0;
+	e->sealed_sections = 0;
+	e->seal_state = 0;
+	e->seal_why[0] = '\0';
+	if (n == 3) {
+		/* The payload validated as one item with nothing after it, and
+		 * key 3 is its last: the content is the rest of it. */
+		e->content = d.p + d.off;
+		e->content_len = d.len - d.off;
+	} else {
+		struct phr_seal_envelope env;
+		if ((rc = phr_cbor_get_raw(&d, &e->content, &e->content_len)) || (rc = phr_cbor_expect_key(&d, 4)) ||
+		    (rc = phr_cbor_get_raw(&d, &e->sealed, &e->sealed_len)))
+			return rc;
+		if ((rc = phr_seal_envelope_parse(e->sealed, e->sealed_len, &env))) {
+			e->sealed = NULL;
+			return rc;
+		}
+		e->sealed_sections = env.sections;
+	}
 	return phr_entry_validate_nested(e->content, e->content_len);
 }
 
@@ -310,6 +334,13 @@ static int canonical_certs(struct cand *cand, size_t n, const uint8_t (*kid)[PHR
 int phr_record_append(struct phr_record *r, const struct phr_seckey *key, const uint8_t *cert,
 		      size_t cert_len, const uint8_t *content, size_t content_len, uint64_t signed_at)
 {
+	return phr_record_append_sealed(r, key, cert, cert_len, content, content_len, NULL, 0, signed_at);
+}
+
+int phr_record_append_sealed(struct phr_record *r, const struct phr_seckey *key, const uint8_t *cert,
+			     size_t cert_len, const uint8_t *content, size_t content_len, const uint8_t *sealed,
+			     size_t sealed_len, uint64_t signed_at)
+{
 	uint8_t aad[PHR_ENTRY_AAD_LEN];
 	uint8_t *payload = NULL, *cose = NULL, *body = NULL;
 	size_t plen = 0, cose_len = 0, body_len = 0;
@@ -323,6 +354,11 @@ int phr_record_append(struct phr_record *r, const struct phr_seckey *key, const 
 			return phr_fail(PHR_E_MALFORMED, "entry %zu of the record is damaged: refusing to extend it", i);
 	if ((rc = phr_entry_validate(content, content_len)))
 		return rc;
+	if (sealed) {
+		struct phr_seal_envelope env;
+		if ((rc = phr_seal_envelope_parse(sealed, sealed_len, &env)))
+			return rc;
+	}
 	if (cert) {
 		struct phr_cert c;
 		if ((rc = phr_cert_parse(cert, cert_len, &c)))
@@ -365,13 +401,17 @@ int phr_record_append(struct phr_record *r, const struct phr_seckey *key, const 
 
 	for (int pass = 0; pass < 2; pass++) {
 		phr_cbor_enc_init(&e, payload, plen);
-		phr_cbor_put_map(&e, 3);
+		phr_cbor_put_map(&e, sealed ? 4 : 3);
 		phr_cbor_put_uint(&e, 1);
 		phr_cbor_put_uint(&e, r->n_entries);
 		phr_cbor_put_uint(&e, 2);
 		phr_cbor_put_uint(&e, signed_at);
 		phr_cbor_put_uint(&e, 3);
 		phr_cbor_put_raw(&e, content, content_len);
+		if (sealed) {
+			phr_cbor_put_uint(&e, 4);
+			phr_cbor_put_raw(&e, sealed, sealed_len);
+		}
 		if ((rc = phr_cbor_enc_finish(&e, &plen)))
 			goto out;
 		if (pass == 0 && !(payload = malloc(plen))) {

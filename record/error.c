@@ -36,6 +36,8 @@ const char *phr_strerror(int err)
 	case PHR_E_PASSPHRASE: return "wrong passphrase or damaged key file";
 	case PHR_E_CRYPTO: return "cryptographic library failure";
 	case PHR_E_FUTURE: return "signed in the future";
+	case PHR_E_SEAL_KEY: return "not the holder key of this sealed part";
+	case PHR_E_SEALED: return "sealed part does not open";
 	case PHR_E_IO: return "input/output error";
 	case PHR_E_NOT_FOUND: return "not found";
 	case PHR_E_CARD: return "smartcard error";

@@ -678,6 +678,16 @@ int phr_render_text(const struct phr_record *r, const struct phr_report *rep, co
 		else
 			fprintf(out, "   %s: %s %s, %s\n", L(lang, "ui.signed_by", "Signed by"), L(lang, "ui.key_id", "Key ID"),
 				kid, when);
+		const struct phr_entry *en = &r->entries[i];
+		if (en->sealed && en->seal_state == 1)
+			fprintf(out, "   sealed: %u section%s, opened with the holder key\n", en->sealed_sections,
+				en->sealed_sections == 1 ? "" : "s");
+		else if (en->sealed && en->seal_state)
+			fprintf(out, "   !! sealed: %u section%s, NOT OPENED: %s\n", en->sealed_sections,
+				en->sealed_sections == 1 ? "" : "s", shown(detail, sizeof(detail), en->seal_why));
+		else if (en->sealed)
+			fprintf(out, "   sealed: %u section%s (the holder key opens them)\n", en->sealed_sections,
+				en->sealed_sections == 1 ? "" : "s");
 		if ((rc = walk_entry(&w, r, i)))
 			break;
 	}
@@ -730,6 +740,14 @@ int phr_render_json(const struct phr_record *r, const struct phr_report *rep, js
 			if (e->warnings & (1u << w))
 				json_array_append_new(warnings, json_string(phr_warning_name(1u << w)));
 		json_object_set_new(ent, "warnings", warnings);
+		const struct phr_entry *en = &r->entries[i];
+		if (en->sealed) {
+			json_t *sd = json_pack("{s:I, s:b}", "sections", (json_int_t)en->sealed_sections, "opened",
+					       en->seal_state == 1);
+			if (sd && en->seal_state && en->seal_state != 1)
+				json_object_set_new(sd, "error", json_string(en->seal_why));
+			json_object_set_new(ent, "sealed", sd);
+		}
 		json_array_append_new(entries, ent);
 	}
 	*out = root;

@@ -5,7 +5,8 @@
  * Body (deterministic CBOR): [record id: bstr(16), entries: [COSE_Sign1...],
  *                             certificates: [bstr...]]
  * Entry payload: {1: index in the chain (uint), 2: signed-at (uint, Unix
- *                seconds), 3: content (entry map)}
+ *                seconds), 3: content (entry map), ?4: sealed envelope
+ *                (phr/seal.h; docs/FORMAT.md, "Sealed sections")}
  * Entry external AAD: "phr/entry" || record id || hash of previous entry
  *   (BLAKE2b-256 of the previous COSE_Sign1 encoding; 32 zero bytes for entry 0)
  *
@@ -42,6 +43,11 @@ struct phr_entry {
 	uint64_t signed_at;
 	const uint8_t *content;  /* the entry map (phr/json.h decodes it) */
 	size_t content_len;
+	const uint8_t *sealed;   /* the sealed envelope (payload key 4), or NULL */
+	size_t sealed_len;
+	unsigned sealed_sections; /* sections it holds, as the envelope says */
+	int seal_state;          /* 0 not opened, 1 opened (content is the whole entry), or why not (PHR_E_*) */
+	char seal_why[PHR_ENTRY_WHY_MAX]; /* the message when it did not open */
 	uint8_t hash[PHR_HASH_LEN]; /* BLAKE2b-256 of raw */
 	int content_err;         /* PHR_OK or why the payload did not parse */
 	char content_why[PHR_ENTRY_WHY_MAX]; /* its message ("plan.notes: U+001B ..."), "" if none */
@@ -56,6 +62,8 @@ struct phr_record {
 	const uint8_t *certs[PHR_MAX_EMBEDDED_CERTS];
 	size_t cert_lens[PHR_MAX_EMBEDDED_CERTS];
 	uint8_t *store;           /* owned: the body bytes entries/certs point into */
+	uint8_t *unsealed[PHR_MAX_ENTRIES]; /* owned: entries' whole content after phr_record_unseal() */
+	size_t unsealed_len[PHR_MAX_ENTRIES];
 	size_t store_len;
 };
 
@@ -74,6 +82,12 @@ PHR_NODISCARD int phr_record_decode(const uint8_t *buf, size_t len, struct phr_r
  * those an entry uses, in order of first use, each once. */
 PHR_NODISCARD int phr_record_append(struct phr_record *r, const struct phr_seckey *key, const uint8_t *cert,
 				    size_t cert_len, const uint8_t *content, size_t content_len, uint64_t signed_at);
+/* The same, with a sealed envelope (phr_seal(), made for this record id
+ * and index r->n_entries) as payload key 4; sealed NULL is
+ * phr_record_append. */
+PHR_NODISCARD int phr_record_append_sealed(struct phr_record *r, const struct phr_seckey *key, const uint8_t *cert,
+					   size_t cert_len, const uint8_t *content, size_t content_len,
+					   const uint8_t *sealed, size_t sealed_len, uint64_t signed_at);
 /* Writes the container with the given compression (-1 = default). malloc'd. */
 PHR_NODISCARD int phr_record_encode(const struct phr_record *r, int compression, uint8_t **out, size_t *len);
 /* The uncompressed body (for measurements and vectors), as decoded or

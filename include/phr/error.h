@@ -60,6 +60,8 @@ enum phr_err {
 	PHR_E_PASSPHRASE = -46,    /* wrong passphrase or tampered key file */
 	PHR_E_CRYPTO = -47,        /* crypto library failure */
 	PHR_E_FUTURE = -48,        /* signed after the verifier's clock beyond the tolerance */
+	PHR_E_SEAL_KEY = -49,      /* holder key malformed, or not the key an entry was sealed under */
+	PHR_E_SEALED = -50,        /* a sealed part does not open: altered, or moved from elsewhere */
 
 	/* I/O and environment */
 	PHR_E_IO = -60,            /* read/write/rename failed */

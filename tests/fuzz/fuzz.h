@@ -79,6 +79,16 @@ void fuzz_check_pubkey(const struct phr_pubkey *p, int kind);
 /* 1 if s[0..n) is well-formed UTF-8 (RFC 3629), written apart from record/. */
 int fuzz_utf8_ok(const uint8_t *s, size_t n);
 
+/* ---- sealed sections (fuzz_seal, make_seeds) ---------------------------- */
+
+/* The holder key and record id the seal target opens with (entry 1), and
+ * the clear content it merges into: {kind: follow_up, date: 2025-06-15,
+ * results: [{test: loinc:1648-5, result: negative}]}. */
+extern const uint8_t fuzz_seal_key[16];
+extern const uint8_t fuzz_seal_rid[16];
+extern const uint8_t fuzz_seal_clear[];
+extern const size_t fuzz_seal_clear_len;
+
 /* ---- allocation accounting (only with AddressSanitizer) --------------- */
 
 /* Between begin and end, records the largest single allocation and the peak

@@ -10,6 +10,7 @@
  * corpus with libFuzzer (README.md).
  */
 #include "fuzz.h"
+#include "phr/seal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -1385,6 +1386,102 @@ static void document_seeds(void)
 	put_hex("document", "edge-empty", "");
 }
 
+/* fuzz_seal: envelopes sealed with the fixed key for entry 1, the
+ * plaintexts, and typed keys (tests/fuzz/fuzz_seal.c for the layout). */
+static void seal_one(const char *name, const uint8_t *plain, size_t n, unsigned sections)
+{
+	uint8_t *env, buf[PHR_MAX_ENVELOPE + 1], salt[PHR_SEAL_SALT_LEN];
+	size_t env_len;
+	char nm[128];
+	int rc;
+	memset(salt, 0x33, sizeof(salt)); /* fixed: the corpus is reproducible */
+	if ((rc = phr_seal(fuzz_seal_key, fuzz_seal_rid, 1, plain, n, sections, salt, &env, &env_len)))
+		die("seal", rc);
+	buf[0] = 0;
+	memcpy(buf + 1, env, env_len);
+	snprintf(nm, sizeof(nm), "seed-env-%s", name);
+	put_and_truncated("seal", nm, buf, env_len + 1);
+	buf[1 + env_len - 3] ^= 0x01; /* a flipped tag bit */
+	snprintf(nm, sizeof(nm), "edge-env-flipped-%s", name);
+	put("seal", nm, buf, env_len + 1);
+	buf[0] = 1;
+	memcpy(buf + 1, plain, n);
+	snprintf(nm, sizeof(nm), "seed-plain-%s", name);
+	put_and_truncated("seal", nm, buf, n + 1);
+	free(env);
+}
+
+static void seal_seeds(void)
+{
+	/* {0: [0], 11: [{1: [4, "56888-1"], 3: 0}]}: an HIV result before the clear one */
+	static const uint8_t results[] = { 0xa2, 0x00, 0x81, 0x00, 0x0b, 0x81, 0xa2, 0x01, 0x82, 0x04, 0x67, '5', '6',
+					   '8', '8', '8', '-', '1', 0x03, 0x00 };
+	/* {13: {1: 1, 3: 2}, 19: "note"}: pregnancy and notes */
+	static const uint8_t preg[] = { 0xa2, 0x0d, 0xa2, 0x01, 0x01, 0x03, 0x02, 0x13, 0x64, 'n', 'o', 't', 'e' };
+	/* {0: [1], 11: [...], 14: {1: 0}} */
+	static const uint8_t both[] = { 0xa3, 0x00, 0x81, 0x01, 0x0b, 0x81, 0xa2, 0x01, 0x82, 0x04, 0x66, '5', '1', '9',
+					'6', '-', '1', 0x03, 0x01, 0x0e, 0xa1, 0x01, 0x00 };
+	seal_one("results", results, sizeof(results), 1);
+	seal_one("pregnancy-notes", preg, sizeof(preg), 2);
+	seal_one("results-mental", both, sizeof(both), 2);
+	/* a plaintext naming kind (never sealed) and one naming a clear key */
+	static const uint8_t kind[] = { 0x01, 0xa1, 0x01, 0x00 };
+	put("seal", "edge-plain-kind", kind, sizeof(kind));
+	static const uint8_t dup[] = { 0x01, 0xa1, 0x02, 0x19, 0xb2, 0xff };
+	put("seal", "edge-plain-date", dup, sizeof(dup));
+	char text[PHR_HOLDER_KEY_TEXT_LEN + 1];
+	text[0] = 2;
+	phr_holder_key_format(fuzz_seal_key, text + 1);
+	put("seal", "seed-key", text, strlen(text + 1) + 1);
+	text[5] = text[5] == 'A' ? 'B' : 'A';
+	put("seal", "edge-key-mistyped", text, strlen(text + 1) + 1);
+}
+
+/* fuzz_container: a record whose entry 0 carries a sealed envelope (the
+ * default sections of each example, the fixed holder key), and one whose
+ * entry 1 carries entry 0's envelope (moved). */
+static void sealed_records(const struct fuzz_keys *k, const struct example *ex, size_t nex)
+{
+	for (size_t i = 0; i < nex; i++) {
+		uint8_t *clear, *plain, *env, *body, salt[PHR_SEAL_SALT_LEN];
+		size_t clear_len, plain_len, env_len, blen;
+		unsigned n;
+		struct phr_record *r;
+		char name[200];
+		int rc;
+		if ((rc = phr_seal_split(ex[i].cbor, ex[i].cbor_len, phr_seal_default_sections(), &clear, &clear_len, &plain,
+					 &plain_len, &n)))
+			die("seal split", rc);
+		if (!plain) {
+			free(clear);
+			continue;
+		}
+		memset(salt, 0x44, sizeof(salt));
+		if ((rc = phr_record_create(fuzz_seal_rid, &r)) ||
+		    (rc = phr_seal(fuzz_seal_key, fuzz_seal_rid, 0, plain, plain_len, n, salt, &env, &env_len)) ||
+		    (rc = phr_record_append_sealed(r, k->key[FUZZ_CLINIC_1], k->cert[0], k->cert_len[0], clear, clear_len, env,
+						   env_len, FUZZ_T0)) ||
+		    (rc = phr_record_body(r, &body, &blen)))
+			die("sealed record", rc);
+		snprintf(name, sizeof(name), "seed-sealed-%.60s", ex[i].name);
+		put_container(name, PHR_COMP_NONE, body, blen);
+		snprintf(name, sizeof(name), "seed-sealed-%.60s-zstd", ex[i].name);
+		put_container(name, PHR_COMP_ZSTD_DICT1, body, blen);
+		free(body);
+		if ((rc = phr_record_append_sealed(r, k->key[FUZZ_CLINIC_2], k->cert[1], k->cert_len[1], clear, clear_len, env,
+						   env_len, FUZZ_T0 + FUZZ_DAY)) ||
+		    (rc = phr_record_body(r, &body, &blen)))
+			die("sealed record, moved", rc);
+		snprintf(name, sizeof(name), "seed-sealed-moved-%.60s", ex[i].name);
+		put_container(name, PHR_COMP_NONE, body, blen);
+		free(body);
+		phr_record_destroy(r);
+		free(env);
+		free(clear);
+		free(plain);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct fuzz_keys k;
@@ -1420,6 +1517,8 @@ int main(int argc, char **argv)
 	image_seeds();
 	card_seeds();
 	document_seeds();
+	seal_seeds();
+	sealed_records(&k, ex, nex);
 
 	for (size_t i = 0; i < nex; i++) {
 		free(ex[i].text);

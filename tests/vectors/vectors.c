@@ -25,6 +25,7 @@
 #include "phr/crypto.h"
 #include "phr/document.h"
 #include "phr/json.h"
+#include "phr/seal.h"
 #include "phr/schema.h"
 #include "phr/verify.h" /* PHR_CLOCK_TOLERANCE, for the limits table */
 
@@ -936,6 +937,99 @@ out:
 	return rc;
 }
 
+/* Sealed sections (docs/FORMAT.md, "Sealed sections"): holder key 00..0f,
+ * the example record id, entry 0, salt 00..0b; the per-entry key, key id
+ * and AD are built here with libsodium from the text of the format and
+ * compared with the library's. */
+#define SEAL_EXAMPLE "pregnant-hepatitis-b"
+static int gen_seal(struct vec_set *s, struct phr_seckey *const *keys, const uint8_t *cert1, size_t cert1_len,
+		    const struct entry_src *ex)
+{
+	uint8_t hk[PHR_HOLDER_KEY_LEN], id[PHR_RECORD_ID_LEN], salt[PHR_SEAL_SALT_LEN];
+	uint8_t msg[8 + PHR_RECORD_ID_LEN + 8], ek[32], lek[32], kid16[16], kid[4], ad[PHR_SEAL_AD_LEN],
+		lad[PHR_SEAL_AD_LEN];
+	uint8_t *clear = NULL, *plain = NULL, *env = NULL;
+	size_t clear_len, plain_len, env_len;
+	unsigned n;
+	char text[PHR_HOLDER_KEY_TEXT_LEN];
+	struct phr_record *r = NULL;
+	int rc = -1;
+	for (size_t i = 0; i < sizeof(hk); i++)
+		hk[i] = (uint8_t)i;
+	for (size_t i = 0; i < sizeof(salt); i++)
+		salt[i] = (uint8_t)i;
+	record_id(id);
+	memcpy(msg, "phr-seal", 8);
+	memcpy(msg + 8, id, PHR_RECORD_ID_LEN);
+	memset(msg + 8 + PHR_RECORD_ID_LEN, 0, 8); /* entry 0 */
+	crypto_generichash(ek, sizeof(ek), msg, sizeof(msg), hk, sizeof(hk));
+	crypto_generichash(kid16, sizeof(kid16), (const uint8_t *)"phr-seal-kid", 12, hk, sizeof(hk));
+	memcpy(kid, kid16, 4);
+	phr_seal_entry_key(hk, id, 0, lek);
+	if (memcmp(ek, lek, sizeof(ek))) {
+		failf("seal: the library's entry key differs from the independent one");
+		goto out;
+	}
+	if (phr_seal_split(ex->cbor, ex->len, phr_seal_default_sections(), &clear, &clear_len, &plain, &plain_len, &n) ||
+	    !plain) {
+		failf("seal: split: %s", phr_last_error());
+		goto out;
+	}
+	memcpy(ad, "phr-seal", 8);
+	memcpy(ad + 8, id, PHR_RECORD_ID_LEN);
+	memset(ad + 24, 0, 8);
+	memcpy(ad + 32, kid, 4);
+	ad[36] = ad[37] = ad[38] = 0;
+	ad[39] = (uint8_t)n;
+	phr_seal_ad(id, 0, kid, n, lad);
+	if (memcmp(ad, lad, sizeof(ad))) {
+		failf("seal: the library's AD differs from the independent one");
+		goto out;
+	}
+	if (phr_seal(hk, id, 0, plain, plain_len, n, salt, &env, &env_len)) {
+		failf("seal: %s", phr_last_error());
+		goto out;
+	}
+	/* the ciphertext, independently: the envelope's last bytes */
+	{
+		uint8_t nonce[24] = { 0 }, *ct = malloc(plain_len + 16);
+		unsigned long long ctl;
+		memcpy(nonce, salt, sizeof(salt));
+		if (!ct || crypto_aead_xchacha20poly1305_ietf_encrypt(ct, &ctl, plain, plain_len, ad, sizeof(ad), NULL, nonce,
+								      ek) ||
+		    ctl > env_len || memcmp(env + env_len - ctl, ct, ctl)) {
+			free(ct);
+			failf("seal: the library's ciphertext differs from the independent one");
+			goto out;
+		}
+		free(ct);
+	}
+	phr_holder_key_format(hk, text);
+	if (phr_record_create(id, &r) ||
+	    phr_record_append_sealed(r, keys[K_CLINIC1], cert1, cert1_len, clear, clear_len, env, env_len, ex->signed_at)) {
+		failf("seal: record: %s", phr_last_error());
+		goto out;
+	}
+	if (add(s, VEC_EXACT, hk, sizeof(hk), "seal.holder-key") ||
+	    add(s, VEC_EXACT, (const uint8_t *)text, strlen(text), "seal.holder-key.txt") ||
+	    add(s, VEC_EXACT, kid, sizeof(kid), "seal.key-id") || add(s, VEC_EXACT, ek, sizeof(ek), "seal.entry0.key") ||
+	    add(s, VEC_EXACT, ad, sizeof(ad), "seal.entry0.ad") ||
+	    add(s, VEC_EXACT, clear, clear_len, "seal.entry0.clear-content") ||
+	    add(s, VEC_EXACT, plain, plain_len, "seal.entry0.plaintext") ||
+	    add(s, VEC_EXACT, env, env_len, "seal.entry0.envelope") ||
+	    add(s, VEC_EXACT, r->entries[0].raw, r->entries[0].raw_len, "seal.entry0.cose"))
+		goto out;
+	if (add_containers(s, r, "seal.record"))
+		goto out;
+	rc = 0;
+out:
+	phr_record_destroy(r);
+	free(clear);
+	free(plain);
+	free(env);
+	return rc;
+}
+
 int vec_generate(const char *root, struct vec_set *s)
 {
 	struct phr_seckey *keys[K_N] = { 0 };
@@ -1087,6 +1181,13 @@ int vec_generate(const char *root, struct vec_set *s)
 		goto out;
 	}
 	if (gen_example(s, keys, cert[0], cert_len[0], ex) || gen_chunks(s) || gen_invalid(s))
+		goto out;
+	const struct entry_src *sx = src_find(src, nsrc, SEAL_EXAMPLE);
+	if (!sx) {
+		failf("examples/%s.json missing", SEAL_EXAMPLE);
+		goto out;
+	}
+	if (gen_seal(s, keys, cert[0], cert_len[0], sx))
 		goto out;
 	rc = 0;
 out:

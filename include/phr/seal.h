@@ -1,0 +1,110 @@
+/* phr — sealed sections (docs/FORMAT.md, "Sealed sections").
+ *
+ * An entry may carry, beside its content, a sealed envelope: the CBOR of
+ * some of its sections (pregnancy, mental health, sensitive screening
+ * results, notes, ...) encrypted with XChaCha20-Poly1305 under a key
+ * derived from the record's 128-bit holder key. The envelope is payload
+ * key 4 of the entry, so the signature covers it and every entry verifies
+ * without the holder key.
+ *
+ * Envelope (deterministic CBOR): [key id: bstr(4), sections: uint,
+ *                                 salt: bstr(12), ciphertext: bstr]
+ *   key id     BLAKE2b-32, keyed with the holder key, of "phr-seal-kid"
+ *   entry key  BLAKE2b-256, keyed with the holder key, of
+ *              "phr-seal" || record id || entry index (uint64 big-endian)
+ *   nonce      salt (12 random bytes) || 12 zero bytes
+ *   AD         "phr-seal" || record id || entry index (u64 BE) || key id ||
+ *              sections (u32 BE)
+ * Plaintext: a CBOR map of the sealed root sections (same keys and value
+ * encodings as the entry content) and, when results are sealed, key 0: the
+ * positions the sealed results had in the full results array.
+ */
+#ifndef PHR_SEAL_H
+#define PHR_SEAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "phr/error.h"
+
+#define PHR_HOLDER_KEY_LEN 16      /* the holder key, bytes (128 bits) */
+#define PHR_SEAL_KID_LEN 4         /* key id in an envelope */
+#define PHR_SEAL_SALT_LEN 12       /* random part of the nonce */
+#define PHR_SEAL_TAG_LEN 16        /* Poly1305 tag */
+#define PHR_SEAL_KEY_LEN 32        /* per-entry XChaCha20-Poly1305 key */
+#define PHR_SEAL_AD_LEN (8 + 16 + 8 + PHR_SEAL_KID_LEN + 4)
+#define PHR_MAX_SEALED 16384       /* largest sealed plaintext (= PHR_MAX_ENTRY_CBOR) */
+#define PHR_MAX_ENVELOPE (PHR_MAX_SEALED + 64) /* largest envelope */
+#define PHR_MAX_SEALED_SECTIONS 20 /* root sections one envelope can hold */
+/* The typed form: 26 Base32 characters and a check character, in groups
+ * of 4 joined by '-': "ABCD-EFGH-...-XYZ" (33 characters and a NUL). */
+#define PHR_HOLDER_KEY_TEXT_LEN 34
+#define PHR_MAX_HOLDER_KEY_TEXT 256 /* longest typed key accepted (spaces, dashes) */
+
+/* Which sections are sealed: a bit per root key (PHR_SEAL_BIT(key)), and
+ * PHR_SEAL_SCREENING for the results whose test is a sensitive screening
+ * (HIV, hepatitis B and C, syphilis: phr_seal_sensitive_loinc()). */
+#define PHR_SEAL_BIT(key) (1u << (key))
+#define PHR_SEAL_SCREENING (1u << 31)
+/* The default: screening, pregnancy, mental_health, notes. */
+uint32_t phr_seal_default_sections(void);
+/* Parses "screening,pregnancy,..." (a root section name, or "screening").
+ * kind, date, identity and consent cannot be sealed. */
+PHR_NODISCARD int phr_seal_parse_sections(const char *list, uint32_t *mask);
+/* True if a LOINC code is one of the sensitive screenings. */
+int phr_seal_sensitive_loinc(const char *code, size_t len);
+
+/* Holder keys */
+PHR_NODISCARD int phr_holder_key_generate(uint8_t key[PHR_HOLDER_KEY_LEN]);
+void phr_holder_key_id(const uint8_t key[PHR_HOLDER_KEY_LEN], uint8_t kid[PHR_SEAL_KID_LEN]);
+void phr_holder_key_format(const uint8_t key[PHR_HOLDER_KEY_LEN], char out[PHR_HOLDER_KEY_TEXT_LEN]);
+/* Reads the typed form: case, spaces, dashes and new lines ignored; 0, 1
+ * and 8 read as O, I and B. PHR_E_SEAL_KEY when the check fails. */
+PHR_NODISCARD int phr_holder_key_parse(const char *s, size_t n, uint8_t key[PHR_HOLDER_KEY_LEN]);
+
+/* Per-entry key and associated data (exposed for the vectors). */
+void phr_seal_entry_key(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id[16], uint64_t index,
+			uint8_t out[PHR_SEAL_KEY_LEN]);
+void phr_seal_ad(const uint8_t record_id[16], uint64_t index, const uint8_t kid[PHR_SEAL_KID_LEN],
+		 uint32_t sections, uint8_t ad[PHR_SEAL_AD_LEN]);
+
+/* Splits an entry map into what stays clear and the plaintext to seal.
+ * *plain is NULL (and *n 0) when nothing of mask is in the entry. Both
+ * malloc'd. */
+PHR_NODISCARD int phr_seal_split(const uint8_t *content, size_t len, uint32_t mask, uint8_t **clear,
+				 size_t *clear_len, uint8_t **plain, size_t *plain_len, unsigned *n);
+/* Puts an opened plaintext back into the clear content: the entry as it
+ * was before phr_seal_split. The result is validated. malloc'd. */
+PHR_NODISCARD int phr_seal_merge(const uint8_t *clear, size_t clear_len, const uint8_t *plain, size_t plain_len,
+				 uint8_t **full, size_t *full_len);
+
+struct phr_seal_envelope {
+	uint8_t kid[PHR_SEAL_KID_LEN];
+	uint32_t sections;
+	uint8_t salt[PHR_SEAL_SALT_LEN];
+	const uint8_t *ct; /* ciphertext || tag, inside the parsed buffer */
+	size_t ct_len;
+};
+/* Structure and limits only. */
+PHR_NODISCARD int phr_seal_envelope_parse(const uint8_t *p, size_t len, struct phr_seal_envelope *env);
+/* Seals plain (n sections) for entry index of record_id; salt NULL draws
+ * a random one. *env is malloc'd. */
+PHR_NODISCARD int phr_seal(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id[16], uint64_t index,
+			   const uint8_t *plain, size_t plain_len, unsigned n, const uint8_t *salt, uint8_t **env,
+			   size_t *env_len);
+/* Opens an envelope. PHR_E_SEAL_KEY when the key id is not key's;
+ * PHR_E_SEALED when the ciphertext does not open (altered, or moved from
+ * another entry or record). *plain is malloc'd. */
+PHR_NODISCARD int phr_seal_open(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id[16], uint64_t index,
+				const uint8_t *env, size_t env_len, uint8_t **plain, size_t *plain_len);
+
+struct phr_record;
+/* Opens every sealed entry of r with the holder key: an entry that opens
+ * gets its whole content (e->content points to it, owned by r) and
+ * seal_state 1; one that does not keeps its clear content, seal_state the
+ * error and seal_why the message ("entry N: ..."). *failed counts those.
+ * PHR_OK unless memory runs out. Call after phr_verify_record: the
+ * signature covers the payload, never the opened content. */
+PHR_NODISCARD int phr_record_unseal(struct phr_record *r, const uint8_t key[PHR_HOLDER_KEY_LEN], size_t *failed);
+
+#endif

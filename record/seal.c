@@ -1,0 +1,640 @@
+/* Sealed sections: holder keys, per-entry keys, the envelope, and the
+ * split/merge of an entry's content (docs/FORMAT.md, "Sealed sections"). */
+#include "phr/seal.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "phr/cbor.h"
+#include "phr/container.h"
+#include "phr/json.h"
+#include "phr/schema.h"
+#include "cbor_int.h"
+
+#define KEY_RESULTS 11
+#define SEAL_DOMAIN "phr-seal"
+#define SEAL_DOMAIN_LEN 8
+#define KID_DOMAIN "phr-seal-kid"
+#define KEY_DATA_CHARS 26 /* ceil(128 / 5) */
+
+static const char b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+/* HIV, hepatitis B, hepatitis C, syphilis (LOINC). */
+static const char *const sensitive_loinc[] = {
+	"56888-1", "75622-1", "7917-8",             /* HIV */
+	"5196-1", "16933-4", "22322-2", "16935-9", /* hepatitis B */
+	"16128-1", "11259-9", "13955-0",           /* hepatitis C */
+	"20507-0", "22587-0", "5292-8",            /* syphilis */
+	0 };
+
+/* Root sections that may never be sealed: a reader needs them to know
+ * what the entry is, and who it is about and allows. */
+static int unsealable(uint32_t key)
+{
+	return key == 1 || key == 2 || key == 3 || key == 5;
+}
+
+uint32_t phr_seal_default_sections(void)
+{
+	return PHR_SEAL_SCREENING | PHR_SEAL_BIT(13) | PHR_SEAL_BIT(14) | PHR_SEAL_BIT(19);
+}
+
+int phr_seal_sensitive_loinc(const char *code, size_t len)
+{
+	for (size_t i = 0; sensitive_loinc[i]; i++)
+		if (strlen(sensitive_loinc[i]) == len && !memcmp(sensitive_loinc[i], code, len))
+			return 1;
+	return 0;
+}
+
+int phr_seal_parse_sections(const char *list, uint32_t *mask)
+{
+	const struct phr_field *root = phr_schema_root()[0].children;
+	*mask = 0;
+	const char *p = list;
+	while (*p) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		int found = 0;
+		if (n == 9 && !memcmp(p, "screening", 9)) {
+			*mask |= PHR_SEAL_SCREENING;
+			found = 1;
+		}
+		for (size_t i = 0; !found && root[i].name; i++) {
+			if (strlen(root[i].name) != n || memcmp(root[i].name, p, n))
+				continue;
+			if (unsealable(root[i].key))
+				return phr_fail(PHR_E_ARG, "section '%s' cannot be sealed (kind, date, identity and consent stay readable)",
+						root[i].name);
+			*mask |= PHR_SEAL_BIT(root[i].key);
+			found = 1;
+		}
+		if (!found)
+			return phr_fail(PHR_E_ARG, "'%.*s' is not a section that can be sealed (screening, or a section name: pregnancy, mental_health, notes, results, history, ...)",
+					(int)(n > 40 ? 40 : n), p);
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	if (!*mask)
+		return phr_fail(PHR_E_ARG, "no section named to seal");
+	return PHR_OK;
+}
+
+/* ---- holder keys ---- */
+
+int phr_holder_key_generate(uint8_t key[PHR_HOLDER_KEY_LEN])
+{
+	if (sodium_init() < 0)
+		return phr_fail(PHR_E_CRYPTO, "libsodium could not be initialised");
+	randombytes_buf(key, PHR_HOLDER_KEY_LEN);
+	return PHR_OK;
+}
+
+void phr_holder_key_id(const uint8_t key[PHR_HOLDER_KEY_LEN], uint8_t kid[PHR_SEAL_KID_LEN])
+{
+	uint8_t h[crypto_generichash_BYTES_MIN];
+	crypto_generichash(h, sizeof(h), (const uint8_t *)KID_DOMAIN, strlen(KID_DOMAIN), key, PHR_HOLDER_KEY_LEN);
+	memcpy(kid, h, PHR_SEAL_KID_LEN);
+}
+
+/* Luhn mod 32 over values 0..31: the check value that makes the sum 0. */
+static unsigned luhn32(const unsigned char *v, size_t n)
+{
+	unsigned sum = 0, factor = 2;
+	for (size_t i = n; i-- > 0;) {
+		unsigned a = factor * v[i];
+		sum += a / 32 + a % 32;
+		factor = factor == 2 ? 1 : 2;
+	}
+	return (32 - sum % 32) % 32;
+}
+
+static void key_values(const uint8_t key[PHR_HOLDER_KEY_LEN], unsigned char v[KEY_DATA_CHARS])
+{
+	for (size_t i = 0; i < KEY_DATA_CHARS; i++) {
+		unsigned val = 0;
+		for (size_t b = 0; b < 5; b++) {
+			size_t bit = i * 5 + b;
+			unsigned x = bit < 128 ? (key[bit / 8] >> (7 - bit % 8)) & 1u : 0;
+			val = val << 1 | x;
+		}
+		v[i] = (unsigned char)val;
+	}
+}
+
+void phr_holder_key_format(const uint8_t key[PHR_HOLDER_KEY_LEN], char out[PHR_HOLDER_KEY_TEXT_LEN])
+{
+	unsigned char v[KEY_DATA_CHARS + 1];
+	key_values(key, v);
+	v[KEY_DATA_CHARS] = (unsigned char)luhn32(v, KEY_DATA_CHARS);
+	size_t o = 0;
+	for (size_t i = 0; i < KEY_DATA_CHARS + 1; i++) {
+		if (i && i % 4 == 0)
+			out[o++] = '-';
+		out[o++] = b32[v[i]];
+	}
+	out[o] = '\0';
+}
+
+int phr_holder_key_parse(const char *s, size_t n, uint8_t key[PHR_HOLDER_KEY_LEN])
+{
+	unsigned char v[KEY_DATA_CHARS + 1];
+	size_t k = 0;
+	if (n > PHR_MAX_HOLDER_KEY_TEXT)
+		return phr_fail(PHR_E_SEAL_KEY, "holder key: longer than PHR_MAX_HOLDER_KEY_TEXT (%d characters)",
+				PHR_MAX_HOLDER_KEY_TEXT);
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (c == ' ' || c == '-' || c == '\n' || c == '\r' || c == '\t')
+			continue;
+		if (c >= 'a' && c <= 'z')
+			c = (char)(c - 'a' + 'A');
+		if (c == '0')
+			c = 'O';
+		else if (c == '1')
+			c = 'I';
+		else if (c == '8')
+			c = 'B';
+		const char *at = c ? strchr(b32, c) : NULL;
+		if (!at)
+			return phr_fail(PHR_E_SEAL_KEY, "holder key: character %zu ('%c') is not one of A-Z and 2-7", i + 1,
+					(unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x7f ? s[i] : '?');
+		if (k == KEY_DATA_CHARS + 1)
+			return phr_fail(PHR_E_SEAL_KEY, "holder key: more than %d characters", KEY_DATA_CHARS + 1);
+		v[k++] = (unsigned char)(at - b32);
+	}
+	if (k != KEY_DATA_CHARS + 1)
+		return phr_fail(PHR_E_SEAL_KEY, "holder key: %zu characters, expected %d (26 and a check character)", k,
+				KEY_DATA_CHARS + 1);
+	if (luhn32(v, KEY_DATA_CHARS) != v[KEY_DATA_CHARS] || (v[KEY_DATA_CHARS - 1] & 3u))
+		return phr_fail(PHR_E_SEAL_KEY, "holder key: the check character does not match (a character mistyped?)");
+	memset(key, 0, PHR_HOLDER_KEY_LEN);
+	for (size_t i = 0; i < 128; i++) {
+		unsigned bit = (v[i / 5] >> (4 - i % 5)) & 1u;
+		key[i / 8] |= (uint8_t)(bit << (7 - i % 8));
+	}
+	return PHR_OK;
+}
+
+/* ---- keys, AD ---- */
+
+static void put_u64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+void phr_seal_entry_key(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id[16], uint64_t index,
+			uint8_t out[PHR_SEAL_KEY_LEN])
+{
+	uint8_t msg[SEAL_DOMAIN_LEN + 16 + 8];
+	memcpy(msg, SEAL_DOMAIN, SEAL_DOMAIN_LEN);
+	memcpy(msg + SEAL_DOMAIN_LEN, record_id, 16);
+	put_u64(msg + SEAL_DOMAIN_LEN + 16, index);
+	crypto_generichash(out, PHR_SEAL_KEY_LEN, msg, sizeof(msg), key, PHR_HOLDER_KEY_LEN);
+}
+
+void phr_seal_ad(const uint8_t record_id[16], uint64_t index, const uint8_t kid[PHR_SEAL_KID_LEN], uint32_t sections,
+		 uint8_t ad[PHR_SEAL_AD_LEN])
+{
+	memcpy(ad, SEAL_DOMAIN, SEAL_DOMAIN_LEN);
+	memcpy(ad + 8, record_id, 16);
+	put_u64(ad + 24, index);
+	memcpy(ad + 32, kid, PHR_SEAL_KID_LEN);
+	ad[36] = (uint8_t)(sections >> 24);
+	ad[37] = (uint8_t)(sections >> 16);
+	ad[38] = (uint8_t)(sections >> 8);
+	ad[39] = (uint8_t)sections;
+}
+
+/* ---- envelope ---- */
+
+int phr_seal_envelope_parse(const uint8_t *p, size_t len, struct phr_seal_envelope *env)
+{
+	struct phr_cbor_dec d;
+	size_t n;
+	uint64_t sections;
+	int rc;
+	memset(env, 0, sizeof(*env));
+	if (len > PHR_MAX_ENVELOPE)
+		return phr_fail(PHR_E_LIMIT, "sealed envelope of %zu bytes, more than PHR_MAX_ENVELOPE (%d)", len,
+				PHR_MAX_ENVELOPE);
+	if ((rc = phr_cbor_dec_init(&d, p, len)) || (rc = phr_cbor_get_array(&d, &n)))
+		return phr_fail_wrap(rc, "sealed envelope");
+	if (n != 4)
+		return phr_fail(PHR_E_MALFORMED, "sealed envelope must be [key id, sections, salt, ciphertext], has %zu items", n);
+	if ((rc = phr_cbor_get_bytes_exact(&d, env->kid, PHR_SEAL_KID_LEN)))
+		return phr_fail_wrap(rc, "sealed envelope: key id");
+	if ((rc = phr_cbor_get_uint(&d, &sections)))
+		return phr_fail_wrap(rc, "sealed envelope: sections");
+	if (sections < 1 || sections > PHR_MAX_SEALED_SECTIONS)
+		return phr_fail(PHR_E_MALFORMED, "sealed envelope: %llu sections, expected 1 to %d",
+				(unsigned long long)sections, PHR_MAX_SEALED_SECTIONS);
+	env->sections = (uint32_t)sections;
+	if ((rc = phr_cbor_get_bytes_exact(&d, env->salt, PHR_SEAL_SALT_LEN)))
+		return phr_fail_wrap(rc, "sealed envelope: salt");
+	if ((rc = phr_cbor_get_bytes(&d, &env->ct, &env->ct_len)))
+		return phr_fail_wrap(rc, "sealed envelope: ciphertext");
+	if (env->ct_len <= PHR_SEAL_TAG_LEN)
+		return phr_fail(PHR_E_MALFORMED, "sealed envelope: ciphertext of %zu bytes, shorter than a tag and one byte",
+				env->ct_len);
+	if (env->ct_len - PHR_SEAL_TAG_LEN > PHR_MAX_SEALED)
+		return phr_fail(PHR_E_LIMIT, "sealed envelope: more than PHR_MAX_SEALED (%d) bytes sealed", PHR_MAX_SEALED);
+	return PHR_OK;
+}
+
+int phr_seal(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id[16], uint64_t index, const uint8_t *plain,
+	     size_t plain_len, unsigned n, const uint8_t *salt, uint8_t **env, size_t *env_len)
+{
+	uint8_t k[PHR_SEAL_KEY_LEN], ad[PHR_SEAL_AD_LEN], nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES] = { 0 };
+	uint8_t kid[PHR_SEAL_KID_LEN];
+	struct phr_cbor_enc e;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc;
+	*env = NULL;
+	*env_len = 0;
+	if (sodium_init() < 0)
+		return phr_fail(PHR_E_CRYPTO, "libsodium could not be initialised");
+	if (!plain_len || plain_len > PHR_MAX_SEALED || n < 1 || n > PHR_MAX_SEALED_SECTIONS)
+		return phr_fail(PHR_E_ARG, "nothing to seal, or more than PHR_MAX_SEALED bytes or sections");
+	if (salt)
+		memcpy(nonce, salt, PHR_SEAL_SALT_LEN);
+	else
+		randombytes_buf(nonce, PHR_SEAL_SALT_LEN);
+	phr_holder_key_id(key, kid);
+	phr_seal_entry_key(key, record_id, index, k);
+	phr_seal_ad(record_id, index, kid, n, ad);
+	size_t ct_len = plain_len + PHR_SEAL_TAG_LEN;
+	for (int pass = 0; pass < 2; pass++) {
+		phr_cbor_enc_init(&e, buf, len);
+		phr_cbor_put_array(&e, 4);
+		phr_cbor_put_bytes(&e, kid, PHR_SEAL_KID_LEN);
+		phr_cbor_put_uint(&e, n);
+		phr_cbor_put_bytes(&e, nonce, PHR_SEAL_SALT_LEN);
+		phr_cbor_put_bytes_head(&e, ct_len);
+		if ((rc = phr_cbor_enc_finish(&e, &len)))
+			goto out;
+		if (pass == 0 && !(buf = malloc(len + ct_len))) {
+			rc = phr_fail(PHR_E_NOMEM, "out of memory");
+			goto out;
+		}
+	}
+	unsigned long long clen;
+	if (crypto_aead_xchacha20poly1305_ietf_encrypt(buf + len, &clen, plain, plain_len, ad, sizeof(ad), NULL, nonce,
+						       k) != 0 ||
+	    clen != ct_len) {
+		rc = phr_fail(PHR_E_CRYPTO, "XChaCha20-Poly1305 failed");
+		goto out;
+	}
+	*env = buf;
+	*env_len = len + ct_len;
+	buf = NULL;
+	rc = PHR_OK;
+out:
+	sodium_memzero(k, sizeof(k));
+	free(buf);
+	return rc;
+}
+
+int phr_seal_open(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id[16], uint64_t index,
+		  const uint8_t *env, size_t env_len, uint8_t **plain, size_t *plain_len)
+{
+	struct phr_seal_envelope v;
+	uint8_t k[PHR_SEAL_KEY_LEN], ad[PHR_SEAL_AD_LEN], nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES] = { 0 };
+	uint8_t kid[PHR_SEAL_KID_LEN];
+	int rc;
+	*plain = NULL;
+	*plain_len = 0;
+	if (sodium_init() < 0)
+		return phr_fail(PHR_E_CRYPTO, "libsodium could not be initialised");
+	if ((rc = phr_seal_envelope_parse(env, env_len, &v)))
+		return rc;
+	phr_holder_key_id(key, kid);
+	if (memcmp(kid, v.kid, PHR_SEAL_KID_LEN) != 0)
+		return phr_fail(PHR_E_SEAL_KEY,
+				"sealed under holder key %02x%02x%02x%02x, and the key given is %02x%02x%02x%02x (another record's key, a key replaced since, or a wrong key)",
+				v.kid[0], v.kid[1], v.kid[2], v.kid[3], kid[0], kid[1], kid[2], kid[3]);
+	memcpy(nonce, v.salt, PHR_SEAL_SALT_LEN);
+	phr_seal_entry_key(key, record_id, index, k);
+	phr_seal_ad(record_id, index, v.kid, v.sections, ad);
+	size_t n = v.ct_len - PHR_SEAL_TAG_LEN;
+	uint8_t *out = malloc(n);
+	if (!out) {
+		sodium_memzero(k, sizeof(k));
+		return phr_fail(PHR_E_NOMEM, "out of memory");
+	}
+	unsigned long long m;
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(out, &m, NULL, v.ct, v.ct_len, ad, sizeof(ad), nonce, k) != 0) {
+		sodium_memzero(k, sizeof(k));
+		free(out);
+		return phr_fail(PHR_E_SEALED,
+				"the sealed part does not open with this key: it was altered, or moved here from another entry or record");
+	}
+	sodium_memzero(k, sizeof(k));
+	*plain = out;
+	*plain_len = (size_t)m;
+	return PHR_OK;
+}
+
+/* ---- split and merge ---- */
+
+/* Is this result item (a result map) a sensitive screening? */
+static int result_sensitive(const uint8_t *p, size_t len)
+{
+	struct phr_cbor_dec d;
+	size_t n, m;
+	uint64_t k, sys;
+	const char *code;
+	size_t clen;
+	phr_cbor_dec_init_nested(&d, p, len);
+	if (phr_cbor_get_map(&d, &n) || !n || phr_cbor_get_uint(&d, &k) || k != 1 || phr_cbor_get_array(&d, &m) ||
+	    m != 2 || phr_cbor_get_uint(&d, &sys) || phr_cbor_get_text(&d, &code, &clen))
+		return 0;
+	return sys == PHR_CS_LOINC && phr_seal_sensitive_loinc(code, clen);
+}
+
+struct span {
+	uint64_t key;
+	const uint8_t *p;
+	size_t len;
+};
+
+/* Writes map {spans..., results} in key order: results (key 11) as an
+ * array of items when n_items or has_results. */
+static void put_map(struct phr_cbor_enc *e, const struct span *s, size_t n, const struct span *items, size_t n_items,
+		    int has_results, const uint64_t *pos, size_t n_pos)
+{
+	size_t total = n + (has_results ? 1 : 0) + (pos ? 1 : 0);
+	phr_cbor_put_map(e, total);
+	if (pos) {
+		phr_cbor_put_uint(e, 0);
+		phr_cbor_put_array(e, n_pos);
+		for (size_t i = 0; i < n_pos; i++)
+			phr_cbor_put_uint(e, pos[i]);
+	}
+	size_t i = 0;
+	for (; i < n && s[i].key < KEY_RESULTS; i++) {
+		phr_cbor_put_uint(e, s[i].key);
+		phr_cbor_put_raw(e, s[i].p, s[i].len);
+	}
+	if (has_results) {
+		phr_cbor_put_uint(e, KEY_RESULTS);
+		phr_cbor_put_array(e, n_items);
+		for (size_t j = 0; j < n_items; j++)
+			phr_cbor_put_raw(e, items[j].p, items[j].len);
+	}
+	for (; i < n; i++) {
+		phr_cbor_put_uint(e, s[i].key);
+		phr_cbor_put_raw(e, s[i].p, s[i].len);
+	}
+}
+
+static int encode_map(const struct span *s, size_t n, const struct span *items, size_t n_items, int has_results,
+		      const uint64_t *pos, size_t n_pos, uint8_t **out, size_t *out_len)
+{
+	struct phr_cbor_enc e;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc;
+	for (int pass = 0; pass < 2; pass++) {
+		phr_cbor_enc_init(&e, buf, len);
+		put_map(&e, s, n, items, n_items, has_results, pos, n_pos);
+		if ((rc = phr_cbor_enc_finish(&e, &len))) {
+			free(buf);
+			return rc;
+		}
+		if (pass == 0 && !(buf = malloc(len ? len : 1)))
+			return phr_fail(PHR_E_NOMEM, "out of memory");
+	}
+	*out = buf;
+	*out_len = len;
+	return PHR_OK;
+}
+
+#define MAX_ROOT 32
+
+int phr_seal_split(const uint8_t *content, size_t len, uint32_t mask, uint8_t **clear, size_t *clear_len,
+		   uint8_t **plain, size_t *plain_len, unsigned *n_sections)
+{
+	struct phr_cbor_dec d;
+	struct span cs[MAX_ROOT], ps[MAX_ROOT], citems[PHR_MAX_ARRAY], pitems[PHR_MAX_ARRAY];
+	uint64_t pos[PHR_MAX_ARRAY];
+	size_t nc = 0, np = 0, nci = 0, npi = 0, n;
+	int had_results = 0, rc;
+	*clear = *plain = NULL;
+	*clear_len = *plain_len = 0;
+	*n_sections = 0;
+	if ((rc = phr_entry_validate(content, len)))
+		return rc;
+	if ((rc = phr_cbor_dec_init(&d, content, len)) || (rc = phr_cbor_get_map(&d, &n)))
+		return rc;
+	if (n > MAX_ROOT)
+		return phr_fail(PHR_E_LIMIT, "entry has %zu sections", n);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t key;
+		struct span sp;
+		if ((rc = phr_cbor_get_uint(&d, &key)))
+			return rc;
+		sp.key = key;
+		if (key == KEY_RESULTS && (mask & (PHR_SEAL_SCREENING | PHR_SEAL_BIT(KEY_RESULTS)))) {
+			size_t m;
+			had_results = 1;
+			if ((rc = phr_cbor_get_array(&d, &m)))
+				return rc;
+			if (m > PHR_MAX_ARRAY)
+				return phr_fail(PHR_E_LIMIT, "results: %zu items", m);
+			for (size_t j = 0; j < m; j++) {
+				if ((rc = phr_cbor_get_raw(&d, &sp.p, &sp.len)))
+					return rc;
+				if ((mask & PHR_SEAL_BIT(KEY_RESULTS)) || result_sensitive(sp.p, sp.len)) {
+					pos[npi] = j;
+					pitems[npi++] = sp;
+				} else {
+					citems[nci++] = sp;
+				}
+			}
+			continue;
+		}
+		if ((rc = phr_cbor_get_raw(&d, &sp.p, &sp.len)))
+			return rc;
+		if (key < 31 && (mask & PHR_SEAL_BIT(key)) && !unsealable((uint32_t)key))
+			ps[np++] = sp;
+		else
+			cs[nc++] = sp;
+	}
+	if ((rc = encode_map(cs, nc, citems, nci, had_results && nci > 0, NULL, 0, clear, clear_len)))
+		return rc;
+	if (!np && !npi)
+		return PHR_OK;
+	if ((rc = encode_map(ps, np, pitems, npi, npi > 0, npi ? pos : NULL, npi, plain, plain_len))) {
+		free(*clear);
+		*clear = NULL;
+		return rc;
+	}
+	*n_sections = (unsigned)(np + (npi > 0));
+	return PHR_OK;
+}
+
+int phr_seal_merge(const uint8_t *clear, size_t clear_len, const uint8_t *plain, size_t plain_len, uint8_t **full,
+		   size_t *full_len)
+{
+	struct phr_cbor_dec d;
+	struct span s[2 * MAX_ROOT], items[2 * PHR_MAX_ARRAY], citems[PHR_MAX_ARRAY], pitems[PHR_MAX_ARRAY];
+	uint64_t pos[PHR_MAX_ARRAY];
+	size_t ns = 0, nci = 0, npi = 0, npos = 0, n;
+	int have_pos = 0, have_presults = 0, rc;
+	*full = NULL;
+	*full_len = 0;
+	if (plain_len > PHR_MAX_SEALED)
+		return phr_fail(PHR_E_LIMIT, "sealed part: more than PHR_MAX_SEALED (%d) bytes", PHR_MAX_SEALED);
+	/* the clear content */
+	if ((rc = phr_cbor_dec_init(&d, clear, clear_len)) || (rc = phr_cbor_get_map(&d, &n)))
+		return phr_fail_wrap(rc, "entry content");
+	if (n > MAX_ROOT)
+		return phr_fail(PHR_E_LIMIT, "entry has %zu sections", n);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t key;
+		if ((rc = phr_cbor_get_uint(&d, &key)))
+			return rc;
+		if (key == KEY_RESULTS) {
+			size_t m;
+			if ((rc = phr_cbor_get_array(&d, &m)))
+				return rc;
+			if (m > PHR_MAX_ARRAY)
+				return phr_fail(PHR_E_LIMIT, "results: %zu items", m);
+			for (size_t j = 0; j < m; j++)
+				if ((rc = phr_cbor_get_raw(&d, &citems[nci].p, &citems[nci].len)))
+					return rc;
+				else
+					nci++;
+			continue;
+		}
+		s[ns].key = key;
+		if ((rc = phr_cbor_get_raw(&d, &s[ns].p, &s[ns].len)))
+			return rc;
+		ns++;
+	}
+	size_t n_clear = ns;
+	/* the sealed part */
+	if ((rc = phr_cbor_dec_init(&d, plain, plain_len)) || (rc = phr_cbor_get_map(&d, &n)))
+		return phr_fail_wrap(rc, "sealed part");
+	if (n > MAX_ROOT)
+		return phr_fail(PHR_E_LIMIT, "sealed part has %zu sections", n);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t key;
+		if ((rc = phr_cbor_get_uint(&d, &key)))
+			return phr_fail_wrap(rc, "sealed part");
+		if (key == 0) {
+			size_t m;
+			if ((rc = phr_cbor_get_array(&d, &m)))
+				return phr_fail_wrap(rc, "sealed part: positions");
+			if (m > PHR_MAX_ARRAY)
+				return phr_fail(PHR_E_LIMIT, "sealed part: %zu positions", m);
+			for (size_t j = 0; j < m; j++)
+				if ((rc = phr_cbor_get_uint(&d, &pos[j])))
+					return phr_fail_wrap(rc, "sealed part: positions");
+			npos = m;
+			have_pos = 1;
+			continue;
+		}
+		if (key == KEY_RESULTS) {
+			size_t m;
+			if ((rc = phr_cbor_get_array(&d, &m)))
+				return phr_fail_wrap(rc, "sealed part: results");
+			if (m > PHR_MAX_ARRAY)
+				return phr_fail(PHR_E_LIMIT, "sealed part: %zu results", m);
+			for (size_t j = 0; j < m; j++)
+				if ((rc = phr_cbor_get_raw(&d, &pitems[npi].p, &pitems[npi].len)))
+					return phr_fail_wrap(rc, "sealed part: results");
+				else
+					npi++;
+			have_presults = 1;
+			continue;
+		}
+		if (key > 31 || unsealable((uint32_t)key))
+			return phr_fail(PHR_E_MALFORMED, "sealed part holds section %llu, which is never sealed",
+					(unsigned long long)key);
+		for (size_t j = 0; j < n_clear; j++)
+			if (s[j].key == key)
+				return phr_fail(PHR_E_MALFORMED, "sealed part holds section %llu, which the entry also has unsealed",
+						(unsigned long long)key);
+		s[ns].key = key;
+		if ((rc = phr_cbor_get_raw(&d, &s[ns].p, &s[ns].len)))
+			return phr_fail_wrap(rc, "sealed part");
+		ns++;
+	}
+	if (have_pos != have_presults || npos != npi || (have_presults && !npi))
+		return phr_fail(PHR_E_MALFORMED, "sealed part: %zu results for %zu positions", npi, npos);
+	if (!have_presults && ns == n_clear)
+		return phr_fail(PHR_E_MALFORMED, "sealed part holds no section");
+	/* results: sealed items at their positions, the clear ones between */
+	size_t total = nci + npi, ci = 0, pi = 0;
+	for (size_t j = 0; j < total; j++) {
+		if (pi < npi && pos[pi] == j) {
+			items[j] = pitems[pi++];
+		} else {
+			if (ci == nci)
+				return phr_fail(PHR_E_MALFORMED, "sealed part: result position %llu is out of order or range",
+						(unsigned long long)pos[pi]);
+			items[j] = citems[ci++];
+		}
+	}
+	if (pi != npi)
+		return phr_fail(PHR_E_MALFORMED, "sealed part: result positions out of order or range");
+	/* key order */
+	for (size_t i = 1; i < ns; i++)
+		for (size_t j = i; j > 0 && s[j - 1].key > s[j].key; j--) {
+			struct span t = s[j];
+			s[j] = s[j - 1];
+			s[j - 1] = t;
+		}
+	if ((rc = encode_map(s, ns, items, total, total > 0, NULL, 0, full, full_len)))
+		return rc;
+	if ((rc = phr_entry_validate(*full, *full_len))) {
+		free(*full);
+		*full = NULL;
+		return phr_fail_wrap(rc, "entry with its sealed part");
+	}
+	return PHR_OK;
+}
+
+int phr_record_unseal(struct phr_record *r, const uint8_t key[PHR_HOLDER_KEY_LEN], size_t *failed)
+{
+	*failed = 0;
+	for (size_t i = 0; i < r->n_entries; i++) {
+		struct phr_entry *e = &r->entries[i];
+		uint8_t *plain = NULL, *full = NULL;
+		size_t plain_len = 0, full_len = 0;
+		int rc;
+		if (!e->sealed || !e->content || e->seal_state == 1)
+			continue;
+		rc = phr_seal_open(key, r->id, i, e->sealed, e->sealed_len, &plain, &plain_len);
+		if (rc == PHR_OK)
+			rc = phr_seal_merge(e->content, e->content_len, plain, plain_len, &full, &full_len);
+		if (plain) {
+			sodium_memzero(plain, plain_len);
+			free(plain);
+		}
+		if (rc == PHR_E_NOMEM)
+			return rc;
+		if (rc) {
+			e->seal_state = rc;
+			snprintf(e->seal_why, sizeof(e->seal_why), "entry %zu: %s", i, phr_last_error());
+			(*failed)++;
+			continue;
+		}
+		if (r->unsealed[i])
+			sodium_memzero(r->unsealed[i], r->unsealed_len[i]);
+		free(r->unsealed[i]);
+		r->unsealed[i] = full;
+		r->unsealed_len[i] = full_len;
+		e->content = full;
+		e->content_len = full_len;
+		e->seal_state = 1;
+	}
+	return PHR_OK;
+}

@@ -1,0 +1,137 @@
+/* Sealed sections (phr/seal.h): the envelope, its opening, the merge of an
+ * opened plaintext into an entry, and the typed holder key.
+ *
+ * Input: byte 0 selects (mod 3)
+ *   0  the rest is a sealed envelope, opened with the fixed holder key
+ *      (fuzz_seal_key) for record id fuzz_seal_rid, entry 1, then merged
+ *      into the fixed clear content fuzz_seal_clear;
+ *   1  the rest is a plaintext, merged into fuzz_seal_clear;
+ *   2  the rest is a typed holder key.
+ * Invariants:
+ *  - envelope: open fails exactly when parse fails, or with PHR_E_SEAL_KEY
+ *    (key id not the key's) or PHR_E_SEALED; a failure leaves no output and
+ *    says why; an opened plaintext is ct_len - 16 bytes;
+ *  - merge: what merges is a valid entry (phr_entry_validate), at most
+ *    PHR_MAX_ENTRY_CBOR bytes, the same twice; splitting it again by the
+ *    sections the plaintext held gives the clear content back;
+ *  - key: a key that parses formats to 33 characters that parse to it.
+ */
+#include "fuzz.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "phr/cbor.h"
+#include "phr/json.h"
+#include "phr/schema.h"
+#include "phr/seal.h"
+
+static void check_merge(const uint8_t *plain, size_t len)
+{
+	uint8_t *full = (uint8_t *)&full, *again = NULL;
+	size_t full_len = 1, again_len = 0;
+	int rc = phr_seal_merge(fuzz_seal_clear, fuzz_seal_clear_len, plain, len, &full, &full_len);
+	if (rc != PHR_OK) {
+		FUZZ_CHECK(full == NULL, "merge: output after a failure");
+		FUZZ_CHECK_ERR(rc);
+		FUZZ_CHECK(phr_last_error()[0] != '\0', "merge: failure without a message");
+		return;
+	}
+	FUZZ_CHECK(phr_entry_validate(full, full_len) == PHR_OK, "merged entry does not validate");
+	FUZZ_CHECK(phr_seal_merge(fuzz_seal_clear, fuzz_seal_clear_len, plain, len, &again, &again_len) == PHR_OK &&
+			   again_len == full_len && !memcmp(again, full, full_len),
+		   "merge is not deterministic");
+	free(again);
+	/* the sections it held, sealed again: the clear content comes back */
+	struct phr_cbor_dec d;
+	size_t n;
+	uint32_t mask = 0;
+	FUZZ_CHECK(phr_cbor_dec_init(&d, plain, len) == PHR_OK && phr_cbor_get_map(&d, &n) == PHR_OK,
+		   "merged, but the plaintext is not a map");
+	for (size_t i = 0; i < n; i++) {
+		uint64_t k;
+		FUZZ_CHECK(phr_cbor_get_uint(&d, &k) == PHR_OK && phr_cbor_skip(&d) == PHR_OK, "plaintext walk");
+		if (k && k < 31)
+			mask |= PHR_SEAL_BIT(k);
+	}
+	/* results: only when the clear content kept none would sealing all
+	 * of them give it back; the fixed clear content keeps one */
+	mask &= ~PHR_SEAL_BIT(11);
+	if (!mask)
+		goto out;
+	uint8_t *clear, *p2;
+	size_t clear_len, p2_len;
+	unsigned ns;
+	int has_results = 0;
+	FUZZ_CHECK(phr_cbor_dec_init(&d, plain, len) == PHR_OK && phr_cbor_get_map(&d, &n) == PHR_OK, "plaintext");
+	for (size_t i = 0; i < n; i++) {
+		uint64_t k;
+		FUZZ_CHECK(phr_cbor_get_uint(&d, &k) == PHR_OK && phr_cbor_skip(&d) == PHR_OK, "plaintext walk");
+		if (k == 11 || k == 0)
+			has_results = 1;
+	}
+	if (has_results)
+		goto out;
+	FUZZ_CHECK(phr_seal_split(full, full_len, mask, &clear, &clear_len, &p2, &p2_len, &ns) == PHR_OK, "split");
+	FUZZ_CHECK(clear_len == fuzz_seal_clear_len && !memcmp(clear, fuzz_seal_clear, clear_len),
+		   "split after merge does not give the clear content back");
+	FUZZ_CHECK(p2 && p2_len == len && !memcmp(p2, plain, len), "split after merge does not give the plaintext back");
+	free(clear);
+	free(p2);
+out:
+	free(full);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size < 1)
+		return 0;
+	const uint8_t *p = data + 1;
+	size_t n = size - 1;
+	switch (data[0] % 3) {
+	case 0: {
+		struct phr_seal_envelope env;
+		uint8_t *plain = (uint8_t *)&plain;
+		size_t plain_len = 1;
+		int prc = phr_seal_envelope_parse(p, n, &env);
+		int rc = phr_seal_open(fuzz_seal_key, fuzz_seal_rid, 1, p, n, &plain, &plain_len);
+		if (prc != PHR_OK)
+			FUZZ_CHECK(rc == prc, "open and parse disagree");
+		if (rc != PHR_OK) {
+			FUZZ_CHECK(plain == NULL && plain_len == 0, "open: output after a failure");
+			FUZZ_CHECK_ERR(rc);
+			FUZZ_CHECK(prc != PHR_OK || rc == PHR_E_SEAL_KEY || rc == PHR_E_SEALED, "open: unexpected error");
+			FUZZ_CHECK(phr_last_error()[0] != '\0', "open: failure without a message");
+			return 0;
+		}
+		FUZZ_CHECK(prc == PHR_OK && plain_len == env.ct_len - 16, "opened plaintext length");
+		/* another entry: never opens */
+		uint8_t *other = NULL;
+		size_t other_len;
+		FUZZ_CHECK(phr_seal_open(fuzz_seal_key, fuzz_seal_rid, 2, p, n, &other, &other_len) == PHR_E_SEALED,
+			   "an envelope opens at another entry");
+		check_merge(plain, plain_len);
+		free(plain);
+		break;
+	}
+	case 1:
+		if (n <= PHR_MAX_SEALED)
+			check_merge(p, n);
+		break;
+	default: {
+		uint8_t key[PHR_HOLDER_KEY_LEN], back[PHR_HOLDER_KEY_LEN];
+		char text[PHR_HOLDER_KEY_TEXT_LEN];
+		int rc = phr_holder_key_parse((const char *)p, n, key);
+		if (rc != PHR_OK) {
+			FUZZ_CHECK(rc == PHR_E_SEAL_KEY, "key parse: unexpected error");
+			return 0;
+		}
+		phr_holder_key_format(key, text);
+		FUZZ_CHECK(strlen(text) == PHR_HOLDER_KEY_TEXT_LEN - 1, "formatted key length");
+		FUZZ_CHECK(phr_holder_key_parse(text, strlen(text), back) == PHR_OK && !memcmp(key, back, sizeof(key)),
+			   "formatted key does not parse back");
+		break;
+	}
+	}
+	return 0;
+}

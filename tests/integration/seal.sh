@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Sealed sections (docs/FORMAT.md "Sealed sections", docs/PRIVACY.md): issue
+# with the default sealing; without the holder key no byte of a sealed
+# section in show (text, JSON), print or the register; with it the entry
+# round-trips exactly; a wrong key, another record's key, a flipped bit and
+# a sealed part moved to another entry are each refused, naming the entry,
+# with the rest of the record shown.
+# usage: seal.sh PHR JSONCMP SEALTOOL SOURCE_ROOT
+set -u
+PHR=$(readlink -f "$1")
+JSONCMP=$(readlink -f "$2")
+SEALTOOL=$(readlink -f "$3")
+SRC=$(readlink -f "$4")
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$W" || exit 1
+
+"$PHR" authority init --name "Demo Health Authority" --country GR --out auth.key >/dev/null 2>&1 &&
+	"$PHR" trust pin auth.pub >/dev/null 2>&1 &&
+	"$PHR" clinic init --name "Zagreb Clinic" --country HR --out c1.key >/dev/null 2>&1 &&
+	"$PHR" clinic init --name "Ljubljana Clinic" --country SI --out c2.key >/dev/null 2>&1 &&
+	"$PHR" authority certify --key auth.key --clinic c1.pub --days 365 --from 2025-01-01 --out c1.cert >/dev/null 2>&1 &&
+	"$PHR" authority certify --key auth.key --clinic c2.pub --days 365 --from 2025-01-01 --out c2.cert >/dev/null 2>&1 &&
+	"$PHR" trust build --key auth.key --cert c1.cert --cert c2.cert --out trust.bundle >/dev/null 2>&1 &&
+	ok "keys, certificates, trust" || bad "setup"
+
+EX="$SRC/examples/pregnant-hepatitis-b.json"
+# What the default seals in this example, read from the input itself: the
+# screening codes (HIV, hepatitis B/C, syphilis), pregnancy, mental health.
+mapfile -t SECRET < <(jq -r '
+	(.results[] | .test | select(test("loinc:(56888-1|75622-1|7917-8|5196-1|16933-4|22322-2|16935-9|16128-1|11259-9|13955-0|20507-0|22587-0|5292-8)$")) | sub("loinc:"; "")),
+	(.pregnancy.expected_delivery // empty), (.mental_health.tool // empty | sub("loinc:"; "")), (.notes // empty)' "$EX")
+[ "${#SECRET[@]}" -ge 6 ] && ok "the example has ${#SECRET[@]} sealed values to look for" || bad "sealed values: ${SECRET[*]}"
+# no_secret FILE WHAT: none of them, nor the sections' names and labels
+no_secret() {
+	local s found=""
+	for s in "${SECRET[@]}" '"pregnancy"' '"mental_health"' 'Pregnancy status' 'Mental health' 'Hepatitis B virus' 'HIV 1+2'; do
+		grep -qF -- "$s" "$1" && found="$found '$s'"
+	done
+	[ -z "$found" ] && ok "$2: no sealed value in it" || bad "$2 shows sealed values:$found"
+}
+
+expect 0 "issue with the default sealing" -- "$PHR" issue --key c1.key --cert c1.cert --in "$EX" --out r.phr --holder-key-out key.txt
+message "sealed results, pregnancy, mental_health" "issue"
+grep -qE '^[A-Z2-7]{4}(-[A-Z2-7]{4}){5}-[A-Z2-7]{3}$' key.txt && ok "holder key: Base32 groups with a check character" || bad "key.txt: $(cat key.txt)"
+[ "$(stat -c %a key.txt)" = 600 ] && ok "holder key file is mode 0600" || bad "key.txt mode $(stat -c %a key.txt)"
+expect 0 "issue uncompressed too" -- "$PHR" issue --key c1.key --cert c1.cert --in "$EX" --out raw.phr --compression none --holder-key key.txt
+no_secret raw.phr "the uncompressed container"
+
+# Without the key: every entry verifies; the sections are not shown.
+expect 0 "verify without the key" -- "$PHR" verify --trust trust.bundle r.phr
+expect 0 "show without the key" -- "$PHR" show --trust trust.bundle r.phr
+grep -q "sealed: 3 sections (the holder key opens them)" "$W/out" && ok "show says sealed: 3 sections" || bad "show: no sealed line"
+grep -q "Current medicines" "$W/out" && ok "the unsealed sections are shown" || bad "show lost the unsealed sections"
+no_secret "$W/out" "show (text)"
+expect 0 "show --format json without the key" -- "$PHR" show --trust trust.bundle --format json r.phr
+[ "$(jq -c '.entries[0].sealed' "$W/out")" = '{"sections":3,"opened":false}' ] && ok "JSON: sealed 3, not opened" ||
+	bad "JSON sealed: $(jq -c '.entries[0].sealed' "$W/out")"
+no_secret "$W/out" "show (JSON)"
+expect 0 "show --entry 0 without the key" -- "$PHR" show --entry 0 r.phr
+no_secret "$W/out" "show --entry 0"
+message "entry 0: sealed: 3 sections not shown" "show --entry 0 without the key"
+
+# With the key: exactly the input.
+expect 0 "show --entry 0 with the key" -- "$PHR" show --entry 0 --holder-key key.txt r.phr
+"$JSONCMP" "$EX" "$W/out" && ok "with the key, entry 0 round-trips the input" || bad "round trip with the key"
+expect 0 "show with the key" -- "$PHR" show --trust trust.bundle --holder-key key.txt r.phr
+grep -q "Pregnancy status: Pregnant" "$W/out" && grep -q "opened with the holder key" "$W/out" && ok "text shows the sealed sections" ||
+	bad "text with the key"
+expect 0 "verify with the key" -- "$PHR" verify --trust trust.bundle --holder-key key.txt r.phr
+grep -q "entry 0: sealed: 3 sections, opened" "$W/out" && ok "verify says it opened" || bad "verify --holder-key"
+
+# Another record's key; a mistyped key.
+expect 0 "issue another record" -- "$PHR" issue --key c1.key --cert c1.cert --in "$EX" --out other.phr --holder-key-out other.txt
+expect 38 "show with another record's key" -- "$PHR" show --trust trust.bundle --holder-key other.txt r.phr
+message "entry 0: sealed under holder key" "another record's key"
+grep -q "Current medicines" "$W/out" && grep -q "NOT OPENED" "$W/out" && ok "the rest is shown, the entry marked" || bad "rest not shown"
+no_secret "$W/out" "show with another record's key"
+# one character mistyped (every single substitution is caught)
+k=$(cat key.txt)
+if [ "${k:0:1}" = A ]; then c=B; else c=A; fi
+printf '%s%s\n' "$c" "${k:1}" >mistyped.txt
+expect 38 "a key with one character mistyped" -- "$PHR" show --holder-key mistyped.txt r.phr
+message "check character does not match" "mistyped key"
+expect 38 "verify with another record's key" -- "$PHR" verify --trust trust.bundle --holder-key other.txt r.phr
+
+# A flipped ciphertext bit: a bad signature, and the part does not open.
+"$SEALTOOL" flip r.phr 0 flip.phr || bad "sealtool flip"
+expect 10 "verify: a flipped sealed bit breaks the signature" -- "$PHR" verify --trust trust.bundle flip.phr
+expect 38 "show: a flipped sealed bit" -- "$PHR" show --trust trust.bundle --holder-key key.txt flip.phr
+message "entry 0: the sealed part does not open" "flipped bit"
+grep -q "Current medicines" "$W/out" && ok "flipped: the rest is shown" || bad "flipped: rest not shown"
+no_secret "$W/out" "show of the flipped record"
+
+# Extend: without the key the entry is unsealed (and phr extend says so);
+# with it, sealed; with another record's key, refused.
+printf '{"kind":"follow_up","date":"2025-06-10","notes":"Follow-up talk about violence at home."}\n' >e.json
+expect 0 "extend without the key" -- "$PHR" extend --trust trust.bundle --key c2.key --cert c2.cert --in r.phr --entry e.json --out r2.phr
+message "this entry is added UNSEALED; its notes can be read" "extend without the key"
+expect 38 "extend with another record's key" -- "$PHR" extend --trust trust.bundle --key c2.key --cert c2.cert --in r.phr --entry e.json --out bad.phr --holder-key other.txt
+message "not this record's holder key" "extend with another record's key"
+expect 0 "extend with the key" -- "$PHR" extend --trust trust.bundle --key c2.key --cert c2.cert --in r.phr --entry e.json --out r3.phr --holder-key key.txt
+message "sealed notes under the holder key" "extend with the key"
+expect 0 "show the extended record without the key" -- "$PHR" show --trust trust.bundle r3.phr
+grep -q "violence" "$W/out" && bad "the sealed note is shown" || ok "the sealed note is not shown"
+expect 0 "show entry 1 with the key" -- "$PHR" show --entry 1 --holder-key key.txt r3.phr
+"$JSONCMP" e.json "$W/out" && ok "entry 1 round-trips with the key" || bad "entry 1 round trip"
+
+# A sealed part moved to another entry (signed again by a clinic): the
+# record verifies, the part does not open there, entry 0 still does.
+"$SEALTOOL" move r.phr c2.key 1749945600 0 moved.phr || bad "sealtool move"
+expect 0 "verify: the moved part is signed" -- "$PHR" verify --trust trust.bundle moved.phr
+expect 38 "show: a sealed part moved to entry 1" -- "$PHR" show --trust trust.bundle --holder-key key.txt moved.phr
+message "entry 1: the sealed part does not open" "moved part"
+grep -q "Pregnancy status: Pregnant" "$W/out" && ok "moved: entry 0 still opens" || bad "moved: entry 0 not shown"
+# ... and from another record sealed under the same holder key, into entry 1
+expect 0 "issue a second record under the same holder key" -- "$PHR" issue --key c1.key --cert c1.cert --in "$EX" --out same.phr --holder-key key.txt
+"$SEALTOOL" move r.phr c2.key 1749945600 0 grafted.phr same.phr || bad "sealtool move from another record"
+expect 0 "verify: the part from another record is signed" -- "$PHR" verify --trust trust.bundle grafted.phr
+expect 38 "show: a sealed part from another record" -- "$PHR" show --trust trust.bundle --holder-key key.txt grafted.phr
+message "entry 1: the sealed part does not open" "part from another record"
+grep -q "Pregnancy status: Pregnant" "$W/out" && ok "from another record: entry 0 still opens" || bad "grafted: entry 0 not shown"
+
+# print and the register see the envelope only: no crash, no sealed byte.
+# (Under LeakSanitizer, fontconfig's one cache allocation that lives as long
+# as the process is not phr's: suppressed, as in print.sh.)
+printf 'leak:libfontconfig.so\n' >"$W/lsan.supp"
+export LSAN_OPTIONS="suppressions=$W/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+expect 0 "print a sealed record" -- "$PHR" print --trust trust.bundle --out r.pdf r.phr
+if [ -s r.pdf ]; then
+	pdftotext r.pdf r.txt && no_secret r.txt "the printed booklet (pdftotext)"
+else
+	bad "print wrote no PDF"
+fi
+expect 0 "register init" -- "$PHR" register init reg.db
+expect 0 "register add a sealed record" -- "$PHR" register add --trust trust.bundle reg.db r3.phr
+sqlite3 reg.db .dump >dump.sql 2>/dev/null
+no_secret dump.sql "the register's database"
+grep -q "violence" dump.sql && bad "the register stored the sealed note" || ok "the register holds no sealed note"
+expect 0 "register show" -- "$PHR" register show --format json reg.db "$(jq -r .record_id <("$PHR" show --format json r.phr 2>/dev/null))"
+no_secret "$W/out" "register show"
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]

@@ -1,0 +1,362 @@
+/* Sealed sections (phr/seal.h): the typed holder key, the key derivation
+ * and AEAD as docs/FORMAT.md states them (recomputed here with libsodium
+ * directly), split/merge, and a sealed record that verifies without the
+ * key and opens only with the right one at the right place. */
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fixture.h"
+#include "phr/cbor.h"
+#include "phr/json.h"
+#include "phr/seal.h"
+#include "testlib.h"
+
+static struct fixture fx;
+
+/* find() is a GNU extension: the same, here */
+static const uint8_t *find(const void *hay, size_t n, const void *needle, size_t m)
+{
+	const uint8_t *h = hay;
+	for (size_t i = 0; m && i + m <= n; i++)
+		if (!memcmp(h + i, needle, m))
+			return h + i;
+	return NULL;
+}
+static const uint8_t key_a[16] = { 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
+				   0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f };
+static const uint8_t rid_a[16] = { 0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7,
+				   0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf };
+
+static int test_key_text(void)
+{
+	char text[PHR_HOLDER_KEY_TEXT_LEN];
+	uint8_t back[16];
+	phr_holder_key_format(key_a, text);
+	/* RFC 4648 Base32 of 000102...0f is AAAQEAYEAUDAOCAJBIFQYDIOB4 (26 chars
+	 * without padding); the check character follows; groups of 4 */
+	CHECK(strlen(text) == PHR_HOLDER_KEY_TEXT_LEN - 1);
+	CHECK(!strncmp(text, "AAAQ-EAYE-AUDA-OCAJ-BIFQ-YDIO-B4", 32));
+	CHECK_RC(phr_holder_key_parse(text, strlen(text), back), PHR_OK);
+	CHECK(!memcmp(back, key_a, 16));
+	/* typed loosely: lower case, spaces, 0/1/8 for O/I/B, a new line */
+	char loose[64];
+	size_t o = 0;
+	for (size_t i = 0; text[i]; i++) {
+		char c = text[i];
+		if (c == '-') {
+			loose[o++] = ' ';
+			continue;
+		}
+		loose[o++] = c == 'O' ? '0' : c == 'I' ? '1' : c == 'B' ? '8' : (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+	}
+	loose[o++] = '\n';
+	CHECK_RC(phr_holder_key_parse(loose, o, back), PHR_OK);
+	CHECK(!memcmp(back, key_a, 16));
+	/* every single mistyped character is caught */
+	static const char b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+	for (size_t i = 0; text[i]; i++) {
+		if (text[i] == '-')
+			continue;
+		for (size_t a = 0; a < 32; a++) {
+			char t2[PHR_HOLDER_KEY_TEXT_LEN];
+			memcpy(t2, text, sizeof(t2));
+			if (t2[i] == b32[a])
+				continue;
+			t2[i] = b32[a];
+			CHECK_RC(phr_holder_key_parse(t2, strlen(t2), back), PHR_E_SEAL_KEY);
+		}
+	}
+	/* too short, too long, not Base32 */
+	CHECK_RC(phr_holder_key_parse(text, strlen(text) - 1, back), PHR_E_SEAL_KEY);
+	CHECK_RC(phr_holder_key_parse("AAAQ-EAYE-AUDA-OCAJ-BIFQ-YDIO-B4AA-A", 36, back), PHR_E_SEAL_KEY);
+	CHECK_RC(phr_holder_key_parse("AAAQ-EAYE-AUDA-OCAJ-BIFQ-YDIO-B9", 32, back), PHR_E_SEAL_KEY);
+	/* random keys round-trip */
+	for (int n = 0; n < 200; n++) {
+		uint8_t k[16];
+		CHECK_RC(phr_holder_key_generate(k), PHR_OK);
+		phr_holder_key_format(k, text);
+		CHECK_RC(phr_holder_key_parse(text, strlen(text), back), PHR_OK);
+		CHECK(!memcmp(back, k, 16));
+	}
+	return 0;
+}
+
+/* The derivation as FORMAT.md words it, with libsodium directly. */
+static int test_derivation_as_specified(void)
+{
+	uint8_t msg[8 + 16 + 8], want[32], got[32], kid[4], h[16];
+	memcpy(msg, "phr-seal", 8);
+	memcpy(msg + 8, rid_a, 16);
+	memset(msg + 24, 0, 8);
+	msg[31] = 5;
+	crypto_generichash(want, 32, msg, sizeof(msg), key_a, 16);
+	phr_seal_entry_key(key_a, rid_a, 5, got);
+	CHECK(!memcmp(want, got, 32));
+	crypto_generichash(h, 16, (const uint8_t *)"phr-seal-kid", 12, key_a, 16);
+	phr_holder_key_id(key_a, kid);
+	CHECK(!memcmp(h, kid, 4));
+
+	/* the envelope decrypts with the specified nonce and AD */
+	static const uint8_t plain[] = { 0xa1, 0x13, 0x62, 'h', 'i' }; /* {19: "hi"} */
+	static const uint8_t salt[12] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
+	uint8_t *env;
+	size_t env_len;
+	CHECK_RC(phr_seal(key_a, rid_a, 5, plain, sizeof(plain), 1, salt, &env, &env_len), PHR_OK);
+	struct phr_seal_envelope v;
+	CHECK_RC(phr_seal_envelope_parse(env, env_len, &v), PHR_OK);
+	CHECK(v.sections == 1 && !memcmp(v.kid, kid, 4) && !memcmp(v.salt, salt, 12));
+	/* overhead: array 1, kid 5, sections 1, salt 13, ct head 1, tag 16 */
+	CHECK(env_len == sizeof(plain) + 1 + 5 + 1 + 13 + 1 + 16);
+	uint8_t nonce[24] = { 0 }, ad[40], out[sizeof(plain)];
+	memcpy(nonce, salt, 12);
+	memcpy(ad, "phr-seal", 8);
+	memcpy(ad + 8, rid_a, 16);
+	memset(ad + 24, 0, 8);
+	ad[31] = 5;
+	memcpy(ad + 32, kid, 4);
+	ad[36] = ad[37] = ad[38] = 0;
+	ad[39] = 1;
+	unsigned long long m;
+	CHECK(crypto_aead_xchacha20poly1305_ietf_decrypt(out, &m, NULL, v.ct, v.ct_len, ad, 40, nonce, want) == 0);
+	CHECK(m == sizeof(plain) && !memcmp(out, plain, m));
+	free(env);
+	return 0;
+}
+
+static int load_example(const char *name, uint8_t **cbor, size_t *len)
+{
+	char path[256];
+	size_t n;
+	snprintf(path, sizeof(path), "examples/%s", name);
+	char *text = (char *)t_read(path, &n);
+	if (!text)
+		return 1;
+	json_t *j = json_loadb(text, n, 0, NULL);
+	free(text);
+	if (!j)
+		return 1;
+	int rc = phr_entry_encode_json(j, cbor, len);
+	json_decref(j);
+	return rc;
+}
+
+static int has_key(const uint8_t *map, size_t len, uint64_t want)
+{
+	struct phr_cbor_dec d;
+	size_t n;
+	if (phr_cbor_dec_init(&d, map, len) || phr_cbor_get_map(&d, &n))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t k;
+		if (phr_cbor_get_uint(&d, &k) || phr_cbor_skip(&d))
+			return -1;
+		if (k == want)
+			return 1;
+	}
+	return 0;
+}
+
+static int test_split_merge(void)
+{
+	static const char *const ex[] = { "pregnant-hepatitis-b.json", "adult-tb-positive-referral.json",
+					  "older-man-chronic.json", "child-no-vaccination-documents.json" };
+	for (size_t x = 0; x < sizeof(ex) / sizeof(ex[0]); x++) {
+		uint8_t *c, *clear, *plain, *full;
+		size_t clen, clear_len, plain_len, full_len;
+		unsigned n;
+		CHECK(load_example(ex[x], &c, &clen) == 0);
+		CHECK_RC(phr_seal_split(c, clen, phr_seal_default_sections(), &clear, &clear_len, &plain, &plain_len, &n),
+			 PHR_OK);
+		CHECK_RC(phr_entry_validate(clear, clear_len), PHR_OK);
+		CHECK(has_key(clear, clear_len, 13) == 0 && has_key(clear, clear_len, 14) == 0 &&
+		      has_key(clear, clear_len, 19) == 0);
+		if (plain) {
+			CHECK(n >= 1);
+			CHECK_RC(phr_seal_merge(clear, clear_len, plain, plain_len, &full, &full_len), PHR_OK);
+			CHECK(full_len == clen && !memcmp(full, c, clen));
+			free(full);
+			free(plain);
+		} else {
+			CHECK(clear_len == clen && !memcmp(clear, c, clen));
+		}
+		/* the whole results array, and nothing */
+		free(clear);
+		CHECK_RC(phr_seal_split(c, clen, PHR_SEAL_BIT(11), &clear, &clear_len, &plain, &plain_len, &n), PHR_OK);
+		CHECK(has_key(clear, clear_len, 11) == 0);
+		if (plain) {
+			CHECK(n == 1);
+			CHECK_RC(phr_seal_merge(clear, clear_len, plain, plain_len, &full, &full_len), PHR_OK);
+			CHECK(full_len == clen && !memcmp(full, c, clen));
+			free(full);
+			free(plain);
+		}
+		free(clear);
+		free(c);
+	}
+	/* the pregnant example: pregnancy, mental health and the screenings */
+	uint8_t *c, *clear, *plain;
+	size_t clen, clear_len, plain_len;
+	unsigned n;
+	CHECK(load_example("pregnant-hepatitis-b.json", &c, &clen) == 0);
+	CHECK_RC(phr_seal_split(c, clen, phr_seal_default_sections(), &clear, &clear_len, &plain, &plain_len, &n), PHR_OK);
+	CHECK(plain && n == 3);
+	CHECK(has_key(plain, plain_len, 0) == 1 && has_key(plain, plain_len, 11) == 1 && has_key(plain, plain_len, 13) == 1);
+	/* no byte string of the sealed screening codes is left in the clear */
+	CHECK(!find(clear, clear_len, "56888-1", 7) && !find(clear, clear_len, "5196-1", 6));
+	CHECK(find(plain, plain_len, "56888-1", 7) != NULL);
+	/* a sealed part naming a section the clear part has, or kind/date: refused */
+	uint8_t *full;
+	size_t full_len;
+	CHECK_RC(phr_seal_merge(c, clen, plain, plain_len, &full, &full_len), PHR_E_MALFORMED);
+	static const uint8_t bad_kind[] = { 0xa1, 0x01, 0x00 };
+	CHECK_RC(phr_seal_merge(clear, clear_len, bad_kind, sizeof(bad_kind), &full, &full_len), PHR_E_MALFORMED);
+	free(c);
+	free(clear);
+	free(plain);
+	/* sections by name */
+	uint32_t mask;
+	CHECK_RC(phr_seal_parse_sections("screening,pregnancy,mental_health,notes", &mask), PHR_OK);
+	CHECK(mask == phr_seal_default_sections());
+	CHECK_RC(phr_seal_parse_sections("kind", &mask), PHR_E_ARG);
+	CHECK_RC(phr_seal_parse_sections("identity", &mask), PHR_E_ARG);
+	CHECK_RC(phr_seal_parse_sections("nonsense", &mask), PHR_E_ARG);
+	return 0;
+}
+
+static int test_open_refuses(void)
+{
+	uint8_t *c, *clear, *plain, *env, *out;
+	size_t clen, clear_len, plain_len, env_len, out_len;
+	unsigned n;
+	uint8_t other_key[16], other_rid[16];
+	memcpy(other_key, key_a, 16);
+	other_key[15] ^= 1;
+	memcpy(other_rid, rid_a, 16);
+	other_rid[0] ^= 0x80;
+	CHECK(load_example("pregnant-hepatitis-b.json", &c, &clen) == 0);
+	CHECK_RC(phr_seal_split(c, clen, phr_seal_default_sections(), &clear, &clear_len, &plain, &plain_len, &n), PHR_OK);
+	CHECK_RC(phr_seal(key_a, rid_a, 3, plain, plain_len, n, NULL, &env, &env_len), PHR_OK);
+	CHECK(!find(env, env_len, "56888-1", 7));
+	CHECK_RC(phr_seal_open(key_a, rid_a, 3, env, env_len, &out, &out_len), PHR_OK);
+	CHECK(out_len == plain_len && !memcmp(out, plain, out_len));
+	free(out);
+	CHECK_RC(phr_seal_open(other_key, rid_a, 3, env, env_len, &out, &out_len), PHR_E_SEAL_KEY);
+	CHECK_RC(phr_seal_open(key_a, other_rid, 3, env, env_len, &out, &out_len), PHR_E_SEALED);
+	CHECK_RC(phr_seal_open(key_a, rid_a, 4, env, env_len, &out, &out_len), PHR_E_SEALED);
+	/* every bit of the envelope matters */
+	for (size_t i = 0; i < env_len * 8; i++) {
+		env[i / 8] ^= (uint8_t)(1u << (i % 8));
+		int rc = phr_seal_open(key_a, rid_a, 3, env, env_len, &out, &out_len);
+		env[i / 8] ^= (uint8_t)(1u << (i % 8));
+		CHECK(rc != PHR_OK);
+		CHECK(out == NULL);
+	}
+	/* two seals of the same plaintext differ (random salt) */
+	uint8_t *env2;
+	size_t env2_len;
+	CHECK_RC(phr_seal(key_a, rid_a, 3, plain, plain_len, n, NULL, &env2, &env2_len), PHR_OK);
+	CHECK(env2_len == env_len && memcmp(env, env2, env_len) != 0);
+	free(env2);
+	free(env);
+	free(c);
+	free(clear);
+	free(plain);
+	return 0;
+}
+
+/* A sealed record verifies without the key; opens with it; a sealed part
+ * moved to another entry (signed again by a clinic) verifies but does not
+ * open; another record's key does not open it. */
+static int test_sealed_record(void)
+{
+	uint8_t *c, *clear, *plain, *env, *env1, *buf;
+	size_t clen, clear_len, plain_len, env_len, env1_len, len;
+	unsigned n;
+	struct phr_record *r, *d;
+	struct phr_report rep;
+	uint8_t hk[16];
+	CHECK_RC(phr_holder_key_generate(hk), PHR_OK);
+	CHECK(load_example("pregnant-hepatitis-b.json", &c, &clen) == 0);
+	CHECK_RC(phr_seal_split(c, clen, phr_seal_default_sections(), &clear, &clear_len, &plain, &plain_len, &n), PHR_OK);
+	CHECK_RC(phr_record_create(NULL, &r), PHR_OK);
+	CHECK_RC(phr_seal(hk, r->id, 0, plain, plain_len, n, NULL, &env, &env_len), PHR_OK);
+	CHECK_RC(phr_record_append_sealed(r, fx.clinic1, fx.cert1, fx.cert1_len, clear, clear_len, env, env_len, FX_T0),
+		 PHR_OK);
+	/* entry 1 carries entry 0's sealed part: moved */
+	CHECK_RC(phr_record_append_sealed(r, fx.clinic2, fx.cert2, fx.cert2_len, fx.entry1, fx.entry1_len, env, env_len,
+					  FX_T0 + FX_DAY),
+		 PHR_OK);
+	/* entry 2: sealed properly for index 2 */
+	static const uint8_t note[] = { 0xa1, 0x13, 0x64, 'n', 'o', 't', 'e' };
+	CHECK_RC(phr_seal(hk, r->id, 2, note, sizeof(note), 1, NULL, &env1, &env1_len), PHR_OK);
+	CHECK_RC(phr_record_append_sealed(r, fx.clinic2, fx.cert2, fx.cert2_len, fx.entry1, fx.entry1_len, env1, env1_len,
+					  FX_T0 + 2 * FX_DAY),
+		 PHR_OK);
+	CHECK_RC(phr_record_encode(r, -1, &buf, &len), PHR_OK);
+	CHECK(!find(buf, len, "56888-1", 7));
+	CHECK_RC(phr_record_decode(buf, len, &d), PHR_OK);
+	CHECK(d->entries[0].sealed && d->entries[0].sealed_sections == 3);
+	CHECK_RC(phr_verify_record(d, fx.trust, FX_T0 + 3 * FX_DAY, &rep), PHR_OK);
+	CHECK(rep.all_valid);
+	size_t failed;
+	CHECK_RC(phr_record_unseal(d, hk, &failed), PHR_OK);
+	CHECK(failed == 1);
+	CHECK(d->entries[0].seal_state == 1);
+	CHECK(d->entries[0].content_len == clen && !memcmp(d->entries[0].content, c, clen));
+	CHECK(d->entries[1].seal_state == PHR_E_SEALED && strstr(d->entries[1].seal_why, "entry 1"));
+	CHECK(d->entries[1].content_len == fx.entry1_len); /* the rest is still there */
+	CHECK(d->entries[2].seal_state == 1);
+	phr_record_destroy(d);
+	/* another key (another record's) opens nothing */
+	uint8_t other[16];
+	CHECK_RC(phr_holder_key_generate(other), PHR_OK);
+	CHECK_RC(phr_record_decode(buf, len, &d), PHR_OK);
+	CHECK_RC(phr_record_unseal(d, other, &failed), PHR_OK);
+	CHECK(failed == 3 && d->entries[0].seal_state == PHR_E_SEAL_KEY);
+	CHECK(d->entries[0].content_len == clear_len);
+	phr_record_destroy(d);
+	/* a flipped ciphertext bit is a bad signature first of all */
+	free(plain);
+	CHECK_RC(phr_record_body(r, &plain, &plain_len), PHR_OK);
+	uint8_t *hit = (uint8_t *)find(plain, plain_len, env + env_len - 20, 8);
+	CHECK(hit != NULL);
+	hit[3] ^= 0x10;
+	size_t blen;
+	uint8_t *cont = fx_container(plain, plain_len, &blen);
+	CHECK(cont);
+	CHECK_RC(phr_record_decode(cont, blen, &d), PHR_OK);
+	(void)phr_verify_record(d, fx.trust, FX_T0 + 3 * FX_DAY, &rep);
+	CHECK(phr_report_error(&rep) != PHR_OK);
+	CHECK(rep.entries[0].status == PHR_ST_BAD_SIGNATURE);
+	CHECK_RC(phr_record_unseal(d, hk, &failed), PHR_OK);
+	CHECK(d->entries[0].seal_state == PHR_E_SEALED && d->entries[2].seal_state == 1);
+	phr_record_destroy(d);
+	free(cont);
+	phr_record_destroy(r);
+	free(buf);
+	free(env);
+	free(env1);
+	free(c);
+	free(clear);
+	free(plain);
+	return 0;
+}
+
+int main(void)
+{
+	if (fx_init(&fx, "adult-tb-positive-referral.json")) {
+		fprintf(stderr, "fixture failed: %s\n", phr_last_error());
+		return 1;
+	}
+	static const struct test tests[] = {
+		{ "holder key: typed form, check character", test_key_text },
+		{ "per-entry key, key id, nonce and AD as specified", test_derivation_as_specified },
+		{ "split and merge: exact round trip", test_split_merge },
+		{ "open refuses wrong key, record, index, any flipped bit", test_open_refuses },
+		{ "sealed record: verifies without key, opens with it, moved part refused", test_sealed_record },
+	};
+	int rc = run_tests(tests, sizeof(tests) / sizeof(tests[0]));
+	fx_finish(&fx);
+	return rc;
+}
