@@ -40,7 +40,7 @@ static const char *out_dir;
 static int failures;
 static size_t written;
 
-static void die(const char *what, int rc)
+static _Noreturn void die(const char *what, int rc)
 {
 	fprintf(stderr, "make_seeds: %s: %s (%s)\n", what, phr_strerror(rc), phr_last_error());
 	exit(1);
