@@ -263,12 +263,37 @@ static int abjad_letter_fits(char a, char l, int first, int strict)
  * spelled as vowels. Otherwise (relaxed) any run of vowels may be filled
  * in (Mahmoud for محمد) and an alef read as any vowel. ok[i][j][s]: a[i..] reads
  * as l[j..], s = the Latin letter before j was filled in. */
+/* A letter abjad_letter_fits pairs only with itself, and which neither the
+ * filling in of vowels (is_vowel) nor a skipped apostrophe consumes. */
+static int abjad_hard(char c)
+{
+	return !is_vowel(c) && c != 'w' && c != 'v' && c != 'y';
+}
+
+/* The hard letters of a and l, in order, are the same: a necessary
+ * condition of abjad_fits (a hard letter of either side is read only as the
+ * same letter of the other), checked in one pass before the table. */
+static int abjad_same_hard(const char *a, const char *l)
+{
+	for (;;) {
+		while (*a && !abjad_hard(*a))
+			a++;
+		while (*l && !abjad_hard(*l))
+			l++;
+		if (*a != *l)
+			return 0;
+		if (!*a)
+			return 1;
+		a++, l++;
+	}
+}
+
 static int abjad_fits(const char *a, const char *l, int strict)
 {
 	size_t la = strlen(a), ll = strlen(l);
 	unsigned char ok[ABJAD_LEN + 1][ABJAD_LEN + 1][2];
 
-	if (la == 0 || ll == 0 || la > ABJAD_LEN || ll > ABJAD_LEN)
+	if (la == 0 || ll == 0 || la > ABJAD_LEN || ll > ABJAD_LEN || !abjad_same_hard(a, l))
 		return 0;
 	for (size_t i = la + 1; i-- > 0;) {
 		for (size_t j = ll + 1; j-- > 0;) {
