@@ -57,6 +57,7 @@
 
 #include "phr/error.h"
 
+#define PHR_NAME_RANK_CACHE 512 /* longest query text (bytes) whose parse phr_name_rank keeps */
 #define NAME_MAX_TOKENS 12   /* tokens of a name that count; the rest are ignored */
 #define NAME_TOK_LEN 96      /* longest folded token or Latin spelling kept, bytes */
 #define NAME_MAX_VARIANTS 3  /* Latin spellings of one token */
@@ -1062,13 +1063,36 @@ enum phr_name_rank phr_name_rank(const char *query, const char *name, char *why,
 	size_t wlen = 0;
 	int rc;
 
+	/* A search ranks every candidate against one query: the query's
+	 * parse (ICU) is kept for the next call with the same text. */
+	static _Thread_local char last_q[PHR_NAME_RANK_CACHE];
+	static _Thread_local size_t last_nuq, last_wq;
+	static _Thread_local int last_ok;
+	size_t qlen = query ? strlen(query) : sizeof(last_q); /* NULL: parse_name says why */
+
 	if (why != NULL && cap > 0)
 		why[0] = '\0';
-	if ((rc = parse_name(query, &pq)) != PHR_OK || (rc = parse_name(name, &pn)) != PHR_OK) {
+	if (last_ok && qlen < sizeof(last_q) && memcmp(last_q, query, qlen + 1) == 0) {
+		nuq = last_nuq;
+		wq = last_wq;
+	} else {
+		last_ok = 0;
+		if ((rc = parse_name(query, &pq)) != PHR_OK) {
+			why_append(why, cap, &wlen, "no match: %s", phr_last_error());
+			return PHR_NAME_NONE;
+		}
+		nuq = units_of(&pq, uq, &wq);
+		if (qlen < sizeof(last_q)) {
+			memcpy(last_q, query, qlen + 1);
+			last_nuq = nuq;
+			last_wq = wq;
+			last_ok = 1;
+		}
+	}
+	if ((rc = parse_name(name, &pn)) != PHR_OK) {
 		why_append(why, cap, &wlen, "no match: %s", phr_last_error());
 		return PHR_NAME_NONE;
 	}
-	nuq = units_of(&pq, uq, &wq);
 	nun = units_of(&pn, un, &wn);
 	if (wq == 0 || wn == 0) {
 		why_append(why, cap, &wlen, "no match: the %s has no letters", wq == 0 ? "query" : "name");
