@@ -57,6 +57,7 @@
 
 #include "phr/error.h"
 
+#define PHR_NAME_RANK_CACHE 512 /* longest query text (bytes) whose parse phr_name_rank keeps */
 #define NAME_MAX_TOKENS 12   /* tokens of a name that count; the rest are ignored */
 #define NAME_TOK_LEN 96      /* longest folded token or Latin spelling kept, bytes */
 #define NAME_MAX_VARIANTS 3  /* Latin spellings of one token */
@@ -263,12 +264,37 @@ static int abjad_letter_fits(char a, char l, int first, int strict)
  * spelled as vowels. Otherwise (relaxed) any run of vowels may be filled
  * in (Mahmoud for محمد) and an alef read as any vowel. ok[i][j][s]: a[i..] reads
  * as l[j..], s = the Latin letter before j was filled in. */
+/* A letter abjad_letter_fits pairs only with itself, and which neither the
+ * filling in of vowels (is_vowel) nor a skipped apostrophe consumes. */
+static int abjad_hard(char c)
+{
+	return !is_vowel(c) && c != 'w' && c != 'v' && c != 'y';
+}
+
+/* The hard letters of a and l, in order, are the same: a necessary
+ * condition of abjad_fits (a hard letter of either side is read only as the
+ * same letter of the other), checked in one pass before the table. */
+static int abjad_same_hard(const char *a, const char *l)
+{
+	for (;;) {
+		while (*a && !abjad_hard(*a))
+			a++;
+		while (*l && !abjad_hard(*l))
+			l++;
+		if (*a != *l)
+			return 0;
+		if (!*a)
+			return 1;
+		a++, l++;
+	}
+}
+
 static int abjad_fits(const char *a, const char *l, int strict)
 {
 	size_t la = strlen(a), ll = strlen(l);
 	unsigned char ok[ABJAD_LEN + 1][ABJAD_LEN + 1][2];
 
-	if (la == 0 || ll == 0 || la > ABJAD_LEN || ll > ABJAD_LEN)
+	if (la == 0 || ll == 0 || la > ABJAD_LEN || ll > ABJAD_LEN || !abjad_same_hard(a, l))
 		return 0;
 	for (size_t i = la + 1; i-- > 0;) {
 		for (size_t j = ll + 1; j-- > 0;) {
@@ -1037,13 +1063,36 @@ enum phr_name_rank phr_name_rank(const char *query, const char *name, char *why,
 	size_t wlen = 0;
 	int rc;
 
+	/* A search ranks every candidate against one query: the query's
+	 * parse (ICU) is kept for the next call with the same text. */
+	static _Thread_local char last_q[PHR_NAME_RANK_CACHE];
+	static _Thread_local size_t last_nuq, last_wq;
+	static _Thread_local int last_ok;
+	size_t qlen = query ? strlen(query) : sizeof(last_q); /* NULL: parse_name says why */
+
 	if (why != NULL && cap > 0)
 		why[0] = '\0';
-	if ((rc = parse_name(query, &pq)) != PHR_OK || (rc = parse_name(name, &pn)) != PHR_OK) {
+	if (last_ok && qlen < sizeof(last_q) && memcmp(last_q, query, qlen + 1) == 0) {
+		nuq = last_nuq;
+		wq = last_wq;
+	} else {
+		last_ok = 0;
+		if ((rc = parse_name(query, &pq)) != PHR_OK) {
+			why_append(why, cap, &wlen, "no match: %s", phr_last_error());
+			return PHR_NAME_NONE;
+		}
+		nuq = units_of(&pq, uq, &wq);
+		if (qlen < sizeof(last_q)) {
+			memcpy(last_q, query, qlen + 1);
+			last_nuq = nuq;
+			last_wq = wq;
+			last_ok = 1;
+		}
+	}
+	if ((rc = parse_name(name, &pn)) != PHR_OK) {
 		why_append(why, cap, &wlen, "no match: %s", phr_last_error());
 		return PHR_NAME_NONE;
 	}
-	nuq = units_of(&pq, uq, &wq);
 	nun = units_of(&pn, un, &wn);
 	if (wq == 0 || wn == 0) {
 		why_append(why, cap, &wlen, "no match: the %s has no letters", wq == 0 ? "query" : "name");

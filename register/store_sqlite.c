@@ -754,20 +754,28 @@ static int sq_find(struct phr_store *s, const struct phr_store_query *qq, size_t
 			free(b.p);
 			return rc;
 		}
-		/* Candidates come from the postings of the rarest keys only; each
-		 * is then checked for the number of query keys its name has. */
+		/* Candidates come from the postings of the rarest keys only,
+		 * grouped by name: a name has need of the query's keys when it
+		 * has need of the drivers, or else when its drivers and the
+		 * other (commonest) keys, looked up only for these groups, make
+		 * need. The keys are distinct (phr_name_query_keys). */
 		sb_add(&b, " AND r.id IN (SELECT n.record FROM names n WHERE n.id IN"
 			   " (SELECT name FROM name_keys WHERE key IN (");
 		for (size_t i = 0; i < n_drive; i++) {
 			snprintf(num, sizeof(num), "%s:d%zu", i ? ", " : "", i);
 			sb_add(&b, num);
 		}
-		sb_add(&b, ")) AND (SELECT count(*) FROM name_keys k WHERE k.name = n.id AND k.key IN (");
-		for (size_t i = 0; i < qq->n_keys; i++) {
-			snprintf(num, sizeof(num), "%s:k%zu", i ? ", " : "", i);
-			sb_add(&b, num);
+		sb_add(&b, ") GROUP BY name HAVING count(*) >= :need");
+		if (n_drive < qq->n_keys) {
+			sb_add(&b, " OR count(*) + (SELECT count(*) FROM name_keys e WHERE e.name = name_keys.name AND"
+				   " e.key IN (");
+			for (size_t i = n_drive; i < qq->n_keys; i++) {
+				snprintf(num, sizeof(num), "%s:d%zu", i > n_drive ? ", " : "", i);
+				sb_add(&b, num);
+			}
+			sb_add(&b, ")) >= :need");
 		}
-		sb_add(&b, ")) >= :need)");
+		sb_add(&b, "))");
 	}
 	snprintf(num, sizeof(num), " ORDER BY r.last_seen DESC, r.id DESC LIMIT %zu) r", max);
 	sb_add(&b, num);
@@ -810,11 +818,7 @@ static int sq_find(struct phr_store *s, const struct phr_store_query *qq, size_t
 	}
 	BIND_TEXT(":fpath", qq->field_path);
 	BIND_TEXT(":fvalue", qq->field_value);
-	for (size_t i = 0; i < qq->n_keys; i++) {
-		snprintf(num, sizeof(num), ":k%zu", i);
-		BIND_TEXT(num, qq->keys[i]);
-	}
-	for (size_t i = 0; i < n_drive; i++) {
+	for (size_t i = 0; i < qq->n_keys; i++) { /* drivers first, then the others */
 		snprintf(num, sizeof(num), ":d%zu", i);
 		BIND_TEXT(num, qq->keys[drive[i]]);
 	}
