@@ -679,15 +679,16 @@ int phr_render_text(const struct phr_record *r, const struct phr_report *rep, co
 			fprintf(out, "   %s: %s %s, %s\n", L(lang, "ui.signed_by", "Signed by"), L(lang, "ui.key_id", "Key ID"),
 				kid, when);
 		const struct phr_entry *en = &r->entries[i];
+		const char *sealed = L(lang, "ui.sealed", "Sealed sections");
 		if (en->sealed && en->seal_state == 1)
-			fprintf(out, "   sealed: %u section%s, opened with the holder key\n", en->sealed_sections,
-				en->sealed_sections == 1 ? "" : "s");
-		else if (en->sealed && en->seal_state)
-			fprintf(out, "   !! sealed: %u section%s, NOT OPENED: %s\n", en->sealed_sections,
-				en->sealed_sections == 1 ? "" : "s", shown(detail, sizeof(detail), en->seal_why));
+			fprintf(out, "   %s: %u (%s)\n", sealed, en->sealed_sections,
+				L(lang, "ui.sealed.opened", "opened with the holder key"));
+		else if (en->sealed && en->seal_state) /* the reason stays English, like every detail */
+			fprintf(out, "   !! %s: %u, %s: %s\n", sealed, en->sealed_sections,
+				L(lang, "ui.sealed.not_opened", "NOT OPENED"), shown(detail, sizeof(detail), en->seal_why));
 		else if (en->sealed)
-			fprintf(out, "   sealed: %u section%s (the holder key opens them)\n", en->sealed_sections,
-				en->sealed_sections == 1 ? "" : "s");
+			fprintf(out, "   %s: %u (%s)\n", sealed, en->sealed_sections,
+				L(lang, "ui.sealed.closed", "the holder key opens them"));
 		if ((rc = walk_entry(&w, r, i)))
 			break;
 	}

@@ -50,8 +50,11 @@ no_secret raw.phr "the uncompressed container"
 # Without the key: every entry verifies; the sections are not shown.
 expect 0 "verify without the key" -- "$PHR" verify --trust trust.bundle r.phr
 expect 0 "show without the key" -- "$PHR" show --trust trust.bundle r.phr
-grep -q "sealed: 3 sections (the holder key opens them)" "$W/out" && ok "show says sealed: 3 sections" || bad "show: no sealed line"
+grep -q "Sealed sections: 3 (the holder key opens them)" "$W/out" && ok "show says: Sealed sections: 3" || bad "show: no sealed line"
 grep -q "Current medicines" "$W/out" && ok "the unsealed sections are shown" || bad "show lost the unsealed sections"
+expect 0 "show without the key, in Arabic" -- "$PHR" show --trust trust.bundle --lang ar r.phr
+grep -qF "أقسام مختومة: 3 (يفتحها مفتاح صاحب السجل)" "$W/out" && ok "the sealed line in the reader's language" ||
+	bad "show --lang ar: no Arabic sealed line"
 no_secret "$W/out" "show (text)"
 expect 0 "show --format json without the key" -- "$PHR" show --trust trust.bundle --format json r.phr
 [ "$(jq -c '.entries[0].sealed' "$W/out")" = '{"sections":3,"opened":false}' ] && ok "JSON: sealed 3, not opened" ||
