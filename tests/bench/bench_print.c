@@ -52,19 +52,6 @@ const char *const bench_name = "bench_print";
 #define LINES_PER_PAGE_STATIC 40 /* labels, titles, footers and form rules of a page, for the baseline */
 #define GOAL 50.0                /* eight-page booklets per second per core */
 
-static long vm_hwm_kb(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long kb = -1;
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, "VmHWM:", 6))
-			kb = strtol(line + 6, NULL, 10);
-	if (f)
-		fclose(f);
-	return kb;
-}
-
 struct rec {
 	uint8_t *c;
 	size_t len;
@@ -218,7 +205,7 @@ static long batch_peak(const struct phr_layout *sheet, const struct rec *recs, s
 	if (pid == 0) {
 		struct run r;
 		print_all(sheet, recs, n, count, trust, &r, NULL);
-		kb = vm_hwm_kb();
+		kb = bench_vm_hwm_kb();
 		if (write(fd[1], &kb, sizeof(kb)) != (ssize_t)sizeof(kb))
 			_exit(1);
 		_exit(0);

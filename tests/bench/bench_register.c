@@ -217,19 +217,6 @@ static void make_record(uint64_t i, uint8_t **buf, size_t *len)
 
 /* ---- measuring ------------------------------------------------------------ */
 
-static long vm_hwm_kb(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long kb = -1;
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, "VmHWM:", 6))
-			kb = strtol(line + 6, NULL, 10);
-	if (f)
-		fclose(f);
-	return kb;
-}
-
 /* Resets VmHWM to the current RSS (Linux >= 4.0); false if not allowed. */
 static bool vm_hwm_reset(void)
 {
@@ -386,7 +373,7 @@ static void build_db(const char *db, const char *base_path, size_t n, const stru
 			free(bufs[i]);
 		at += m;
 		if (next_mark < 3 && at == mark[next_mark]) {
-			b->hwm[next_mark] = vm_hwm_kb();
+			b->hwm[next_mark] = bench_vm_hwm_kb();
 			b->seg_rate[next_mark] = (double)(at - seg_start) / seg_add;
 			printf("  built %zu of %zu records: %.0f records/s since the last mark, VmHWM %ld KiB\n", at, n,
 			       b->seg_rate[next_mark], b->hwm[next_mark]);
@@ -681,7 +668,7 @@ int main(void)
 		}
 		print_lat("find --visited (one week)", ms, NQ_DATE, hits, 0, 0);
 	}
-	long hwm_find = vm_hwm_kb();
+	long hwm_find = bench_vm_hwm_kb();
 	printf("(at most %d hits are returned; a name query must find its record: found = queries that did)\n",
 	       PHR_REG_MAX_HITS);
 
@@ -702,7 +689,7 @@ int main(void)
 		dt = bench_now() - t;
 		best_months = dt < best_months ? dt : best_months;
 	}
-	long hwm_report = vm_hwm_kb();
+	long hwm_report = bench_vm_hwm_kb();
 	printf("\nReport of 2025 (phr_register_each_facts into register/report.c, tables built by phr_report_doc,"
 	       " grouped by nationality), best of 3\n");
 	printf("  by week                              %8.3f s   %zu persons, %zu tables x %zu columns   goal <= %.0f s: %s\n",

@@ -21,19 +21,6 @@ const char *const bench_name = "bench_report";
 #define DISTINCT 20000
 #define PERSONS 1000000
 
-static long peak_kb(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long kb = -1;
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, "VmHWM:", 6))
-			kb = atol(line + 6);
-	if (f)
-		fclose(f);
-	return kb;
-}
-
 static double cpu_now(void)
 {
 	struct timespec t;
@@ -86,7 +73,7 @@ int main(void)
 	struct phr_report *r;
 	if (phr_report_create(&o, &r))
 		bench_die("report");
-	long before = peak_kb();
+	long before = bench_vm_hwm_kb();
 	double c0 = cpu_now();
 	t0 = bench_now();
 	for (size_t i = 0; i < PERSONS; i++) {
@@ -105,7 +92,7 @@ int main(void)
 	printf("report: counting took %.2f s of processor time (the machine may be shared)\n", c1 - c0);
 	printf("report: %zu persons with a visit in 2024, %zu tables, %zu bytes of CSV\n", phr_report_persons(r),
 	       d->n_tables, bytes);
-	printf("peak memory: %ld KiB before counting, %ld KiB after (blobs held: %zu KiB)\n", before, peak_kb(),
+	printf("peak memory: %ld KiB before counting, %ld KiB after (blobs held: %zu KiB)\n", before, bench_vm_hwm_kb(),
 	       (size_t)DISTINCT * PHR_FACTS_MAX / 1024);
 	phr_report_destroy(r);
 	free(blob);

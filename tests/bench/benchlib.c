@@ -39,3 +39,16 @@ struct phr_seckey *bench_key(enum bench_key_id which)
 		bench_die("key");
 	return key;
 }
+
+long bench_vm_hwm_kb(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kb = -1;
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmHWM:", 6))
+			kb = strtol(line + 6, NULL, 10);
+	if (f)
+		fclose(f);
+	return kb;
+}

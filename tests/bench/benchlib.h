@@ -9,6 +9,8 @@ extern const char *const bench_name;
 _Noreturn void bench_die(const char *what);
 /* Monotonic seconds. */
 double bench_now(void);
+/* Peak resident memory of this process (VmHWM), KiB; -1 if unknown. */
+long bench_vm_hwm_kb(void);
 
 /* The demo keys the benchmarks sign with, from fixed seeds (the same keys
  * in every run): a health authority (GR) and two clinics. Dies on failure. */
