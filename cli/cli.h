@@ -157,6 +157,14 @@ struct phr_report;
 int cli_refuse_unverified(const char *verb, const char *in, const struct phr_report *rep, bool trusted, bool force,
 			  const char *doing);
 struct phr_trust;
+struct phr_record;
+/* Before signing onto a record (extend, attach): loads the trust bundle at
+ * trust_path (when given) into *trust, reads and decodes in into *buf and *r,
+ * verifies it into rep and refuses it as cli_refuse_unverified does.
+ * Returns an exit code; the caller frees what was loaded either way. */
+int cli_load_to_sign(const char *verb, const char *in, const char *trust_path, bool force, const char *doing,
+		     uint64_t now, struct phr_trust **trust, uint8_t **buf, size_t *len, struct phr_record **r,
+		     struct phr_report *rep);
 /* Writes r to out as phr extend does and, with db, files it in that
  * register (as extended); returns an exit code. */
 int cli_write_record(const char *verb, struct phr_record *r, int compression, const char *out, const char *db,

@@ -177,14 +177,7 @@ int cmd_attach(int argc, char **argv)
 		goto out;
 	}
 
-	if (a.trust && (ex = cli_load_trust(verb, a.trust, NULL, &trust)))
-		goto out;
-	if ((rc = cli_read(a.in, PHR_MAX_CONTAINER, &buf, &len)) || (rc = phr_record_decode(buf, len, &r))) {
-		ex = cli_fail(verb, rc, a.in);
-		goto out;
-	}
-	(void)phr_verify_record(r, trust, now, rep);
-	if ((ex = cli_refuse_unverified(verb, a.in, rep, trust != NULL, a.force, "attach to")))
+	if ((ex = cli_load_to_sign(verb, a.in, a.trust, a.force, "attach to", now, &trust, &buf, &len, &r, rep)))
 		goto out;
 
 	char date[16];

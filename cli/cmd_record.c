@@ -412,14 +412,7 @@ int cmd_extend(int argc, char **argv)
 	int rc;
 	if (!rep)
 		return cli_fail(verb, PHR_E_NOMEM, NULL);
-	if (a.trust && (ex = cli_load_trust(verb, a.trust, NULL, &trust)))
-		goto out;
-	if ((rc = cli_read(a.in, PHR_MAX_CONTAINER, &buf, &len)) || (rc = phr_record_decode(buf, len, &r))) {
-		ex = cli_fail(verb, rc, a.in);
-		goto out;
-	}
-	(void)phr_verify_record(r, trust, now, rep);
-	if ((ex = cli_refuse_unverified(verb, a.in, rep, trust != NULL, a.force, "extend")))
+	if ((ex = cli_load_to_sign(verb, a.in, a.trust, a.force, "extend", now, &trust, &buf, &len, &r, rep)))
 		goto out;
 	if ((rc = load_entry(a.entry, "follow_up", &content, &clen))) {
 		ex = cli_fail(verb, rc, NULL);
@@ -492,6 +485,19 @@ int cli_refuse_unverified(const char *verb, const char *in, const struct phr_rep
 		return EXIT_OK_;
 	fprintf(stderr, "phr %s: refusing to %s a record that does not verify (--force to do it anyway)\n", verb, doing);
 	return cli_exit_code(vrc);
+}
+
+int cli_load_to_sign(const char *verb, const char *in, const char *trust_path, bool force, const char *doing,
+		     uint64_t now, struct phr_trust **trust, uint8_t **buf, size_t *len, struct phr_record **r,
+		     struct phr_report *rep)
+{
+	int ex, rc;
+	if (trust_path && (ex = cli_load_trust(verb, trust_path, NULL, trust)))
+		return ex;
+	if ((rc = cli_read(in, PHR_MAX_CONTAINER, buf, len)) || (rc = phr_record_decode(*buf, *len, r)))
+		return cli_fail(verb, rc, in);
+	(void)phr_verify_record(*r, *trust, now, rep);
+	return cli_refuse_unverified(verb, in, rep, *trust != NULL, force, doing);
 }
 
 /* For phr attach (cmd_attach.c): the same signer checks and the same
