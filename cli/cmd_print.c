@@ -381,8 +381,8 @@ static int print_one(struct job *j, const char *file, char *why, size_t cap)
 			snprintf(w, sizeof(w), "no trust bundle: the signers were not checked");
 		else
 			why_unverified(j->rep, w, sizeof(w));
-		fprintf(stderr, "phr %s: warning: record %s is not verified (%s); the pages say so\n", j->verb,
-			cv->record_id, w);
+		fprintf(stderr, "phr %s: warning: record %s is not verified (%s)%s\n", j->verb, cv->record_id, w,
+			j->slip ? "" : "; the pages say so");
 	}
 	if (!res.codes_fit && !j->a->quiet) {
 		fprintf(stderr,

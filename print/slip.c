@@ -65,7 +65,7 @@ int slip_draw(const struct phr_layout *l, struct text *t, const struct device *d
 		return rc;
 	bool two = strcmp(va->lang, vb->lang) != 0, rtl = phr_lang_is_rtl(va->lang);
 	double x = l->m_inner, y = l->m_top, w = l->width - l->m_inner - l->m_outer, h = l->height - l->m_top - l->m_bottom;
-	char s[1200], lines[64], rid[48];
+	char s[1200], lines[64], rid[64];
 
 	/* the title band, into the bleed */
 	const char *t1 = phr_label_or(va->lang, "ui.keyslip.title", "Holder key");
@@ -130,8 +130,10 @@ int slip_draw(const struct phr_layout *l, struct text *t, const struct device *d
 	/* the record it opens */
 	size_t o = 0;
 	for (size_t i = 0; i < 32 && va->record_id[i]; i++) {
-		if (i && i % 4 == 0)
-			rid[o++] = ' ';
+		if (i && i % 4 == 0) { /* a no-break space: the id stays on one line */
+			rid[o++] = '\xc2';
+			rid[o++] = '\xa0';
+		}
 		rid[o++] = va->record_id[i];
 	}
 	rid[o] = '\0';
