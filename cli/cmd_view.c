@@ -16,7 +16,8 @@
 #include "phr/verify.h"
 
 static const char verify_usage[] =
-	"Usage: phr verify --trust TRUST.bundle [--authority AUTH.pub] [--format text|json] RECORD.phr\n"
+	"Usage: phr verify --trust TRUST.bundle [--authority AUTH.pub] [--format text|json]\n"
+	"                  [--document FILE]... [--holder-key KEY.txt|--holder-key-qr PICTURE] RECORD.phr\n"
 	"\n"
 	"Checks every entry: signature, signer's certificate (embedded or in the\n"
 	"bundle), revocation, validity at signing time, and the chain. Prints one\n"
@@ -37,7 +38,8 @@ static const char verify_usage[] =
 
 static const char show_usage[] =
 	"Usage: phr show [--trust TRUST.bundle] [--authority AUTH.pub] [--lang LL]\n"
-	"                [--format text|json] [--entry N] RECORD.phr\n"
+	"                [--format text|json] [--entry N]\n"
+	"                [--holder-key KEY.txt|--holder-key-qr PICTURE] RECORD.phr\n"
 	"\n"
 	"Shows a record entry by entry, each marked with its verification status.\n"
 	"A record that does not verify is still shown, clearly marked.\n"

@@ -132,23 +132,26 @@ expect 2 "--holder-key with --batch" -- "$PHR" print --trust trust.bundle --hold
 
 # The codes of the booklet printed with the key are the record's own bytes.
 pdftoppm -r 300 -png open.pdf page || bad "pdftoppm: booklet"
-expect 0 "scan the booklet printed with the key" -- "$PHR" scan --trust trust.bundle --out back.phr page-*.png
+expect 0 "scan the booklet printed with the key" -- "$PHR" scan --verbose --trust trust.bundle --out back.phr page-*.png
+# the pages that carry codes (scanning the others again only takes time)
+mapfile -t CODES < <(sed -n 's/^phr scan: \[[0-9]*\/[0-9]*\] \(page-[0-9]*\.png\): .*, [1-9][0-9]* of them phr,.*/\1/p' "$W/err")
+[ "${#CODES[@]}" -ge 1 ] && ok "codes on ${CODES[*]}" || { bad "no page with codes"; CODES=(page-*.png); }
 cmp -s back.phr r.phr && ok "its codes restore the record byte for byte" || bad "scanned record differs"
 expect 0 "the scanned record verifies" -- "$PHR" verify --trust trust.bundle back.phr
 [ "$(secrets_in "$W/out")" = 0 ] && ok "scan without the key shows no sealed value" || bad "scan without the key shows sealed values"
 
 # ---- 4. scan --holder-key ----
-expect 0 "scan --holder-key" -- "$PHR" scan --trust trust.bundle --holder-key key.txt page-*.png
+expect 0 "scan --holder-key" -- "$PHR" scan --trust trust.bundle --holder-key key.txt "${CODES[@]}"
 grep -q "Pregnancy status: Pregnant" "$W/out" && grep -qF "violence at home" "$W/out" && ok "scan opens the sealed sections" ||
 	bad "scan --holder-key shows no sealed section"
-expect 0 "scan --holder-key-qr, the slip among the pages" -- "$PHR" scan --trust trust.bundle --holder-key-qr photo.jpg page-*.png slip-1.png
+expect 0 "scan --holder-key-qr, the slip among the pages" -- "$PHR" scan --trust trust.bundle --holder-key-qr photo.jpg "${CODES[@]}" slip-1.png
 message "a holder key code (a key slip), not shown" "the slip among the scanned pictures"
 grep -qF "$KEY" "$W/out" "$W/err" && bad "scan showed the holder key" || ok "the key itself is not shown"
-expect 0 "scan --format json, the slip among the pages" -- "$PHR" scan --format json page-*.png slip-1.png
+expect 0 "scan --format json, the slip among the pages" -- "$PHR" scan --format json "${CODES[@]}" slip-1.png
 grep -qF "${KEY:0:9}" "$W/out" && bad "the JSON holds the key" || ok "the JSON holds no key"
 [ "$(jq -r '.scan.problems[] | select(.problem == "holder_key") | .image' "$W/out")" = slip-1.png ] &&
 	ok "JSON: problem holder_key" || bad "JSON: no holder_key problem"
-expect 38 "scan with another record's key" -- "$PHR" scan --trust trust.bundle --holder-key other.txt page-*.png
+expect 38 "scan with another record's key" -- "$PHR" scan --trust trust.bundle --holder-key other.txt "${CODES[@]}"
 message "entry 0: sealed under holder key" "scan with another record's key"
 grep -q "Current medicines" "$W/out" && [ "$(secrets_in "$W/out")" = 0 ] && ok "the rest shown, nothing sealed" || bad "scan, wrong key: rest not shown"
 
