@@ -56,7 +56,8 @@ static const char print_usage[] =
 	"                     layout prints the key itself, for the holder to keep apart\n"
 	"                     from the booklet. Not with --batch\n"
 	"  --holder-key-qr PICTURE  the same, the key read from a photo or scan of the\n"
-	"                     key slip's QR code\n"
+	"                     key slip's QR code. With either, the output is written\n"
+	"                     mode 0600\n"
 	"  --format json      print what was printed as JSON on standard output\n"
 	"  --quiet            no progress and no warnings on standard error\n"
 	"Exit status: 0 printed; 9 a batch skipped records (the others are printed;\n"
@@ -154,6 +155,7 @@ struct output {
 	struct cli_out *out; /* from the first bytes on */
 	uint64_t bytes;
 	bool failed;       /* writing the output failed: a batch stops */
+	unsigned mode;     /* 0666, or 0600 for what holds the holder key or sealed sections */
 	/* PNG pages */
 	char *stem;
 	json_t *files;
@@ -165,7 +167,7 @@ static int out_write(void *ctx, const uint8_t *data, size_t len)
 	int rc;
 	/* the first bytes: create the partial file (nothing before, so a batch
 	 * where nothing prints writes nothing) */
-	if ((!o->out && (rc = cli_out_open(o->final, 0666, OUT_BUFFER, &o->out))) ||
+	if ((!o->out && (rc = cli_out_open(o->final, o->mode, OUT_BUFFER, &o->out))) ||
 	    (rc = cli_out_write(o->out, data, len))) {
 		o->failed = true;
 		return rc;
@@ -199,7 +201,7 @@ static int out_page(void *ctx, size_t number, size_t total, const uint8_t *png, 
 	if (!path)
 		return phr_fail(PHR_E_NOMEM, "out of memory");
 	snprintf(path, n, "%s-%0*zu.png", o->stem, width, number);
-	int rc = cli_write(path, png, len, 0666);
+	int rc = cli_write(path, png, len, o->mode);
 	o->failed |= rc != PHR_OK;
 	if (!rc && o->files && json_array_append_new(o->files, json_string(path)))
 		rc = phr_fail(PHR_E_NOMEM, "out of memory");
@@ -633,6 +635,9 @@ int cmd_print(int argc, char **argv)
 		goto out;
 	}
 	o.final = a.out;
+	/* a key slip holds the key, a booklet printed with it the sealed
+	 * sections: written mode 0600, as the key file is */
+	o.mode = j.have_key ? 0600 : 0666;
 	if (a.png) {
 		size_t n = strlen(a.out);
 		if (!(o.stem = strdup(a.out))) {

@@ -63,6 +63,7 @@ secrets_in() { # secrets_in FILE: how many of them FILE holds
 
 # ---- 1. the key slip ----
 expect 0 "print the key slip (ar,en)" -- "$PHR" print --layout key-slip --lang ar,en --trust trust.bundle --holder-key key.txt r.phr --out slip.pdf
+[ "$(stat -c %a slip.pdf)" = 600 ] && ok "the slip is written mode 0600, as the key file" || bad "slip.pdf mode $(stat -c %a slip.pdf)"
 pdftoppm -r 300 -png slip.pdf slip && [ -s slip-1.png ] && ok "pdftoppm renders the slip" || bad "pdftoppm: slip"
 got=$(zbarimg -q --raw slip-1.png 2>/dev/null)
 [ "$got" = "PHRK:$KEY" ] && ok "zbarimg reads the slip's code: PHRK: and the holder key" || bad "zbarimg read '$got', want 'PHRK:$KEY'"
@@ -112,6 +113,7 @@ grep -qF "Sealed sections: 3, not printed. Ask the holder for the key slip." clo
 	ok "the booklet says where sealed sections are (entries 1 and 2)" || bad "no sealed marker in English"
 grep -qF "أقسام مختومة" closed.txt && grep -qF "لم تُطبع" closed.txt && ok "... and in the holder's language (Arabic)" || bad "no Arabic sealed marker"
 expect 0 "booklet with the key" -- "$PHR" print --lang ar,en --trust trust.bundle --holder-key key.txt r.phr --out open.pdf
+[ "$(stat -c %a open.pdf)" = 600 ] && ok "a booklet printed with the key is written mode 0600" || bad "open.pdf mode $(stat -c %a open.pdf)"
 text open.pdf >open.txt
 n=$(secrets_in open.txt)
 [ "$n" = "${#SECRET[@]}" ] && ok "pdftotext: every sealed value printed with the key ($n)" || bad "$n of ${#SECRET[@]} sealed values printed with the key"
