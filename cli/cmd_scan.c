@@ -184,6 +184,7 @@ static void add_code(struct scan_state *st, const char *image, const struct phr_
 		st->not_ours++;
 		if (phr_holder_key_qr_is_key(c->data, c->len)) {
 			/* a key slip: a secret, never shown, never in the JSON */
+			sodium_memzero(c->data, c->len);
 			problem(st, image, c, "holder_key",
 				"a holder key code (a key slip), not shown; to open sealed sections give this picture as "
 				"--holder-key-qr");

@@ -794,6 +794,9 @@ static int key_from_photo(const char *path, uint8_t key[PHR_HOLDER_KEY_LEN])
 			      path, res->n, res->n == 1 ? "" : "s", res->n_unread ? ", and a code that could not be read" : "");
 out:
 	sodium_memzero(got, sizeof(got));
+	for (size_t i = 0; i < res->n; i++) /* the key's text, in the payloads */
+		if (phr_holder_key_qr_is_key(res->codes[i].data, res->codes[i].len))
+			sodium_memzero(res->codes[i].data, res->codes[i].len);
 	phr_scan_result_free(res);
 	free(res);
 	phr_image_free(&img);
