@@ -54,6 +54,7 @@ enum phr_exit {
 	EXIT_MEDIA = 36,          /* attach: document type not accepted, or over the size limit */
 	EXIT_DOC_MISMATCH = 37,   /* a document's bytes do not match its signed hash */
 	EXIT_SEAL = 38,           /* a holder key was given and a sealed part did not open with it */
+	EXIT_NO_KEY_CODE = 39,    /* --holder-key-qr: the picture holds no readable holder key code */
 };
 
 /* Maps a phr_err to the exit code. */
@@ -179,6 +180,19 @@ int cli_write_holder_key(const char *verb, const char *path, const uint8_t key[1
  * do); prints a line per entry that does not open. EXIT_SEAL when one did
  * not, else EXIT_OK_. */
 int cli_unseal(const char *verb, struct phr_record *r, const char *path);
+/* The holder key from a file of its typed form (--holder-key FILE) or from
+ * a photo or scan of the key slip (--holder-key-qr PICTURE: its QR code,
+ * docs/FORMAT.md "The holder key as a QR code"); both NULL: *have false and
+ * EXIT_OK_. Both given: a usage error. Returns an exit code (the message
+ * printed): EXIT_NO_KEY_CODE when the picture holds no key code, EXIT_SEAL
+ * for a key whose check character fails, EXIT_IO, EXIT_MALFORMED for a
+ * picture that cannot be read. The caller wipes key. */
+int cli_holder_key(const char *verb, const char *file, const char *photo, uint8_t key[16], bool *have);
+/* Opens the sealed entries of r with key, as cli_unseal does. */
+int cli_unseal_with(const char *verb, struct phr_record *r, const uint8_t key[16]);
+/* cli_unseal with the key from a file or a photo (cli_holder_key);
+ * nothing to do when both are NULL. */
+int cli_unseal_any(const char *verb, struct phr_record *r, const char *file, const char *photo);
 
 typedef int (*cli_cmd_fn)(int argc, char **argv);
 

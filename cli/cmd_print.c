@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -15,20 +16,24 @@
 #include "phr/labels.h"
 #include "phr/print.h"
 #include "phr/render.h"
+#include "phr/seal.h"
 #include "phr/verify.h"
 
 static const char print_usage[] =
 	"Usage: phr print [--layout NAME|FILE.json] [--lang HOLDER,CLINIC] [--trust TRUST.bundle]\n"
 	"                 [--authority AUTH.pub] [--png [--dpi N]] [--format text|json] [--quiet]\n"
+	"                 [--holder-key KEY.txt|--holder-key-qr PICTURE]\n"
 	"                 (RECORD.phr | --batch DIR|LIST) --out FILE\n"
+	"       phr print --layout key-slip (--holder-key KEY.txt|--holder-key-qr PICTURE)\n"
+	"                 [--lang HOLDER,CLINIC] [--trust TRUST.bundle] RECORD.phr --out FILE\n"
 	"       phr print --list-layouts\n"
 	"\n"
 	"Prints a record as a booklet the holder carries, a wallet card, or imposed\n"
 	"sheets for a print shop: the summary in the holder's and the clinic's\n"
 	"language side by side, each entry marked with its verification status, and\n"
 	"the record as QR codes that 'phr scan' reads back.\n"
-	"  --layout NAME      a6-booklet (default), id1-card, a4-booklet-sheet, or a\n"
-	"                     layout file; NAME.json is also looked for in the\n"
+	"  --layout NAME      a6-booklet (default), id1-card, a4-booklet-sheet, key-slip,\n"
+	"                     or a layout file; NAME.json is also looked for in the\n"
 	"                     directories of PHR_LAYOUT_PATH (':'-separated)\n"
 	"  --lang H,C         holder's and clinic's languages (one code: both the same);\n"
 	"                     'auto' for H takes the record's preferred language (else\n"
@@ -45,14 +50,24 @@ static const char print_usage[] =
 	"                     a line in LIST ('-': standard input), into one PDF;\n"
 	"                     needs --trust: a record that cannot be read or does not\n"
 	"                     verify is skipped and listed at the end\n"
+	"  --holder-key FILE  the record's holder key (docs/PRIVACY.md): the booklet\n"
+	"                     prints its sealed sections (without it, booklet and card\n"
+	"                     say where they are and print none of them); the key-slip\n"
+	"                     layout prints the key itself, for the holder to keep apart\n"
+	"                     from the booklet. Not with --batch\n"
+	"  --holder-key-qr PICTURE  the same, the key read from a photo or scan of the\n"
+	"                     key slip's QR code. With either, the output is written\n"
+	"                     mode 0600\n"
 	"  --format json      print what was printed as JSON on standard output\n"
 	"  --quiet            no progress and no warnings on standard error\n"
 	"Exit status: 0 printed; 9 a batch skipped records (the others are printed;\n"
 	"nothing is written when all were skipped); 19 the batch is empty (DIR holds\n"
 	"no *.phr, LIST names no file; nothing is written); 2 usage; 3 a record\n"
 	"cannot be read; 4 a record too large for QR codes; 6 a file cannot be read\n"
-	"or written; 7 the trust bundle is not trusted. An interrupted run leaves no\n"
-	"file under the final name.\n";
+	"or written; 7 the trust bundle is not trusted; 38 the holder key is not the\n"
+	"record's (key-slip: nothing is written), or a sealed part did not open with\n"
+	"it (the pages say so and print none of it); 39 --holder-key-qr's picture\n"
+	"holds no key code. An interrupted run leaves no file under the final name.\n";
 
 #define DEFAULT_DPI 300
 #define PROGRESS_TTY_INTERVAL 0.1 /* seconds between progress bar updates on a terminal */
@@ -61,7 +76,7 @@ static const char print_usage[] =
 #define MAX_LIST_LINE 4096
 
 struct print_args {
-	const char *layout, *lang, *trust, *pin, *out, *batch, *file;
+	const char *layout, *lang, *trust, *pin, *out, *batch, *file, *holder_key, *holder_key_qr;
 	bool png, json, quiet, list;
 	int dpi;
 };
@@ -74,7 +89,8 @@ static int parse(const char *verb, int argc, char **argv, struct print_args *a)
 		{ "out", required_argument, 0, 'o' }, { "png", no_argument, 0, 'p' },
 		{ "dpi", required_argument, 0, 'd' }, { "batch", required_argument, 0, 'b' },
 		{ "format", required_argument, 0, 'f' }, { "quiet", no_argument, 0, 'q' },
-		{ "list-layouts", no_argument, 0, 'T' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
+		{ "list-layouts", no_argument, 0, 'T' }, { "holder-key", required_argument, 0, 'K' },
+		{ "holder-key-qr", required_argument, 0, 'Q' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
 	int c;
 	memset(a, 0, sizeof(*a));
 	a->layout = "a6-booklet";
@@ -105,6 +121,8 @@ static int parse(const char *verb, int argc, char **argv, struct print_args *a)
 			break;
 		case 'q': a->quiet = true; break;
 		case 'T': a->list = true; break;
+		case 'K': a->holder_key = optarg; break;
+		case 'Q': a->holder_key_qr = optarg; break;
 		case 'h': fputs(print_usage, stdout); return -1;
 		default: return cli_usage(verb, "unknown option");
 		}
@@ -119,6 +137,10 @@ static int parse(const char *verb, int argc, char **argv, struct print_args *a)
 		return cli_usage(verb, "--batch writes one PDF; --png is for one record");
 	if (a->batch && !a->trust)
 		return cli_usage(verb, "--batch needs --trust: a print shop prints only records that verify");
+	if (a->holder_key && a->holder_key_qr)
+		return cli_usage(verb, "--holder-key and --holder-key-qr: one of them");
+	if (a->batch && (a->holder_key || a->holder_key_qr))
+		return cli_usage(verb, "--holder-key opens one record's sealed sections: not with --batch");
 	if (a->png && !strcmp(a->out, "-"))
 		return cli_usage(verb, "--png writes files: --out names them");
 	a->file = a->batch ? NULL : argv[optind];
@@ -133,6 +155,7 @@ struct output {
 	struct cli_out *out; /* from the first bytes on */
 	uint64_t bytes;
 	bool failed;       /* writing the output failed: a batch stops */
+	unsigned mode;     /* 0666, or 0600 for what holds the holder key or sealed sections */
 	/* PNG pages */
 	char *stem;
 	json_t *files;
@@ -144,7 +167,7 @@ static int out_write(void *ctx, const uint8_t *data, size_t len)
 	int rc;
 	/* the first bytes: create the partial file (nothing before, so a batch
 	 * where nothing prints writes nothing) */
-	if ((!o->out && (rc = cli_out_open(o->final, 0666, OUT_BUFFER, &o->out))) ||
+	if ((!o->out && (rc = cli_out_open(o->final, o->mode, OUT_BUFFER, &o->out))) ||
 	    (rc = cli_out_write(o->out, data, len))) {
 		o->failed = true;
 		return rc;
@@ -178,7 +201,7 @@ static int out_page(void *ctx, size_t number, size_t total, const uint8_t *png, 
 	if (!path)
 		return phr_fail(PHR_E_NOMEM, "out of memory");
 	snprintf(path, n, "%s-%0*zu.png", o->stem, width, number);
-	int rc = cli_write(path, png, len, 0666);
+	int rc = cli_write(path, png, len, o->mode);
 	o->failed |= rc != PHR_OK;
 	if (!rc && o->files && json_array_append_new(o->files, json_string(path)))
 		rc = phr_fail(PHR_E_NOMEM, "out of memory");
@@ -198,6 +221,10 @@ struct job {
 	struct phr_report *rep;
 	char holder[8], clinic[8]; /* "auto" or a language */
 	bool batch;
+	bool slip;                           /* the layout is a key slip */
+	bool have_key;
+	uint8_t key[PHR_HOLDER_KEY_LEN];     /* --holder-key, wiped at the end */
+	int seal_ex;                         /* EXIT_SEAL when a sealed part did not open */
 	size_t printed, skipped, pages;
 	bool first_json, json_started;
 };
@@ -252,6 +279,14 @@ static void json_record(struct job *j, const char *file, const struct phr_print_
 			      codes ? codes : json_null());
 	if (r && res->first_sheet)
 		json_object_set_new(r, "first_sheet", json_integer((json_int_t)res->first_sheet));
+	unsigned sealed = 0, opened = 0;
+	for (size_t i = 0; i < hv->n_entries; i++) {
+		sealed += hv->entries[i].sealed_sections;
+		opened += hv->entries[i].seal_state == 1 ? hv->entries[i].sealed_sections : 0;
+	}
+	if (r)
+		json_object_set_new(r, "sealed", json_pack("{s:I, s:I}", "sections", (json_int_t)sealed, "printed",
+							   (json_int_t)opened));
 	char *s = r ? json_dumps(r, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(4)) : NULL;
 	json_head(j);
 	if (s) {
@@ -266,6 +301,32 @@ static void json_record(struct job *j, const char *file, const struct phr_print_
 	j->first_json = false;
 	free(s);
 	json_decref(r);
+}
+
+/* The key slip is for the record's current holder key: the key the newest
+ * sealed entry names (docs/FORMAT.md, "Re-keying"). A record with nothing
+ * sealed yet cannot say; the slip is printed with a warning. */
+static int slip_key_matches(const struct job *j, const struct phr_record *r)
+{
+	uint8_t kid[PHR_SEAL_KID_LEN];
+	phr_holder_key_id(j->key, kid);
+	for (size_t i = r->n_entries; i-- > 0;) {
+		struct phr_seal_envelope env;
+		if (!r->entries[i].sealed ||
+		    phr_seal_envelope_parse(r->entries[i].sealed, r->entries[i].sealed_len, &env) != PHR_OK)
+			continue;
+		if (memcmp(env.kid, kid, PHR_SEAL_KID_LEN))
+			return phr_fail(PHR_E_SEAL_KEY,
+					"not this record's holder key: entry %zu is sealed under key id "
+					"%02x%02x%02x%02x, the key given is %02x%02x%02x%02x; no key slip printed",
+					i, env.kid[0], env.kid[1], env.kid[2], env.kid[3], kid[0], kid[1], kid[2], kid[3]);
+		return PHR_OK;
+	}
+	if (!j->a->quiet)
+		fprintf(stderr, "phr %s: warning: the record has no sealed sections yet: the key could not be checked "
+				"against it\n",
+			j->verb);
+	return PHR_OK;
 }
 
 /* Reads, verifies and prints one record. Returns PHR_OK, or the error that
@@ -289,6 +350,21 @@ static int print_one(struct job *j, const char *file, char *why, size_t cap)
 		rc = phr_report_error(j->rep);
 		goto out;
 	}
+	if (j->slip && (rc = slip_key_matches(j, r)))
+		goto fail;
+	if (j->have_key && !j->slip) {
+		/* the sealed sections are printed; one that does not open is
+		 * said so on the pages, and none of it printed */
+		size_t failed = 0;
+		if ((rc = phr_record_unseal(r, j->key, &failed)))
+			goto fail;
+		for (size_t i = 0; i < r->n_entries; i++)
+			if (r->entries[i].sealed && r->entries[i].seal_state && r->entries[i].seal_state != 1)
+				fprintf(stderr, "phr %s: %s (the pages say so; the rest of the record is printed)\n", j->verb,
+					r->entries[i].seal_why);
+		if (failed)
+			j->seal_ex = EXIT_SEAL;
+	}
 	const char *clinic = j->clinic;
 	if ((rc = phr_render_print_view(r, j->rep, clinic, &cv)))
 		goto fail;
@@ -297,7 +373,8 @@ static int print_one(struct job *j, const char *file, char *why, size_t cap)
 		hv = cv;
 	else if ((rc = phr_render_print_view(r, j->rep, holder, &hv)))
 		goto fail;
-	if ((rc = phr_print_record(j->doc, buf, len, hv, cv, &res)))
+	if (j->slip ? (rc = phr_print_key_slip(j->doc, j->key, hv, cv, &res))
+		    : (rc = phr_print_record(j->doc, buf, len, hv, cv, &res)))
 		goto fail;
 	j->pages += res.sheets;
 	if (!j->batch && !j->a->quiet && !j->rep->all_valid) {
@@ -306,8 +383,8 @@ static int print_one(struct job *j, const char *file, char *why, size_t cap)
 			snprintf(w, sizeof(w), "no trust bundle: the signers were not checked");
 		else
 			why_unverified(j->rep, w, sizeof(w));
-		fprintf(stderr, "phr %s: warning: record %s is not verified (%s); the pages say so\n", j->verb,
-			cv->record_id, w);
+		fprintf(stderr, "phr %s: warning: record %s is not verified (%s)%s\n", j->verb, cv->record_id, w,
+			j->slip ? "" : "; the pages say so");
 	}
 	if (!res.codes_fit && !j->a->quiet) {
 		fprintf(stderr,
@@ -529,6 +606,18 @@ int cmd_print(int argc, char **argv)
 		return rc == PHR_E_NOT_FOUND && !strchr(a.layout, '/') && !strstr(a.layout, ".json") ? EXIT_USAGE : ex;
 	}
 	j.layout = layout;
+	j.slip = !strcmp(phr_layout_kind(layout), "slip");
+	if (j.slip && a.batch) {
+		ex = cli_usage(verb, "a key slip is printed for one record: not with --batch");
+		goto out;
+	}
+	if (j.slip && !a.holder_key && !a.holder_key_qr) {
+		ex = cli_usage(verb, "--layout key-slip prints the holder key: give it with --holder-key KEY.txt or "
+				     "--holder-key-qr PICTURE");
+		goto out;
+	}
+	if ((ex = cli_holder_key(verb, a.holder_key, a.holder_key_qr, j.key, &j.have_key)))
+		goto out;
 	if (a.trust && (ex = cli_load_trust(verb, a.trust, a.pin, &j.trust)))
 		goto out;
 	if (!(j.rep = calloc(1, sizeof(*j.rep)))) {
@@ -546,6 +635,9 @@ int cmd_print(int argc, char **argv)
 		goto out;
 	}
 	o.final = a.out;
+	/* a key slip holds the key, a booklet printed with it the sealed
+	 * sections: written mode 0600, as the key file is */
+	o.mode = j.have_key ? 0600 : 0666;
 	if (a.png) {
 		size_t n = strlen(a.out);
 		if (!(o.stem = strdup(a.out))) {
@@ -572,6 +664,7 @@ int cmd_print(int argc, char **argv)
 			goto out;
 		}
 		j.printed = 1;
+		ex = j.seal_ex;
 	} else {
 		struct progress pr = { .tty = isatty(STDERR_FILENO), .quiet = a.quiet, .total = src.total,
 				       .start = now_s() };
@@ -646,6 +739,7 @@ int cmd_print(int argc, char **argv)
 			j.pages, j.pages == 1 ? "" : "s", phr_layout_name(layout), a.png ? o.stem : a.out,
 			a.png ? "-NN.png" : "");
 out:
+	sodium_memzero(j.key, sizeof(j.key));
 	for (size_t i = 0; i < n_skips; i++) {
 		free(skips[i].file);
 		free(skips[i].why);

@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <getopt.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,13 +15,15 @@
 #include "phr/render.h"
 #include "phr/scan.h"
 #include "phr/schema.h"
+#include "phr/seal_qr.h"
 
 #define SAY_MAX 2048 /* longest message line, before sanitizing */
 
 static const char scan_usage[] =
 	"Usage: phr scan [--trust TRUST.bundle] [--authority AUTH.pub] [--lang LL]\n"
 	"                [--format text|json] [--out RECORD.phr] [--record HEX]\n"
-	"                [--verbose] [--register DB] IMAGE...\n"
+	"                [--verbose] [--register DB]\n"
+	"                [--holder-key KEY.txt|--holder-key-qr PICTURE] IMAGE...\n"
 	"\n"
 	"Reads the QR codes of a record from PNG or JPEG images (scans or phone\n"
 	"photos, several codes to an image, images in any order), restores the\n"
@@ -36,16 +39,24 @@ static const char scan_usage[] =
 	"  --register DB    file each restored record in the clinic's register DB\n"
 	"                   (exit 35 for an older copy of a version kept there, 34\n"
 	"                   when consent says store: false)\n"
+	"  --holder-key KEY.txt  show each restored record's sealed sections too, as\n"
+	"                   'phr show' does; a sealed part that does not open with it\n"
+	"                   is named, the rest of the record shown (exit 38)\n"
+	"  --holder-key-qr PICTURE  the same, the key read from a photo or scan of the\n"
+	"                   key slip's QR code (exit 39 when none is read there)\n"
+	"A key slip's code met among the IMAGEs is reported, never shown.\n"
 	"Every code in every image is looked for, also after a record is complete\n"
 	"(several documents in one photo).\n"
 	"Exit status: 0 when every record found was restored and shown, whatever\n"
 	"its verification status; 8 when codes are missing (the message says which),\n"
 	"a code was seen that could not be read (the message says where), or no\n"
 	"phr code was found; 3 or 6 when an image or the restored record\n"
-	"cannot be read; 2 for a bad command line, or --out with several records.\n";
+	"cannot be read; 2 for a bad command line, or --out with several records;\n"
+	"38 when a sealed part did not open with the holder key given; 39 when\n"
+	"--holder-key-qr's picture holds no key code.\n";
 
 struct scan_args {
-	const char *trust, *pin, *lang, *out, *record, *register_db;
+	const char *trust, *pin, *lang, *out, *record, *register_db, *holder_key, *holder_key_qr;
 	int json, verbose;
 	char **images;
 	size_t n_images;
@@ -58,6 +69,7 @@ static int parse(const char *verb, int argc, char **argv, struct scan_args *a)
 		{ "lang", required_argument, 0, 'l' }, { "format", required_argument, 0, 'f' },
 		{ "out", required_argument, 0, 'o' }, { "record", required_argument, 0, 'r' },
 		{ "verbose", no_argument, 0, 'v' }, { "register", required_argument, 0, 'g' },
+		{ "holder-key", required_argument, 0, 'K' }, { "holder-key-qr", required_argument, 0, 'Q' },
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
 	int c;
 	memset(a, 0, sizeof(*a));
@@ -71,6 +83,8 @@ static int parse(const char *verb, int argc, char **argv, struct scan_args *a)
 		case 'o': a->out = optarg; break;
 		case 'g': a->register_db = optarg; break;
 		case 'v': a->verbose = 1; break;
+		case 'K': a->holder_key = optarg; break;
+		case 'Q': a->holder_key_qr = optarg; break;
 		case 'r': {
 			size_t n = strlen(optarg);
 			if (n < 2 || n > 2 * PHR_RECORD_ID_LEN || strspn(optarg, "0123456789abcdefABCDEF") != n)
@@ -89,6 +103,8 @@ static int parse(const char *verb, int argc, char **argv, struct scan_args *a)
 	}
 	if (optind >= argc)
 		return cli_usage(verb, "expected at least one IMAGE (PNG or JPEG)");
+	if (a->holder_key && a->holder_key_qr)
+		return cli_usage(verb, "--holder-key and --holder-key-qr: one of them");
 	a->images = argv + optind;
 	a->n_images = (size_t)(argc - optind);
 	return EXIT_OK_;
@@ -166,6 +182,14 @@ static void add_code(struct scan_state *st, const char *image, const struct phr_
 		return;
 	case PHR_E_NOT_OURS:
 		st->not_ours++;
+		if (phr_holder_key_qr_is_key(c->data, c->len)) {
+			/* a key slip: a secret, never shown, never in the JSON */
+			sodium_memzero(c->data, c->len);
+			problem(st, image, c, "holder_key",
+				"a holder key code (a key slip), not shown; to open sealed sections give this picture as "
+				"--holder-key-qr");
+			return;
+		}
 		describe_foreign(c, msg, sizeof(msg));
 		problem(st, image, c, "not_ours", msg);
 		return;
@@ -438,15 +462,21 @@ int cmd_scan(int argc, char **argv)
 	struct found *fs = NULL;
 	json_t *records = NULL;
 	size_t n = 0, restored = 0, wanted = 0;
-	int rc, incomplete = 0, record_ex = 0, view_ex = 0, out_ex = 0, reg_ex = 0;
+	int rc, incomplete = 0, record_ex = 0, view_ex = 0, out_ex = 0, reg_ex = 0, seal_ex = 0;
+	uint8_t key[PHR_HOLDER_KEY_LEN];
+	bool have_key = false;
 	int ex = parse(verb, argc, argv, &a);
 	if (ex)
 		return ex < 0 ? EXIT_OK_ : ex;
 	struct cli_view v = { .json = a.json, .entry = -1 };
 	if ((ex = cli_view_lang(verb, a.lang, &v.lang)))
 		return ex;
-	if (a.trust && (ex = cli_load_trust(verb, a.trust, a.pin, &t)))
+	if ((ex = cli_holder_key(verb, a.holder_key, a.holder_key_qr, key, &have_key)))
 		return ex;
+	if (a.trust && (ex = cli_load_trust(verb, a.trust, a.pin, &t))) {
+		sodium_memzero(key, sizeof(key));
+		return ex;
+	}
 	if ((rc = phr_assembler_new(&st.as)) ||
 	    (a.json && (!(st.problems = json_array()) || !(records = json_array()))))
 		goto nomem;
@@ -490,7 +520,12 @@ int cmd_scan(int argc, char **argv)
 		if (!a.json && restored)
 			putchar('\n');
 		fs[s].shown_as = (long)restored;
-		int e = cli_view_record(verb, fs[s].r, t, &v, records);
+		int e;
+		/* sealed sections opened in memory only: --out and --register
+		 * keep the record's bytes as they were printed */
+		if (have_key && (e = cli_unseal_with(verb, fs[s].r, key)) && !seal_ex)
+			seal_ex = e;
+		e = cli_view_record(verb, fs[s].r, t, &v, records);
 		if (e && !view_ex)
 			view_ex = e;
 		restored++;
@@ -507,11 +542,13 @@ int cmd_scan(int argc, char **argv)
 	   : reg_ex ? reg_ex
 	   : incomplete ? EXIT_INCOMPLETE
 	   : record_ex ? record_ex
+	   : seal_ex ? seal_ex
 	   : st.image_ex;
 	goto out;
 nomem:
 	ex = cli_fail(verb, phr_fail(PHR_E_NOMEM, "out of memory"), NULL);
 out:
+	sodium_memzero(key, sizeof(key));
 	for (size_t s = 0; fs && s < n; s++) {
 		phr_record_destroy(fs[s].r);
 		free(fs[s].container);

@@ -16,7 +16,8 @@
 #include "phr/verify.h"
 
 static const char verify_usage[] =
-	"Usage: phr verify --trust TRUST.bundle [--authority AUTH.pub] [--format text|json] RECORD.phr\n"
+	"Usage: phr verify --trust TRUST.bundle [--authority AUTH.pub] [--format text|json]\n"
+	"                  [--document FILE]... [--holder-key KEY.txt|--holder-key-qr PICTURE] RECORD.phr\n"
 	"\n"
 	"Checks every entry: signature, signer's certificate (embedded or in the\n"
 	"bundle), revocation, validity at signing time, and the chain. Prints one\n"
@@ -31,11 +32,14 @@ static const char verify_usage[] =
 	"  --holder-key KEY.txt  also open every sealed part with the holder key: a\n"
 	"                        line per sealed entry; exit 38 when one does not open\n"
 	"                        (and the record is valid). Without it sealed parts are\n"
-	"                        verified (the signature covers them), not opened.\n";
+	"                        verified (the signature covers them), not opened.\n"
+	"  --holder-key-qr PICTURE  the same, the key read from a photo or scan of the\n"
+	"                        key slip's QR code (exit 39 when none is read)\n";
 
 static const char show_usage[] =
 	"Usage: phr show [--trust TRUST.bundle] [--authority AUTH.pub] [--lang LL]\n"
-	"                [--format text|json] [--entry N] RECORD.phr\n"
+	"                [--format text|json] [--entry N]\n"
+	"                [--holder-key KEY.txt|--holder-key-qr PICTURE] RECORD.phr\n"
 	"\n"
 	"Shows a record entry by entry, each marked with its verification status.\n"
 	"A record that does not verify is still shown, clearly marked.\n"
@@ -45,14 +49,16 @@ static const char show_usage[] =
 	"  --entry N        print only entry N's content, in the input JSON format\n"
 	"  --holder-key KEY.txt  show sealed sections too (docs/PRIVACY.md); without\n"
 	"                   it an entry says \"sealed: N sections\" and shows none of them\n"
+	"  --holder-key-qr PICTURE  the key read from a photo or scan of the key slip's\n"
+	"                   QR code instead\n"
 	"Exit status: 0 when the record was shown (whatever its status), 3 if it\n"
 	"cannot be read at all, 38 if it was shown but a sealed part did not open\n"
-	"with the --holder-key given.\n";
+	"with the --holder-key given, 39 if --holder-key-qr's picture holds no key code.\n";
 
 #define VERIFY_MAX_DOCUMENTS 64 /* --document options one verify takes */
 
 struct view_args {
-	const char *trust, *pin, *lang, *format, *file, *holder_key;
+	const char *trust, *pin, *lang, *format, *file, *holder_key, *holder_key_qr;
 	long entry;
 	const char *docs[VERIFY_MAX_DOCUMENTS];
 	size_t ndocs;
@@ -64,7 +70,7 @@ static int parse(const char *verb, int argc, char **argv, struct view_args *a, c
 		{ "trust", required_argument, 0, 't' }, { "authority", required_argument, 0, 'a' },
 		{ "lang", required_argument, 0, 'l' }, { "format", required_argument, 0, 'f' },
 		{ "entry", required_argument, 0, 'e' }, { "document", required_argument, 0, 'd' },
-		{ "holder-key", required_argument, 0, 'k' },
+		{ "holder-key", required_argument, 0, 'k' }, { "holder-key-qr", required_argument, 0, 'Q' },
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
 	int c;
 	memset(a, 0, sizeof(*a));
@@ -77,6 +83,7 @@ static int parse(const char *verb, int argc, char **argv, struct view_args *a, c
 		case 'a': a->pin = optarg; break;
 		case 'l': a->lang = optarg; break;
 		case 'k': a->holder_key = optarg; break;
+		case 'Q': a->holder_key_qr = optarg; break;
 		case 'f': a->format = optarg; break;
 		case 'e': {
 			char *end;
@@ -103,6 +110,8 @@ static int parse(const char *verb, int argc, char **argv, struct view_args *a, c
 			return cli_usage(verb, "the record and a --document cannot both be standard input");
 	if (strcmp(a->format, "text") && strcmp(a->format, "json"))
 		return cli_usage(verb, "--format is text or json");
+	if (a->holder_key && a->holder_key_qr)
+		return cli_usage(verb, "--holder-key and --holder-key-qr: one of them");
 	a->file = argv[optind];
 	return EXIT_OK_;
 }
@@ -286,7 +295,7 @@ int cmd_verify(int argc, char **argv)
 		return ex;
 	}
 	(void)phr_verify_record(r, t, cli_now(), rep);
-	int sex = cli_unseal(verb, r, a.holder_key); /* what --holder-key found */
+	int sex = cli_unseal_any(verb, r, a.holder_key, a.holder_key_qr); /* what --holder-key found */
 	if (sex && sex != EXIT_SEAL) {
 		phr_record_destroy(r);
 		phr_trust_destroy(t);
@@ -338,7 +347,7 @@ int cmd_verify(int argc, char **argv)
 				printf(", the last signed %s by an unidentified signer", when);
 		}
 		printf(", %s\n", rep->all_valid ? "all valid" : "NOT VALID");
-		for (size_t i = 0; a.holder_key && i < r->n_entries; i++) {
+		for (size_t i = 0; (a.holder_key || a.holder_key_qr) && i < r->n_entries; i++) {
 			const struct phr_entry *en = &r->entries[i];
 			if (en->sealed && en->seal_state == 1)
 				printf("entry %zu: sealed: %u section%s, opened with the holder key\n", i, en->sealed_sections,
@@ -449,7 +458,7 @@ int cmd_show(int argc, char **argv)
 	struct cli_view v = { .json = !strcmp(a.format, "json"), .entry = a.entry };
 	if ((ex = cli_view_lang(verb, a.lang, &v.lang)) || (ex = load(verb, &a, &r, &t)))
 		return ex;
-	int sex = cli_unseal(verb, r, a.holder_key);
+	int sex = cli_unseal_any(verb, r, a.holder_key, a.holder_key_qr);
 	if (sex && sex != EXIT_SEAL) {
 		phr_record_destroy(r);
 		phr_trust_destroy(t);

@@ -3,6 +3,8 @@
 
 #include "phr/container.h"
 #include "phr/seal.h"
+#include "phr/scan.h"
+#include "phr/seal_qr.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -36,6 +38,7 @@ int cli_exit_code(int err)
 	case PHR_E_FUTURE: return EXIT_FUTURE;
 	case PHR_E_SEAL_KEY:
 	case PHR_E_SEALED: return EXIT_SEAL;
+	case PHR_E_NO_KEY_CODE: return EXIT_NO_KEY_CODE;
 	case PHR_E_ARG: return EXIT_USAGE;
 	case PHR_E_INCOMPLETE: return EXIT_INCOMPLETE;
 	case PHR_E_DB:
@@ -742,4 +745,105 @@ int cli_unseal(const char *verb, struct phr_record *r, const char *path)
 		if (r->entries[i].sealed && r->entries[i].seal_state && r->entries[i].seal_state != 1)
 			fprintf(stderr, "phr %s: %s (the rest of the record is shown)\n", verb, r->entries[i].seal_why);
 	return failed ? EXIT_SEAL : EXIT_OK_;
+}
+
+/* ---- the holder key from a file or from a photo of the key slip ---- */
+
+/* The key in the QR codes of a picture: one key code (or several that
+ * agree); PHR_E_NO_KEY_CODE when none reads as one. */
+static int key_from_photo(const char *path, uint8_t key[PHR_HOLDER_KEY_LEN])
+{
+	uint8_t *buf = NULL, got[PHR_HOLDER_KEY_LEN];
+	size_t len, keys = 0, bad = 0;
+	struct phr_image img = { 0 };
+	struct phr_scan_result *res = calloc(1, sizeof(*res));
+	int rc;
+	if (!res)
+		return phr_fail(PHR_E_NOMEM, "out of memory");
+	if ((rc = cli_read(path, PHR_MAX_IMAGE_FILE, &buf, &len)) || (rc = phr_image_load(buf, len, &img)) ||
+	    (rc = phr_scan_image(&img, res))) {
+		if (rc != PHR_E_NOMEM && rc != PHR_E_IO && rc != PHR_E_NOT_FOUND && rc != PHR_E_LIMIT)
+			rc = phr_fail_wrap(rc, "%s", path);
+		goto out;
+	}
+	for (size_t i = 0; i < res->n; i++) {
+		const struct phr_code *c = &res->codes[i];
+		if (!phr_holder_key_qr_is_key(c->data, c->len))
+			continue;
+		if (phr_holder_key_qr_parse(c->data, c->len, got) != PHR_OK) {
+			bad++;
+			continue;
+		}
+		if (keys && sodium_memcmp(got, key, PHR_HOLDER_KEY_LEN)) {
+			rc = phr_fail(PHR_E_SEAL_KEY, "%s: two different holder key codes in the picture: photograph one key "
+						      "slip",
+				      path);
+			goto out;
+		}
+		memcpy(key, got, PHR_HOLDER_KEY_LEN);
+		keys++;
+	}
+	if (!keys && bad)
+		rc = phr_fail(PHR_E_SEAL_KEY, "%s: a holder key code whose check character does not match (a damaged "
+					      "code?): type the key from the slip instead (--holder-key KEY.txt)",
+			      path);
+	else if (!keys)
+		rc = phr_fail(PHR_E_NO_KEY_CODE,
+			      "%s: no holder key code read in the picture (%zu other QR code%s%s): photograph the key "
+			      "slip's code closer and sharper, or type the key (--holder-key KEY.txt)",
+			      path, res->n, res->n == 1 ? "" : "s", res->n_unread ? ", and a code that could not be read" : "");
+out:
+	sodium_memzero(got, sizeof(got));
+	for (size_t i = 0; i < res->n; i++) /* the key's text, in the payloads */
+		if (phr_holder_key_qr_is_key(res->codes[i].data, res->codes[i].len))
+			sodium_memzero(res->codes[i].data, res->codes[i].len);
+	phr_scan_result_free(res);
+	free(res);
+	phr_image_free(&img);
+	free(buf);
+	return rc;
+}
+
+int cli_holder_key(const char *verb, const char *file, const char *photo, uint8_t key[PHR_HOLDER_KEY_LEN], bool *have)
+{
+	*have = false;
+	if (file && photo)
+		return cli_usage(verb, "--holder-key and --holder-key-qr: one of them");
+	if (file) {
+		int ex = cli_load_holder_key(verb, file, key);
+		*have = ex == EXIT_OK_;
+		return ex;
+	}
+	if (!photo)
+		return EXIT_OK_;
+	int rc = key_from_photo(photo, key);
+	if (rc) {
+		sodium_memzero(key, PHR_HOLDER_KEY_LEN);
+		return cli_fail(verb, rc, "--holder-key-qr");
+	}
+	*have = true;
+	return EXIT_OK_;
+}
+
+int cli_unseal_with(const char *verb, struct phr_record *r, const uint8_t key[PHR_HOLDER_KEY_LEN])
+{
+	size_t failed;
+	int rc = phr_record_unseal(r, key, &failed);
+	if (rc)
+		return cli_fail(verb, rc, NULL);
+	for (size_t i = 0; i < r->n_entries; i++)
+		if (r->entries[i].sealed && r->entries[i].seal_state && r->entries[i].seal_state != 1)
+			fprintf(stderr, "phr %s: %s (the rest of the record is shown)\n", verb, r->entries[i].seal_why);
+	return failed ? EXIT_SEAL : EXIT_OK_;
+}
+
+int cli_unseal_any(const char *verb, struct phr_record *r, const char *file, const char *photo)
+{
+	uint8_t key[PHR_HOLDER_KEY_LEN];
+	bool have;
+	int ex = cli_holder_key(verb, file, photo, key, &have);
+	if (!ex && have)
+		ex = cli_unseal_with(verb, r, key);
+	sodium_memzero(key, sizeof(key));
+	return ex;
 }

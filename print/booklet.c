@@ -17,7 +17,7 @@
 #define CARD_HINT_MIN_MM 18.0 /* narrowest column of hints beside a card's codes */
 #define CARD_FRONT_GAP_MM 2.0 /* between a card front's text and its codes, and below its title band */
 
-enum row_kind { ROW_WARN, ROW_HEAD, ROW_SIGNER, ROW_SECTION, ROW_FIELD, ROW_ITEM };
+enum row_kind { ROW_WARN, ROW_HEAD, ROW_SIGNER, ROW_SECTION, ROW_FIELD, ROW_ITEM, ROW_SEALED };
 
 /* One summary paragraph in both languages, side by side. */
 struct row {
@@ -309,6 +309,28 @@ static PangoLayout *line_layout(const struct booklet *b, const struct phr_print_
 	return pl;
 }
 
+/* Where an entry's sealed sections are, in lang: how many, and whether
+ * they are printed (opened with the holder key), not printed (no key), or
+ * not printed because they did not open. Never what they say. */
+static void sealed_text(const char *lang, const struct phr_print_entry *e, char *out, size_t cap)
+{
+	if (e->seal_state == 1)
+		label_num(out, cap,
+			  lbl(lang, "ui.print.sealed_opened",
+			      "Sealed sections: %d, opened with the holder key and printed here. Keep this booklet private."),
+			  (long)e->sealed_sections, 0);
+	else if (e->seal_state)
+		label_num(out, cap,
+			  lbl(lang, "ui.print.sealed_failed",
+			      "Sealed sections: %d, not printed: they did not open with the key given."),
+			  (long)e->sealed_sections, 0);
+	else
+		label_num(out, cap,
+			  lbl(lang, "ui.print.sealed_closed",
+			      "Sealed sections: %d, not printed. Ask the holder for the key slip."),
+			  (long)e->sealed_sections, 0);
+}
+
 static int build_summary(struct booklet *b)
 {
 	const struct phr_layout *l = b->l;
@@ -351,6 +373,18 @@ static int build_summary(struct booklet *b)
 		}
 		if ((rc = add_row(b, &cap, ROW_SIGNER, x, y, 0, 0, ea->valid)))
 			return rc;
+		if (ea->sealed_sections) {
+			sealed_text(va->lang, ea, s, sizeof(s));
+			x = lay(b, va->lang, TS_SMALL, TF_BOLD, w - 4, s);
+			y = NULL;
+			if (b->two) {
+				sealed_text(vb->lang, eb, s, sizeof(s));
+				y = lay(b, vb->lang, TS_SMALL, TF_BOLD, w - 4, s);
+			}
+			if ((rc = add_row(b, &cap, ROW_SEALED, x, y, 0, 2, ea->valid)))
+				return rc;
+			b->rows[b->n_rows - 1].h += 2;
+		}
 		for (; li < n_lines && va->lines[li].entry == e; li++) {
 			const struct phr_print_line *la = &va->lines[li];
 			double indent = la->depth * l->indent;
@@ -970,7 +1004,14 @@ static void draw_summary(const struct booklet *b, cairo_t *cr, size_t i, const s
 		const struct row *rw = &b->rows[r];
 		double top = y + rw->top;
 		double body = rw->h - rw->top - l->para_gap;
-		if (rw->kind == ROW_HEAD || rw->kind == ROW_WARN) {
+		if (rw->kind == ROW_SEALED) {
+			/* a tinted box with a bar: where sealed sections are */
+			rect(cr, c.x, top - 1, c.w, body + 2, &l->tint);
+			rect(cr, c.x, top - 1, 1.5, body + 2, &l->grey);
+			text_draw(cr, rw->a, xa + (rtl(b->va) ? 0 : 2.5), top, &l->accent);
+			if (rw->b)
+				text_draw(cr, rw->b, xb + (rtl(b->vb) ? 0 : 2.5), top, &l->accent);
+		} else if (rw->kind == ROW_HEAD || rw->kind == ROW_WARN) {
 			const struct rgb *bg = rw->kind == ROW_WARN || !rw->valid ? &l->warn_tint : &l->tint;
 			const struct rgb *fg = rw->kind == ROW_WARN || !rw->valid ? &l->warn : &l->accent;
 			double pad = rw->kind == ROW_WARN ? 3 : 1;
@@ -1326,6 +1367,16 @@ static void draw_card_front(const struct booklet *b, cairo_t *cr, size_t i, cons
 		else
 			snprintf(s, sizeof(s), "%s", lbl(v->lang, "ui.warning_unverified", "WARNING: this record could not be verified."));
 		y += put(cr, lay(b, v->lang, k ? TS_FOOTER : TS_SMALL, TF_BOLD, tw, s), tx, y, v->all_valid ? &l->ok : &l->warn);
+	}
+	/* sealed sections: how many (the card shows none of the content) */
+	unsigned sealed = 0;
+	for (size_t e = 0; e < va->n_entries; e++)
+		sealed += va->entries[e].sealed_sections;
+	if (sealed) {
+		label_num(s, sizeof(s),
+			  lbl(va->lang, "ui.print.card_sealed", "Sealed sections: %d. The holder's key slip opens them."),
+			  (long)sealed, 0);
+		y += put(cr, lay(b, va->lang, TS_FOOTER, TF_BOLD, tw, s), tx, y, &l->accent);
 	}
 	/* at the foot: where the rest is */
 	both(b, "ui.print.card_see_booklet", "The full record is in the holder's booklet.", s, sizeof(s));

@@ -9,12 +9,14 @@
  * sheet between the rows, nest the spreads in order, fold and staple. */
 #include <cairo-pdf.h>
 #include <math.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "phr/json.h"
 #include "phr/labels.h"
+#include "phr/seal_qr.h"
 #include "print_int.h"
 
 struct phr_print_doc {
@@ -282,6 +284,8 @@ int phr_print_record(struct phr_print_doc *d, const uint8_t *container, size_t l
 	memset(res, 0, sizeof(*res));
 	if (d->err)
 		return d->err;
+	if (d->l->kind == KIND_SLIP)
+		return phr_fail(PHR_E_ARG, "print: layout %s is a key slip: it prints a holder key, not a record", d->l->name);
 	set_device(d, &dev);
 	if ((rc = booklet_plan(d->pl, d->t, d->st, &dev, container, len, holder, clinic, d->o.now, &b)))
 		return rc;
@@ -316,6 +320,50 @@ int phr_print_record(struct phr_print_doc *d, const uint8_t *container, size_t l
 		res->sheets = 2 * sheets;
 	}
 	booklet_free(b);
+	if (!rc)
+		d->records++;
+	return rc;
+}
+
+/* ---- the key slip ---- */
+
+struct slip_page {
+	const char *payload, *typed;
+	const struct phr_print_view *holder, *clinic;
+	struct phr_print_result *res;
+	int rc;
+};
+
+static void draw_slip(struct phr_print_doc *d, cairo_t *cr, const void *ctx)
+{
+	struct slip_page *p = (struct slip_page *)ctx;
+	struct device dev;
+	set_device(d, &dev);
+	if (d->pl->corner > 0) {
+		rounded(cr, d->pl->width, d->pl->height, d->pl->corner);
+		cairo_clip(cr);
+	}
+	p->rc = slip_draw(d->pl, d->t, &dev, cr, p->payload, p->typed, p->holder, p->clinic, p->res);
+}
+
+int phr_print_key_slip(struct phr_print_doc *d, const uint8_t key[PHR_HOLDER_KEY_LEN],
+		       const struct phr_print_view *holder, const struct phr_print_view *clinic,
+		       struct phr_print_result *res)
+{
+	char payload[PHR_HOLDER_KEY_QR_LEN];
+	memset(res, 0, sizeof(*res));
+	if (d->err)
+		return d->err;
+	if (d->l->kind != KIND_SLIP)
+		return phr_fail(PHR_E_ARG, "print: layout %s is a %s, not a key slip", d->l->name, phr_layout_kind(d->l));
+	phr_holder_key_qr_payload(key, payload);
+	struct slip_page p = { payload, payload + PHR_HOLDER_KEY_QR_PREFIX_LEN, holder, clinic, res, PHR_OK };
+	/* the page is drawn before it goes out: a code that does not fit
+	 * writes nothing (a PNG is drawn, then handed over) */
+	int rc = emit_page(d, 1, 1, draw_slip, &p);
+	sodium_memzero(payload, sizeof(payload));
+	if (!rc)
+		rc = p.rc;
 	if (!rc)
 		d->records++;
 	return rc;

@@ -16,7 +16,7 @@
 #define MAX_ORIGIN 200
 
 static const char *const block_names[BLK_COUNT] = { "cover", "summary", "codes", "followup", "extra_lab",
-	"back_cover", "card_front", "card_back", "blank" };
+	"back_cover", "card_front", "card_back", "blank", "key_slip" };
 
 const char *block_name(int b)
 {
@@ -138,6 +138,7 @@ static void parse_page(struct parse *p, const json_t *root, struct phr_layout *l
 	static const char *const colour_keys[] = { "accent", "ok", "warn", "grey", "rule", "tint", "warn_tint", NULL };
 	static const char *const code_keys[] = { "dpi", "module_px", "quiet_modules", "parity", "gap_mm", "max_pages",
 		"card_front_text_mm", NULL };
+	static const char *const slip_code_keys[] = { "dpi", "module_px", "quiet_modules", "ecc", NULL };
 	static const char *const summary_keys[] = { "column_gap_mm", "paragraph_gap_pt", "indent_mm", NULL };
 	static const char *const form_keys[] = { "line_pitch_mm", NULL };
 	const json_t *page = object(p, root, "page", true), *m = object(p, root, "margins_mm", true);
@@ -151,7 +152,7 @@ static void parse_page(struct parse *p, const json_t *root, struct phr_layout *l
 	only(p, f, "fonts", font_keys);
 	if (c)
 		only(p, c, "colours", colour_keys);
-	only(p, codes, "codes", code_keys);
+	only(p, codes, "codes", l->kind == KIND_SLIP ? slip_code_keys : code_keys);
 	if (s)
 		only(p, s, "summary", summary_keys);
 	if (forms)
@@ -225,6 +226,12 @@ static void parse_page(struct parse *p, const json_t *root, struct phr_layout *l
 	l->para_gap = num(p, s, "summary", "paragraph_gap_pt", 0, 20, 1.5);
 	l->indent = num(p, s, "summary", "indent_mm", 0, 20, 2.5) * PT_PER_MM;
 	l->line_pitch = num(p, forms, "forms", "line_pitch_mm", 3, 30, 7) * PT_PER_MM;
+	if (l->kind == KIND_SLIP) {
+		const char *ecc = str(p, codes, "codes", "ecc", "Q");
+		l->ecc = !strcmp(ecc, "L") ? 0 : !strcmp(ecc, "M") ? 1 : !strcmp(ecc, "Q") ? 2 : !strcmp(ecc, "H") ? 3 : -1;
+		if (l->ecc < 0)
+			bad(p, "codes.ecc", "'%s' is not a QR error correction level (L, M, Q or H)", ecc);
+	}
 
 	const json_t *pages = json_object_get(root, "pages");
 	if (!json_is_array(pages) || !json_array_size(pages) || json_array_size(pages) > PHR_LAYOUT_MAX_PAGES) {
@@ -237,7 +244,7 @@ static void parse_page(struct parse *p, const json_t *root, struct phr_layout *l
 		int b = name ? block_of(name) : -1;
 		if (b < 0) {
 			bad(p, "pages", "'%s' is not a page block (cover, summary, codes, followup, extra_lab, back_cover, "
-					"card_front, card_back, blank)",
+					"card_front, card_back, blank, key_slip)",
 			    name ? name : "?");
 			return;
 		}
@@ -245,11 +252,21 @@ static void parse_page(struct parse *p, const json_t *root, struct phr_layout *l
 		codes_n += b == BLK_CODES || b == BLK_CARD_BACK;
 		l->pages[l->n_pages++] = b;
 	}
-	if (summary > 1 || codes_n != 1)
+	int slips = 0;
+	for (int i = 0; i < l->n_pages; i++)
+		slips += l->pages[i] == BLK_KEY_SLIP;
+	if (l->kind == KIND_SLIP) {
+		if (l->n_pages != 1 || slips != 1)
+			bad(p, "pages", "a slip has one page: [\"key_slip\"]");
+	} else if (slips) {
+		bad(p, "pages", "key_slip is the page of a slip layout (\"kind\": \"slip\")");
+	} else if (summary > 1 || codes_n != 1) {
 		bad(p, "pages", "must hold one block of codes (codes or card_back) and at most one summary");
+	}
 	l->page_multiple = (int)num(p, root, "", "page_multiple", 1, 64, 1);
 	const char *fill = str(p, root, "", "fill", "blank");
-	if ((l->fill = block_of(fill)) < 0 || l->fill == BLK_SUMMARY || l->fill == BLK_CODES || l->fill == BLK_CARD_BACK)
+	if ((l->fill = block_of(fill)) < 0 || l->fill == BLK_SUMMARY || l->fill == BLK_CODES || l->fill == BLK_CARD_BACK ||
+	    l->fill == BLK_KEY_SLIP)
 		bad(p, "fill", "'%s' cannot fill pages (followup, extra_lab or blank can)", fill);
 }
 
@@ -312,6 +329,8 @@ static int parse_in(const char *json, size_t len, const char *origin, const char
 {
 	static const char *const booklet_keys[] = { "format", "name", "description", "kind", "page", "margins_mm",
 		"fonts", "colours", "codes", "summary", "forms", "pages", "page_multiple", "fill", NULL };
+	static const char *const slip_keys[] = { "format", "name", "description", "kind", "page", "margins_mm", "fonts",
+		"colours", "codes", "pages", NULL };
 	static const char *const sheet_keys[] = { "format", "name", "description", "kind", "imposes", "sheet",
 		"imposition", "rows", "scale", "row_gap_mm", "marks", NULL };
 	struct parse p = { origin, PHR_OK };
@@ -345,7 +364,11 @@ static int parse_in(const char *json, size_t len, const char *origin, const char
 		goto out;
 	}
 	snprintf(l->name, sizeof(l->name), "%s", name);
-	if (!strcmp(kind, "booklet") || !strcmp(kind, "card")) {
+	if (!strcmp(kind, "slip")) {
+		l->kind = KIND_SLIP;
+		only(&p, root, "", slip_keys);
+		parse_page(&p, root, l);
+	} else if (!strcmp(kind, "booklet") || !strcmp(kind, "card")) {
 		l->kind = !strcmp(kind, "card") ? KIND_CARD : KIND_BOOKLET;
 		only(&p, root, "", booklet_keys);
 		parse_page(&p, root, l);
@@ -355,7 +378,7 @@ static int parse_in(const char *json, size_t len, const char *origin, const char
 		if (!p.rc)
 			parse_sheet(&p, root, l, dir);
 	} else {
-		bad(&p, "kind", "'%s' is not booklet, card or sheet", kind);
+		bad(&p, "kind", "'%s' is not booklet, card, sheet or slip", kind);
 	}
 out:
 	json_decref(root);
@@ -388,7 +411,7 @@ const char *phr_layout_name(const struct phr_layout *l)
 
 const char *phr_layout_kind(const struct phr_layout *l)
 {
-	return l->kind == KIND_SHEET ? "sheet" : l->kind == KIND_CARD ? "card" : "booklet";
+	return l->kind == KIND_SHEET ? "sheet" : l->kind == KIND_CARD ? "card" : l->kind == KIND_SLIP ? "slip" : "booklet";
 }
 
 const char *phr_layout_font_family(const struct phr_layout *l)

@@ -27,11 +27,12 @@ enum block {
 	BLK_CARD_FRONT,
 	BLK_CARD_BACK,
 	BLK_BLANK,
+	BLK_KEY_SLIP, /* a slip layout's one page: the holder key */
 	BLK_COUNT
 };
 const char *block_name(int b);
 
-enum layout_kind { KIND_BOOKLET, KIND_CARD, KIND_SHEET };
+enum layout_kind { KIND_BOOKLET, KIND_CARD, KIND_SHEET, KIND_SLIP };
 
 struct rgb {
 	double r, g, b;
@@ -56,6 +57,7 @@ struct phr_layout {
 	double code_gap;
 	int max_code_pages; /* booklets: most pages of codes, 0: no limit */
 	double card_front_text; /* cards: width kept for the front's text, codes beside it; 0: codes on the back only */
+	int ecc;            /* slips: error correction level of the key's code (enum phr_qr_ecc) */
 	/* summary */
 	double col_gap, para_gap, indent;
 	/* forms */
@@ -229,6 +231,16 @@ const char *booklet_lang(const struct booklet *b, int which);
 /* A label with %d (or %s) replaced by x, then y: labels are data, never
  * printf formats. */
 void label_num(char *out, size_t cap, const char *tmpl, long x, long y);
+
+/* ---- the key slip (slip.c) ---- */
+
+/* Draws a slip layout's page: the holder key's code (payload, a
+ * phr/seal_qr.h payload) and typed form (key_text), the record id and the
+ * notice in the views' languages. PHR_E_LIMIT when the code does not fit
+ * the page at any of the layout's module sizes. */
+PHR_NODISCARD int slip_draw(const struct phr_layout *l, struct text *t, const struct device *dev, cairo_t *cr,
+			    const char *payload, const char *key_text, const struct phr_print_view *holder,
+			    const struct phr_print_view *clinic, struct phr_print_result *res);
 
 /* A growing memory buffer that Cairo writes PNG, SVG or PDF bytes into
  * (qrimage.c): phr_membuf_write is a cairo_write_func_t; failed is set when

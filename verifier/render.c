@@ -931,6 +931,10 @@ int phr_render_print_view(const struct phr_record *r, const struct phr_report *r
 			rc = phr_fail(PHR_E_NOMEM, "out of memory");
 			break;
 		}
+		if (r->entries[i].sealed) { /* where sealed sections are, never what they say */
+			pe->sealed_sections = r->entries[i].sealed_sections;
+			pe->seal_state = r->entries[i].seal_state;
+		}
 		contents[i] = entry_content(r, i);
 		b.entry = (unsigned)i;
 		b.unverified = !pe->valid;

@@ -51,6 +51,8 @@ struct phr_print_entry {
 	const char *status_text;  /* "Signature valid", in the view's language */
 	const char *signer;       /* "Lesvos Reception Clinic (Greece)", or the key id when unknown */
 	const char *signed_on;    /* "YYYY-MM-DD" */
+	unsigned sealed_sections; /* sections the entry holds sealed (docs/PRIVACY.md), 0: none */
+	int seal_state;           /* 0 not opened (no key), 1 opened: its lines include them, else why not (PHR_E_*) */
 };
 
 struct phr_print_view {
@@ -97,7 +99,7 @@ PHR_NODISCARD int phr_layout_load(const char *name_or_path, struct phr_layout **
 PHR_NODISCARD int phr_layout_parse(const char *json, size_t len, const char *origin, struct phr_layout **out);
 void phr_layout_destroy(struct phr_layout *l);
 const char *phr_layout_name(const struct phr_layout *l);
-/* "booklet", "card" or "sheet". */
+/* "booklet", "card", "sheet" or "slip". */
 const char *phr_layout_kind(const struct phr_layout *l);
 /* The fontconfig family list the layout draws text with. */
 const char *phr_layout_font_family(const struct phr_layout *l);
@@ -146,6 +148,15 @@ PHR_NODISCARD int phr_print_open(const struct phr_layout *l, const struct phr_pr
 PHR_NODISCARD int phr_print_record(struct phr_print_doc *d, const uint8_t *container, size_t len,
 				   const struct phr_print_view *holder, const struct phr_print_view *clinic,
 				   struct phr_print_result *res);
+/* Adds a key slip (a layout of kind "slip", docs/PRINT.md "The key slip"):
+ * the holder key (phr/seal.h) of the record the views describe, as a QR
+ * code (phr/seal_qr.h) and in its typed form, with the record id and what
+ * the slip is for in the holder's and the clinic's language. The caller
+ * checks that the key is the record's. PHR_E_ARG for a layout that is not
+ * a slip; PHR_E_LIMIT when the code does not fit it. */
+PHR_NODISCARD int phr_print_key_slip(struct phr_print_doc *d, const uint8_t key[16],
+				     const struct phr_print_view *holder, const struct phr_print_view *clinic,
+				     struct phr_print_result *res);
 /* Finishes the document (PDF: fonts and trailer written). A document to
  * which no record was added writes nothing. */
 PHR_NODISCARD int phr_print_close(struct phr_print_doc *d);

@@ -221,7 +221,7 @@ static uint8_t *container_exact(size_t target, size_t *len)
 
 /* A view of lines summary lines (one language). */
 static struct phr_print_entry entry = { 0, true, "Entry 1", "Signature valid", "Lesvos Reception Clinic (Greece)",
-					"2025-06-15" };
+					"2025-06-15", 0, 0 };
 static struct phr_print_line line_pool[400];
 
 static void make_view(struct phr_print_view *v, const char *lang, size_t lines)
