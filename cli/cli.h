@@ -54,6 +54,8 @@ enum phr_exit {
 	EXIT_MEDIA = 36,          /* attach: document type not accepted, or over the size limit */
 	EXIT_DOC_MISMATCH = 37,   /* a document's bytes do not match its signed hash */
 	EXIT_SEAL = 38,           /* a holder key was given and a sealed part did not open with it */
+	EXIT_SEAL_NOKEY = 40,     /* issue/extend: sections to seal and no holder key (--no-seal adds them unsealed) */
+	EXIT_REKEYED = 41,        /* the holder key given was replaced since (phr rekey): the new key is needed */
 };
 
 /* Maps a phr_err to the exit code. */
@@ -179,6 +181,14 @@ int cli_write_holder_key(const char *verb, const char *path, const uint8_t key[1
  * do); prints a line per entry that does not open. EXIT_SEAL when one did
  * not, else EXIT_OK_. */
 int cli_unseal(const char *verb, struct phr_record *r, const char *path);
+/* The same with a key in hand (the card's). */
+int cli_unseal_key(const char *verb, struct phr_record *r, const uint8_t key[16]);
+/* Checks that key is the holder key of r's newest sealed entry (a record
+ * with no sealed entry takes any key): EXIT_SEAL for another record's key,
+ * EXIT_REKEYED for a key replaced by re-keying; what names the key in
+ * messages. */
+int cli_check_holder_key(const char *verb, const struct phr_record *r, const uint8_t key[16], const char *what,
+			 const char *in);
 
 typedef int (*cli_cmd_fn)(int argc, char **argv);
 

@@ -99,10 +99,32 @@ PHR_NODISCARD int phr_seal_open(const uint8_t key[PHR_HOLDER_KEY_LEN], const uin
 				const uint8_t *env, size_t env_len, uint8_t **plain, size_t *plain_len);
 
 struct phr_record;
+
+/* Re-keying (docs/FORMAT.md, "Re-keying"): an entry sealed under a new
+ * holder key whose plaintext is {PHR_SEAL_CARRIED: {index: plaintext}},
+ * the opened sealed parts of the entries before it, sealed again. */
+#define PHR_SEAL_CARRIED 31
+/* Builds that plaintext for the next entry of r: every sealed entry opened
+ * with key (directly, or through an earlier re-keying entry), ascending.
+ * Fails (naming the entry) when one does not open. *carried counts them.
+ * malloc'd. */
+PHR_NODISCARD int phr_seal_rekey_plaintext(const struct phr_record *r, const uint8_t key[PHR_HOLDER_KEY_LEN],
+					   uint8_t **plain, size_t *plain_len, size_t *carried);
+/* Where a key id stands in r: PHR_SEAL_KEY_NONE (no sealed entry),
+ * _NEWEST (the newest sealed entry is under it), _REPLACED (earlier
+ * entries are, and *rekeyed_at is the first sealed entry after them), or
+ * _OTHER (no entry is). newest and *newest_at: the newest sealed entry's
+ * key id and index. */
+enum { PHR_SEAL_KEY_NONE, PHR_SEAL_KEY_NEWEST, PHR_SEAL_KEY_REPLACED, PHR_SEAL_KEY_OTHER };
+int phr_record_seal_key_state(const struct phr_record *r, const uint8_t kid[PHR_SEAL_KID_LEN],
+			      uint8_t newest[PHR_SEAL_KID_LEN], size_t *newest_at, size_t *rekeyed_at);
 /* Opens every sealed entry of r with the holder key: an entry that opens
  * gets its whole content (e->content points to it, owned by r) and
  * seal_state 1; one that does not keeps its clear content, seal_state the
  * error and seal_why the message ("entry N: ..."). *failed counts those.
+ * A re-keying entry that opens opens the entries it re-sealed (seal_why
+ * "re-sealed at entry N"); it keeps its clear content (seal_state 1,
+ * seal_why "re-keying: ...").
  * PHR_OK unless memory runs out. Call after phr_verify_record: the
  * signature covers the payload, never the opened content. */
 PHR_NODISCARD int phr_record_unseal(struct phr_record *r, const uint8_t key[PHR_HOLDER_KEY_LEN], size_t *failed);
