@@ -197,6 +197,7 @@ int cmd_clinic(int argc, char **argv);
 int cmd_trust(int argc, char **argv);
 int cmd_issue(int argc, char **argv);
 int cmd_extend(int argc, char **argv);
+int cmd_rekey(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_schema(int argc, char **argv);

@@ -694,6 +694,9 @@ int phr_record_seal_key_state(const struct phr_record *r, const uint8_t kid[PHR_
 	return PHR_SEAL_KEY_REPLACED;
 }
 
+/* {31: {}}: what a re-keying entry re-seals of an earlier re-keying entry */
+static const uint8_t empty_rekey[] = { 0xa1, 0x18, PHR_SEAL_CARRIED, 0xa0 };
+
 int phr_seal_rekey_plaintext(const struct phr_record *r, const uint8_t key[PHR_HOLDER_KEY_LEN], uint8_t **plain,
 			     size_t *plain_len, size_t *carried)
 {
@@ -711,6 +714,16 @@ int phr_seal_rekey_plaintext(const struct phr_record *r, const uint8_t key[PHR_H
 		rc = phr_fail(PHR_E_NOMEM, "out of memory");
 		goto out;
 	}
+	/* pass 1: open what this key opens; re-keying entries give the
+	 * entries before them (a later one wins) */
+	uint8_t *is_rekey = calloc(PHR_MAX_ENTRIES, 1);
+	int *why = calloc(PHR_MAX_ENTRIES, sizeof(*why));
+	if (!is_rekey || !why) {
+		free(is_rekey);
+		free(why);
+		rc = phr_fail(PHR_E_NOMEM, "out of memory");
+		goto out;
+	}
 	for (size_t i = 0; i < r->n_entries && i < PHR_MAX_ENTRIES; i++) {
 		const struct phr_entry *en = &r->entries[i];
 		struct phr_cbor_dec d;
@@ -719,32 +732,59 @@ int phr_seal_rekey_plaintext(const struct phr_record *r, const uint8_t key[PHR_H
 			continue;
 		rc = phr_seal_open(key, r->id, i, en->sealed, en->sealed_len, &own[i], &own_len[i]);
 		if (rc == PHR_E_NOMEM)
-			goto out;
+			break;
 		if (rc) {
-			if (cp[i]) { /* an earlier re-keying entry holds it */
-				phr_clear_error();
-				rc = PHR_OK;
-				continue;
-			}
-			rc = phr_fail_wrap(rc, "entry %zu", i);
-			goto out;
+			why[i] = rc;
+			phr_clear_error();
+			rc = PHR_OK;
+			continue;
 		}
 		int k = carried_map(own[i], own_len[i], &d, &n);
 		if (k < 0) {
 			rc = phr_fail_wrap(k, "entry %zu", i);
-			goto out;
+			break;
 		}
 		if (k == 1) {
-			if ((rc = carried_read(&d, n, i, cp, cl)))
-				goto out;
-			continue; /* a re-keying entry is not carried itself */
+			is_rekey[i] = 1;
+			if ((rc = carried_read(&d, n, i, cp, cl))) {
+				rc = phr_fail_wrap(rc, "entry %zu", i);
+				break;
+			}
 		}
-		cp[i] = own[i];
-		cl[i] = own_len[i];
 	}
+	/* pass 2: each sealed entry's own plaintext, else the re-sealed one */
+	for (size_t i = 0; !rc && i < r->n_entries && i < PHR_MAX_ENTRIES; i++) {
+		if (!r->entries[i].sealed)
+			continue;
+		if (is_rekey[i]) {
+			/* carried as an empty re-keying plaintext: a reader with
+			 * the new key knows it for what it is */
+			cp[i] = empty_rekey;
+			cl[i] = sizeof(empty_rekey);
+			continue;
+		}
+		if (own[i]) {
+			cp[i] = own[i];
+			cl[i] = own_len[i];
+		} else if (!cp[i]) {
+			/* say why, with the key given */
+			uint8_t *tmp = NULL;
+			size_t tl = 0;
+			rc = phr_seal_open(key, r->id, i, r->entries[i].sealed, r->entries[i].sealed_len, &tmp, &tl);
+			free(tmp);
+			rc = phr_fail_wrap(rc ? rc : why[i], "entry %zu", i);
+		}
+	}
+	free(is_rekey);
+	free(why);
+	if (rc)
+		goto out;
+	size_t n_sections = 0; /* entries with sealed sections, not re-keying ones */
 	for (size_t i = 0; i < r->n_entries && i < PHR_MAX_ENTRIES; i++)
-		if (cp[i])
+		if (cp[i]) {
 			n_out++;
+			n_sections += cp[i] != empty_rekey;
+		}
 	for (int pass = 0; pass < 2; pass++) {
 		phr_cbor_enc_init(&e, buf, len);
 		phr_cbor_put_map(&e, 1);
@@ -769,7 +809,7 @@ int phr_seal_rekey_plaintext(const struct phr_record *r, const uint8_t key[PHR_H
 	}
 	*plain = buf;
 	*plain_len = len;
-	*carried = n_out;
+	*carried = n_sections;
 	buf = NULL;
 	rc = PHR_OK;
 out:
@@ -877,9 +917,19 @@ int phr_record_unseal(struct phr_record *r, const uint8_t key[PHR_HOLDER_KEY_LEN
 	 * newest re-keying entry that re-sealed them */
 	for (size_t i = 0; i < r->n_entries && i < PHR_MAX_ENTRIES; i++) {
 		struct phr_entry *e = &r->entries[i];
+		struct phr_cbor_dec d;
+		size_t n;
 		if (!e->sealed || !e->content || e->seal_state == 1 || !cp[i])
 			continue;
-		rc = seal_apply(r, i, cp[i], cl[i]);
+		int k = carried_map(cp[i], cl[i], &d, &n);
+		if (k == 1 && n == 0) { /* an earlier re-keying entry */
+			e->seal_state = 1;
+			snprintf(e->seal_why, sizeof(e->seal_why), "re-keying: the holder key was replaced here (re-sealed at entry %zu)",
+				 from[i]);
+			continue;
+		}
+		rc = k ? (k < 0 ? k : phr_fail(PHR_E_MALFORMED, "re-sealed entries inside re-sealed entries")) :
+			 seal_apply(r, i, cp[i], cl[i]);
 		if (rc == PHR_E_NOMEM)
 			goto out;
 		if (rc) {

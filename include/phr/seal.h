@@ -106,7 +106,8 @@ struct phr_record;
 #define PHR_SEAL_CARRIED 31
 /* Builds that plaintext for the next entry of r: every sealed entry opened
  * with key (directly, or through an earlier re-keying entry), ascending.
- * Fails (naming the entry) when one does not open. *carried counts them.
+ * Fails (naming the entry) when one does not open. An earlier re-keying
+ * entry is re-sealed as {31: {}}. *carried counts the other entries.
  * malloc'd. */
 PHR_NODISCARD int phr_seal_rekey_plaintext(const struct phr_record *r, const uint8_t key[PHR_HOLDER_KEY_LEN],
 					   uint8_t **plain, size_t *plain_len, size_t *carried);
