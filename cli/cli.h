@@ -220,6 +220,10 @@ struct phr_trust;
  * 10-16 when an entry fails verification (filed all the same). */
 int cli_register_file(const char *verb, const char *db, const uint8_t *container, size_t len,
 		      const struct phr_trust *t, const char *how);
+/* The same, opening sealed sections with the holder key (NULL: none)
+ * so that they are indexed (phr_register_add_key). */
+int cli_register_file_key(const char *verb, const char *db, const uint8_t *container, size_t len,
+			  const struct phr_trust *t, const char *how, const uint8_t *key);
 /* phr register report (cmd_report.c); argv[0] is "report". */
 int cmd_register_report(int argc, char **argv);
 

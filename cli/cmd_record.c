@@ -38,7 +38,9 @@ static const char issue_usage[] =
 	"  --no-seal           seal nothing\n"
 	"  --holder-key-out F  write the new holder key there (default: OUT.key.txt,\n"
 	"                      mode 0600): print it on the key slip for the holder\n"
-	"  --holder-key F      seal under this existing holder key instead\n";
+	"  --holder-key F      seal under this existing holder key instead; with\n"
+	"                      --register, the sealed sections are indexed too (a\n"
+	"                      new key is not: 'phr register add --holder-key')\n";
 
 static const char extend_usage[] =
 	"Usage: phr extend --key CLINIC.key --cert CLINIC.cert --in RECORD.phr\n"
@@ -50,7 +52,8 @@ static const char extend_usage[] =
 	"entry must be valid, without it every signature and the chain must hold.\n"
 	"--force extends a record that does not verify (its entries stay marked).\n"
 	"The key must be a clinic's, and the certificate for it and valid now.\n"
-	"--register DB also files the new version in the clinic's register.\n"
+	"--register DB also files the new version in the clinic's register (its\n"
+	"sealed sections indexed only when --holder-key is given).\n"
 	"--holder-key KEY.txt seals the sections --seal names (default: screening,\n"
 	"pregnancy, mental_health, notes) under the record's holder key (refused\n"
 	"with exit 38 for another record's key, 41 for a key the record replaced:\n"
@@ -298,7 +301,7 @@ fail:
 }
 
 static int finish(const char *verb, struct phr_record *r, int compression, const char *out, const char *db,
-		  const struct phr_trust *trust, const char *how)
+		  const struct phr_trust *trust, const char *how, const uint8_t *hkey)
 {
 	uint8_t *buf;
 	size_t len;
@@ -315,7 +318,7 @@ static int finish(const char *verb, struct phr_record *r, int compression, const
 	phr_record_id_hex(r->id, hex);
 	fprintf(stderr, "phr %s: record %s, %zu entr%s, %zu bytes (%s): %s\n", verb, hex, r->n_entries,
 		r->n_entries == 1 ? "y" : "ies", len, phr_compression_name(used), out);
-	int ex = db ? cli_register_file(verb, db, buf, len, trust, how) : EXIT_OK_;
+	int ex = db ? cli_register_file_key(verb, db, buf, len, trust, how, hkey) : EXIT_OK_;
 	free(buf);
 	return ex;
 }
@@ -393,7 +396,7 @@ int cmd_issue(int argc, char **argv)
 					   env ? clear_len : clen, env, env_len, now)))
 		ex = cli_fail(verb, rc, NULL);
 	else
-		ex = finish(verb, r, a.compression, a.out, a.register_db, NULL, "issued");
+		ex = finish(verb, r, a.compression, a.out, a.register_db, NULL, "issued", a.holder_key ? hkey : NULL);
 out:
 	sodium_memzero(hkey, sizeof(hkey));
 	free(key_path);
@@ -480,7 +483,7 @@ int cmd_extend(int argc, char **argv)
 		goto out;
 	}
 	ex = finish(verb, r, a.compression >= 0 ? a.compression : r->compression, a.out, a.register_db, trust,
-		    "extended");
+		    "extended", have_key ? hkey : NULL);
 out:
 	sodium_memzero(hkey, sizeof(hkey));
 	free(clear);
@@ -566,7 +569,7 @@ int cmd_rekey(int argc, char **argv)
 		verb, at, carried, carried == 1 ? "y" : "ies", kid_new[0], kid_new[1], kid_new[2], kid_new[3],
 		a.holder_key_out, kid_old[0], kid_old[1], kid_old[2], kid_old[3], at);
 	ex = finish(verb, r, a.compression >= 0 ? a.compression : r->compression, a.out, a.register_db, trust,
-		    "extended");
+		    "extended", fresh);
 out:
 	sodium_memzero(old, sizeof(old));
 	sodium_memzero(fresh, sizeof(fresh));
@@ -626,5 +629,5 @@ int cli_load_signer(const char *verb, const char *key_path, const char *cert_pat
 int cli_write_record(const char *verb, struct phr_record *r, int compression, const char *out, const char *db,
 		     const struct phr_trust *trust)
 {
-	return finish(verb, r, compression, out, db, trust, "extended");
+	return finish(verb, r, compression, out, db, trust, "extended", NULL);
 }

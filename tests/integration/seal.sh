@@ -198,5 +198,58 @@ grep -q "violence" dump.sql && bad "the register stored the sealed note" || ok "
 expect 0 "register show" -- "$PHR" register show --format json reg.db "$(jq -r .record_id <("$PHR" show --format json r.phr 2>/dev/null))"
 no_secret "$W/out" "register show"
 
+# The register with and without the holder key: without it no sealed byte
+# in the database file or its journal, and a sealed code finds nothing;
+# with it (register add, issue/extend --register) the code finds the record.
+CODE=$(jq -r '[.results[] | .test | select(test("loinc:(5196-1|16933-4|22322-2|56888-1)$"))][0]' "$EX")
+RID=$(jq -r .record_id <("$PHR" show --format json r3.phr 2>/dev/null))
+[ -n "$CODE" ] && [ "$CODE" != null ] && ok "a sealed code to look for: $CODE" || bad "no sealed code in the example"
+# bytes_clean FILE... : no sealed value, raw bytes of the files
+bytes_clean() {
+	local f s found=""
+	for f in "$@"; do
+		[ -e "$f" ] || continue
+		for s in "${SECRET[@]}" violence "${CODE#loinc:}"; do
+			grep -qaF -- "$s" "$f" && found="$found $f:'$s'"
+		done
+	done
+	[ -z "$found" ] && ok "no sealed byte in $*" || bad "sealed bytes in the register files:$found"
+}
+expect 0 "register init (no key)" -- "$PHR" register init nokey.db
+expect 0 "register add without the key" -- "$PHR" register add --trust trust.bundle nokey.db r3.phr
+message "with sealed sections: not indexed (no holder key)" "register add without the key"
+expect 0 "register add the re-keyed record without the key" -- "$PHR" register add --trust trust.bundle nokey.db rk3.phr
+bytes_clean nokey.db nokey.db-wal nokey.db-journal
+expect 0 "find by a sealed code, no key" -- "$PHR" register find --code "$CODE" nokey.db
+grep -q "$RID" "$W/out" && bad "a sealed code found the record without the key" || ok "a sealed code finds nothing without the key"
+message "0 records" "find by a sealed code, no key"
+expect 0 "register add with the key" -- "$PHR" register init withkey.db
+expect 0 "register add --holder-key" -- "$PHR" register add --trust trust.bundle --holder-key key.txt withkey.db r3.phr
+message "sealed sections of 2 entries opened with the holder key and indexed" "register add --holder-key"
+cat withkey.db withkey.db-wal 2>/dev/null | grep -qaF -- "${CODE#loinc:}" && ok "with the key the code is in the database file (the byte check can see it)" ||
+	bad "with the key the code is not in the file: the byte check proves nothing"
+expect 0 "find by the sealed code, with the key" -- "$PHR" register find --code "$CODE" withkey.db
+grep -q "$RID" "$W/out" && ok "with the key, the sealed code finds the record" || bad "with the key: not found: $(cat "$W/out")"
+expect 38 "register add with another record's key" -- "$PHR" register add --trust trust.bundle --holder-key key.txt withkey.db other.phr
+message "not this record's: filed without it" "register add, another record's key"
+expect 41 "register add with a key the record replaced" -- "$PHR" register add --trust trust.bundle --holder-key key.txt withkey.db rk3.phr
+expect 0 "register add the re-keyed record with its newest key" -- "$PHR" register init rk.db
+expect 0 "register add rk3 --holder-key third.txt" -- "$PHR" register add --trust trust.bundle --holder-key third.txt rk.db rk3.phr
+expect 0 "find in the re-keyed record" -- "$PHR" register find --code "$CODE" rk.db
+grep -q "$RID" "$W/out" && ok "the newest key indexes the re-sealed sections" || bad "re-keyed record: code not found"
+# --register on issue and extend: with --holder-key indexed, without not
+"$PHR" register init issued.db >/dev/null 2>&1 && "$PHR" register init issued2.db >/dev/null 2>&1 || bad "register init"
+expect 0 "issue --holder-key --register" -- "$PHR" issue --key c1.key --cert c1.cert --in "$EX" --out ir.phr --holder-key key.txt --register issued.db
+R2=$(jq -r .record_id <("$PHR" show --format json ir.phr 2>/dev/null))
+expect 0 "find in the issued register" -- "$PHR" register find --code "$CODE" issued.db
+grep -q "$R2" "$W/out" && ok "issue --holder-key --register indexes the sealed code" || bad "issue --register with key: not found"
+expect 0 "issue --register, a new key" -- "$PHR" issue --key c1.key --cert c1.cert --in "$EX" --out in.phr --holder-key-out in.txt --register issued2.db
+bytes_clean issued2.db issued2.db-wal
+expect 0 "extend --holder-key --register" -- "$PHR" extend --trust trust.bundle --key c2.key --cert c2.cert --in in.phr --entry e.json --out in2.phr --holder-key in.txt --register issued2.db
+message "opened with the holder key and indexed" "extend --register with the key"
+expect 0 "find the extended record by the code sealed at issue (not indexed: no key then)" -- "$PHR" register find --code "$CODE" issued2.db
+R3=$(jq -r .record_id <("$PHR" show --format json in.phr 2>/dev/null))
+grep -q "$R3" "$W/out" && bad "entry 0 filed without the key was indexed" || ok "entry 0, filed without the key at issue, keeps its index without the sealed code"
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
