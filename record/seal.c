@@ -657,6 +657,32 @@ static int carried_read(struct phr_cbor_dec *d, size_t n, size_t at, const uint8
 	return PHR_OK;
 }
 
+int phr_seal_rekey_parse(const uint8_t *plain, size_t len, size_t at, const uint8_t **ptr, size_t *lens)
+{
+	struct phr_cbor_dec d;
+	size_t n;
+	for (size_t i = 0; i < PHR_MAX_ENTRIES; i++) {
+		ptr[i] = NULL;
+		lens[i] = 0;
+	}
+	if (len > PHR_MAX_SEALED)
+		return phr_fail(PHR_E_LIMIT, "sealed part: more than PHR_MAX_SEALED (%d) bytes", PHR_MAX_SEALED);
+	if (at > PHR_MAX_ENTRIES)
+		return phr_fail(PHR_E_ARG, "re-keying entry index %zu beyond PHR_MAX_ENTRIES", at);
+	int k = carried_map(plain, len, &d, &n);
+	if (k != 1)
+		return k;
+	int rc = carried_read(&d, n, at, ptr, lens);
+	if (rc) {
+		for (size_t i = 0; i < PHR_MAX_ENTRIES; i++) {
+			ptr[i] = NULL;
+			lens[i] = 0;
+		}
+		return rc;
+	}
+	return 1;
+}
+
 int phr_record_seal_key_state(const struct phr_record *r, const uint8_t kid[PHR_SEAL_KID_LEN],
 			      uint8_t newest[PHR_SEAL_KID_LEN], size_t *newest_at, size_t *rekeyed_at)
 {

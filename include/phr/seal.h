@@ -111,6 +111,14 @@ struct phr_record;
  * malloc'd. */
 PHR_NODISCARD int phr_seal_rekey_plaintext(const struct phr_record *r, const uint8_t key[PHR_HOLDER_KEY_LEN],
 					   uint8_t **plain, size_t *plain_len, size_t *carried);
+/* Parses the plaintext of entry at: 1 for a re-keying plaintext, with
+ * ptr[i] / lens[i] (arrays of PHR_MAX_ENTRIES) the plaintext it re-seals
+ * for entry i (inside plain; NULL where none; every i below at); 0 for an
+ * ordinary plaintext (ptr all NULL); or an error (PHR_E_MALFORMED,
+ * PHR_E_LIMIT, the CBOR decoder's). Structure only: what it carries is
+ * checked when merged. */
+PHR_NODISCARD int phr_seal_rekey_parse(const uint8_t *plain, size_t len, size_t at, const uint8_t **ptr,
+				       size_t *lens);
 /* Where a key id stands in r: PHR_SEAL_KEY_NONE (no sealed entry),
  * _NEWEST (the newest sealed entry is under it), _REPLACED (earlier
  * entries are, and *rekeyed_at is the first sealed entry after them), or
