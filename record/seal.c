@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "phr/cbor.h"
+#include "phr/compress.h"
 #include "phr/container.h"
 #include "phr/json.h"
 #include "phr/schema.h"
@@ -300,6 +301,81 @@ out:
 	return rc;
 }
 
+int phr_seal_packed(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id[16], uint64_t index,
+		    const uint8_t *plain, size_t plain_len, unsigned n, const uint8_t *salt, uint8_t **env,
+		    size_t *env_len)
+{
+	uint8_t *z = NULL, *packed = NULL;
+	size_t zl = 0;
+	int rc;
+	*env = NULL;
+	*env_len = 0;
+	if (!plain_len || plain_len > PHR_MAX_SEALED)
+		return phr_seal(key, record_id, index, plain, plain_len, n, salt, env, env_len);
+	/* deflate with dictionary v1; kept only when it is smaller, and never
+	 * when this build has no dictionary (then the plaintext goes as it is) */
+	if (phr_compress(PHR_COMP_DEFLATE_DICT1, plain, plain_len, &z, &zl) != PHR_OK) {
+		phr_clear_error();
+		return phr_seal(key, record_id, index, plain, plain_len, n, salt, env, env_len);
+	}
+	if (PHR_SEAL_PACKED_HEAD + zl >= plain_len) {
+		free(z);
+		return phr_seal(key, record_id, index, plain, plain_len, n, salt, env, env_len);
+	}
+	if (!(packed = malloc(PHR_SEAL_PACKED_HEAD + zl))) {
+		free(z);
+		return phr_fail(PHR_E_NOMEM, "out of memory");
+	}
+	packed[0] = PHR_SEAL_PACKED_DEFLATE_DICT1;
+	packed[1] = (uint8_t)(plain_len >> 8);
+	packed[2] = (uint8_t)plain_len;
+	memcpy(packed + PHR_SEAL_PACKED_HEAD, z, zl);
+	rc = phr_seal(key, record_id, index, packed, PHR_SEAL_PACKED_HEAD + zl, n, salt, env, env_len);
+	sodium_memzero(z, zl);
+	sodium_memzero(packed, PHR_SEAL_PACKED_HEAD + zl);
+	free(z);
+	free(packed);
+	return rc;
+}
+
+/* The decrypted bytes: a CBOR map as they are, or a packed plaintext
+ * (FORMAT.md, "Packed plaintexts") inflated. Takes *p. */
+static int unpack(uint8_t **p, size_t *len)
+{
+	uint8_t *in = *p, *out = NULL;
+	size_t n = *len;
+	if (n && in[0] >= 0xa0 && in[0] <= 0xbb)
+		return PHR_OK;
+	int rc;
+	if (n < PHR_SEAL_PACKED_HEAD + 1 || in[0] != PHR_SEAL_PACKED_DEFLATE_DICT1) {
+		rc = phr_fail(PHR_E_MALFORMED, "sealed part: neither a CBOR map nor a packed plaintext (first byte %02x)",
+			      n ? in[0] : 0);
+		goto fail;
+	}
+	size_t declared = (size_t)in[1] << 8 | in[2];
+	if (!declared || declared > PHR_MAX_SEALED) {
+		rc = phr_fail(PHR_E_LIMIT, "packed sealed part: %zu bytes declared, expected 1..PHR_MAX_SEALED (%d)", declared,
+			      PHR_MAX_SEALED);
+		goto fail;
+	}
+	if ((rc = phr_decompress(PHR_COMP_DEFLATE_DICT1, in + PHR_SEAL_PACKED_HEAD, n - PHR_SEAL_PACKED_HEAD, declared,
+				 &out))) {
+		rc = phr_fail_wrap(rc, "packed sealed part");
+		goto fail;
+	}
+	sodium_memzero(in, n);
+	free(in);
+	*p = out;
+	*len = declared;
+	return PHR_OK;
+fail:
+	sodium_memzero(in, n);
+	free(in);
+	*p = NULL;
+	*len = 0;
+	return rc;
+}
+
 int phr_seal_open(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id[16], uint64_t index,
 		  const uint8_t *env, size_t env_len, uint8_t **plain, size_t *plain_len)
 {
@@ -335,8 +411,12 @@ int phr_seal_open(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id
 				"the sealed part does not open with this key: it was altered, or moved here from another entry or record");
 	}
 	sodium_memzero(k, sizeof(k));
+	size_t got = (size_t)m;
+	int rc2 = unpack(&out, &got);
+	if (rc2)
+		return rc2;
 	*plain = out;
-	*plain_len = (size_t)m;
+	*plain_len = got;
 	return PHR_OK;
 }
 

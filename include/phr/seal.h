@@ -92,9 +92,21 @@ PHR_NODISCARD int phr_seal_envelope_parse(const uint8_t *p, size_t len, struct p
 PHR_NODISCARD int phr_seal(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id[16], uint64_t index,
 			   const uint8_t *plain, size_t plain_len, unsigned n, const uint8_t *salt, uint8_t **env,
 			   size_t *env_len);
+/* The same, packing the plaintext first (docs/FORMAT.md, "Packed
+ * plaintexts"): PHR_SEAL_PACKED_DEFLATE_DICT1 || uint16be(plain_len) ||
+ * raw DEFLATE with dictionary v1, when that is shorter; else as phr_seal.
+ * phr_seal_open gives back the plaintext either way. What phr issue,
+ * extend and rekey use. */
+#define PHR_SEAL_PACKED_DEFLATE_DICT1 0x01
+#define PHR_SEAL_PACKED_HEAD 3
+PHR_NODISCARD int phr_seal_packed(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id[16],
+				  uint64_t index, const uint8_t *plain, size_t plain_len, unsigned n,
+				  const uint8_t *salt, uint8_t **env, size_t *env_len);
 /* Opens an envelope. PHR_E_SEAL_KEY when the key id is not key's;
  * PHR_E_SEALED when the ciphertext does not open (altered, or moved from
- * another entry or record). *plain is malloc'd. */
+ * another entry or record); PHR_E_MALFORMED / PHR_E_LIMIT when what it
+ * holds is neither a CBOR map nor a packed plaintext that inflates. *plain
+ * is malloc'd: the plaintext, unpacked. */
 PHR_NODISCARD int phr_seal_open(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id[16], uint64_t index,
 				const uint8_t *env, size_t env_len, uint8_t **plain, size_t *plain_len);
 

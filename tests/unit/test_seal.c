@@ -9,6 +9,7 @@
 #include "fixture.h"
 #include "phr/cbor.h"
 #include "phr/json.h"
+#include "phr/compress.h"
 #include "phr/seal.h"
 #include "testlib.h"
 
@@ -268,6 +269,72 @@ static int test_open_refuses(void)
 /* A sealed record verifies without the key; opens with it; a sealed part
  * moved to another entry (signed again by a clinic) verifies but does not
  * open; another record's key does not open it. */
+/* Packed plaintexts (FORMAT.md "Packed plaintexts"): smaller when the
+ * plaintext compresses, opened back exactly; a short one stays as it is;
+ * an envelope holding neither a CBOR map nor a packed plaintext that
+ * inflates to what it declares is refused. */
+static int test_packed(void)
+{
+	static const char *const ex[] = { "pregnant-hepatitis-b.json", "adult-tb-positive-referral.json",
+					  "child-no-vaccination-documents.json", "older-man-chronic.json" };
+	for (size_t e = 0; e < sizeof(ex) / sizeof(ex[0]); e++) {
+		uint8_t *c, *clear, *plain, *env, *penv, *out;
+		size_t clen, clear_len, plain_len, env_len, penv_len, out_len;
+		unsigned n;
+		CHECK(load_example(ex[e], &c, &clen) == 0);
+		CHECK_RC(phr_seal_split(c, clen, phr_seal_default_sections(), &clear, &clear_len, &plain, &plain_len, &n),
+			 PHR_OK);
+		CHECK_RC(phr_seal(key_a, rid_a, 3, plain, plain_len, n, NULL, &env, &env_len), PHR_OK);
+		CHECK_RC(phr_seal_packed(key_a, rid_a, 3, plain, plain_len, n, NULL, &penv, &penv_len), PHR_OK);
+		CHECK(penv_len <= env_len);
+		printf("  %s: sealed part %zu bytes, envelope %zu, packed %zu\n", ex[e], plain_len, env_len, penv_len);
+		CHECK_RC(phr_seal_open(key_a, rid_a, 3, penv, penv_len, &out, &out_len), PHR_OK);
+		CHECK(out_len == plain_len && !memcmp(out, plain, out_len));
+		free(out);
+		if (e == 0)
+			CHECK(penv_len + 50 < env_len); /* six screenings, pregnancy, mental health: compresses well */
+		free(c);
+		free(clear);
+		free(plain);
+		free(env);
+		free(penv);
+	}
+	/* too short to gain: as it is */
+	static const uint8_t note[] = { 0xa1, 0x13, 0x62, 'h', 'i' };
+	uint8_t *env, *out;
+	size_t env_len, out_len;
+	CHECK_RC(phr_seal_packed(key_a, rid_a, 1, note, sizeof(note), 1, NULL, &env, &env_len), PHR_OK);
+	CHECK(env_len == sizeof(note) + 1 + 5 + 1 + 13 + 1 + 16);
+	free(env);
+	/* not a map, not packed: refused after the tag checks */
+	static const uint8_t odd[] = { 0x02, 0x00, 0x05, 'x', 'y' };
+	CHECK_RC(phr_seal(key_a, rid_a, 1, odd, sizeof(odd), 1, NULL, &env, &env_len), PHR_OK);
+	CHECK_RC(phr_seal_open(key_a, rid_a, 1, env, env_len, &out, &out_len), PHR_E_MALFORMED);
+	CHECK(out == NULL && strstr(phr_last_error(), "neither a CBOR map nor a packed plaintext"));
+	free(env);
+	/* packed, declaring another length than it inflates to */
+	uint8_t *z;
+	size_t zl;
+	CHECK_RC(phr_compress(PHR_COMP_DEFLATE_DICT1, note, sizeof(note), &z, &zl), PHR_OK);
+	uint8_t bad[64];
+	CHECK(zl + 3 <= sizeof(bad));
+	bad[0] = PHR_SEAL_PACKED_DEFLATE_DICT1;
+	bad[1] = 0;
+	bad[2] = (uint8_t)(sizeof(note) + 1);
+	memcpy(bad + 3, z, zl);
+	CHECK_RC(phr_seal(key_a, rid_a, 1, bad, zl + 3, 1, NULL, &env, &env_len), PHR_OK);
+	CHECK(phr_seal_open(key_a, rid_a, 1, env, env_len, &out, &out_len) != PHR_OK && out == NULL);
+	free(env);
+	bad[2] = (uint8_t)sizeof(note);
+	CHECK_RC(phr_seal(key_a, rid_a, 1, bad, zl + 3, 1, NULL, &env, &env_len), PHR_OK);
+	CHECK_RC(phr_seal_open(key_a, rid_a, 1, env, env_len, &out, &out_len), PHR_OK);
+	CHECK(out_len == sizeof(note) && !memcmp(out, note, sizeof(note)));
+	free(out);
+	free(env);
+	free(z);
+	return 0;
+}
+
 static int test_sealed_record(void)
 {
 	uint8_t *c, *clear, *plain, *env, *env1, *buf;
@@ -355,6 +422,7 @@ int main(void)
 		{ "split and merge: exact round trip", test_split_merge },
 		{ "open refuses wrong key, record, index, any flipped bit", test_open_refuses },
 		{ "sealed record: verifies without key, opens with it, moved part refused", test_sealed_record },
+		{ "packed plaintexts: smaller, opened exactly, malformed ones refused", test_packed },
 	};
 	int rc = run_tests(tests, sizeof(tests) / sizeof(tests[0]));
 	fx_finish(&fx);

@@ -1117,6 +1117,53 @@ static int gen_seal(struct vec_set *s, struct phr_seckey *const *keys, const uin
 		goto out;
 	if (gen_rekey(s, keys, cert1, cert1_len, r, hk, plain, plain_len, ex))
 		goto out;
+	/* Packed (FORMAT.md "Packed plaintexts"): entry 0's plaintext packed
+	 * with deflate-dict, sealed with the same key, record id, index and
+	 * salt. The packed bytes are built here (01, the length, zlib's raw
+	 * DEFLATE with the dictionary) and found again by decrypting the
+	 * library's envelope with libsodium; zlib-dependent, so VEC_ZLIB. */
+	if (s->have_dict) {
+		uint8_t *z = NULL, *pk = NULL, *penv = NULL, *dec = NULL, *back = NULL;
+		size_t zl = 0, pl, penv_len = 0, back_len = 0;
+		unsigned long long dl;
+		int prc = -1;
+		if (phr_compress(PHR_COMP_DEFLATE_DICT1, plain, plain_len, &z, &zl) || !(pk = malloc(zl + 3)) ||
+		    phr_seal_packed(hk, id, 0, plain, plain_len, n, salt, &penv, &penv_len)) {
+			failf("seal: packed: %s", phr_last_error());
+			goto packed_out;
+		}
+		pk[0] = 0x01;
+		pk[1] = (uint8_t)(plain_len >> 8);
+		pk[2] = (uint8_t)plain_len;
+		memcpy(pk + 3, z, zl);
+		pl = zl + 3;
+		struct phr_seal_envelope pv;
+		uint8_t nonce[24] = { 0 };
+		memcpy(nonce, salt, sizeof(salt));
+		if (phr_seal_envelope_parse(penv, penv_len, &pv) || !(dec = malloc(pv.ct_len)) ||
+		    crypto_aead_xchacha20poly1305_ietf_decrypt(dec, &dl, NULL, pv.ct, pv.ct_len, ad, sizeof(ad), nonce, ek) ||
+		    dl != pl || memcmp(dec, pk, pl)) {
+			failf("seal: the packed envelope does not hold 01 || length || deflate-dict of the plaintext");
+			goto packed_out;
+		}
+		if (phr_seal_open(hk, id, 0, penv, penv_len, &back, &back_len) || back_len != plain_len ||
+		    memcmp(back, plain, plain_len) || penv_len >= env_len) {
+			failf("seal: the packed envelope does not open to the plaintext, or is not smaller");
+			goto packed_out;
+		}
+		if (add(s, VEC_ZLIB, pk, pl, "seal.packed.entry0.sealed-bytes") ||
+		    add(s, VEC_ZLIB, penv, penv_len, "seal.packed.entry0.envelope"))
+			goto packed_out;
+		prc = 0;
+packed_out:
+		free(z);
+		free(pk);
+		free(penv);
+		free(dec);
+		free(back);
+		if (prc)
+			goto out;
+	}
 	rc = 0;
 out:
 	phr_record_destroy(r);
