@@ -470,10 +470,18 @@ int cmd_extend(int argc, char **argv)
 	if (clear && !env && names[0]) {
 		/* Without the key a clinic can only add unsealed entries: it
 		 * says so, and does not do it unasked. */
-		ex = cli_fail(verb,
-			      phr_fail(PHR_E_SEAL_NOKEY, "this entry has sections to seal (%s) and no --holder-key was given: ask the holder for the key slip (or for the card's PIN: 'phr card read --holder-key-out KEY.txt'), or add the entry UNSEALED with --no-seal, and anyone who holds the booklet will read them",
-				       names),
-			      NULL);
+		uint8_t none[PHR_SEAL_KID_LEN] = { 0 }, newest[PHR_SEAL_KID_LEN];
+		size_t at, rekeyed;
+		if (phr_record_seal_key_state(r, none, newest, &at, &rekeyed) == PHR_SEAL_KEY_NONE)
+			ex = cli_fail(verb,
+				      phr_fail(PHR_E_SEAL_NOKEY, "this entry has sections to seal (%s), and %s has no holder key (nothing in it is sealed): add the entry UNSEALED with --no-seal, and anyone who holds the booklet will read them, or leave them out",
+					       names, a.in),
+				      NULL);
+		else
+			ex = cli_fail(verb,
+				      phr_fail(PHR_E_SEAL_NOKEY, "this entry has sections to seal (%s) and no --holder-key was given: ask the holder for the key slip (or for the card's PIN: 'phr card read --holder-key-out KEY.txt'), or add the entry UNSEALED with --no-seal, and anyone who holds the booklet will read them",
+					       names),
+				      NULL);
 		goto out;
 	} else if (env)
 		fprintf(stderr, "phr %s: sealed %s under the holder key\n", verb, names);
