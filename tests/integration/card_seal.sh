@@ -191,6 +191,17 @@ grep -q "keeping the holder key the card held" "$W/out" && ok "the card's key is
 expect 0 "show the extended record" -- "$PHR" card show --trust trust.bundle
 grep -q "violence" "$W/out" && grep -q "Pregnancy status: Pregnant" "$W/out" && ok "both sealed entries open with the card's key" ||
 	bad "extended record: not opened"
+# --- re-keyed: the old key on the card is not kept, the new one is taken ---
+PHR_NOW=2025-08-01 expect 0 "rekey the extended record" -- "$PHR" rekey --key c1.key --cert c1.cert --in r2.phr --holder-key key.txt --holder-key-out new.txt --out rk.phr
+expect 41 "card write --holder-key with the replaced key" -- "$PHR" card write --holder-key key.txt rk.phr
+expect 0 "card write the re-keyed record, no --holder-key" -- "$PHR" card write rk.phr
+message "is not this record's newest key (the record was re-keyed)" "re-keyed record"
+expect 0 "card show: no key kept" -- "$PHR" card show --format json
+[ "$(jq -c '.card.holder_key' "$W/out")" = false ] && ok "the old key is gone from the card" || bad "old key kept: $(jq -c .card "$W/out")"
+expect 0 "card write the new key" -- "$PHR" card write --holder-key new.txt rk.phr
+expect 0 "card show opens everything with the new key" -- "$PHR" card show --trust trust.bundle
+grep -q "Pregnancy status: Pregnant" "$W/out" && grep -q violence "$W/out" && grep -q "re-sealed at entry 2" "$W/out" &&
+	ok "the card's new key opens the re-sealed entries" || bad "new key on the card: not opened"
 expect 0 "write another record over it (--replace)" -- "$PHR" card write --replace other.phr
 message "was another record's: it is removed" "another record"
 expect 0 "show: no key now" -- "$PHR" card show --format json
