@@ -563,14 +563,33 @@ static uint8_t slot_sfi(int slot)
 	return slot == 1 ? PHR_CARD_SFI_SLOT_A : PHR_CARD_SFI_SLOT_B;
 }
 
-int phr_card_read(struct phr_card *c, uint8_t *buf, size_t cap, size_t *len)
+/* The key block after the slot's CRC (docs/CARD.md, "The holder key"):
+ * magic | holder key | CRC-32 of the whole slot up to here, so that a block
+ * left over from an earlier record in the slot never passes for this
+ * record's. */
+static void key_block(uint8_t *slot, size_t n, const uint8_t key[PHR_CARD_KEY_LEN])
+{
+	uint8_t *b = slot + n;
+	memcpy(b, PHR_CARD_KEY_MAGIC, 4);
+	memcpy(b + 4, key, PHR_CARD_KEY_LEN);
+	uint32_t crc = phr_card_crc32(slot, n + 4 + PHR_CARD_KEY_LEN);
+	b[20] = (uint8_t)(crc >> 24);
+	b[21] = (uint8_t)(crc >> 16);
+	b[22] = (uint8_t)(crc >> 8);
+	b[23] = (uint8_t)crc;
+}
+
+int phr_card_read_key(struct phr_card *c, uint8_t *buf, size_t cap, size_t *len, uint8_t key[PHR_CARD_KEY_LEN],
+		      bool *has_key)
 {
 	struct phr_card_status s;
 	const uint8_t *p;
-	size_t n;
+	size_t n, want, clen;
 	int rc;
 
 	*len = 0;
+	if (has_key)
+		*has_key = false;
 	if ((rc = read_status(c, &s)))
 		return rc;
 	if (s.active == 0)
@@ -579,52 +598,108 @@ int phr_card_read(struct phr_card *c, uint8_t *buf, size_t cap, size_t *len)
 	if (s.length > cap)
 		return phr_fail(PHR_E_BUFFER, "card: container of %zu bytes, buffer of %zu", s.length, cap);
 	n = PHR_CARD_SLOT_HEADER + s.length + PHR_CARD_SLOT_TRAILER;
-	if ((rc = read_sfi(c, slot_sfi(s.active), n, c->slot)))
+	/* the key block is read with the slot, in the same READ BINARY */
+	want = has_key && n + PHR_CARD_KEY_BLOCK <= PHR_CARD_SLOT_SIZE ? n + PHR_CARD_KEY_BLOCK : n;
+	if ((rc = read_sfi(c, slot_sfi(s.active), want, c->slot)))
 		return rc;
-	if ((rc = phr_card_slot_parse(c->slot, n, s.length, &p, &n)))
+	if ((rc = phr_card_slot_parse(c->slot, n, s.length, &p, &clen)))
 		return phr_fail_wrap(rc, "slot %c, generation %lu", s.active == 1 ? 'A' : 'B',
 				     (unsigned long)s.generation);
-	memcpy(buf, p, n);
-	*len = n;
+	memcpy(buf, p, clen);
+	*len = clen;
+	if (want > n && !memcmp(c->slot + n, PHR_CARD_KEY_MAGIC, 4)) {
+		const uint8_t *b = c->slot + n + 4 + PHR_CARD_KEY_LEN;
+		uint32_t crc = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+		if (crc == phr_card_crc32(c->slot, n + 4 + PHR_CARD_KEY_LEN)) {
+			memcpy(key, c->slot + n + 4, PHR_CARD_KEY_LEN);
+			*has_key = true;
+		}
+	}
+	sodium_memzero(c->slot + n, want - n);
 	return PHR_OK;
+}
+
+int phr_card_read(struct phr_card *c, uint8_t *buf, size_t cap, size_t *len)
+{
+	return phr_card_read_key(c, buf, cap, len, NULL, NULL);
 }
 
 int phr_card_write(struct phr_card *c, const uint8_t *container, size_t len)
 {
+	return phr_card_write_key(c, container, len, NULL);
+}
+
+int phr_card_write_key(struct phr_card *c, const uint8_t *container, size_t len, const uint8_t key[PHR_CARD_KEY_LEN])
+{
 	struct phr_card_status s, now;
 	struct phr_card_fcp fcp;
 	uint8_t copy[PHR_CARD_STATUS_COPY];
-	size_t n;
+	size_t n, rec;
 	int rc, target;
 
 	if ((rc = phr_card_slot_encode(container, len, c->slot, sizeof(c->slot), &n)))
 		return rc;
+	rec = n;
+	/* The holder key goes in the same slot as the record, after its CRC,
+	 * and becomes current with it at the flip: a cut leaves the old record
+	 * with the old key or the new with the new. Without a key, zeros: no
+	 * earlier key block is left behind in the slot. */
+	if (n + PHR_CARD_KEY_BLOCK <= sizeof(c->slot)) {
+		if (key)
+			key_block(c->slot, n, key);
+		else
+			memset(c->slot + n, 0, PHR_CARD_KEY_BLOCK);
+		n += PHR_CARD_KEY_BLOCK;
+	} else if (key) {
+		return phr_fail(PHR_E_LIMIT, "card: a container of %zu bytes leaves no room for the holder key (at most %d bytes with it)",
+				len, PHR_MAX_CONTAINER - PHR_CARD_KEY_BLOCK);
+	}
 	if ((rc = read_status(c, &s)))
-		return rc;
-	if (s.generation == UINT32_MAX)
-		return phr_fail(PHR_E_LIMIT, "card: generation counter exhausted");
+		goto out;
+	if (s.generation == UINT32_MAX) {
+		rc = phr_fail(PHR_E_LIMIT, "card: generation counter exhausted");
+		goto out;
+	}
 	target = s.active == 1 ? 2 : 1;
 	if ((rc = select_ef(c, slot_fid(target), &fcp)))
-		return rc;
-	if (fcp.size < n)
-		return phr_fail(PHR_E_LIMIT, "card: slot %c holds %zu bytes, the record needs %zu",
-				target == 1 ? 'A' : 'B', fcp.size, n);
+		goto out;
+	if (fcp.size < rec) {
+		rc = phr_fail(PHR_E_LIMIT, "card: slot %c holds %zu bytes, the record needs %zu", target == 1 ? 'A' : 'B',
+			      fcp.size, rec);
+		goto out;
+	}
+	if (fcp.size < n) {
+		if (key) {
+			rc = phr_fail(PHR_E_LIMIT, "card: slot %c holds %zu bytes, the record and the holder key need %zu",
+				      target == 1 ? 'A' : 'B', fcp.size, n);
+			goto out;
+		}
+		n = rec;
+	}
 	/* 1. the inactive slot; 2. read back: what the status will name is
 	 * known good before it is named. */
 	if ((rc = write_range(c, 0, c->slot, n)) || (rc = read_range(c, 0, n, c->back)))
-		return rc;
-	if (memcmp(c->slot, c->back, n) != 0)
-		return phr_fail(PHR_E_CARD_TORN, "card: slot %c read back differs from what was written",
-				target == 1 ? 'A' : 'B');
+		goto out;
+	if (memcmp(c->slot, c->back, n) != 0) {
+		rc = phr_fail(PHR_E_CARD_TORN, "card: slot %c read back differs from what was written",
+			      target == 1 ? 'A' : 'B');
+		goto out;
+	}
 	/* 3. the flip: the copy that does not hold the current state. */
 	struct phr_card_status next = { target, s.generation + 1, len, 0 };
 	if ((rc = phr_card_status_encode(&next, copy)) ||
 	    (rc = update_sfi(c, PHR_CARD_SFI_STATUS, (size_t)(1 - s.copy) * PHR_CARD_STATUS_COPY, copy, sizeof(copy))))
-		return rc;
+		goto out;
 	if ((rc = read_status(c, &now)))
-		return rc;
-	if (now.active != target || now.generation != next.generation || now.length != len)
-		return phr_fail(PHR_E_CARD_TORN, "card: status EF after the flip names slot %d generation %lu",
-				now.active, (unsigned long)now.generation);
-	return PHR_OK;
+		goto out;
+	if (now.active != target || now.generation != next.generation || now.length != len) {
+		rc = phr_fail(PHR_E_CARD_TORN, "card: status EF after the flip names slot %d generation %lu",
+			      now.active, (unsigned long)now.generation);
+		goto out;
+	}
+	rc = PHR_OK;
+out:
+	sodium_memzero(c->slot + rec, sizeof(c->slot) - rec < PHR_CARD_KEY_BLOCK ? sizeof(c->slot) - rec : PHR_CARD_KEY_BLOCK);
+	sodium_memzero(c->back + rec, sizeof(c->back) - rec < PHR_CARD_KEY_BLOCK ? sizeof(c->back) - rec : PHR_CARD_KEY_BLOCK);
+	return rc;
 }

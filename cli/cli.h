@@ -55,6 +55,8 @@ enum phr_exit {
 	EXIT_DOC_MISMATCH = 37,   /* a document's bytes do not match its signed hash */
 	EXIT_SEAL = 38,           /* a holder key was given and a sealed part did not open with it */
 	EXIT_NO_KEY_CODE = 39,    /* --holder-key-qr: the picture holds no readable holder key code */
+	EXIT_SEAL_NOKEY = 40,     /* issue/extend: sections to seal and no holder key (--no-seal adds them unsealed) */
+	EXIT_REKEYED = 41,        /* the holder key given was replaced since (phr rekey): the new key is needed */
 };
 
 /* Maps a phr_err to the exit code. */
@@ -188,11 +190,17 @@ int cli_unseal(const char *verb, struct phr_record *r, const char *path);
  * for a key whose check character fails, EXIT_IO, EXIT_MALFORMED for a
  * picture that cannot be read. The caller wipes key. */
 int cli_holder_key(const char *verb, const char *file, const char *photo, uint8_t key[16], bool *have);
-/* Opens the sealed entries of r with key, as cli_unseal does. */
-int cli_unseal_with(const char *verb, struct phr_record *r, const uint8_t key[16]);
 /* cli_unseal with the key from a file or a photo (cli_holder_key);
  * nothing to do when both are NULL. */
 int cli_unseal_any(const char *verb, struct phr_record *r, const char *file, const char *photo);
+/* cli_unseal with a key in hand (the card's, or read by cli_holder_key). */
+int cli_unseal_key(const char *verb, struct phr_record *r, const uint8_t key[16]);
+/* Checks that key is the holder key of r's newest sealed entry (a record
+ * with no sealed entry takes any key): EXIT_SEAL for another record's key,
+ * EXIT_REKEYED for a key replaced by re-keying; what names the key in
+ * messages. */
+int cli_check_holder_key(const char *verb, const struct phr_record *r, const uint8_t key[16], const char *what,
+			 const char *in);
 
 typedef int (*cli_cmd_fn)(int argc, char **argv);
 
@@ -201,6 +209,7 @@ int cmd_clinic(int argc, char **argv);
 int cmd_trust(int argc, char **argv);
 int cmd_issue(int argc, char **argv);
 int cmd_extend(int argc, char **argv);
+int cmd_rekey(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_schema(int argc, char **argv);
@@ -223,6 +232,10 @@ struct phr_trust;
  * 10-16 when an entry fails verification (filed all the same). */
 int cli_register_file(const char *verb, const char *db, const uint8_t *container, size_t len,
 		      const struct phr_trust *t, const char *how);
+/* The same, opening sealed sections with the holder key (NULL: none)
+ * so that they are indexed (phr_register_add_key). */
+int cli_register_file_key(const char *verb, const char *db, const uint8_t *container, size_t len,
+			  const struct phr_trust *t, const char *how, const uint8_t *key);
 /* phr register report (cmd_report.c); argv[0] is "report". */
 int cmd_register_report(int argc, char **argv);
 

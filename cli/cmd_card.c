@@ -11,6 +11,7 @@
 #include "phr/card.h"
 #include "phr/container.h"
 #include "phr/render.h"
+#include "phr/seal.h"
 #include "phr/verify.h"
 
 static const char card_usage[] =
@@ -53,7 +54,7 @@ static const char format_usage[] =
 
 static const char write_usage[] =
 	"Usage: phr card write [--reader NAME] [--pin-file F] [--trust TRUST.bundle]\n"
-	"                      [--replace] [--force] RECORD.phr\n"
+	"                      [--replace] [--force] [--holder-key KEY.txt] RECORD.phr\n"
 	"\n"
 	"Writes a record ('-': standard input) to the card. The record is checked\n"
 	"first (with --trust every entry must be valid; without it every signature\n"
@@ -66,11 +67,16 @@ static const char write_usage[] =
 	"card's) is refused with exit status 29.\n"
 	"  --replace   write over a different record (another record id), or over\n"
 	"              a version with entries this file lacks\n"
-	"  --force     write a record that does not verify\n";
+	"  --force     write a record that does not verify\n"
+	"  --holder-key KEY.txt  store the record's holder key on the card with the\n"
+	"              record, behind the PIN: 'phr card show' then opens the sealed\n"
+	"              sections. Without it, a key the card holds for this record is\n"
+	"              kept (unless the record was re-keyed since).\n";
 
 static const char read_usage[] =
 	"Usage: phr card read [--reader NAME] [--pin-file F] [--trust TRUST.bundle]\n"
 	"                     [--force] [--out RECORD.phr] [--register DB]\n"
+	"                     [--holder-key-out KEY.txt]\n"
 	"\n"
 	"Reads the card's record and writes it, byte for byte, to --out (default\n"
 	"'-', standard output, when that is not a terminal), and says on standard\n"
@@ -80,7 +86,10 @@ static const char read_usage[] =
 	"and the chain), else nothing is written and the exit status is 26;\n"
 	"--force writes it anyway. --register DB also files it in the clinic's\n"
 	"register (exit 35 for an older copy of a version kept there, 34 when its\n"
-	"consent says store: false).\n";
+	"consent says store: false).\n"
+	"--holder-key-out KEY.txt writes the holder key stored on the card (mode\n"
+	"0600), for 'phr extend --holder-key' to seal under it; exit 38 when the\n"
+	"card holds none.\n";
 
 static const char show_usage[] =
 	"Usage: phr card show [--reader NAME] [--pin-file F] [--trust TRUST.bundle]\n"
@@ -91,7 +100,9 @@ static const char show_usage[] =
 	"with its verification status, after a line naming the reader, slot and\n"
 	"generation. --format json prints 'phr show --format json' with a \"card\"\n"
 	"member: reader, slot, generation, bytes, extended (APDU lengths).\n"
-	"--holder-key KEY.txt shows sealed sections too, as 'phr show' does.\n"
+	"Sealed sections are opened with the holder key stored on the card with the\n"
+	"record ('phr card write --holder-key'), read behind the PIN like the record;\n"
+	"--holder-key KEY.txt opens them with that key instead.\n"
 	"Exit status 0 when the record was shown, whatever its status; 26 when the\n"
 	"card's slot does not hold a readable record; 38 when it was shown and a\n"
 	"sealed part did not open with the holder key.\n";
@@ -114,7 +125,7 @@ static const char unblock_usage[] =
 
 struct card_args {
 	const char *reader, *pin_file, *new_pin_file, *puk_file, *trust, *authority, *lang, *format, *out, *file;
-	const char *register_db, *holder_key;
+	const char *register_db, *holder_key, *holder_key_out;
 	bool erase, replace, force;
 	long entry;
 };
@@ -123,6 +134,7 @@ enum {
 	O_READER = 1 << 0, O_PIN = 1 << 1, O_NEWPIN = 1 << 2, O_PUK = 1 << 3, O_TRUST = 1 << 4, O_AUTH = 1 << 5,
 	O_LANG = 1 << 6, O_FORMAT = 1 << 7, O_OUT = 1 << 8, O_ERASE = 1 << 9, O_REPLACE = 1 << 10,
 	O_FORCE = 1 << 11, O_ENTRY = 1 << 12, O_FILE = 1 << 13, O_REGISTER = 1 << 14, O_HOLDER = 1 << 15,
+	O_HOLDER_OUT = 1 << 16,
 };
 
 /* Parses the options verb allows; returns -1 after --help, else an exit code. */
@@ -137,6 +149,7 @@ static int parse(const char *verb, int argc, char **argv, unsigned allow, const 
 		{ "replace", no_argument, 0, 'R' },        { "force", no_argument, 0, 'F' },
 		{ "entry", required_argument, 0, 'e' },    { "help", no_argument, 0, 'h' },
 		{ "register", required_argument, 0, 'G' }, { "holder-key", required_argument, 0, 'K' },
+		{ "holder-key-out", required_argument, 0, 'O' },
 		{ 0, 0, 0, 0 } };
 	static const struct {
 		int c;
@@ -144,7 +157,7 @@ static int parse(const char *verb, int argc, char **argv, unsigned allow, const 
 	} bits[] = { { 'r', O_READER }, { 'p', O_PIN },    { 'n', O_NEWPIN }, { 'k', O_PUK },   { 't', O_TRUST },
 		     { 'a', O_AUTH },   { 'l', O_LANG },   { 'f', O_FORMAT }, { 'o', O_OUT },   { 'E', O_ERASE },
 		     { 'R', O_REPLACE }, { 'F', O_FORCE }, { 'e', O_ENTRY }, { 'G', O_REGISTER },
-		     { 'K', O_HOLDER } };
+		     { 'K', O_HOLDER }, { 'O', O_HOLDER_OUT } };
 	int c;
 	memset(a, 0, sizeof(*a));
 	a->format = "text";
@@ -176,6 +189,7 @@ static int parse(const char *verb, int argc, char **argv, unsigned allow, const 
 		case 'F': a->force = true; break;
 		case 'G': a->register_db = optarg; break;
 		case 'K': a->holder_key = optarg; break;
+		case 'O': a->holder_key_out = optarg; break;
 		case 'e': {
 			char *end;
 			a->entry = strtol(optarg, &end, 10);
@@ -448,7 +462,7 @@ static char slot_name(int active)
 
 /* Reads the card's container into *buf (malloc'd); an exit code. */
 static int read_card(const char *verb, const struct card_args *a, struct session *s, const char *pin,
-		     uint8_t **buf, size_t *len)
+		     uint8_t **buf, size_t *len, uint8_t key[PHR_CARD_KEY_LEN], bool *has_key)
 {
 	int ex, rc;
 	*buf = NULL;
@@ -458,7 +472,7 @@ static int read_card(const char *verb, const struct card_args *a, struct session
 		session_close(s);
 		return card_fail(verb, phr_fail(PHR_E_NOMEM, "out of memory"));
 	}
-	if ((rc = phr_card_read(s->card, *buf, PHR_MAX_CONTAINER, len))) {
+	if ((rc = phr_card_read_key(s->card, *buf, PHR_MAX_CONTAINER, len, key, has_key))) {
 		if (rc == PHR_E_CARD_EMPTY)
 			fprintf(stderr, "phr %s: the card in '%s' holds no record yet\n", verb, phr_pcsc_reader(s->pcsc));
 		else if (rc == PHR_E_CARD_TORN)
@@ -600,10 +614,14 @@ static int card_write(int argc, char **argv)
 	struct session s = { 0 };
 	struct phr_trust *t = NULL;
 	struct phr_record *r = NULL, *old = NULL;
-	uint8_t *buf = NULL, *cur = NULL;
+	uint8_t *buf = NULL, *cur = NULL, hkey[PHR_CARD_KEY_LEN], card_key[PHR_CARD_KEY_LEN];
 	size_t len, cur_len;
 	char pin[SECRET_MAX + 2] = "";
-	int ex = parse(verb, argc, argv, O_READER | O_PIN | O_TRUST | O_REPLACE | O_FORCE | O_FILE, write_usage, &a), rc;
+	bool have_key = false, card_has_key = false;
+	const char *key_note = "";
+	int ex = parse(verb, argc, argv, O_READER | O_PIN | O_TRUST | O_REPLACE | O_FORCE | O_FILE | O_HOLDER, write_usage,
+		       &a),
+	    rc;
 	if (ex)
 		return ex < 0 ? EXIT_OK_ : ex;
 	if (a.trust && (ex = cli_load_trust(verb, a.trust, NULL, &t)))
@@ -622,6 +640,15 @@ static int card_write(int argc, char **argv)
 			goto out;
 		}
 	}
+	/* The holder key given must be the record's (the newest sealed entry's
+	 * key), before the card is touched. */
+	if (a.holder_key) {
+		if ((ex = cli_load_holder_key(verb, a.holder_key, hkey)) ||
+		    (ex = cli_check_holder_key(verb, r, hkey, a.holder_key, a.file)))
+			goto out;
+		have_key = true;
+		key_note = " with its holder key";
+	}
 	if ((ex = get_secret(verb, "PIN", a.pin_file, "PHR_PIN", false, pin)))
 		goto out;
 	if ((ex = session_open(verb, &a, true, pin, &s)))
@@ -633,7 +660,7 @@ static int card_write(int argc, char **argv)
 		ex = card_fail(verb, phr_fail(PHR_E_NOMEM, "out of memory"));
 		goto out;
 	}
-	rc = phr_card_read(s.card, cur, PHR_MAX_CONTAINER, &cur_len);
+	rc = phr_card_read_key(s.card, cur, PHR_MAX_CONTAINER, &cur_len, card_key, &card_has_key);
 	if (rc == PHR_E_CARD_REMOVED || rc == PHR_E_CARD_TRANSPORT) {
 		ex = card_fail(verb, rc);
 		goto out;
@@ -651,8 +678,28 @@ static int card_write(int argc, char **argv)
 		if ((ex = check_version(verb, old, r)))
 			goto out;
 	}
+	/* The card's holder key for this record is kept, unless the record
+	 * was re-keyed since (then it is the old key, and not written back). */
+	if (!have_key && card_has_key && old && !memcmp(old->id, r->id, PHR_RECORD_ID_LEN)) {
+		uint8_t kid[PHR_SEAL_KID_LEN], newest[PHR_SEAL_KID_LEN];
+		size_t at, rekeyed;
+		phr_holder_key_id(card_key, kid);
+		int st = phr_record_seal_key_state(r, kid, newest, &at, &rekeyed);
+		if (st == PHR_SEAL_KEY_NEWEST || st == PHR_SEAL_KEY_NONE) {
+			memcpy(hkey, card_key, sizeof(hkey));
+			have_key = true;
+			key_note = ", keeping the holder key the card held";
+		} else {
+			fprintf(stderr,
+				"phr %s: the holder key the card held is not this record's newest key (%s): it is not "
+				"kept; give --holder-key with the new key\n",
+				verb, st == PHR_SEAL_KEY_REPLACED ? "the record was re-keyed" : "another key");
+		}
+	} else if (!have_key && card_has_key) {
+		fprintf(stderr, "phr %s: the holder key the card held was another record's: it is removed\n", verb);
+	}
 	phr_clear_error();
-	if ((rc = phr_card_write(s.card, buf, len))) {
+	if ((rc = phr_card_write_key(s.card, buf, len, have_key ? hkey : NULL))) {
 		if (rc == PHR_E_CARD_REMOVED)
 			fprintf(stderr, "phr %s: %s; the card holds the old record or the new one, never a mix\n", verb,
 				phr_last_error());
@@ -663,13 +710,15 @@ static int card_write(int argc, char **argv)
 	char id[33];
 	phr_record_id_hex(r->id, id);
 	if (phr_card_last_state(s.card, &st))
-		printf("wrote record %s (%zu entr%s, %zu bytes) to the card in '%s': slot %c, generation %lu\n", id,
-		       r->n_entries, r->n_entries == 1 ? "y" : "ies", len, phr_pcsc_reader(s.pcsc), slot_name(st.active),
-		       (unsigned long)st.generation);
+		printf("wrote record %s (%zu entr%s, %zu bytes)%s to the card in '%s': slot %c, generation %lu\n", id,
+		       r->n_entries, r->n_entries == 1 ? "y" : "ies", len, key_note, phr_pcsc_reader(s.pcsc),
+		       slot_name(st.active), (unsigned long)st.generation);
 	ex = EXIT_OK_;
 out:
 	session_close(&s);
 	sodium_memzero(pin, sizeof(pin));
+	sodium_memzero(hkey, sizeof(hkey));
+	sodium_memzero(card_key, sizeof(card_key));
 	phr_record_destroy(r);
 	phr_record_destroy(old);
 	phr_trust_destroy(t);
@@ -686,10 +735,13 @@ static int card_read(int argc, char **argv)
 	struct phr_trust *t = NULL;
 	struct phr_record *r = NULL;
 	struct phr_card_status st = { 0, 0, 0, 0 };
-	uint8_t *buf = NULL;
+	uint8_t *buf = NULL, hkey[PHR_CARD_KEY_LEN];
 	size_t len;
+	bool has_key = false;
 	char pin[SECRET_MAX + 2], reader[PHR_PCSC_READER_MAX];
-	int ex = parse(verb, argc, argv, O_READER | O_PIN | O_TRUST | O_FORCE | O_OUT | O_REGISTER, read_usage, &a), rc;
+	int ex = parse(verb, argc, argv, O_READER | O_PIN | O_TRUST | O_FORCE | O_OUT | O_REGISTER | O_HOLDER_OUT,
+		       read_usage, &a),
+	    rc;
 	if (ex)
 		return ex < 0 ? EXIT_OK_ : ex;
 	if (!a.out)
@@ -700,7 +752,7 @@ static int card_read(int argc, char **argv)
 		return ex;
 	if ((ex = get_secret(verb, "PIN", a.pin_file, "PHR_PIN", false, pin)))
 		goto out;
-	ex = read_card(verb, &a, &s, pin, &buf, &len);
+	ex = read_card(verb, &a, &s, pin, &buf, &len, hkey, &has_key);
 	if (!ex) {
 		snprintf(reader, sizeof(reader), "%s", phr_pcsc_reader(s.pcsc));
 		(void)phr_card_last_state(s.card, &st);
@@ -724,10 +776,21 @@ static int card_read(int argc, char **argv)
 			r->n_entries, entries_word(r->n_entries), len, reader, slot_name(st.active),
 			(unsigned long)st.generation);
 	}
-	if (a.register_db)
+	if (a.holder_key_out && !has_key) {
+		fprintf(stderr, "phr %s: the card holds no holder key with its record (--holder-key-out): nothing written\n",
+			verb);
+		ex = EXIT_SEAL;
+	} else if (a.holder_key_out) {
+		ex = cli_write_holder_key(verb, a.holder_key_out, hkey);
+		if (!ex)
+			fprintf(stderr, "phr %s: the holder key stored on the card is in %s (mode 0600): delete it when done\n",
+				verb, a.holder_key_out);
+	}
+	if (a.register_db && !ex)
 		ex = cli_register_file(verb, a.register_db, buf, len, t, "card");
 out:
 	sodium_memzero(pin, sizeof(pin));
+	sodium_memzero(hkey, sizeof(hkey));
 	phr_record_destroy(r);
 	phr_trust_destroy(t);
 	free(buf);
@@ -742,10 +805,10 @@ static int card_show(int argc, char **argv)
 	struct phr_trust *t = NULL;
 	struct phr_record *r = NULL;
 	struct phr_card_status st = { 0, 0, 0, 0 };
-	uint8_t *buf = NULL;
+	uint8_t *buf = NULL, hkey[PHR_CARD_KEY_LEN];
 	size_t len;
 	char pin[SECRET_MAX + 2], reader[PHR_PCSC_READER_MAX];
-	bool ext;
+	bool ext, has_key = false;
 	int ex = parse(verb, argc, argv, O_READER | O_PIN | O_TRUST | O_AUTH | O_LANG | O_FORMAT | O_ENTRY | O_HOLDER,
 		       show_usage, &a),
 	    rc;
@@ -758,7 +821,7 @@ static int card_show(int argc, char **argv)
 		return ex;
 	if ((ex = get_secret(verb, "PIN", a.pin_file, "PHR_PIN", false, pin)))
 		goto out;
-	if ((ex = read_card(verb, &a, &s, pin, &buf, &len)))
+	if ((ex = read_card(verb, &a, &s, pin, &buf, &len, hkey, &has_key)))
 		goto out;
 	snprintf(reader, sizeof(reader), "%s", phr_pcsc_reader(s.pcsc));
 	ext = phr_card_extended(s.card);
@@ -769,7 +832,9 @@ static int card_show(int argc, char **argv)
 		ex = EXIT_CARD_RECORD;
 		goto out;
 	}
-	int sex = cli_unseal(verb, r, a.holder_key);
+	int sex = a.holder_key ? cli_unseal(verb, r, a.holder_key) : has_key ? cli_unseal_key(verb, r, hkey) : EXIT_OK_;
+	sodium_memzero(hkey, sizeof(hkey));
+	bool card_key = has_key && !a.holder_key;
 	if (sex && sex != EXIT_SEAL) {
 		ex = sex;
 		goto out;
@@ -779,23 +844,25 @@ static int card_show(int argc, char **argv)
 		if ((ex = cli_view_record(verb, r, t, &v, arr)) == EXIT_OK_ && (obj = json_array_get(arr, 0))) {
 			char slot[2] = { slot_name(st.active), '\0' };
 			json_object_set_new(obj, "card",
-					    json_pack("{s:s, s:s, s:I, s:I, s:b}", "reader", reader, "slot", slot,
+					    json_pack("{s:s, s:s, s:I, s:I, s:b, s:b}", "reader", reader, "slot", slot,
 						      "generation", (json_int_t)st.generation, "bytes", (json_int_t)len,
-						      "extended", ext));
+						      "extended", ext, "holder_key", has_key));
 			if ((rc = cli_print_json(obj)))
 				ex = cli_fail(verb, rc, NULL);
 		}
 		json_decref(arr);
 	} else {
 		if (v.entry < 0)
-			printf("Card in '%s': slot %c, generation %lu, %zu bytes\n\n", reader, slot_name(st.active),
-			       (unsigned long)st.generation, len);
+			printf("Card in '%s': slot %c, generation %lu, %zu bytes%s\n\n", reader, slot_name(st.active),
+			       (unsigned long)st.generation, len,
+			       card_key ? "; sealed sections opened with the holder key stored on the card" : "");
 		ex = cli_view_record(verb, r, t, &v, NULL);
 	}
 	if (!ex)
 		ex = sex;
 out:
 	sodium_memzero(pin, sizeof(pin));
+	sodium_memzero(hkey, sizeof(hkey));
 	phr_record_destroy(r);
 	phr_trust_destroy(t);
 	free(buf);

@@ -1,4 +1,4 @@
-/* phr issue, phr extend */
+/* phr issue, phr extend, phr rekey */
 #include "cli.h"
 
 #include <getopt.h>
@@ -6,6 +6,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "phr/cbor.h"
 #include "phr/compress.h"
@@ -37,7 +38,9 @@ static const char issue_usage[] =
 	"  --no-seal           seal nothing\n"
 	"  --holder-key-out F  write the new holder key there (default: OUT.key.txt,\n"
 	"                      mode 0600): print it on the key slip for the holder\n"
-	"  --holder-key F      seal under this existing holder key instead\n";
+	"  --holder-key F      seal under this existing holder key instead; with\n"
+	"                      --register, the sealed sections are indexed too (a\n"
+	"                      new key is not: 'phr register add --holder-key')\n";
 
 static const char extend_usage[] =
 	"Usage: phr extend --key CLINIC.key --cert CLINIC.cert --in RECORD.phr\n"
@@ -49,10 +52,29 @@ static const char extend_usage[] =
 	"entry must be valid, without it every signature and the chain must hold.\n"
 	"--force extends a record that does not verify (its entries stay marked).\n"
 	"The key must be a clinic's, and the certificate for it and valid now.\n"
-	"--register DB also files the new version in the clinic's register.\n"
+	"--register DB also files the new version in the clinic's register (its\n"
+	"sealed sections indexed only when --holder-key is given).\n"
 	"--holder-key KEY.txt seals the sections --seal names (default: screening,\n"
-	"pregnancy, mental_health, notes) under the record's holder key; without it\n"
-	"the entry is added unsealed, and phr extend says so. --no-seal seals nothing.\n";
+	"pregnancy, mental_health, notes) under the record's holder key (refused\n"
+	"with exit 38 for another record's key, 41 for a key the record replaced:\n"
+	"'phr rekey'). Without the key a clinic can add only unsealed entries: an\n"
+	"entry with sections to seal is refused (exit 40), unless --no-seal, which\n"
+	"adds it unsealed (anyone with the booklet reads it). --no-seal seals nothing.\n";
+
+static const char rekey_usage[] =
+	"Usage: phr rekey --key CLINIC.key --cert CLINIC.cert --in RECORD.phr\n"
+	"                 --holder-key OLD.txt --holder-key-out NEW.txt --out NEW.phr\n"
+	"                 [--trust TRUST.bundle] [--force] [--no-embed-cert]\n"
+	"                 [--passphrase-file F] [--compression NAME] [--register DB]\n"
+	"\n"
+	"After a lost key slip: makes a new holder key (written to --holder-key-out,\n"
+	"mode 0600, before the record) and adds a signed entry, sealed under it, that\n"
+	"holds the sealed sections of every earlier entry, opened with the current\n"
+	"key (--holder-key) and sealed again. The new key then opens the whole\n"
+	"record; the old key opens only the entries before this one, and 'phr extend'\n"
+	"refuses it (exit 41). What the old key opened stays readable to whoever\n"
+	"holds it and a copy made before (docs/PRIVACY.md). Exit 38 when the key\n"
+	"given is not the record's current key or an entry does not open with it.\n";
 
 int cli_compression(const char *name)
 {
@@ -126,9 +148,9 @@ static int parse(const char *verb, int argc, char **argv, struct sign_args *a, c
 	}
 	if (optind != argc)
 		return cli_usage(verb, "unexpected argument");
-	if (a->holder_key && a->holder_key_out)
+	if (a->holder_key && a->holder_key_out && strcmp(verb, "rekey"))
 		return cli_usage(verb, "--holder-key and --holder-key-out: one of them");
-	if (a->holder_key_out && strcmp(verb, "issue"))
+	if (a->holder_key_out && strcmp(verb, "issue") && strcmp(verb, "rekey"))
 		return cli_usage(verb, "--holder-key-out is an option of 'phr issue' (the holder key is made once)");
 	return EXIT_OK_;
 }
@@ -178,7 +200,7 @@ static int seal_content(const char *verb, const struct sign_args *a, const struc
 		return EXIT_OK_;
 	sealed_names(plain, plain_len, names, names_cap);
 	if (key)
-		rc = phr_seal(key, r->id, r->n_entries, plain, plain_len, n, NULL, env, env_len);
+		rc = phr_seal_packed(key, r->id, r->n_entries, plain, plain_len, n, NULL, env, env_len);
 	sodium_memzero(plain, plain_len);
 	free(plain);
 	if (rc) {
@@ -279,7 +301,7 @@ fail:
 }
 
 static int finish(const char *verb, struct phr_record *r, int compression, const char *out, const char *db,
-		  const struct phr_trust *trust, const char *how)
+		  const struct phr_trust *trust, const char *how, const uint8_t *hkey)
 {
 	uint8_t *buf;
 	size_t len;
@@ -296,7 +318,7 @@ static int finish(const char *verb, struct phr_record *r, int compression, const
 	phr_record_id_hex(r->id, hex);
 	fprintf(stderr, "phr %s: record %s, %zu entr%s, %zu bytes (%s): %s\n", verb, hex, r->n_entries,
 		r->n_entries == 1 ? "y" : "ies", len, phr_compression_name(used), out);
-	int ex = db ? cli_register_file(verb, db, buf, len, trust, how) : EXIT_OK_;
+	int ex = db ? cli_register_file_key(verb, db, buf, len, trust, how, hkey) : EXIT_OK_;
 	free(buf);
 	return ex;
 }
@@ -374,7 +396,7 @@ int cmd_issue(int argc, char **argv)
 					   env ? clear_len : clen, env, env_len, now)))
 		ex = cli_fail(verb, rc, NULL);
 	else
-		ex = finish(verb, r, a.compression, a.out, a.register_db, NULL, "issued");
+		ex = finish(verb, r, a.compression, a.out, a.register_db, NULL, "issued", a.holder_key ? hkey : NULL);
 out:
 	sodium_memzero(hkey, sizeof(hkey));
 	free(key_path);
@@ -424,31 +446,44 @@ int cmd_extend(int argc, char **argv)
 		if ((ex = cli_load_holder_key(verb, a.holder_key, hkey)))
 			goto out;
 		have_key = 1;
-		/* the key the record's sealed entries name: the newest */
-		uint8_t kid[PHR_SEAL_KID_LEN];
-		phr_holder_key_id(hkey, kid);
-		for (size_t i = r->n_entries; i-- > 0;) {
-			struct phr_seal_envelope ev;
-			if (!r->entries[i].sealed || phr_seal_envelope_parse(r->entries[i].sealed, r->entries[i].sealed_len, &ev))
-				continue;
-			if (memcmp(ev.kid, kid, PHR_SEAL_KID_LEN)) {
-				ex = cli_fail(verb,
-					      phr_fail(PHR_E_SEAL_KEY, "%s is holder key %02x%02x%02x%02x, but entry %zu of %s is sealed under key %02x%02x%02x%02x: not this record's holder key",
-						       a.holder_key, kid[0], kid[1], kid[2], kid[3], i, a.in, ev.kid[0], ev.kid[1],
-						       ev.kid[2], ev.kid[3]),
-					      NULL);
-				goto out;
-			}
-			break;
-		}
+		/* the key the record's newest sealed entry names: not another
+		 * record's (38), not one the record replaced (41) */
+		if ((ex = cli_check_holder_key(verb, r, hkey, a.holder_key, a.in)))
+			goto out;
 	}
 	if (a.seal && (ex = seal_content(verb, &a, r, content, clen, have_key ? hkey : NULL, &clear, &clear_len, &env,
 					 &env_len, names, sizeof(names))))
 		goto out;
-	if (clear && !env && names[0])
-		fprintf(stderr, "phr %s: no --holder-key: this entry is added UNSEALED; its %s can be read by anyone who holds the booklet\n",
-			verb, names);
-	else if (env)
+	if (!a.seal) { /* --no-seal: say what anyone will read */
+		struct sign_args d = a;
+		uint8_t *c2 = NULL, *e2 = NULL;
+		size_t c2l, e2l;
+		d.seal = phr_seal_default_sections();
+		if (seal_content(verb, &d, r, content, clen, NULL, &c2, &c2l, &e2, &e2l, names, sizeof(names)) == EXIT_OK_ &&
+		    names[0])
+			fprintf(stderr, "phr %s: --no-seal: this entry is added UNSEALED; its %s can be read by anyone who holds the booklet\n",
+				verb, names);
+		free(c2);
+		free(e2);
+		names[0] = '\0';
+	}
+	if (clear && !env && names[0]) {
+		/* Without the key a clinic can only add unsealed entries: it
+		 * says so, and does not do it unasked. */
+		uint8_t none[PHR_SEAL_KID_LEN] = { 0 }, newest[PHR_SEAL_KID_LEN];
+		size_t at, rekeyed;
+		if (phr_record_seal_key_state(r, none, newest, &at, &rekeyed) == PHR_SEAL_KEY_NONE)
+			ex = cli_fail(verb,
+				      phr_fail(PHR_E_SEAL_NOKEY, "this entry has sections to seal (%s), and %s has no holder key (nothing in it is sealed): add the entry UNSEALED with --no-seal, and anyone who holds the booklet will read them, or leave them out",
+					       names, a.in),
+				      NULL);
+		else
+			ex = cli_fail(verb,
+				      phr_fail(PHR_E_SEAL_NOKEY, "this entry has sections to seal (%s) and no --holder-key was given: ask the holder for the key slip (or for the card's PIN: 'phr card read --holder-key-out KEY.txt'), or add the entry UNSEALED with --no-seal, and anyone who holds the booklet will read them",
+					       names),
+				      NULL);
+		goto out;
+	} else if (env)
 		fprintf(stderr, "phr %s: sealed %s under the holder key\n", verb, names);
 	if ((rc = phr_record_append_sealed(r, key, a.embed ? cert : NULL, certlen, env ? clear : content,
 					   env ? clear_len : clen, env, env_len, now))) {
@@ -456,7 +491,7 @@ int cmd_extend(int argc, char **argv)
 		goto out;
 	}
 	ex = finish(verb, r, a.compression >= 0 ? a.compression : r->compression, a.out, a.register_db, trust,
-		    "extended");
+		    "extended", have_key ? hkey : NULL);
 out:
 	sodium_memzero(hkey, sizeof(hkey));
 	free(clear);
@@ -464,6 +499,96 @@ out:
 	free(rep);
 	free(buf);
 	free(content);
+	free(cert);
+	phr_record_destroy(r);
+	phr_seckey_destroy(key);
+	phr_trust_destroy(trust);
+	return ex;
+}
+
+int cmd_rekey(int argc, char **argv)
+{
+	const char *verb = "rekey";
+	struct sign_args a;
+	int ex = parse(verb, argc, argv, &a, rekey_usage);
+	if (ex)
+		return ex < 0 ? EXIT_OK_ : ex;
+	if (!a.key || !a.cert || !a.in || !a.out || !a.holder_key || !a.holder_key_out)
+		return cli_usage(verb, "--key, --cert, --in, --holder-key, --holder-key-out and --out are required");
+	if (!strcmp(a.holder_key, a.holder_key_out))
+		return cli_usage(verb, "--holder-key-out must not overwrite the current key (--holder-key): give another file");
+	uint8_t *buf = NULL, *cert = NULL, *content = NULL, *plain = NULL, *env = NULL;
+	size_t len, certlen, clen = 0, plain_len = 0, env_len = 0, carried = 0;
+	struct phr_seckey *key = NULL;
+	struct phr_record *r = NULL;
+	struct phr_trust *trust = NULL;
+	struct phr_report *rep = calloc(1, sizeof(*rep));
+	uint64_t now = cli_now();
+	uint8_t old[PHR_HOLDER_KEY_LEN], fresh[PHR_HOLDER_KEY_LEN];
+	int rc;
+	if (!rep)
+		return cli_fail(verb, PHR_E_NOMEM, NULL);
+	if ((ex = cli_load_to_sign(verb, a.in, a.trust, a.force, "re-key", now, &trust, &buf, &len, &r, rep)))
+		goto out;
+	if ((ex = load_signer(verb, &a, now, &key, &cert, &certlen)))
+		goto out;
+	if ((ex = cli_load_holder_key(verb, a.holder_key, old)) ||
+	    (ex = cli_check_holder_key(verb, r, old, a.holder_key, a.in)))
+		goto out;
+	/* every sealed entry opened with the current key, to be sealed again */
+	if ((rc = phr_seal_rekey_plaintext(r, old, &plain, &plain_len, &carried))) {
+		ex = cli_fail(verb, phr_fail_wrap(rc, "%s: cannot re-seal", a.in), NULL);
+		goto out;
+	}
+	/* the new entry: a follow-up of today with nothing in the clear */
+	char date[16];
+	time_t t = (time_t)now;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(date, sizeof(date), "%Y-%m-%d", &tm);
+	json_t *j = json_pack("{s:s, s:s}", "kind", "follow_up", "date", date);
+	rc = j ? phr_entry_encode_json(j, &content, &clen) : PHR_E_NOMEM;
+	json_decref(j);
+	if (rc) {
+		ex = cli_fail(verb, rc, NULL);
+		goto out;
+	}
+	if ((rc = phr_holder_key_generate(fresh)) ||
+	    (rc = phr_seal_packed(fresh, r->id, r->n_entries, plain, plain_len, 1, NULL, &env, &env_len))) {
+		ex = cli_fail(verb, rc, NULL);
+		goto out;
+	}
+	size_t at = r->n_entries;
+	if ((rc = phr_record_append_sealed(r, key, a.embed ? cert : NULL, certlen, content, clen, env, env_len, now))) {
+		ex = cli_fail(verb, rc, NULL);
+		goto out;
+	}
+	/* the key is written before the record: a record whose key was lost
+	 * could never be opened */
+	if ((ex = cli_write_holder_key(verb, a.holder_key_out, fresh)))
+		goto out;
+	uint8_t kid_old[PHR_SEAL_KID_LEN], kid_new[PHR_SEAL_KID_LEN];
+	phr_holder_key_id(old, kid_old);
+	phr_holder_key_id(fresh, kid_new);
+	fprintf(stderr,
+		"phr %s: entry %zu re-seals the sealed sections of %zu entr%s under the new holder key %02x%02x%02x%02x "
+		"(in %s: print it on a new key slip for the holder, and delete the file); the old key %02x%02x%02x%02x "
+		"opens no entry from %zu on\n",
+		verb, at, carried, carried == 1 ? "y" : "ies", kid_new[0], kid_new[1], kid_new[2], kid_new[3],
+		a.holder_key_out, kid_old[0], kid_old[1], kid_old[2], kid_old[3], at);
+	ex = finish(verb, r, a.compression >= 0 ? a.compression : r->compression, a.out, a.register_db, trust,
+		    "extended", fresh);
+out:
+	sodium_memzero(old, sizeof(old));
+	sodium_memzero(fresh, sizeof(fresh));
+	if (plain) {
+		sodium_memzero(plain, plain_len);
+		free(plain);
+	}
+	free(env);
+	free(content);
+	free(rep);
+	free(buf);
 	free(cert);
 	phr_record_destroy(r);
 	phr_seckey_destroy(key);
@@ -512,5 +637,5 @@ int cli_load_signer(const char *verb, const char *key_path, const char *cert_pat
 int cli_write_record(const char *verb, struct phr_record *r, int compression, const char *out, const char *db,
 		     const struct phr_trust *trust)
 {
-	return finish(verb, r, compression, out, db, trust, "extended");
+	return finish(verb, r, compression, out, db, trust, "extended", NULL);
 }

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -16,6 +17,7 @@
 #include "phr/register.h"
 #include "phr/render.h"
 #include "phr/schema.h"
+#include "phr/seal.h"
 #include "phr/verify.h"
 
 static const char register_usage[] =
@@ -45,7 +47,8 @@ static const char init_usage[] =
 	"existing register is opened and brought to this program's schema.\n";
 
 static const char add_usage[] =
-	"Usage: phr register add [--trust TRUST.bundle] [--authority AUTH.pub] [--document FILE]... DB RECORD.phr...\n"
+	"Usage: phr register add [--trust TRUST.bundle] [--authority AUTH.pub] [--document FILE]...\n"
+	"                        [--holder-key KEY.txt] DB RECORD.phr...\n"
 	"\n"
 	"Verifies each record and files it: a new record, a new version of one, or\n"
 	"one more sighting of a version already kept (versions are what their\n"
@@ -55,6 +58,11 @@ static const char add_usage[] =
 	"--document FILE keeps a document's bytes (PDF, PNG, JPEG) with the records\n"
 	"that refer to it: a verified entry of one of the records given must have\n"
 	"signed its hash (as 'register documents --out-dir' wrote it out).\n"
+	"Sealed sections are indexed and counted in reports only with --holder-key\n"
+	"KEY.txt (the record's holder key; records it is not the key of are filed\n"
+	"without it, exit 38); without it no byte of them is written to the\n"
+	"register. Entries filed before without the key keep their index ('register\n"
+	"forget', then add with the key, indexes them).\n"
 	"Exit status: 0 all filed; 35 a record is an older copy of a version kept\n"
 	"(filed all the same; the newer one is named); 34 consent refused storing;\n"
 	"10-16 an entry failed verification (filed, marked); 3 or 6 a file\n"
@@ -124,7 +132,7 @@ static const char check_usage[] =
 #define MAX_FILES 4096
 
 struct reg_args {
-	const char *trust, *pin, *lang, *format, *out, *out_dir;
+	const char *trust, *pin, *lang, *format, *out, *out_dir, *holder_key;
 	struct phr_register_query q;
 	char *field_buf;
 	char **pos;
@@ -135,6 +143,7 @@ struct reg_args {
 
 enum {
 	R_TRUST = 1 << 0, R_LANG = 1 << 1, R_FORMAT = 1 << 2, R_OUT = 1 << 3, R_OUT_DIR = 1 << 4, R_FIND = 1 << 5, R_DOCUMENT = 1 << 6,
+	R_HOLDER = 1 << 7,
 };
 
 /* "YYYY[-MM[-DD]]" -> its first (last: its last) day. */
@@ -200,7 +209,8 @@ static int parse(const char *verb, int argc, char **argv, unsigned allow, const 
 		{ "arrived", required_argument, 0, 'A' }, { "code", required_argument, 0, 'c' },
 		{ "clinic", required_argument, 0, 'C' }, { "record", required_argument, 0, 'r' },
 		{ "field", required_argument, 0, 'F' }, { "visited", required_argument, 0, 'V' },
-		{ "document", required_argument, 0, 'd' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
+		{ "document", required_argument, 0, 'd' }, { "help", no_argument, 0, 'h' },
+		{ "holder-key", required_argument, 0, 'K' }, { 0, 0, 0, 0 } };
 	int c, ex;
 	memset(a, 0, sizeof(*a));
 	a->format = "text";
@@ -215,6 +225,7 @@ static int parse(const char *verb, int argc, char **argv, unsigned allow, const 
 		case 'o': need = R_OUT; break;
 		case 'D': need = R_OUT_DIR; break;
 		case 'd': need = R_DOCUMENT; break;
+		case 'K': need = R_HOLDER; break;
 		case '?': return cli_usage(verb, "unknown option");
 		default: need = R_FIND; break;
 		}
@@ -227,6 +238,7 @@ static int parse(const char *verb, int argc, char **argv, unsigned allow, const 
 		case 'f': a->format = optarg; break;
 		case 'o': a->out = optarg; break;
 		case 'D': a->out_dir = optarg; break;
+		case 'K': a->holder_key = optarg; break;
 		case 'd':
 			if (a->n_docs == sizeof(a->docs) / sizeof(a->docs[0]))
 				return cli_usage(verb, "too many --document files");
@@ -319,10 +331,31 @@ static int reg_init(int argc, char **argv)
 /* Files one container and says what happened on stderr (prefix: the
  * file's name or the verb's output). Returns an exit code. */
 static int file_one(const char *verb, struct phr_register *reg, const char *what, const uint8_t *buf, size_t len,
-		    const struct phr_trust *t, const char *how)
+		    const struct phr_trust *t, const char *how, const uint8_t *key)
 {
 	struct phr_register_added r;
-	int rc = phr_register_add(reg, buf, len, t, cli_now(), how, &r);
+	int key_ex = EXIT_OK_;
+	if (key) {
+		/* the key of this record's newest sealed entry, else filed without it */
+		struct phr_record *rec = NULL;
+		uint8_t kid[PHR_SEAL_KID_LEN], newest[PHR_SEAL_KID_LEN];
+		size_t at, rekeyed;
+		phr_holder_key_id(key, kid);
+		if (phr_record_decode(buf, len, &rec) == PHR_OK) {
+			int st = phr_record_seal_key_state(rec, kid, newest, &at, &rekeyed);
+			if (st == PHR_SEAL_KEY_OTHER || st == PHR_SEAL_KEY_REPLACED) {
+				fprintf(stderr,
+					"phr %s: %s: the holder key given is %s: filed without it, its sealed sections are not indexed\n",
+					verb, what,
+					st == PHR_SEAL_KEY_OTHER ? "not this record's" : "one this record replaced (re-keyed)");
+				key = NULL;
+				key_ex = st == PHR_SEAL_KEY_OTHER ? EXIT_SEAL : EXIT_REKEYED;
+			}
+		}
+		phr_record_destroy(rec);
+		phr_clear_error();
+	}
+	int rc = phr_register_add_key(reg, buf, len, t, cli_now(), how, key, &r);
 	if (rc == PHR_E_CONSENT) {
 		fprintf(stderr, "phr %s: %s: record %s: its consent (entry %zu) says store: false: verified and shown, "
 				"NOT stored in the register\n",
@@ -340,12 +373,21 @@ static int file_one(const char *verb, struct phr_register *reg, const char *what
 	if (r.failed)
 		fprintf(stderr, "phr %s: %s: NOT VALID: %s (kept, marked; see 'phr register show')\n", verb, what,
 			phr_strerror(r.verify_err));
+	if (key && (r.sealed_opened || r.sealed_closed))
+		fprintf(stderr, "phr %s: %s: sealed sections of %zu entr%s opened with the holder key and indexed%s\n", verb,
+			what, r.sealed_opened, r.sealed_opened == 1 ? "y" : "ies",
+			r.sealed_closed ? "; some did not open and are not indexed" : "");
+	else if (r.sealed_closed && r.new_version)
+		fprintf(stderr, "phr %s: %s: %zu entr%s with sealed sections: not indexed (no holder key)\n", verb, what,
+			r.sealed_closed, r.sealed_closed == 1 ? "y" : "ies");
+	if (key && r.sealed_closed && !key_ex)
+		key_ex = EXIT_SEAL;
 	if (r.older) {
 		fprintf(stderr, "phr %s: %s: older copy; newer: %s (%zu entries)\n", verb, what, r.newer_hex,
 			r.newer_entries);
 		return r.failed ? cli_exit_code(r.verify_err) : EXIT_OLDER;
 	}
-	return r.failed ? cli_exit_code(r.verify_err) : EXIT_OK_;
+	return r.failed ? cli_exit_code(r.verify_err) : key_ex;
 }
 
 /* How bad an exit code is, to report the worst of several files. */
@@ -365,11 +407,17 @@ static int severity(int ex)
 int cli_register_file(const char *verb, const char *db, const uint8_t *container, size_t len,
 		      const struct phr_trust *t, const char *how)
 {
+	return cli_register_file_key(verb, db, container, len, t, how, NULL);
+}
+
+int cli_register_file_key(const char *verb, const char *db, const uint8_t *container, size_t len,
+			  const struct phr_trust *t, const char *how, const uint8_t *key)
+{
 	struct phr_register *reg;
 	int ex = open_db(verb, db, 0, &reg);
 	if (ex)
 		return ex;
-	ex = file_one(verb, reg, db, container, len, t, how);
+	ex = file_one(verb, reg, db, container, len, t, how, key);
 	phr_register_close(reg);
 	return ex;
 }
@@ -431,9 +479,12 @@ static int reg_add(int argc, char **argv)
 	struct reg_args a;
 	struct phr_register *reg;
 	struct phr_trust *t = NULL;
-	int ex = parse(verb, argc, argv, R_TRUST | R_DOCUMENT, add_usage, 2, MAX_FILES, &a), worst = EXIT_OK_;
+	uint8_t hkey[PHR_HOLDER_KEY_LEN];
+	int ex = parse(verb, argc, argv, R_TRUST | R_DOCUMENT | R_HOLDER, add_usage, 2, MAX_FILES, &a), worst = EXIT_OK_;
 	if (ex)
 		return ex < 0 ? EXIT_OK_ : ex;
+	if (a.holder_key && (ex = cli_load_holder_key(verb, a.holder_key, hkey)))
+		return ex;
 	if (a.trust && (ex = cli_load_trust(verb, a.trust, a.pin, &t)))
 		return ex;
 	if ((ex = open_db(verb, a.pos[0], 0, &reg))) {
@@ -447,7 +498,7 @@ static int reg_add(int argc, char **argv)
 		if (rc) {
 			ex = cli_fail(verb, rc, NULL);
 		} else {
-			ex = file_one(verb, reg, a.pos[i], buf, len, t, PHR_REG_HOW_ADD);
+			ex = file_one(verb, reg, a.pos[i], buf, len, t, PHR_REG_HOW_ADD, a.holder_key ? hkey : NULL);
 			free(buf);
 		}
 		if (severity(ex) > severity(worst))
@@ -462,6 +513,7 @@ static int reg_add(int argc, char **argv)
 	}
 	phr_register_close(reg);
 	phr_trust_destroy(t);
+	sodium_memzero(hkey, sizeof(hkey));
 	return worst;
 }
 

@@ -523,7 +523,7 @@ int cmd_scan(int argc, char **argv)
 		int e;
 		/* sealed sections opened in memory only: --out and --register
 		 * keep the record's bytes as they were printed */
-		if (have_key && (e = cli_unseal_with(verb, fs[s].r, key)) && !seal_ex)
+		if (have_key && (e = cli_unseal_key(verb, fs[s].r, key)) && !seal_ex)
 			seal_ex = e;
 		e = cli_view_record(verb, fs[s].r, t, &v, records);
 		if (e && !view_ex)

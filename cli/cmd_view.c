@@ -350,8 +350,8 @@ int cmd_verify(int argc, char **argv)
 		for (size_t i = 0; (a.holder_key || a.holder_key_qr) && i < r->n_entries; i++) {
 			const struct phr_entry *en = &r->entries[i];
 			if (en->sealed && en->seal_state == 1)
-				printf("entry %zu: sealed: %u section%s, opened with the holder key\n", i, en->sealed_sections,
-				       en->sealed_sections == 1 ? "" : "s");
+				printf("entry %zu: sealed: %u section%s, opened with the holder key%s%s\n", i, en->sealed_sections,
+				       en->sealed_sections == 1 ? "" : "s", en->seal_why[0] ? ": " : "", en->seal_why);
 			else if (en->sealed)
 				printf("entry %zu: sealed: %u section%s, NOT OPENED\n", i, en->sealed_sections,
 				       en->sealed_sections == 1 ? "" : "s");

@@ -39,6 +39,8 @@ int cli_exit_code(int err)
 	case PHR_E_SEAL_KEY:
 	case PHR_E_SEALED: return EXIT_SEAL;
 	case PHR_E_NO_KEY_CODE: return EXIT_NO_KEY_CODE;
+	case PHR_E_SEAL_NOKEY: return EXIT_SEAL_NOKEY;
+	case PHR_E_REKEYED: return EXIT_REKEYED;
 	case PHR_E_ARG: return EXIT_USAGE;
 	case PHR_E_INCOMPLETE: return EXIT_INCOMPLETE;
 	case PHR_E_DB:
@@ -731,14 +733,41 @@ int cli_write_holder_key(const char *verb, const char *path, const uint8_t key[P
 int cli_unseal(const char *verb, struct phr_record *r, const char *path)
 {
 	uint8_t key[PHR_HOLDER_KEY_LEN];
-	size_t failed;
 	int ex;
 	if (!path)
 		return EXIT_OK_;
 	if ((ex = cli_load_holder_key(verb, path, key)))
 		return ex;
-	int rc = phr_record_unseal(r, key, &failed);
+	ex = cli_unseal_key(verb, r, key);
 	sodium_memzero(key, sizeof(key));
+	return ex;
+}
+
+int cli_check_holder_key(const char *verb, const struct phr_record *r, const uint8_t key[PHR_HOLDER_KEY_LEN],
+			 const char *what, const char *in)
+{
+	uint8_t kid[PHR_SEAL_KID_LEN], newest[PHR_SEAL_KID_LEN];
+	size_t at, rekeyed;
+	phr_holder_key_id(key, kid);
+	int st = phr_record_seal_key_state(r, kid, newest, &at, &rekeyed);
+	if (st == PHR_SEAL_KEY_NEWEST || st == PHR_SEAL_KEY_NONE)
+		return EXIT_OK_;
+	if (st == PHR_SEAL_KEY_REPLACED)
+		return cli_fail(verb,
+				phr_fail(PHR_E_REKEYED, "%s is holder key %02x%02x%02x%02x, which the record replaced at entry %zu (re-keyed to %02x%02x%02x%02x): the holder's new key slip is needed",
+					 what, kid[0], kid[1], kid[2], kid[3], rekeyed, newest[0], newest[1], newest[2],
+					 newest[3]),
+				NULL);
+	return cli_fail(verb,
+			phr_fail(PHR_E_SEAL_KEY, "%s is holder key %02x%02x%02x%02x, but entry %zu of %s is sealed under key %02x%02x%02x%02x: not this record's holder key",
+				 what, kid[0], kid[1], kid[2], kid[3], at, in, newest[0], newest[1], newest[2], newest[3]),
+			NULL);
+}
+
+int cli_unseal_key(const char *verb, struct phr_record *r, const uint8_t key[PHR_HOLDER_KEY_LEN])
+{
+	size_t failed;
+	int rc = phr_record_unseal(r, key, &failed);
 	if (rc)
 		return cli_fail(verb, rc, NULL);
 	for (size_t i = 0; i < r->n_entries; i++)
@@ -825,25 +854,13 @@ int cli_holder_key(const char *verb, const char *file, const char *photo, uint8_
 	return EXIT_OK_;
 }
 
-int cli_unseal_with(const char *verb, struct phr_record *r, const uint8_t key[PHR_HOLDER_KEY_LEN])
-{
-	size_t failed;
-	int rc = phr_record_unseal(r, key, &failed);
-	if (rc)
-		return cli_fail(verb, rc, NULL);
-	for (size_t i = 0; i < r->n_entries; i++)
-		if (r->entries[i].sealed && r->entries[i].seal_state && r->entries[i].seal_state != 1)
-			fprintf(stderr, "phr %s: %s (the rest of the record is shown)\n", verb, r->entries[i].seal_why);
-	return failed ? EXIT_SEAL : EXIT_OK_;
-}
-
 int cli_unseal_any(const char *verb, struct phr_record *r, const char *file, const char *photo)
 {
 	uint8_t key[PHR_HOLDER_KEY_LEN];
 	bool have;
 	int ex = cli_holder_key(verb, file, photo, key, &have);
 	if (!ex && have)
-		ex = cli_unseal_with(verb, r, key);
+		ex = cli_unseal_key(verb, r, key);
 	sodium_memzero(key, sizeof(key));
 	return ex;
 }

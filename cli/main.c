@@ -25,6 +25,7 @@ static const char usage[] =
 	"                      JPEG) by its hash; the bytes stay out of the record\n"
 	"  verify              check every entry of a record against a trust bundle\n"
 	"  show                show a record as text (any language) or JSON\n"
+	"  rekey               after a lost key slip: a new holder key for the sealed sections\n"
 	"\n"
 	"QR codes (printing and scanning):\n"
 	"  qr                  write a record as QR code images (PNG, SVG)\n"
@@ -78,6 +79,7 @@ int main(int argc, char **argv)
 		{ "show", cmd_show }, { "qr", cmd_qr }, { "scan", cmd_scan }, { "print", cmd_print },
 		{ "schema", cmd_schema }, { "inspect", cmd_inspect }, { "card", cmd_card },
 		{ "register", cmd_register },
+		{ "rekey", cmd_rekey },
 	};
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(c, cmds[i].name))

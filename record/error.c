@@ -39,6 +39,8 @@ const char *phr_strerror(int err)
 	case PHR_E_SEAL_KEY: return "not the holder key of this sealed part";
 	case PHR_E_SEALED: return "sealed part does not open";
 	case PHR_E_NO_KEY_CODE: return "no holder key code in the picture";
+	case PHR_E_SEAL_NOKEY: return "sections to seal and no holder key";
+	case PHR_E_REKEYED: return "holder key replaced by re-keying";
 	case PHR_E_IO: return "input/output error";
 	case PHR_E_NOT_FOUND: return "not found";
 	case PHR_E_CARD: return "smartcard error";

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "phr/cbor.h"
+#include "phr/compress.h"
 #include "phr/container.h"
 #include "phr/json.h"
 #include "phr/schema.h"
@@ -300,6 +301,81 @@ out:
 	return rc;
 }
 
+int phr_seal_packed(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id[16], uint64_t index,
+		    const uint8_t *plain, size_t plain_len, unsigned n, const uint8_t *salt, uint8_t **env,
+		    size_t *env_len)
+{
+	uint8_t *z = NULL, *packed = NULL;
+	size_t zl = 0;
+	int rc;
+	*env = NULL;
+	*env_len = 0;
+	if (!plain_len || plain_len > PHR_MAX_SEALED)
+		return phr_seal(key, record_id, index, plain, plain_len, n, salt, env, env_len);
+	/* deflate with dictionary v1; kept only when it is smaller, and never
+	 * when this build has no dictionary (then the plaintext goes as it is) */
+	if (phr_compress(PHR_COMP_DEFLATE_DICT1, plain, plain_len, &z, &zl) != PHR_OK) {
+		phr_clear_error();
+		return phr_seal(key, record_id, index, plain, plain_len, n, salt, env, env_len);
+	}
+	if (PHR_SEAL_PACKED_HEAD + zl >= plain_len) {
+		free(z);
+		return phr_seal(key, record_id, index, plain, plain_len, n, salt, env, env_len);
+	}
+	if (!(packed = malloc(PHR_SEAL_PACKED_HEAD + zl))) {
+		free(z);
+		return phr_fail(PHR_E_NOMEM, "out of memory");
+	}
+	packed[0] = PHR_SEAL_PACKED_DEFLATE_DICT1;
+	packed[1] = (uint8_t)(plain_len >> 8);
+	packed[2] = (uint8_t)plain_len;
+	memcpy(packed + PHR_SEAL_PACKED_HEAD, z, zl);
+	rc = phr_seal(key, record_id, index, packed, PHR_SEAL_PACKED_HEAD + zl, n, salt, env, env_len);
+	sodium_memzero(z, zl);
+	sodium_memzero(packed, PHR_SEAL_PACKED_HEAD + zl);
+	free(z);
+	free(packed);
+	return rc;
+}
+
+/* The decrypted bytes: a CBOR map as they are, or a packed plaintext
+ * (FORMAT.md, "Packed plaintexts") inflated. Takes *p. */
+static int unpack(uint8_t **p, size_t *len)
+{
+	uint8_t *in = *p, *out = NULL;
+	size_t n = *len;
+	if (n && in[0] >= 0xa0 && in[0] <= 0xbb)
+		return PHR_OK;
+	int rc;
+	if (n < PHR_SEAL_PACKED_HEAD + 1 || in[0] != PHR_SEAL_PACKED_DEFLATE_DICT1) {
+		rc = phr_fail(PHR_E_MALFORMED, "sealed part: neither a CBOR map nor a packed plaintext (first byte %02x)",
+			      n ? in[0] : 0);
+		goto fail;
+	}
+	size_t declared = (size_t)in[1] << 8 | in[2];
+	if (!declared || declared > PHR_MAX_SEALED) {
+		rc = phr_fail(PHR_E_LIMIT, "packed sealed part: %zu bytes declared, expected 1..PHR_MAX_SEALED (%d)", declared,
+			      PHR_MAX_SEALED);
+		goto fail;
+	}
+	if ((rc = phr_decompress(PHR_COMP_DEFLATE_DICT1, in + PHR_SEAL_PACKED_HEAD, n - PHR_SEAL_PACKED_HEAD, declared,
+				 &out))) {
+		rc = phr_fail_wrap(rc, "packed sealed part");
+		goto fail;
+	}
+	sodium_memzero(in, n);
+	free(in);
+	*p = out;
+	*len = declared;
+	return PHR_OK;
+fail:
+	sodium_memzero(in, n);
+	free(in);
+	*p = NULL;
+	*len = 0;
+	return rc;
+}
+
 int phr_seal_open(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id[16], uint64_t index,
 		  const uint8_t *env, size_t env_len, uint8_t **plain, size_t *plain_len)
 {
@@ -335,8 +411,12 @@ int phr_seal_open(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id
 				"the sealed part does not open with this key: it was altered, or moved here from another entry or record");
 	}
 	sodium_memzero(k, sizeof(k));
+	size_t got = (size_t)m;
+	int rc2 = unpack(&out, &got);
+	if (rc2)
+		return rc2;
 	*plain = out;
-	*plain_len = (size_t)m;
+	*plain_len = got;
 	return PHR_OK;
 }
 
@@ -602,39 +682,395 @@ int phr_seal_merge(const uint8_t *clear, size_t clear_len, const uint8_t *plain,
 	return PHR_OK;
 }
 
+/* ---- re-keying ---- */
+
+/* A re-keying entry's plaintext is {31: {index: plaintext, ...}}: the map
+ * holds that one key. Returns 1 (and the carried map, d positioned at its
+ * first key, *n its size) for one, 0 for an ordinary plaintext, or an
+ * error for a malformed one. */
+static int carried_map(const uint8_t *plain, size_t len, struct phr_cbor_dec *d, size_t *n)
+{
+	size_t m;
+	uint64_t k;
+	int rc;
+	if ((rc = phr_cbor_dec_init(d, plain, len)) || (rc = phr_cbor_get_map(d, &m)))
+		return phr_fail_wrap(rc, "sealed part");
+	for (size_t i = 0; i < m; i++) {
+		if ((rc = phr_cbor_get_uint(d, &k)))
+			return phr_fail_wrap(rc, "sealed part");
+		if (k == PHR_SEAL_CARRIED) {
+			if (m != 1)
+				return phr_fail(PHR_E_MALFORMED, "sealed part: key %d (re-sealed entries) beside other sections",
+						PHR_SEAL_CARRIED);
+			if ((rc = phr_cbor_get_map(d, n)))
+				return phr_fail_wrap(rc, "sealed part: re-sealed entries");
+			if (*n > PHR_MAX_ENTRIES)
+				return phr_fail(PHR_E_LIMIT, "sealed part: %zu re-sealed entries", *n);
+			return 1;
+		}
+		if ((rc = phr_cbor_skip(d)))
+			return phr_fail_wrap(rc, "sealed part");
+	}
+	return 0;
+}
+
+/* Reads the carried plaintexts of a re-keying entry at index at into
+ * carried[] (pointers into plain): each index below at, ascending. */
+static int carried_read(struct phr_cbor_dec *d, size_t n, size_t at, const uint8_t **cp, size_t *cl)
+{
+	int rc;
+	for (size_t j = 0; j < n; j++) {
+		uint64_t idx;
+		const uint8_t *p;
+		size_t l;
+		if ((rc = phr_cbor_get_uint(d, &idx)) || (rc = phr_cbor_get_bytes(d, &p, &l)))
+			return phr_fail_wrap(rc, "sealed part: re-sealed entries");
+		if (idx >= at)
+			return phr_fail(PHR_E_MALFORMED, "re-keying entry %zu re-seals entry %llu, which is not before it", at,
+					(unsigned long long)idx);
+		if (!l || l > PHR_MAX_SEALED)
+			return phr_fail(PHR_E_MALFORMED, "re-keying entry %zu: entry %llu's sealed part is %zu bytes", at,
+					(unsigned long long)idx, l);
+		cp[idx] = p;
+		cl[idx] = l;
+	}
+	return PHR_OK;
+}
+
+int phr_seal_rekey_parse(const uint8_t *plain, size_t len, size_t at, const uint8_t **ptr, size_t *lens)
+{
+	struct phr_cbor_dec d;
+	size_t n;
+	for (size_t i = 0; i < PHR_MAX_ENTRIES; i++) {
+		ptr[i] = NULL;
+		lens[i] = 0;
+	}
+	if (len > PHR_MAX_SEALED)
+		return phr_fail(PHR_E_LIMIT, "sealed part: more than PHR_MAX_SEALED (%d) bytes", PHR_MAX_SEALED);
+	if (at > PHR_MAX_ENTRIES)
+		return phr_fail(PHR_E_ARG, "re-keying entry index %zu beyond PHR_MAX_ENTRIES", at);
+	int k = carried_map(plain, len, &d, &n);
+	if (k != 1)
+		return k;
+	int rc = carried_read(&d, n, at, ptr, lens);
+	if (rc) {
+		for (size_t i = 0; i < PHR_MAX_ENTRIES; i++) {
+			ptr[i] = NULL;
+			lens[i] = 0;
+		}
+		return rc;
+	}
+	return 1;
+}
+
+int phr_record_seal_key_state(const struct phr_record *r, const uint8_t kid[PHR_SEAL_KID_LEN],
+			      uint8_t newest[PHR_SEAL_KID_LEN], size_t *newest_at, size_t *rekeyed_at)
+{
+	int have = 0;
+	size_t last_mine = 0;
+	int mine = 0;
+	*newest_at = *rekeyed_at = 0;
+	memset(newest, 0, PHR_SEAL_KID_LEN);
+	for (size_t i = 0; i < r->n_entries; i++) {
+		struct phr_seal_envelope ev;
+		if (!r->entries[i].sealed || phr_seal_envelope_parse(r->entries[i].sealed, r->entries[i].sealed_len, &ev)) {
+			phr_clear_error();
+			continue;
+		}
+		memcpy(newest, ev.kid, PHR_SEAL_KID_LEN);
+		*newest_at = i;
+		have = 1;
+		if (!memcmp(ev.kid, kid, PHR_SEAL_KID_LEN)) {
+			mine = 1;
+			last_mine = i;
+		}
+	}
+	if (!have)
+		return PHR_SEAL_KEY_NONE;
+	if (!memcmp(newest, kid, PHR_SEAL_KID_LEN))
+		return PHR_SEAL_KEY_NEWEST;
+	if (!mine)
+		return PHR_SEAL_KEY_OTHER;
+	/* the first sealed entry after the last one under kid */
+	for (size_t i = last_mine + 1; i < r->n_entries; i++)
+		if (r->entries[i].sealed) {
+			*rekeyed_at = i;
+			break;
+		}
+	return PHR_SEAL_KEY_REPLACED;
+}
+
+/* {31: {}}: what a re-keying entry re-seals of an earlier re-keying entry */
+static const uint8_t empty_rekey[] = { 0xa1, 0x18, PHR_SEAL_CARRIED, 0xa0 };
+
+int phr_seal_rekey_plaintext(const struct phr_record *r, const uint8_t key[PHR_HOLDER_KEY_LEN], uint8_t **plain,
+			     size_t *plain_len, size_t *carried)
+{
+	uint8_t **own = calloc(PHR_MAX_ENTRIES, sizeof(*own));
+	size_t *own_len = calloc(PHR_MAX_ENTRIES, sizeof(*own_len)), *cl = calloc(PHR_MAX_ENTRIES, sizeof(*cl));
+	const uint8_t **cp = calloc(PHR_MAX_ENTRIES, sizeof(*cp));
+	struct phr_cbor_enc e;
+	uint8_t *buf = NULL;
+	size_t len = 0, n_out = 0;
+	int rc = PHR_OK;
+	*plain = NULL;
+	*plain_len = 0;
+	*carried = 0;
+	if (!own || !own_len || !cl || !cp) {
+		rc = phr_fail(PHR_E_NOMEM, "out of memory");
+		goto out;
+	}
+	/* pass 1: open what this key opens; re-keying entries give the
+	 * entries before them (a later one wins) */
+	uint8_t *is_rekey = calloc(PHR_MAX_ENTRIES, 1);
+	int *why = calloc(PHR_MAX_ENTRIES, sizeof(*why));
+	if (!is_rekey || !why) {
+		free(is_rekey);
+		free(why);
+		rc = phr_fail(PHR_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < r->n_entries && i < PHR_MAX_ENTRIES; i++) {
+		const struct phr_entry *en = &r->entries[i];
+		struct phr_cbor_dec d;
+		size_t n;
+		if (!en->sealed)
+			continue;
+		rc = phr_seal_open(key, r->id, i, en->sealed, en->sealed_len, &own[i], &own_len[i]);
+		if (rc == PHR_E_NOMEM)
+			break;
+		if (rc) {
+			why[i] = rc;
+			phr_clear_error();
+			rc = PHR_OK;
+			continue;
+		}
+		int k = carried_map(own[i], own_len[i], &d, &n);
+		if (k < 0) {
+			rc = phr_fail_wrap(k, "entry %zu", i);
+			break;
+		}
+		if (k == 1) {
+			is_rekey[i] = 1;
+			if ((rc = carried_read(&d, n, i, cp, cl))) {
+				rc = phr_fail_wrap(rc, "entry %zu", i);
+				break;
+			}
+		}
+	}
+	/* pass 2: each sealed entry's own plaintext, else the re-sealed one */
+	for (size_t i = 0; !rc && i < r->n_entries && i < PHR_MAX_ENTRIES; i++) {
+		if (!r->entries[i].sealed)
+			continue;
+		if (is_rekey[i]) {
+			/* carried as an empty re-keying plaintext: a reader with
+			 * the new key knows it for what it is */
+			cp[i] = empty_rekey;
+			cl[i] = sizeof(empty_rekey);
+			continue;
+		}
+		if (own[i]) {
+			cp[i] = own[i];
+			cl[i] = own_len[i];
+		} else if (!cp[i]) {
+			/* say why, with the key given */
+			uint8_t *tmp = NULL;
+			size_t tl = 0;
+			rc = phr_seal_open(key, r->id, i, r->entries[i].sealed, r->entries[i].sealed_len, &tmp, &tl);
+			free(tmp);
+			rc = phr_fail_wrap(rc ? rc : why[i], "entry %zu", i);
+		}
+	}
+	free(is_rekey);
+	free(why);
+	if (rc)
+		goto out;
+	size_t n_sections = 0; /* entries with sealed sections, not re-keying ones */
+	for (size_t i = 0; i < r->n_entries && i < PHR_MAX_ENTRIES; i++)
+		if (cp[i]) {
+			n_out++;
+			n_sections += cp[i] != empty_rekey;
+		}
+	for (int pass = 0; pass < 2; pass++) {
+		phr_cbor_enc_init(&e, buf, len);
+		phr_cbor_put_map(&e, 1);
+		phr_cbor_put_uint(&e, PHR_SEAL_CARRIED);
+		phr_cbor_put_map(&e, n_out);
+		for (size_t i = 0; i < r->n_entries && i < PHR_MAX_ENTRIES; i++)
+			if (cp[i]) {
+				phr_cbor_put_uint(&e, i);
+				phr_cbor_put_bytes(&e, cp[i], cl[i]);
+			}
+		if ((rc = phr_cbor_enc_finish(&e, &len)))
+			goto out;
+		if (pass == 0 && !(buf = malloc(len))) {
+			rc = phr_fail(PHR_E_NOMEM, "out of memory");
+			goto out;
+		}
+	}
+	if (len > PHR_MAX_SEALED) {
+		rc = phr_fail(PHR_E_LIMIT, "the sealed sections to re-seal take %zu bytes, more than PHR_MAX_SEALED (%d)", len,
+			      PHR_MAX_SEALED);
+		goto out;
+	}
+	*plain = buf;
+	*plain_len = len;
+	*carried = n_sections;
+	buf = NULL;
+	rc = PHR_OK;
+out:
+	if (buf) {
+		sodium_memzero(buf, len);
+		free(buf);
+	}
+	for (size_t i = 0; own && i < PHR_MAX_ENTRIES; i++)
+		if (own[i]) {
+			sodium_memzero(own[i], own_len[i]);
+			free(own[i]);
+		}
+	free(own);
+	free(own_len);
+	free(cp);
+	free(cl);
+	return rc;
+}
+
+/* Marks entry i as not opened, with the message of rc. */
+static void seal_failed(struct phr_entry *e, size_t i, int rc)
+{
+	e->seal_state = rc;
+	snprintf(e->seal_why, sizeof(e->seal_why), "entry %zu: %s", i, phr_last_error());
+}
+
+/* Merges plain into entry i's clear content and makes it the content. */
+static int seal_apply(struct phr_record *r, size_t i, const uint8_t *plain, size_t plain_len)
+{
+	struct phr_entry *e = &r->entries[i];
+	uint8_t *full = NULL;
+	size_t full_len = 0;
+	int rc = phr_seal_merge(e->content, e->content_len, plain, plain_len, &full, &full_len);
+	if (rc)
+		return rc;
+	if (r->unsealed[i])
+		sodium_memzero(r->unsealed[i], r->unsealed_len[i]);
+	free(r->unsealed[i]);
+	r->unsealed[i] = full;
+	r->unsealed_len[i] = full_len;
+	e->content = full;
+	e->content_len = full_len;
+	e->seal_state = 1;
+	return PHR_OK;
+}
+
 int phr_record_unseal(struct phr_record *r, const uint8_t key[PHR_HOLDER_KEY_LEN], size_t *failed)
 {
+	uint8_t **kept = calloc(PHR_MAX_ENTRIES, sizeof(*kept)); /* re-keying plaintexts, kept for pass 2 */
+	size_t *kept_len = calloc(PHR_MAX_ENTRIES, sizeof(*kept_len)), *cl = calloc(PHR_MAX_ENTRIES, sizeof(*cl)),
+	       *from = calloc(PHR_MAX_ENTRIES, sizeof(*from));
+	const uint8_t **cp = calloc(PHR_MAX_ENTRIES, sizeof(*cp));
+	uint8_t kid[PHR_SEAL_KID_LEN];
+	int rc = PHR_OK;
 	*failed = 0;
-	for (size_t i = 0; i < r->n_entries; i++) {
+	if (!kept || !kept_len || !cl || !cp || !from) {
+		rc = phr_fail(PHR_E_NOMEM, "out of memory");
+		goto out;
+	}
+	phr_holder_key_id(key, kid);
+	/* pass 1: every entry sealed under this key */
+	for (size_t i = 0; i < r->n_entries && i < PHR_MAX_ENTRIES; i++) {
 		struct phr_entry *e = &r->entries[i];
-		uint8_t *plain = NULL, *full = NULL;
-		size_t plain_len = 0, full_len = 0;
-		int rc;
+		uint8_t *plain = NULL;
+		size_t plain_len = 0;
+		struct phr_cbor_dec d;
+		size_t n;
 		if (!e->sealed || !e->content || e->seal_state == 1)
 			continue;
 		rc = phr_seal_open(key, r->id, i, e->sealed, e->sealed_len, &plain, &plain_len);
-		if (rc == PHR_OK)
-			rc = phr_seal_merge(e->content, e->content_len, plain, plain_len, &full, &full_len);
+		if (rc == PHR_OK) {
+			int k = carried_map(plain, plain_len, &d, &n);
+			if (k == 1 && (rc = carried_read(&d, n, i, cp, cl)) == PHR_OK) {
+				/* a re-keying entry: its content is the clear one; what
+				 * it carries opens the entries before it (pass 2) */
+				kept[i] = plain;
+				kept_len[i] = plain_len;
+				plain = NULL;
+				for (size_t j = 0; j < i; j++)
+					if (cp[j] && cp[j] >= kept[i] && cp[j] < kept[i] + kept_len[i])
+						from[j] = i;
+				e->seal_state = 1;
+				snprintf(e->seal_why, sizeof(e->seal_why), "re-keying: the holder key was replaced here");
+			} else if (k == 0) {
+				rc = seal_apply(r, i, plain, plain_len);
+			} else if (k < 0) {
+				rc = k;
+			}
+			if (k == 1 && rc != PHR_OK) /* nothing may point into plain once it is freed */
+				for (size_t j = 0; j < i; j++)
+					if (cp[j] && cp[j] >= plain && cp[j] < plain + plain_len)
+						cp[j] = NULL;
+		}
 		if (plain) {
 			sodium_memzero(plain, plain_len);
 			free(plain);
 		}
 		if (rc == PHR_E_NOMEM)
-			return rc;
-		if (rc) {
-			e->seal_state = rc;
-			snprintf(e->seal_why, sizeof(e->seal_why), "entry %zu: %s", i, phr_last_error());
-			(*failed)++;
+			goto out;
+		if (rc)
+			seal_failed(e, i, rc);
+		rc = PHR_OK;
+	}
+	/* pass 2: entries sealed under an earlier key, opened through the
+	 * newest re-keying entry that re-sealed them */
+	for (size_t i = 0; i < r->n_entries && i < PHR_MAX_ENTRIES; i++) {
+		struct phr_entry *e = &r->entries[i];
+		struct phr_cbor_dec d;
+		size_t n;
+		if (!e->sealed || !e->content || e->seal_state == 1 || !cp[i])
+			continue;
+		int k = carried_map(cp[i], cl[i], &d, &n);
+		if (k == 1 && n == 0) { /* an earlier re-keying entry */
+			e->seal_state = 1;
+			snprintf(e->seal_why, sizeof(e->seal_why), "re-keying: the holder key was replaced here (re-sealed at entry %zu)",
+				 from[i]);
 			continue;
 		}
-		if (r->unsealed[i])
-			sodium_memzero(r->unsealed[i], r->unsealed_len[i]);
-		free(r->unsealed[i]);
-		r->unsealed[i] = full;
-		r->unsealed_len[i] = full_len;
-		e->content = full;
-		e->content_len = full_len;
-		e->seal_state = 1;
+		rc = k ? (k < 0 ? k : phr_fail(PHR_E_MALFORMED, "re-sealed entries inside re-sealed entries")) :
+			 seal_apply(r, i, cp[i], cl[i]);
+		if (rc == PHR_E_NOMEM)
+			goto out;
+		if (rc) {
+			phr_fail_wrap(rc, "as re-sealed at entry %zu", from[i]);
+			seal_failed(e, i, rc);
+		} else {
+			snprintf(e->seal_why, sizeof(e->seal_why), "re-sealed at entry %zu", from[i]);
+		}
+		rc = PHR_OK;
 	}
-	return PHR_OK;
+	for (size_t i = 0; i < r->n_entries; i++) {
+		struct phr_entry *e = &r->entries[i];
+		if (!e->sealed || !e->content || e->seal_state == 1)
+			continue;
+		(*failed)++;
+		if (e->seal_state == PHR_E_SEAL_KEY) {
+			/* a key the record replaced: say so */
+			uint8_t newest[PHR_SEAL_KID_LEN];
+			size_t at, rekeyed;
+			if (phr_record_seal_key_state(r, kid, newest, &at, &rekeyed) == PHR_SEAL_KEY_REPLACED && i >= rekeyed)
+				snprintf(e->seal_why, sizeof(e->seal_why),
+					 "entry %zu: sealed under a newer holder key: the record was re-keyed at entry %zu, and the key given opens only entries before it",
+					 i, rekeyed);
+		}
+	}
+out:
+	for (size_t i = 0; kept && i < PHR_MAX_ENTRIES; i++)
+		if (kept[i]) {
+			sodium_memzero(kept[i], kept_len[i]);
+			free(kept[i]);
+		}
+	free(kept);
+	free(kept_len);
+	free(cp);
+	free(cl);
+	free(from);
+	return rc;
 }

@@ -19,6 +19,7 @@
 #include "phr/json.h"
 #include "phr/render.h"
 #include "phr/schema.h"
+#include "phr/seal.h"
 #include "phr/verify.h"
 #include "store.h"
 
@@ -433,6 +434,13 @@ static int index_entries(struct phr_register *reg, struct add_state *a, int64_t 
 int phr_register_add(struct phr_register *reg, const uint8_t *container, size_t len, const struct phr_trust *trust,
 		     uint64_t now, const char *how, struct phr_register_added *out)
 {
+	return phr_register_add_key(reg, container, len, trust, now, how, NULL, out);
+}
+
+int phr_register_add_key(struct phr_register *reg, const uint8_t *container, size_t len,
+			 const struct phr_trust *trust, uint64_t now, const char *how, const uint8_t *holder_key,
+			 struct phr_register_added *out)
+{
 	struct add_state *a = calloc(1, sizeof(*a));
 	int rc;
 	memset(out, 0, sizeof(*out));
@@ -458,6 +466,20 @@ int phr_register_add(struct phr_register *reg, const uint8_t *container, size_t 
 	out->verify_err = phr_report_error(a->rep);
 	for (size_t i = 0; i < a->rep->n; i++)
 		out->failed |= !verified(a->rep->entries[i].status);
+	/* Sealed sections: opened (after verification) only with the key; an
+	 * entry that does not open keeps its clear content. */
+	if (holder_key) {
+		size_t closed;
+		if ((rc = phr_record_unseal(r, holder_key, &closed)))
+			goto out;
+	}
+	for (size_t i = 0; i < r->n_entries; i++)
+		if (r->entries[i].sealed) {
+			if (r->entries[i].seal_state == 1)
+				out->sealed_opened++;
+			else
+				out->sealed_closed++;
+		}
 	for (size_t i = 0; i < r->n_entries; i++) {
 		const struct phr_entry *e = &r->entries[i];
 		memcpy(a->hashes + i * PHR_HASH_LEN, e->hash, PHR_HASH_LEN);

@@ -680,7 +680,11 @@ int phr_render_text(const struct phr_record *r, const struct phr_report *rep, co
 				kid, when);
 		const struct phr_entry *en = &r->entries[i];
 		const char *sealed = L(lang, "ui.sealed", "Sealed sections");
-		if (en->sealed && en->seal_state == 1)
+		if (en->sealed && en->seal_state == 1 && en->seal_why[0]) /* re-keying: the detail stays English */
+			fprintf(out, "   %s: %u (%s: %s)\n", sealed, en->sealed_sections,
+				L(lang, "ui.sealed.opened", "opened with the holder key"),
+				shown(detail, sizeof(detail), en->seal_why));
+		else if (en->sealed && en->seal_state == 1)
 			fprintf(out, "   %s: %u (%s)\n", sealed, en->sealed_sections,
 				L(lang, "ui.sealed.opened", "opened with the holder key"));
 		else if (en->sealed && en->seal_state) /* the reason stays English, like every detail */
@@ -747,6 +751,8 @@ int phr_render_json(const struct phr_record *r, const struct phr_report *rep, js
 					       en->seal_state == 1);
 			if (sd && en->seal_state && en->seal_state != 1)
 				json_object_set_new(sd, "error", json_string(en->seal_why));
+			else if (sd && en->seal_state == 1 && en->seal_why[0])
+				json_object_set_new(sd, "note", json_string(en->seal_why));
 			json_object_set_new(ent, "sealed", sd);
 		}
 		json_array_append_new(entries, ent);

@@ -230,6 +230,25 @@ PHR_NODISCARD int phr_card_read(struct phr_card *c, uint8_t *buf, size_t cap, si
  * job, before writing and after reading. */
 PHR_NODISCARD int phr_card_write(struct phr_card *c, const uint8_t *container, size_t len);
 
+/* The holder key of sealed sections (docs/CARD.md, "The holder key"): 24
+ * bytes after the slot's CRC, "PHK1" | key (16) | CRC-32 of the slot's
+ * bytes up to there. It is written with the record (phr_card_write_key,
+ * key NULL: zeros) and read with it, behind the PIN like the record. */
+#define PHR_CARD_KEY_LEN 16
+#define PHR_CARD_KEY_MAGIC "PHK1"
+#define PHR_CARD_KEY_BLOCK (4 + PHR_CARD_KEY_LEN + 4)
+/* As phr_card_write, with the holder key (NULL: none; a key block left in
+ * the slot by an earlier write is overwritten with zeros). PHR_E_LIMIT when
+ * a key is given and the container leaves no room for it (more than
+ * PHR_MAX_CONTAINER - PHR_CARD_KEY_BLOCK bytes). */
+PHR_NODISCARD int phr_card_write_key(struct phr_card *c, const uint8_t *container, size_t len,
+				     const uint8_t key[PHR_CARD_KEY_LEN]);
+/* As phr_card_read, and the holder key stored with the record: *has_key
+ * false when there is none (key and has_key may both be NULL: then the
+ * key block is not read). */
+PHR_NODISCARD int phr_card_read_key(struct phr_card *c, uint8_t *buf, size_t cap, size_t *len,
+				    uint8_t key[PHR_CARD_KEY_LEN], bool *has_key);
+
 /* ---- PC/SC transport (card/pcsc.c, PCSC-lite) ------------------------------ */
 
 #define PHR_PCSC_MAX_READERS 16

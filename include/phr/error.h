@@ -96,6 +96,8 @@ enum phr_err {
 	PHR_E_MEDIA = -110,        /* a document's content is not an accepted type, or not the type named */
 	PHR_E_DOC_MISMATCH = -111, /* a document's bytes do not match the hash its entry signed */
 	PHR_E_NO_KEY_CODE = -116,  /* a picture holds no readable holder key code (key slip) */
+	PHR_E_SEAL_NOKEY = -120,   /* an entry has sections to seal and no holder key was given */
+	PHR_E_REKEYED = -121,      /* the holder key given was replaced by a re-keying entry */
 };
 
 #define PHR_ERR_IS_MALFORMED(e) ((e) <= -1 && (e) >= -19)

@@ -96,6 +96,8 @@ struct phr_register_added {
 	int verify_err;    /* phr_report_error of the report stored (PHR_OK: all valid) */
 	bool failed;       /* an entry failed verification (not valid, nor signature_only) */
 	size_t consent_entry; /* PHR_E_CONSENT: the entry whose consent refused */
+	size_t sealed_opened; /* phr_register_add_key: sealed entries opened and indexed */
+	size_t sealed_closed; /* sealed entries left closed (no key, or they did not open) */
 };
 
 /* Decodes and verifies a container (against trust, NULL: signatures and
@@ -109,6 +111,17 @@ struct phr_register_added {
 PHR_NODISCARD int phr_register_add(struct phr_register *reg, const uint8_t *container, size_t len,
 				   const struct phr_trust *trust, uint64_t now, const char *how,
 				   struct phr_register_added *out);
+/* The same, opening the sealed sections (docs/FORMAT.md, "Sealed
+ * sections") with the holder key (16 bytes; NULL: as phr_register_add)
+ * after verification: what opens is indexed (names, codes, fields) and
+ * counted in the facts like the clear content. Without the key nothing of
+ * a sealed section is written anywhere: the container holds it encrypted,
+ * the index and the facts never see it. Entries indexed before (with an
+ * earlier version, without the key) keep their index: forget the record
+ * and add it again with the key to index their sealed sections. */
+PHR_NODISCARD int phr_register_add_key(struct phr_register *reg, const uint8_t *container, size_t len,
+				       const struct phr_trust *trust, uint64_t now, const char *how,
+				       const uint8_t *holder_key, struct phr_register_added *out);
 
 /* Batches: after phr_register_begin, the adds up to phr_register_commit
  * share one transaction (each add is a savepoint inside it: an add that

@@ -92,17 +92,60 @@ PHR_NODISCARD int phr_seal_envelope_parse(const uint8_t *p, size_t len, struct p
 PHR_NODISCARD int phr_seal(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id[16], uint64_t index,
 			   const uint8_t *plain, size_t plain_len, unsigned n, const uint8_t *salt, uint8_t **env,
 			   size_t *env_len);
+/* The same, packing the plaintext first (docs/FORMAT.md, "Packed
+ * plaintexts"): PHR_SEAL_PACKED_DEFLATE_DICT1 || uint16be(plain_len) ||
+ * raw DEFLATE with dictionary v1, when that is shorter; else as phr_seal.
+ * phr_seal_open gives back the plaintext either way. What phr issue,
+ * extend and rekey use. */
+#define PHR_SEAL_PACKED_DEFLATE_DICT1 0x01
+#define PHR_SEAL_PACKED_HEAD 3
+PHR_NODISCARD int phr_seal_packed(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id[16],
+				  uint64_t index, const uint8_t *plain, size_t plain_len, unsigned n,
+				  const uint8_t *salt, uint8_t **env, size_t *env_len);
 /* Opens an envelope. PHR_E_SEAL_KEY when the key id is not key's;
  * PHR_E_SEALED when the ciphertext does not open (altered, or moved from
- * another entry or record). *plain is malloc'd. */
+ * another entry or record); PHR_E_MALFORMED / PHR_E_LIMIT when what it
+ * holds is neither a CBOR map nor a packed plaintext that inflates. *plain
+ * is malloc'd: the plaintext, unpacked. */
 PHR_NODISCARD int phr_seal_open(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id[16], uint64_t index,
 				const uint8_t *env, size_t env_len, uint8_t **plain, size_t *plain_len);
 
 struct phr_record;
+
+/* Re-keying (docs/FORMAT.md, "Re-keying"): an entry sealed under a new
+ * holder key whose plaintext is {PHR_SEAL_CARRIED: {index: plaintext}},
+ * the opened sealed parts of the entries before it, sealed again. */
+#define PHR_SEAL_CARRIED 31
+/* Builds that plaintext for the next entry of r: every sealed entry opened
+ * with key (directly, or through an earlier re-keying entry), ascending.
+ * Fails (naming the entry) when one does not open. An earlier re-keying
+ * entry is re-sealed as {31: {}}. *carried counts the other entries.
+ * malloc'd. */
+PHR_NODISCARD int phr_seal_rekey_plaintext(const struct phr_record *r, const uint8_t key[PHR_HOLDER_KEY_LEN],
+					   uint8_t **plain, size_t *plain_len, size_t *carried);
+/* Parses the plaintext of entry at: 1 for a re-keying plaintext, with
+ * ptr[i] / lens[i] (arrays of PHR_MAX_ENTRIES) the plaintext it re-seals
+ * for entry i (inside plain; NULL where none; every i below at); 0 for an
+ * ordinary plaintext (ptr all NULL); or an error (PHR_E_MALFORMED,
+ * PHR_E_LIMIT, the CBOR decoder's). Structure only: what it carries is
+ * checked when merged. */
+PHR_NODISCARD int phr_seal_rekey_parse(const uint8_t *plain, size_t len, size_t at, const uint8_t **ptr,
+				       size_t *lens);
+/* Where a key id stands in r: PHR_SEAL_KEY_NONE (no sealed entry),
+ * _NEWEST (the newest sealed entry is under it), _REPLACED (earlier
+ * entries are, and *rekeyed_at is the first sealed entry after them), or
+ * _OTHER (no entry is). newest and *newest_at: the newest sealed entry's
+ * key id and index. */
+enum { PHR_SEAL_KEY_NONE, PHR_SEAL_KEY_NEWEST, PHR_SEAL_KEY_REPLACED, PHR_SEAL_KEY_OTHER };
+int phr_record_seal_key_state(const struct phr_record *r, const uint8_t kid[PHR_SEAL_KID_LEN],
+			      uint8_t newest[PHR_SEAL_KID_LEN], size_t *newest_at, size_t *rekeyed_at);
 /* Opens every sealed entry of r with the holder key: an entry that opens
  * gets its whole content (e->content points to it, owned by r) and
  * seal_state 1; one that does not keeps its clear content, seal_state the
  * error and seal_why the message ("entry N: ..."). *failed counts those.
+ * A re-keying entry that opens opens the entries it re-sealed (seal_why
+ * "re-sealed at entry N"); it keeps its clear content (seal_state 1,
+ * seal_why "re-keying: ...").
  * PHR_OK unless memory runs out. Call after phr_verify_record: the
  * signature covers the payload, never the opened content. */
 PHR_NODISCARD int phr_record_unseal(struct phr_record *r, const uint8_t key[PHR_HOLDER_KEY_LEN], size_t *failed);

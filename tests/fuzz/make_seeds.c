@@ -1465,6 +1465,23 @@ static void sealed_records(const struct fuzz_keys *k, const struct example *ex, 
 			die("sealed record", rc);
 		snprintf(name, sizeof(name), "seed-sealed-%.60s", ex[i].name);
 		put_container(name, PHR_COMP_NONE, body, blen);
+		/* fuzz_seal: the same plaintext packed (FORMAT.md "Packed
+		 * plaintexts"), sealed for entry 1 */
+		{
+			uint8_t *penv, *pb;
+			size_t penv_len;
+			if ((rc = phr_seal_packed(fuzz_seal_key, fuzz_seal_rid, 1, plain, plain_len, n, salt, &penv,
+						  &penv_len)))
+				die("packed seal", rc);
+			if (!(pb = malloc(penv_len + 1)))
+				die("packed seal", PHR_E_NOMEM);
+			pb[0] = 0;
+			memcpy(pb + 1, penv, penv_len);
+			snprintf(name, sizeof(name), "seed-env-packed-%.60s", ex[i].name);
+			put("seal", name, pb, penv_len + 1);
+			free(pb);
+			free(penv);
+		}
 		snprintf(name, sizeof(name), "seed-sealed-%.60s-zstd", ex[i].name);
 		put_container(name, PHR_COMP_ZSTD_DICT1, body, blen);
 		free(body);

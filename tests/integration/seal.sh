@@ -95,11 +95,19 @@ message "entry 0: the sealed part does not open" "flipped bit"
 grep -q "Current medicines" "$W/out" && ok "flipped: the rest is shown" || bad "flipped: rest not shown"
 no_secret "$W/out" "show of the flipped record"
 
-# Extend: without the key the entry is unsealed (and phr extend says so);
-# with it, sealed; with another record's key, refused.
+# Extend: without the key an entry with sections to seal is refused (exit
+# 40), --no-seal adds it unsealed and says so; with the key, sealed; with
+# another record's key, refused.
 printf '{"kind":"follow_up","date":"2025-06-10","notes":"Follow-up talk about violence at home."}\n' >e.json
-expect 0 "extend without the key" -- "$PHR" extend --trust trust.bundle --key c2.key --cert c2.cert --in r.phr --entry e.json --out r2.phr
-message "this entry is added UNSEALED; its notes can be read" "extend without the key"
+expect 40 "extend without the key: refused" -- "$PHR" extend --trust trust.bundle --key c2.key --cert c2.cert --in r.phr --entry e.json --out r2.phr
+message "this entry has sections to seal (notes) and no --holder-key was given" "extend without the key"
+message "--no-seal" "extend without the key"
+[ ! -e r2.phr ] && ok "extend without the key wrote nothing" || bad "extend without the key wrote r2.phr"
+expect 0 "extend without the key, --no-seal" -- "$PHR" extend --trust trust.bundle --key c2.key --cert c2.cert --in r.phr --entry e.json --out r2.phr --no-seal
+message "this entry is added UNSEALED; its notes can be read" "extend --no-seal"
+"$PHR" show --entry 1 r2.phr 2>/dev/null | grep -q violence && ok "--no-seal: the note is in the clear" || bad "--no-seal: note not in the clear"
+printf '{"kind":"follow_up","date":"2025-06-10","vaccinations":[]}\n' >plain.json
+jq -e '.vaccinations' plain.json >/dev/null || bad "plain.json"
 expect 38 "extend with another record's key" -- "$PHR" extend --trust trust.bundle --key c2.key --cert c2.cert --in r.phr --entry e.json --out bad.phr --holder-key other.txt
 message "not this record's holder key" "extend with another record's key"
 expect 0 "extend with the key" -- "$PHR" extend --trust trust.bundle --key c2.key --cert c2.cert --in r.phr --entry e.json --out r3.phr --holder-key key.txt
@@ -108,6 +116,53 @@ expect 0 "show the extended record without the key" -- "$PHR" show --trust trust
 grep -q "violence" "$W/out" && bad "the sealed note is shown" || ok "the sealed note is not shown"
 expect 0 "show entry 1 with the key" -- "$PHR" show --entry 1 --holder-key key.txt r3.phr
 "$JSONCMP" e.json "$W/out" && ok "entry 1 round-trips with the key" || bad "entry 1 round trip"
+
+# Re-keying (FORMAT.md "Re-keying"): r3 has sealed entries 0 and 1 under
+# key.txt. rekey adds entry 2, sealed under a new key, re-sealing both.
+expect 38 "rekey with another record's key" -- "$PHR" rekey --trust trust.bundle --key c1.key --cert c1.cert --in r3.phr --holder-key other.txt --holder-key-out new.txt --out rk.phr
+[ ! -e new.txt ] && [ ! -e rk.phr ] && ok "refused rekey wrote nothing" || bad "refused rekey wrote files"
+expect 2 "rekey without --holder-key-out" -- "$PHR" rekey --key c1.key --cert c1.cert --in r3.phr --holder-key key.txt --out rk.phr
+expect 0 "rekey" -- "$PHR" rekey --trust trust.bundle --key c1.key --cert c1.cert --in r3.phr --holder-key key.txt --holder-key-out new.txt --out rk.phr
+message "entry 2 re-seals the sealed sections of 2 entries under the new holder key" "rekey"
+[ "$(stat -c %a new.txt)" = 600 ] && ! cmp -s new.txt key.txt && ok "a new key, mode 0600" || bad "new.txt"
+expect 0 "verify the re-keyed record without a key" -- "$PHR" verify --trust trust.bundle rk.phr
+expect 0 "show the re-keyed record without a key" -- "$PHR" show --trust trust.bundle rk.phr
+no_secret "$W/out" "re-keyed record, no key"
+grep -q violence "$W/out" && bad "re-keyed record shows the sealed note" || ok "re-keyed record: the note stays sealed"
+# the new key opens everything: entries 0 and 1 through entry 2
+expect 0 "show with the new key" -- "$PHR" show --trust trust.bundle --holder-key new.txt rk.phr
+grep -q "Pregnancy status: Pregnant" "$W/out" && grep -q violence "$W/out" && ok "the new key opens entries 0 and 1" ||
+	bad "new key: old entries not opened"
+grep -q "re-sealed at entry 2" "$W/out" && ok "show says they were re-sealed at entry 2" || bad "no re-sealed note"
+expect 0 "entry 0 with the new key" -- "$PHR" show --entry 0 --holder-key new.txt rk.phr
+"$JSONCMP" "$EX" "$W/out" && ok "entry 0 round-trips with the new key" || bad "entry 0 with the new key"
+expect 0 "entry 1 with the new key" -- "$PHR" show --entry 1 --holder-key new.txt rk.phr
+"$JSONCMP" e.json "$W/out" && ok "entry 1 round-trips with the new key" || bad "entry 1 with the new key"
+# a clinic extending with the old key after re-keying: refused (41); with the new key: sealed
+expect 41 "extend with the old key after rekey" -- "$PHR" extend --trust trust.bundle --key c2.key --cert c2.cert --in rk.phr --entry e.json --out x.phr --holder-key key.txt
+message "which the record replaced at entry 2" "old key after rekey"
+[ ! -e x.phr ] && ok "nothing written" || bad "x.phr written"
+printf '{"kind":"follow_up","date":"2025-06-12","notes":"Second talk, new key."}\n' >e2.json
+expect 0 "extend with the new key" -- "$PHR" extend --trust trust.bundle --key c2.key --cert c2.cert --in rk.phr --entry e2.json --out rk2.phr --holder-key new.txt
+# the old key opens the old entries only
+expect 38 "show with the old key" -- "$PHR" show --trust trust.bundle --holder-key key.txt rk2.phr
+grep -q "Pregnancy status: Pregnant" "$W/out" && grep -q "violence" "$W/out" && ok "the old key opens entries 0 and 1" ||
+	bad "old key: old entries"
+grep -q "Second talk" "$W/out" && bad "the old key opens entry 3" || ok "the old key does not open entry 3"
+message "entry 3: sealed under a newer holder key: the record was re-keyed at entry 2" "old key, entry 3"
+message "entry 2: sealed under a newer holder key" "old key, entry 2"
+expect 0 "show with the new key: all" -- "$PHR" show --trust trust.bundle --holder-key new.txt rk2.phr
+grep -q "Pregnancy status: Pregnant" "$W/out" && grep -q violence "$W/out" && grep -q "Second talk" "$W/out" &&
+	ok "the new key opens the re-sealed entries and the later one" || bad "new key on rk2"
+# re-keying twice: the third key opens all, through the second re-keying entry
+expect 0 "rekey again" -- "$PHR" rekey --trust trust.bundle --key c2.key --cert c2.cert --in rk2.phr --holder-key new.txt --holder-key-out third.txt --out rk3.phr
+message "entry 4 re-seals the sealed sections of 3 entries" "second rekey"
+expect 0 "show with the third key" -- "$PHR" show --trust trust.bundle --holder-key third.txt rk3.phr
+grep -q "Pregnancy status: Pregnant" "$W/out" && grep -q violence "$W/out" && grep -q "Second talk" "$W/out" &&
+	ok "the third key opens everything" || bad "third key"
+expect 38 "the second key after the second rekey" -- "$PHR" show --holder-key new.txt rk3.phr
+expect 41 "rekey with a replaced key" -- "$PHR" rekey --key c1.key --cert c1.cert --in rk3.phr --holder-key new.txt --holder-key-out y.txt --out y.phr
+"$PHR" rekey --help | grep -q "^Usage: phr rekey" && ok "rekey --help" || bad "rekey --help"
 
 # A sealed part moved to another entry (signed again by a clinic): the
 # record verifies, the part does not open there, entry 0 still does.
@@ -142,6 +197,59 @@ no_secret dump.sql "the register's database"
 grep -q "violence" dump.sql && bad "the register stored the sealed note" || ok "the register holds no sealed note"
 expect 0 "register show" -- "$PHR" register show --format json reg.db "$(jq -r .record_id <("$PHR" show --format json r.phr 2>/dev/null))"
 no_secret "$W/out" "register show"
+
+# The register with and without the holder key: without it no sealed byte
+# in the database file or its journal, and a sealed code finds nothing;
+# with it (register add, issue/extend --register) the code finds the record.
+CODE=$(jq -r '[.results[] | .test | select(test("loinc:(5196-1|16933-4|22322-2|56888-1)$"))][0]' "$EX")
+RID=$(jq -r .record_id <("$PHR" show --format json r3.phr 2>/dev/null))
+[ -n "$CODE" ] && [ "$CODE" != null ] && ok "a sealed code to look for: $CODE" || bad "no sealed code in the example"
+# bytes_clean FILE... : no sealed value, raw bytes of the files
+bytes_clean() {
+	local f s found=""
+	for f in "$@"; do
+		[ -e "$f" ] || continue
+		for s in "${SECRET[@]}" violence "${CODE#loinc:}"; do
+			grep -qaF -- "$s" "$f" && found="$found $f:'$s'"
+		done
+	done
+	[ -z "$found" ] && ok "no sealed byte in $*" || bad "sealed bytes in the register files:$found"
+}
+expect 0 "register init (no key)" -- "$PHR" register init nokey.db
+expect 0 "register add without the key" -- "$PHR" register add --trust trust.bundle nokey.db r3.phr
+message "with sealed sections: not indexed (no holder key)" "register add without the key"
+expect 0 "register add the re-keyed record without the key" -- "$PHR" register add --trust trust.bundle nokey.db rk3.phr
+bytes_clean nokey.db nokey.db-wal nokey.db-journal
+expect 0 "find by a sealed code, no key" -- "$PHR" register find --code "$CODE" nokey.db
+grep -q "$RID" "$W/out" && bad "a sealed code found the record without the key" || ok "a sealed code finds nothing without the key"
+message "0 records" "find by a sealed code, no key"
+expect 0 "register add with the key" -- "$PHR" register init withkey.db
+expect 0 "register add --holder-key" -- "$PHR" register add --trust trust.bundle --holder-key key.txt withkey.db r3.phr
+message "sealed sections of 2 entries opened with the holder key and indexed" "register add --holder-key"
+cat withkey.db withkey.db-wal 2>/dev/null | grep -qaF -- "${CODE#loinc:}" && ok "with the key the code is in the database file (the byte check can see it)" ||
+	bad "with the key the code is not in the file: the byte check proves nothing"
+expect 0 "find by the sealed code, with the key" -- "$PHR" register find --code "$CODE" withkey.db
+grep -q "$RID" "$W/out" && ok "with the key, the sealed code finds the record" || bad "with the key: not found: $(cat "$W/out")"
+expect 38 "register add with another record's key" -- "$PHR" register add --trust trust.bundle --holder-key key.txt withkey.db other.phr
+message "not this record's: filed without it" "register add, another record's key"
+expect 41 "register add with a key the record replaced" -- "$PHR" register add --trust trust.bundle --holder-key key.txt withkey.db rk3.phr
+expect 0 "register add the re-keyed record with its newest key" -- "$PHR" register init rk.db
+expect 0 "register add rk3 --holder-key third.txt" -- "$PHR" register add --trust trust.bundle --holder-key third.txt rk.db rk3.phr
+expect 0 "find in the re-keyed record" -- "$PHR" register find --code "$CODE" rk.db
+grep -q "$RID" "$W/out" && ok "the newest key indexes the re-sealed sections" || bad "re-keyed record: code not found"
+# --register on issue and extend: with --holder-key indexed, without not
+"$PHR" register init issued.db >/dev/null 2>&1 && "$PHR" register init issued2.db >/dev/null 2>&1 || bad "register init"
+expect 0 "issue --holder-key --register" -- "$PHR" issue --key c1.key --cert c1.cert --in "$EX" --out ir.phr --holder-key key.txt --register issued.db
+R2=$(jq -r .record_id <("$PHR" show --format json ir.phr 2>/dev/null))
+expect 0 "find in the issued register" -- "$PHR" register find --code "$CODE" issued.db
+grep -q "$R2" "$W/out" && ok "issue --holder-key --register indexes the sealed code" || bad "issue --register with key: not found"
+expect 0 "issue --register, a new key" -- "$PHR" issue --key c1.key --cert c1.cert --in "$EX" --out in.phr --holder-key-out in.txt --register issued2.db
+bytes_clean issued2.db issued2.db-wal
+expect 0 "extend --holder-key --register" -- "$PHR" extend --trust trust.bundle --key c2.key --cert c2.cert --in in.phr --entry e.json --out in2.phr --holder-key in.txt --register issued2.db
+message "opened with the holder key and indexed" "extend --register with the key"
+expect 0 "find the extended record by the code sealed at issue (not indexed: no key then)" -- "$PHR" register find --code "$CODE" issued2.db
+R3=$(jq -r .record_id <("$PHR" show --format json in.phr 2>/dev/null))
+grep -q "$R3" "$W/out" && bad "entry 0 filed without the key was indexed" || ok "entry 0, filed without the key at issue, keeps its index without the sealed code"
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -327,6 +327,121 @@ static int test_tearing_short(void)
 	return tearing(false, 700, 1500) || tearing(false, 1500, 40000);
 }
 
+/* The holder key stored with the record (docs/CARD.md, "The holder key"):
+ * read back with it; absent after a write without one (an earlier block
+ * does not come back); refused when the record leaves no room; not
+ * readable without the PIN. */
+static int test_holder_key(void)
+{
+	struct card_model *m = new_model(true);
+	struct phr_card *c;
+	uint8_t k1[PHR_CARD_KEY_LEN], k2[PHR_CARD_KEY_LEN], got[PHR_CARD_KEY_LEN], *w = malloc(PHR_MAX_CONTAINER),
+		*r = malloc(PHR_MAX_CONTAINER);
+	size_t len;
+	bool has;
+	CHECK(m && w && r);
+	fill(k1, sizeof(k1), 21);
+	fill(k2, sizeof(k2), 22);
+	fill(w, PHR_MAX_CONTAINER, 23);
+	CHECK((c = session(m)) != NULL);
+	CHECK_RC(phr_card_write_key(c, w, 1000, k1), PHR_OK);
+	CHECK_RC(phr_card_read_key(c, r, PHR_MAX_CONTAINER, &len, got, &has), PHR_OK);
+	CHECK(has && len == 1000 && !memcmp(r, w, len) && !memcmp(got, k1, sizeof(got)));
+	/* phr_card_read ignores it */
+	CHECK_RC(phr_card_read(c, r, PHR_MAX_CONTAINER, &len), PHR_OK);
+	CHECK(len == 1000 && !memcmp(r, w, len));
+	/* the same record again without a key, twice (both slots): no key */
+	CHECK_RC(phr_card_write_key(c, w, 1000, NULL), PHR_OK);
+	CHECK_RC(phr_card_write(c, w, 1000), PHR_OK);
+	CHECK_RC(phr_card_read_key(c, r, PHR_MAX_CONTAINER, &len, got, &has), PHR_OK);
+	CHECK(!has && len == 1000);
+	/* a key block of another record in the slot is not taken: write k2
+	 * with record A, then record B without a key, then (the same slot as
+	 * A) record A' of the same length without a key */
+	CHECK_RC(phr_card_write_key(c, w, 2000, k2), PHR_OK);
+	CHECK_RC(phr_card_write_key(c, w + 1, 3000, NULL), PHR_OK);
+	CHECK_RC(phr_card_write_key(c, w + 2, 2000, NULL), PHR_OK);
+	CHECK_RC(phr_card_read_key(c, r, PHR_MAX_CONTAINER, &len, got, &has), PHR_OK);
+	CHECK(!has && len == 2000 && !memcmp(r, w + 2, len));
+	/* the largest container with a key, and one byte more */
+	CHECK_RC(phr_card_write_key(c, w, PHR_MAX_CONTAINER - PHR_CARD_KEY_BLOCK, k2), PHR_OK);
+	CHECK_RC(phr_card_read_key(c, r, PHR_MAX_CONTAINER, &len, got, &has), PHR_OK);
+	CHECK(has && len == PHR_MAX_CONTAINER - PHR_CARD_KEY_BLOCK && !memcmp(got, k2, sizeof(got)));
+	CHECK_RC(phr_card_write_key(c, w, PHR_MAX_CONTAINER - PHR_CARD_KEY_BLOCK + 1, k2), PHR_E_LIMIT);
+	CHECK_RC(phr_card_write_key(c, w, PHR_MAX_CONTAINER, NULL), PHR_OK);
+	CHECK_RC(phr_card_read_key(c, r, PHR_MAX_CONTAINER, &len, got, &has), PHR_OK);
+	CHECK(!has && len == PHR_MAX_CONTAINER);
+	CHECK_RC(phr_card_write_key(c, w, 500, k1), PHR_OK);
+	phr_card_destroy(c);
+	/* without the PIN, or with a wrong one: nothing */
+	card_model_power_cycle(m);
+	CHECK_RC(phr_card_create(card_model_transmit, m, PHR_CARD_AUTO, &c), PHR_OK);
+	CHECK_RC(phr_card_open(c), PHR_OK);
+	int tries;
+	CHECK_RC(phr_card_verify_pin(c, "654321", &tries), PHR_E_CARD_PIN);
+	memset(got, 0, sizeof(got));
+	has = false;
+	CHECK_RC(phr_card_read_key(c, r, PHR_MAX_CONTAINER, &len, got, &has), PHR_E_CARD_DENIED);
+	CHECK(!has && len == 0);
+	for (size_t i = 0; i < sizeof(got); i++)
+		CHECK(got[i] == 0);
+	phr_card_destroy(c);
+	free(m);
+	free(w);
+	free(r);
+	return 0;
+}
+
+/* Cut after every APDU count of a write of a new record with a new key
+ * over an old record with its key: the card reads the old record with the
+ * old key, or the new with the new, never a mix. */
+static int test_tearing_key(void)
+{
+	struct card_model *m = new_model(true);
+	uint8_t k1[PHR_CARD_KEY_LEN], k2[PHR_CARD_KEY_LEN], got[PHR_CARD_KEY_LEN], oldc[1500], newc[1500],
+		*r = malloc(PHR_MAX_CONTAINER);
+	size_t len;
+	bool has;
+	int saw_old = 0, saw_new = 0;
+	CHECK(m && r);
+	fill(k1, sizeof(k1), 31);
+	fill(k2, sizeof(k2), 32);
+	fill(oldc, sizeof(oldc), 33);
+	memcpy(newc, oldc, sizeof(newc)); /* the same record: only the key changes */
+	for (long k = 0;; k++) {
+		struct phr_card *c;
+		CHECK(card_model_init(m, true, PIN, PUK) == 0);
+		CHECK((c = session(m)) != NULL);
+		for (int g = 0; g < 2 + (int)(k % 2); g++)
+			CHECK_RC(phr_card_write_key(c, oldc, sizeof(oldc), k1), PHR_OK);
+		m->cut_after = k;
+		int rc = phr_card_write_key(c, newc, sizeof(newc), k2);
+		phr_card_destroy(c);
+		bool done = rc == PHR_OK;
+		if (!done)
+			CHECK(rc == PHR_E_CARD_REMOVED);
+		card_model_power_cycle(m);
+		CHECK((c = session(m)) != NULL);
+		CHECK_RC(phr_card_read_key(c, r, PHR_MAX_CONTAINER, &len, got, &has), PHR_OK);
+		CHECK(has && len == sizeof(oldc) && !memcmp(r, oldc, len));
+		if (!memcmp(got, k2, sizeof(got))) {
+			saw_new++;
+		} else {
+			CHECK(!memcmp(got, k1, sizeof(got)) && !done);
+			saw_old++;
+		}
+		phr_card_destroy(c);
+		if (done)
+			break;
+		CHECK(k < 200);
+	}
+	CHECK(saw_old > 0 && saw_new > 0);
+	printf("  tearing with the holder key: %d cuts left the old key, %d the new\n", saw_old, saw_new);
+	free(m);
+	free(r);
+	return 0;
+}
+
 /* The generation: one more after every write and every erase, never
  * back to 0 on a card in use; a write or an erase at 2^32-1 is refused. */
 static int test_generation(void)
@@ -871,6 +986,8 @@ int main(void)
 		{ "tearing_extended", test_tearing_extended },
 		{ "tearing_short", test_tearing_short },
 		{ "generation", test_generation },
+		{ "holder_key", test_holder_key },
+		{ "tearing_key", test_tearing_key },
 		{ "pin_puk", test_pin_puk },
 		{ "model_access_rules", test_model_access_rules },
 		{ "malformed_responses", test_malformed_responses },

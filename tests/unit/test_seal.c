@@ -9,6 +9,7 @@
 #include "fixture.h"
 #include "phr/cbor.h"
 #include "phr/json.h"
+#include "phr/compress.h"
 #include "phr/seal.h"
 #include "testlib.h"
 
@@ -268,6 +269,181 @@ static int test_open_refuses(void)
 /* A sealed record verifies without the key; opens with it; a sealed part
  * moved to another entry (signed again by a clinic) verifies but does not
  * open; another record's key does not open it. */
+/* Re-keying (FORMAT.md "Re-keying"): entry 0 sealed under K; entry 1, a
+ * re-keying entry under K2, re-seals it; entry 2 sealed under K2. K2 opens
+ * all (entry 0 "re-sealed at entry 1"), K only entry 0; the re-keying
+ * plaintext the library builds is the specified one; state of each key. A
+ * re-keying entry carrying a bad plaintext for entry 0 leaves entry 0
+ * closed, saying where it came from. */
+static int rekeyed(uint8_t *const carried, size_t carried_len, struct phr_record **out, uint8_t hk[16],
+		   uint8_t hk2[16])
+{
+	uint8_t *c, *clear, *plain, *env, *rp = NULL;
+	size_t clen, clear_len, plain_len, env_len, rp_len, nc;
+	unsigned n;
+	struct phr_record *r;
+	CHECK_RC(phr_holder_key_generate(hk), PHR_OK);
+	CHECK_RC(phr_holder_key_generate(hk2), PHR_OK);
+	CHECK(load_example("pregnant-hepatitis-b.json", &c, &clen) == 0);
+	CHECK_RC(phr_seal_split(c, clen, phr_seal_default_sections(), &clear, &clear_len, &plain, &plain_len, &n), PHR_OK);
+	CHECK_RC(phr_record_create(NULL, &r), PHR_OK);
+	CHECK_RC(phr_seal_packed(hk, r->id, 0, plain, plain_len, n, NULL, &env, &env_len), PHR_OK);
+	CHECK_RC(phr_record_append_sealed(r, fx.clinic1, fx.cert1, fx.cert1_len, clear, clear_len, env, env_len, FX_T0),
+		 PHR_OK);
+	free(env);
+	CHECK_RC(phr_seal_rekey_plaintext(r, hk, &rp, &rp_len, &nc), PHR_OK);
+	CHECK(nc == 1 && rp_len > plain_len && rp[0] == 0xa1 && rp[1] == 0x18 && rp[2] == 0x1f && rp[3] == 0xa1 &&
+	      rp[4] == 0x00 && !memcmp(rp + rp_len - plain_len, plain, plain_len));
+	CHECK_RC(phr_seal(hk2, r->id, 1, carried ? carried : rp, carried ? carried_len : rp_len, 1, NULL, &env, &env_len),
+		 PHR_OK);
+	CHECK_RC(phr_record_append_sealed(r, fx.clinic2, fx.cert2, fx.cert2_len, fx.entry1, fx.entry1_len, env, env_len,
+					  FX_T0 + FX_DAY),
+		 PHR_OK);
+	free(env);
+	static const uint8_t note[] = { 0xa1, 0x13, 0x64, 'n', 'o', 't', 'e' };
+	CHECK_RC(phr_seal(hk2, r->id, 2, note, sizeof(note), 1, NULL, &env, &env_len), PHR_OK);
+	CHECK_RC(phr_record_append_sealed(r, fx.clinic2, fx.cert2, fx.cert2_len, fx.entry1, fx.entry1_len, env, env_len,
+					  FX_T0 + 2 * FX_DAY),
+		 PHR_OK);
+	free(env);
+	free(rp);
+	free(c);
+	free(clear);
+	free(plain);
+	*out = r;
+	return 0;
+}
+
+static struct phr_record *reread(const struct phr_record *r)
+{
+	uint8_t *buf;
+	size_t len;
+	struct phr_record *d = NULL;
+	if (phr_record_encode(r, -1, &buf, &len) == PHR_OK) {
+		if (phr_record_decode(buf, len, &d) != PHR_OK)
+			d = NULL;
+		free(buf);
+	}
+	return d;
+}
+
+static int test_rekey(void)
+{
+	uint8_t hk[16], hk2[16], kid[4], newest[4];
+	size_t failed, at, rekeyed_at;
+	struct phr_record *r, *d;
+	CHECK(rekeyed(NULL, 0, &r, hk, hk2) == 0);
+	phr_holder_key_id(hk2, kid);
+	CHECK(phr_record_seal_key_state(r, kid, newest, &at, &rekeyed_at) == PHR_SEAL_KEY_NEWEST && at == 2);
+	phr_holder_key_id(hk, kid);
+	CHECK(phr_record_seal_key_state(r, kid, newest, &at, &rekeyed_at) == PHR_SEAL_KEY_REPLACED && rekeyed_at == 1);
+	kid[0] ^= 1;
+	CHECK(phr_record_seal_key_state(r, kid, newest, &at, &rekeyed_at) == PHR_SEAL_KEY_OTHER);
+	/* the new key: everything */
+	CHECK((d = reread(r)) != NULL);
+	CHECK_RC(phr_record_unseal(d, hk2, &failed), PHR_OK);
+	CHECK(failed == 0 && d->entries[0].seal_state == 1 && strstr(d->entries[0].seal_why, "re-sealed at entry 1"));
+	CHECK(d->entries[1].seal_state == 1 && d->entries[2].seal_state == 1);
+	CHECK(find(d->entries[0].content, d->entries[0].content_len, "56888-1", 7));
+	phr_record_destroy(d);
+	/* the old key: entry 0 only */
+	CHECK((d = reread(r)) != NULL);
+	CHECK_RC(phr_record_unseal(d, hk, &failed), PHR_OK);
+	CHECK(failed == 2 && d->entries[0].seal_state == 1 && d->entries[1].seal_state == PHR_E_SEAL_KEY &&
+	      d->entries[2].seal_state == PHR_E_SEAL_KEY && strstr(d->entries[2].seal_why, "re-keyed at entry 1"));
+	phr_record_destroy(d);
+	/* re-keying again from the new key carries entry 0 and marks entry 1 */
+	uint8_t *rp;
+	size_t rp_len, nc;
+	CHECK_RC(phr_seal_rekey_plaintext(r, hk2, &rp, &rp_len, &nc), PHR_OK);
+	const uint8_t *ptr[PHR_MAX_ENTRIES];
+	size_t lens[PHR_MAX_ENTRIES];
+	CHECK(nc == 2);
+	CHECK_RC(phr_seal_rekey_parse(rp, rp_len, 3, ptr, lens), 1);
+	CHECK(ptr[0] && ptr[1] && ptr[2] && lens[1] == 4 && !memcmp(ptr[1], "\xa1\x18\x1f\xa0", 4));
+	CHECK_RC(phr_seal_rekey_parse(rp, rp_len, 2, ptr, lens), PHR_E_MALFORMED);
+	free(rp);
+	/* the old key cannot re-key */
+	CHECK(phr_seal_rekey_plaintext(r, hk, &rp, &rp_len, &nc) != PHR_OK && rp == NULL);
+	phr_record_destroy(r);
+	/* a re-keying entry carrying a bad plaintext for entry 0 */
+	static uint8_t bad[] = { 0xa1, 0x18, 0x1f, 0xa1, 0x00, 0x43, 0xa1, 0x01, 0x00 }; /* {31: {0: h'a10100'}}: kind */
+	CHECK(rekeyed(bad, sizeof(bad), &r, hk, hk2) == 0);
+	CHECK((d = reread(r)) != NULL);
+	CHECK_RC(phr_record_unseal(d, hk2, &failed), PHR_OK);
+	CHECK(failed == 1 && d->entries[0].seal_state != 1 && strstr(d->entries[0].seal_why, "re-sealed at entry 1"));
+	CHECK(d->entries[1].seal_state == 1 && d->entries[2].seal_state == 1);
+	phr_record_destroy(d);
+	phr_record_destroy(r);
+	return 0;
+}
+
+/* Packed plaintexts (FORMAT.md "Packed plaintexts"): smaller when the
+ * plaintext compresses, opened back exactly; a short one stays as it is;
+ * an envelope holding neither a CBOR map nor a packed plaintext that
+ * inflates to what it declares is refused. */
+static int test_packed(void)
+{
+	static const char *const ex[] = { "pregnant-hepatitis-b.json", "adult-tb-positive-referral.json",
+					  "child-no-vaccination-documents.json", "older-man-chronic.json" };
+	for (size_t e = 0; e < sizeof(ex) / sizeof(ex[0]); e++) {
+		uint8_t *c, *clear, *plain, *env, *penv, *out;
+		size_t clen, clear_len, plain_len, env_len, penv_len, out_len;
+		unsigned n;
+		CHECK(load_example(ex[e], &c, &clen) == 0);
+		CHECK_RC(phr_seal_split(c, clen, phr_seal_default_sections(), &clear, &clear_len, &plain, &plain_len, &n),
+			 PHR_OK);
+		CHECK_RC(phr_seal(key_a, rid_a, 3, plain, plain_len, n, NULL, &env, &env_len), PHR_OK);
+		CHECK_RC(phr_seal_packed(key_a, rid_a, 3, plain, plain_len, n, NULL, &penv, &penv_len), PHR_OK);
+		CHECK(penv_len <= env_len);
+		printf("  %s: sealed part %zu bytes, envelope %zu, packed %zu\n", ex[e], plain_len, env_len, penv_len);
+		CHECK_RC(phr_seal_open(key_a, rid_a, 3, penv, penv_len, &out, &out_len), PHR_OK);
+		CHECK(out_len == plain_len && !memcmp(out, plain, out_len));
+		free(out);
+		if (e == 0)
+			CHECK(penv_len + 50 < env_len); /* six screenings, pregnancy, mental health: compresses well */
+		free(c);
+		free(clear);
+		free(plain);
+		free(env);
+		free(penv);
+	}
+	/* too short to gain: as it is */
+	static const uint8_t note[] = { 0xa1, 0x13, 0x62, 'h', 'i' };
+	uint8_t *env, *out;
+	size_t env_len, out_len;
+	CHECK_RC(phr_seal_packed(key_a, rid_a, 1, note, sizeof(note), 1, NULL, &env, &env_len), PHR_OK);
+	CHECK(env_len == sizeof(note) + 1 + 5 + 1 + 13 + 1 + 16);
+	free(env);
+	/* not a map, not packed: refused after the tag checks */
+	static const uint8_t odd[] = { 0x02, 0x00, 0x05, 'x', 'y' };
+	CHECK_RC(phr_seal(key_a, rid_a, 1, odd, sizeof(odd), 1, NULL, &env, &env_len), PHR_OK);
+	CHECK_RC(phr_seal_open(key_a, rid_a, 1, env, env_len, &out, &out_len), PHR_E_MALFORMED);
+	CHECK(out == NULL && strstr(phr_last_error(), "neither a CBOR map nor a packed plaintext"));
+	free(env);
+	/* packed, declaring another length than it inflates to */
+	uint8_t *z;
+	size_t zl;
+	CHECK_RC(phr_compress(PHR_COMP_DEFLATE_DICT1, note, sizeof(note), &z, &zl), PHR_OK);
+	uint8_t bad[64];
+	CHECK(zl + 3 <= sizeof(bad));
+	bad[0] = PHR_SEAL_PACKED_DEFLATE_DICT1;
+	bad[1] = 0;
+	bad[2] = (uint8_t)(sizeof(note) + 1);
+	memcpy(bad + 3, z, zl);
+	CHECK_RC(phr_seal(key_a, rid_a, 1, bad, zl + 3, 1, NULL, &env, &env_len), PHR_OK);
+	CHECK(phr_seal_open(key_a, rid_a, 1, env, env_len, &out, &out_len) != PHR_OK && out == NULL);
+	free(env);
+	bad[2] = (uint8_t)sizeof(note);
+	CHECK_RC(phr_seal(key_a, rid_a, 1, bad, zl + 3, 1, NULL, &env, &env_len), PHR_OK);
+	CHECK_RC(phr_seal_open(key_a, rid_a, 1, env, env_len, &out, &out_len), PHR_OK);
+	CHECK(out_len == sizeof(note) && !memcmp(out, note, sizeof(note)));
+	free(out);
+	free(env);
+	free(z);
+	return 0;
+}
+
 static int test_sealed_record(void)
 {
 	uint8_t *c, *clear, *plain, *env, *env1, *buf;
@@ -355,6 +531,8 @@ int main(void)
 		{ "split and merge: exact round trip", test_split_merge },
 		{ "open refuses wrong key, record, index, any flipped bit", test_open_refuses },
 		{ "sealed record: verifies without key, opens with it, moved part refused", test_sealed_record },
+		{ "packed plaintexts: smaller, opened exactly, malformed ones refused", test_packed },
+		{ "re-keying: the new key opens all, the old one the entries before", test_rekey },
 	};
 	int rc = run_tests(tests, sizeof(tests) / sizeof(tests[0]));
 	fx_finish(&fx);

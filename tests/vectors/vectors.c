@@ -937,6 +937,100 @@ out:
 	return rc;
 }
 
+/* Re-keying (docs/FORMAT.md, "Re-keying"): the sealed record above gets
+ * entry 1, a follow-up of the next day sealed under holder key 10..1f with
+ * salt 0c..17, whose plaintext re-seals entry 0's. The plaintext is built
+ * here from the text of the format and compared with the library's; the
+ * new key must open entry 0 through it, and the old key must not open
+ * entry 1. */
+static int gen_rekey(struct vec_set *s, struct phr_seckey *const *keys, const uint8_t *cert1, size_t cert1_len,
+		     struct phr_record *r, const uint8_t *hk, const uint8_t *plain0, size_t plain0_len,
+		     const struct entry_src *ex)
+{
+	uint8_t hk2[PHR_HOLDER_KEY_LEN], salt[PHR_SEAL_SALT_LEN], kid[PHR_SEAL_KID_LEN];
+	uint8_t *want = NULL, *got = NULL, *env = NULL, *content = NULL, *enc = NULL;
+	size_t want_len, got_len, env_len, content_len, enc_len, carried, failed;
+	char text[PHR_HOLDER_KEY_TEXT_LEN];
+	struct phr_record *d = NULL;
+	int rc = -1;
+	for (size_t i = 0; i < sizeof(hk2); i++)
+		hk2[i] = (uint8_t)(0x10 + i);
+	for (size_t i = 0; i < sizeof(salt); i++)
+		salt[i] = (uint8_t)(0x0c + i);
+	/* {31: {0: h'<entry 0 plaintext>'}} */
+	want_len = 5 + (plain0_len < 24 ? 1 : plain0_len < 256 ? 2 : 3) + plain0_len;
+	if (!(want = malloc(want_len)))
+		return failf("rekey: out of memory");
+	{
+		size_t o = 0;
+		want[o++] = 0xa1;
+		want[o++] = 0x18;
+		want[o++] = 0x1f;
+		want[o++] = 0xa1;
+		want[o++] = 0x00;
+		if (plain0_len < 24) {
+			want[o++] = (uint8_t)(0x40 + plain0_len);
+		} else if (plain0_len < 256) {
+			want[o++] = 0x58;
+			want[o++] = (uint8_t)plain0_len;
+		} else {
+			want[o++] = 0x59;
+			want[o++] = (uint8_t)(plain0_len >> 8);
+			want[o++] = (uint8_t)plain0_len;
+		}
+		memcpy(want + o, plain0, plain0_len);
+	}
+	if (phr_seal_rekey_plaintext(r, hk, &got, &got_len, &carried) || carried != 1 || got_len != want_len ||
+	    memcmp(got, want, want_len)) {
+		failf("rekey: the library's plaintext differs from the independent one (%s)", phr_last_error());
+		goto out;
+	}
+	json_t *j = json_pack("{s:s, s:s}", "kind", "follow_up", "date", "2025-06-16");
+	int erc = j ? phr_entry_encode_json(j, &content, &content_len) : -1;
+	json_decref(j);
+	if (erc || phr_seal(hk2, r->id, 1, got, got_len, 1, salt, &env, &env_len) ||
+	    phr_record_append_sealed(r, keys[K_CLINIC1], NULL, 0, content, content_len, env, env_len, ex->signed_at + 86400)) {
+		failf("rekey: %s", phr_last_error());
+		goto out;
+	}
+	(void)cert1;
+	(void)cert1_len;
+	/* the new key opens entry 0 through entry 1; the old one not entry 1 */
+	if (phr_record_encode(r, PHR_COMP_NONE, &enc, &enc_len) || phr_record_decode(enc, enc_len, &d) ||
+	    phr_record_unseal(d, hk2, &failed) || failed || d->entries[0].seal_state != 1 ||
+	    d->entries[1].seal_state != 1) {
+		failf("rekey: the new key does not open the record (%s)", phr_last_error());
+		goto out;
+	}
+	phr_record_destroy(d);
+	d = NULL;
+	if (phr_record_decode(enc, enc_len, &d) || phr_record_unseal(d, hk, &failed) || failed != 1 ||
+	    d->entries[1].seal_state != PHR_E_SEAL_KEY) {
+		failf("rekey: the old key opens the re-keying entry");
+		goto out;
+	}
+	phr_holder_key_id(hk2, kid);
+	phr_holder_key_format(hk2, text);
+	if (add(s, VEC_EXACT, hk2, sizeof(hk2), "seal.rekey.holder-key") ||
+	    add(s, VEC_EXACT, (const uint8_t *)text, strlen(text), "seal.rekey.holder-key.txt") ||
+	    add(s, VEC_EXACT, kid, sizeof(kid), "seal.rekey.key-id") ||
+	    add(s, VEC_EXACT, got, got_len, "seal.rekey.entry1.plaintext") ||
+	    add(s, VEC_EXACT, env, env_len, "seal.rekey.entry1.envelope") ||
+	    add(s, VEC_EXACT, r->entries[1].raw, r->entries[1].raw_len, "seal.rekey.entry1.cose"))
+		goto out;
+	if (add_containers(s, r, "seal.rekey.record"))
+		goto out;
+	rc = 0;
+out:
+	phr_record_destroy(d);
+	free(enc);
+	free(want);
+	free(got);
+	free(env);
+	free(content);
+	return rc;
+}
+
 /* Sealed sections (docs/FORMAT.md, "Sealed sections"): holder key 00..0f,
  * the example record id, entry 0, salt 00..0b; the per-entry key, key id
  * and AD are built here with libsodium from the text of the format and
@@ -1021,6 +1115,55 @@ static int gen_seal(struct vec_set *s, struct phr_seckey *const *keys, const uin
 		goto out;
 	if (add_containers(s, r, "seal.record"))
 		goto out;
+	if (gen_rekey(s, keys, cert1, cert1_len, r, hk, plain, plain_len, ex))
+		goto out;
+	/* Packed (FORMAT.md "Packed plaintexts"): entry 0's plaintext packed
+	 * with deflate-dict, sealed with the same key, record id, index and
+	 * salt. The packed bytes are built here (01, the length, zlib's raw
+	 * DEFLATE with the dictionary) and found again by decrypting the
+	 * library's envelope with libsodium; zlib-dependent, so VEC_ZLIB. */
+	if (s->have_dict) {
+		uint8_t *z = NULL, *pk = NULL, *penv = NULL, *dec = NULL, *back = NULL;
+		size_t zl = 0, pl, penv_len = 0, back_len = 0;
+		unsigned long long dl;
+		int prc = -1;
+		if (phr_compress(PHR_COMP_DEFLATE_DICT1, plain, plain_len, &z, &zl) || !(pk = malloc(zl + 3)) ||
+		    phr_seal_packed(hk, id, 0, plain, plain_len, n, salt, &penv, &penv_len)) {
+			failf("seal: packed: %s", phr_last_error());
+			goto packed_out;
+		}
+		pk[0] = 0x01;
+		pk[1] = (uint8_t)(plain_len >> 8);
+		pk[2] = (uint8_t)plain_len;
+		memcpy(pk + 3, z, zl);
+		pl = zl + 3;
+		struct phr_seal_envelope pv;
+		uint8_t nonce[24] = { 0 };
+		memcpy(nonce, salt, sizeof(salt));
+		if (phr_seal_envelope_parse(penv, penv_len, &pv) || !(dec = malloc(pv.ct_len)) ||
+		    crypto_aead_xchacha20poly1305_ietf_decrypt(dec, &dl, NULL, pv.ct, pv.ct_len, ad, sizeof(ad), nonce, ek) ||
+		    dl != pl || memcmp(dec, pk, pl)) {
+			failf("seal: the packed envelope does not hold 01 || length || deflate-dict of the plaintext");
+			goto packed_out;
+		}
+		if (phr_seal_open(hk, id, 0, penv, penv_len, &back, &back_len) || back_len != plain_len ||
+		    memcmp(back, plain, plain_len) || penv_len >= env_len) {
+			failf("seal: the packed envelope does not open to the plaintext, or is not smaller");
+			goto packed_out;
+		}
+		if (add(s, VEC_ZLIB, pk, pl, "seal.packed.entry0.sealed-bytes") ||
+		    add(s, VEC_ZLIB, penv, penv_len, "seal.packed.entry0.envelope"))
+			goto packed_out;
+		prc = 0;
+packed_out:
+		free(z);
+		free(pk);
+		free(penv);
+		free(dec);
+		free(back);
+		if (prc)
+			goto out;
+	}
 	rc = 0;
 out:
 	phr_record_destroy(r);

@@ -1,0 +1,263 @@
+#!/usr/bin/env bash
+# The holder key on the card (docs/CARD.md "The holder key", docs/PRIVACY.md):
+# 'phr card write --holder-key' stores it with the record behind the PIN;
+# 'phr card show' opens the sealed sections with it; a wrong PIN gives
+# nothing of it; 'card read --holder-key-out' gives it back; a later write
+# keeps it, a re-keyed record drops the old one; a write cut at every APDU
+# leaves the old record with its key or the new with its own.
+# Same pcscd and virtual card as card.sh (and the same lock).
+# usage: card_seal.sh PHR VICC APDU SOURCE_ROOT
+set -u
+PHR=$(readlink -f "$1")
+VICC=$(readlink -f "$2")
+APDU=$(readlink -f "$3")
+SRC=$(readlink -f "$4")
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+if [ "$(id -u)" != 0 ]; then
+	echo "FAIL card_seal.sh must run as root: it starts its own pcscd (run the suite as root, as CI does)"
+	exit 1
+fi
+PCSCD=$(command -v pcscd || echo /usr/sbin/pcscd)
+if [ ! -x "$PCSCD" ] || [ ! -e /usr/lib/pcsc/drivers/serial/libifdvpcd.so ]; then
+	echo "FAIL card_seal.sh needs pcscd and the vpcd driver (Debian packages pcscd and vsmartcard-vpcd)"
+	exit 1
+fi
+
+R0="Virtual PCD 00 00" # vpcd port 35963
+R1="Virtual PCD 00 01" # vpcd port 35964
+PCSCD_PID=
+VPIDS=()
+
+# Everything started here is stopped here, whatever happens.
+cleanup() {
+	local p
+	for p in "${VPIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${VPIDS[@]}"; do wait "$p" 2>/dev/null; done
+	if [ -n "$PCSCD_PID" ]; then
+		kill "$PCSCD_PID" 2>/dev/null
+		wait "$PCSCD_PID" 2>/dev/null
+	fi
+	rm -rf "$W"
+}
+trap cleanup EXIT
+trap 'exit 143' TERM INT
+
+# poll LIMIT_S command...: runs the command until it succeeds (20 ms apart).
+poll() {
+	local limit=$1 i
+	shift
+	for ((i = 0; i < limit * 50; i++)); do
+		"$@" && return 0
+		sleep 0.02
+	done
+	return 1
+}
+reader_state() { # READER present|absent
+	local want="card present"
+	[ "$2" = absent ] && want="no card"
+	"$PHR" card list 2>/dev/null | grep -qxF -- "$1: $want" ||
+		"$PHR" card list 2>/dev/null | grep -q -- "^$1: $want"
+}
+pcscd_up() { "$PHR" card list >/dev/null 2>&1; }
+
+start_pcscd() {
+	rm -f /run/pcscd/pcscd.comm /run/pcscd/pcscd.pid
+	"$PCSCD" -f >>"$W/pcscd.log" 2>&1 9>&- &
+	PCSCD_PID=$!
+	poll 10 pcscd_up && poll 10 reader_state "$R0" absent && return 0
+	echo "FAIL pcscd did not come up with the vpcd readers:"
+	sed 's/^/    /' "$W/pcscd.log" | tail -20
+	exit 1
+}
+stop_pcscd() {
+	kill "$PCSCD_PID" 2>/dev/null
+	wait "$PCSCD_PID" 2>/dev/null
+	PCSCD_PID=
+}
+
+# vicc READER STATE [options]: a virtual card in READER, on its state file;
+# returns once pcscd sees it (its pid in $VPID).
+vicc() {
+	local reader=$1 state=$2 port=35963
+	shift 2
+	[ "$reader" = "$R1" ] && port=35964
+	"$VICC" --state "$state" --port "$port" "$@" 2>>"$W/vicc.log" 9>&- &
+	VPID=$!
+	VPIDS+=("$VPID")
+	poll 5 reader_state "$reader" present || { bad "card in '$reader' not seen by pcscd"; tail -5 "$W/vicc.log"; }
+}
+# reap PID: waits for a card process that ended (or was stopped), returns
+# its exit status and forgets it, so that cleanup never signals a reused pid.
+reap() {
+	local p rest=() rc
+	wait "$1" 2>/dev/null
+	rc=$?
+	for p in "${VPIDS[@]}"; do [ "$p" = "$1" ] || rest+=("$p"); done
+	VPIDS=("${rest[@]}")
+	return $rc
+}
+# unvicc READER [PID]: stops the card, until pcscd sees it gone.
+unvicc() {
+	local reader=$1 pid=${2:-$VPID}
+	kill "$pid" 2>/dev/null
+	reap "$pid"
+	poll 5 reader_state "$reader" absent || bad "card in '$reader' still seen after it left"
+}
+
+# One pcscd per machine: runs of this test from several build directories
+# take turns (the lock is released when this shell exits)...
+exec 9>/run/lock/phr-card-test.lock
+flock -w 480 9 || { echo "FAIL another run of card.sh or card_seal.sh held the lock for 8 minutes"; exit 1; }
+# ...and a pcscd of someone else would take the readers: refuse, do not share.
+if [ -S /run/pcscd/pcscd.comm ] && "$PHR" card list >/dev/null 2>&1; then
+	echo "FAIL another pcscd is running (pid $(tr -d '\0' </run/pcscd/pcscd.pid 2>/dev/null)); stop it first"
+	exit 1
+fi
+
+cd "$W"
+export PHR_PIN=123456
+unset PHR_PUK PHR_NEW_PIN
+
+"$PHR" authority init --name "Demo Health Authority" --country GR --out auth.key >/dev/null 2>&1 &&
+	"$PHR" clinic init --name "Lesvos Reception Clinic" --country GR --out c1.key >/dev/null 2>&1 &&
+	"$PHR" clinic init --name "Berlin Health Centre" --country DE --out c2.key >/dev/null 2>&1 &&
+	"$PHR" authority certify --key auth.key --clinic c1.pub --days 365 --from 2025-01-01 --out c1.cert >/dev/null 2>&1 &&
+	"$PHR" authority certify --key auth.key --clinic c2.pub --days 365 --from 2025-01-01 --out c2.cert >/dev/null 2>&1 &&
+	"$PHR" trust build --key auth.key --cert c1.cert --cert c2.cert --out trust.bundle >/dev/null 2>&1 &&
+	"$PHR" trust pin auth.pub >/dev/null 2>&1 &&
+	ok "keys, certificates, trust bundle" || bad "keys and trust bundle"
+
+EX="$SRC/examples/pregnant-hepatitis-b.json"
+# sealed values to look for, read from the input (as seal.sh does)
+mapfile -t SECRET < <(jq -r '
+	(.results[] | .test | select(test("loinc:(56888-1|75622-1|7917-8|5196-1|16933-4|22322-2|16935-9|16128-1|11259-9|13955-0|20507-0|22587-0|5292-8)$")) | sub("loinc:"; "")),
+	(.pregnancy.expected_delivery // empty), (.notes // empty)' "$EX")
+[ "${#SECRET[@]}" -ge 4 ] && ok "${#SECRET[@]} sealed values to look for" || bad "sealed values: ${SECRET[*]}"
+no_secret() { # FILE WHAT
+	local s found=""
+	for s in "${SECRET[@]}" 'Pregnancy status' "$(cat key.txt)" "$(tr -d '-' <key.txt)"; do
+		grep -qF -- "$s" "$1" && found="$found '$s'"
+	done
+	[ -z "$found" ] && ok "$2: nothing sealed, no key" || bad "$2 shows:$found"
+}
+expect 0 "issue, sealed" -- "$PHR" issue --key c1.key --cert c1.cert --in "$EX" --out r.phr --holder-key-out key.txt
+expect 0 "issue another record" -- "$PHR" issue --key c1.key --cert c1.cert --in "$EX" --out other.phr --holder-key-out other.txt
+printf '{"kind":"follow_up","date":"2025-06-10","notes":"Talked about violence at home."}\n' >e.json
+expect 0 "extend with the key" -- "$PHR" extend --key c2.key --cert c2.cert --in r.phr --entry e.json --out r2.phr --holder-key key.txt
+export PHR_NOW=2025-09-01
+
+start_pcscd
+vicc "$R0" card.state
+expect 0 "format" -- env PHR_PUK=12345678 "$PHR" card format
+
+# --- write with the key ---
+expect 38 "write with another record's key: refused" -- "$PHR" card write --holder-key other.txt r.phr
+message "not this record's holder key" "another record's key"
+expect 27 "the refused write left the card empty" -- "$PHR" card read --out x.phr
+expect 0 "write with the holder key" -- "$PHR" card write --holder-key key.txt r.phr
+grep -q "with its holder key" "$W/out" && ok "write says: with its holder key" || bad "write: $(cat "$W/out")"
+expect 0 "card show opens the sealed sections with the card's key" -- "$PHR" card show --trust trust.bundle
+grep -q "Pregnancy status: Pregnant" "$W/out" && grep -q "opened with the holder key stored on the card" "$W/out" &&
+	ok "the sealed sections are shown" || bad "card show: sealed sections not opened"
+expect 0 "card show --format json" -- "$PHR" card show --format json
+[ "$(jq -c '[.card.holder_key, .entries[0].sealed.opened]' "$W/out")" = '[true,true]' ] &&
+	ok "JSON: holder_key true, entry 0 opened" || bad "JSON: $(jq -c '.card, .entries[0].sealed' "$W/out")"
+
+# --- a wrong PIN gives nothing: no record, no key, no sealed byte ---
+expect 24 "card show, wrong PIN" -- env PHR_PIN=654321 "$PHR" card show --trust trust.bundle
+cat "$W/out" "$W/err" >wrong.txt
+no_secret wrong.txt "card show with a wrong PIN"
+[ ! -s "$W/out" ] && ok "wrong PIN: nothing on standard output" || bad "wrong PIN: output $(head -3 "$W/out")"
+expect 24 "card read --holder-key-out, wrong PIN" -- env PHR_PIN=654321 "$PHR" card read --out x.phr --holder-key-out wk.txt
+[ ! -e wk.txt ] && ok "wrong PIN: no key file written" || bad "wrong PIN wrote a key file"
+# the card itself: without VERIFY, READ BINARY of both slots is refused
+SEL=00A4040C05F070687201
+"$APDU" $SEL 00B0820000 00B0830000 >"$W/out" 2>"$W/err"
+printf '9000 \n6982 \n6982 \n' | cmp -s - "$W/out" && ok "no PIN: the card refuses to read the slots (raw APDUs)" ||
+	{ bad "raw slot reads without PIN:"; sed 's/^/    /' "$W/out" "$W/err"; }
+expect 0 "a right PIN after two wrong ones" -- "$PHR" card show
+
+# --- read --holder-key-out ---
+expect 0 "card read --holder-key-out" -- "$PHR" card read --out x.phr --holder-key-out k2.txt
+cmp -s k2.txt key.txt && ok "the key read from the card is the key written" || bad "key from the card differs"
+[ "$(stat -c %a k2.txt)" = 600 ] && ok "key file from the card: mode 0600" || bad "k2.txt mode $(stat -c %a k2.txt)"
+cmp -s x.phr r.phr && ok "record read back byte for byte" || bad "record differs"
+
+# --- later writes keep the key; another record drops it ---
+expect 0 "write the extended record, no --holder-key" -- "$PHR" card write r2.phr
+grep -q "keeping the holder key the card held" "$W/out" && ok "the card's key is kept" || bad "write r2: $(cat "$W/out")"
+expect 0 "show the extended record" -- "$PHR" card show --trust trust.bundle
+grep -q "violence" "$W/out" && grep -q "Pregnancy status: Pregnant" "$W/out" && ok "both sealed entries open with the card's key" ||
+	bad "extended record: not opened"
+# --- re-keyed: the old key on the card is not kept, the new one is taken ---
+PHR_NOW=2025-08-01 expect 0 "rekey the extended record" -- "$PHR" rekey --key c1.key --cert c1.cert --in r2.phr --holder-key key.txt --holder-key-out new.txt --out rk.phr
+expect 41 "card write --holder-key with the replaced key" -- "$PHR" card write --holder-key key.txt rk.phr
+expect 0 "card write the re-keyed record, no --holder-key" -- "$PHR" card write rk.phr
+message "is not this record's newest key (the record was re-keyed)" "re-keyed record"
+expect 0 "card show: no key kept" -- "$PHR" card show --format json
+[ "$(jq -c '.card.holder_key' "$W/out")" = false ] && ok "the old key is gone from the card" || bad "old key kept: $(jq -c .card "$W/out")"
+expect 0 "card write the new key" -- "$PHR" card write --holder-key new.txt rk.phr
+expect 0 "card show opens everything with the new key" -- "$PHR" card show --trust trust.bundle
+grep -q "Pregnancy status: Pregnant" "$W/out" && grep -q violence "$W/out" && grep -q "re-sealed at entry 2" "$W/out" &&
+	ok "the card's new key opens the re-sealed entries" || bad "new key on the card: not opened"
+expect 0 "write another record over it (--replace)" -- "$PHR" card write --replace other.phr
+message "was another record's: it is removed" "another record"
+expect 0 "show: no key now" -- "$PHR" card show --format json
+[ "$(jq -c '[.card.holder_key, .entries[0].sealed.opened]' "$W/out")" = '[false,false]' ] &&
+	ok "the other record: no key, not opened" || bad "JSON: $(jq -c '.card' "$W/out")"
+expect 38 "read --holder-key-out without a key on the card" -- "$PHR" card read --out x.phr --holder-key-out none.txt
+message "holds no holder key" "no key on the card"
+expect 0 "--holder-key overrides the card" -- "$PHR" card show --holder-key other.txt
+grep -q "Pregnancy status: Pregnant" "$W/out" && ok "opened with the key given" || bad "--holder-key on card show"
+unvicc "$R0"
+
+# --- tearing: the record and its key change together ---
+# old: other.phr with other.txt; new: r.phr with key.txt. After a cut at
+# every APDU count in turn, the card shows one record opened by the key it
+# holds (a record with the other's key would not open: exit 38).
+cp card.state tear0.state
+vicc "$R0" tear0.state
+"$PHR" card write --replace --holder-key other.txt other.phr >/dev/null 2>&1 || bad "tearing: old record written"
+unvicc "$R0"
+k=0
+olds=0
+news=0
+while :; do
+	k=$((k + 1))
+	cp tear0.state tear.state
+	vicc "$R0" tear.state --vanish-after $k --applied half
+	"$PHR" card write --replace --holder-key key.txt r.phr >"$W/out" 2>"$W/err"
+	rc=$?
+	if [ $rc = 0 ]; then
+		unvicc "$R0"
+	else
+		reap "$VPID"
+		poll 5 reader_state "$R0" absent || bad "cut $k: card still seen"
+	fi
+	vicc "$R0" tear.state
+	"$PHR" card read --out got.phr --holder-key-out got.txt >/dev/null 2>"$W/err"
+	if cmp -s got.phr r.phr && cmp -s got.txt key.txt; then
+		[ $rc = 0 ] || news=$((news + 1))
+	elif cmp -s got.phr other.phr && cmp -s got.txt other.txt; then
+		[ $rc = 0 ] && bad "cut $k: the write succeeded, the card holds the old record"
+		olds=$((olds + 1))
+	else
+		bad "cut $k: the card holds a record and a key that do not belong together: $(cat "$W/err")"
+	fi
+	rm -f got.txt
+	unvicc "$R0"
+	[ $rc = 0 ] && break
+	[ $k -lt 60 ] || { bad "tearing: no end after 60 cuts"; break; }
+done
+[ $olds -gt 0 ] && [ $news -gt 0 ] && [ $((olds + news)) = $((k - 1)) ] &&
+	ok "tearing: cut at each of the write's $((k - 1)) APDUs: $olds times the old record and key, $news times the new" ||
+	bad "tearing: $olds old, $news new of $((k - 1)) cuts"
+
+# --- help ---
+"$PHR" card write --help | grep -q -- "--holder-key KEY.txt" && ok "card write --help names --holder-key" || bad "write --help"
+"$PHR" card read --help | grep -q -- "--holder-key-out" && ok "card read --help names --holder-key-out" || bad "read --help"
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
