@@ -54,6 +54,8 @@ enum phr_exit {
 	EXIT_MEDIA = 36,          /* attach: document type not accepted, or over the size limit */
 	EXIT_DOC_MISMATCH = 37,   /* a document's bytes do not match its signed hash */
 	EXIT_SEAL = 38,           /* a holder key was given and a sealed part did not open with it */
+	EXIT_FHIR = 47,           /* import: the input is not a FHIR document Bundle it reads */
+	EXIT_FHIR_LOSS = 48,      /* import --strict: some items of the Bundle have no place in the record */
 };
 
 /* Maps a phr_err to the exit code. */
@@ -201,6 +203,8 @@ int cmd_print(int argc, char **argv);
 int cmd_card(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
 int cmd_register(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 struct phr_trust;
 /* --register DB (issue, extend, scan, card read): files a container met by
  * verb in the register DB (which must exist), how as PHR_REG_HOW_*, and

@@ -95,6 +95,8 @@ enum phr_err {
 	PHR_E_NAME_ICU = -108,     /* ICU transliteration or normalisation failed */
 	PHR_E_MEDIA = -110,        /* a document's content is not an accepted type, or not the type named */
 	PHR_E_DOC_MISMATCH = -111, /* a document's bytes do not match the hash its entry signed */
+	/* FHIR (range -150 .. -159 reserved for fhir/) */
+	PHR_E_FHIR = -150,         /* not a FHIR document Bundle the importer reads (docs/FHIR.md) */
 };
 
 #define PHR_ERR_IS_MALFORMED(e) ((e) <= -1 && (e) >= -19)
