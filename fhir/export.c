@@ -209,6 +209,13 @@ static void omit(struct ctx *c, const char *what, const char *why)
 		push(c, c->omitted, json_pack("{s:I, s:s, s:s}", "entry", (json_int_t)c->entry, "what", what, "why", why));
 }
 
+static void omit_item(struct ctx *c, const char *sec, size_t i, const char *field, const char *why)
+{
+	char what[96];
+	snprintf(what, sizeof(what), "%s[%zu].%s", sec, i, field);
+	omit(c, what, why);
+}
+
 static void ex_history(struct ctx *c, json_t *items)
 {
 	size_t i;
@@ -228,6 +235,8 @@ static void ex_history(struct ctx *c, json_t *items)
 			else
 				put(c, r, "_performedDateTime", dar("unknown"));
 			s = SEC_PROCEDURES;
+			if (status)
+				omit_item(c, "history", i, "status", "a Procedure has no clinical status");
 			narrate(c, s, "%s%s%s", code ? code : "?", onset ? ", " : "", onset ? onset : "");
 		} else {
 			json_t *cats = json_pack("[{s:[{s:s, s:s}]}]", "coding", "system",
@@ -436,6 +445,10 @@ static void ex_results(struct ctx *c, json_t *items)
 		}
 		if (value && !(res && !strcmp(res, "not_done")))
 			put(c, r, "valueQuantity", quantity(value, unit));
+		else if (value)
+			omit_item(c, "results", i, "value", "a test not done carries no value in FHIR (obs-6)");
+		if (unit && !value)
+			omit_item(c, "results", i, "unit", "a unit without a value has no place in FHIR");
 		if (nt)
 			put(c, r, "note", note(nt));
 		narrate(c, SEC_RESULTS, "%s: %s%s%s", test ? test : "?", res ? res : "?", date ? ", " : "", date ? date : "");
@@ -701,8 +714,6 @@ static json_t *patient(struct ctx *c, const json_t *id)
 		put(c, r, "communication", comm);
 	else
 		json_decref(comm);
-	if (json_object_get(id, "origin"))
-		omit(c, "identity.origin", "FHIR has no element for the country of origin");
 	return r;
 }
 
@@ -833,6 +844,8 @@ int phr_fhir_export(const json_t *shown, const struct phr_fhir_export_opts *opts
 		const json_t *id = json_object_get(content, "identity");
 		if (json_is_object(id)) {
 			merge_identity(identity, id);
+			if (json_object_get(id, "origin"))
+				omit(&c, "identity.origin", "FHIR has no element for the country of origin");
 			push(&c, c.targets, ref(c.patient));
 		}
 		ex_history(&c, json_object_get(content, "history"));
@@ -854,7 +867,7 @@ int phr_fhir_export(const json_t *shown, const struct phr_fhir_export_opts *opts
 		if (json_is_object(json_object_get(content, "plan")))
 			ex_plan(&c, json_object_get(content, "plan"));
 		if (str(content, "notes"))
-			narrate(&c, SEC_NOTES, "%s (%s)", str(content, "notes"), date);
+			narrate(&c, SEC_NOTES, "%s", str(content, "notes"));
 		const json_t *author = json_object_get(content, "author");
 		char prac[URL_LEN] = "";
 		if (json_is_object(author) && (str(author, "professional") || str(author, "role")))

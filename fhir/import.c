@@ -16,6 +16,9 @@
 #define IM_MAX_NAMES 4
 #define IM_MAX_LANGUAGES 8
 #define IM_MAX_FIXES 512 /* items dropped one by one before giving up */
+/* the sentences phr's export writes for mental_health.referral */
+#define REFERRAL_YES "Referral to mental-health services needed."
+#define REFERRAL_NO "No referral to mental-health services needed."
 
 struct im {
 	int err;
@@ -586,10 +589,25 @@ static void im_mental(struct im *m, const json_t *r, const char *where)
 		if (tool)
 			set(m, mh, "tool", tool);
 	}
-	const char *nt = note_text(r);
-	if (mh && nt)
-		set(m, mh, "note", json_string(nt));
-	more_notes(m, r, where);
+	/* the notes: the referral sentence phr's export writes, and one free text */
+	size_t i;
+	json_t *nj;
+	bool have_note = false;
+	json_array_foreach(json_object_get(r, "note"), i, nj) {
+		const char *t = str(nj, "text");
+		if (!t || !mh)
+			continue;
+		if (!strcmp(t, REFERRAL_YES) || !strcmp(t, REFERRAL_NO)) {
+			set(m, mh, "referral", json_boolean(!strcmp(t, REFERRAL_YES)));
+		} else if (!have_note) {
+			set(m, mh, "note", json_string(t));
+			have_note = true;
+		} else {
+			char what[32];
+			snprintf(what, sizeof(what), "note[%zu]", i);
+			lose(m, where, what, "the record keeps one note per item");
+		}
+	}
 	set(m, m->entry, "mental_health", mh);
 	rest_lost(m, r, where, "code,status,category,subject,effectiveDateTime,interpretation,dataAbsentReason,note");
 }
