@@ -205,5 +205,13 @@ expect 47 "import without the Patient" -- "$PHR" import --format fhir-ips nopat.
 expect 2 "export without --format" -- "$PHR" export older-man-chronic.phr --out x.json
 [ ! -e x.json ] && ok "nothing written on refusal" || bad "x.json written"
 
+# --- docs/FHIR.md names every field of the mapping table
+missing=""
+while IFS=$'\t' read -r kind key _; do
+	[ "$kind" = field ] || continue
+	grep -qF "\`$key\`" "$SRC/docs/FHIR.md" || missing="$missing $key"
+done <"$SRC/fhir/ips-map.tsv"
+[ -z "$missing" ] && ok "docs/FHIR.md names every field of fhir/ips-map.tsv" || bad "docs/FHIR.md lacks:$missing"
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
