@@ -19,7 +19,8 @@ static const char import_usage[] =
 	"no place in the record is listed on standard error, one line per item, or\n"
 	"as one JSON object with --report json: nothing is dropped silently.\n"
 	"  --out FILE      where to write the entry (default: standard output)\n"
-	"  --strict        exit 48 when anything was left out (the entry is written)\n"
+	"  --strict        exit 48 when anything was left out or changed (the entry\n"
+	"                  is written all the same)\n"
 	"Limits: 4 MiB of JSON, 2000 resources, nesting 32 deep (docs/FHIR.md).\n"
 	"Exit status: 0 written; 3 not JSON; 4 over a limit; 47 not a FHIR document\n"
 	"Bundle (no Composition first, no Patient); 48 with --strict, see above.\n";
@@ -91,9 +92,9 @@ int cmd_import(int argc, char **argv)
 		size_t i;
 		json_t *l;
 		json_array_foreach(losses, i, l)
-			fprintf(stderr, "phr %s: left out: %s: %s (%s)\n", verb, json_string_value(json_object_get(l, "where")),
+			fprintf(stderr, "phr %s: not kept as it was: %s: %s (%s)\n", verb, json_string_value(json_object_get(l, "where")),
 				json_string_value(json_object_get(l, "what")), json_string_value(json_object_get(l, "why")));
-		fprintf(stderr, "phr %s: %zu item%s left out; review the entry before 'phr issue' signs it\n", verb,
+		fprintf(stderr, "phr %s: %zu item%s left out or changed; review the entry before 'phr issue' signs it\n", verb,
 			json_array_size(losses), json_array_size(losses) == 1 ? "" : "s");
 	}
 	if (strict && json_array_size(losses))

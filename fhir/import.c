@@ -911,6 +911,43 @@ static size_t depth_of(const char *t, size_t len)
 	return max;
 }
 
+/* FHIR text often holds line breaks and tabs, which the record's text may
+ * not (RECORD.md, "General rules"): they become spaces, and each text so
+ * changed is listed. */
+static void unbreak(struct im *m, json_t *v, const char *path)
+{
+	char sub[160];
+	if (json_is_object(v)) {
+		const char *k;
+		json_t *x;
+		json_object_foreach(v, k, x) {
+			snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", k);
+			unbreak(m, x, sub);
+		}
+	} else if (json_is_array(v)) {
+		size_t i;
+		json_t *x;
+		json_array_foreach(v, i, x) {
+			snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
+			unbreak(m, x, sub);
+		}
+	} else if (json_is_string(v) && strpbrk(json_string_value(v), "\n\r\t")) {
+		size_t n = json_string_length(v);
+		char *t = malloc(n + 1);
+		if (!t) {
+			m->err = PHR_E_NOMEM;
+			return;
+		}
+		memcpy(t, json_string_value(v), n + 1);
+		for (char *p = t; (p = strpbrk(p, "\n\r\t")); p++)
+			*p = ' ';
+		if (json_string_setn(v, t, n))
+			m->err = PHR_E_NOMEM;
+		free(t);
+		lose(m, path, "text", "line breaks and tabs written as spaces");
+	}
+}
+
 /* Drops what the schema refuses, one item at a time, listing each.
  * Returns PHR_OK when the entry encodes. */
 static int settle(struct im *m)
@@ -1161,6 +1198,7 @@ int phr_fhir_import(const char *text, size_t len, json_t **entry, json_t **losse
 		rc = phr_fail(m.err, "out of memory");
 		goto done;
 	}
+	unbreak(&m, m.entry, "");
 	if ((rc = settle(&m)))
 		goto done;
 	if (m.err) {
