@@ -194,8 +194,17 @@ static void add(struct ctx *c, json_t *res, int s, const char *url)
 		c->err = PHR_E_NOMEM;
 		return;
 	}
-	put(c, res, "id", json_string(url + 9));
-	put(c, res, "meta", json_pack("{s:s}", "source", c->source));
+	/* resourceType, id and meta first, as FHIR writes them */
+	json_t *o = json_pack("{s:O, s:s, s:{s:s}}", "resourceType", json_object_get(res, "resourceType"), "id", url + 9,
+			      "meta", "source", c->source);
+	if (!o || json_object_update_missing(o, res)) {
+		c->err = PHR_E_NOMEM;
+		json_decref(o);
+		json_decref(res);
+		return;
+	}
+	json_decref(res);
+	res = o;
 	push(c, c->bentries, json_pack("{s:s, s:o}", "fullUrl", url, "resource", res));
 	if (s >= 0)
 		push(c, c->sec[s], ref(url));
