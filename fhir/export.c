@@ -48,7 +48,6 @@ struct ctx {
 	char source[96];          /* meta.source of this entry's resources */
 	char patient[URL_LEN];
 	long entry;
-	bool no_vacc_docs;
 };
 
 static void oom(struct ctx *c, int rc)
@@ -864,7 +863,6 @@ int phr_fhir_export(const json_t *shown, const struct phr_fhir_export_opts *opts
 		ex_allergies(&c, json_object_get(content, "allergies"));
 		ex_vaccinations(&c, json_object_get(content, "vaccinations"));
 		if (json_is_true(json_object_get(content, "no_vaccination_documents"))) {
-			c.no_vacc_docs = true;
 			narrate(&c, SEC_IMMUNIZATIONS, "No vaccination documents (%s): treated as unvaccinated", date);
 		}
 		ex_results(&c, json_object_get(content, "results"));
@@ -980,7 +978,6 @@ int phr_fhir_export(const json_t *shown, const struct phr_fhir_export_opts *opts
 	put(&c, comp, "section", sections);
 	put(&c, json_array_get(c.bentries, 0), "resource", comp);
 	comp = NULL;
-	(void)c.no_vacc_docs;
 	uuid_of(&c, bundle_url, "bundle/%s/%d", str(shown, "version_id") ? str(shown, "version_id") : "none",
 		sealed_opened);
 	b = json_pack("{s:s, s:s, s:{s:s, s:s}, s:s, s:s, s:O}", "resourceType", "Bundle", "id", bundle_url + 9,
