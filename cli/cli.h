@@ -57,6 +57,8 @@ enum phr_exit {
 	EXIT_NO_KEY_CODE = 39,    /* --holder-key-qr: the picture holds no readable holder key code */
 	EXIT_SEAL_NOKEY = 40,     /* issue/extend: sections to seal and no holder key (--no-seal adds them unsealed) */
 	EXIT_REKEYED = 41,        /* the holder key given was replaced since (phr rekey): the new key is needed */
+	EXIT_FHIR = 47,           /* import: the input is not a FHIR document Bundle it reads */
+	EXIT_FHIR_LOSS = 48,      /* import --strict: some items of the Bundle have no place in the record */
 };
 
 /* Maps a phr_err to the exit code. */
@@ -224,6 +226,8 @@ int cmd_print(int argc, char **argv);
 int cmd_card(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
 int cmd_register(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 struct phr_trust;
 /* --register DB (issue, extend, scan, card read): files a container met by
  * verb in the register DB (which must exist), how as PHR_REG_HOW_*, and

@@ -53,6 +53,7 @@ int cli_exit_code(int err)
 	case PHR_E_CONSENT: return EXIT_CONSENT;
 	case PHR_E_MEDIA: return EXIT_MEDIA;
 	case PHR_E_DOC_MISMATCH: return EXIT_DOC_MISMATCH;
+	case PHR_E_FHIR: return EXIT_FHIR;
 	default:
 		return PHR_ERR_IS_MALFORMED(err) ? EXIT_MALFORMED : EXIT_FAIL;
 	}

@@ -39,6 +39,10 @@ static const char usage[] =
 	"Clinic register (one database file per clinic):\n"
 	"  register            file every record met; find, show, export, audit, forget\n"
 	"\n"
+	"Hospitals' systems (FHIR R4, International Patient Summary):\n"
+	"  export              write a record as an IPS document Bundle (JSON)\n"
+	"  import              read an IPS Bundle into an entry for 'phr issue'\n"
+	"\n"
 	"Other:\n"
 	"  inspect             say what a phr file is (key, certificate, bundle, record)\n"
 	"  schema              print the JSON Schema of an entry\n"
@@ -80,6 +84,7 @@ int main(int argc, char **argv)
 		{ "schema", cmd_schema }, { "inspect", cmd_inspect }, { "card", cmd_card },
 		{ "register", cmd_register },
 		{ "rekey", cmd_rekey },
+		{ "export", cmd_export }, { "import", cmd_import },
 	};
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(c, cmds[i].name))

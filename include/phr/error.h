@@ -98,6 +98,8 @@ enum phr_err {
 	PHR_E_NO_KEY_CODE = -116,  /* a picture holds no readable holder key code (key slip) */
 	PHR_E_SEAL_NOKEY = -120,   /* an entry has sections to seal and no holder key was given */
 	PHR_E_REKEYED = -121,      /* the holder key given was replaced by a re-keying entry */
+	/* FHIR (range -150 .. -159 reserved for fhir/) */
+	PHR_E_FHIR = -150,         /* not a FHIR document Bundle the importer reads (docs/FHIR.md) */
 };
 
 #define PHR_ERR_IS_MALFORMED(e) ((e) <= -1 && (e) >= -19)
