@@ -95,6 +95,11 @@ enum phr_err {
 	PHR_E_NAME_ICU = -108,     /* ICU transliteration or normalisation failed */
 	PHR_E_MEDIA = -110,        /* a document's content is not an accepted type, or not the type named */
 	PHR_E_DOC_MISMATCH = -111, /* a document's bytes do not match the hash its entry signed */
+
+	/* staff accounts and the clinic's web app (phr serve) */
+	PHR_E_USER_EXISTS = -130,  /* a staff account of that name exists already */
+	PHR_E_AUTH = -131,         /* wrong name or password, or the account is disabled */
+	PHR_E_HTTP = -132,         /* the web server cannot start (address in use, TLS files) */
 };
 
 #define PHR_ERR_IS_MALFORMED(e) ((e) <= -1 && (e) >= -19)
