@@ -4,5 +4,6 @@
 const struct web_route *const web_route_tables[] = {
 	web_core_routes,
 	web_record_routes,
+	web_admin_routes,
 	NULL,
 };

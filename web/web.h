@@ -59,6 +59,7 @@
 #define WEB_IDLE_SESSION 900          /* seconds of inactivity that end a session (--idle) */
 #define WEB_MAX_SESSIONS 256          /* sessions at once; the oldest idle one goes first */
 #define WEB_TOKEN_HEX 64              /* session and CSRF tokens: 32 random bytes as hex */
+#define WEB_MAX_TRUST_IMPORTS 64      /* trust bundles imported while the server runs */
 
 struct web_server;
 
@@ -120,6 +121,7 @@ struct web_route {
 extern const struct web_route *const web_route_tables[];
 extern const struct web_route web_core_routes[];   /* web/pages.c: sign in and out, assets */
 extern const struct web_route web_record_routes[]; /* web/records.c: scan, record, search, print */
+extern const struct web_route web_admin_routes[];  /* web/admin.c: staff, trust, reports */
 
 /* ---- request ------------------------------------------------------------ */
 
@@ -203,6 +205,9 @@ struct web_config {
 	size_t cert_len;
 	uint64_t (*now)(void);     /* the clock */
 	const char *trust_path;    /* for the Trust page: the bundle's file */
+	/* Loads and checks a bundle file as phr does everywhere (pinned
+	 * authority, expiry, version); NULL: no import. */
+	int (*trust_load)(const char *path, struct phr_trust **out);
 };
 /* Starts listening. Refuses an address other than loopback without TLS
  * (PHR_E_ARG). PHR_E_HTTP when it cannot listen. *out: web_server_stop. */
