@@ -18,7 +18,7 @@
 static const char serve_usage[] =
 	"Usage: phr serve --register DB --key CLINIC.key --cert CLINIC.cert --trust TRUST.bundle\n"
 	"                 [--authority AUTH.pub] [--listen ADDRESS:PORT] [--lang LL]\n"
-	"                 [--tls-cert CERT.pem --tls-key KEY.pem] [--idle SECONDS]\n"
+	"                 [--tls-cert CERT.pem --tls-key KEY.pem] [--idle SECONDS] [--trust-warn DAYS]\n"
 	"\n"
 	"The clinic's web app: staff sign in (accounts: 'phr register user add'),\n"
 	"scan booklets, search the register, see and print records, in any of the\n"
@@ -30,6 +30,7 @@ static const char serve_usage[] =
 	"                   loopback needs --tls-cert and --tls-key.\n"
 	"  --lang LL        the pages' language before a user chooses one (default en)\n"
 	"  --idle SECONDS   a session ends after this long without a request (900)\n"
+	"  --trust-warn DAYS  the Trust page warns when the bundle is older (30)\n"
 	"  --routes         list every page and action with the least role it needs\n"
 	"Stops on SIGINT or SIGTERM. Exit status: 0 stopped; 43 cannot listen;\n"
 	"2 bad command line; 5 wrong passphrase; 7 untrusted bundle; 30-31 register.\n";
@@ -69,6 +70,7 @@ int cmd_serve(int argc, char **argv)
 		{ "lang", required_argument, 0, 'L' }, { "tls-cert", required_argument, 0, 'C' },
 		{ "tls-key", required_argument, 0, 'K' }, { "idle", required_argument, 0, 'i' },
 		{ "passphrase-file", required_argument, 0, 'p' }, { "routes", no_argument, 0, 'R' },
+		{ "trust-warn", required_argument, 0, 'W' },
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
 	const char *db = NULL, *key = NULL, *cert = NULL, *trust = NULL, *pin = NULL, *passfile = NULL;
 	struct web_config cfg = { .listen = "127.0.0.1:8470", .lang = "en", .now = cli_now };
@@ -92,6 +94,14 @@ int cmd_serve(int argc, char **argv)
 			if (*end || v < 10 || v > 86400)
 				return cli_usage(verb, "--idle takes 10 to 86400 seconds");
 			cfg.idle_seconds = (unsigned)v;
+			break;
+		}
+		case 'W': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < 1 || v > 366)
+				return cli_usage(verb, "--trust-warn takes 1 to 366 days");
+			cfg.trust_warn_days = (unsigned)v;
 			break;
 		}
 		case 'R':

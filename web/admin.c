@@ -169,8 +169,6 @@ static int users_post(struct web_request *rq, struct web_response *rs)
 
 /* ---- Trust ---------------------------------------------------------------- */
 
-#define TRUST_WARN_DAYS 30 /* a bundle older than this is flagged (health authorities reissue monthly) */
-
 static int trust_page(struct web_request *rq, struct web_response *rs, const char *cls, const char *msg, int status)
 {
 	const struct phr_trust *t = web_trust(rq);
@@ -201,7 +199,7 @@ static int trust_page(struct web_request *rq, struct web_response *rs, const cha
 				   sizeof(buf), 3, (long)phr_trust_count_authorities(t), (long)phr_trust_count_certs(t),
 				   (long)phr_trust_count_revoked(t)));
 	fputs("</td></tr>\n</table>\n", f);
-	if (age > TRUST_WARN_DAYS || now >= expires) {
+	if (age > (long)web_trust_warn_days(rq) || now >= expires) {
 		fputs("<p class=\"warn\" id=\"trust-warning\">", f);
 		web_html(f, web_label_nums(rq, "ui.web.trust_old",
 					   "The trust bundle is %d days old: ask the health authority for a new one.", buf,

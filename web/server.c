@@ -608,6 +608,11 @@ bool web_is_tls(const struct web_request *rq)
 	return rq->srv->cfg.tls_cert != NULL;
 }
 
+unsigned web_trust_warn_days(const struct web_request *rq)
+{
+	return rq->srv->cfg.trust_warn_days ? rq->srv->cfg.trust_warn_days : WEB_TRUST_WARN_DAYS;
+}
+
 const char *web_trust_path(const struct web_request *rq)
 {
 	return rq->srv->cfg.trust_path;

@@ -60,6 +60,7 @@
 #define WEB_MAX_SESSIONS 256          /* sessions at once; the oldest idle one goes first */
 #define WEB_TOKEN_HEX 64              /* session and CSRF tokens: 32 random bytes as hex */
 #define WEB_MAX_TRUST_IMPORTS 64      /* trust bundles imported while the server runs */
+#define WEB_TRUST_WARN_DAYS 30        /* a bundle older than this is flagged (--trust-warn) */
 
 struct web_server;
 
@@ -199,6 +200,7 @@ struct web_config {
 	const char *lang;          /* default UI language */
 	const char *tls_cert, *tls_key; /* PEM files; both or neither */
 	unsigned idle_seconds;     /* session idle timeout, 0: WEB_IDLE_SESSION */
+	unsigned trust_warn_days;  /* the Trust page warns past this age, 0: WEB_TRUST_WARN_DAYS */
 	struct phr_trust *trust;   /* owned by the server from web_server_start */
 	struct phr_seckey *key;    /* owned by the server */
 	uint8_t *cert;             /* owned by the server (malloc'd) */

@@ -28,6 +28,8 @@ const char *web_session_token(const struct web_request *rq);
 const char *web_cookie(const struct web_request *rq, const char *name);
 /* The server speaks TLS (cookies get Secure). */
 bool web_is_tls(const struct web_request *rq);
+/* Days after which the Trust page warns about the bundle's age. */
+unsigned web_trust_warn_days(const struct web_request *rq);
 /* The path of the trust bundle given to phr serve. */
 const char *web_trust_path(const struct web_request *rq);
 

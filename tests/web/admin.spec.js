@@ -106,10 +106,22 @@ test('an old bundle is flagged on the Trust page', async () => {
   try {
     const page = await lib.login(br, later, 'Clara Clerk');
     await page.goto(`${later.url}/trust`);
-    assert.match(await page.textContent('#trust-warning'), /days old: ask the health authority for a new one/);
+    assert.match(await page.textContent('#trust-warning'), /45 days old: ask the health authority for a new one/);
     await page.context().close();
   } finally {
     await lib.stop(later);
+  }
+  // with --trust-warn 60 the same bundle is not old yet
+  const lenient = { ...later, url: null, server: null };
+  await lib.serve(lenient, ['--trust-warn', '60']);
+  try {
+    const page = await lib.login(br, lenient, 'Clara Clerk');
+    await page.goto(`${lenient.url}/trust`);
+    assert.match(await page.textContent('#trust-age'), /Age in days: 45/);
+    assert.equal(await page.locator('#trust-warning').count(), 0);
+    await page.context().close();
+  } finally {
+    await lib.stop(lenient);
   }
 });
 
