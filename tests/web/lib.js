@@ -122,9 +122,9 @@ function cleanup(clinic) {
 
 // The system Chromium, headless. --no-sandbox: CI runs as root.
 // --no-proxy-server: loopback only, whatever proxy the machine has.
-async function browser() {
+async function browser(extraArgs = []) {
   return chromium.launch({ executablePath: CHROMIUM, headless: true,
-    args: ['--no-sandbox', '--no-proxy-server', '--disable-dev-shm-usage'] });
+    args: ['--no-sandbox', '--no-proxy-server', '--disable-dev-shm-usage', ...extraArgs] });
 }
 
 // Signs in on a fresh page of a new context; returns the page.
