@@ -19,6 +19,7 @@
 #include "phr/crypto.h"
 #include "phr/labels.h"
 #include "phr/verify.h"
+#include "names.h"
 #include "web_private.h"
 
 #define COOKIE_SESSION "phr_session"
@@ -75,6 +76,31 @@ static void random_hex(char out[WEB_TOKEN_HEX + 1])
 	randombytes_buf(b, sizeof(b));
 	sodium_bin2hex(out, WEB_TOKEN_HEX + 1, b, sizeof(b));
 	sodium_memzero(b, sizeof(b));
+}
+
+/* A connection's thread ends with the connection (one thread per
+ * connection): what the register's name search keeps per thread (ICU
+ * transliterators, register/names.c) goes with it, through a thread-specific
+ * key whose destructor runs in the ending thread. */
+static pthread_key_t thread_key;
+static pthread_once_t thread_key_once = PTHREAD_ONCE_INIT;
+
+static void thread_end(void *v)
+{
+	(void)v;
+	phr_name_cleanup();
+}
+
+static void thread_key_make(void)
+{
+	(void)pthread_key_create(&thread_key, thread_end);
+}
+
+static void thread_mark(void)
+{
+	pthread_once(&thread_key_once, thread_key_make);
+	if (!pthread_getspecific(thread_key))
+		(void)pthread_setspecific(thread_key, &thread_key);
 }
 
 /* ---- per-request state -------------------------------------------------- */
@@ -798,6 +824,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	thread_mark();
 	return dispatch(srv, c, q);
 }
 
@@ -903,6 +930,18 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *s
 	return PHR_OK;
 }
 
+/* What the server owns from web_server_start on, freed when it cannot start. */
+static int refuse(struct web_config *cfg, int rc)
+{
+	phr_trust_destroy(cfg->trust);
+	phr_seckey_destroy(cfg->key);
+	free(cfg->cert);
+	cfg->trust = NULL;
+	cfg->key = NULL;
+	cfg->cert = NULL;
+	return rc;
+}
+
 int web_server_start(struct web_config *cfg, struct web_server **out)
 {
 	struct sockaddr_storage ss;
@@ -911,18 +950,19 @@ int web_server_start(struct web_config *cfg, struct web_server **out)
 	int rc;
 	*out = NULL;
 	if ((rc = parse_listen(cfg->listen ? cfg->listen : "127.0.0.1:8470", &ss, &sl, &loopback)))
-		return rc;
+		return refuse(cfg, rc);
 	bool tls = cfg->tls_cert || cfg->tls_key;
 	if (tls && !(cfg->tls_cert && cfg->tls_key))
-		return phr_fail(PHR_E_ARG, "--tls-cert and --tls-key go together");
+		return refuse(cfg, phr_fail(PHR_E_ARG, "--tls-cert and --tls-key go together"));
 	if (!loopback && !tls)
-		return phr_fail(PHR_E_HTTP, "--listen %s is not a loopback address: other machines would reach it, so "
-				"it needs TLS (--tls-cert CERT.pem --tls-key KEY.pem)", cfg->listen);
+		return refuse(cfg, phr_fail(PHR_E_HTTP, "--listen %s is not a loopback address: other machines would "
+					"reach it, so it needs TLS (--tls-cert CERT.pem --tls-key KEY.pem)",
+					cfg->listen));
 	if (tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
-		return phr_fail(PHR_E_HTTP, "this libmicrohttpd was built without TLS");
+		return refuse(cfg, phr_fail(PHR_E_HTTP, "this libmicrohttpd was built without TLS"));
 	struct web_server *srv = calloc(1, sizeof(*srv));
 	if (!srv)
-		return phr_fail(PHR_E_NOMEM, "out of memory");
+		return refuse(cfg, phr_fail(PHR_E_NOMEM, "out of memory"));
 	srv->cfg = *cfg;
 	pthread_mutex_init(&srv->lock, NULL);
 	pthread_mutex_init(&srv->pw_lock, NULL);

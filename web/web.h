@@ -211,8 +211,10 @@ struct web_config {
 	 * authority, expiry, version); NULL: no import. */
 	int (*trust_load)(const char *path, struct phr_trust **out);
 };
-/* Starts listening. Refuses an address other than loopback without TLS
- * (PHR_E_ARG). PHR_E_HTTP when it cannot listen. *out: web_server_stop. */
+/* Starts listening. Refuses an address other than loopback without TLS,
+ * and PHR_E_HTTP when it cannot listen (PHR_E_ARG for a malformed
+ * address). From the call on, the server owns cfg->trust, cfg->key and
+ * cfg->cert, and frees them when it cannot start. *out: web_server_stop. */
 PHR_NODISCARD int web_server_start(struct web_config *cfg, struct web_server **out);
 /* The port actually listened on (for --listen 127.0.0.1:0). */
 unsigned web_server_port(const struct web_server *srv);
