@@ -8,22 +8,6 @@
 
 #include "phr/labels.h"
 
-void web_htmln(FILE *f, const char *s, size_t n)
-{
-	if (!s)
-		return;
-	for (size_t i = 0; i < n && s[i]; i++) {
-		switch (s[i]) {
-		case '&': fputs("&amp;", f); break;
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '"': fputs("&quot;", f); break;
-		case '\'': fputs("&#39;", f); break;
-		default: fputc(s[i], f); break;
-		}
-	}
-}
-
 const char *web_label_nums(const struct web_request *rq, const char *id, const char *fallback, char *out, size_t cap,
 			   int n, ...)
 {
@@ -52,12 +36,6 @@ const char *web_label_nums(const struct web_request *rq, const char *id, const c
 	return out;
 }
 
-void web_html(FILE *f, const char *s)
-{
-	if (s)
-		web_htmln(f, s, strlen(s));
-}
-
 void web_htmlf(FILE *f, const char *fmt, ...)
 {
 	char buf[2048];
@@ -66,18 +44,6 @@ void web_htmlf(FILE *f, const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	web_html(f, buf);
-}
-
-void web_url(FILE *f, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
-			fputc(c, f);
-		else
-			fprintf(f, "%%%c%c", hex[c >> 4], hex[c & 15]);
-	}
 }
 
 void web_csrf_field(FILE *f, const struct web_request *rq)

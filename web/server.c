@@ -21,6 +21,7 @@
 #include "phr/verify.h"
 #include "names.h"
 #include "web_private.h"
+#include "web_url.h"
 
 #define COOKIE_SESSION "phr_session"
 #define COOKIE_LOGIN "phr_login" /* the login form's double-submit CSRF token */
@@ -837,33 +838,12 @@ static void completed_cb(void *cls, struct MHD_Connection *c, void **con_cls, en
 	*con_cls = NULL;
 }
 
-static int hexval(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-/* URL unescaping: %HH decoded, except %00, which stays as written (a NUL
- * would cut the path: "/assets/app.css%00.png" is no asset); in a query
- * argument (which does not start with '/') '+' is a space, as forms send it. */
+/* URL unescaping (web/url.c), in libmicrohttpd's callback shape. */
 static size_t unescape_cb(void *cls, struct MHD_Connection *c, char *s)
 {
 	(void)cls;
 	(void)c;
-	bool arg = s[0] != '/';
-	char *w = s;
-	for (const char *r = s; *r; r++) {
-		int hi, lo;
-		if (r[0] == '%' && (hi = hexval(r[1])) >= 0 && (lo = hexval(r[2])) >= 0 && (hi || lo)) {
-			*w++ = (char)(hi * 16 + lo);
-			r += 2;
-		} else if (arg && *r == '+') {
-			*w++ = ' ';
-		} else {
-			*w++ = *r;
-		}
-	}
-	*w = '\0';
-	return (size_t)(w - s);
+	return web_unescape(s);
 }
 
 __attribute__((format(printf, 2, 0))) static void log_cb(void *cls, const char *fmt, va_list ap)
@@ -890,46 +870,6 @@ static int read_pem(const char *path, char **out)
 	return PHR_OK;
 }
 
-/* "HOST:PORT", "[V6]:PORT": a numeric address. */
-static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *sl, bool *loopback)
-{
-	char host[INET6_ADDRSTRLEN + 2];
-	const char *colon = strrchr(s, ':');
-	if (!colon || colon == s)
-		return phr_fail(PHR_E_ARG, "--listen %s: expected ADDRESS:PORT (127.0.0.1:8470, [::1]:8470)", s);
-	size_t hn = (size_t)(colon - s);
-	if (hn >= sizeof(host))
-		return phr_fail(PHR_E_ARG, "--listen %s: address too long", s);
-	memcpy(host, s, hn);
-	host[hn] = '\0';
-	char *end;
-	unsigned long port = strtoul(colon + 1, &end, 10);
-	if (*end || !colon[1] || port > 65535)
-		return phr_fail(PHR_E_ARG, "--listen %s: bad port", s);
-	memset(ss, 0, sizeof(*ss));
-	if (host[0] == '[' && hn > 2 && host[hn - 1] == ']') {
-		host[hn - 1] = '\0';
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET6, host + 1, &a->sin6_addr) != 1)
-			return phr_fail(PHR_E_ARG, "--listen %s: not an IPv6 address", s);
-		*loopback = IN6_IS_ADDR_LOOPBACK(&a->sin6_addr);
-		*sl = sizeof(*a);
-		return PHR_OK;
-	}
-	struct sockaddr_in *a = (struct sockaddr_in *)ss;
-	a->sin_family = AF_INET;
-	a->sin_port = htons((uint16_t)port);
-	if (!strcmp(host, "localhost"))
-		snprintf(host, sizeof(host), "127.0.0.1");
-	if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
-		return phr_fail(PHR_E_ARG, "--listen %s: not an IPv4 address (or [IPv6])", s);
-	*loopback = (ntohl(a->sin_addr.s_addr) >> 24) == 127;
-	*sl = sizeof(*a);
-	return PHR_OK;
-}
-
 /* What the server owns from web_server_start on, freed when it cannot start. */
 static int refuse(struct web_config *cfg, int rc)
 {
@@ -949,7 +889,7 @@ int web_server_start(struct web_config *cfg, struct web_server **out)
 	bool loopback = false;
 	int rc;
 	*out = NULL;
-	if ((rc = parse_listen(cfg->listen ? cfg->listen : "127.0.0.1:8470", &ss, &sl, &loopback)))
+	if ((rc = web_parse_listen(cfg->listen ? cfg->listen : "127.0.0.1:8470", &ss, &sl, &loopback)))
 		return refuse(cfg, rc);
 	bool tls = cfg->tls_cert || cfg->tls_key;
 	if (tls && !(cfg->tls_cert && cfg->tls_key))
