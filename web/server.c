@@ -28,6 +28,7 @@
 #define THROTTLE_SLOTS 256       /* names and addresses whose failed logins are counted */
 #define THROTTLE_FREE_NAME 5     /* failed logins of one name before a wait */
 #define THROTTLE_FREE_ADDR 20    /* failed logins from one address before a wait (a shared workstation) */
+#define THROTTLE_FIRST_WAIT 5    /* the first wait, seconds; each further failure doubles it */
 #define THROTTLE_MAX_WAIT 300    /* longest wait, seconds */
 #define PWHASH_AT_ONCE 2         /* Argon2id checks at once (64 MiB each) */
 
@@ -589,7 +590,7 @@ void web_throttle_result(struct web_request *rq, const char *name, bool ok)
 		unsigned free_tries = i == 0 ? THROTTLE_FREE_NAME : THROTTLE_FREE_ADDR;
 		if (t->failures >= free_tries) {
 			unsigned shift = t->failures - free_tries;
-			uint64_t w = shift >= 9 ? THROTTLE_MAX_WAIT : (uint64_t)1 << shift;
+			uint64_t w = shift >= 6 ? THROTTLE_MAX_WAIT : (uint64_t)THROTTLE_FIRST_WAIT << shift;
 			t->until = now + (w > THROTTLE_MAX_WAIT ? THROTTLE_MAX_WAIT : w);
 		}
 	}

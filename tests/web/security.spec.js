@@ -108,6 +108,17 @@ function multipart(fields, files) {
   return { body: Buffer.concat(parts), headers: { 'Content-Type': `multipart/form-data; boundary=${b}` } };
 }
 
+// CRC-32 (ISO 3309), as PNG chunks carry it (zlib.crc32 needs Node 20.15;
+// Debian 12 has Node 18).
+function crc32(buf) {
+  let c = ~0;
+  for (const b of buf) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+  }
+  return ~c >>> 0;
+}
+
 // A white greyscale PNG of w x h pixels (small on disk, large in pixels).
 function bigPng(w, h) {
   const chunk = (type, data) => {
@@ -115,7 +126,7 @@ function bigPng(w, h) {
     len.writeUInt32BE(data.length);
     const td = Buffer.concat([Buffer.from(type), data]);
     const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(zlib.crc32(td) >>> 0);
+    crc.writeUInt32BE(crc32(td));
     return Buffer.concat([len, td, crc]);
   };
   const ihdr = Buffer.alloc(13);
