@@ -121,7 +121,7 @@ struct req {
 	struct web_upload uploads[WEB_MAX_UPLOADS];
 	char *upload_names[WEB_MAX_UPLOADS][3];
 	size_t n_uploads;
-	size_t body;
+	size_t body, max_body;
 	bool too_large, bad_body;
 	char lang[8];
 	char addr[INET6_ADDRSTRLEN + 8];
@@ -807,8 +807,17 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char
 		}
 		MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, query_iter, q);
 		if (!strcmp(method, "POST")) {
+			/* Without a session only a small body is read (the sign-in
+			 * form): no one uploads megabytes before signing in. */
+			struct web_user who;
+			char wlang[8];
+			q->max_body = session_find(srv, MHD_lookup_connection_value(c, MHD_COOKIE_KIND, COOKIE_SESSION), &who,
+						   wlang)
+					      ? WEB_MAX_BODY
+					      : WEB_MAX_PUBLIC_BODY;
+			sodium_memzero(&who, sizeof(who));
 			const char *len = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-			if (len && strtoull(len, NULL, 10) > WEB_MAX_BODY)
+			if (len && strtoull(len, NULL, 10) > q->max_body)
 				q->too_large = true;
 			q->pp = MHD_create_post_processor(c, 64 * 1024, post_iter, q);
 			if (!q->pp)
@@ -819,7 +828,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char
 	}
 	if (*upload_size) {
 		q->body += *upload_size;
-		if (q->body > WEB_MAX_BODY)
+		if (q->body > q->max_body)
 			q->too_large = true;
 		if (q->pp && !q->too_large && MHD_post_process(q->pp, upload_data, *upload_size) != MHD_YES)
 			q->bad_body = true;

@@ -48,6 +48,7 @@
 
 /* Limits (docs/WEB.md, "Security"). */
 #define WEB_MAX_BODY (48u << 20)      /* a POST's whole body, bytes (a few 12 MP photos) */
+#define WEB_MAX_PUBLIC_BODY (64u << 10) /* a POST's body without a session (the sign-in form) */
 #define WEB_MAX_UPLOAD (20u << 20)    /* one uploaded file, bytes */
 #define WEB_MAX_UPLOADS 16            /* files in one POST */
 #define WEB_MAX_FIELDS 512            /* form fields in one POST (the assessment form has many) */

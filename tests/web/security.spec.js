@@ -55,6 +55,13 @@ test('every page and action is refused without a session', async () => {
     }
     assert.ok(!res.body.includes(id) || r.method === 'POST', `${r.path}: nothing of the record`);
   }
+  // without a session a large body is not even read: refused all the same
+  const big = await lib.request(clinic, '/scan', { method: 'POST', body: Buffer.alloc(4 << 20, 0x61),
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+  assert.equal(big.status, 401);
+  const bigLogin = await lib.request(clinic, '/login', { method: 'POST', body: Buffer.alloc(1 << 20, 0x61),
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+  assert.equal(bigLogin.status, 413);
   // a made-up session cookie is no session
   const res = await lib.request(clinic, `/record/${id}`, { cookie: `phr_session=${'ab'.repeat(32)}` });
   assert.equal(res.status, 303);
