@@ -99,6 +99,31 @@ test('codes in two uploads: "1 of 3 codes found", then the record', async () => 
   await page.context().close();
 });
 
+test('a record whose consent says store: false is shown from Scan and not kept', async () => {
+  const json = JSON.parse(fs.readFileSync(example('older-man-chronic'), 'utf8'));
+  json.consent.store = false;
+  fs.writeFileSync(clinic.file('nostore.json'), JSON.stringify(json));
+  clinic.phr(['issue', '--key', 'c1.key', '--cert', 'c1.cert', '--in', 'nostore.json', '--out', 'n.phr']);
+  const id = recordId('n.phr');
+  clinic.phr(['qr', '--parity', '1', '--out-dir', 'ncodes', 'n.phr']);
+  const codes = fs.readdirSync(clinic.file('ncodes')).filter((f) => f.endsWith('.png'))
+    .map((f) => path.join(clinic.file('ncodes'), f));
+  const page = await lib.login(br, clinic, 'Clara Clerk');
+  await page.goto(`${clinic.url}/scan`);
+  await page.setInputFiles('#images', codes);
+  await Promise.all([page.waitForNavigation({ timeout: 60000 }), page.click('#scan')]);
+  assert.match(page.url(), /\/scan$/);
+  assert.match(await page.textContent('#consent'), /not kept: it is shown here and not stored/);
+  const showEn = clinic.phr(['show', '--trust', 'trust.bundle', '--lang', 'en', 'n.phr']);
+  assert.equal(await page.textContent('#view-clinic'), showEn);
+  // nothing of it in the register, not even in the audit
+  const res = await lib.request(clinic, `/record/${id}`, { cookie: (await page.context().cookies())
+    .filter((c) => c.name === 'phr_session').map((c) => `${c.name}=${c.value}`).join('; ') });
+  assert.equal(res.status, 404);
+  assert.ok(!JSON.stringify(lib.audit(clinic)).includes(id));
+  await page.context().close();
+});
+
 test('an Arabic session: dir=rtl, Arabic labels, the record in Arabic beside the holder\'s language', async () => {
   clinic.phr(['issue', '--key', 'c1.key', '--cert', 'c1.cert', '--in', example('child-no-vaccination-documents'),
     '--out', 's.phr', '--register', clinic.db]);
