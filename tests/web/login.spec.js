@@ -15,8 +15,8 @@ after(async () => {
   if (br) await br.close();
   if (clinic) {
     const code = await lib.stop(clinic);
-    assert.equal(code, 0, `phr serve exit status (log:\n${clinic.serverLog})`);
     lib.cleanup(clinic);
+    assert.equal(code, 0, `phr serve exit status (log:\n${clinic.serverLog})`);
   }
 });
 

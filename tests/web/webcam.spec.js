@@ -48,8 +48,9 @@ before(async () => {
 after(async () => {
   if (br) await br.close();
   if (clinic) {
-    assert.equal(await lib.stop(clinic), 0, `phr serve exit status (log:\n${clinic.serverLog})`);
+    const code = await lib.stop(clinic);
     lib.cleanup(clinic);
+    assert.equal(code, 0, `phr serve exit status (log:\n${clinic.serverLog})`);
   }
 });
 
