@@ -59,6 +59,9 @@ enum phr_exit {
 	EXIT_REKEYED = 41,        /* the holder key given was replaced since (phr rekey): the new key is needed */
 	EXIT_FHIR = 47,           /* import: the input is not a FHIR document Bundle it reads */
 	EXIT_FHIR_LOSS = 48,      /* import --strict: some items of the Bundle have no place in the record */
+	/* staff accounts and phr serve */
+	EXIT_USER = 42,           /* register user: the account exists, is unknown, or the password is refused */
+	EXIT_SERVE = 43,          /* serve: cannot listen (address in use, another address without TLS, TLS files) */
 };
 
 /* Maps a phr_err to the exit code. */
@@ -228,6 +231,10 @@ int cmd_attach(int argc, char **argv);
 int cmd_register(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+/* phr register user (cmd_register.c calls it; argv[0] is "user"). */
+int cmd_register_user(int argc, char **argv);
+/* phr serve: the clinic's web app (cmd_serve.c, web/). */
+int cmd_serve(int argc, char **argv);
 struct phr_trust;
 /* --register DB (issue, extend, scan, card read): files a container met by
  * verb in the register DB (which must exist), how as PHR_REG_HOW_*, and

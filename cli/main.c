@@ -38,6 +38,7 @@ static const char usage[] =
 	"\n"
 	"Clinic register (one database file per clinic):\n"
 	"  register            file every record met; find, show, export, audit, forget\n"
+	"  serve               the clinic's web app (staff accounts: register user)\n"
 	"\n"
 	"Hospitals' systems (FHIR R4, International Patient Summary):\n"
 	"  export              write a record as an IPS document Bundle (JSON)\n"
@@ -85,6 +86,7 @@ int main(int argc, char **argv)
 		{ "register", cmd_register },
 		{ "rekey", cmd_rekey },
 		{ "export", cmd_export }, { "import", cmd_import },
+		{ "serve", cmd_serve },
 	};
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(c, cmds[i].name))

@@ -69,6 +69,9 @@ const char *phr_strerror(int err)
 	case PHR_E_MEDIA: return "document type not accepted";
 	case PHR_E_DOC_MISMATCH: return "document does not match its signed hash";
 	case PHR_E_FHIR: return "not a FHIR IPS document bundle";
+	case PHR_E_USER_EXISTS: return "staff account exists";
+	case PHR_E_AUTH: return "wrong name or password";
+	case PHR_E_HTTP: return "web server cannot start";
 	default: return "unknown error";
 	}
 }

@@ -100,6 +100,11 @@ enum phr_err {
 	PHR_E_REKEYED = -121,      /* the holder key given was replaced by a re-keying entry */
 	/* FHIR (range -150 .. -159 reserved for fhir/) */
 	PHR_E_FHIR = -150,         /* not a FHIR document Bundle the importer reads (docs/FHIR.md) */
+
+	/* staff accounts and the clinic's web app (phr serve) */
+	PHR_E_USER_EXISTS = -130,  /* a staff account of that name exists already */
+	PHR_E_AUTH = -131,         /* wrong name or password, or the account is disabled */
+	PHR_E_HTTP = -132,         /* the web server cannot start (address in use, TLS files) */
 };
 
 #define PHR_ERR_IS_MALFORMED(e) ((e) <= -1 && (e) >= -19)

@@ -1,0 +1,9 @@
+/* phr serve: every route table. A module adds its table here, one line. */
+#include "web.h"
+
+const struct web_route *const web_route_tables[] = {
+	web_core_routes,
+	web_record_routes,
+	web_admin_routes,
+	NULL,
+};
