@@ -65,6 +65,7 @@ const char *phr_strerror(int err)
 	case PHR_E_NAME_ICU: return "name transliteration failed";
 	case PHR_E_MEDIA: return "document type not accepted";
 	case PHR_E_DOC_MISMATCH: return "document does not match its signed hash";
+	case PHR_E_FORM: return "form fields not accepted";
 	default: return "unknown error";
 	}
 }

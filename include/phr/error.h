@@ -95,6 +95,9 @@ enum phr_err {
 	PHR_E_NAME_ICU = -108,     /* ICU transliteration or normalisation failed */
 	PHR_E_MEDIA = -110,        /* a document's content is not an accepted type, or not the type named */
 	PHR_E_DOC_MISMATCH = -111, /* a document's bytes do not match the hash its entry signed */
+
+	/* the clinic workstation (range reserved for web/) */
+	PHR_E_FORM = -140,         /* a posted form's fields fail the record's checks (each named by its label) */
 };
 
 #define PHR_ERR_IS_MALFORMED(e) ((e) <= -1 && (e) >= -19)
