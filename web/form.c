@@ -1432,3 +1432,129 @@ nomem:
 	json_decref(p.errors);
 	return phr_fail(PHR_E_NOMEM, "web form: out of memory");
 }
+
+/* ---- The summary shown before signing ---- */
+
+static void summary_value(FILE *o, const char *lang, const struct phr_field *f, const char *lpath, const json_t *v)
+{
+	char buf[64], id[PATH_MAX_LEN + 80];
+	const char *s = json_is_string(v) ? json_string_value(v) : NULL;
+	switch (f->type) {
+	case PHR_T_ENUM:
+		bfmt(id, sizeof(id), "enum.%s.%s", lpath, s ? s : "");
+		escs(o, L(lang, id, s ? s : ""));
+		return;
+	case PHR_T_BOOL:
+		escs(o, L(lang, json_is_true(v) ? "ui.yes" : "ui.no", json_is_true(v) ? "yes" : "no"));
+		return;
+	case PHR_T_CODE: {
+		const char *colon = s ? strchr(s, ':') : NULL;
+		if (colon) {
+			bfmt(id, sizeof(id), "code.%.*s.%s", (int)(colon - s), s, colon + 1);
+			const char *l = phr_label(lang, id);
+			if (!l)
+				l = phr_label("en", id);
+			if (l) {
+				escs(o, l);
+				fputs(" <span class=\"phr-code\" dir=\"ltr\">", o);
+				escs(o, s);
+				fputs("</span>", o);
+				return;
+			}
+		}
+		fputs("<span dir=\"ltr\">", o);
+		escs(o, s ? s : "");
+		fputs("</span>", o);
+		return;
+	}
+	case PHR_T_COUNTRY:
+	case PHR_T_LANG:
+	case PHR_T_UNIT:
+		bfmt(id, sizeof(id), "%s.%s", f->type == PHR_T_COUNTRY ? "country" : f->type == PHR_T_LANG ? "lang" : "unit",
+		     s ? s : "");
+		escs(o, L(lang, id, s ? s : ""));
+		if (f->type != PHR_T_UNIT && phr_label(lang, id)) {
+			fputs(" <span class=\"phr-code\" dir=\"ltr\">", o);
+			escs(o, s ? s : "");
+			fputs("</span>", o);
+		}
+		return;
+	case PHR_T_INT:
+		bfmt(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		escs(o, buf);
+		return;
+	case PHR_T_DECIMAL:
+		if (json_is_integer(v))
+			bfmt(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		else
+			real_text(json_real_value(v), buf, sizeof(buf));
+		fputs("<span dir=\"ltr\">", o);
+		escs(o, buf);
+		fputs("</span>", o);
+		return;
+	case PHR_T_DATE:
+		fputs("<span dir=\"ltr\">", o);
+		escs(o, s ? s : "");
+		fputs("</span>", o);
+		return;
+	default:
+		fputs("<bdi>", o);
+		escs(o, s ? s : "");
+		fputs("</bdi>", o);
+		return;
+	}
+}
+
+static void summary_fields(FILE *o, const char *lang, const struct phr_field *fields, const char *lpath, const json_t *v);
+
+static void summary_of(FILE *o, const char *lang, const struct phr_field *f, const char *lpath, const json_t *v)
+{
+	if (f->type == PHR_T_OBJECT) {
+		summary_fields(o, lang, f->children, lpath, v);
+	} else if (f->type == PHR_T_ARRAY) {
+		const struct phr_field *item = &f->children[0];
+		fputs("<ol>", o);
+		size_t i;
+		const json_t *c;
+		json_array_foreach(v, i, c) {
+			fputs("<li>", o);
+			summary_of(o, lang, item, lpath, c);
+			fputs("</li>", o);
+		}
+		fputs("</ol>", o);
+	} else {
+		summary_value(o, lang, f, lpath, v);
+	}
+}
+
+static void summary_fields(FILE *o, const char *lang, const struct phr_field *fields, const char *lpath, const json_t *v)
+{
+	fputs("<dl>", o);
+	for (const struct phr_field *f = fields; f->name; f++) {
+		const json_t *c = json_object_get(v, f->name);
+		if (!c)
+			continue;
+		char p[PATH_MAX_LEN];
+		bfmt(p, sizeof(p), "%s%s%s", lpath, *lpath ? "." : "", f->name);
+		fputs("<dt>", o);
+		escs(o, field_label(lang, p, f->name));
+		fputs("</dt><dd>", o);
+		summary_of(o, lang, f, p, c);
+		fputs("</dd>\n", o);
+	}
+	fputs("</dl>", o);
+}
+
+int phr_web_form_summary_html(FILE *out, const json_t *entry, const char *lang)
+{
+	if (!out || !json_is_object(entry))
+		return phr_fail(PHR_E_ARG, "web form: no entry to summarise");
+	if (!lang || !phr_label_has_lang(lang))
+		lang = "en";
+	fputs("<div class=\"phr-summary\">", out);
+	summary_fields(out, lang, root_fields(), "", entry);
+	fputs("</div>\n", out);
+	if (ferror(out))
+		return phr_fail(PHR_E_IO, "web form: write failed");
+	return PHR_OK;
+}

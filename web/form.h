@@ -92,6 +92,11 @@ PHR_NODISCARD int phr_web_form_html(FILE *out, const char *kind, const char *lan
 PHR_NODISCARD int phr_web_form_parse(const struct phr_web_field *fields, size_t n, const char *kind,
 				     const char *lang, json_t **entry, json_t **errors);
 
+/* The entry as a person checks it before signing: each field present
+ * under its label in lang, coded values by their label (and the code),
+ * in HTML (escaped). PHR_OK, PHR_E_ARG (entry not an object), PHR_E_IO. */
+PHR_NODISCARD int phr_web_form_summary_html(FILE *out, const json_t *entry, const char *lang);
+
 /* The posted fields as an object of form names to strings (only "e."
  * names, at most PHR_WEB_FORM_MAX_FIELDS), to give phr_web_form_html() as
  * prefill when a form is shown again. NULL on allocation failure. */

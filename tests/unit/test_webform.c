@@ -564,6 +564,28 @@ static int html_escapes_values(void)
 	return 0;
 }
 
+/* The summary before signing: labels and coded values in the language. */
+static int summary_names_fields_and_codes(void)
+{
+	json_t *ex = load("examples/child-no-vaccination-documents.json");
+	CHECK(ex);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	CHECK(f);
+	CHECK_RC(phr_web_form_summary_html(f, ex, "ar"), PHR_OK);
+	fclose(f);
+	CHECK(strstr(buf, phr_label("ar", "field.vaccinations.lot")));
+	CHECK(strstr(buf, phr_label("ar", "code.atc.J07BD52")));
+	CHECK(strstr(buf, phr_label("ar", "enum.consent.given_by.parent")));
+	CHECK(strstr(buf, phr_label("ar", "country.GR")));
+	CHECK(strstr(buf, "MMR5140A"));
+	CHECK(strstr(buf, "14.1"));
+	free(buf);
+	json_decref(ex);
+	return 0;
+}
+
 int main(void)
 {
 	static const struct test tests[] = {
@@ -574,6 +596,7 @@ int main(void)
 		{ "rows with gaps", rows_with_gaps },
 		{ "refused names and limits", refused_names_and_limits },
 		{ "html escapes values", html_escapes_values },
+		{ "summary names fields and codes", summary_names_fields_and_codes },
 	};
 	return run_tests(tests, sizeof(tests) / sizeof(tests[0]));
 }
