@@ -701,7 +701,14 @@ static void add_error(struct parse *p, const char *name, const char *msg)
 {
 	if (json_object_get(p->errors, name))
 		return;
-	if (json_object_set_new(p->errors, name, json_string(msg)))
+	json_t *m = json_string(msg);
+	if (!m) {
+		/* not UTF-8 (a piece of what was posted): shown sanitised */
+		char shown[MSG_MAX * 3];
+		phr_text_sanitize(shown, sizeof(shown), msg, strlen(msg));
+		m = json_string(shown);
+	}
+	if (json_object_set_new(p->errors, name, m))
 		p->nomem = true;
 }
 
@@ -1046,10 +1053,21 @@ static bool position_ok(const char *s, size_t n)
 
 static void unknown_field(struct parse *p, const char *name)
 {
-	char msg[MSG_MAX];
-	const char *args[1] = { name };
+	char msg[MSG_MAX], shown[PHR_WEB_FORM_MAX_NAME * 3 + 4];
+	/* the name as sent may be anything: shown, never trusted */
+	phr_text_sanitize(shown, sizeof(shown), name, strnlen(name, PHR_WEB_FORM_MAX_NAME + 1));
+	const char *args[1] = { shown };
 	fill(msg, sizeof(msg), L(p->lang, "web.form.err.unknown", "%s: not a field of this form"), args, 1);
 	add_error(p, "", msg);
+}
+
+/* Form names are lower-case ASCII letters, digits, '_' and '.'. */
+static bool name_chars_ok(const char *name)
+{
+	for (const char *c = name; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || is_digit(*c) || *c == '_' || *c == '.'))
+			return false;
+	return true;
 }
 
 /* Puts one posted field in the tree (objects for objects, objects keyed
@@ -1061,6 +1079,9 @@ static void place(struct parse *p, json_t *tree, const char *name, const char *v
 	char lpath[PATH_MAX_LEN] = "";
 	json_t *node = tree;
 	bool root = true;
+
+	if (!name_chars_ok(name))
+		goto unknown;
 
 	while (*s) {
 		const char *dot = strchr(s, '.');
@@ -1327,7 +1348,8 @@ json_t *phr_web_form_values(const struct phr_web_field *fields, size_t n)
 	json_t *o = json_object();
 	size_t kept = 0;
 	for (size_t i = 0; o && i < n && kept < PHR_WEB_FORM_MAX_FIELDS; i++) {
-		if (!fields[i].name || strncmp(fields[i].name, NAME_PREFIX, strlen(NAME_PREFIX)) != 0)
+		if (!fields[i].name || strncmp(fields[i].name, NAME_PREFIX, strlen(NAME_PREFIX)) != 0 ||
+		    strlen(fields[i].name) > PHR_WEB_FORM_MAX_NAME || !name_chars_ok(fields[i].name))
 			continue;
 		size_t vl = fields[i].value_len > PHR_WEB_FORM_MAX_VALUE ? PHR_WEB_FORM_MAX_VALUE : fields[i].value_len;
 		json_t *s = json_stringn_nocheck(fields[i].value ? fields[i].value : "", fields[i].value ? vl : 0);
@@ -1364,6 +1386,10 @@ int phr_web_form_parse(const struct phr_web_field *fields, size_t n, const char 
 			continue;
 		if (strlen(name) > PHR_WEB_FORM_MAX_NAME) {
 			unknown_field(&p, "…");
+			continue;
+		}
+		if (!name_chars_ok(name)) {
+			unknown_field(&p, name);
 			continue;
 		}
 		if (fields[i].value_len > PHR_WEB_FORM_MAX_VALUE || (!fields[i].value && fields[i].value_len)) {
