@@ -54,6 +54,9 @@ enum phr_exit {
 	EXIT_MEDIA = 36,          /* attach: document type not accepted, or over the size limit */
 	EXIT_DOC_MISMATCH = 37,   /* a document's bytes do not match its signed hash */
 	EXIT_SEAL = 38,           /* a holder key was given and a sealed part did not open with it */
+	/* staff accounts and phr serve */
+	EXIT_USER = 42,           /* register user: the account exists, is unknown, or the password is refused */
+	EXIT_SERVE = 43,          /* serve: cannot listen (address in use, another address without TLS, TLS files) */
 };
 
 /* Maps a phr_err to the exit code. */
@@ -201,6 +204,10 @@ int cmd_print(int argc, char **argv);
 int cmd_card(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
 int cmd_register(int argc, char **argv);
+/* phr register user (cmd_register.c calls it; argv[0] is "user"). */
+int cmd_register_user(int argc, char **argv);
+/* phr serve: the clinic's web app (cmd_serve.c, web/). */
+int cmd_serve(int argc, char **argv);
 struct phr_trust;
 /* --register DB (issue, extend, scan, card read): files a container met by
  * verb in the register DB (which must exist), how as PHR_REG_HOW_*, and

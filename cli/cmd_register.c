@@ -34,6 +34,7 @@ static const char register_usage[] =
 	"  forget DB RECORD-ID          erase a record, leaving no byte of it behind\n"
 	"  check DB                     check the file's integrity\n"
 	"  report DB --from D --to D    health-status indicators, small cells hidden\n"
+	"  user add|set|list DB ...     staff accounts of the web app (phr serve)\n"
 	"RECORD-ID is any unique start of a record id (hex).\n"
 	"'phr register VERB --help' describes a verb. Audit rows name the\n"
 	"operating-system user, and the clerk in PHR_OPERATOR when it is set.\n";
@@ -970,6 +971,7 @@ static const struct {
 	{ "forget", reg_forget },
 	{ "check", reg_check },
 	{ "report", cmd_register_report }, /* cmd_report.c */
+	{ "user", cmd_register_user }, /* cmd_serve.c */
 };
 
 int cmd_register(int argc, char **argv)

@@ -48,6 +48,9 @@ int cli_exit_code(int err)
 	case PHR_E_CONSENT: return EXIT_CONSENT;
 	case PHR_E_MEDIA: return EXIT_MEDIA;
 	case PHR_E_DOC_MISMATCH: return EXIT_DOC_MISMATCH;
+	case PHR_E_USER_EXISTS:
+	case PHR_E_AUTH: return EXIT_USER;
+	case PHR_E_HTTP: return EXIT_SERVE;
 	default:
 		return PHR_ERR_IS_MALFORMED(err) ? EXIT_MALFORMED : EXIT_FAIL;
 	}

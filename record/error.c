@@ -65,6 +65,9 @@ const char *phr_strerror(int err)
 	case PHR_E_NAME_ICU: return "name transliteration failed";
 	case PHR_E_MEDIA: return "document type not accepted";
 	case PHR_E_DOC_MISMATCH: return "document does not match its signed hash";
+	case PHR_E_USER_EXISTS: return "staff account exists";
+	case PHR_E_AUTH: return "wrong name or password";
+	case PHR_E_HTTP: return "web server cannot start";
 	case PHR_E_FORM: return "form fields not accepted";
 	default: return "unknown error";
 	}

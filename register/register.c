@@ -4,6 +4,7 @@
 #include "phr/register.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -1006,4 +1007,159 @@ int phr_register_check(struct phr_register *reg, void (*cb)(void *ctx, const cha
 		return phr_fail(PHR_E_DB_CORRUPT, "register: %zu stored item%s no longer match%s what was stored",
 				c.problems, c.problems == 1 ? "" : "s", c.problems == 1 ? "es" : "");
 	return PHR_OK;
+}
+
+/* ---- staff accounts ------------------------------------------------------ */
+
+const char *phr_role_name(int role)
+{
+	switch (role) {
+	case PHR_ROLE_CLERK: return "clerk";
+	case PHR_ROLE_CLINICIAN: return "clinician";
+	case PHR_ROLE_ADMIN: return "admin";
+	default: return "none";
+	}
+}
+
+int phr_role_parse(const char *name)
+{
+	if (!name)
+		return PHR_ROLE_NONE;
+	if (!strcmp(name, "clerk"))
+		return PHR_ROLE_CLERK;
+	if (!strcmp(name, "clinician"))
+		return PHR_ROLE_CLINICIAN;
+	if (!strcmp(name, "admin"))
+		return PHR_ROLE_ADMIN;
+	return PHR_ROLE_NONE;
+}
+
+void phr_register_set_who(struct phr_register *reg, const char *who)
+{
+	if (!who) {
+		phr_register_who(reg->who);
+		return;
+	}
+	phr_text_sanitize(reg->who, sizeof(reg->who), who, strlen(who));
+}
+
+static int user_name_ok(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+	if (n == 0 || n > PHR_REG_USER_NAME_MAX)
+		return phr_fail(PHR_E_ARG, "a staff name is 1 to %d bytes", PHR_REG_USER_NAME_MAX);
+	if (name[0] == ' ' || name[n - 1] == ' ')
+		return phr_fail(PHR_E_ARG, "a staff name neither starts nor ends with a space");
+	return phr_text_check(name, n, "staff name") ? PHR_E_ARG : PHR_OK;
+}
+
+/* Characters (not bytes) of UTF-8 text. */
+static size_t utf8_chars(const char *s, size_t n)
+{
+	size_t c = 0;
+	for (size_t i = 0; i < n; i++)
+		c += ((unsigned char)s[i] & 0xC0) != 0x80;
+	return c;
+}
+
+static int hash_password(const char *password, size_t len, char out[crypto_pwhash_STRBYTES])
+{
+	if (!password || len > PHR_REG_PASSWORD_MAX || utf8_chars(password, len) < PHR_REG_PASSWORD_MIN)
+		return phr_fail(PHR_E_ARG, "a staff password has %d to %d characters", PHR_REG_PASSWORD_MIN,
+				PHR_REG_PASSWORD_MAX);
+	if (crypto_pwhash_str(out, password, len, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+			      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+		return phr_fail(PHR_E_NOMEM, "out of memory hashing a password (Argon2id needs 64 MiB)");
+	return PHR_OK;
+}
+
+int phr_register_user_add(struct phr_register *reg, const char *name, int role, const char *password,
+			  size_t password_len)
+{
+	char hash[crypto_pwhash_STRBYTES], detail[PHR_REG_USER_NAME_MAX + 40];
+	int rc;
+	if ((rc = user_name_ok(name)))
+		return rc;
+	if (role < PHR_ROLE_CLERK || role > PHR_ROLE_ADMIN)
+		return phr_fail(PHR_E_ARG, "a role is clerk, clinician or admin");
+	if ((rc = hash_password(password, password_len, hash)))
+		return rc;
+	struct phr_store *s = reg->store;
+	snprintf(detail, sizeof(detail), "added %s as %s", name, phr_role_name(role));
+	if ((rc = s->ops->begin(s)))
+		goto out;
+	if ((rc = s->ops->user_insert(s, name, role, hash, now_of(reg))) ||
+	    (rc = s->ops->audit_insert(s, now_of(reg), reg->who, "user", NULL, detail)) || (rc = s->ops->commit(s)))
+		s->ops->rollback(s);
+out:
+	sodium_memzero(hash, sizeof(hash));
+	return rc;
+}
+
+int phr_register_user_set(struct phr_register *reg, const char *name, int role, const char *password,
+			  size_t password_len, int disabled)
+{
+	char hash[crypto_pwhash_STRBYTES], detail[PHR_REG_USER_NAME_MAX + 80];
+	int rc;
+	if ((rc = user_name_ok(name)))
+		return rc;
+	if (role < PHR_ROLE_NONE || role > PHR_ROLE_ADMIN || disabled < -1 || disabled > 1)
+		return phr_fail(PHR_E_ARG, "a role is clerk, clinician or admin");
+	if (password && (rc = hash_password(password, password_len, hash)))
+		return rc;
+	snprintf(detail, sizeof(detail), "changed %s:%s%s%s%s%s", name, role ? " role " : "",
+		 role ? phr_role_name(role) : "", password ? " password" : "",
+		 disabled == 1 ? " disabled" : "", disabled == 0 ? " enabled" : "");
+	struct phr_store *s = reg->store;
+	if ((rc = s->ops->begin(s)))
+		goto out;
+	if ((rc = s->ops->user_update(s, name, role, password ? hash : NULL, disabled)) ||
+	    (rc = s->ops->audit_insert(s, now_of(reg), reg->who, "user", NULL, detail)) || (rc = s->ops->commit(s)))
+		s->ops->rollback(s);
+out:
+	sodium_memzero(hash, sizeof(hash));
+	return rc;
+}
+
+/* An unknown name is checked against a hash of a password no one has, so
+ * that it takes as long as a known one. */
+static char dummy_hash[crypto_pwhash_STRBYTES];
+static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
+
+static void make_dummy_hash(void)
+{
+	if (crypto_pwhash_str(dummy_hash, "-", 1, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+			      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+		dummy_hash[0] = '\0';
+}
+
+int phr_register_user_check(struct phr_register *reg, const char *name, const char *password, size_t password_len,
+			    int *role)
+{
+	const char *dummy = dummy_hash;
+	char hash[crypto_pwhash_STRBYTES];
+	bool disabled = true;
+	int r = PHR_ROLE_NONE, rc;
+	*role = PHR_ROLE_NONE;
+	pthread_once(&dummy_once, make_dummy_hash);
+	if (!dummy[0])
+		return phr_fail(PHR_E_NOMEM, "out of memory hashing a password");
+	if (!name || !password || password_len > PHR_REG_PASSWORD_MAX || strlen(name) > PHR_REG_USER_NAME_MAX)
+		return phr_fail(PHR_E_AUTH, "wrong name or password");
+	rc = reg->store->ops->user_get(reg->store, name, &r, &disabled, hash, sizeof(hash));
+	if (rc && rc != PHR_E_NOT_FOUND)
+		return rc;
+	bool known = rc == PHR_OK;
+	bool match = crypto_pwhash_str_verify(known ? hash : dummy, password, password_len) == 0;
+	sodium_memzero(hash, sizeof(hash));
+	if (!known || !match || disabled)
+		return phr_fail(PHR_E_AUTH, "wrong name or password");
+	*role = r;
+	return PHR_OK;
+}
+
+int phr_register_user_each(struct phr_register *reg, int (*cb)(void *ctx, const struct phr_register_user *u),
+			   void *ctx)
+{
+	return reg->store->ops->users_each(reg->store, cb, ctx);
 }

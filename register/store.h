@@ -136,6 +136,15 @@ struct phr_store_ops {
 	int (*documents_all)(struct phr_store *s,
 			     int (*cb)(void *ctx, const uint8_t hash[PHR_HASH_LEN], const uint8_t *b, size_t len),
 			     void *ctx);
+
+	/* Staff accounts. user_insert: PHR_E_USER_EXISTS when the name is
+	 * taken. user_get: PHR_E_NOT_FOUND when absent; hash at most cap
+	 * bytes with its NUL. user_update: role 0, hash NULL, disabled -1 leave
+	 * that column; PHR_E_NOT_FOUND when absent. */
+	int (*user_insert)(struct phr_store *s, const char *name, int role, const char *hash, int64_t at);
+	int (*user_get)(struct phr_store *s, const char *name, int *role, bool *disabled, char *hash, size_t cap);
+	int (*user_update)(struct phr_store *s, const char *name, int role, const char *hash, int disabled);
+	int (*users_each)(struct phr_store *s, int (*cb)(void *ctx, const struct phr_register_user *u), void *ctx);
 };
 
 struct phr_store {

@@ -127,6 +127,16 @@ static const char *const migrations[] = {
 	"ALTER TABLE records ADD COLUMN last_seen INTEGER NOT NULL DEFAULT 0;"
 	"UPDATE records SET last_seen = coalesce((SELECT max(s.at) FROM sightings s JOIN versions v ON v.id = s.version"
 	"  WHERE v.record = records.id), 0);",
+	/* 3: staff accounts of the clinic's web app (phr serve): a name, a role
+	 * (1 clerk, 2 clinician, 3 admin: enum phr_role) and an Argon2id hash
+	 * in libsodium's crypto_pwhash_str form. */
+	"CREATE TABLE IF NOT EXISTS users("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  role INTEGER NOT NULL CHECK (role BETWEEN 1 AND 3),"
+	"  hash TEXT NOT NULL,"
+	"  disabled INTEGER NOT NULL DEFAULT 0,"
+	"  created INTEGER NOT NULL);",
 };
 _Static_assert(PHR_T_CODE == 5, "migration 2's partial index fields_code names PHR_T_CODE as 5");
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -1126,6 +1136,99 @@ static int sq_documents_all(struct phr_store *s,
 	return rc == SQLITE_DONE ? PHR_OK : fail(q->db, rc, "read the documents");
 }
 
+/* ---- staff accounts --------------------------------------------------- */
+
+static int sq_user_insert(struct phr_store *s, const char *name, int role, const char *hash, int64_t at)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(q->db, "INSERT INTO users(name, role, hash, created) VALUES (?1, ?2, ?3, ?4)", -1,
+				    &st, NULL);
+	if (rc != SQLITE_OK)
+		return fail(q->db, rc, "add a staff account");
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, role);
+	sqlite3_bind_text(st, 3, hash, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, at);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_CONSTRAINT_UNIQUE)
+		return phr_fail(PHR_E_USER_EXISTS, "register: a staff account named '%s' exists already", name);
+	return rc == SQLITE_DONE ? PHR_OK : fail(q->db, rc, "add a staff account");
+}
+
+static int sq_user_get(struct phr_store *s, const char *name, int *role, bool *disabled, char *hash, size_t cap)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(q->db, "SELECT role, disabled, hash FROM users WHERE name = ?1", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return fail(q->db, rc, "read a staff account");
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*role = sqlite3_column_int(st, 0);
+		*disabled = sqlite3_column_int(st, 1) != 0;
+		snprintf(hash, cap, "%s", text_col(st, 2));
+		sqlite3_finalize(st);
+		return PHR_OK;
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return phr_fail(PHR_E_NOT_FOUND, "register: no staff account named '%s'", name);
+	return fail(q->db, rc, "read a staff account");
+}
+
+static int sq_user_update(struct phr_store *s, const char *name, int role, const char *hash, int disabled)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(q->db,
+				    "UPDATE users SET role = coalesce(?2, role), hash = coalesce(?3, hash), "
+				    "disabled = coalesce(?4, disabled) WHERE name = ?1",
+				    -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return fail(q->db, rc, "change a staff account");
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (role)
+		sqlite3_bind_int(st, 2, role);
+	if (hash)
+		sqlite3_bind_text(st, 3, hash, -1, SQLITE_STATIC);
+	if (disabled >= 0)
+		sqlite3_bind_int(st, 4, disabled);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return fail(q->db, rc, "change a staff account");
+	if (sqlite3_changes(q->db) == 0)
+		return phr_fail(PHR_E_NOT_FOUND, "register: no staff account named '%s'", name);
+	return PHR_OK;
+}
+
+static int sq_users_each(struct phr_store *s, int (*cb)(void *ctx, const struct phr_register_user *u), void *ctx)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(q->db, "SELECT name, role, disabled, created FROM users ORDER BY name", -1, &st,
+				    NULL), r = 0;
+	if (rc != SQLITE_OK)
+		return fail(q->db, rc, "read the staff accounts");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct phr_register_user u = {
+			.name = text_col(st, 0),
+			.role = sqlite3_column_int(st, 1),
+			.disabled = sqlite3_column_int(st, 2) != 0,
+			.created = sqlite3_column_int64(st, 3),
+		};
+		if ((r = cb(ctx, &u)))
+			break;
+	}
+	sqlite3_finalize(st);
+	if (r)
+		return r;
+	return rc == SQLITE_DONE ? PHR_OK : fail(q->db, rc, "read the staff accounts");
+}
+
 static const struct phr_store_ops sqlite_ops = {
 	.close = sq_close,
 	.schema_version = sq_schema_version,
@@ -1156,6 +1259,10 @@ static const struct phr_store_ops sqlite_ops = {
 	.check_storage = sq_check_storage,
 	.containers_each = sq_containers_each,
 	.documents_all = sq_documents_all,
+	.user_insert = sq_user_insert,
+	.user_get = sq_user_get,
+	.user_update = sq_user_update,
+	.users_each = sq_users_each,
 };
 
 /* ---- open and migrate ------------------------------------------------- */

@@ -21,6 +21,7 @@
 #include <sodium.h>
 
 #include "form.h"
+#include "forms.h"
 #include "phr/document.h"
 #include "phr/json.h"
 #include "phr/register.h"
@@ -483,8 +484,6 @@ static int followup_path(const char *path, char id[33])
 	return 1;
 }
 
-extern const struct web_route web_forms_routes[];
-
 /* Another module's route for this path (this table comes first so that
  * /record/ID/followup is ours; every other /record/ address is theirs). */
 static int pass_on(struct web_request *rq, struct web_response *rs)
@@ -531,7 +530,19 @@ static int followup(struct web_request *rq, struct web_response *rs)
 	return show_new_form(rq, rs, &t);
 }
 
+/* /followup?record=HEX (the record page's button) -> /record/HEX/followup */
+static int followup_link(struct web_request *rq, struct web_response *rs)
+{
+	const char *rec = web_param(rq, "record");
+	char path[128], id[33];
+	snprintf(path, sizeof(path), "/record/%.32s/followup", rec ? rec : "");
+	if (!rec || strlen(rec) != 32 || !followup_path(path, id))
+		return web_error(rq, rs, 404, L(rq, "ui.web.err_not_found", "There is no such page."));
+	return web_redirect(rs, path);
+}
+
 const struct web_route web_forms_routes[] = {
+	{ "GET", "/followup", PHR_ROLE_CLINICIAN, 0, followup_link },
 	{ "GET", "/assess", PHR_ROLE_CLINICIAN, 0, assess_get },
 	{ "POST", "/assess", PHR_ROLE_CLINICIAN, 0, assess_post },
 	{ "GET", "/assessment", PHR_ROLE_CLINICIAN, 0, assess_get },

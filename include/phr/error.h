@@ -96,7 +96,12 @@ enum phr_err {
 	PHR_E_MEDIA = -110,        /* a document's content is not an accepted type, or not the type named */
 	PHR_E_DOC_MISMATCH = -111, /* a document's bytes do not match the hash its entry signed */
 
-	/* the clinic workstation (range reserved for web/) */
+	/* staff accounts and the clinic's web app (phr serve) */
+	PHR_E_USER_EXISTS = -130,  /* a staff account of that name exists already */
+	PHR_E_AUTH = -131,         /* wrong name or password, or the account is disabled */
+	PHR_E_HTTP = -132,         /* the web server cannot start (address in use, TLS files) */
+
+	/* the clinic workstation's entry forms (web/form.c) */
 	PHR_E_FORM = -140,         /* a posted form's fields fail the record's checks (each named by its label) */
 };
 

@@ -268,4 +268,57 @@ PHR_NODISCARD int phr_register_check(struct phr_register *reg, void (*cb)(void *
  * seconds. 0 (the default) means time(NULL). For tests and phr-testclock. */
 void phr_register_set_clock(struct phr_register *reg, uint64_t now);
 
+/* ---- staff accounts (phr serve) --------------------------------------------
+ * The people who use the clinic's web app: a name, a role and an Argon2id
+ * password hash (libsodium crypto_pwhash_str, interactive limits). The
+ * password itself is never stored. Adding, changing and a failed check
+ * write an audit row ("user"), naming the account, never the password. */
+
+#define PHR_REG_USER_NAME_MAX 64     /* longest staff name, bytes, NUL not counted */
+#define PHR_REG_PASSWORD_MIN 10      /* shortest password accepted, characters */
+#define PHR_REG_PASSWORD_MAX 1024    /* longest password accepted, bytes */
+
+enum phr_role {
+	PHR_ROLE_NONE = 0,
+	PHR_ROLE_CLERK = 1,     /* scan, search, view, print */
+	PHR_ROLE_CLINICIAN = 2, /* also sign: issue, extend, attach */
+	PHR_ROLE_ADMIN = 3,     /* also import trust bundles and manage accounts */
+};
+/* "clerk", "clinician", "admin" <-> enum phr_role (PHR_ROLE_NONE if unknown). */
+const char *phr_role_name(int role);
+int phr_role_parse(const char *name);
+
+struct phr_register_user {
+	const char *name;
+	int role;        /* enum phr_role */
+	bool disabled;
+	int64_t created; /* Unix seconds */
+};
+
+/* Adds a staff account: name 1..PHR_REG_USER_NAME_MAX bytes of UTF-8
+ * without control characters, role a PHR_ROLE_*, password of at least
+ * PHR_REG_PASSWORD_MIN characters (at most PHR_REG_PASSWORD_MAX bytes),
+ * hashed here. PHR_E_USER_EXISTS when the name is taken, PHR_E_ARG for a bad
+ * name, role or password. Takes about 0.1 s and 64 MiB (Argon2id). */
+PHR_NODISCARD int phr_register_user_add(struct phr_register *reg, const char *name, int role, const char *password,
+					size_t password_len);
+/* Changes an account: role (PHR_ROLE_NONE: unchanged), password (NULL:
+ * unchanged), disabled (-1: unchanged, 0 or 1). PHR_E_NOT_FOUND when there
+ * is no such account. */
+PHR_NODISCARD int phr_register_user_set(struct phr_register *reg, const char *name, int role, const char *password,
+					size_t password_len, int disabled);
+/* Checks a password in constant time against the stored hash. PHR_OK and
+ * *role set when it matches an enabled account; PHR_E_AUTH otherwise
+ * (unknown name, wrong password, disabled account: one error for all, and
+ * an unknown name costs the same time as a known one). */
+PHR_NODISCARD int phr_register_user_check(struct phr_register *reg, const char *name, const char *password,
+					  size_t password_len, int *role);
+/* Each account, by name. A callback returning non-zero stops the walk. */
+PHR_NODISCARD int phr_register_user_each(struct phr_register *reg,
+					 int (*cb)(void *ctx, const struct phr_register_user *u), void *ctx);
+/* The audit's "who" for this handle from now on (the web app: the staff
+ * member signed in, "NAME (clinician, web)"); NULL goes back to
+ * phr_register_who(). Sanitized and cut to PHR_REG_WHO_MAX. */
+void phr_register_set_who(struct phr_register *reg, const char *who);
+
 #endif

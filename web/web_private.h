@@ -1,0 +1,28 @@
+/* phr serve: what server.c gives the core pages (web/pages.c) beyond web.h. */
+#ifndef PHR_WEB_PRIVATE_H
+#define PHR_WEB_PRIVATE_H
+
+#include "web.h"
+
+/* A new session for a staff member who signed in; token: its cookie value. */
+int web_session_create(struct web_server *srv, const char *name, int role, const char *lang,
+		       char token[WEB_TOKEN_HEX + 1]);
+void web_session_end(struct web_server *srv, const char *token);
+/* Seconds the login form must wait for this name or address (0: none). */
+unsigned web_throttle_wait(struct web_request *rq, const char *name);
+/* Counts a failed login (ok false) or clears the name's count (ok true). */
+void web_throttle_result(struct web_request *rq, const char *name, bool ok);
+/* phr_register_user_check, at most a few at once (Argon2id takes 64 MiB each). */
+int web_password_check(struct web_request *rq, const char *name, const char *password, int *role);
+/* The client's address as text. */
+const char *web_client_addr(const struct web_request *rq);
+/* The session cookie's value of this request, NULL if none. */
+const char *web_session_token(const struct web_request *rq);
+/* A cookie's value as sent, NULL if none. */
+const char *web_cookie(const struct web_request *rq, const char *name);
+/* The server speaks TLS (cookies get Secure). */
+bool web_is_tls(const struct web_request *rq);
+/* The path of the trust bundle given to phr serve. */
+const char *web_trust_path(const struct web_request *rq);
+
+#endif
