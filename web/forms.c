@@ -183,6 +183,12 @@ static int show_new_form(struct web_request *rq, struct web_response *rs, const 
 	json_t *pre = json_pack("{s:s, s:{s:s}}", "date", date, "author", "professional", rq->user->name);
 	if (!pre)
 		return phr_fail(PHR_E_NOMEM, "out of memory");
+	/* a vaccine given here, today */
+	if (!strcmp(t->kind, "followup-vaccination") &&
+	    json_object_set_new(pre, "vaccinations", json_pack("[{s:s, s:s}]", "date", date, "source", "given"))) {
+		json_decref(pre);
+		return phr_fail(PHR_E_NOMEM, "out of memory");
+	}
 	int rc = form_page(rq, rs, t, pre, NULL, NULL, true, 200);
 	json_decref(pre);
 	return rc;
@@ -523,6 +529,16 @@ static int followup(struct web_request *rq, struct web_response *rs)
 	for (size_t i = 0; phr_web_form_kind(i); i++)
 		if (!strcmp(phr_web_form_kind(i), t.kind))
 			t.kind = phr_web_form_kind(i);
+	/* a record the register holds, or no form */
+	struct phr_register *reg = web_register(rq);
+	uint8_t rid[PHR_RECORD_ID_LEN];
+	if (!reg)
+		return PHR_E_DB;
+	int rc = phr_register_resolve(reg, t.record, rid);
+	if (rc == PHR_E_NOT_STORED || rc == PHR_E_AMBIGUOUS || rc == PHR_E_ARG)
+		return web_error(rq, rs, 404, phr_last_error());
+	if (rc)
+		return rc;
 	snprintf(t.action, sizeof(t.action), "/record/%s/followup", t.record);
 	snprintf(t.draft, sizeof(t.draft), "followup:%s:%s", t.record, t.kind);
 	if (!strcmp(rq->method, "POST"))

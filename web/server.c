@@ -623,6 +623,9 @@ static enum MHD_Result dispatch(struct web_server *srv, struct MHD_Connection *c
 	bool other;
 	const char *token = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, COOKIE_SESSION);
 	q->token = token;
+	rq->uploads = q->uploads;
+	rq->n_uploads = q->n_uploads;
+	rq->body_too_large = q->too_large;
 	char slang[8] = "";
 	if (session_find(srv, token, &q->user, slang))
 		rq->user = &q->user;

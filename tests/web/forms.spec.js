@@ -129,6 +129,10 @@ for (const rel of ['examples/child-no-vaccination-documents.json', 'examples/adu
     // the summary names what will be signed, in words
     const summary = await page.textContent('.phr-summary');
     assert.ok(summary.includes(poLabel('en', 'field.identity.birth_date')));
+    if (rel.includes('child')) {
+      await page.setViewportSize({ width: 1280, height: 900 });
+      await page.screenshot({ path: path.join(IMAGES, 'web-assessment-review-en.png') });
+    }
     const id = await sign(page);
     signed[rel] = id;
     const rec = showJson(id);
@@ -165,10 +169,31 @@ test('a lab result with its PDF extends the record', async () => {
   const content = rec.entries[1].content;
   // the reference made from the upload is the one the example holds for the file
   assert.deepEqual(content.documents, [docRef]);
-  assertContent({ ...content, documents: undefined }, want, 'lab-result-referral.json');
+  const typed = { ...content };
+  delete typed.documents;
+  assertContent(typed, want, 'lab-result-referral.json');
   // the register keeps the document's bytes under the record
   const docs = clinic.phr(['register', 'documents', clinic.db, id]);
   assert.ok(docs.includes(docRef.hash.slice(0, 16)), docs);
+  await page.context().close();
+});
+
+test('a vaccination given, from the record page\'s follow-up button', async () => {
+  const id = signed['examples/child-no-vaccination-documents.json'];
+  assert.ok(id, 'the assessment above was signed');
+  const want = example('examples/entries/vaccination-given.json');
+  const page = await lib.login(br, clinic, 'Nadia K.');
+  await page.goto(`${clinic.url}/record/${id}`);
+  await Promise.all([page.waitForNavigation(), page.click('#extend')]);
+  assert.equal(new URL(page.url()).pathname, `/record/${id}/followup`);
+  // the vaccination form opens with today's dose given here
+  assert.equal(await page.inputValue('[name="e.vaccinations.0.source"]'), 'given');
+  await fillForm(page, want);
+  assert.equal((await review(page)).status(), 200);
+  assert.equal(await sign(page), id);
+  const rec = showJson(id);
+  assert.equal(rec.entries.length, 2);
+  assertContent(rec.entries[1].content, want, 'vaccination-given.json');
   await page.context().close();
 });
 
@@ -223,6 +248,7 @@ test('the assessment form in English (screenshot)', async () => {
   await page.goto(`${clinic.url}/assess`);
   await page.fill('[name="e.identity.birth_date"]', '2021-03');
   await page.fill('[name="e.vaccinations.0.vaccine"]', 'measles');
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: path.join(IMAGES, 'web-assessment-en.png') });
   await page.context().close();
 });
@@ -239,6 +265,8 @@ test('clerks cannot open or post the forms', async () => {
   assert.equal(res.status, 403);
   // and a clinician's post without the CSRF token is refused
   const c = await lib.rawLogin(clinic, 'Nadia K.');
+  assert.equal((await lib.request(clinic, `/record/${'ab'.repeat(16)}/followup`, { cookie: c.cookie })).status, 404,
+    'no follow-up form for a record the register does not hold');
   const res2 = await lib.request(clinic, '/assess', { method: 'POST', cookie: c.cookie,
     body: 'action=sign&e.date=2025-06-15', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
   assert.equal(res2.status, 403);
