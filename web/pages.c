@@ -80,8 +80,7 @@ static int login_post(struct web_request *rq, struct web_response *rs)
 	if (!form_token || !cookie || strlen(form_token) != WEB_TOKEN_HEX || strlen(cookie) != WEB_TOKEN_HEX ||
 	    sodium_memcmp(form_token, cookie, WEB_TOKEN_HEX))
 		return login_form(rq, rs,
-				  web_label(rq, "ui.web.err_csrf",
-					    "This form has expired or did not come from this application: open the page again."),
+				  web_label(rq, "ui.web.err_csrf", "This form has expired or did not come from this application: open the page again."),
 				  403);
 	if (!name || !password || !*name)
 		return login_form(rq, rs, web_label(rq, "ui.web.err_login", "Wrong name or password."), 401);

@@ -117,7 +117,7 @@ static void status_line(struct web_request *rq, FILE *f, const struct phr_report
 	char buf[200];
 	if (rep->all_valid) {
 		fputs("<p class=\"ok\" id=\"status\">", f);
-		web_html(f, web_label_nums(rq, "ui.web.all_valid", "All %d entries verified.", buf, sizeof(buf), 1,
+		web_html(f, web_label_nums(rq, "ui.web.all_valid", "Entries verified: %d, all of them.", buf, sizeof(buf), 1,
 					   (long)rep->n));
 	} else {
 		fputs("<p class=\"error\" id=\"status\">", f);
@@ -138,8 +138,7 @@ static void scan_form(struct web_request *rq, FILE *f, char **carried, size_t n_
 		fputs("\">\n", f);
 	}
 	fputs("<label>", f);
-	web_html(f, L(rq, "ui.web.scan_pick",
-		      "Photos or scans of the booklet's QR code pages (several at once; a phone opens its camera)"));
+	web_html(f, L(rq, "ui.web.scan_pick", "Photos or scans of the booklet's QR code pages (several at once; a phone opens its camera)"));
 	fputs("<br><input type=\"file\" name=\"images\" id=\"images\" accept=\"image/*\" capture=\"environment\" multiple "
 	      "required></label>\n<button type=\"submit\" id=\"scan\">", f);
 	web_html(f, L(rq, "ui.web.scan_button", "Read the codes"));
@@ -222,8 +221,7 @@ static int scan_post(struct web_request *rq, struct web_response *rs)
 		if (rc == PHR_E_LIMIT) {
 			char t[300];
 			snprintf(buf, sizeof(buf), "%s: %s", up->filename,
-				 web_label_nums(rq, "ui.web.err_pixels",
-						"the picture is too large (at most %d million pixels): take it again at a lower resolution.",
+				 web_label_nums(rq, "ui.web.err_pixels", "the picture is too large (at most %d million pixels): take it again at a lower resolution.",
 						t, sizeof(t), 1, (long)(WEB_MAX_PIXELS / 1000000)));
 			say(&msgs, buf);
 		} else if (rc) {
@@ -248,12 +246,11 @@ static int scan_post(struct web_request *rq, struct web_response *rs)
 			}
 			char t[200];
 			snprintf(buf, sizeof(buf), "%s: %s", up->filename,
-				 web_label_nums(rq, "ui.web.codes_in_picture", "%d record codes in this picture", t, sizeof(t),
+				 web_label_nums(rq, "ui.web.codes_in_picture", "record codes found in this picture: %d", t, sizeof(t),
 						1, (long)found));
 			say(&msgs, buf);
 			if (res->n_unread)
-				say(&msgs, L(rq, "ui.web.unread",
-					     "A code was seen but could not be read: take a closer, sharper photo of it."));
+				say(&msgs, L(rq, "ui.web.unread", "A code was seen but could not be read: take a closer, sharper photo of it."));
 			phr_scan_result_free(res);
 		}
 		phr_image_free(&img);
@@ -294,8 +291,7 @@ static int scan_post(struct web_request *rq, struct web_response *rs)
 			web_html(f, web_label_nums(rq, "ui.web.codes_found", "%d of %d codes found.", t, sizeof(t), 2,
 						   (long)info.have, (long)total));
 			fputs(" ", f);
-			web_html(f, web_label_nums(rq, "ui.web.codes_need",
-						   "%d more code would restore the record: add a picture of a missing code.",
+			web_html(f, web_label_nums(rq, "ui.web.codes_need", "%d more code would restore the record: add a picture of a missing code.",
 						   t, sizeof(t), 1, (long)info.need));
 			fputs(" <span class=\"muted\">(", f);
 			for (size_t i = 0; i < info.n_missing; i++)
@@ -330,8 +326,7 @@ static int scan_post(struct web_request *rq, struct web_response *rs)
 			if (rep) {
 				(void)phr_verify_record(r, web_trust(rq), web_now(rq), rep);
 				fputs("<p class=\"warn\" id=\"consent\">", f);
-				web_html(f, L(rq, "ui.web.consent_no_store",
-					      "The holder's consent says this record is not kept: it is shown here and not stored."));
+				web_html(f, L(rq, "ui.web.consent_no_store", "The holder's consent says this record is not kept: it is shown here and not stored."));
 				fputs("</p>\n", f);
 				status_line(rq, f, rep);
 				rc = view_side_by_side(rq, f, r, rep, holder_lang(rq, r, rep, hl));
@@ -391,7 +386,7 @@ static int show_version(void *ctx, const struct phr_register_version *v)
 	fputs("<tr><td><code>", x->f);
 	web_htmln(x->f, v->version_hex, 16);
 	fputs("</code></td><td>", x->f);
-	web_html(x->f, web_label_nums(x->rq, "ui.web.n_entries", "%d entries", t, sizeof(t), 1, (long)v->n_entries));
+	web_html(x->f, web_label_nums(x->rq, "ui.web.n_entries", "entries: %d", t, sizeof(t), 1, (long)v->n_entries));
 	fputs("</td><td>", x->f);
 	web_html(x->f, when);
 	fputs("</td><td>", x->f);
@@ -727,7 +722,7 @@ static int search_get(struct web_request *rq, struct web_response *rs)
 			}
 			char t[100];
 			fputs("<p id=\"count\">", f);
-			web_html(f, web_label_nums(rq, "ui.web.n_found", "%d records found.", t, sizeof(t), 1, (long)hx.n));
+			web_html(f, web_label_nums(rq, "ui.web.n_found", "Records found: %d", t, sizeof(t), 1, (long)hx.n));
 			fputs("</p>\n", f);
 		}
 	}
@@ -783,7 +778,7 @@ static int print_get(struct web_request *rq, struct web_response *rs)
 	} kinds[] = {
 		{ "a6-booklet", "ui.web.print_booklet", "Booklet (A6, PDF)" },
 		{ "id1-card", "ui.web.print_card", "Wallet card (PDF)" },
-		{ "codes", "ui.web.print_codes", "QR codes only (a page to print)" },
+		{ "codes", "ui.web.print_codes", "QR codes only" },
 	};
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		fprintf(f, "<label><input type=\"radio\" name=\"kind\" value=\"%s\"%s> ", kinds[i].value, i ? "" : " checked");

@@ -158,6 +158,7 @@ static enum MHD_Result post_iter(void *cls, enum MHD_ValueKind kind, const char 
 	struct req *q = cls;
 	(void)kind;
 	(void)transfer_encoding;
+
 	if (q->too_large)
 		return MHD_YES; /* keep reading, keep nothing */
 	if (filename) {
@@ -657,8 +658,7 @@ static enum MHD_Result dispatch(struct web_server *srv, struct MHD_Connection *c
 			       web_label(rq, "ui.web.err_csrf", "This form has expired or did not come from this application: open the page again."));
 	} else if (q->too_large) {
 		char msg[400];
-		web_label_nums(rq, "ui.web.err_too_large",
-			       "The upload is too large: at most %d MB per file, %d files and %d MB in all.", msg,
+		web_label_nums(rq, "ui.web.err_too_large", "The upload is too large: at most %d MB per file, %d files and %d MB in all.", msg,
 			       sizeof(msg), 3, (long)(WEB_MAX_UPLOAD >> 20), (long)WEB_MAX_UPLOADS, (long)(WEB_MAX_BODY >> 20));
 		rc = web_error(rq, &rs, 413, msg);
 	} else if (q->bad_body) {
