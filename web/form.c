@@ -162,7 +162,10 @@ struct gen {
 	uint32_t code_masks[8]; /* code datalists used, by allowed systems */
 	size_t ncode_masks;
 	bool countries, languages, units;
+	bool nomem;
 };
+
+static bool is_digit_c(char c) { return c >= '0' && c <= '9'; }
 
 static void esc(FILE *out, const char *s, size_t n)
 {
@@ -245,22 +248,31 @@ static const char *prefill_value(const struct gen *g, const char *name, char *bu
 	return NULL;
 }
 
-/* How many rows an array shows: as many as the prefill holds (positions
- * as posted when flat), at least one. */
-static size_t row_count(const struct gen *g, const char *name)
+/* Marks the positions "<name>.<n>..." that keys of obj use. */
+static void mark_positions(const json_t *obj, const char *name, bool *used)
+{
+	size_t n = strlen(name);
+	const char *key;
+	const json_t *v;
+	json_object_foreach((json_t *)obj, key, v) {
+		if (strncmp(key, name, n) != 0 || key[n] != '.' || !is_digit_c(key[n + 1]))
+			continue;
+		unsigned long i = strtoul(key + n + 1, NULL, 10);
+		if (i <= PHR_WEB_FORM_MAX_INDEX)
+			used[i] = true;
+	}
+}
+
+/* Which rows an array shows: the positions the prefill holds (as posted,
+ * gaps kept, so that each message finds its field), at least row 0. */
+static void row_positions(const struct gen *g, const char *name, bool *used)
 {
 	size_t rows = 0;
+	memset(used, 0, (PHR_WEB_FORM_MAX_INDEX + 1) * sizeof(*used));
 	if (g->prefill && g->flat) {
-		size_t n = strlen(name);
-		const char *key;
-		const json_t *v;
-		json_object_foreach((json_t *)g->prefill, key, v) {
-			if (strncmp(key, name, n) == 0 && key[n] == '.') {
-				unsigned long i = strtoul(key + n + 1, NULL, 10);
-				if (i < PHR_WEB_FORM_MAX_INDEX && i + 1 > rows)
-					rows = i + 1;
-			}
-		}
+		mark_positions(g->prefill, name, used);
+		if (g->errors)
+			mark_positions(g->errors, name, used);
 	} else if (g->prefill) {
 		const json_t *v = g->prefill;
 		const char *p = name + strlen(NAME_PREFIX);
@@ -268,8 +280,10 @@ static size_t row_count(const struct gen *g, const char *name)
 		while (v && *p) {
 			const char *dot = strchr(p, '.');
 			size_t n = dot ? (size_t)(dot - p) : strlen(p);
-			if (n >= sizeof(seg))
-				return 1;
+			if (n >= sizeof(seg)) {
+				v = NULL;
+				break;
+			}
 			memcpy(seg, p, n);
 			seg[n] = '\0';
 			if (json_is_array(v))
@@ -282,8 +296,14 @@ static size_t row_count(const struct gen *g, const char *name)
 		}
 		if (json_is_array(v))
 			rows = json_array_size(v);
+		for (size_t i = 0; i < rows && i <= PHR_WEB_FORM_MAX_INDEX; i++)
+			used[i] = true;
 	}
-	return rows ? rows : 1;
+	bool any = false;
+	for (size_t i = 0; i <= PHR_WEB_FORM_MAX_INDEX && !any; i++)
+		any = used[i];
+	if (!any)
+		used[0] = true;
 }
 
 static const char *error_of(const struct gen *g, const char *name)
@@ -538,12 +558,20 @@ static void emit_field(struct gen *g, const struct phr_field *f, const char *pat
 		fputs("</span>", o);
 	}
 	fputs("<div class=\"phr-rows\">", o);
-	size_t rows = row_count(g, name);
-	for (size_t i = 0; i < rows; i++) {
+	bool *used = malloc((PHR_WEB_FORM_MAX_INDEX + 1) * sizeof(*used));
+	if (!used) {
+		g->nomem = true;
+		return;
+	}
+	row_positions(g, name, used);
+	for (size_t i = 0; i <= PHR_WEB_FORM_MAX_INDEX; i++) {
+		if (!used[i])
+			continue;
 		char idx[16];
 		bfmt(idx, sizeof(idx), "%zu", i);
 		emit_row(g, f, path, name, idx, depth);
 	}
+	free(used);
 	fputs("</div><template>", o);
 	/* the template carries no prefill */
 	const json_t *saved = g->prefill;
@@ -680,6 +708,8 @@ int phr_web_form_html(FILE *out, const char *kind, const char *lang, const json_
 	if (g.units)
 		emit_list(&g, "phr-dl-unit", "unit.", "");
 	fputs("</div>\n", out);
+	if (g.nomem)
+		return phr_fail(PHR_E_NOMEM, "web form: out of memory");
 	if (ferror(out))
 		return phr_fail(PHR_E_IO, "web form: write failed");
 	return PHR_OK;
@@ -1005,7 +1035,13 @@ static json_t *convert(struct parse *p, const struct phr_field *f, const char *n
 		return NULL;
 	}
 	case PHR_T_UNIT: {
-		char code[32];
+		char code[32], id[48];
+		/* a unit code the labels know is itself, even where it is another's label */
+		if (n < sizeof(code)) {
+			bfmt(id, sizeof(id), "unit.%.*s", (int)n, s);
+			if (phr_label("en", id))
+				return json_stringn(s, n);
+		}
 		if (label_lookup(p->lang, "unit.", s, n, code, sizeof(code)))
 			return json_string(code);
 		bool ok = n >= 1 && n <= 20;

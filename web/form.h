@@ -72,10 +72,11 @@ const char *phr_web_form_entry_kind(const char *kind);
  * the draft.
  * prefill: NULL, an entry (JSON as phr issue takes it), or an object of
  *   form names to strings (the values as posted, to show a refused form
- *   again unchanged).
+ *   again unchanged: the rows keep their positions, gaps included, and a
+ *   row an error names is shown even when it holds no value).
  * errors: NULL or an object of form names to messages
  *   (phr_web_form_parse's).
- * PHR_OK, PHR_E_ARG (unknown kind), PHR_E_IO (write failed). */
+ * PHR_OK, PHR_E_ARG (unknown kind), PHR_E_NOMEM, PHR_E_IO (write failed). */
 PHR_NODISCARD int phr_web_form_html(FILE *out, const char *kind, const char *lang, const json_t *prefill,
 				    const json_t *errors);
 

@@ -468,6 +468,21 @@ static int rows_with_gaps(void)
 	}
 	json_decref(want);
 	json_decref(entry);
+
+	/* shown again as posted: the rows at their positions, no others */
+	json_t *values = phr_web_form_values(fs.f, fs.n);
+	json_t *errs = json_pack("{s:s}", "e.history.6.code", "Condition: required");
+	char *html = html_of("assessment", "en", values, errs);
+	CHECK(html);
+	CHECK(strstr(html, "name=\"e.history.2.code\" id=\"e.history.2.code\""));
+	CHECK(strstr(html, "name=\"e.history.9.code\" id=\"e.history.9.code\" list=\"phr-dl-code-38\" autocomplete=\"off\" dir=\"ltr\" value=\"icd11:5A11\""));
+	CHECK(strstr(html, "name=\"e.history.6.code\""));
+	CHECK(!strstr(html, "name=\"e.history.0.code\""));
+	CHECK(!strstr(html, "name=\"e.history.5.code\""));
+	CHECK(strstr(html, "name=\"e.identity.languages.3\""));
+	free(html);
+	json_decref(errs);
+	json_decref(values);
 	fields_free(&fs);
 	return 0;
 }
