@@ -18,7 +18,7 @@
 static const char serve_usage[] =
 	"Usage: phr serve --register DB --key CLINIC.key --cert CLINIC.cert --trust TRUST.bundle\n"
 	"                 [--authority AUTH.pub] [--listen ADDRESS:PORT] [--lang LL]\n"
-	"                 [--tls-cert CERT.pem --tls-key KEY.pem] [--idle SECONDS]\n"
+	"                 [--tls-cert CERT.pem --tls-key KEY.pem] [--idle SECONDS] [--trust-warn DAYS]\n"
 	"\n"
 	"The clinic's web app: staff sign in (accounts: 'phr register user add'),\n"
 	"scan booklets, search the register, see and print records, in any of the\n"
@@ -30,6 +30,8 @@ static const char serve_usage[] =
 	"                   loopback needs --tls-cert and --tls-key.\n"
 	"  --lang LL        the pages' language before a user chooses one (default en)\n"
 	"  --idle SECONDS   a session ends after this long without a request (900)\n"
+	"  --trust-warn DAYS  the Trust page warns when the bundle is older (30)\n"
+	"  --routes         list every page and action with the least role it needs\n"
 	"Stops on SIGINT or SIGTERM. Exit status: 0 stopped; 43 cannot listen;\n"
 	"2 bad command line; 5 wrong passphrase; 7 untrusted bundle; 30-31 register.\n";
 
@@ -46,6 +48,17 @@ static const char user_usage[] =
 	"not (set).\n";
 
 static volatile sig_atomic_t stop_flag;
+static const char *serve_pin; /* --authority, for bundles imported on the Trust page */
+
+static int trust_load(const char *path, struct phr_trust **out)
+{
+	*out = NULL;
+	phr_clear_error();
+	int ex = cli_load_trust("serve", path, serve_pin, out);
+	if (ex == EXIT_OK_)
+		return PHR_OK;
+	return *phr_last_error() ? PHR_E_UNTRUSTED : phr_fail(PHR_E_UNTRUSTED, "the bundle does not check (exit %d)", ex);
+}
 
 int cmd_serve(int argc, char **argv)
 {
@@ -56,7 +69,8 @@ int cmd_serve(int argc, char **argv)
 		{ "authority", required_argument, 0, 'a' }, { "listen", required_argument, 0, 'l' },
 		{ "lang", required_argument, 0, 'L' }, { "tls-cert", required_argument, 0, 'C' },
 		{ "tls-key", required_argument, 0, 'K' }, { "idle", required_argument, 0, 'i' },
-		{ "passphrase-file", required_argument, 0, 'p' },
+		{ "passphrase-file", required_argument, 0, 'p' }, { "routes", no_argument, 0, 'R' },
+		{ "trust-warn", required_argument, 0, 'W' },
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
 	const char *db = NULL, *key = NULL, *cert = NULL, *trust = NULL, *pin = NULL, *passfile = NULL;
 	struct web_config cfg = { .listen = "127.0.0.1:8470", .lang = "en", .now = cli_now };
@@ -82,6 +96,21 @@ int cmd_serve(int argc, char **argv)
 			cfg.idle_seconds = (unsigned)v;
 			break;
 		}
+		case 'W': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < 1 || v > 366)
+				return cli_usage(verb, "--trust-warn takes 1 to 366 days");
+			cfg.trust_warn_days = (unsigned)v;
+			break;
+		}
+		case 'R':
+			/* every route of every table: METHOD PATH[*] ROLE [no-csrf] (the tests walk them) */
+			for (size_t t = 0; web_route_tables[t]; t++)
+				for (const struct web_route *r = web_route_tables[t]; r->path; r++)
+					printf("%s %s%s %s%s\n", r->method, r->path, (r->flags & WEB_PREFIX) ? "*" : "",
+					       r->role ? phr_role_name(r->role) : "public", (r->flags & WEB_NO_CSRF) ? " no-csrf" : "");
+			return EXIT_OK_;
 		case 'h': fputs(serve_usage, stdout); return EXIT_OK_;
 		default: return cli_usage(verb, "unknown option");
 		}
@@ -101,6 +130,8 @@ int cmd_serve(int argc, char **argv)
 	phr_register_close(reg);
 	cfg.register_path = db;
 	cfg.trust_path = trust;
+	cfg.trust_load = trust_load;
+	serve_pin = pin;
 	if ((ex = cli_load_trust(verb, trust, pin, &cfg.trust)))
 		return ex;
 	if ((ex = cli_load_signer(verb, key, cert, passfile, cli_now(), &cfg.key, &cfg.cert, &cfg.cert_len))) {

@@ -119,9 +119,9 @@ FILE *web_page_begin(struct web_request *rq, struct web_response *rs, const char
 	      "<script src=\"/assets/app.js\" defer></script>\n</head>\n<body>\n<header>\n", f);
 	fputs("<div class=\"brand\"><a href=\"/\">", f);
 	web_html(f, web_label(rq, "ui.title", "Personal Health Record"));
-	fputs("</a> <span class=\"clinic\">", f);
+	fputs("</a> <bdi class=\"clinic\">", f);
 	web_html(f, web_clinic_name(rq));
-	fputs("</span></div>\n", f);
+	fputs("</bdi></div>\n", f);
 	if (rq->user) {
 		fputs("<nav>", f);
 		for (size_t i = 0; i < sizeof(menu) / sizeof(menu[0]); i++) {
@@ -132,9 +132,9 @@ FILE *web_page_begin(struct web_request *rq, struct web_response *rs, const char
 			web_html(f, web_label(rq, menu[i].label, menu[i].english));
 			fputs("</a>", f);
 		}
-		fputs("</nav>\n<div class=\"who\"><span id=\"user\">", f);
+		fputs("</nav>\n<div class=\"who\"><bdi id=\"user\">", f);
 		web_html(f, rq->user->name);
-		fputs("</span> (", f);
+		fputs("</bdi> (", f);
 		char id[40];
 		snprintf(id, sizeof(id), "ui.web.role_%s", phr_role_name(rq->user->role));
 		web_html(f, web_label(rq, id, phr_role_name(rq->user->role)));

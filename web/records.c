@@ -637,9 +637,9 @@ struct hits_ctx {
 static int show_hit(void *ctx, const struct phr_register_hit *h)
 {
 	struct hits_ctx *x = ctx;
-	fprintf(x->f, "<tr><td><a class=\"hit\" href=\"/record/%s\">", h->record_hex);
+	fprintf(x->f, "<tr><td><a class=\"hit\" href=\"/record/%s\"><bdi>", h->record_hex);
 	web_html(x->f, h->name[0] ? h->name : h->record_hex);
-	fputs("</a></td><td>", x->f);
+	fputs("</bdi></a></td><td>", x->f);
 	web_html(x->f, h->born);
 	fputs("</td><td>", x->f);
 	if (h->sex[0]) {
@@ -653,9 +653,9 @@ static int show_hit(void *ctx, const struct phr_register_hit *h)
 		snprintf(id, sizeof(id), "country.%s", h->nationality);
 		web_html(x->f, L(x->rq, id, h->nationality));
 	}
-	fputs("</td><td class=\"muted\">", x->f);
+	fputs("</td><td class=\"muted\"><bdi>", x->f);
 	web_html(x->f, h->why);
-	fputs("</td></tr>\n", x->f);
+	fputs("</bdi></td></tr>\n", x->f);
 	x->n++;
 	return 0;
 }
@@ -665,7 +665,7 @@ static void search_field(struct web_request *rq, FILE *f, const char *name, cons
 {
 	fprintf(f, "<label>");
 	web_html(f, L(rq, label_id, en));
-	fprintf(f, " <input name=\"%s\" id=\"q-%s\" value=\"", name, name);
+	fprintf(f, " <input name=\"%s\" id=\"q-%s\" dir=\"auto\" value=\"", name, name);
 	web_html(f, web_param(rq, name));
 	fputs("\"", f);
 	if (hint) {
@@ -708,7 +708,15 @@ static int search_get(struct web_request *rq, struct web_response *rs)
 		} else {
 			struct phr_register *reg = web_register(rq);
 			struct hits_ctx hx = { rq, f, 0 };
-			fputs("<table id=\"hits\">\n", f);
+			fputs("<table id=\"hits\">\n<tr><th>", f);
+			web_html(f, L(rq, "ui.web.user_name", "Name"));
+			fputs("</th><th>", f);
+			web_html(f, L(rq, "field.identity.birth_date", "Date of birth"));
+			fputs("</th><th>", f);
+			web_html(f, L(rq, "field.identity.sex", "Sex"));
+			fputs("</th><th>", f);
+			web_html(f, L(rq, "field.identity.nationality", "Nationality"));
+			fputs("</th><th></th></tr>\n", f);
 			phr_clear_error();
 			rc = reg ? phr_register_find(reg, &q, show_hit, &hx) : PHR_E_DB;
 			fputs("</table>\n", f);

@@ -6,5 +6,6 @@ const struct web_route *const web_route_tables[] = {
 	web_forms_routes, /* first: /record/ID/followup within the /record/ pages */
 	web_core_routes,
 	web_record_routes,
+	web_admin_routes,
 	NULL,
 };

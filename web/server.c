@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "phr/container.h"
 #include "phr/crypto.h"
@@ -55,6 +56,9 @@ struct web_server {
 	pthread_cond_t pw_cond;
 	int pw_busy;
 	pthread_mutex_t sign_lock; /* one signature at a time: the register's versions stay in order */
+	pthread_mutex_t trust_lock; /* cfg.trust and the retired bundles */
+	struct phr_trust *retired[WEB_MAX_TRUST_IMPORTS]; /* replaced bundles: a request may still hold one */
+	size_t n_retired;
 	char clinic[PHR_MAX_NAME + 32];
 };
 
@@ -290,7 +294,51 @@ struct phr_register *web_register(struct web_request *rq)
 
 const struct phr_trust *web_trust(const struct web_request *rq)
 {
-	return rq->srv->cfg.trust;
+	pthread_mutex_lock(&rq->srv->trust_lock);
+	const struct phr_trust *t = rq->srv->cfg.trust;
+	pthread_mutex_unlock(&rq->srv->trust_lock);
+	return t;
+}
+
+int web_trust_import(struct web_request *rq, const uint8_t *data, size_t len)
+{
+	struct web_server *srv = rq->srv;
+	const char *path = srv->cfg.trust_path;
+	char tmp[4096];
+	int rc;
+	if (!srv->cfg.trust_load || !path)
+		return phr_fail(PHR_E_ARG, "this server cannot import trust bundles");
+	if (len > PHR_MAX_TRUST)
+		return phr_fail(PHR_E_LIMIT, "a trust bundle is at most %u bytes", (unsigned)PHR_MAX_TRUST);
+	if (snprintf(tmp, sizeof(tmp), "%s.upload-XXXXXX", path) >= (int)sizeof(tmp))
+		return phr_fail(PHR_E_ARG, "trust bundle path too long");
+	int fd = mkstemp(tmp);
+	if (fd < 0)
+		return phr_fail(PHR_E_IO, "%s: %s", tmp, strerror(errno));
+	bool ok = write(fd, data, len) == (ssize_t)len && fsync(fd) == 0;
+	ok = close(fd) == 0 && ok;
+	if (!ok) {
+		unlink(tmp);
+		return phr_fail(PHR_E_IO, "%s: cannot write", tmp);
+	}
+	pthread_mutex_lock(&srv->trust_lock);
+	struct phr_trust *t = NULL;
+	if (srv->n_retired == WEB_MAX_TRUST_IMPORTS) {
+		rc = phr_fail(PHR_E_LIMIT, "%d bundles imported since the server started: restart it to import more",
+			      WEB_MAX_TRUST_IMPORTS);
+	} else if ((rc = srv->cfg.trust_load(tmp, &t)) == PHR_OK) {
+		if (rename(tmp, path) != 0) {
+			rc = phr_fail(PHR_E_IO, "%s: %s", path, strerror(errno));
+			phr_trust_destroy(t);
+		} else {
+			srv->retired[srv->n_retired++] = srv->cfg.trust;
+			srv->cfg.trust = t;
+		}
+	}
+	pthread_mutex_unlock(&srv->trust_lock);
+	if (rc)
+		unlink(tmp);
+	return rc;
 }
 
 uint64_t web_now(const struct web_request *rq)
@@ -423,6 +471,15 @@ int web_session_create(struct web_server *srv, const char *name, int role, const
 	return PHR_OK;
 }
 
+void web_sessions_end_user(struct web_server *srv, const char *name)
+{
+	pthread_mutex_lock(&srv->lock);
+	for (size_t i = 0; i < WEB_MAX_SESSIONS; i++)
+		if (srv->sessions[i].used && !strcmp(srv->sessions[i].user.name, name))
+			sodium_memzero(&srv->sessions[i], sizeof(srv->sessions[i]));
+	pthread_mutex_unlock(&srv->lock);
+}
+
 void web_session_end(struct web_server *srv, const char *token)
 {
 	if (!token || strlen(token) != WEB_TOKEN_HEX)
@@ -549,6 +606,11 @@ const char *web_cookie(const struct web_request *rq, const char *name)
 bool web_is_tls(const struct web_request *rq)
 {
 	return rq->srv->cfg.tls_cert != NULL;
+}
+
+unsigned web_trust_warn_days(const struct web_request *rq)
+{
+	return rq->srv->cfg.trust_warn_days ? rq->srv->cfg.trust_warn_days : WEB_TRUST_WARN_DAYS;
 }
 
 const char *web_trust_path(const struct web_request *rq)
@@ -748,6 +810,35 @@ static void completed_cb(void *cls, struct MHD_Connection *c, void **con_cls, en
 	*con_cls = NULL;
 }
 
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* URL unescaping: %HH decoded, except %00, which stays as written (a NUL
+ * would cut the path: "/assets/app.css%00.png" is no asset); in a query
+ * argument (which does not start with '/') '+' is a space, as forms send it. */
+static size_t unescape_cb(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	bool arg = s[0] != '/';
+	char *w = s;
+	for (const char *r = s; *r; r++) {
+		int hi, lo;
+		if (r[0] == '%' && (hi = hexval(r[1])) >= 0 && (lo = hexval(r[2])) >= 0 && (hi || lo)) {
+			*w++ = (char)(hi * 16 + lo);
+			r += 2;
+		} else if (arg && *r == '+') {
+			*w++ = ' ';
+		} else {
+			*w++ = *r;
+		}
+	}
+	*w = '\0';
+	return (size_t)(w - s);
+}
+
 static void log_cb(void *cls, const char *fmt, va_list ap)
 {
 	(void)cls;
@@ -837,6 +928,7 @@ int web_server_start(struct web_config *cfg, struct web_server **out)
 	pthread_mutex_init(&srv->pw_lock, NULL);
 	pthread_cond_init(&srv->pw_cond, NULL);
 	pthread_mutex_init(&srv->sign_lock, NULL);
+	pthread_mutex_init(&srv->trust_lock, NULL);
 	struct phr_cert c;
 	if (phr_cert_parse(cfg->cert, cfg->cert_len, &c) == PHR_OK)
 		snprintf(srv->clinic, sizeof(srv->clinic), "%s (%s)", c.subject.name, c.subject.country);
@@ -853,6 +945,7 @@ int web_server_start(struct web_config *cfg, struct web_server **out)
 		{ MHD_OPTION_CONNECTION_TIMEOUT, WEB_CONN_TIMEOUT, NULL },
 		{ MHD_OPTION_CONNECTION_MEMORY_LIMIT, 256 * 1024, NULL },
 		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)completed_cb, NULL },
+		{ MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)unescape_cb, NULL },
 		{ tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, srv->tls_key_pem },
 		{ tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, srv->tls_cert_pem },
 		{ MHD_OPTION_END, 0, NULL },
@@ -884,6 +977,9 @@ void web_server_stop(struct web_server *srv)
 	if (srv->d)
 		MHD_stop_daemon(srv->d);
 	phr_trust_destroy(srv->cfg.trust);
+	for (size_t i = 0; i < srv->n_retired; i++)
+		phr_trust_destroy(srv->retired[i]);
+	pthread_mutex_destroy(&srv->trust_lock);
 	phr_seckey_destroy(srv->cfg.key);
 	free(srv->cfg.cert);
 	if (srv->tls_key_pem) {

@@ -59,6 +59,8 @@
 #define WEB_IDLE_SESSION 900          /* seconds of inactivity that end a session (--idle) */
 #define WEB_MAX_SESSIONS 256          /* sessions at once; the oldest idle one goes first */
 #define WEB_TOKEN_HEX 64              /* session and CSRF tokens: 32 random bytes as hex */
+#define WEB_MAX_TRUST_IMPORTS 64      /* trust bundles imported while the server runs */
+#define WEB_TRUST_WARN_DAYS 30        /* a bundle older than this is flagged (--trust-warn) */
 
 struct web_server;
 
@@ -120,6 +122,7 @@ struct web_route {
 extern const struct web_route *const web_route_tables[];
 extern const struct web_route web_core_routes[];   /* web/pages.c: sign in and out, assets */
 extern const struct web_route web_record_routes[]; /* web/records.c: scan, record, search, print */
+extern const struct web_route web_admin_routes[];  /* web/admin.c: staff, trust, reports */
 
 /* ---- request ------------------------------------------------------------ */
 
@@ -197,12 +200,16 @@ struct web_config {
 	const char *lang;          /* default UI language */
 	const char *tls_cert, *tls_key; /* PEM files; both or neither */
 	unsigned idle_seconds;     /* session idle timeout, 0: WEB_IDLE_SESSION */
+	unsigned trust_warn_days;  /* the Trust page warns past this age, 0: WEB_TRUST_WARN_DAYS */
 	struct phr_trust *trust;   /* owned by the server from web_server_start */
 	struct phr_seckey *key;    /* owned by the server */
 	uint8_t *cert;             /* owned by the server (malloc'd) */
 	size_t cert_len;
 	uint64_t (*now)(void);     /* the clock */
 	const char *trust_path;    /* for the Trust page: the bundle's file */
+	/* Loads and checks a bundle file as phr does everywhere (pinned
+	 * authority, expiry, version); NULL: no import. */
+	int (*trust_load)(const char *path, struct phr_trust **out);
 };
 /* Starts listening. Refuses an address other than loopback without TLS
  * (PHR_E_ARG). PHR_E_HTTP when it cannot listen. *out: web_server_stop. */

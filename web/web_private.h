@@ -8,6 +8,12 @@
 int web_session_create(struct web_server *srv, const char *name, int role, const char *lang,
 		       char token[WEB_TOKEN_HEX + 1]);
 void web_session_end(struct web_server *srv, const char *token);
+/* Ends every session of the staff member name (account disabled or role changed). */
+void web_sessions_end_user(struct web_server *srv, const char *name);
+/* Checks an uploaded trust bundle as phr does (pinned authority, expiry,
+ * version not older than one used here: web_config.trust_load), puts it
+ * in place of the --trust file and uses it from the next request. */
+int web_trust_import(struct web_request *rq, const uint8_t *data, size_t len);
 /* Seconds the login form must wait for this name or address (0: none). */
 unsigned web_throttle_wait(struct web_request *rq, const char *name);
 /* Counts a failed login (ok false) or clears the name's count (ok true). */
@@ -22,6 +28,8 @@ const char *web_session_token(const struct web_request *rq);
 const char *web_cookie(const struct web_request *rq, const char *name);
 /* The server speaks TLS (cookies get Secure). */
 bool web_is_tls(const struct web_request *rq);
+/* Days after which the Trust page warns about the bundle's age. */
+unsigned web_trust_warn_days(const struct web_request *rq);
 /* The path of the trust bundle given to phr serve. */
 const char *web_trust_path(const struct web_request *rq);
 

@@ -24,7 +24,7 @@ try {
 }
 
 const SRC = process.env.PHR_SOURCE_ROOT || path.resolve(__dirname, '../..');
-const PHR = process.env.PHR_BIN || path.join(SRC, 'build/cli/phr-testclock');
+const PHR = path.resolve(process.env.PHR_BIN || path.join(SRC, 'build/cli/phr-testclock'));
 const CHROMIUM = process.env.PHR_CHROMIUM || '/usr/bin/chromium';
 const PASSWORD = 'staff password 1';
 // The staff of every scratch clinic: name -> role.
