@@ -25,6 +25,7 @@
 #include "phr/document.h"
 #include "phr/json.h"
 #include "phr/register.h"
+#include "phr/seal.h"
 
 extern const unsigned char web_form_js[], web_form_css[];
 extern const unsigned long web_form_js_len, web_form_css_len;
@@ -120,9 +121,35 @@ static void document_inputs(struct web_request *rq, FILE *f, const char *error)
 	fputs("></div></section>\n", f);
 }
 
+/* A follow-up's holder key, typed from the holder's slip: the entry's
+ * sensitive sections are sealed under it as phr extend --holder-key does. */
+static void holder_key_input(struct web_request *rq, FILE *f, const char *error)
+{
+	fputs("<section class=\"phr-section\" id=\"sec-holder-key\"><div class=\"phr-field\"><label for=\"holder_key\">", f);
+	web_html(f, L(rq, "web.forms.holder_key_in", "Holder key"));
+	fputs("</label><input type=\"text\" class=\"phr-in phr-code\" name=\"holder_key\" id=\"holder_key\" "
+	      "autocomplete=\"off\" spellcheck=\"false\" dir=\"ltr\"",
+	      f);
+	const char *v = web_param(rq, "holder_key");
+	if (v && *v) {
+		fputs(" value=\"", f);
+		web_html(f, v);
+		fputs("\"", f);
+	}
+	if (error)
+		fputs(" aria-invalid=\"true\"", f);
+	fputs(">", f);
+	if (error) {
+		fputs("<span class=\"phr-err\" id=\"err-holder_key\">", f);
+		web_html(f, error);
+		fputs("</span>", f);
+	}
+	fputs("</div></section>\n", f);
+}
+
 /* The form page. prefill/errors as phr_web_form_html takes them. */
 static int form_page(struct web_request *rq, struct web_response *rs, const struct target *t, const json_t *prefill,
-		     const json_t *errors, const char *doc_error, bool fresh, int status)
+		     const json_t *errors, const char *doc_error, const char *hk_error, bool fresh, int status)
 {
 	const char *title = t->record[0] ? L(rq, "web.forms.followup", "Follow-up")
 					 : L(rq, "web.forms.new_assessment", "New assessment");
@@ -160,6 +187,8 @@ static int form_page(struct web_request *rq, struct web_response *rs, const stru
 		return rc;
 	if (!strcmp(t->kind, "followup-lab"))
 		document_inputs(rq, f, doc_error);
+	if (t->record[0])
+		holder_key_input(rq, f, hk_error);
 	fputs("<div class=\"phr-actions\"><button type=\"submit\" name=\"action\" value=\"review\" id=\"phr-review\">", f);
 	web_html(f, L(rq, "web.forms.review", "Review before signing"));
 	fputs("</button></div>\n</form>\n", f);
@@ -189,7 +218,7 @@ static int show_new_form(struct web_request *rq, struct web_response *rs, const 
 		json_decref(pre);
 		return phr_fail(PHR_E_NOMEM, "out of memory");
 	}
-	int rc = form_page(rq, rs, t, pre, NULL, NULL, true, 200);
+	int rc = form_page(rq, rs, t, pre, NULL, NULL, NULL, true, 200);
 	json_decref(pre);
 	return rc;
 }
@@ -361,6 +390,16 @@ static int review_page(struct web_request *rq, struct web_response *rs, const st
 	}
 	if (d->present)
 		doc_hidden(f, d);
+	const char *hk = t->record[0] ? web_param(rq, "holder_key") : NULL;
+	if (hk && *hk) {
+		fputs("<input type=\"hidden\" name=\"holder_key\" value=\"", f);
+		web_html(f, hk);
+		fputs("\">\n", f);
+	} else if (t->record[0]) {
+		fputs("<p class=\"warn\" id=\"phr-unsealed\">", f);
+		web_html(f, L(rq, "web.forms.not_sealed", "No holder key was given: this entry is signed unsealed."));
+		fputs("</p>\n", f);
+	}
 	fputs("<div class=\"phr-actions\"><button type=\"submit\" name=\"action\" value=\"sign\" id=\"phr-sign\">", f);
 	web_html(f, L(rq, "web.forms.sign", "Sign and file"));
 	fputs("</button><button type=\"submit\" name=\"action\" value=\"edit\" id=\"phr-back\">", f);
@@ -369,7 +408,8 @@ static int review_page(struct web_request *rq, struct web_response *rs, const st
 	return web_page_end(rq, rs);
 }
 
-static int signed_page(struct web_request *rq, struct web_response *rs, const struct target *t, const char *id)
+static int signed_page(struct web_request *rq, struct web_response *rs, const struct target *t, const char *id,
+		       const char *holder_key, bool unsealed)
 {
 	FILE *f = web_page_begin(rq, rs, L(rq, "web.forms.signed", "Signed and filed in the register"));
 	if (!f)
@@ -385,6 +425,19 @@ static int signed_page(struct web_request *rq, struct web_response *rs, const st
 	fputs("\">", f);
 	web_html(f, id);
 	fputs("</a></p>\n", f);
+	if (holder_key) {
+		fputs("<div class=\"phr-holder-key\"><p>", f);
+		web_html(f, L(rq, "web.forms.holder_key", "Holder key"));
+		fputs(": <strong id=\"phr-holder-key\" dir=\"ltr\">", f);
+		web_html(f, holder_key);
+		fputs("</strong></p><p>", f);
+		web_html(f, L(rq, "web.forms.holder_key_note", "Give this key to the holder, apart from the booklet."));
+		fputs("</p></div>\n", f);
+	} else if (unsealed) {
+		fputs("<p class=\"warn\" id=\"phr-unsealed\">", f);
+		web_html(f, L(rq, "web.forms.not_sealed", "No holder key was given: this entry was signed unsealed."));
+		fputs("</p>\n", f);
+	}
 	return web_page_end(rq, rs);
 }
 
@@ -396,6 +449,8 @@ static int handle_post(struct web_request *rq, struct web_response *rs, const st
 	json_t *entry = NULL, *errors = NULL, *values = NULL;
 	struct doc d = { 0 };
 	char doc_msg[PHR_ERRMSG_MAX + 64] = "";
+	uint8_t hk[PHR_HOLDER_KEY_LEN];
+	bool have_hk = false;
 	int rc;
 	if (!fs)
 		return phr_fail(PHR_E_NOMEM, "out of memory");
@@ -404,7 +459,7 @@ static int handle_post(struct web_request *rq, struct web_response *rs, const st
 		goto out;
 	}
 	if (action && !strcmp(action, "edit")) {
-		rc = form_page(rq, rs, t, values, NULL, NULL, false, 200);
+		rc = form_page(rq, rs, t, values, NULL, NULL, NULL, false, 200);
 		goto out;
 	}
 	rc = phr_web_form_parse(fs, n, t->kind, rq->lang, &entry, &errors);
@@ -419,8 +474,18 @@ static int handle_post(struct web_request *rq, struct web_response *rs, const st
 		if (bad)
 			snprintf(doc_msg, sizeof(doc_msg), "%s", L(rq, "web.forms.document", "Document"));
 	}
-	if (errors || doc_msg[0]) {
-		rc = form_page(rq, rs, t, values, errors, doc_msg[0] ? doc_msg : NULL, false, 422);
+	/* the holder key of a follow-up, when the holder has it */
+	const char *hk_text = t->record[0] ? web_param(rq, "holder_key") : NULL;
+	bool hk_bad = false;
+	if (hk_text && *hk_text) {
+		if (phr_holder_key_parse(hk_text, strlen(hk_text), hk) == PHR_OK)
+			have_hk = true;
+		else
+			hk_bad = true;
+	}
+	if (errors || doc_msg[0] || hk_bad) {
+		rc = form_page(rq, rs, t, values, errors, doc_msg[0] ? doc_msg : NULL,
+			       hk_bad ? L(rq, "web.forms.holder_key_bad", "Holder key: not a holder key") : NULL, false, 422);
 		goto out;
 	}
 	if (!sign) {
@@ -433,13 +498,26 @@ static int handle_post(struct web_request *rq, struct web_response *rs, const st
 	size_t len = 0;
 	if ((rc = phr_entry_encode_json(entry, &cbor, &len)))
 		goto out;
-	char id[33];
-	rc = web_sign(rq, t->record[0] ? t->record : NULL, cbor, len, id);
+	/* a new record gets a new holder key; a follow-up is sealed under the
+	 * one typed, else signed unsealed (as phr extend without --holder-key) */
+	char id[33], hk_shown[PHR_HOLDER_KEY_TEXT_LEN] = "";
+	if (!t->record[0]) {
+		if ((rc = phr_holder_key_generate(hk))) {
+			free(cbor);
+			goto out;
+		}
+		have_hk = true;
+		phr_holder_key_format(hk, hk_shown);
+	}
+	rc = web_sign_sealed(rq, t->record[0] ? t->record : NULL, cbor, len, have_hk ? hk : NULL,
+			     phr_seal_default_sections(), id);
 	free(cbor);
 	if (rc)
 		goto out;
-	rc = signed_page(rq, rs, t, id);
+	rc = signed_page(rq, rs, t, id, hk_shown[0] ? hk_shown : NULL, !have_hk);
+	sodium_memzero(hk_shown, sizeof(hk_shown));
 out:
+	sodium_memzero(hk, sizeof(hk));
 	json_decref(entry);
 	json_decref(errors);
 	json_decref(values);

@@ -23,7 +23,7 @@ after(async () => {
     lib.cleanup(clinic);
   }
 });
-const showJson = (id) => show(clinic, id);
+const showJson = (id, key) => show(clinic, id, key);
 
 test('a draft survives a page reload', async () => {
   const page = await lib.login(br, clinic, 'Nadia K.');
@@ -64,8 +64,9 @@ test('in Arabic: right to left, a message in Arabic naming the field, then signe
   assert.equal(await page.inputValue('[name="e.identity.names.0.family"]'), want.identity.names[0].family);
   await page.fill('[name="e.pregnancy.expected_delivery"]', want.pregnancy.expected_delivery);
   assert.equal((await review(page)).status(), 200);
-  const id = await sign(page);
-  const rec = showJson(id);
+  const { id, key } = await sign(page);
+  assert.ok(key, 'the holder key on the signed page');
+  const rec = showJson(id, key);
   assertContent(rec.entries[0].content, want, rel);
   await page.context().close();
 });

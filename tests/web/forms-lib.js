@@ -71,19 +71,29 @@ async function review(page) {
   return resp;
 }
 
+// Signs; returns the record id and, for a new record, the holder key the
+// page shows once.
 async function sign(page) {
   await page.locator('.phr-summary').waitFor();
   await Promise.all([page.waitForNavigation(), page.click('#phr-sign')]);
   const id = (await page.textContent('#phr-signed-id')).trim();
   assert.match(id, /^[0-9a-f]{32}$/);
-  return id;
+  const keyEl = page.locator('#phr-holder-key');
+  const key = (await keyEl.count()) ? (await keyEl.textContent()).trim() : null;
+  return { id, key };
 }
 
-// The record as the command reads it from the register.
-function showJson(clinic, id) {
+// The record as the command reads it from the register, its sealed
+// sections opened with the holder key when one is given.
+function showJson(clinic, id, key) {
   const out = clinic.file(`${id}.phr`);
   clinic.phr(['register', 'export', clinic.db, id, '--out', out]);
-  return JSON.parse(clinic.phr(['show', '--format', 'json', '--trust', 'trust.bundle', out]));
+  const args = ['show', '--format', 'json', '--trust', 'trust.bundle'];
+  if (key) {
+    fs.writeFileSync(clinic.file(`${id}.key.txt`), `${key}\n`);
+    args.push('--holder-key', clinic.file(`${id}.key.txt`));
+  }
+  return JSON.parse(clinic.phr([...args, out]));
 }
 
 function assertContent(got, want, what) {

@@ -34,7 +34,8 @@ after(async () => {
 });
 
 const signed = {};
-const showJson = (id) => show(clinic, id);
+const showJson = (id, key) => show(clinic, id, key);
+const keys = {};
 
 for (const rel of ['examples/child-no-vaccination-documents.json', 'examples/adult-tb-positive-referral.json']) {
   test(`a clinician fills and signs ${path.basename(rel)} through the form`, async () => {
@@ -55,12 +56,20 @@ for (const rel of ['examples/child-no-vaccination-documents.json', 'examples/adu
       await page.setViewportSize({ width: 1280, height: 900 });
       await page.screenshot({ path: path.join(IMAGES, 'web-assessment-review-en.png') });
     }
-    const id = await sign(page);
+    const { id, key } = await sign(page);
     signed[rel] = id;
-    const rec = showJson(id);
+    // a new record: its holder key, shown once, seals the sensitive sections
+    assert.match(key, /^[A-Z2-7]{4}(-[A-Z2-7]{1,4})+$/, 'the holder key on the signed page');
+    keys[id] = key;
+    const rec = showJson(id, key);
     assert.equal(rec.verified, true);
     assert.equal(rec.entries.length, 1);
     assertContent(rec.entries[0].content, want, rel);
+    // without the key the sealed sections are not there (notes, mental health)
+    const closed = showJson(id, null).entries[0].content;
+    assert.equal(closed.notes, undefined, 'notes sealed');
+    assert.equal(closed.mental_health, undefined, 'mental health sealed');
+    assert.deepEqual(closed.identity, want.identity, 'identity stays clear');
     // the audit names the staff member who signed
     const rows = lib.audit(clinic);
     assert.ok(rows.some((r) => JSON.stringify(r).includes('Nadia K.') && JSON.stringify(r).includes(id.slice(0, 8))),
@@ -80,12 +89,13 @@ test('a lab result with its PDF extends the record', async () => {
   await page.setInputFiles('#document', path.join(lib.SRC, 'tests/data/lab-result.pdf'));
   await page.selectOption('#doc_type', docRef.type);
   await page.fill('#doc_title', docRef.title);
+  await page.fill('#holder_key', keys[id]);
   const resp = await review(page);
   assert.equal(resp.status(), 200, await page.content());
   assert.ok((await page.textContent('.phr-summary')).includes(docRef.title));
-  const id2 = await sign(page);
+  const { id: id2 } = await sign(page);
   assert.equal(id2, id, 'the same record, extended');
-  const rec = showJson(id);
+  const rec = showJson(id, keys[id]);
   assert.equal(rec.verified, true);
   assert.equal(rec.entries.length, 2);
   const content = rec.entries[1].content;
@@ -111,9 +121,13 @@ test('a vaccination given, from the record page\'s follow-up button', async () =
   // the vaccination form opens with today's dose given here
   assert.equal(await page.inputValue('[name="e.vaccinations.0.source"]'), 'given');
   await fillForm(page, want);
+  await page.fill('#holder_key', 'not-a-key');
+  assert.equal((await review(page)).status(), 422, 'a mistyped holder key is refused');
+  assert.ok((await page.textContent('[id="err-holder_key"]')).length > 0);
+  await page.fill('#holder_key', keys[id]);
   assert.equal((await review(page)).status(), 200);
-  assert.equal(await sign(page), id);
-  const rec = showJson(id);
+  assert.equal((await sign(page)).id, id);
+  const rec = showJson(id, keys[id]);
   assert.equal(rec.entries.length, 2);
   assertContent(rec.entries[1].content, want, 'vaccination-given.json');
   await page.context().close();
