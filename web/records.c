@@ -2,6 +2,7 @@
  * browser, shown exactly as 'phr show' shows them. */
 #include "web.h"
 
+#include <jansson.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -142,7 +143,13 @@ static void scan_form(struct web_request *rq, FILE *f, char **carried, size_t n_
 	fputs("<br><input type=\"file\" name=\"images\" id=\"images\" accept=\"image/*\" capture=\"environment\" multiple "
 	      "required></label>\n<button type=\"submit\" id=\"scan\">", f);
 	web_html(f, L(rq, "ui.web.scan_button", "Read the codes"));
-	fputs("</button>\n</form>\n", f);
+	fputs("</button>\n", f);
+	/* the workstation's webcam (app.js shows the button when the browser has one):
+	 * frames go to /scan/frame until the record is whole */
+	fputs("<button type=\"button\" class=\"secondary\" id=\"webcam\" hidden>", f);
+	web_html(f, L(rq, "ui.web.webcam", "Use the webcam"));
+	fputs("</button>\n<video id=\"video\" autoplay muted playsinline hidden></video>\n"
+	      "<p id=\"cam-status\" role=\"status\" aria-live=\"polite\"></p>\n</form>\n", f);
 	char lim[300];
 	fputs("<p class=\"muted\">", f);
 	web_html(f, web_label_nums(rq, "ui.web.scan_limits", "PNG or JPEG, at most %d MB and %d million pixels each.", lim,
@@ -366,6 +373,110 @@ out:
 	free(msgs.lines);
 	for (size_t i = 0; i < n_carried; i++)
 		free(carried[i]);
+	phr_assembler_free(as);
+	free(res);
+	return rc;
+}
+
+/* One webcam frame (POST /scan/frame, from app.js): the codes carried so
+ * far and one JPEG or PNG; answers JSON {"message", "codes": [...],
+ * "record": "/record/HEX?filed=..." when the record is whole and filed}. */
+static int scan_frame(struct web_request *rq, struct web_response *rs)
+{
+	struct phr_assembler *as = NULL;
+	struct phr_scan_result *res = calloc(1, sizeof(*res));
+	json_t *codes = json_array(), *out = json_object();
+	char msg[600] = "", t[300];
+	int rc;
+	if (!res || !codes || !out || (rc = phr_assembler_new(&as))) {
+		rc = phr_fail(PHR_E_NOMEM, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; json_array_size(codes) < SCAN_MAX_CODES; i++) {
+		const char *b64 = web_param_at(rq, "code", i);
+		uint8_t bin[CODE_B64_MAX];
+		size_t blen, set;
+		bool dup;
+		if (!b64)
+			break;
+		if (strlen(b64) < CODE_B64_MAX &&
+		    !sodium_base642bin(bin, sizeof(bin), b64, strlen(b64), NULL, &blen, NULL,
+				       sodium_base64_VARIANT_URLSAFE_NO_PADDING) &&
+		    phr_assembler_add(as, bin, blen, &set, &dup) == PHR_OK && !dup)
+			json_array_append_new(codes, json_string(b64));
+	}
+	const struct web_upload *up = NULL;
+	for (size_t u = 0; u < rq->n_uploads; u++)
+		if (!strcmp(rq->uploads[u].field, "frame"))
+			up = &rq->uploads[u];
+	if (up) {
+		struct phr_image img = { 0 };
+		scan_enter();
+		rc = phr_image_load(up->data, up->len, &img);
+		if (!rc && (uint64_t)img.width * (uint64_t)img.height > WEB_MAX_PIXELS)
+			rc = PHR_E_LIMIT;
+		if (!rc)
+			rc = phr_scan_image(&img, res);
+		scan_leave();
+		phr_image_free(&img);
+		for (size_t i = 0; !rc && i < res->n && json_array_size(codes) < SCAN_MAX_CODES; i++) {
+			size_t set;
+			bool dup;
+			char b64[CODE_B64_MAX];
+			if (res->codes[i].len > (CODE_B64_MAX / 4) * 3 - 4 ||
+			    phr_assembler_add(as, res->codes[i].data, res->codes[i].len, &set, &dup) != PHR_OK || dup)
+				continue;
+			sodium_bin2base64(b64, sizeof(b64), res->codes[i].data, res->codes[i].len,
+					  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+			json_array_append_new(codes, json_string(b64));
+		}
+		if (!rc)
+			phr_scan_result_free(res);
+	}
+	rc = PHR_OK;
+	size_t n_sets = phr_assembler_count(as);
+	if (n_sets == 0)
+		snprintf(msg, sizeof(msg), "%s", L(rq, "ui.web.no_codes", "No record code was found in these pictures."));
+	for (size_t s = 0; s < n_sets; s++) {
+		struct phr_set_info info;
+		phr_assembler_info(as, s, &info);
+		if (!info.complete) {
+			snprintf(msg, sizeof(msg), "%s",
+				 web_label_nums(rq, "ui.web.codes_found", "%d of %d codes found.", t, sizeof(t), 2,
+						(long)info.have, (long)(info.k + info.m)));
+			continue;
+		}
+		uint8_t *c = NULL;
+		size_t clen = 0;
+		struct phr_register_added added;
+		struct phr_register *reg = web_register(rq);
+		phr_clear_error();
+		if ((rc = phr_assembler_container(as, s, &c, &clen)) || !reg ||
+		    (rc = phr_register_add(reg, c, clen, web_trust(rq), web_now(rq), PHR_REG_HOW_SCANNED, &added))) {
+			snprintf(msg, sizeof(msg), "%s", *phr_last_error() ? phr_last_error() : phr_strerror(rc));
+			free(c);
+			rc = PHR_OK;
+			continue;
+		}
+		free(c);
+		char where[80];
+		snprintf(where, sizeof(where), "/record/%s?filed=%s", added.record_hex,
+			 added.new_record ? "new" : added.new_version ? "version" : added.older ? "older" : "seen");
+		json_object_set_new(out, "record", json_string(where));
+		break;
+	}
+	json_object_set_new(out, "message", json_string(msg));
+	json_object_set(out, "codes", codes);
+	char *text = json_dumps(out, JSON_COMPACT);
+	if (!text) {
+		rc = phr_fail(PHR_E_NOMEM, "out of memory");
+		goto done;
+	}
+	rc = web_bytes(rs, "application/json", NULL, text, strlen(text));
+	free(text);
+done:
+	json_decref(codes);
+	json_decref(out);
 	phr_assembler_free(as);
 	free(res);
 	return rc;
@@ -934,6 +1045,7 @@ out:
 const struct web_route web_record_routes[] = {
 	{ "GET", "/scan", PHR_ROLE_CLERK, 0, scan_get },
 	{ "POST", "/scan", PHR_ROLE_CLERK, 0, scan_post },
+	{ "POST", "/scan/frame", PHR_ROLE_CLERK, 0, scan_frame },
 	{ "GET", "/record/", PHR_ROLE_CLERK, WEB_PREFIX, record_get },
 	{ "GET", "/search", PHR_ROLE_CLERK, 0, search_get },
 	{ "GET", "/print/", PHR_ROLE_CLERK, WEB_PREFIX, print_get },

@@ -907,7 +907,7 @@ static size_t unescape_cb(void *cls, struct MHD_Connection *c, char *s)
 	return (size_t)(w - s);
 }
 
-static void log_cb(void *cls, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void log_cb(void *cls, const char *fmt, va_list ap)
 {
 	(void)cls;
 	fputs("phr serve: ", stderr);

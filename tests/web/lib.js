@@ -122,9 +122,9 @@ function cleanup(clinic) {
 
 // The system Chromium, headless. --no-sandbox: CI runs as root.
 // --no-proxy-server: loopback only, whatever proxy the machine has.
-async function browser() {
+async function browser(extraArgs = []) {
   return chromium.launch({ executablePath: CHROMIUM, headless: true,
-    args: ['--no-sandbox', '--no-proxy-server', '--disable-dev-shm-usage'] });
+    args: ['--no-sandbox', '--no-proxy-server', '--disable-dev-shm-usage', ...extraArgs] });
 }
 
 // Signs in on a fresh page of a new context; returns the page.
@@ -148,7 +148,7 @@ function request(clinic, urlPath, opts = {}) {
     if (body !== undefined && !Buffer.isBuffer(body)) body = Buffer.from(body);
     if (body) headers['Content-Length'] = body.length;
     const req = http.request({ host: '127.0.0.1', port: clinic.port, path: urlPath, method: opts.method || 'GET',
-      headers, timeout: opts.timeout || 30000 }, (res) => {
+      headers, timeout: opts.timeout || 30000, agent: opts.agent }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode, headers: res.headers,
@@ -162,17 +162,17 @@ function request(clinic, urlPath, opts = {}) {
 }
 
 // Signs in over raw HTTP; returns {cookie, csrf} for request().
-async function rawLogin(clinic, name) {
-  const form = await request(clinic, '/login');
+async function rawLogin(clinic, name, agent) {
+  const form = await request(clinic, '/login', { agent });
   const token = form.body.match(/name="login_token" value="([0-9a-f]+)"/)[1];
   const loginCookie = form.headers['set-cookie'].map((c) => c.split(';')[0]).join('; ');
   const body = new URLSearchParams({ login_token: token, name, password: PASSWORD }).toString();
-  const res = await request(clinic, '/login', { method: 'POST', body, cookie: loginCookie,
+  const res = await request(clinic, '/login', { method: 'POST', body, cookie: loginCookie, agent,
     headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
   if (res.status !== 303) throw new Error(`sign-in as ${name}: status ${res.status}\n${res.body}`);
   const session = res.headers['set-cookie'].find((c) => c.startsWith('phr_session='));
   const cookie = session.split(';')[0];
-  const page = await request(clinic, '/scan', { cookie });
+  const page = await request(clinic, '/scan', { cookie, agent });
   const m = page.body.match(/name="csrf" value="([0-9a-f]+)"/);
   return { cookie, csrf: m ? m[1] : null };
 }
