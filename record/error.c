@@ -72,6 +72,7 @@ const char *phr_strerror(int err)
 	case PHR_E_USER_EXISTS: return "staff account exists";
 	case PHR_E_AUTH: return "wrong name or password";
 	case PHR_E_HTTP: return "web server cannot start";
+	case PHR_E_FORM: return "form fields not accepted";
 	default: return "unknown error";
 	}
 }

@@ -1,6 +1,7 @@
 /* phr serve: the HTTP side (GNU libmicrohttpd, one thread per connection),
  * sessions, CSRF, login throttling, the route tables (web/web.h). */
 #include "web.h"
+#include "phr/seal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -425,6 +426,73 @@ int web_sign(struct web_request *rq, const char *record_hex, const uint8_t *cont
 		snprintf(out_hex, 33, "%s", added.record_hex);
 out:
 	pthread_mutex_unlock(&srv->sign_lock);
+	free(rep);
+	free(buf);
+	free(enc);
+	phr_record_destroy(r);
+	return rc;
+}
+
+/* web_sign() with the sections of mask sealed under holder_key (the entry
+ * forms, web/forms.c): the same steps, the content split and sealed for
+ * this record id and entry index between them, as phr issue / extend do. */
+int web_sign_sealed(struct web_request *rq, const char *record_hex, const uint8_t *content, size_t len,
+		    const uint8_t *holder_key, uint32_t mask, char out_hex[33])
+{
+	struct web_server *srv = rq->srv;
+	struct phr_register *reg;
+	struct phr_record *r = NULL;
+	uint8_t *buf = NULL, *enc = NULL, *clear = NULL, *plain = NULL, *env = NULL;
+	size_t blen = 0, elen = 0, clear_len = 0, plain_len = 0, env_len = 0;
+	unsigned n_sealed = 0;
+	struct phr_report *rep = NULL;
+	int rc;
+	out_hex[0] = '\0';
+	if (!holder_key || !mask)
+		return web_sign(rq, record_hex, content, len, out_hex);
+	if (!rq->user || rq->user->role < PHR_ROLE_CLINICIAN)
+		return phr_fail(PHR_E_ARG, "signing needs a clinician's session");
+	if (!(reg = web_register(rq)))
+		return phr_fail_wrap(PHR_E_DB, "register");
+	pthread_mutex_lock(&srv->sign_lock);
+	uint64_t now = web_now(rq);
+	if (record_hex) {
+		uint8_t id[PHR_RECORD_ID_LEN];
+		if ((rc = phr_register_resolve(reg, record_hex, id)) || (rc = phr_register_latest(reg, id, &buf, &blen)) ||
+		    (rc = phr_record_decode(buf, blen, &r)))
+			goto out;
+		if (!(rep = calloc(1, sizeof(*rep)))) {
+			rc = phr_fail(PHR_E_NOMEM, "out of memory");
+			goto out;
+		}
+		(void)phr_verify_record(r, srv->cfg.trust, now, rep);
+		if ((rc = phr_report_error(rep))) {
+			rc = phr_fail(rc, "the record does not verify (%s): it is not extended", phr_strerror(rc));
+			goto out;
+		}
+	} else if ((rc = phr_record_create(NULL, &r))) {
+		goto out;
+	}
+	if ((rc = phr_seal_split(content, len, mask, &clear, &clear_len, &plain, &plain_len, &n_sealed)))
+		goto out;
+	if (plain && (rc = phr_seal(holder_key, r->id, r->n_entries, plain, plain_len, n_sealed, NULL, &env, &env_len)))
+		goto out;
+	if ((rc = phr_record_append_sealed(r, srv->cfg.key, srv->cfg.cert, srv->cfg.cert_len, plain ? clear : content,
+					   plain ? clear_len : len, env, env_len, now)) ||
+	    (rc = phr_record_encode(r, record_hex ? r->compression : -1, &enc, &elen)))
+		goto out;
+	struct phr_register_added added;
+	rc = phr_register_add(reg, enc, elen, srv->cfg.trust, now, record_hex ? PHR_REG_HOW_EXTENDED : PHR_REG_HOW_ISSUED,
+			      &added);
+	if (rc == PHR_OK)
+		snprintf(out_hex, 33, "%s", added.record_hex);
+out:
+	pthread_mutex_unlock(&srv->sign_lock);
+	if (plain)
+		sodium_memzero(plain, plain_len);
+	free(plain);
+	free(clear);
+	free(env);
 	free(rep);
 	free(buf);
 	free(enc);

@@ -165,6 +165,12 @@ const char *web_clinic_name(const struct web_request *rq);
  * server's guarded memory. */
 PHR_NODISCARD int web_sign(struct web_request *rq, const char *record_hex, const uint8_t *content, size_t len,
 			   char out_hex[33]);
+/* web_sign() with the root sections of mask (phr/seal.h,
+ * phr_seal_default_sections()) sealed under holder_key
+ * (PHR_HOLDER_KEY_LEN bytes) as phr issue and phr extend seal them; with
+ * holder_key NULL or mask 0 it is web_sign(). */
+PHR_NODISCARD int web_sign_sealed(struct web_request *rq, const char *record_hex, const uint8_t *content,
+				  size_t len, const uint8_t *holder_key, uint32_t mask, char out_hex[33]);
 
 /* ---- response ----------------------------------------------------------- */
 

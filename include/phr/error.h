@@ -105,6 +105,9 @@ enum phr_err {
 	PHR_E_USER_EXISTS = -130,  /* a staff account of that name exists already */
 	PHR_E_AUTH = -131,         /* wrong name or password, or the account is disabled */
 	PHR_E_HTTP = -132,         /* the web server cannot start (address in use, TLS files) */
+
+	/* the clinic workstation's entry forms (web/form.c) */
+	PHR_E_FORM = -140,         /* a posted form's fields fail the record's checks (each named by its label) */
 };
 
 #define PHR_ERR_IS_MALFORMED(e) ((e) <= -1 && (e) >= -19)

@@ -1,0 +1,153 @@
+// The "New assessment" and "Follow-up" forms in the browser: example
+// records typed into the form and signed come back, through the command
+// (phr register export, phr show --format json), equal to examples/*.json;
+// a lab result with a PDF; a vaccination given; clerks refused.
+//
+// The Arabic flow, the draft and the screenshots: forms-ar.spec.js.
+//
+// What the form cannot know, and so is not compared:
+//  - "kind": the form decides it (assessment; follow_up);
+//  - "documents" of an entry: made from the uploaded file (hash, size and
+//    media type by its content), compared here with the reference
+//    examples/entries/document-lab-result.json holds for the same file.
+// Everything else an example holds is typed in and must come back.
+'use strict';
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const path = require('node:path');
+const lib = require('./lib');
+const { IMAGES, example, poLabel, fillForm, review, sign, showJson: show, assertContent } = require('./forms-lib');
+
+let clinic, br;
+before(async () => {
+  clinic = lib.makeClinic();
+  await lib.serve(clinic);
+  br = await lib.browser();
+});
+after(async () => {
+  if (br) await br.close();
+  if (clinic) {
+    const code = await lib.stop(clinic);
+    assert.equal(code, 0, `phr serve exit status (log:\n${clinic.serverLog})`);
+    lib.cleanup(clinic);
+  }
+});
+
+const signed = {};
+const showJson = (id, key) => show(clinic, id, key);
+const keys = {};
+
+for (const rel of ['examples/child-no-vaccination-documents.json', 'examples/adult-tb-positive-referral.json']) {
+  test(`a clinician fills and signs ${path.basename(rel)} through the form`, async () => {
+    const want = example(rel);
+    const page = await lib.login(br, clinic, 'Nadia K.');
+    await page.goto(`${clinic.url}/assess`);
+    assert.equal(await page.getAttribute('html', 'dir'), 'ltr');
+    // the first vaccine picked by its English label, as a nurse types it
+    const codeLabels = {};
+    if (want.vaccinations) codeLabels['e.vaccinations.0.vaccine'] = poLabel('en', `code.atc.${want.vaccinations[0].vaccine.slice(4)}`);
+    await fillForm(page, want, { codeLabels });
+    const resp = await review(page);
+    assert.equal(resp.status(), 200, await page.content());
+    // the summary names what will be signed, in words
+    const summary = await page.textContent('.phr-summary');
+    assert.ok(summary.includes(poLabel('en', 'field.identity.birth_date')));
+    if (rel.includes('child')) {
+      await page.setViewportSize({ width: 1280, height: 900 });
+      await page.screenshot({ path: path.join(IMAGES, 'web-assessment-review-en.png') });
+    }
+    const { id, key } = await sign(page);
+    signed[rel] = id;
+    // a new record: its holder key, shown once, seals the sensitive sections
+    assert.match(key, /^[A-Z2-7]{4}(-[A-Z2-7]{1,4})+$/, 'the holder key on the signed page');
+    keys[id] = key;
+    const rec = showJson(id, key);
+    assert.equal(rec.verified, true);
+    assert.equal(rec.entries.length, 1);
+    assertContent(rec.entries[0].content, want, rel);
+    // without the key the sealed sections are not there (notes, mental health)
+    const closed = showJson(id, null).entries[0].content;
+    assert.equal(closed.notes, undefined, 'notes sealed');
+    assert.equal(closed.mental_health, undefined, 'mental health sealed');
+    assert.deepEqual(closed.identity, want.identity, 'identity stays clear');
+    // the audit names the staff member who signed
+    const rows = lib.audit(clinic);
+    assert.ok(rows.some((r) => JSON.stringify(r).includes('Nadia K.') && JSON.stringify(r).includes(id.slice(0, 8))),
+      'an audit row for the signature with the staff name');
+    await page.context().close();
+  });
+}
+
+test('a lab result with its PDF extends the record', async () => {
+  const id = signed['examples/adult-tb-positive-referral.json'];
+  assert.ok(id, 'the assessment above was signed');
+  const want = example('examples/entries/lab-result-referral.json');
+  const docRef = example('examples/entries/document-lab-result.json').documents[0];
+  const page = await lib.login(br, clinic, 'Nadia K.');
+  await page.goto(`${clinic.url}/record/${id}/followup?kind=followup-lab`);
+  await fillForm(page, want);
+  await page.setInputFiles('#document', path.join(lib.SRC, 'tests/data/lab-result.pdf'));
+  await page.selectOption('#doc_type', docRef.type);
+  await page.fill('#doc_title', docRef.title);
+  await page.fill('#holder_key', keys[id]);
+  const resp = await review(page);
+  assert.equal(resp.status(), 200, await page.content());
+  assert.ok((await page.textContent('.phr-summary')).includes(docRef.title));
+  const { id: id2 } = await sign(page);
+  assert.equal(id2, id, 'the same record, extended');
+  const rec = showJson(id, keys[id]);
+  assert.equal(rec.verified, true);
+  assert.equal(rec.entries.length, 2);
+  const content = rec.entries[1].content;
+  // the reference made from the upload is the one the example holds for the file
+  assert.deepEqual(content.documents, [docRef]);
+  const typed = { ...content };
+  delete typed.documents;
+  assertContent(typed, want, 'lab-result-referral.json');
+  // the register keeps the document's bytes under the record
+  const docs = clinic.phr(['register', 'documents', clinic.db, id]);
+  assert.ok(docs.includes(docRef.hash.slice(0, 16)), docs);
+  await page.context().close();
+});
+
+test('a vaccination given, from the record page\'s follow-up button', async () => {
+  const id = signed['examples/child-no-vaccination-documents.json'];
+  assert.ok(id, 'the assessment above was signed');
+  const want = example('examples/entries/vaccination-given.json');
+  const page = await lib.login(br, clinic, 'Nadia K.');
+  await page.goto(`${clinic.url}/record/${id}`);
+  await Promise.all([page.waitForNavigation(), page.click('#extend')]);
+  assert.equal(new URL(page.url()).pathname, `/record/${id}/followup`);
+  // the vaccination form opens with today's dose given here
+  assert.equal(await page.inputValue('[name="e.vaccinations.0.source"]'), 'given');
+  await fillForm(page, want);
+  await page.fill('#holder_key', 'not-a-key');
+  assert.equal((await review(page)).status(), 422, 'a mistyped holder key is refused');
+  assert.ok((await page.textContent('[id="err-holder_key"]')).length > 0);
+  await page.fill('#holder_key', keys[id]);
+  assert.equal((await review(page)).status(), 200);
+  assert.equal((await sign(page)).id, id);
+  const rec = showJson(id, keys[id]);
+  assert.equal(rec.entries.length, 2);
+  assertContent(rec.entries[1].content, want, 'vaccination-given.json');
+  await page.context().close();
+});
+
+test('clerks cannot open or post the forms', async () => {
+  const s = await lib.rawLogin(clinic, 'Clara Clerk');
+  assert.equal((await lib.request(clinic, '/assess', { cookie: s.cookie })).status, 403);
+  const id = signed['examples/child-no-vaccination-documents.json'] || '0'.repeat(32);
+  assert.equal((await lib.request(clinic, `/record/${id}/followup`, { cookie: s.cookie })).status, 403);
+  const body = new URLSearchParams({ csrf: s.csrf || '', action: 'sign', 'e.date': '2025-06-15', 'e.notes': 'x' })
+    .toString();
+  const res = await lib.request(clinic, `/record/${id}/followup?kind=followup-note`, { method: 'POST', body,
+    cookie: s.cookie, headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+  assert.equal(res.status, 403);
+  // and a clinician's post without the CSRF token is refused
+  const c = await lib.rawLogin(clinic, 'Nadia K.');
+  assert.equal((await lib.request(clinic, `/record/${'ab'.repeat(16)}/followup`, { cookie: c.cookie })).status, 404,
+    'no follow-up form for a record the register does not hold');
+  const res2 = await lib.request(clinic, '/assess', { method: 'POST', cookie: c.cookie,
+    body: 'action=sign&e.date=2025-06-15', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+  assert.equal(res2.status, 403);
+});
