@@ -7,8 +7,12 @@ const fs = require('node:fs');
 const path = require('node:path');
 const lib = require('./lib');
 
-const IMAGES = path.join(lib.SRC, 'docs/images');
-
+// Screenshots go to a scratch folder, so a test run leaves the checkout as
+// it was; PHR_SCREENSHOTS=docs/images (by hand, after a change to a page)
+// refreshes the committed ones.
+const IMAGES = process.env.PHR_SCREENSHOTS
+  ? path.resolve(lib.SRC, process.env.PHR_SCREENSHOTS)
+  : fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'phr-web-shots-'));
 
 function example(rel) {
   return JSON.parse(fs.readFileSync(path.join(lib.SRC, rel), 'utf8'));
