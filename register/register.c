@@ -717,6 +717,23 @@ static int collect_hit(void *ctx, const struct phr_store_hit *sh)
 	return 0;
 }
 
+/* The store's rank callback: the best rank of a candidate's names. */
+static int rank_names(void *ctx, const char *names)
+{
+	const struct hits *l = ctx;
+	int best = PHR_NAME_NONE;
+	char name[PHR_REG_NAME_MAX];
+	for (const char *p = names; p && *p && best < PHR_NAME_EXACT;) {
+		const char *end = strchr(p, '\x1f');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		snprintf(name, sizeof(name), "%.*s", (int)len, p);
+		int rank = (int)phr_name_rank(l->query_name, name, NULL, 0);
+		best = rank > best ? rank : best;
+		p = end ? end + 1 : NULL;
+	}
+	return best;
+}
+
 static int hit_order(const void *pa, const void *pb)
 {
 	const struct phr_register_hit *a = pa, *b = pb;
@@ -834,10 +851,17 @@ int phr_register_find(struct phr_register *reg, const struct phr_register_query 
 		sq.keys = kp;
 		sq.n_keys = keys.n;
 		sq.need = keys.need ? keys.need : 1;
+		sq.key_words = keys.words;
+		sq.need_words = keys.need_words;
 	}
 	struct hits l = { .query_name = q->name };
-	/* Name candidates are ranked here, so more are fetched than are shown. */
-	rc = reg->store->ops->find(reg->store, &sq, q->name ? 4 * PHR_REG_MAX_HITS : PHR_REG_MAX_HITS, collect_hit, &l);
+	/* Every name candidate is ranked (rank_names) before the store keeps
+	 * the best PHR_REG_MAX_HITS; collect_hit ranks those again to say why. */
+	if (q->name) {
+		sq.rank = rank_names;
+		sq.rank_ctx = &l;
+	}
+	rc = reg->store->ops->find(reg->store, &sq, PHR_REG_MAX_HITS, collect_hit, &l);
 	if (!rc) {
 		if (l.n)
 			qsort(l.h, l.n, sizeof(*l.h), hit_order);

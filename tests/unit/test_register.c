@@ -502,6 +502,31 @@ static int count_hit(void *ctx, const struct phr_register_hit *h)
 	return 0;
 }
 
+/* Whether name_key_counts holds exactly each key's number of name_keys
+ * rows (triggers keep it through adds, rollbacks and forget's cascade),
+ * counted independently by another connection. */
+static bool key_counts_agree(const char *path)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	bool ok = false;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+		return false;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT (SELECT count(*) FROM (SELECT key, count(*) AS n FROM name_keys GROUP BY key"
+			       "  EXCEPT SELECT key, n FROM name_key_counts)),"
+			       " (SELECT count(*) FROM (SELECT key, n FROM name_key_counts"
+			       "  EXCEPT SELECT key, count(*) FROM name_keys GROUP BY key)),"
+			       " (SELECT count(*) FROM name_keys)",
+			       -1, &st, NULL) == SQLITE_OK) {
+		ok = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) == 0 &&
+		     sqlite3_column_int64(st, 1) == 0 && sqlite3_column_int64(st, 2) > 0;
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	return ok;
+}
+
 static int test_forget_leaves_no_bytes(void)
 {
 	struct phr_register *reg;
@@ -532,7 +557,9 @@ static int test_forget_leaves_no_bytes(void)
 	CHECK(file_holds(path, r->id, PHR_RECORD_ID_LEN));
 	CHECK(file_holds(path, hex, 32));
 	CHECK(file_holds(path, doc, sizeof(doc)));
+	CHECK(key_counts_agree(path));
 	CHECK_RC(phr_register_forget(reg, r->id), PHR_OK);
+	CHECK(key_counts_agree(path));
 	CHECK_RC(phr_register_resolve(reg, hex, id), PHR_E_NOT_STORED);
 	CHECK_RC(phr_register_forget(reg, r->id), PHR_E_NOT_STORED);
 	uint8_t *b;
@@ -1005,6 +1032,7 @@ static int test_batch(void)
 	CHECK_RC(add_record(reg, r[2], -1, &a), PHR_OK);
 	phr_register_rollback(reg);
 	CHECK_RC(phr_register_latest(reg, r[2]->id, &got, &glen), PHR_E_NOT_STORED);
+	CHECK(key_counts_agree(db_path_keep("batch.db")));
 	/* after a batch, adds and forget work as before */
 	CHECK_RC(add_record(reg, r[2], -1, &a), PHR_OK);
 	CHECK_RC(phr_register_latest(other, r[2]->id, &got, &glen), PHR_OK);
@@ -1019,6 +1047,7 @@ static int test_batch(void)
 	free(got);
 	CHECK_RC(phr_register_check(other, NULL, NULL), PHR_OK);
 	phr_register_close(other);
+	CHECK(key_counts_agree(db_path_keep("batch.db")));
 	for (int i = 0; i < 3; i++)
 		phr_record_destroy(r[i]);
 	return 0;
@@ -1046,6 +1075,8 @@ static int test_migrate_from_1(void)
 	sqlite3 *db;
 	CHECK(sqlite3_open(db_path_keep("v1.db"), &db) == SQLITE_OK);
 	CHECK(sqlite3_exec(db,
+			   "DROP TRIGGER name_keys_counted; DROP TRIGGER name_keys_uncounted; DROP TABLE name_key_counts;"
+			   "DROP INDEX records_last_seen;"
 			   "DROP INDEX fields_code; DROP INDEX fields_arrival; DROP INDEX fields_record_path;"
 			   "DROP INDEX fields_path_value; DROP INDEX entries_day;"
 			   "ALTER TABLE records DROP COLUMN last_seen;"
@@ -1067,6 +1098,7 @@ static int test_migrate_from_1(void)
 	CHECK(!found(reg, &(struct phr_register_query){ .code = "icd11:1B10.0" }, hex));
 	CHECK_RC(phr_register_check(reg, NULL, NULL), PHR_OK);
 	phr_register_close(reg);
+	CHECK(key_counts_agree(db_path_keep("v1.db"))); /* filled in by migration 3 */
 	phr_record_destroy(r);
 	return 0;
 }
