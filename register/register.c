@@ -174,30 +174,19 @@ static int index_leaf(struct indexer *ix, const char *path, const struct phr_fie
 	case PHR_T_ARRAY:
 		return PHR_OK; /* free text is never indexed; containers are walked */
 	case PHR_T_INT:
-		if (!json_is_integer(v))
-			return PHR_OK;
-		sf.num = (int64_t)json_integer_value(v);
-		snprintf(value, sizeof(value), "%lld", (long long)sf.num);
-		break;
-	case PHR_T_BOOL:
-		if (!json_is_boolean(v))
-			return PHR_OK;
-		snprintf(value, sizeof(value), "%s", json_is_true(v) ? "true" : "false");
-		break;
 	case PHR_T_DECIMAL:
-		if (json_is_integer(v))
-			snprintf(value, sizeof(value), "%lld", (long long)json_integer_value(v));
-		else if (json_is_real(v))
-			snprintf(value, sizeof(value), "%.9g", json_real_value(v));
-		else
-			return PHR_OK;
-		break;
+	case PHR_T_UNIT:
+	case PHR_T_BOOL:
+		/* Measurements (a dose number, a vital's value and unit) and
+		 * flags are not what a clerk searches by (the issue's list:
+		 * identity, migration, dates, codes, clinics); they were a
+		 * third of the index rows (schema version 3 deletes them). */
+		return PHR_OK;
 	case PHR_T_DATE:
 	case PHR_T_ENUM:
 	case PHR_T_CODE:
 	case PHR_T_COUNTRY:
 	case PHR_T_LANG:
-	case PHR_T_UNIT:
 	case PHR_T_BYTES: /* a document's hash, lowercase hex */
 		if (!json_is_string(v) || json_string_length(v) >= sizeof(value))
 			return PHR_OK;

@@ -144,8 +144,13 @@ static const char *const migrations[] = {
 	"  UPDATE name_key_counts SET n = n - 1 WHERE key = old.key;"
 	"  DELETE FROM name_key_counts WHERE key = old.key AND n <= 0;"
 	" END;"
-	"CREATE INDEX records_last_seen ON records(last_seen);",
+	"CREATE INDEX records_last_seen ON records(last_seen);"
+	/* measurements and flags are no longer indexed (register.c,
+	 * index_leaf): 1 2 8 9 are PHR_T_INT, _BOOL, _UNIT, _DECIMAL */
+	"DELETE FROM fields WHERE type IN (1, 2, 8, 9);",
 };
+_Static_assert(PHR_T_INT == 1 && PHR_T_BOOL == 2 && PHR_T_UNIT == 8 && PHR_T_DECIMAL == 9,
+	       "migration 3 names the types of measurements and flags by number");
 _Static_assert(PHR_T_CODE == 5, "migration 2's partial index fields_code names PHR_T_CODE as 5");
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
