@@ -19,6 +19,8 @@
 #define MAX_QUERY_KEYS 64   /* most keys of one name query (names.h: PHR_NAME_MAX_KEYS) */
 #define APP_ID 0x50485252 /* "PHRR": PRAGMA application_id of a phr register */
 
+#define HIT_PATHS "path IN ('identity.birth_date', 'identity.sex', 'identity.nationality')"
+
 /* Migrations: user_version N means the first N have run. Append, never edit. */
 static const char *const migrations[] = {
 	/* 1: the first schema */
@@ -147,7 +149,10 @@ static const char *const migrations[] = {
 	"CREATE INDEX records_last_seen ON records(last_seen);"
 	/* measurements and flags are no longer indexed (register.c,
 	 * index_leaf): 1 2 8 9 are PHR_T_INT, _BOOL, _UNIT, _DECIMAL */
-	"DELETE FROM fields WHERE type IN (1, 2, 8, 9);",
+	"DELETE FROM fields WHERE type IN (1, 2, 8, 9);"
+	/* a hit's birth date, sex and nationality from the index alone, the
+	 * latest first (sq_find names its WHERE, so SQLite uses it) */
+	"CREATE INDEX fields_hit ON fields(record, path, entry, value) WHERE " HIT_PATHS ";",
 };
 _Static_assert(PHR_T_INT == 1 && PHR_T_BOOL == 2 && PHR_T_UNIT == 8 && PHR_T_DECIMAL == 9,
 	       "migration 3 names the types of measurements and flags by number");
@@ -977,9 +982,12 @@ static int sq_find(struct phr_store *s, const struct phr_store_query *qq, size_t
 	sb_add(&b, "SELECT r.id, r.record_id,"
 		   " (SELECT group_concat(name, char(31)) FROM names WHERE record = r.id),"
 		   " (SELECT count(*) FROM names WHERE record = r.id),"
-		   " (SELECT value FROM fields WHERE record = r.id AND path = 'identity.birth_date' ORDER BY entry DESC LIMIT 1),"
-		   " (SELECT value FROM fields WHERE record = r.id AND path = 'identity.sex' ORDER BY entry DESC LIMIT 1),"
-		   " (SELECT value FROM fields WHERE record = r.id AND path = 'identity.nationality' ORDER BY entry DESC LIMIT 1),"
+		   " (SELECT value FROM fields WHERE record = r.id AND path = 'identity.birth_date' AND " HIT_PATHS
+		   " ORDER BY entry DESC LIMIT 1),"
+		   " (SELECT value FROM fields WHERE record = r.id AND path = 'identity.sex' AND " HIT_PATHS
+		   " ORDER BY entry DESC LIMIT 1),"
+		   " (SELECT value FROM fields WHERE record = r.id AND path = 'identity.nationality' AND " HIT_PATHS
+		   " ORDER BY entry DESC LIMIT 1),"
 		   " (SELECT count(*) FROM versions WHERE record = r.id),"
 		   " r.last_seen FROM (");
 	if (ranked) {
