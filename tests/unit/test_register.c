@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "store.h" /* register/: the store, to search with a small max */
+
 #include "fixture.h"
 #include "gen.h"
 #include "phr/json.h"
@@ -1053,6 +1055,73 @@ static int test_batch(void)
 	return 0;
 }
 
+struct ids {
+	uint8_t id[8][PHR_RECORD_ID_LEN];
+	size_t n;
+};
+
+static int collect_id(void *ctx, const struct phr_store_hit *h)
+{
+	struct ids *l = ctx;
+	if (l->n < 8)
+		memcpy(l->id[l->n], h->record_id, PHR_RECORD_ID_LEN);
+	l->n++;
+	return 0;
+}
+
+/* A search without a name reads its matches and sorts them, or, when a
+ * filter has many rows for the records kept, walks the records newest
+ * first: both give the max most recently seen matches, ties by row. On the
+ * generator's 200 records, with times last seen scattered: each code
+ * searched with max 3 (common codes walk: their rows pass sqrt(3 * 200))
+ * and with max 8 against the same question asked of SQLite directly. */
+static int test_find_walks(void)
+{
+	sqlite3 *db;
+	sqlite3_stmt *codes, *ref;
+	struct phr_store *st;
+	size_t walked = 0, read = 0;
+	CHECK(sqlite3_open(db_path_keep("generated.db"), &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, "UPDATE records SET last_seen = (id * 7919) % 97", NULL, NULL, NULL) == SQLITE_OK);
+	CHECK(sqlite3_prepare_v2(db, "SELECT value, count(*) FROM fields WHERE type = 5 GROUP BY value", -1, &codes,
+				 NULL) == SQLITE_OK);
+	CHECK(sqlite3_prepare_v2(db,
+				 "SELECT record_id FROM records WHERE id IN (SELECT record FROM fields WHERE type = 5"
+				 " AND value = ?1) ORDER BY last_seen DESC, id DESC LIMIT ?2",
+				 -1, &ref, NULL) == SQLITE_OK);
+	CHECK_RC(phr_store_sqlite_open(db_path_keep("generated.db"), 0, &st), PHR_OK);
+	while (sqlite3_step(codes) == SQLITE_ROW) {
+		const char *code = (const char *)sqlite3_column_text(codes, 0);
+		int64_t rows = sqlite3_column_int64(codes, 1);
+		for (size_t max = 3; max <= 8; max += 5) {
+			struct phr_store_query q = { .code = code };
+			struct ids got = { .n = 0 };
+			CHECK_RC(st->ops->find(st, &q, max, collect_id, &got), PHR_OK);
+			size_t want = 0;
+			sqlite3_bind_text(ref, 1, code, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_int64(ref, 2, (int64_t)max);
+			while (sqlite3_step(ref) == SQLITE_ROW) {
+				CHECK(want < got.n && sqlite3_column_bytes(ref, 0) == PHR_RECORD_ID_LEN);
+				CHECK(!memcmp(got.id[want], sqlite3_column_blob(ref, 0), PHR_RECORD_ID_LEN));
+				want++;
+			}
+			sqlite3_reset(ref);
+			CHECK(got.n == want);
+			if (rows >= 25 && max == 3)
+				walked++;
+			else if (rows < 12)
+				read++;
+		}
+	}
+	st->ops->close(st);
+	sqlite3_finalize(codes);
+	sqlite3_finalize(ref);
+	sqlite3_close(db);
+	printf("  %zu searches of common codes walked, %zu of rare codes read\n", walked, read);
+	CHECK(walked >= 3 && read >= 3);
+	return 0;
+}
+
 static int last_seen_cb(void *ctx, const struct phr_register_hit *h)
 {
 	*(int64_t *)ctx = h->last_seen;
@@ -1153,6 +1222,7 @@ int main(void)
 		{ "every example: add, find, export byte for byte", test_examples_round_trip },
 		{ "find: arguments checked", test_find_arguments },
 		{ "the seeded generator's records: add, export byte for byte", test_generated_round_trip },
+		{ "a search walks newest first or reads and sorts: the same hits", test_find_walks },
 	};
 	int rc = run_tests(tests, sizeof(tests) / sizeof(tests[0]));
 	fx_finish(&F);
