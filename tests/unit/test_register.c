@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "names.h"
 #include "store.h" /* register/: the store, to search with a small max */
 
 #include "fixture.h"
@@ -1122,6 +1123,154 @@ static int test_find_walks(void)
 	return 0;
 }
 
+struct ref_rec {
+	uint8_t id[PHR_RECORD_ID_LEN];
+	char hex[33];
+	int64_t last_seen;
+	char *names; /* joined by U+001F, as a hit's */
+	int rank;
+};
+
+static int test_rank_of(void *ctx, const char *names)
+{
+	const char *query = ctx;
+	int best = 0;
+	char name[PHR_REG_NAME_MAX];
+	for (const char *p = names; p && *p;) {
+		const char *end = strchr(p, '\x1f');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		snprintf(name, sizeof(name), "%.*s", (int)len, p);
+		int r = (int)phr_name_rank(query, name, NULL, 0);
+		best = r > best ? r : best;
+		p = end ? end + 1 : NULL;
+	}
+	return best;
+}
+
+/* Whether one of a record's names is a candidate for the query's keys. */
+static bool ref_candidate(const struct phr_name_keys *q, const char *names)
+{
+	char name[PHR_REG_NAME_MAX];
+	for (const char *p = names; p && *p;) {
+		const char *end = strchr(p, '\x1f');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		struct phr_name_keys x;
+		snprintf(name, sizeof(name), "%.*s", (int)len, p);
+		if (phr_name_index_keys(name, &x) == PHR_OK) {
+			size_t shared = 0;
+			uint32_t held = 0;
+			for (size_t i = 0; i < q->n; i++)
+				for (size_t j = 0; j < x.n; j++)
+					if (!strcmp(q->key[i], x.key[j])) {
+						shared++;
+						held |= q->words[i];
+					}
+			if (phr_name_covers(q, held, shared))
+				return true;
+		}
+		p = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
+static int ref_order(const void *pa, const void *pb)
+{
+	const struct ref_rec *a = pa, *b = pb;
+	if (a->rank != b->rank)
+		return a->rank > b->rank ? -1 : 1;
+	if (a->last_seen != b->last_seen)
+		return a->last_seen > b->last_seen ? -1 : 1;
+	return strcmp(a->hex, b->hex);
+}
+
+/* A name search ranks every candidate before it keeps max: with max 1 and
+ * 3, on the generator's 200 records (times last seen scattered), the hits
+ * are the best by rank, then last seen, then id, of the records a search
+ * over all of them in C finds (keys computed again per name, candidates by
+ * phr_name_covers, ranked by phr_name_rank), whichever were seen last. */
+static int test_find_name_ranks_first(void)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	struct phr_store *store;
+	struct ref_rec rec[256], cand[256];
+	size_t n = 0, queries = 0, differs = 0;
+	CHECK(sqlite3_open(db_path_keep("generated.db"), &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, "UPDATE records SET last_seen = (id * 7919) % 97", NULL, NULL, NULL) == SQLITE_OK);
+	CHECK(sqlite3_prepare_v2(db,
+				 "SELECT r.record_id, r.hex, r.last_seen, (SELECT group_concat(name, char(31)) FROM names"
+				 " WHERE record = r.id) FROM records r",
+				 -1, &st, NULL) == SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW && n < 256) {
+		CHECK(sqlite3_column_bytes(st, 0) == PHR_RECORD_ID_LEN);
+		memcpy(rec[n].id, sqlite3_column_blob(st, 0), PHR_RECORD_ID_LEN);
+		snprintf(rec[n].hex, sizeof(rec[n].hex), "%s", (const char *)sqlite3_column_text(st, 1));
+		rec[n].last_seen = sqlite3_column_int64(st, 2);
+		const unsigned char *nm = sqlite3_column_text(st, 3);
+		rec[n].names = strdup(nm ? (const char *)nm : "");
+		CHECK(rec[n].names);
+		n++;
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	CHECK(n == 200);
+	CHECK_RC(phr_store_sqlite_open(db_path_keep("generated.db"), 0, &store), PHR_OK);
+	for (size_t k = 0; k < n; k += 5) {
+		/* the record's first name, and its first word alone (common) */
+		char query[2][PHR_REG_NAME_MAX];
+		const char *end = strchr(rec[k].names, '\x1f');
+		snprintf(query[0], sizeof(query[0]), "%.*s", (int)(end ? end - rec[k].names : (long)strlen(rec[k].names)),
+			 rec[k].names);
+		snprintf(query[1], sizeof(query[1]), "%s", query[0]);
+		char *sp = strchr(query[1], ' ');
+		if (sp)
+			*sp = '\0';
+		for (int w = 0; w < 2; w++) {
+			struct phr_name_keys keys;
+			const char *kp[PHR_NAME_MAX_KEYS];
+			if (phr_name_query_keys(query[w], &keys) != PHR_OK || !keys.n)
+				continue;
+			size_t nc = 0;
+			for (size_t i = 0; i < n; i++)
+				if (ref_candidate(&keys, rec[i].names)) {
+					cand[nc] = rec[i];
+					cand[nc].rank = test_rank_of(query[w], rec[i].names);
+					if (cand[nc].rank > 0)
+						nc++;
+				}
+			qsort(cand, nc, sizeof(cand[0]), ref_order);
+			for (size_t i = 0; i < keys.n; i++)
+				kp[i] = keys.key[i];
+			for (size_t max = 1; max <= 3; max += 2) {
+				struct phr_store_query q = { .keys = kp, .n_keys = keys.n, .need = keys.need,
+							     .key_words = keys.words, .need_words = keys.need_words,
+							     .rank = test_rank_of, .rank_ctx = query[w] };
+				struct ids got = { .n = 0 };
+				CHECK_RC(store->ops->find(store, &q, max, collect_id, &got), PHR_OK);
+				size_t want = nc < max ? nc : max;
+				CHECK(got.n == want);
+				for (size_t i = 0; i < want; i++)
+					CHECK(!memcmp(got.id[i], cand[i].id, PHR_RECORD_ID_LEN));
+				/* the best is not the most recently seen candidate */
+				if (nc > 1 && max == 1) {
+					size_t newest = 0;
+					for (size_t i = 1; i < nc; i++)
+						if (cand[i].last_seen > cand[newest].last_seen)
+							newest = i;
+					differs += newest != 0;
+				}
+				queries++;
+			}
+		}
+	}
+	store->ops->close(store);
+	for (size_t i = 0; i < n; i++)
+		free(rec[i].names);
+	printf("  %zu searches; in %zu the best hit was not the candidate seen last\n", queries, differs);
+	CHECK(queries >= 100 && differs >= 3);
+	return 0;
+}
+
 static int last_seen_cb(void *ctx, const struct phr_register_hit *h)
 {
 	*(int64_t *)ctx = h->last_seen;
@@ -1223,6 +1372,7 @@ int main(void)
 		{ "find: arguments checked", test_find_arguments },
 		{ "the seeded generator's records: add, export byte for byte", test_generated_round_trip },
 		{ "a search walks newest first or reads and sorts: the same hits", test_find_walks },
+		{ "a name search ranks every candidate before it keeps the best", test_find_name_ranks_first },
 	};
 	int rc = run_tests(tests, sizeof(tests) / sizeof(tests[0]));
 	fx_finish(&F);
