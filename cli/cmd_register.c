@@ -474,6 +474,8 @@ static int keep_document(const char *verb, struct phr_register *reg, const char 
 	return EXIT_OK_;
 }
 
+#define ADD_BATCH 500 /* files added in one transaction by 'register add' */
+
 static int reg_add(int argc, char **argv)
 {
 	const char *verb = "register add";
@@ -492,9 +494,21 @@ static int reg_add(int argc, char **argv)
 		phr_trust_destroy(t);
 		return ex;
 	}
+	/* Several files go in batches (one transaction each, an add that fails
+	 * undone alone): the file is written once per batch, not per record. */
+	bool batched = a.n_pos > 2;
+	size_t in_batch = 0, batch_first = 1;
 	for (size_t i = 1; i < a.n_pos; i++) {
 		uint8_t *buf;
 		size_t len;
+		if (batched && !in_batch) {
+			int brc = phr_register_begin(reg);
+			if (brc) {
+				worst = cli_fail(verb, brc, a.pos[0]);
+				break;
+			}
+			batch_first = i;
+		}
 		int rc = cli_read(a.pos[i], PHR_MAX_CONTAINER, &buf, &len);
 		if (rc) {
 			ex = cli_fail(verb, rc, NULL);
@@ -504,7 +518,21 @@ static int reg_add(int argc, char **argv)
 		}
 		if (severity(ex) > severity(worst))
 			worst = ex;
-		if (ex == EXIT_DB || ex == EXIT_DB_CORRUPT || ex == EXIT_DB_FULL)
+		bool db_failed = ex == EXIT_DB || ex == EXIT_DB_CORRUPT || ex == EXIT_DB_FULL;
+		if (batched && (++in_batch == ADD_BATCH || i + 1 == a.n_pos || db_failed)) {
+			in_batch = 0;
+			int crc = phr_register_commit(reg);
+			if (crc) {
+				phr_register_rollback(reg);
+				ex = cli_fail(verb, crc, a.pos[0]);
+				fprintf(stderr, "phr %s: %s .. %s: NOT stored (their batch was undone)\n", verb,
+					a.pos[batch_first], a.pos[i]);
+				if (severity(ex) > severity(worst) && !db_failed)
+					worst = ex;
+				break;
+			}
+		}
+		if (db_failed)
 			break; /* the database itself failed: the next file would too */
 	}
 	for (size_t i = 0; i < a.n_docs && worst != EXIT_DB && worst != EXIT_DB_CORRUPT && worst != EXIT_DB_FULL; i++) {

@@ -758,16 +758,21 @@ static int parse_name(const char *utf8, struct pname *p)
 
 /* ---- keys ----------------------------------------------------------- */
 
-static void key_add(struct phr_name_keys *out, char kind, const char *val)
+static void key_add(struct phr_name_keys *out, char kind, const char *val, uint32_t words)
 {
 	char k[PHR_NAME_KEY_LEN] = {0}; /* zero-padded: keys compare as whole arrays too */
 
-	if (strlen(val) < 2 || out->n >= PHR_NAME_MAX_KEYS)
+	if (strlen(val) < 2)
 		return; /* a single letter selects nothing */
 	snprintf(k, sizeof(k), "%c:%.*s", kind, NAME_SKEL_MAX, val);
 	for (size_t i = 0; i < out->n; i++)
-		if (strcmp(out->key[i], k) == 0)
+		if (strcmp(out->key[i], k) == 0) {
+			out->words[i] |= words; /* one key, several words ("Ali Ali") */
 			return;
+		}
+	if (out->n >= PHR_NAME_MAX_KEYS)
+		return;
+	out->words[out->n] = words;
 	memcpy(out->key[out->n++], k, sizeof(k));
 }
 
@@ -803,6 +808,8 @@ static void keys_of(const struct pname *p, struct phr_name_keys *out)
 	char sk[NAME_TOK_LEN];
 	char sorted[NAME_MAX_TOKENS][NAME_TOK_LEN];
 	size_t words = 0, first = SIZE_MAX, last = 0;
+	size_t word_of[NAME_MAX_TOKENS] = {0}; /* token -> its word's number */
+	uint32_t all;
 
 	memset(out, 0, sizeof(*out));
 	/* one key per word: its skeleton, when it is more than one letter */
@@ -810,8 +817,9 @@ static void keys_of(const struct pname *p, struct phr_name_keys *out)
 		if (p->t[i].article)
 			continue;
 		skeleton(p->t[i].norm[0], p->t[i].abjad, sk, sizeof(sk));
+		word_of[i] = words;
 		if (strlen(sk) >= 2)
-			key_add(out, 's', sk);
+			key_add(out, 's', sk, UINT32_C(1) << words);
 		memcpy(sorted[words++], sk, sizeof(sk));
 		if (first == SIZE_MAX)
 			first = i;
@@ -819,13 +827,14 @@ static void keys_of(const struct pname *p, struct phr_name_keys *out)
 	}
 	if (words == 0)
 		return;
+	all = words >= 32 ? UINT32_MAX : (UINT32_C(1) << words) - 1;
 	/* the whole name joined in its order ("Abdul Rahman" = "عبدالرحمن"),
 	 * and its words in any order */
 	joined_skeleton(p, first, last, 0, sk, sizeof(sk));
 	if (strlen(sk) < 2 && first == last)
 		snprintf(sk, sizeof(sk), "%s", p->t[first].norm[0]); /* "Li": the word itself */
 	if (strlen(sk) >= 2)
-		key_add(out, 'j', sk);
+		key_add(out, 'j', sk, all);
 	if (words >= 2) {
 		char w[PHR_NAME_KEY_LEN];
 		size_t n = 0;
@@ -838,7 +847,7 @@ static void keys_of(const struct pname *p, struct phr_name_keys *out)
 				w[n++] = *c;
 		}
 		w[n] = '\0';
-		key_add(out, 'w', w);
+		key_add(out, 'w', w, all);
 	}
 	/* neighbours joined, under the word keys' prefix: "Abdullah" finds
 	 * "عبد الله" */
@@ -852,12 +861,12 @@ static void keys_of(const struct pname *p, struct phr_name_keys *out)
 			break;
 		joined_skeleton(p, i, j, 0, sk, sizeof(sk));
 		if (strlen(sk) >= 2)
-			key_add(out, 's', sk);
+			key_add(out, 's', sk, (UINT32_C(1) << word_of[i]) | (UINT32_C(1) << word_of[j]));
 	}
 	/* the other reading of Arabic script, joined */
 	joined_skeleton(p, first, last, 1, sk, sizeof(sk));
 	if (strlen(sk) >= 2)
-		key_add(out, 'j', sk);
+		key_add(out, 'j', sk, all);
 	/* the other spellings of each word */
 	for (size_t i = 0; i < p->n; i++) {
 		if (p->t[i].article)
@@ -865,7 +874,7 @@ static void keys_of(const struct pname *p, struct phr_name_keys *out)
 		for (int v = 1; v < p->t[i].nvar; v++) {
 			skeleton(p->t[i].norm[v], p->t[i].abjad, sk, sizeof(sk));
 			if (strlen(sk) >= 2)
-				key_add(out, 's', sk);
+				key_add(out, 's', sk, UINT32_C(1) << word_of[i]);
 		}
 	}
 }
@@ -905,7 +914,18 @@ int phr_name_query_keys(const char *utf8, struct phr_name_keys *out)
 	out->need = words >= 2 ? 2 : words;
 	if (out->need > out->n)
 		out->need = out->n;
+	/* Each word that has a key of its own must be covered; a word too
+	 * short for one ("Li") is left to the whole name's keys and the rank. */
+	for (size_t i = 0; i < out->n; i++)
+		if (out->key[i][0] == 's' && (out->words[i] & (out->words[i] - 1)) == 0)
+			out->need_words |= out->words[i];
 	return PHR_OK;
+}
+
+int phr_name_covers(const struct phr_name_keys *query, uint32_t held, size_t shared)
+{
+	return query != NULL && query->need >= 1 && shared >= query->need &&
+	       (held & query->need_words) == query->need_words;
 }
 
 /* ---- rank ----------------------------------------------------------- */

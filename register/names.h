@@ -39,6 +39,7 @@
 #define PHR_REGISTER_NAMES_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define PHR_NAME_MAX_IN 400   /* longest name or query accepted, bytes of UTF-8 */
 #define PHR_NAME_MAX_KEYS 24  /* most keys for one name or query */
@@ -48,6 +49,12 @@ struct phr_name_keys {
 	size_t n;                 /* distinct keys, each a NUL-terminated ASCII string */
 	size_t need;              /* query only: how many keys a candidate must share */
 	char key[PHR_NAME_MAX_KEYS][PHR_NAME_KEY_LEN]; /* zero-padded; key[n..] all zero */
+	/* The words (not articles; bit i: the i-th word, at most 12) each key
+	 * stands for: a word's skeleton or another spelling of it, its bit;
+	 * two neighbours joined, both; the whole name (j:, w:), all. */
+	uint32_t words[PHR_NAME_MAX_KEYS];
+	/* query only: the words a candidate must cover (phr_name_covers) */
+	uint32_t need_words;
 };
 
 enum phr_name_rank {
@@ -68,6 +75,15 @@ int phr_name_index_keys(const char *utf8, struct phr_name_keys *out);
  * than out->n; 0 only when there is no key (nothing to look for: find
  * nothing). A stored name always holds `need` of its own query keys. */
 int phr_name_query_keys(const char *utf8, struct phr_name_keys *out);
+/* Whether a stored name is a candidate for a query: it shares query->need
+ * of the query's keys (`shared` of them) and covers every word of
+ * query->need_words (`held`: the OR of query->words[i] over the query keys
+ * i it holds), i.e. each word typed is found by one of its keys (its
+ * consonant skeleton or another spelling's, joined with a neighbour, or
+ * the whole name's). A word that matches only fuzzily under another
+ * skeleton ("Zara" for "Sara") is not looked for, whatever the number of
+ * words typed. */
+int phr_name_covers(const struct phr_name_keys *query, uint32_t held, size_t shared);
 /* How well a stored name matches a query, and why in one English line
  * written to why[0..cap) (cut to fit; why may be NULL with cap 0).
  * Every word of the query must match a different word of the name (or two

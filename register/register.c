@@ -176,30 +176,19 @@ static int index_leaf(struct indexer *ix, const char *path, const struct phr_fie
 	case PHR_T_ARRAY:
 		return PHR_OK; /* free text is never indexed; containers are walked */
 	case PHR_T_INT:
-		if (!json_is_integer(v))
-			return PHR_OK;
-		sf.num = (int64_t)json_integer_value(v);
-		snprintf(value, sizeof(value), "%lld", (long long)sf.num);
-		break;
-	case PHR_T_BOOL:
-		if (!json_is_boolean(v))
-			return PHR_OK;
-		snprintf(value, sizeof(value), "%s", json_is_true(v) ? "true" : "false");
-		break;
 	case PHR_T_DECIMAL:
-		if (json_is_integer(v))
-			snprintf(value, sizeof(value), "%lld", (long long)json_integer_value(v));
-		else if (json_is_real(v))
-			snprintf(value, sizeof(value), "%.9g", json_real_value(v));
-		else
-			return PHR_OK;
-		break;
+	case PHR_T_UNIT:
+	case PHR_T_BOOL:
+		/* Measurements (a dose number, a vital's value and unit) and
+		 * flags are not what a clerk searches by (the issue's list:
+		 * identity, migration, dates, codes, clinics); they were a
+		 * third of the index rows (schema version 3 deletes them). */
+		return PHR_OK;
 	case PHR_T_DATE:
 	case PHR_T_ENUM:
 	case PHR_T_CODE:
 	case PHR_T_COUNTRY:
 	case PHR_T_LANG:
-	case PHR_T_UNIT:
 	case PHR_T_BYTES: /* a document's hash, lowercase hex */
 		if (!json_is_string(v) || json_string_length(v) >= sizeof(value))
 			return PHR_OK;
@@ -740,6 +729,23 @@ static int collect_hit(void *ctx, const struct phr_store_hit *sh)
 	return 0;
 }
 
+/* The store's rank callback: the best rank of a candidate's names. */
+static int rank_names(void *ctx, const char *names)
+{
+	const struct hits *l = ctx;
+	int best = PHR_NAME_NONE;
+	char name[PHR_REG_NAME_MAX];
+	for (const char *p = names; p && *p && best < PHR_NAME_EXACT;) {
+		const char *end = strchr(p, '\x1f');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		snprintf(name, sizeof(name), "%.*s", (int)len, p);
+		int rank = (int)phr_name_rank(l->query_name, name, NULL, 0);
+		best = rank > best ? rank : best;
+		p = end ? end + 1 : NULL;
+	}
+	return best;
+}
+
 static int hit_order(const void *pa, const void *pb)
 {
 	const struct phr_register_hit *a = pa, *b = pb;
@@ -857,10 +863,17 @@ int phr_register_find(struct phr_register *reg, const struct phr_register_query 
 		sq.keys = kp;
 		sq.n_keys = keys.n;
 		sq.need = keys.need ? keys.need : 1;
+		sq.key_words = keys.words;
+		sq.need_words = keys.need_words;
 	}
 	struct hits l = { .query_name = q->name };
-	/* Name candidates are ranked here, so more are fetched than are shown. */
-	rc = reg->store->ops->find(reg->store, &sq, q->name ? 4 * PHR_REG_MAX_HITS : PHR_REG_MAX_HITS, collect_hit, &l);
+	/* Every name candidate is ranked (rank_names) before the store keeps
+	 * the best PHR_REG_MAX_HITS; collect_hit ranks those again to say why. */
+	if (q->name) {
+		sq.rank = rank_names;
+		sq.rank_ctx = &l;
+	}
+	rc = reg->store->ops->find(reg->store, &sq, PHR_REG_MAX_HITS, collect_hit, &l);
 	if (!rc) {
 		if (l.n)
 			qsort(l.h, l.n, sizeof(*l.h), hit_order);

@@ -51,6 +51,14 @@ struct phr_store_query {
 	int64_t arrived_from, arrived_to, visited_from, visited_to;
 	size_t n_keys, need;         /* name keys: a record's name must share need of them */
 	const char *const *keys;
+	const uint32_t *key_words;   /* the query words each key stands for (names.h) */
+	uint32_t need_words;         /* ... and cover each of these words (0: need alone) */
+	/* A name search ranks every candidate record before any is left out:
+	 * rank(rank_ctx, names) is its best name's rank (names as in a hit),
+	 * 0 when none matches (the record is then dropped); the hits are the
+	 * max best by rank, then last seen, then record id. */
+	int (*rank)(void *ctx, const char *names);
+	void *rank_ctx;
 };
 /* A candidate record; names: its stored names (NUL-separated, n_names of them). */
 struct phr_store_hit {

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -16,8 +17,9 @@
 #include "phr/schema.h"
 
 #define MAX_QUERY_KEYS 64   /* most keys of one name query (names.h: PHR_NAME_MAX_KEYS) */
-#define KEY_COUNT_CAP 10000 /* postings counted per key to find the rarest */
 #define APP_ID 0x50485252 /* "PHRR": PRAGMA application_id of a phr register */
+
+#define HIT_PATHS "path IN ('identity.birth_date', 'identity.sex', 'identity.nationality')"
 
 /* Migrations: user_version N means the first N have run. Append, never edit. */
 static const char *const migrations[] = {
@@ -127,7 +129,31 @@ static const char *const migrations[] = {
 	"ALTER TABLE records ADD COLUMN last_seen INTEGER NOT NULL DEFAULT 0;"
 	"UPDATE records SET last_seen = coalesce((SELECT max(s.at) FROM sightings s JOIN versions v ON v.id = s.version"
 	"  WHERE v.record = records.id), 0);",
-	/* 3: staff accounts of the clinic's web app (phr serve): a name, a role
+	/* 3: a name search starts from its rarest keys and ranks all its
+	 * candidates (docs/REGISTER.md): name_key_counts holds each key's
+	 * number of postings, kept by triggers (a forgotten name's cascade
+	 * too; a key no name holds any more is deleted), so the rarest are
+	 * found without counting postings; records_last_seen orders the
+	 * candidates of a common code or date without sorting them. */
+	"CREATE TABLE name_key_counts("
+	"  key TEXT PRIMARY KEY,"
+	"  n INTEGER NOT NULL) WITHOUT ROWID;"
+	"INSERT INTO name_key_counts(key, n) SELECT key, count(*) FROM name_keys GROUP BY key;"
+	"CREATE TRIGGER name_keys_counted AFTER INSERT ON name_keys BEGIN"
+	"  INSERT INTO name_key_counts(key, n) VALUES (new.key, 1) ON CONFLICT(key) DO UPDATE SET n = n + 1;"
+	" END;"
+	"CREATE TRIGGER name_keys_uncounted AFTER DELETE ON name_keys BEGIN"
+	"  UPDATE name_key_counts SET n = n - 1 WHERE key = old.key;"
+	"  DELETE FROM name_key_counts WHERE key = old.key AND n <= 0;"
+	" END;"
+	"CREATE INDEX records_last_seen ON records(last_seen);"
+	/* measurements and flags are no longer indexed (register.c,
+	 * index_leaf): 1 2 8 9 are PHR_T_INT, _BOOL, _UNIT, _DECIMAL */
+	"DELETE FROM fields WHERE type IN (1, 2, 8, 9);"
+	/* a hit's birth date, sex and nationality from the index alone, the
+	 * latest first (sq_find names its WHERE, so SQLite uses it) */
+	"CREATE INDEX fields_hit ON fields(record, path, entry, value) WHERE " HIT_PATHS ";",
+	/* 4: staff accounts of the clinic's web app (phr serve): a name, a role
 	 * (1 clerk, 2 clinician, 3 admin: enum phr_role) and an Argon2id hash
 	 * in libsodium's crypto_pwhash_str form. */
 	"CREATE TABLE IF NOT EXISTS users("
@@ -138,6 +164,8 @@ static const char *const migrations[] = {
 	"  disabled INTEGER NOT NULL DEFAULT 0,"
 	"  created INTEGER NOT NULL);",
 };
+_Static_assert(PHR_T_INT == 1 && PHR_T_BOOL == 2 && PHR_T_UNIT == 8 && PHR_T_DECIMAL == 9,
+	       "migration 3 names the types of measurements and flags by number");
 _Static_assert(PHR_T_CODE == 5, "migration 2's partial index fields_code names PHR_T_CODE as 5");
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -189,7 +217,7 @@ static const char *const stmt_sql[S_COUNT] = {
 			   "VALUES (?1, (SELECT record FROM entries WHERE id = ?1), ?2, ?3, ?4, ?5)",
 	[S_NAME_INSERT] = "INSERT INTO names(entry, record, name) VALUES (?1, (SELECT record FROM entries WHERE id = ?1), ?2)",
 	[S_KEY_INSERT] = "INSERT OR IGNORE INTO name_keys(key, name) VALUES (?1, ?2)",
-	[S_KEY_COUNT] = "SELECT count(*) FROM (SELECT 1 FROM name_keys WHERE key = ?1 LIMIT ?2)",
+	[S_KEY_COUNT] = "SELECT n FROM name_key_counts WHERE key = ?1",
 	[S_FACTS] = "SELECT v.facts FROM records r JOIN versions v ON v.id = r.latest "
 		    "WHERE v.first_day <= ?2 AND v.last_day >= ?1 ORDER BY r.id",
 	[S_DOC_PUT] = "INSERT OR IGNORE INTO documents(hash, media_type, size, bytes, stored_at) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -208,6 +236,8 @@ struct sq {
 	bool readonly;
 	int depth; /* begin() calls not yet committed or rolled back: 1 a transaction, more savepoints in it */
 	sqlite3_stmt *st[S_COUNT];
+	int (*rank)(void *ctx, const char *names); /* the running name search's (phr_rank in SQL) */
+	void *rank_ctx;
 };
 
 static struct sq *SQ(struct phr_store *s)
@@ -678,127 +708,195 @@ static void sb_add(struct sqlbuf *b, const char *s)
 	b->len += n;
 }
 
-/* A name matches when it has at least need of the query's n keys, so it
- * misses at most n - need of them and has at least one of any n - need + 1
- * keys: the rarest ones (postings counted up to KEY_COUNT_CAP) drive the
- * search, and the common ones ("mohammed", "al") are only checked against
- * the few candidates. Writes the drivers' indexes into qq->keys. */
-static int name_drivers(struct sq *q, const struct phr_store_query *qq, size_t *drive, size_t *n_drive)
+/* Each key's postings, from name_key_counts (kept by triggers). */
+static int key_counts(struct sq *q, const struct phr_store_query *qq, int64_t *cnt)
 {
-	int64_t cnt[MAX_QUERY_KEYS];
-	size_t n = qq->n_keys, need = qq->need ? qq->need : 1;
-	if (n > MAX_QUERY_KEYS)
-		return phr_fail(PHR_E_LIMIT, "register: a name query has at most %d keys", MAX_QUERY_KEYS);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < qq->n_keys; i++) {
 		sqlite3_stmt *st;
 		int rc = prep(q, S_KEY_COUNT, &st);
 		if (rc)
 			return rc;
 		sqlite3_bind_text(st, 1, qq->keys[i], -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 2, KEY_COUNT_CAP);
 		rc = sqlite3_step(st);
 		cnt[i] = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 		sqlite3_reset(st);
-		if (rc != SQLITE_ROW)
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 			return fail(q->db, rc, "search");
-		drive[i] = i;
 	}
-	for (size_t i = 1; i < n; i++) /* insertion sort by postings, rarest first */
-		for (size_t j = i; j > 0 && cnt[drive[j]] < cnt[drive[j - 1]]; j--) {
-			size_t t = drive[j];
-			drive[j] = drive[j - 1];
-			drive[j - 1] = t;
-		}
-	*n_drive = need > n ? 1 : n - need + 1;
 	return PHR_OK;
 }
 
-static int sq_find(struct phr_store *s, const struct phr_store_query *qq, size_t max,
-		   int (*cb)(void *ctx, const struct phr_store_hit *h), void *ctx)
+static void sb_keys(struct sqlbuf *b, const struct phr_store_query *qq, uint32_t word, bool with)
 {
-	struct sq *q = SQ(s);
-	struct sqlbuf b = { 0 };
+	char num[32];
+	bool first = true;
+	for (size_t i = 0; i < qq->n_keys; i++)
+		if (((qq->key_words[i] >> word) & 1) == with) {
+			snprintf(num, sizeof(num), "%s:k%zu", first ? "" : ", ", i);
+			sb_add(b, num);
+			first = false;
+		}
+}
+
+/* The names that are candidates for a name query, as a subquery over
+ * name_keys: a name must hold need of the query's keys and a key of each
+ * word of need_words (phr_name_covers). The word whose keys have the
+ * fewest postings drives: its postings are grouped by name, and each
+ * group is checked for the other words and the count, by seeks on
+ * (key, name). Without words to cover, the old rule: a name with need of
+ * n keys has one of any n - need + 1, so those rarest drive. */
+static int name_candidates(struct sq *q, const struct phr_store_query *qq, struct sqlbuf *b)
+{
+	int64_t cnt[MAX_QUERY_KEYS];
 	char num[64];
-	/* Each filter narrows the set of record rows through an index; the
-	 * bindings are numbered in the order the filters are added. */
-	/* The inner query picks the candidates, newest first, through the
-	 * indexes; only the ones kept are looked up further (names, identity,
-	 * versions), by the outer query. */
-	sb_add(&b, "SELECT r.id, r.record_id,"
-		   " (SELECT group_concat(name, char(31)) FROM names WHERE record = r.id),"
-		   " (SELECT count(*) FROM names WHERE record = r.id),"
-		   " (SELECT value FROM fields WHERE record = r.id AND path = 'identity.birth_date' ORDER BY entry DESC LIMIT 1),"
-		   " (SELECT value FROM fields WHERE record = r.id AND path = 'identity.sex' ORDER BY entry DESC LIMIT 1),"
-		   " (SELECT value FROM fields WHERE record = r.id AND path = 'identity.nationality' ORDER BY entry DESC LIMIT 1),"
-		   " (SELECT count(*) FROM versions WHERE record = r.id),"
-		   " r.last_seen"
-		   " FROM (SELECT r.id, r.record_id, r.last_seen FROM records r WHERE 1");
+	size_t n = qq->n_keys, need = qq->need ? qq->need : 1;
+	if (n > MAX_QUERY_KEYS)
+		return phr_fail(PHR_E_LIMIT, "register: a name query has at most %d keys", MAX_QUERY_KEYS);
+	int rc = key_counts(q, qq, cnt);
+	if (rc)
+		return rc;
+	if (qq->key_words && qq->need_words) {
+		uint32_t drive = 0;
+		int64_t best = -1;
+		for (uint32_t w = 0; w < 32; w++) {
+			if (!((qq->need_words >> w) & 1))
+				continue;
+			int64_t c = 0;
+			for (size_t i = 0; i < n; i++)
+				if ((qq->key_words[i] >> w) & 1)
+					c += cnt[i];
+			if (best < 0 || c < best) {
+				best = c;
+				drive = w;
+			}
+		}
+		sb_add(b, "SELECT name FROM name_keys WHERE key IN (");
+		sb_keys(b, qq, drive, true);
+		sb_add(b, ") GROUP BY name HAVING 1");
+		for (uint32_t w = 0; w < 32; w++) {
+			if (w == drive || !((qq->need_words >> w) & 1))
+				continue;
+			sb_add(b, " AND EXISTS (SELECT 1 FROM name_keys e WHERE e.name = name_keys.name AND e.key IN (");
+			sb_keys(b, qq, w, true);
+			sb_add(b, "))");
+		}
+		/* the keys of the driver held, plus the others held */
+		sb_add(b, " AND count(*) + (SELECT count(*) FROM name_keys e WHERE e.name = name_keys.name AND e.key IN (");
+		bool any = false;
+		for (size_t i = 0; i < n; i++)
+			if (!((qq->key_words[i] >> drive) & 1)) {
+				snprintf(num, sizeof(num), "%s:k%zu", any ? ", " : "", i);
+				sb_add(b, num);
+				any = true;
+			}
+		if (!any)
+			sb_add(b, "NULL");
+		sb_add(b, ")) >= :need");
+		return PHR_OK;
+	}
+	size_t order[MAX_QUERY_KEYS];
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	for (size_t i = 1; i < n; i++) /* insertion sort by postings, rarest first */
+		for (size_t j = i; j > 0 && cnt[order[j]] < cnt[order[j - 1]]; j--) {
+			size_t t = order[j];
+			order[j] = order[j - 1];
+			order[j - 1] = t;
+		}
+	size_t n_drive = need > n ? 1 : n - need + 1;
+	sb_add(b, "SELECT name FROM name_keys WHERE key IN (");
+	for (size_t i = 0; i < n_drive; i++) {
+		snprintf(num, sizeof(num), "%s:k%zu", i ? ", " : "", order[i]);
+		sb_add(b, num);
+	}
+	sb_add(b, ") GROUP BY name HAVING count(*) >= :need");
+	if (n_drive < n) {
+		sb_add(b, " OR count(*) + (SELECT count(*) FROM name_keys e WHERE e.name = name_keys.name AND e.key IN (");
+		for (size_t i = n_drive; i < n; i++) {
+			snprintf(num, sizeof(num), "%s:k%zu", i > n_drive ? ", " : "", order[i]);
+			sb_add(b, num);
+		}
+		sb_add(b, ")) >= :need");
+	}
+	return PHR_OK;
+}
+
+/* phr_rank(names): the running search's rank callback (sq_find). */
+static void sql_rank(sqlite3_context *c, int argc, sqlite3_value **argv)
+{
+	struct sq *q = sqlite3_user_data(c);
+	const unsigned char *names = argc == 1 ? sqlite3_value_text(argv[0]) : NULL;
+	if (!q->rank) {
+		sqlite3_result_int(c, 0);
+		return;
+	}
+	sqlite3_result_int(c, q->rank(q->rank_ctx, names ? (const char *)names : ""));
+}
+
+/* One filter of a search: the record rows whose `table` rows meet
+ * `cond`, as mode says. */
+enum filter_mode {
+	F_READ,  /* the set of matching records, read through the index */
+	F_WALK,  /* checked on each record met in last_seen order: a seek */
+	F_COUNT, /* ", (its rows, counted up to :upto)", for should_walk's min() */
+};
+
+static void sb_filter(struct sqlbuf *b, enum filter_mode mode, const char *table, const char *cond)
+{
+	if (mode == F_COUNT) {
+		sb_add(b, ", (SELECT count(*) FROM (SELECT 1 FROM ");
+		sb_add(b, table);
+		sb_add(b, " WHERE ");
+		sb_add(b, cond);
+		sb_add(b, " LIMIT :upto))");
+		return;
+	}
+	if (mode == F_WALK) {
+		sb_add(b, " AND EXISTS (SELECT 1 FROM ");
+		sb_add(b, table);
+		sb_add(b, " WHERE record = r.id AND ");
+	} else {
+		sb_add(b, " AND r.id IN (SELECT record FROM ");
+		sb_add(b, table);
+		sb_add(b, " WHERE ");
+	}
+	sb_add(b, cond);
+	sb_add(b, ")");
+}
+
+/* The filters of a search other than the name (bindings by name). */
+static void add_filters(struct sqlbuf *b, const struct phr_store_query *qq, enum filter_mode walk)
+{
+	char cond[96];
 	if (qq->born)
-		sb_add(&b, " AND r.id IN (SELECT record FROM fields WHERE path = 'identity.birth_date' AND"
-			   " (value = :born OR value LIKE :born || '-%' OR :born LIKE value || '-%'))");
+		sb_filter(b, walk, "fields", "path = 'identity.birth_date' AND"
+			  " (value = :born OR value LIKE :born || '-%' OR :born LIKE value || '-%')");
 	if (qq->sex)
-		sb_add(&b, " AND r.id IN (SELECT record FROM fields WHERE path = 'identity.sex' AND value = :sex)");
+		sb_filter(b, walk, "fields", "path = 'identity.sex' AND value = :sex");
 	if (qq->nationality)
-		sb_add(&b, " AND r.id IN (SELECT record FROM fields WHERE path = 'identity.nationality' AND value = :nat)");
-	if (qq->arrived)
-		sb_add(&b, " AND r.id IN (SELECT record FROM fields WHERE path = 'migration.arrival' AND num BETWEEN :afrom AND"
-			   " :ato)"); /* fields_arrival */
-	if (qq->visited)
-		sb_add(&b, " AND r.id IN (SELECT record FROM entries WHERE day BETWEEN :vfrom AND :vto)");
-	if (qq->code) {
-		snprintf(num, sizeof(num), "%d", PHR_T_CODE);
-		sb_add(&b, " AND r.id IN (SELECT record FROM fields WHERE type = ");
-		sb_add(&b, num);
-		sb_add(&b, " AND value = :code)");
+		sb_filter(b, walk, "fields", "path = 'identity.nationality' AND value = :nat");
+	if (qq->arrived) /* fields_arrival */
+		sb_filter(b, walk, "fields", "path = 'migration.arrival' AND num BETWEEN :afrom AND :ato");
+	if (qq->visited) /* entries_day */
+		sb_filter(b, walk, "entries", "day BETWEEN :vfrom AND :vto");
+	if (qq->code) { /* fields_code */
+		snprintf(cond, sizeof(cond), "type = %d AND value = :code", PHR_T_CODE);
+		sb_filter(b, walk, "fields", cond);
 	}
 	if (qq->clinic)
-		sb_add(&b, " AND r.id IN (SELECT record FROM entries WHERE instr(lower(clinic), lower(:clinic)) > 0)");
+		sb_filter(b, walk, "entries", "instr(lower(clinic), lower(:clinic)) > 0");
 	if (qq->record_prefix)
-		sb_add(&b, " AND r.hex >= :rlo AND r.hex < :rhi");
+		sb_add(b, walk == F_COUNT ? ", (SELECT count(*) FROM (SELECT 1 FROM records WHERE hex >= :rlo AND hex < :rhi"
+					    " LIMIT :upto))"
+					  : " AND r.hex >= :rlo AND r.hex < :rhi");
 	if (qq->field_path)
-		sb_add(&b, " AND r.id IN (SELECT record FROM fields WHERE path = :fpath AND value = :fvalue)");
-	size_t drive[MAX_QUERY_KEYS], n_drive = 0;
-	if (qq->n_keys) {
-		int rc = name_drivers(q, qq, drive, &n_drive);
-		if (rc) {
-			free(b.p);
-			return rc;
-		}
-		/* Candidates come from the postings of the rarest keys only,
-		 * grouped by name: a name has need of the query's keys when it
-		 * has need of the drivers, or else when its drivers and the
-		 * other (commonest) keys, looked up only for these groups, make
-		 * need. The keys are distinct (phr_name_query_keys). */
-		sb_add(&b, " AND r.id IN (SELECT n.record FROM names n WHERE n.id IN"
-			   " (SELECT name FROM name_keys WHERE key IN (");
-		for (size_t i = 0; i < n_drive; i++) {
-			snprintf(num, sizeof(num), "%s:d%zu", i ? ", " : "", i);
-			sb_add(&b, num);
-		}
-		sb_add(&b, ") GROUP BY name HAVING count(*) >= :need");
-		if (n_drive < qq->n_keys) {
-			sb_add(&b, " OR count(*) + (SELECT count(*) FROM name_keys e WHERE e.name = name_keys.name AND"
-				   " e.key IN (");
-			for (size_t i = n_drive; i < qq->n_keys; i++) {
-				snprintf(num, sizeof(num), "%s:d%zu", i > n_drive ? ", " : "", i);
-				sb_add(&b, num);
-			}
-			sb_add(&b, ")) >= :need");
-		}
-		sb_add(&b, "))");
-	}
-	snprintf(num, sizeof(num), " ORDER BY r.last_seen DESC, r.id DESC LIMIT %zu) r", max);
-	sb_add(&b, num);
-	sb_add(&b, " ORDER BY r.last_seen DESC, r.id DESC");
-	if (b.oom) {
-		free(b.p);
-		return phr_fail(PHR_E_NOMEM, "out of memory");
-	}
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(q->db, b.p, -1, &st, NULL), r = 0;
-	free(b.p);
-	if (rc != SQLITE_OK)
-		return fail(q->db, rc, "search");
+		sb_filter(b, walk, "fields", "path = :fpath AND value = :fvalue");
+}
+
+/* Binds a search's values by name; rhi: room for the prefix's upper bound. */
+static void bind_query(sqlite3_stmt *st, const struct phr_store_query *qq, char *rhi, size_t rhi_cap)
+{
+	char num[32];
 #define BIND_TEXT(name, v)                                                                     \
 	do {                                                                                   \
 		int i_ = sqlite3_bind_parameter_index(st, name);                               \
@@ -811,7 +909,6 @@ static int sq_find(struct phr_store *s, const struct phr_store_query *qq, size_t
 		if (i_)                                                                        \
 			sqlite3_bind_int64(st, i_, v);                                         \
 	} while (0)
-	char rhi[2 * PHR_RECORD_ID_LEN + 2];
 	BIND_TEXT(":born", qq->born);
 	BIND_TEXT(":sex", qq->sex);
 	BIND_TEXT(":nat", qq->nationality);
@@ -822,19 +919,130 @@ static int sq_find(struct phr_store *s, const struct phr_store_query *qq, size_t
 	BIND_TEXT(":code", qq->code);
 	BIND_TEXT(":clinic", qq->clinic);
 	if (qq->record_prefix) {
-		snprintf(rhi, sizeof(rhi), "%sg", qq->record_prefix);
+		snprintf(rhi, rhi_cap, "%sg", qq->record_prefix);
 		BIND_TEXT(":rlo", qq->record_prefix);
 		BIND_TEXT(":rhi", rhi);
 	}
 	BIND_TEXT(":fpath", qq->field_path);
 	BIND_TEXT(":fvalue", qq->field_value);
-	for (size_t i = 0; i < qq->n_keys; i++) { /* drivers first, then the others */
-		snprintf(num, sizeof(num), ":d%zu", i);
-		BIND_TEXT(num, qq->keys[drive[i]]);
+	for (size_t i = 0; i < qq->n_keys; i++) {
+		snprintf(num, sizeof(num), ":k%zu", i);
+		BIND_TEXT(num, qq->keys[i]);
 	}
 	BIND_INT(":need", (int64_t)qq->need);
 #undef BIND_TEXT
 #undef BIND_INT
+}
+
+/* Whether a search without a name should walk the records newest first,
+ * checking each (one seek per filter), rather than read every matching
+ * record and sort them: it should when many match, as a common code or a
+ * busy week does. Reading c matches costs about c; walking, about
+ * max * N / c records until max are found: each filter's rows are counted
+ * (through its index) up to where the two meet, sqrt(max * N), at least
+ * 4 * max; the search walks when the rarest filter reaches it. */
+static int should_walk(struct sq *q, const struct phr_store_query *qq, size_t max, bool *walk)
+{
+	struct sqlbuf b = { 0 };
+	char rhi[2 * PHR_RECORD_ID_LEN + 2];
+	sqlite3_stmt *st;
+	int64_t n = 0, found = 0;
+	*walk = false;
+	int rc = pragma_int(q, "SELECT coalesce(max(id), 0) FROM records", &n);
+	if (rc)
+		return rc;
+	double cut = sqrt((double)max * (double)n);
+	int64_t upto = cut > 4.0 * (double)max ? (int64_t)cut : 4 * (int64_t)max;
+	if (n <= upto)
+		return PHR_OK;
+	sb_add(&b, "SELECT min(9223372036854775807");
+	add_filters(&b, qq, F_COUNT);
+	sb_add(&b, ")");
+	if (b.oom) {
+		free(b.p);
+		return phr_fail(PHR_E_NOMEM, "out of memory");
+	}
+	rc = sqlite3_prepare_v2(q->db, b.p, -1, &st, NULL);
+	free(b.p);
+	if (rc != SQLITE_OK)
+		return fail(q->db, rc, "search");
+	bind_query(st, qq, rhi, sizeof(rhi));
+	sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":upto"), upto);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		found = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return fail(q->db, rc, "search");
+	*walk = found >= upto;
+	return PHR_OK;
+}
+
+static int sq_find(struct phr_store *s, const struct phr_store_query *qq, size_t max,
+		   int (*cb)(void *ctx, const struct phr_store_hit *h), void *ctx)
+{
+	struct sq *q = SQ(s);
+	struct sqlbuf b = { 0 };
+	char lim[160], rhi[2 * PHR_RECORD_ID_LEN + 2];
+	bool ranked = qq->n_keys && qq->rank, walk = false;
+	int rc;
+	/* The inner query picks the candidates through the indexes, and keeps
+	 * the max best; only those are looked up further (names, identity,
+	 * versions), by the outer query. */
+	sb_add(&b, "SELECT r.id, r.record_id,"
+		   " (SELECT group_concat(name, char(31)) FROM names WHERE record = r.id),"
+		   " (SELECT count(*) FROM names WHERE record = r.id),"
+		   " (SELECT value FROM fields WHERE record = r.id AND path = 'identity.birth_date' AND " HIT_PATHS
+		   " ORDER BY entry DESC LIMIT 1),"
+		   " (SELECT value FROM fields WHERE record = r.id AND path = 'identity.sex' AND " HIT_PATHS
+		   " ORDER BY entry DESC LIMIT 1),"
+		   " (SELECT value FROM fields WHERE record = r.id AND path = 'identity.nationality' AND " HIT_PATHS
+		   " ORDER BY entry DESC LIMIT 1),"
+		   " (SELECT count(*) FROM versions WHERE record = r.id),"
+		   " r.last_seen FROM (");
+	if (ranked) {
+		/* A name search ranks all its candidates (phr_rank, once each:
+		 * they are materialized) before any is left out. */
+		sb_add(&b, "WITH c AS MATERIALIZED (SELECT r.id, r.record_id, r.last_seen, r.hex,"
+			   " phr_rank((SELECT group_concat(name, char(31)) FROM names WHERE record = r.id)) AS rk"
+			   " FROM records r WHERE 1");
+		add_filters(&b, qq, F_READ);
+		sb_add(&b, " AND r.id IN (SELECT n.record FROM names n WHERE n.id IN (");
+		if ((rc = name_candidates(q, qq, &b))) {
+			free(b.p);
+			return rc;
+		}
+		snprintf(lim, sizeof(lim), "))) SELECT * FROM c WHERE rk > 0 ORDER BY rk DESC, last_seen DESC, hex LIMIT %zu) r"
+			 " ORDER BY r.rk DESC, r.last_seen DESC, r.hex", max);
+		sb_add(&b, lim);
+	} else {
+		if ((rc = should_walk(q, qq, max, &walk))) {
+			free(b.p);
+			return rc;
+		}
+		/* walking: records newest first through records_last_seen, each
+		 * checked; else the matches read through the filters' indexes
+		 * and sorted ('+' keeps records_last_seen from driving) */
+		sb_add(&b, walk ? "SELECT r.id, r.record_id, r.last_seen FROM records r INDEXED BY records_last_seen WHERE 1"
+				: "SELECT r.id, r.record_id, r.last_seen FROM records r WHERE 1");
+		add_filters(&b, qq, walk ? F_WALK : F_READ);
+		snprintf(lim, sizeof(lim), " ORDER BY %sr.last_seen DESC, r.id DESC LIMIT %zu) r ORDER BY r.last_seen DESC, r.id DESC",
+			 walk ? "" : "+", max);
+		sb_add(&b, lim);
+	}
+	if (b.oom) {
+		free(b.p);
+		return phr_fail(PHR_E_NOMEM, "out of memory");
+	}
+	sqlite3_stmt *st;
+	rc = sqlite3_prepare_v2(q->db, b.p, -1, &st, NULL);
+	int r = 0;
+	free(b.p);
+	if (rc != SQLITE_OK)
+		return fail(q->db, rc, "search");
+	bind_query(st, qq, rhi, sizeof(rhi));
+	q->rank = ranked ? qq->rank : NULL;
+	q->rank_ctx = qq->rank_ctx;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct phr_store_hit h = { 0 };
 		if (sqlite3_column_bytes(st, 1) != PHR_RECORD_ID_LEN)
@@ -850,10 +1058,15 @@ static int sq_find(struct phr_store *s, const struct phr_store_query *qq, size_t
 		if ((r = cb(ctx, &h)))
 			break;
 	}
-	sqlite3_finalize(st);
-	if (r)
+	q->rank = NULL;
+	q->rank_ctx = NULL;
+	if (r) {
+		sqlite3_finalize(st);
 		return r;
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? PHR_OK : fail(q->db, rc, "search");
+	}
+	int out = rc == SQLITE_DONE || rc == SQLITE_ROW ? PHR_OK : fail(q->db, rc, "search");
+	sqlite3_finalize(st);
+	return out;
 }
 
 static int sq_facts_each(struct phr_store *s, int64_t from_day, int64_t to_day,
@@ -1358,6 +1571,11 @@ int phr_store_sqlite_open(const char *path, unsigned flags, struct phr_store **o
 	}
 	sqlite3_extended_result_codes(q->db, 1);
 	sqlite3_busy_timeout(q->db, PHR_REG_BUSY_MS);
+	if ((rc = sqlite3_create_function(q->db, "phr_rank", 1, SQLITE_UTF8 | SQLITE_DIRECTONLY, q, sql_rank, NULL,
+					  NULL)) != SQLITE_OK) {
+		rc = fail(q->db, rc, "open");
+		goto fail;
+	}
 	/* Reading the header first tells a file that is not a database. */
 	int64_t dummy;
 	if ((rc = pragma_int(q, "PRAGMA application_id", &dummy)))

@@ -57,7 +57,7 @@ killed=0 sound=0 consistent=0
 for i in $(seq 1 $runs); do
 	rm -f k.db k.db-wal k.db-shm
 	cp base.db k.db
-	# one transaction per file: the kill lands before, inside or after one of them
+	# one transaction per batch of files: the kill lands before, inside or after one
 	"$PHR" register add k.db "${rest[@]}" >/dev/null 2>&1 &
 	pid=$!
 	sleep "0.0$((RANDOM % 90 + 5))"

@@ -12,6 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "names.h"
+#include "store.h" /* register/: the store, to search with a small max */
+
 #include "fixture.h"
 #include "gen.h"
 #include "phr/json.h"
@@ -502,6 +505,31 @@ static int count_hit(void *ctx, const struct phr_register_hit *h)
 	return 0;
 }
 
+/* Whether name_key_counts holds exactly each key's number of name_keys
+ * rows (triggers keep it through adds, rollbacks and forget's cascade),
+ * counted independently by another connection. */
+static bool key_counts_agree(const char *path)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	bool ok = false;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+		return false;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT (SELECT count(*) FROM (SELECT key, count(*) AS n FROM name_keys GROUP BY key"
+			       "  EXCEPT SELECT key, n FROM name_key_counts)),"
+			       " (SELECT count(*) FROM (SELECT key, n FROM name_key_counts"
+			       "  EXCEPT SELECT key, count(*) FROM name_keys GROUP BY key)),"
+			       " (SELECT count(*) FROM name_keys)",
+			       -1, &st, NULL) == SQLITE_OK) {
+		ok = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) == 0 &&
+		     sqlite3_column_int64(st, 1) == 0 && sqlite3_column_int64(st, 2) > 0;
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	return ok;
+}
+
 static int test_forget_leaves_no_bytes(void)
 {
 	struct phr_register *reg;
@@ -532,7 +560,9 @@ static int test_forget_leaves_no_bytes(void)
 	CHECK(file_holds(path, r->id, PHR_RECORD_ID_LEN));
 	CHECK(file_holds(path, hex, 32));
 	CHECK(file_holds(path, doc, sizeof(doc)));
+	CHECK(key_counts_agree(path));
 	CHECK_RC(phr_register_forget(reg, r->id), PHR_OK);
+	CHECK(key_counts_agree(path));
 	CHECK_RC(phr_register_resolve(reg, hex, id), PHR_E_NOT_STORED);
 	CHECK_RC(phr_register_forget(reg, r->id), PHR_E_NOT_STORED);
 	uint8_t *b;
@@ -1005,6 +1035,7 @@ static int test_batch(void)
 	CHECK_RC(add_record(reg, r[2], -1, &a), PHR_OK);
 	phr_register_rollback(reg);
 	CHECK_RC(phr_register_latest(reg, r[2]->id, &got, &glen), PHR_E_NOT_STORED);
+	CHECK(key_counts_agree(db_path_keep("batch.db")));
 	/* after a batch, adds and forget work as before */
 	CHECK_RC(add_record(reg, r[2], -1, &a), PHR_OK);
 	CHECK_RC(phr_register_latest(other, r[2]->id, &got, &glen), PHR_OK);
@@ -1019,8 +1050,224 @@ static int test_batch(void)
 	free(got);
 	CHECK_RC(phr_register_check(other, NULL, NULL), PHR_OK);
 	phr_register_close(other);
+	CHECK(key_counts_agree(db_path_keep("batch.db")));
 	for (int i = 0; i < 3; i++)
 		phr_record_destroy(r[i]);
+	return 0;
+}
+
+struct ids {
+	uint8_t id[8][PHR_RECORD_ID_LEN];
+	size_t n;
+};
+
+static int collect_id(void *ctx, const struct phr_store_hit *h)
+{
+	struct ids *l = ctx;
+	if (l->n < 8)
+		memcpy(l->id[l->n], h->record_id, PHR_RECORD_ID_LEN);
+	l->n++;
+	return 0;
+}
+
+/* A search without a name reads its matches and sorts them, or, when a
+ * filter has many rows for the records kept, walks the records newest
+ * first: both give the max most recently seen matches, ties by row. On the
+ * generator's 200 records, with times last seen scattered: each code
+ * searched with max 3 (common codes walk: their rows pass sqrt(3 * 200))
+ * and with max 8 against the same question asked of SQLite directly. */
+static int test_find_walks(void)
+{
+	sqlite3 *db;
+	sqlite3_stmt *codes, *ref;
+	struct phr_store *st;
+	size_t walked = 0, read = 0;
+	CHECK(sqlite3_open(db_path_keep("generated.db"), &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, "UPDATE records SET last_seen = (id * 7919) % 97", NULL, NULL, NULL) == SQLITE_OK);
+	CHECK(sqlite3_prepare_v2(db, "SELECT value, count(*) FROM fields WHERE type = 5 GROUP BY value", -1, &codes,
+				 NULL) == SQLITE_OK);
+	CHECK(sqlite3_prepare_v2(db,
+				 "SELECT record_id FROM records WHERE id IN (SELECT record FROM fields WHERE type = 5"
+				 " AND value = ?1) ORDER BY last_seen DESC, id DESC LIMIT ?2",
+				 -1, &ref, NULL) == SQLITE_OK);
+	CHECK_RC(phr_store_sqlite_open(db_path_keep("generated.db"), 0, &st), PHR_OK);
+	while (sqlite3_step(codes) == SQLITE_ROW) {
+		const char *code = (const char *)sqlite3_column_text(codes, 0);
+		int64_t rows = sqlite3_column_int64(codes, 1);
+		for (size_t max = 3; max <= 8; max += 5) {
+			struct phr_store_query q = { .code = code };
+			struct ids got = { .n = 0 };
+			CHECK_RC(st->ops->find(st, &q, max, collect_id, &got), PHR_OK);
+			size_t want = 0;
+			sqlite3_bind_text(ref, 1, code, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_int64(ref, 2, (int64_t)max);
+			while (sqlite3_step(ref) == SQLITE_ROW) {
+				CHECK(want < got.n && sqlite3_column_bytes(ref, 0) == PHR_RECORD_ID_LEN);
+				CHECK(!memcmp(got.id[want], sqlite3_column_blob(ref, 0), PHR_RECORD_ID_LEN));
+				want++;
+			}
+			sqlite3_reset(ref);
+			CHECK(got.n == want);
+			if (rows >= 25 && max == 3)
+				walked++;
+			else if (rows < 12)
+				read++;
+		}
+	}
+	st->ops->close(st);
+	sqlite3_finalize(codes);
+	sqlite3_finalize(ref);
+	sqlite3_close(db);
+	printf("  %zu searches of common codes walked, %zu of rare codes read\n", walked, read);
+	CHECK(walked >= 3 && read >= 3);
+	return 0;
+}
+
+struct ref_rec {
+	uint8_t id[PHR_RECORD_ID_LEN];
+	char hex[33];
+	int64_t last_seen;
+	char *names; /* joined by U+001F, as a hit's */
+	int rank;
+};
+
+static int test_rank_of(void *ctx, const char *names)
+{
+	const char *query = ctx;
+	int best = 0;
+	char name[PHR_REG_NAME_MAX];
+	for (const char *p = names; p && *p;) {
+		const char *end = strchr(p, '\x1f');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		snprintf(name, sizeof(name), "%.*s", (int)len, p);
+		int r = (int)phr_name_rank(query, name, NULL, 0);
+		best = r > best ? r : best;
+		p = end ? end + 1 : NULL;
+	}
+	return best;
+}
+
+/* Whether one of a record's names is a candidate for the query's keys. */
+static bool ref_candidate(const struct phr_name_keys *q, const char *names)
+{
+	char name[PHR_REG_NAME_MAX];
+	for (const char *p = names; p && *p;) {
+		const char *end = strchr(p, '\x1f');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		struct phr_name_keys x;
+		snprintf(name, sizeof(name), "%.*s", (int)len, p);
+		if (phr_name_index_keys(name, &x) == PHR_OK) {
+			size_t shared = 0;
+			uint32_t held = 0;
+			for (size_t i = 0; i < q->n; i++)
+				for (size_t j = 0; j < x.n; j++)
+					if (!strcmp(q->key[i], x.key[j])) {
+						shared++;
+						held |= q->words[i];
+					}
+			if (phr_name_covers(q, held, shared))
+				return true;
+		}
+		p = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
+static int ref_order(const void *pa, const void *pb)
+{
+	const struct ref_rec *a = pa, *b = pb;
+	if (a->rank != b->rank)
+		return a->rank > b->rank ? -1 : 1;
+	if (a->last_seen != b->last_seen)
+		return a->last_seen > b->last_seen ? -1 : 1;
+	return strcmp(a->hex, b->hex);
+}
+
+/* A name search ranks every candidate before it keeps max: with max 1 and
+ * 3, on the generator's 200 records (times last seen scattered), the hits
+ * are the best by rank, then last seen, then id, of the records a search
+ * over all of them in C finds (keys computed again per name, candidates by
+ * phr_name_covers, ranked by phr_name_rank), whichever were seen last. */
+static int test_find_name_ranks_first(void)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	struct phr_store *store;
+	struct ref_rec rec[256], cand[256];
+	size_t n = 0, queries = 0, differs = 0;
+	CHECK(sqlite3_open(db_path_keep("generated.db"), &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, "UPDATE records SET last_seen = (id * 7919) % 97", NULL, NULL, NULL) == SQLITE_OK);
+	CHECK(sqlite3_prepare_v2(db,
+				 "SELECT r.record_id, r.hex, r.last_seen, (SELECT group_concat(name, char(31)) FROM names"
+				 " WHERE record = r.id) FROM records r",
+				 -1, &st, NULL) == SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW && n < 256) {
+		CHECK(sqlite3_column_bytes(st, 0) == PHR_RECORD_ID_LEN);
+		memcpy(rec[n].id, sqlite3_column_blob(st, 0), PHR_RECORD_ID_LEN);
+		snprintf(rec[n].hex, sizeof(rec[n].hex), "%s", (const char *)sqlite3_column_text(st, 1));
+		rec[n].last_seen = sqlite3_column_int64(st, 2);
+		const unsigned char *nm = sqlite3_column_text(st, 3);
+		rec[n].names = strdup(nm ? (const char *)nm : "");
+		CHECK(rec[n].names);
+		n++;
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	CHECK(n == 200);
+	CHECK_RC(phr_store_sqlite_open(db_path_keep("generated.db"), 0, &store), PHR_OK);
+	for (size_t k = 0; k < n; k += 5) {
+		/* the record's first name, and its first word alone (common) */
+		char query[2][PHR_REG_NAME_MAX];
+		const char *end = strchr(rec[k].names, '\x1f');
+		snprintf(query[0], sizeof(query[0]), "%.*s", (int)(end ? end - rec[k].names : (long)strlen(rec[k].names)),
+			 rec[k].names);
+		snprintf(query[1], sizeof(query[1]), "%s", query[0]);
+		char *sp = strchr(query[1], ' ');
+		if (sp)
+			*sp = '\0';
+		for (int w = 0; w < 2; w++) {
+			struct phr_name_keys keys;
+			const char *kp[PHR_NAME_MAX_KEYS];
+			if (phr_name_query_keys(query[w], &keys) != PHR_OK || !keys.n)
+				continue;
+			size_t nc = 0;
+			for (size_t i = 0; i < n; i++)
+				if (ref_candidate(&keys, rec[i].names)) {
+					cand[nc] = rec[i];
+					cand[nc].rank = test_rank_of(query[w], rec[i].names);
+					if (cand[nc].rank > 0)
+						nc++;
+				}
+			qsort(cand, nc, sizeof(cand[0]), ref_order);
+			for (size_t i = 0; i < keys.n; i++)
+				kp[i] = keys.key[i];
+			for (size_t max = 1; max <= 3; max += 2) {
+				struct phr_store_query q = { .keys = kp, .n_keys = keys.n, .need = keys.need,
+							     .key_words = keys.words, .need_words = keys.need_words,
+							     .rank = test_rank_of, .rank_ctx = query[w] };
+				struct ids got = { .n = 0 };
+				CHECK_RC(store->ops->find(store, &q, max, collect_id, &got), PHR_OK);
+				size_t want = nc < max ? nc : max;
+				CHECK(got.n == want);
+				for (size_t i = 0; i < want; i++)
+					CHECK(!memcmp(got.id[i], cand[i].id, PHR_RECORD_ID_LEN));
+				/* the best is not the most recently seen candidate */
+				if (nc > 1 && max == 1) {
+					size_t newest = 0;
+					for (size_t i = 1; i < nc; i++)
+						if (cand[i].last_seen > cand[newest].last_seen)
+							newest = i;
+					differs += newest != 0;
+				}
+				queries++;
+			}
+		}
+	}
+	store->ops->close(store);
+	for (size_t i = 0; i < n; i++)
+		free(rec[i].names);
+	printf("  %zu searches; in %zu the best hit was not the candidate seen last\n", queries, differs);
+	CHECK(queries >= 100 && differs >= 3);
 	return 0;
 }
 
@@ -1046,6 +1293,8 @@ static int test_migrate_from_1(void)
 	sqlite3 *db;
 	CHECK(sqlite3_open(db_path_keep("v1.db"), &db) == SQLITE_OK);
 	CHECK(sqlite3_exec(db,
+			   "DROP TRIGGER name_keys_counted; DROP TRIGGER name_keys_uncounted; DROP TABLE name_key_counts;"
+			   "DROP INDEX records_last_seen; DROP INDEX fields_hit;"
 			   "DROP INDEX fields_code; DROP INDEX fields_arrival; DROP INDEX fields_record_path;"
 			   "DROP INDEX fields_path_value; DROP INDEX entries_day;"
 			   "ALTER TABLE records DROP COLUMN last_seen;"
@@ -1067,6 +1316,7 @@ static int test_migrate_from_1(void)
 	CHECK(!found(reg, &(struct phr_register_query){ .code = "icd11:1B10.0" }, hex));
 	CHECK_RC(phr_register_check(reg, NULL, NULL), PHR_OK);
 	phr_register_close(reg);
+	CHECK(key_counts_agree(db_path_keep("v1.db"))); /* filled in by migration 3 */
 	phr_record_destroy(r);
 	return 0;
 }
@@ -1121,6 +1371,8 @@ int main(void)
 		{ "every example: add, find, export byte for byte", test_examples_round_trip },
 		{ "find: arguments checked", test_find_arguments },
 		{ "the seeded generator's records: add, export byte for byte", test_generated_round_trip },
+		{ "a search walks newest first or reads and sorts: the same hits", test_find_walks },
+		{ "a name search ranks every candidate before it keeps the best", test_find_name_ranks_first },
 	};
 	int rc = run_tests(tests, sizeof(tests) / sizeof(tests[0]));
 	fx_finish(&F);
