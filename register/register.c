@@ -83,7 +83,11 @@ int phr_register_open(const char *path, unsigned flags, struct phr_register **ou
 	struct phr_register *reg = calloc(1, sizeof(*reg));
 	if (!reg)
 		return phr_fail(PHR_E_NOMEM, "out of memory");
-	int rc = phr_store_sqlite_open(path, flags, &reg->store);
+	int rc;
+	if (phr_store_pg_uri(path)) /* the regional hub's database (docs/HUB.md) */
+		rc = phr_store_pg_open(path, flags, &reg->store);
+	else
+		rc = phr_store_sqlite_open(path, flags, &reg->store);
 	if (rc) {
 		free(reg);
 		return rc;

@@ -154,4 +154,10 @@ struct phr_store {
 int phr_store_sqlite_open(const char *path, unsigned flags, struct phr_store **out);
 int phr_store_sqlite_schema_latest(void);
 
+/* The PostgreSQL backend (store_pg.c): a database named by a URI
+ * (postgresql://... or postgres://...), several processes at once. */
+bool phr_store_pg_uri(const char *path);
+int phr_store_pg_open(const char *uri, unsigned flags, struct phr_store **out);
+int phr_store_pg_schema_latest(void);
+
 #endif
