@@ -48,6 +48,10 @@ int cli_exit_code(int err)
 	case PHR_E_CONSENT: return EXIT_CONSENT;
 	case PHR_E_MEDIA: return EXIT_MEDIA;
 	case PHR_E_DOC_MISMATCH: return EXIT_DOC_MISMATCH;
+	case PHR_E_HUB_UNREACHABLE: return EXIT_HUB_UNREACHABLE;
+	case PHR_E_HUB_AUTH: return EXIT_HUB_AUTH;
+	case PHR_E_HUB_REFUSED: return EXIT_HUB_REFUSED;
+	case PHR_E_HUB: return EXIT_HUB;
 	default:
 		return PHR_ERR_IS_MALFORMED(err) ? EXIT_MALFORMED : EXIT_FAIL;
 	}

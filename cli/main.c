@@ -37,6 +37,10 @@ static const char usage[] =
 	"\n"
 	"Clinic register (one database file per clinic):\n"
 	"  register            file every record met; find, show, export, audit, forget\n"
+	"  sync                send the register's new versions to the regional hub, pull newer ones\n"
+	"\n"
+	"Regional hub (PostgreSQL):\n"
+	"  hub                 serve the hub's API to clinics (docs/HUB.md)\n"
 	"\n"
 	"Other:\n"
 	"  inspect             say what a phr file is (key, certificate, bundle, record)\n"
@@ -78,6 +82,7 @@ int main(int argc, char **argv)
 		{ "show", cmd_show }, { "qr", cmd_qr }, { "scan", cmd_scan }, { "print", cmd_print },
 		{ "schema", cmd_schema }, { "inspect", cmd_inspect }, { "card", cmd_card },
 		{ "register", cmd_register },
+		{ "hub", cmd_hub }, { "sync", cmd_sync },
 	};
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(c, cmds[i].name))

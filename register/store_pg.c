@@ -106,6 +106,19 @@ static const char *const pg_migrations[] = {
 	"  record TEXT NOT NULL,"
 	"  detail TEXT NOT NULL);"
 	"CREATE INDEX audit_record ON audit(record);",
+	/* 2: the regional hub's own tables (hub/server.c, docs/HUB.md): the
+	 * nonces of signed requests seen (a replay is refused; rows older than
+	 * the time window are deleted), and the trust bundles it was given */
+	"CREATE TABLE hub_nonces("
+	"  kid BYTEA NOT NULL,"
+	"  nonce BYTEA NOT NULL,"
+	"  at BIGINT NOT NULL,"
+	"  PRIMARY KEY (kid, nonce));"
+	"CREATE INDEX hub_nonces_at ON hub_nonces(at);"
+	"CREATE TABLE hub_trust("
+	"  version BIGINT PRIMARY KEY,"
+	"  bundle BYTEA NOT NULL,"
+	"  stored_at BIGINT NOT NULL);",
 };
 #define PG_N_MIGRATIONS ((int)(sizeof(pg_migrations) / sizeof(pg_migrations[0])))
 _Static_assert(PHR_T_CODE == 5, "pg migration 1's partial index fields_code names PHR_T_CODE as 5");

@@ -148,6 +148,36 @@ static const char *const migrations[] = {
 	/* measurements and flags are no longer indexed (register.c,
 	 * index_leaf): 1 2 8 9 are PHR_T_INT, _BOOL, _UNIT, _DECIMAL */
 	"DELETE FROM fields WHERE type IN (1, 2, 8, 9);",
+	/* 4: the outbox of phr sync (hub/sync.c, docs/HUB.md): every record
+	 * that gets a new version and every document kept is queued, in the
+	 * transaction that stores it, until the hub has it (store and
+	 * forward). gen counts the versions queued since a row was read, so
+	 * that a version stored while an older one was being sent is sent
+	 * too; a forgotten record or document leaves the outbox with it. */
+	"CREATE TABLE outbox("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL,"
+	"  ref BLOB NOT NULL,"
+	"  tries INTEGER NOT NULL DEFAULT 0,"
+	"  next_at INTEGER NOT NULL DEFAULT 0,"
+	"  gen INTEGER NOT NULL DEFAULT 0,"
+	"  UNIQUE (kind, ref));"
+	"CREATE TRIGGER outbox_version AFTER INSERT ON versions BEGIN"
+	"  INSERT OR IGNORE INTO outbox(kind, ref) SELECT 'record', record_id FROM records WHERE id = new.record;"
+	"  UPDATE outbox SET gen = gen + 1, tries = 0, next_at = 0"
+	"  WHERE kind = 'record' AND ref = (SELECT record_id FROM records WHERE id = new.record);"
+	" END;"
+	"CREATE TRIGGER outbox_document AFTER INSERT ON documents BEGIN"
+	"  INSERT OR IGNORE INTO outbox(kind, ref) VALUES ('document', new.hash);"
+	" END;"
+	"CREATE TRIGGER outbox_record_forgotten AFTER DELETE ON records BEGIN"
+	"  DELETE FROM outbox WHERE kind = 'record' AND ref = old.record_id;"
+	" END;"
+	"CREATE TRIGGER outbox_document_forgotten AFTER DELETE ON documents BEGIN"
+	"  DELETE FROM outbox WHERE kind = 'document' AND ref = old.hash;"
+	" END;"
+	"INSERT INTO outbox(kind, ref) SELECT 'record', record_id FROM records;"
+	"INSERT INTO outbox(kind, ref) SELECT 'document', hash FROM documents;",
 };
 _Static_assert(PHR_T_INT == 1 && PHR_T_BOOL == 2 && PHR_T_UNIT == 8 && PHR_T_DECIMAL == 9,
 	       "migration 3 names the types of measurements and flags by number");

@@ -95,6 +95,12 @@ enum phr_err {
 	PHR_E_NAME_ICU = -108,     /* ICU transliteration or normalisation failed */
 	PHR_E_MEDIA = -110,        /* a document's content is not an accepted type, or not the type named */
 	PHR_E_DOC_MISMATCH = -111, /* a document's bytes do not match the hash its entry signed */
+
+	/* the regional hub and sync (hub/, docs/HUB.md) */
+	PHR_E_HUB = -160,             /* the hub answered with an error */
+	PHR_E_HUB_AUTH = -161,        /* the request's signature, certificate, time or nonce was refused */
+	PHR_E_HUB_REFUSED = -162,     /* the record's consent does not allow it (storing, or handing out) */
+	PHR_E_HUB_UNREACHABLE = -163, /* the hub could not be reached */
 };
 
 #define PHR_ERR_IS_MALFORMED(e) ((e) <= -1 && (e) >= -19)
