@@ -582,6 +582,7 @@ static void completed_cb(void *cls, struct MHD_Connection *mc, void **con_cls, e
 	}
 }
 
+static void log_cb(void *cls, const char *fmt, va_list ap) PHR_PRINTF(2, 0);
 static void log_cb(void *cls, const char *fmt, va_list ap)
 {
 	(void)cls;

@@ -1091,6 +1091,8 @@ static int test_migrate_from_1(void)
 	CHECK(sqlite3_open(db_path_keep("v1.db"), &db) == SQLITE_OK);
 	CHECK(sqlite3_exec(db,
 			   "DROP TRIGGER name_keys_counted; DROP TRIGGER name_keys_uncounted; DROP TABLE name_key_counts;"
+			   "DROP TRIGGER outbox_version; DROP TRIGGER outbox_document; DROP TRIGGER outbox_record_forgotten;"
+			   "DROP TRIGGER outbox_document_forgotten; DROP TABLE outbox;" /* schema 4 */
 			   "DROP INDEX records_last_seen;"
 			   "DROP INDEX fields_code; DROP INDEX fields_arrival; DROP INDEX fields_record_path;"
 			   "DROP INDEX fields_path_value; DROP INDEX entries_day;"
