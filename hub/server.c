@@ -99,12 +99,16 @@ static void session_put(struct hub *h, struct session *s)
  * version per session. */
 static int session_trust(struct session *s)
 {
-	PGresult *r = PQexecParams(s->pg, "SELECT version FROM hub_trust ORDER BY version DESC LIMIT 1", 0, NULL, NULL,
-				   NULL, NULL, 0);
+	static const char q[] = "SELECT version FROM hub_trust ORDER BY version DESC LIMIT 1";
+	PGresult *r = PQexecParams(s->pg, q, 0, NULL, NULL, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK && PQstatus(s->pg) == CONNECTION_BAD) {
+		/* the server restarted since this session's last request: once more on a new connection */
+		PQclear(r);
+		PQreset(s->pg);
+		r = PQexecParams(s->pg, q, 0, NULL, NULL, NULL, NULL, 0);
+	}
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		PQclear(r);
-		if (PQstatus(s->pg) == CONNECTION_BAD)
-			PQreset(s->pg);
 		return phr_fail(PHR_E_DB, "hub: cannot read the trust bundles: %s", PQerrorMessage(s->pg));
 	}
 	uint64_t v = PQntuples(r) ? strtoull(PQgetvalue(r, 0, 0), NULL, 10) : 0;

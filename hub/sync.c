@@ -333,6 +333,12 @@ static int pull_record(struct ctx *x, const uint8_t id[PHR_RECORD_ID_LEN])
 		free(resp.p);
 		return rc;
 	}
+	if (status >= 500) {
+		rc = phr_fail(PHR_E_HUB, "the hub answered %ld: %s (record %s pulled at the next round)", status,
+			      hub_error(&resp), rhex);
+		free(resp.p);
+		return rc;
+	}
 	if (status != 200) { /* not there, or not shared with this clinic */
 		free(resp.p);
 		return PHR_OK;

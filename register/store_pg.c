@@ -314,6 +314,15 @@ static int pg_fail(struct pg *p, const PGresult *r, const char *what)
 	return phr_fail(PHR_E_DB, "register (PostgreSQL): %s: %s", what, clean);
 }
 
+static int reconnect_if_lost(struct pg *p);
+
+/* Whether a statement that failed outside a transaction may run again on a
+ * new connection (the old one was lost: the server restarted, a failover). */
+static bool retry_lost(struct pg *p)
+{
+	return p->depth == 0 && PQstatus(p->c) == CONNECTION_BAD && reconnect_if_lost(p) == PHR_OK;
+}
+
 /* Runs a prepared statement; *out (when given) holds its rows. */
 static int pexec(struct pg *p, enum pstmt k, const struct args *a, PGresult **out, const char *what)
 {
@@ -323,11 +332,17 @@ static int pexec(struct pg *p, enum pstmt k, const struct args *a, PGresult **ou
 	if (a && a->over)
 		return phr_fail(PHR_E_LIMIT, "register (PostgreSQL): %s: more than %d parameters", what, PG_MAX_PARAMS);
 	snprintf(name, sizeof(name), "phr%d", (int)k);
+	bool retried = false;
+again:
 	if (!p->prepared[k]) {
 		PGresult *r = PQprepare(p->c, name, pstmt_sql[k], 0, NULL);
 		int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 		int rc = ok ? PHR_OK : pg_fail(p, r, what);
 		PQclear(r);
+		if (rc && !retried && retry_lost(p)) {
+			retried = true;
+			goto again;
+		}
 		if (rc)
 			return rc;
 		p->prepared[k] = true;
@@ -337,6 +352,10 @@ static int pexec(struct pg *p, enum pstmt k, const struct args *a, PGresult **ou
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
 		int rc = pg_fail(p, r, what);
 		PQclear(r);
+		if (!retried && retry_lost(p)) {
+			retried = true;
+			goto again;
+		}
 		return rc;
 	}
 	if (out)
@@ -356,7 +375,14 @@ static int qexec(struct pg *p, const char *sql, const struct args *a, PGresult *
 	if (PQresultStatus(r) != PGRES_TUPLES_OK && PQresultStatus(r) != PGRES_COMMAND_OK) {
 		int rc = pg_fail(p, r, what);
 		PQclear(r);
-		return rc;
+		if (!retry_lost(p))
+			return rc;
+		r = PQexecParams(p->c, sql, a->n, NULL, a->v, a->l, a->f, 1);
+		if (PQresultStatus(r) != PGRES_TUPLES_OK && PQresultStatus(r) != PGRES_COMMAND_OK) {
+			rc = pg_fail(p, r, what);
+			PQclear(r);
+			return rc;
+		}
 	}
 	*out = r;
 	return PHR_OK;

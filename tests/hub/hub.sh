@@ -164,6 +164,9 @@ for n in 1 2 3; do
 	"$PHR" issue --key c3.key --cert c3.cert --in "$SRC/examples/older-man-chronic.json" --out "pgr$n.phr" --register c3.db 2>/dev/null >/dev/null
 done
 pg_restart && ok "PostgreSQL restarted" || bad "PostgreSQL did not restart"
+"$HUBREQ" c1.key c1.cert "${HUB_URL[2]}" GET "/v1/records/$id" >req.out
+[ "$(cat req.out)" = 200 ] && ok "hub 2 hands out a record right after the restart" || bad "GET after the restart: $(cat req.out)"
+expect 0 "clinic 1 pulls after the restart (hub 2)" -- sync_once 1 2
 sync_once 3 1 >/dev/null 2>&1 # the hub may find its connections gone: what it did not take stays in the outbox
 expect 0 "clinic 3 syncs after the restart" -- sync_once 3 2
 [ "$(sqlite3 c3.db 'SELECT count(*) FROM outbox')" = 0 ] && ok "clinic 3's outbox drained" || bad "outbox not drained after the restart"
