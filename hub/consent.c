@@ -46,6 +46,22 @@ int hub_consent_of(const struct phr_record *r, const struct phr_report *rep, str
 	return PHR_OK;
 }
 
+static int head_cb(void *ctx, const struct phr_register_version *v)
+{
+	struct hub_heads *h = ctx;
+	if (!v->older && h->n < HUB_MAX_HEADS) {
+		memcpy(h->hex[h->n], v->version_hex, PHR_VERSION_ID_HEX_LEN);
+		h->entries[h->n++] = v->n_entries;
+	}
+	return 0;
+}
+
+int hub_heads_of(struct phr_register *reg, const uint8_t id[PHR_RECORD_ID_LEN], struct hub_heads *out)
+{
+	memset(out, 0, sizeof(*out));
+	return phr_register_each_version(reg, id, head_cb, out);
+}
+
 bool hub_consent_shares(const struct hub_consent *c, const char *country)
 {
 	if (!c->store)

@@ -38,6 +38,16 @@
 #define HUB_MAX_SIG_HEX 1024             /* longest X-Phr-Signature */
 #define HUB_MAX_CERT_HEX 2048            /* longest X-Phr-Certificate */
 #define HUB_DEFAULT_LISTEN "127.0.0.1:8740"
+#define HUB_MAX_HEADS 16                 /* most branches of one record handed out (a fork: two) */
+
+/* The heads of a record in a register: its versions that are no other's
+ * older copy (one, or the branches of a fork), at most HUB_MAX_HEADS. */
+struct hub_heads {
+	size_t n;
+	char hex[HUB_MAX_HEADS][PHR_VERSION_ID_HEX_LEN];
+	size_t entries[HUB_MAX_HEADS];
+};
+int hub_heads_of(struct phr_register *reg, const uint8_t id[PHR_RECORD_ID_LEN], struct hub_heads *out);
 
 /* The text a request's signature covers (HUB_SIG_PREFIX ...), into out
  * (cap bytes). PHR_E_LIMIT when it does not fit. */

@@ -391,25 +391,31 @@ static enum MHD_Result get_record(struct session *s, struct MHD_Connection *mc, 
 		free(c);
 		return respond_rc(mc, rc);
 	}
-	struct phr_record *r = NULL;
-	uint8_t vid[PHR_VERSION_ID_LEN];
-	char vhex[PHR_VERSION_ID_HEX_LEN];
-	size_t b64len = sodium_base64_encoded_len(len, sodium_base64_VARIANT_ORIGINAL);
-	char *b64 = malloc(b64len);
-	if (!b64 || phr_record_decode(c, len, &r) || phr_record_version_id(r, vid)) {
-		free(b64);
-		free(c);
-		phr_record_destroy(r);
-		return respond_error(mc, 503, "unavailable", "cannot encode the record");
-	}
-	sodium_bin2base64(b64, b64len, c, len, sodium_base64_VARIANT_ORIGINAL);
-	sodium_bin2hex(vhex, sizeof(vhex), vid, sizeof(vid));
-	json_t *j = json_pack("{s:s, s:b, s:[{s:s, s:i, s:s}]}", "record", rhex, "emergency", by_em, "versions",
-			      "version", vhex, "entries", (json_int_t)r->n_entries, "container", b64);
-	free(b64);
 	free(c);
-	phr_record_destroy(r);
-	return respond_json(mc, 200, j);
+	/* every head: the latest, and the other branch of a fork */
+	struct hub_heads heads;
+	if ((rc = hub_heads_of(s->reg, id, &heads)))
+		return respond_rc(mc, rc);
+	json_t *vs = json_array();
+	for (size_t i = 0; vs && i < heads.n; i++) {
+		if ((rc = phr_register_version_container(s->reg, id, heads.hex[i], &c, &len))) {
+			json_decref(vs);
+			return respond_rc(mc, rc);
+		}
+		size_t b64len = sodium_base64_encoded_len(len, sodium_base64_VARIANT_ORIGINAL);
+		char *b64 = malloc(b64len);
+		if (b64)
+			sodium_bin2base64(b64, b64len, c, len, sodium_base64_VARIANT_ORIGINAL);
+		free(c);
+		if (!b64 || json_array_append_new(vs, json_pack("{s:s, s:i, s:s}", "version", heads.hex[i], "entries",
+								 (json_int_t)heads.entries[i], "container", b64))) {
+			free(b64);
+			json_decref(vs);
+			return respond_error(mc, 503, "unavailable", "out of memory");
+		}
+		free(b64);
+	}
+	return respond_json(mc, 200, json_pack("{s:s, s:b, s:o}", "record", rhex, "emergency", by_em, "versions", vs));
 }
 
 struct dfind {

@@ -197,8 +197,20 @@ static int push_one(struct ctx *x, const char *kind, const uint8_t *ref, size_t 
 	*status = 0;
 	memset(resp, 0, sizeof(*resp));
 	if (!strcmp(kind, "record") && ref_len == PHR_RECORD_ID_LEN) {
-		rc = phr_register_latest(x->reg, ref, &bytes, &len);
-		snprintf(path, sizeof(path), "/v1/versions");
+		/* every head: the latest, and the other branch of a fork */
+		struct hub_heads heads;
+		if ((rc = hub_heads_of(x->reg, ref, &heads)))
+			return rc;
+		for (size_t i = 0; i < heads.n; i++) {
+			if ((rc = phr_register_version_container(x->reg, ref, heads.hex[i], &bytes, &len)))
+				return rc;
+			free(resp->p);
+			rc = request(x, "POST", "/v1/versions", NULL, bytes, len, status, resp, NULL, 0);
+			free(bytes);
+			if (rc || (*status != 200 && *status != 201))
+				return rc;
+		}
+		return PHR_OK;
 	} else if (!strcmp(kind, "document") && ref_len == PHR_HASH_LEN) {
 		rc = phr_register_get_document(x->reg, ref, type, &bytes, &len);
 		char hex[2 * PHR_HASH_LEN + 1];

@@ -98,6 +98,9 @@ struct phr_store_ops {
 			      int (*cb)(void *ctx, const struct phr_register_sighting *v), void *ctx);
 	/* The latest version's container, malloc'd. */
 	int (*latest)(struct phr_store *s, int64_t record_row, uint8_t **container, size_t *len);
+	/* One version's container (by its row), malloc'd: the hub hands out
+	 * every branch of a fork. */
+	int (*version_container)(struct phr_store *s, int64_t version_row, uint8_t **container, size_t *len);
 
 	/* An entry of a record for the index, by its hash: *row 0 when it was
 	 * indexed already (shared by an earlier version), else its new row. */

@@ -709,6 +709,25 @@ static int pg_latest(struct phr_store *s, int64_t record_row, uint8_t **containe
 	return rc;
 }
 
+static int pg_version_container(struct phr_store *s, int64_t version_row, uint8_t **container, size_t *len)
+{
+	struct pg *p = PG(s);
+	struct args a = { 0 };
+	PGresult *r;
+	*container = NULL;
+	*len = 0;
+	a_int(&a, version_row);
+	int rc = qexec(p, "SELECT container FROM versions WHERE id = $1::bigint", &a, &r, "read a version");
+	if (rc)
+		return rc;
+	if (PQntuples(r) == 0)
+		rc = phr_fail(PHR_E_NOT_STORED, "the register holds no such version");
+	else
+		rc = copy_out(r, 0, 0, container, len);
+	PQclear(r);
+	return rc;
+}
+
 /* ---- the index ----------------------------------------------------------- */
 
 static int pg_entry_insert(struct phr_store *s, int64_t record_row, const uint8_t hash[PHR_HASH_LEN], size_t index,
@@ -1281,6 +1300,7 @@ static const struct phr_store_ops pg_ops = {
 	.sighting_insert = pg_sighting_insert,
 	.sightings_each = pg_sightings_each,
 	.latest = pg_latest,
+	.version_container = pg_version_container,
 	.entry_insert = pg_entry_insert,
 	.field_insert = pg_field_insert,
 	.name_insert = pg_name_insert,

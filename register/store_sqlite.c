@@ -637,6 +637,31 @@ static int sq_latest(struct phr_store *s, int64_t record_row, uint8_t **containe
 	return fail(q->db, rc, "read the latest version");
 }
 
+static int sq_version_container(struct phr_store *s, int64_t version_row, uint8_t **container, size_t *len)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st;
+	*container = NULL;
+	*len = 0;
+	int rc = sqlite3_prepare_v2(q->db, "SELECT container FROM versions WHERE id = ?1", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return fail(q->db, rc, "read a version");
+	sqlite3_bind_int64(st, 1, version_row);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		size_t n = (size_t)sqlite3_column_bytes(st, 0);
+		if ((*container = malloc(n ? n : 1)) && n)
+			memcpy(*container, sqlite3_column_blob(st, 0), n);
+		*len = n;
+		sqlite3_finalize(st);
+		return *container ? PHR_OK : phr_fail(PHR_E_NOMEM, "out of memory");
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return phr_fail(PHR_E_NOT_STORED, "the register holds no such version");
+	return fail(q->db, rc, "read a version");
+}
+
 static int sq_entry_insert(struct phr_store *s, int64_t record_row, const uint8_t hash[PHR_HASH_LEN], size_t index,
 			   int64_t day, const char *clinic, const char *country, int64_t *row)
 {
@@ -1375,6 +1400,7 @@ static const struct phr_store_ops sqlite_ops = {
 	.sighting_insert = sq_sighting_insert,
 	.sightings_each = sq_sightings_each,
 	.latest = sq_latest,
+	.version_container = sq_version_container,
 	.entry_insert = sq_entry_insert,
 	.field_insert = sq_field_insert,
 	.name_insert = sq_name_insert,

@@ -103,6 +103,22 @@ for i in 1 2 4; do
 	cmp -s a3.phr "latest-$i.phr" && ok "clinic $i has the three-entry version" || bad "clinic $i lacks clinic 3's version"
 done
 [ "$(psql_q "SELECT count(*) FROM versions")" = 3 ] && ok "the hub holds three versions, one row each" || bad "hub versions: $(psql_q 'SELECT count(*) FROM versions')"
+# a fork made offline: clinics 1 and 2 extend the same version; both
+# branches reach clinic 4, whose register reports the fork
+PHR_NOW=$((t0 + 10800)) expect 0 "clinic 1 extends offline" -- "$PHR" extend --trust trust.bundle --key c1.key --cert c1.cert --in a3.phr --entry "$SRC/examples/entries/vaccination-given.json" --out f1.phr --register c1.db
+PHR_NOW=$((t0 + 10800)) expect 0 "clinic 2 extends the same version offline" -- "$PHR" extend --trust trust.bundle --key c2.key --cert c2.cert --in a3.phr --entry "$SRC/examples/entries/lab-result-referral.json" --out f2.phr --register c2.db
+expect 0 "clinic 1 syncs its branch" -- sync_once 1 1 --trust trust.bundle
+expect 0 "clinic 2 syncs its branch" -- sync_once 2 2 --trust trust.bundle
+expect 0 "clinic 4 syncs" -- sync_once 4 1 --trust trust.bundle
+grep -q "pulled 2 versions" "$W/out" && ok "clinic 4 pulled both branches" || { bad "clinic 4 fork pull"; cat "$W/out"; }
+[ "$(sqlite3 c4.db "SELECT count(*) FROM versions v JOIN records r ON r.id = v.record WHERE r.hex = '$id' AND v.n_entries = 4")" = 2 ] \
+	&& ok "clinic 4 holds both four-entry branches" || bad "clinic 4 lacks a branch"
+expect 0 "clinic 4 shows the record" -- "$PHR" register show --trust trust.bundle c4.db "$id"
+grep -qi "fork" "$W/out" && ok "clinic 4's register reports the fork" || bad "no fork reported"
+expect 0 "clinic 1 syncs again" -- sync_once 1 2 --trust trust.bundle
+[ "$(sqlite3 c1.db "SELECT count(*) FROM versions v JOIN records r ON r.id = v.record WHERE r.hex = '$id' AND v.n_entries = 4")" = 2 ] \
+	&& ok "clinic 1 got clinic 2's branch" || bad "clinic 1 lacks clinic 2's branch"
+
 # consent shares with GR and DE: clinic 5 (IT) is not handed the record
 expect 0 "clinic 5 (IT) syncs" -- sync_once 5 1 --trust trust.bundle
 "$PHR" register export c5.db "$id" --out latest-5.phr 2>/dev/null
