@@ -795,6 +795,7 @@ struct qb {
 	size_t len, cap;
 	bool oom;
 	struct args a;
+	char hi[2 * PHR_RECORD_ID_LEN + 2]; /* a record prefix's upper bound: a parameter, so it lives as long as the query */
 };
 
 static void qb_add(struct qb *b, const char *s)
@@ -894,12 +895,11 @@ static void add_filters(struct qb *b, const struct phr_store_query *q)
 		qb_add(b, ")) > 0)");
 	}
 	if (q->record_prefix) {
-		char hi[2 * PHR_RECORD_ID_LEN + 2];
-		snprintf(hi, sizeof(hi), "%sg", q->record_prefix);
+		snprintf(b->hi, sizeof(b->hi), "%sg", q->record_prefix);
 		qb_add(b, " AND r.hex >= ");
 		qb_text(b, q->record_prefix);
 		qb_add(b, " AND r.hex < ");
-		qb_text(b, hi);
+		qb_text(b, b->hi);
 	}
 	if (q->field_path) {
 		qb_in(b, "fields");
