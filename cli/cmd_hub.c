@@ -9,7 +9,7 @@
 
 static const char hub_usage[] =
 	"Usage: phr hub --db postgresql://... --trust TRUST.bundle [--listen ADDR:PORT]\n"
-	"               [--tls-cert CERT.pem --tls-key KEY.pem]\n"
+	"               [--tls-cert CERT.pem --tls-key KEY.pem] [--threads N]\n"
 	"\n"
 	"Serves the regional hub's API (docs/HUB.md, docs/hub-openapi.yaml) until\n"
 	"SIGINT or SIGTERM: clinics push record versions and documents and pull\n"
@@ -19,6 +19,8 @@ static const char hub_usage[] =
 	"  --listen ADDR:PORT  IPv4 address and port (default " HUB_DEFAULT_LISTEN "; port 0: any\n"
 	"                      free port, printed); an address other than loopback\n"
 	"                      needs --tls-cert and --tls-key (PEM)\n"
+	"  --threads N         requests served at once, each with its own database\n"
+	"                      session (default 8)\n"
 	"  --trust FILE        the trust bundle clinics are checked against, checked as\n"
 	"                      every --trust is; kept in the database, and the newest\n"
 	"                      any hub process was given is the one used and served\n";
@@ -34,7 +36,8 @@ int cmd_hub(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "db", required_argument, 0, 'd' },       { "listen", required_argument, 0, 'l' },
 		{ "trust", required_argument, 0, 't' },    { "tls-cert", required_argument, 0, 'c' },
-		{ "tls-key", required_argument, 0, 'k' },  { "help", no_argument, 0, 'h' },
+		{ "tls-key", required_argument, 0, 'k' },  { "threads", required_argument, 0, 'n' },
+		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 } };
 	struct hub_options o = { .now = cli_now, .load_trust = load_trust };
 	int c;
@@ -46,6 +49,14 @@ int cmd_hub(int argc, char **argv)
 		case 't': o.trust_path = optarg; break;
 		case 'c': o.tls_cert = optarg; break;
 		case 'k': o.tls_key = optarg; break;
+		case 'n': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (*end || !*optarg || v < 1 || v > 256)
+				return cli_usage("hub", "--threads is 1 to 256");
+			o.threads = (unsigned)v;
+			break;
+		}
 		case 'h': fputs(hub_usage, stdout); return EXIT_OK_;
 		default: return cli_usage("hub", "unknown option");
 		}

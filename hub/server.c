@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "names.h" /* phr_name_cleanup: the name index's per-thread ICU caches */
 #include "phr/container.h"
 #include "phr/render.h"
 #include "phr/verify.h"
@@ -23,6 +24,7 @@
 #define HUB_MAX_CONNECTIONS 256
 #define HUB_CONN_TIMEOUT 60         /* seconds a client may stay idle */
 #define HUB_NONCE_PRUNE_EVERY 1000  /* requests of one connection between prunes of old nonces */
+#define HUB_THREADS 8               /* the server's threads (and database sessions): requests served at once */
 
 /* One database session: the register (store_pg.c) and a connection of
  * the hub's own for its tables (nonces, trust bundles). */
@@ -40,6 +42,22 @@ struct hub {
 	pthread_mutex_t lock;
 	struct session *idle;
 };
+
+/* The name index keeps ICU transliterators per thread (register/names.c):
+ * they are freed when a server thread ends. */
+static pthread_key_t thread_key;
+static pthread_once_t thread_once = PTHREAD_ONCE_INIT;
+
+static void thread_end(void *unused)
+{
+	(void)unused;
+	phr_name_cleanup();
+}
+
+static void thread_key_make(void)
+{
+	(void)pthread_key_create(&thread_key, thread_end);
+}
 
 struct request {
 	uint8_t *body;
@@ -571,6 +589,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *mc, const cha
 	}
 	if (rq->too_big)
 		return respond_error(mc, 413, "too_large", "the request body is over the hub's limit");
+	if (!pthread_getspecific(thread_key))
+		(void)pthread_setspecific(thread_key, h);
 	struct session *s = session_get(h);
 	if (!s)
 		return respond_error(mc, 503, "unavailable", "the hub cannot reach its database");
@@ -689,6 +709,7 @@ int hub_serve(const struct hub_options *o)
 		return rc;
 	}
 	pthread_mutex_init(&h.lock, NULL);
+	pthread_once(&thread_once, thread_key_make);
 	/* signals are taken by sigwait below, not by the server's threads */
 	sigset_t set;
 	sigemptyset(&set);
@@ -696,11 +717,14 @@ int hub_serve(const struct hub_options *o)
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
-			 (tls ? MHD_USE_TLS : 0);
+	/* a pool of threads, each keeping its database session and ICU caches
+	 * from request to request */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG | (tls ? MHD_USE_TLS : 0);
+	unsigned threads = o->threads ? o->threads : HUB_THREADS;
 	struct MHD_OptionItem opts[] = {
 		{ MHD_OPTION_SOCK_ADDR, 0, &sa },
 		{ MHD_OPTION_CONNECTION_LIMIT, HUB_MAX_CONNECTIONS, NULL },
+		{ MHD_OPTION_THREAD_POOL_SIZE, threads, NULL },
 		{ MHD_OPTION_CONNECTION_TIMEOUT, HUB_CONN_TIMEOUT, NULL },
 		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)completed_cb, NULL },
 		{ tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, key },
