@@ -65,6 +65,8 @@ start_hub() {
 		sed 's/^/    /' "hub$n.err" | head -5
 	fi
 }
+expect 2 "a hub on an address other than loopback without TLS is refused" -- "$PHR" hub --db "$DBURI" --listen 0.0.0.0:0 --trust trust.bundle
+message "not a loopback address" "phr hub without TLS"
 start_hub 1
 start_hub 2
 psql_q() { psql "$DBURI" -Atc "$1" 2>/dev/null; }
@@ -216,6 +218,21 @@ PHR_TRUST_DIR=$W/c1inst expect 0 "clinic 1 pins the authority" -- "$PHR" trust p
 cp trust.bundle c1-trust.bundle
 PHR_TRUST_DIR=$W/c1inst expect 0 "clinic 1 syncs with its trust bundle" -- sync_once 1 1 --trust c1-trust.bundle
 cmp -s trust2.bundle c1-trust.bundle && ok "clinic 1 took the newer trust bundle" || bad "clinic 1's trust bundle not replaced"
+
+# ---- TLS: a hub with a certificate; sync checks it (--ca-file), and
+# refuses a hub it cannot check
+if openssl req -x509 -newkey rsa:2048 -nodes -keyout tls.key -out tls.crt -days 30 -subj "/CN=localhost" \
+	-addext "subjectAltName=IP:127.0.0.1,DNS:localhost" >/dev/null 2>&1; then
+	"$PHR" hub --db "$DBURI" --listen 127.0.0.1:0 --trust trust2.bundle --tls-cert tls.crt --tls-key tls.key >hubtls.out 2>hubtls.err &
+	HUBS+=($!)
+	for i in $(seq 1 100); do grep -q "listening on" hubtls.out 2>/dev/null && break; sleep 0.1; done
+	TLS_URL=$(sed -n 's/.*listening on //p' hubtls.out)
+	case "$TLS_URL" in https://*) ok "a hub with TLS listens on $TLS_URL" ;; *) bad "no TLS hub: $(cat hubtls.err)" ;; esac
+	expect 0 "clinic 2 syncs over TLS, the hub's certificate checked" -- "$PHR" sync --register c2.db --hub "$TLS_URL" --key c2.key --cert c2.cert --once --ca-file tls.crt
+	expect 50 "a hub whose certificate cannot be checked is not talked to" -- "$PHR" sync --register c2.db --hub "$TLS_URL" --key c2.key --cert c2.cert --once
+else
+	bad "openssl could not make a test certificate"
+fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
