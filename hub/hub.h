@@ -13,6 +13,8 @@
  *                    hex(BLAKE2b-256(body))
  *   X-Phr-Certificate (optional): hex of the clinic's certificate, for a
  *                    clinic the hub's trust bundle does not carry.
+ * A health authority of the bundle signs the same way with its own key id
+ * (no certificate): it may ask for aggregate reports, and nothing else.
  * The hub checks the certificate against its newest trust bundle
  * (issuer listed, signature, validity now, neither it nor its issuer
  * revoked), that the signature's key id is X-Phr-Cert's, the time within
@@ -64,6 +66,7 @@ struct hub_who {
 	char kid_hex[PHR_KID_HEX_LEN];
 	char name[PHR_MAX_NAME + 1];
 	char country[3];
+	bool authority; /* signed by an authority of the bundle (reports), not a clinic */
 };
 
 /* Checks a request's headers against trust at the hub's clock now (all

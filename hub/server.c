@@ -16,8 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "names.h" /* phr_name_cleanup: the name index's per-thread ICU caches */
+#include "names.h"  /* phr_name_cleanup: the name index's per-thread ICU caches */
+#include "report.h" /* aggregate reports (register/report.c) */
 #include "phr/container.h"
+#include "phr/json.h"
 #include "phr/render.h"
 #include "phr/verify.h"
 
@@ -479,6 +481,68 @@ static enum MHD_Result get_document(struct session *s, struct MHD_Connection *mc
 	return ret;
 }
 
+static int parse_day(const char *s, int64_t *out)
+{
+	int y, m, d, yy, mm, dd;
+	char tail;
+	if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || m < 1 || m > 12 || d < 1 ||
+	    d > 31 || y < 1900)
+		return -1;
+	*out = phr_days_from_civil(y, m, d);
+	phr_civil_from_days(*out, &yy, &mm, &dd);
+	return yy == y && mm == m && dd == d ? 0 : -1;
+}
+
+struct membuf {
+	char *p;
+	size_t len;
+};
+
+static int membuf_write(void *ctx, const uint8_t *data, size_t len)
+{
+	struct membuf *b = ctx;
+	char *p = realloc(b->p, b->len + len + 1);
+	if (!p)
+		return phr_fail(PHR_E_NOMEM, "out of memory");
+	memcpy(p + b->len, data, len);
+	b->p = p;
+	b->len += len;
+	b->p[b->len] = '\0';
+	return PHR_OK;
+}
+
+/* GET /v1/reports/FROM/TO/GROUP: an authority's aggregate report over every
+ * clinic's records (register/report.c: the register's indicators and its
+ * small-cell suppression, cells under PHR_REPORT_MIN_CELL persons hidden),
+ * JSON, by month. */
+static enum MHD_Result get_report(struct session *s, struct MHD_Connection *mc, const struct hub_who *who,
+				  const char *from, const char *to, const char *group, uint64_t now)
+{
+	struct phr_report_options o = { .by = PHR_REPORT_BY_MONTH, .now = now };
+	if (!who->authority)
+		return respond_error(mc, 403, "refused", "reports are for the health authorities of the trust bundle");
+	if (parse_day(from, &o.from_day) || parse_day(to, &o.to_day) || o.from_day > o.to_day ||
+	    (o.group = phr_report_group_parse(group)) < 0)
+		return respond_error(mc, 400, "malformed", "/v1/reports/FROM/TO/GROUP: dates YYYY-MM-DD, a group "
+				     "(nationality, age-band, sex, clinic, host-country)");
+	struct phr_report *r = NULL;
+	struct membuf b = { 0 };
+	char detail[512];
+	snprintf(detail, sizeof(detail), "report %s..%s by month, group %s, for authority %s (%s, %s)", from, to, group,
+		 who->kid_hex, who->name, who->country);
+	int rc = phr_report_create(&o, &r);
+	if (!rc)
+		rc = phr_register_audit_log(s->reg, "report", NULL, detail);
+	if (!rc)
+		rc = phr_register_each_facts(s->reg, o.from_day, o.to_day, phr_report_add_cb, r);
+	if (!rc)
+		rc = phr_report_write(r, PHR_REPORT_JSON, membuf_write, &b);
+	phr_report_destroy(r);
+	enum MHD_Result ret = rc ? respond_rc(mc, rc) : respond(mc, 200, "application/json", b.p ? b.p : "", b.len);
+	free(b.p);
+	return ret;
+}
+
 /* GET /v1/trust: the newest bundle (public: anyone may fetch it). */
 static enum MHD_Result get_trust(struct session *s, struct MHD_Connection *mc)
 {
@@ -535,6 +599,10 @@ static enum MHD_Result route(struct hub *h, struct session *s, struct MHD_Connec
 		return respond_error(mc, 401, "replay", "this request was seen before (its nonce is used)");
 	char a[80], b[80], c[80];
 	int n = 0;
+	if (get && sscanf(url, "/v1/reports/%11[0-9-]/%11[0-9-]/%15[a-z-]%n", a, b, c, &n) == 3 && url[n] == '\0')
+		return get_report(s, mc, &who, a, b, c, now);
+	if (who.authority)
+		return respond_error(mc, 403, "refused", "an authority asks for reports; records are for clinics");
 	if (post && !strcmp(url, "/v1/versions"))
 		return push_version(h, s, mc, &who, rq->body, rq->len, now);
 	if (post && sscanf(url, "/v1/documents/%79[0-9a-f]%n", a, &n) == 1 && url[n] == '\0')
@@ -551,7 +619,6 @@ static enum MHD_Result route(struct hub *h, struct session *s, struct MHD_Connec
 				return get_document(s, mc, &who, a, b, *rest != '\0', now);
 		}
 	}
-	(void)c;
 	return respond_error(mc, 404, "not_found", "no such API path (docs/hub-openapi.yaml)");
 }
 

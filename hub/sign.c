@@ -82,13 +82,16 @@ int hub_check(const struct phr_trust *trust, uint64_t now, const char *method, c
 		if (a && !phr_cert_verify(&sent, a->pk))
 			c = &sent;
 	}
-	if (!c)
+	/* or an authority of the bundle, by its own key */
+	const struct phr_pubkey *auth = c ? NULL : phr_trust_authority(trust, kid);
+	if (!c && !auth)
 		return phr_fail(PHR_E_HUB_AUTH, "clinic %s: no certificate from an authority of the hub's trust bundle",
 				cert_hex);
-	if (phr_trust_revoked(trust, kid) || phr_trust_revoked(trust, c->issuer_kid))
-		return phr_fail(PHR_E_HUB_AUTH, "clinic %s is revoked", cert_hex);
-	if (phr_cert_check_time(c, now))
+	if (phr_trust_revoked(trust, kid) || (c && phr_trust_revoked(trust, c->issuer_kid)))
+		return phr_fail(PHR_E_HUB_AUTH, "%s %s is revoked", auth ? "authority" : "clinic", cert_hex);
+	if (c && phr_cert_check_time(c, now))
 		return phr_fail(PHR_E_HUB_AUTH, "clinic %s: its certificate is not valid now", cert_hex);
+	const struct phr_pubkey *signer = c ? &c->subject : auth;
 	/* the signature: by that clinic's key, over this request */
 	size_t sl = strlen(sig_hex);
 	uint8_t *sig = sl <= HUB_MAX_SIG_HEX ? malloc(sl / 2 + 1) : NULL;
@@ -106,14 +109,15 @@ int hub_check(const struct phr_trust *trust, uint64_t now, const char *method, c
 	if ((rc = hub_sig_text(method, path, t, nonce_hex, body, body_len, text, sizeof(text))))
 		goto out;
 	if (cose.payload_len != strlen(text) || sodium_memcmp(cose.payload, text, cose.payload_len) ||
-	    phr_cose_verify(&cose, c->subject.pk, (const uint8_t *)HUB_AAD, strlen(HUB_AAD))) {
+	    phr_cose_verify(&cose, signer->pk, (const uint8_t *)HUB_AAD, strlen(HUB_AAD))) {
 		rc = phr_fail(PHR_E_HUB_AUTH, "the signature does not verify for clinic %s and this request", cert_hex);
 		goto out;
 	}
 	memcpy(who->kid, kid, PHR_KID_LEN);
 	phr_kid_to_hex(kid, who->kid_hex);
-	snprintf(who->name, sizeof(who->name), "%s", c->subject.name);
-	snprintf(who->country, sizeof(who->country), "%s", c->subject.country);
+	snprintf(who->name, sizeof(who->name), "%s", signer->name);
+	snprintf(who->country, sizeof(who->country), "%s", signer->country);
+	who->authority = auth != NULL;
 	rc = PHR_OK;
 out:
 	free(sig);

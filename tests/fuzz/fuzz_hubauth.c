@@ -10,12 +10,13 @@
  *    on failure *who is all zeros;
  *  - accepted: the clinic is one of the fuzz clinics with a certificate
  *    from authority A that is not revoked (clinic 1, or clinic 4 with its
- *    certificate sent), who names it, and signing the same request with
+ *    certificate sent), or authority A itself (marked an authority), who
+ *    names it, and signing the same request with
  *    that clinic's key gives the signature received byte for byte (Ed25519
  *    is deterministic): nobody but the key's holder made it.
  * With FUZZ_HUBAUTH_SEEDS=DIR set, the first call writes seeds there: a
  * request signed by clinic 1, one by clinic 4 with its certificate, one by
- * a revoked clinic.
+ * a revoked clinic, one by authority A.
  */
 #include "fuzz.h"
 
@@ -42,8 +43,9 @@ static void seed(const char *dir, const char *name, int clinic, bool send_cert)
 	if (hub_sign(k, "POST", "/v1/versions", FUZZ_T0, nonce, (const uint8_t *)body, sizeof(body) - 1, &sig))
 		abort();
 	phr_kid_to_hex(phr_seckey_public(k)->kid, kid);
-	char *cert = calloc(1, 2 * keys.cert_len[clinic - FUZZ_CLINIC_1] + 1);
-	if (send_cert)
+	bool auth = clinic < FUZZ_CLINIC_1;
+	char *cert = calloc(1, auth ? 1 : 2 * keys.cert_len[clinic - FUZZ_CLINIC_1] + 1);
+	if (send_cert && !auth)
 		sodium_bin2hex(cert, 2 * keys.cert_len[clinic - FUZZ_CLINIC_1] + 1, keys.cert[clinic - FUZZ_CLINIC_1],
 			       keys.cert_len[clinic - FUZZ_CLINIC_1]);
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
@@ -95,6 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			seed(dir, "clinic1", FUZZ_CLINIC_1, false);
 			seed(dir, "clinic4-cert-sent", FUZZ_CLINIC_4, true);
 			seed(dir, "clinic2-revoked", FUZZ_CLINIC_2, false);
+			seed(dir, "authority-a", FUZZ_AUTH_A, false);
 		}
 	}
 	for (int i = 0; i < 7; i++)
@@ -112,10 +115,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	int clinic = -1;
-	for (int i = FUZZ_CLINIC_1; i < FUZZ_NKEYS; i++)
+	for (int i = 0; i < FUZZ_NKEYS; i++)
 		if (!memcmp(phr_seckey_public(keys.key[i])->kid, who.kid, PHR_KID_LEN))
 			clinic = i;
-	FUZZ_CHECK(clinic == FUZZ_CLINIC_1 || clinic == FUZZ_CLINIC_4, "accepted a clinic that is not valid");
+	/* a clinic with a valid certificate, or authority A (B is revoked) */
+	FUZZ_CHECK(clinic == FUZZ_CLINIC_1 || clinic == FUZZ_CLINIC_4 || clinic == FUZZ_AUTH_A,
+		   "accepted a signer that is not valid");
+	FUZZ_CHECK(who.authority == (clinic == FUZZ_AUTH_A), "an authority taken for a clinic, or the reverse");
 	char *again = NULL;
 	uint64_t t = strtoull(v[3], NULL, 10);
 	FUZZ_CHECK(hub_sign(keys.key[clinic], v[0], v[1], t, v[4], p, (size_t)(end - p), &again) == PHR_OK, "sign again");

@@ -139,6 +139,20 @@ expect 0 "a record with store: false" -- "$PHR" issue --key c1.key --cert c1.cer
 "$HUBREQ" c1.key c1.cert "${HUB_URL[1]}" POST /v1/versions --body nostore.phr >req.out
 [ "$(cat req.out)" = 403 ] && ok "push with store: false: 403" || bad "push with store: false: $(cat req.out)"
 
+# ---- an authority's aggregate report across clinics (small cells suppressed)
+HUBREQ_BODY=report.json "$HUBREQ" auth.key auth.pub "${HUB_URL[2]}" GET /v1/reports/2025-01-01/2025-12-31/nationality >req.out
+[ "$(cat req.out)" = 200 ] && ok "the authority gets a report" || bad "report: $(cat req.out)"
+python3 - report.json <<'PY' && ok "the report is JSON and counts the shared record as a small (suppressed) cell" || bad "report content: $(head -c 300 report.json)"
+import json, sys
+r = json.load(open(sys.argv[1]))
+s = json.dumps(r)
+assert "<5" in s or "< 5" in s, s[:300]
+PY
+"$HUBREQ" c1.key c1.cert "${HUB_URL[2]}" GET /v1/reports/2025-01-01/2025-12-31/nationality >req.out
+[ "$(cat req.out)" = 403 ] && ok "a clinic does not get reports" || bad "report by a clinic: $(cat req.out)"
+"$HUBREQ" auth.key auth.pub "${HUB_URL[2]}" GET "/v1/records/$id" >req.out
+[ "$(cat req.out)" = 403 ] && ok "an authority does not get records" || bad "record by the authority: $(cat req.out)"
+
 # ---- requests refused
 "$HUBREQ" c1.key c1.cert "${HUB_URL[1]}" GET "/v1/records/$id" --twice >req.out
 [ "$(tr '\n' ' ' <req.out)" = "200 401 " ] && ok "a replayed request is refused (200, then 401)" || bad "replay: $(tr '\n' ' ' <req.out)"

@@ -6,6 +6,8 @@
  *   --nonce HEX    this nonce (default random)
  *   --skew S       add S seconds (may be negative) to the clock
  *   --twice        send the identical request twice (a replay)
+ * CERT may be an authority's .pub: the request is then signed as that
+ * authority (KEY its key), without X-Phr-Certificate.
  * Prints the HTTP status of each answer, one a line; PHR_PASSPHRASE opens
  * the key, PHR_NOW is the clock when set (as phr-testclock reads it). */
 #include <curl/curl.h>
@@ -28,10 +30,20 @@ static uint8_t *slurp(const char *path, size_t *len)
 	return b;
 }
 
-static size_t sink(char *d, size_t s, size_t n, void *c)
+struct resp_buf {
+	char *p;
+	size_t len;
+};
+
+static size_t keep(char *d, size_t s, size_t n, void *c)
 {
-	(void)d;
-	(void)c;
+	struct resp_buf *b = c;
+	char *p = realloc(b->p, b->len + s * n + 1);
+	if (!p)
+		return 0;
+	memcpy(p + b->len, d, s * n);
+	b->p = p;
+	b->len += s * n;
 	return s * n;
 }
 
@@ -69,8 +81,14 @@ int main(int argc, char **argv)
 	if (body_path && !(body = slurp(body_path, &bl)))
 		return 2;
 	struct phr_cert pc;
-	if (phr_cert_parse(cert, cl, &pc))
-		return 2;
+	struct phr_pubkey pub;
+	bool is_auth = false;
+	if (phr_cert_parse(cert, cl, &pc)) {
+		if (phr_pubkey_decode(cert, cl, &pub))
+			return 2;
+		pc.subject = pub;
+		is_auth = true;
+	}
 	uint64_t now = (uint64_t)time(NULL);
 	const char *pn = getenv("PHR_NOW");
 	if (pn && *pn) {
@@ -101,7 +119,7 @@ int main(int argc, char **argv)
 	snprintf(h[3], sizeof(h[3]), "X-Phr-Signature: %s", sig);
 	snprintf(h[4], sizeof(h[4]), "X-Phr-Certificate: %s", certhex);
 	struct curl_slist *hl = NULL;
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < (is_auth ? 4 : 5); i++)
 		hl = curl_slist_append(hl, h[i]);
 	hl = curl_slist_append(hl, "Content-Type: application/octet-stream");
 	char url[600];
@@ -112,17 +130,27 @@ int main(int argc, char **argv)
 		CURL *c = curl_easy_init();
 		curl_easy_setopt(c, CURLOPT_URL, url);
 		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
-		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
 		if (!strcmp(argv[4], "POST")) {
 			curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? (const char *)body : "");
 			curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)bl);
 		}
 		long status = 0;
+		struct resp_buf rb = { 0 };
+		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, keep);
+		curl_easy_setopt(c, CURLOPT_WRITEDATA, &rb);
 		if (curl_easy_perform(c) == CURLE_OK)
 			curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 		else
 			rc = 1;
 		printf("%ld\n", status);
+		const char *out = getenv("HUBREQ_BODY"); /* the last answer's body, when named */
+		FILE *bf = out && *out ? fopen(out, "wb") : NULL;
+		if (bf) {
+			if (rb.len)
+				fwrite(rb.p, 1, rb.len, bf);
+			fclose(bf);
+		}
+		free(rb.p);
 		curl_easy_cleanup(c);
 	}
 	curl_slist_free_all(hl);
