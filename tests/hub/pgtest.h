@@ -1,4 +1,4 @@
-/* Test helper: fresh databases in the PostgreSQL cluster that
+/* For the tests: fresh databases in the PostgreSQL cluster that
  * tests/hub/with_pg.sh started (PHR_TEST_PG_HOST, PHR_TEST_PG_PORT). */
 #ifndef PHR_TEST_PGTEST_H
 #define PHR_TEST_PGTEST_H
