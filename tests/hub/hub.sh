@@ -51,6 +51,7 @@ DBURI=$(pg_uri postgres)
 declare -A HUB_URL HUB_PID
 start_hub() {
 	local n=$1 t=${2:-trust.bundle}
+	rm -f "hub$n.out" "hub$n.err" # a restarted hub's: the old line must not be read before the shell truncates it
 	"$PHR" hub --db "$DBURI" --listen 127.0.0.1:0 --trust "$t" >"hub$n.out" 2>"hub$n.err" &
 	HUB_PID[$n]=$!
 	HUBS+=($!)
@@ -59,7 +60,7 @@ start_hub() {
 		grep -q "listening on" "hub$n.out" 2>/dev/null && break
 		sleep 0.1
 	done
-	HUB_URL[$n]=$(sed -n 's/.*listening on //p' "hub$n.out")
+	HUB_URL[$n]=$(sed -n 's/.*listening on //p' "hub$n.out" | head -1)
 	if [ -n "${HUB_URL[$n]}" ]; then ok "hub $n listens on ${HUB_URL[$n]}"; else
 		bad "hub $n did not start"
 		sed 's/^/    /' "hub$n.err" | head -5
