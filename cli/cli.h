@@ -53,6 +53,11 @@ enum phr_exit {
 	EXIT_OLDER = 35,          /* register add/scan: the record met is an older copy of one stored */
 	EXIT_MEDIA = 36,          /* attach: document type not accepted, or over the size limit */
 	EXIT_DOC_MISMATCH = 37,   /* a document's bytes do not match its signed hash */
+	EXIT_HUB_UNREACHABLE = 50, /* sync: the hub could not be reached (the outbox keeps what was not sent) */
+	EXIT_HUB_AUTH = 51,        /* the hub refused the request's authentication (revoked, unknown clinic, replay) */
+	EXIT_HUB_REFUSED = 52,     /* the record's consent does not allow storing or handing it out */
+	EXIT_HUB = 53,             /* the hub answered with another error, or could not start */
+	EXIT_HUB_PENDING = 54,     /* sync --once: items are left in the outbox for a later round */
 	EXIT_SEAL = 38,           /* a holder key was given and a sealed part did not open with it */
 	EXIT_NO_KEY_CODE = 39,    /* --holder-key-qr: the picture holds no readable holder key code */
 	EXIT_SEAL_NOKEY = 40,     /* issue/extend: sections to seal and no holder key (--no-seal adds them unsealed) */
@@ -235,6 +240,8 @@ int cmd_import(int argc, char **argv);
 int cmd_register_user(int argc, char **argv);
 /* phr serve: the clinic's web app (cmd_serve.c, web/). */
 int cmd_serve(int argc, char **argv);
+int cmd_hub(int argc, char **argv);  /* cmd_hub.c: the regional hub (docs/HUB.md) */
+int cmd_sync(int argc, char **argv); /* cmd_sync.c: a clinic's register with the hub */
 struct phr_trust;
 /* --register DB (issue, extend, scan, card read): files a container met by
  * verb in the register DB (which must exist), how as PHR_REG_HOW_*, and

@@ -57,6 +57,10 @@ int cli_exit_code(int err)
 	case PHR_E_USER_EXISTS:
 	case PHR_E_AUTH: return EXIT_USER;
 	case PHR_E_HTTP: return EXIT_SERVE;
+	case PHR_E_HUB_UNREACHABLE: return EXIT_HUB_UNREACHABLE;
+	case PHR_E_HUB_AUTH: return EXIT_HUB_AUTH;
+	case PHR_E_HUB_REFUSED: return EXIT_HUB_REFUSED;
+	case PHR_E_HUB: return EXIT_HUB;
 	default:
 		return PHR_ERR_IS_MALFORMED(err) ? EXIT_MALFORMED : EXIT_FAIL;
 	}

@@ -43,6 +43,10 @@ static const char usage[] =
 	"Hospitals' systems (FHIR R4, International Patient Summary):\n"
 	"  export              write a record as an IPS document Bundle (JSON)\n"
 	"  import              read an IPS Bundle into an entry for 'phr issue'\n"
+	"  sync                send the register's new versions to the regional hub, pull newer ones\n"
+	"\n"
+	"Regional hub (PostgreSQL):\n"
+	"  hub                 serve the hub's API to clinics (docs/HUB.md)\n"
 	"\n"
 	"Other:\n"
 	"  inspect             say what a phr file is (key, certificate, bundle, record)\n"
@@ -87,6 +91,7 @@ int main(int argc, char **argv)
 		{ "rekey", cmd_rekey },
 		{ "export", cmd_export }, { "import", cmd_import },
 		{ "serve", cmd_serve },
+		{ "hub", cmd_hub }, { "sync", cmd_sync },
 	};
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(c, cmds[i].name))

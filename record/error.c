@@ -58,6 +58,10 @@ const char *phr_strerror(int err)
 	case PHR_E_CARD_NO_APP: return "no phr application on the card";
 	case PHR_E_CARD_EXISTS: return "card already personalised";
 	case PHR_E_DB: return "register database error";
+	case PHR_E_HUB: return "the hub answered with an error";
+	case PHR_E_HUB_AUTH: return "the hub refused the request's authentication";
+	case PHR_E_HUB_REFUSED: return "the record's consent does not allow it";
+	case PHR_E_HUB_UNREACHABLE: return "the hub could not be reached";
 	case PHR_E_DB_CORRUPT: return "register database damaged";
 	case PHR_E_DB_BUSY: return "register database busy";
 	case PHR_E_DB_FULL: return "disk full";

@@ -85,7 +85,11 @@ int phr_register_open(const char *path, unsigned flags, struct phr_register **ou
 	struct phr_register *reg = calloc(1, sizeof(*reg));
 	if (!reg)
 		return phr_fail(PHR_E_NOMEM, "out of memory");
-	int rc = phr_store_sqlite_open(path, flags, &reg->store);
+	int rc;
+	if (phr_store_pg_uri(path)) /* the regional hub's database (docs/HUB.md) */
+		rc = phr_store_pg_open(path, flags, &reg->store);
+	else
+		rc = phr_store_sqlite_open(path, flags, &reg->store);
 	if (rc) {
 		free(reg);
 		return rc;
@@ -666,6 +670,31 @@ int phr_register_each_version(struct phr_register *reg, const uint8_t id[PHR_REC
 	}
 	stored_free(&l);
 	return rc;
+}
+
+int phr_register_version_container(struct phr_register *reg, const uint8_t id[PHR_RECORD_ID_LEN],
+				   const char *version_hex, uint8_t **container, size_t *len)
+{
+	int64_t row, vrow = 0;
+	struct stored_list l = { 0 };
+	*container = NULL;
+	*len = 0;
+	int rc = record_row_of(reg, id, &row);
+	if (rc || (rc = reg->store->ops->versions_each(reg->store, row, collect_version, &l))) {
+		stored_free(&l);
+		return rc;
+	}
+	for (size_t i = 0; i < l.n; i++) {
+		char hex[PHR_VERSION_ID_HEX_LEN];
+		hex_of(l.s[i].v.version_id, PHR_VERSION_ID_LEN, hex);
+		if (version_hex && !strcmp(hex, version_hex))
+			vrow = l.s[i].v.row;
+	}
+	stored_free(&l);
+	if (!vrow)
+		return phr_fail(PHR_E_NOT_STORED, "the register holds no version %.16s... of this record",
+				version_hex ? version_hex : "");
+	return reg->store->ops->version_container(reg->store, vrow, container, len);
 }
 
 int phr_register_each_sighting(struct phr_register *reg, const uint8_t id[PHR_RECORD_ID_LEN],

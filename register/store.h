@@ -98,6 +98,9 @@ struct phr_store_ops {
 			      int (*cb)(void *ctx, const struct phr_register_sighting *v), void *ctx);
 	/* The latest version's container, malloc'd. */
 	int (*latest)(struct phr_store *s, int64_t record_row, uint8_t **container, size_t *len);
+	/* One version's container (by its row), malloc'd: the hub hands out
+	 * every branch of a fork. */
+	int (*version_container)(struct phr_store *s, int64_t version_row, uint8_t **container, size_t *len);
 
 	/* An entry of a record for the index, by its hash: *row 0 when it was
 	 * indexed already (shared by an earlier version), else its new row. */
@@ -162,5 +165,11 @@ struct phr_store {
 /* The SQLite backend (store_sqlite.c): one file, WAL. */
 int phr_store_sqlite_open(const char *path, unsigned flags, struct phr_store **out);
 int phr_store_sqlite_schema_latest(void);
+
+/* The PostgreSQL backend (store_pg.c): a database named by a URI
+ * (postgresql://... or postgres://...), several processes at once. */
+bool phr_store_pg_uri(const char *path);
+int phr_store_pg_open(const char *uri, unsigned flags, struct phr_store **out);
+int phr_store_pg_schema_latest(void);
 
 #endif

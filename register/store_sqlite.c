@@ -163,6 +163,36 @@ static const char *const migrations[] = {
 	"  hash TEXT NOT NULL,"
 	"  disabled INTEGER NOT NULL DEFAULT 0,"
 	"  created INTEGER NOT NULL);",
+	/* 5: the outbox of phr sync (hub/sync.c, docs/HUB.md): every record
+	 * that gets a new version and every document kept is queued, in the
+	 * transaction that stores it, until the hub has it (store and
+	 * forward). gen counts the versions queued since a row was read, so
+	 * that a version stored while an older one was being sent is sent
+	 * too; a forgotten record or document leaves the outbox with it. */
+	"CREATE TABLE outbox("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL,"
+	"  ref BLOB NOT NULL,"
+	"  tries INTEGER NOT NULL DEFAULT 0,"
+	"  next_at INTEGER NOT NULL DEFAULT 0,"
+	"  gen INTEGER NOT NULL DEFAULT 0,"
+	"  UNIQUE (kind, ref));"
+	"CREATE TRIGGER outbox_version AFTER INSERT ON versions BEGIN"
+	"  INSERT OR IGNORE INTO outbox(kind, ref) SELECT 'record', record_id FROM records WHERE id = new.record;"
+	"  UPDATE outbox SET gen = gen + 1, tries = 0, next_at = 0"
+	"  WHERE kind = 'record' AND ref = (SELECT record_id FROM records WHERE id = new.record);"
+	" END;"
+	"CREATE TRIGGER outbox_document AFTER INSERT ON documents BEGIN"
+	"  INSERT OR IGNORE INTO outbox(kind, ref) VALUES ('document', new.hash);"
+	" END;"
+	"CREATE TRIGGER outbox_record_forgotten AFTER DELETE ON records BEGIN"
+	"  DELETE FROM outbox WHERE kind = 'record' AND ref = old.record_id;"
+	" END;"
+	"CREATE TRIGGER outbox_document_forgotten AFTER DELETE ON documents BEGIN"
+	"  DELETE FROM outbox WHERE kind = 'document' AND ref = old.hash;"
+	" END;"
+	"INSERT INTO outbox(kind, ref) SELECT 'record', record_id FROM records;"
+	"INSERT INTO outbox(kind, ref) SELECT 'document', hash FROM documents;",
 };
 _Static_assert(PHR_T_INT == 1 && PHR_T_BOOL == 2 && PHR_T_UNIT == 8 && PHR_T_DECIMAL == 9,
 	       "migration 3 names the types of measurements and flags by number");
@@ -620,6 +650,31 @@ static int sq_latest(struct phr_store *s, int64_t record_row, uint8_t **containe
 	if (rc == SQLITE_DONE)
 		return phr_fail(PHR_E_NOT_STORED, "the register holds no version of this record");
 	return fail(q->db, rc, "read the latest version");
+}
+
+static int sq_version_container(struct phr_store *s, int64_t version_row, uint8_t **container, size_t *len)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st;
+	*container = NULL;
+	*len = 0;
+	int rc = sqlite3_prepare_v2(q->db, "SELECT container FROM versions WHERE id = ?1", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return fail(q->db, rc, "read a version");
+	sqlite3_bind_int64(st, 1, version_row);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		size_t n = (size_t)sqlite3_column_bytes(st, 0);
+		if ((*container = malloc(n ? n : 1)) && n)
+			memcpy(*container, sqlite3_column_blob(st, 0), n);
+		*len = n;
+		sqlite3_finalize(st);
+		return *container ? PHR_OK : phr_fail(PHR_E_NOMEM, "out of memory");
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return phr_fail(PHR_E_NOT_STORED, "the register holds no such version");
+	return fail(q->db, rc, "read a version");
 }
 
 static int sq_entry_insert(struct phr_store *s, int64_t record_row, const uint8_t hash[PHR_HASH_LEN], size_t index,
@@ -1456,6 +1511,7 @@ static const struct phr_store_ops sqlite_ops = {
 	.sighting_insert = sq_sighting_insert,
 	.sightings_each = sq_sightings_each,
 	.latest = sq_latest,
+	.version_container = sq_version_container,
 	.entry_insert = sq_entry_insert,
 	.field_insert = sq_field_insert,
 	.name_insert = sq_name_insert,

@@ -108,6 +108,12 @@ enum phr_err {
 
 	/* the clinic workstation's entry forms (web/form.c) */
 	PHR_E_FORM = -140,         /* a posted form's fields fail the record's checks (each named by its label) */
+
+	/* the regional hub and sync (hub/, docs/HUB.md) */
+	PHR_E_HUB = -160,             /* the hub answered with an error */
+	PHR_E_HUB_AUTH = -161,        /* the request's signature, certificate, time or nonce was refused */
+	PHR_E_HUB_REFUSED = -162,     /* the record's consent does not allow it (storing, or handing out) */
+	PHR_E_HUB_UNREACHABLE = -163, /* the hub could not be reached */
 };
 
 #define PHR_ERR_IS_MALFORMED(e) ((e) <= -1 && (e) >= -19)

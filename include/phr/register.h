@@ -160,6 +160,12 @@ struct phr_register_version {
 	bool fork;        /* neither a prefix of, nor extended by, some other stored version */
 	int64_t stored_at; /* Unix seconds */
 };
+/* The container of one stored version (version_hex: lower-case hex, as
+ * phr_register_each_version gives it), as first met, malloc'd.
+ * PHR_E_NOT_STORED when the register holds no such version of the record. */
+PHR_NODISCARD int phr_register_version_container(struct phr_register *reg, const uint8_t id[PHR_RECORD_ID_LEN],
+						 const char *version_hex, uint8_t **container, size_t *len);
+
 struct phr_register_sighting {
 	const char *version_hex;
 	int64_t at;        /* Unix seconds */

@@ -21,6 +21,11 @@
 #include "phr/register.h"
 #include "phr/render.h"
 #include "testlib.h"
+#ifdef PHR_TEST_PG
+/* Built a second time as tests/hub's test_register_pg: the same tests
+ * against the PostgreSQL backend, one database per register file name. */
+#include "pgtest.h"
+#endif
 
 #define NOW (FX_T0 + 3600u)
 
@@ -30,6 +35,9 @@ static char dir[256];
 /* A fresh register file path in the scratch directory. */
 static const char *db_path(const char *name)
 {
+#ifdef PHR_TEST_PG
+	return pgtest_db(name, true);
+#endif
 	static char p[512];
 	snprintf(p, sizeof(p), "%s/%s", dir, name);
 	char side[600];
@@ -44,6 +52,9 @@ static const char *db_path(const char *name)
 /* The path of a register file already made (nothing removed). */
 static const char *db_path_keep(const char *name)
 {
+#ifdef PHR_TEST_PG
+	return pgtest_db(name, false);
+#endif
 	static char p[512];
 	snprintf(p, sizeof(p), "%s/%s", dir, name);
 	return p;
@@ -510,6 +521,10 @@ static int count_hit(void *ctx, const struct phr_register_hit *h)
  * counted independently by another connection. */
 static bool key_counts_agree(const char *path)
 {
+#ifdef PHR_TEST_PG
+	(void)path; /* the PostgreSQL backend keeps no name_key_counts */
+	return true;
+#endif
 	sqlite3 *db;
 	sqlite3_stmt *st;
 	bool ok = false;
@@ -1294,6 +1309,8 @@ static int test_migrate_from_1(void)
 	CHECK(sqlite3_open(db_path_keep("v1.db"), &db) == SQLITE_OK);
 	CHECK(sqlite3_exec(db,
 			   "DROP TRIGGER name_keys_counted; DROP TRIGGER name_keys_uncounted; DROP TABLE name_key_counts;"
+			   "DROP TRIGGER outbox_version; DROP TRIGGER outbox_document; DROP TRIGGER outbox_record_forgotten;"
+			   "DROP TRIGGER outbox_document_forgotten; DROP TABLE outbox;" /* schema 5 */
 			   "DROP INDEX records_last_seen; DROP INDEX fields_hit;"
 			   "DROP INDEX fields_code; DROP INDEX fields_arrival; DROP INDEX fields_record_path;"
 			   "DROP INDEX fields_path_value; DROP INDEX entries_day;"
@@ -1343,6 +1360,128 @@ static int test_find_arguments(void)
 	return 0;
 }
 
+#ifdef PHR_TEST_PG
+/* ---- what the SQLite-only tests check, in PostgreSQL terms -------------------------- */
+
+static int test_pg_open_create_migrate(void)
+{
+	struct phr_register *reg;
+	const char *p = db_path("open.db");
+	CHECK(p != NULL);
+	char uri[600];
+	snprintf(uri, sizeof(uri), "%s", p);
+	CHECK_RC(phr_register_open(uri, 0, &reg), PHR_E_DB_CORRUPT); /* an empty database is not a register */
+	CHECK_RC(phr_register_open(uri, PHR_REG_READONLY, &reg), PHR_E_DB_CORRUPT);
+	CHECK_RC(phr_register_open(uri, PHR_REG_CREATE, &reg), PHR_OK);
+	int latest = phr_register_schema_version(reg);
+	CHECK(latest >= 1);
+	phr_register_close(reg);
+	char restore[80];
+	snprintf(restore, sizeof(restore), "INSERT INTO phr_schema VALUES (%d)", latest);
+	/* a second open finds it migrated; read-only refuses writes */
+	CHECK_RC(phr_register_open(uri, PHR_REG_READONLY, &reg), PHR_OK);
+	CHECK(phr_register_audit_log(reg, "show", NULL, "x") == PHR_E_DB);
+	phr_register_close(reg);
+	CHECK(pgtest_sql("open.db", "UPDATE phr_schema SET version = 99") == 0);
+	CHECK_RC(phr_register_open(uri, 0, &reg), PHR_E_DB_VERSION);
+	/* schema version 0 over tables already there: migration 1 fails whole */
+	CHECK(pgtest_sql("open.db", "DELETE FROM phr_schema") == 0);
+	CHECK(phr_register_open(uri, 0, &reg) == PHR_E_DB);
+	CHECK(pgtest_sql("open.db", restore) == 0);
+	CHECK_RC(phr_register_open(uri, 0, &reg), PHR_OK);
+	phr_register_close(reg);
+	/* a database of schema version 1 (before the hub's tables) is migrated forward */
+	CHECK(pgtest_sql("open.db", "DROP TABLE hub_nonces; DROP TABLE hub_trust; UPDATE phr_schema SET version = 1") == 0);
+	CHECK_RC(phr_register_open(uri, 0, &reg), PHR_OK);
+	CHECK(phr_register_schema_version(reg) == latest);
+	phr_register_close(reg);
+	CHECK(pgtest_sql("open.db", "SELECT 1 FROM hub_nonces, hub_trust") == 0);
+	/* a server that does not answer */
+	CHECK_RC(phr_register_open("postgresql:///x?host=/nonexistent&port=1", 0, &reg), PHR_E_DB);
+	return 0;
+}
+
+static int test_pg_forget(void)
+{
+	struct phr_register *reg;
+	struct phr_record *r, *other;
+	struct phr_register_added a;
+	uint8_t id[PHR_RECORD_ID_LEN];
+	char hex[33];
+	const char *db = "forget.db";
+	CHECK_RC(open_new(db, &reg), PHR_OK);
+	CHECK(!fx_record(&F, 3, NULL, &r));
+	CHECK(!fx_record(&F, 1, NULL, &other));
+	CHECK_RC(add_record(reg, r, 0, &a), PHR_OK);
+	CHECK_RC(add_record(reg, other, 0, &a), PHR_OK);
+	phr_record_id_hex(r->id, hex);
+	static const uint8_t doc[] = "%PDF-1.4 lab result of the holder";
+	uint8_t h[PHR_HASH_LEN];
+	crypto_generichash(h, sizeof(h), doc, sizeof(doc), NULL, 0);
+	CHECK_RC(phr_register_put_document(reg, h, "application/pdf", doc, sizeof(doc)), PHR_OK);
+	CHECK_RC(phr_register_link_document(reg, r->id, h), PHR_OK);
+	/* the test can see them before: it would see them after */
+	CHECK(pgtest_holds(db, r->id, PHR_RECORD_ID_LEN) == 1);
+	CHECK(pgtest_holds(db, hex, 32) == 1);
+	CHECK(pgtest_holds(db, doc, sizeof(doc)) == 1);
+	CHECK(pgtest_holds(db, r->entries[2].raw, 64) == 1);
+	CHECK(pgtest_holds(db, "Warsame", 7) == 1);
+	CHECK_RC(phr_register_forget(reg, r->id), PHR_OK);
+	CHECK_RC(phr_register_resolve(reg, hex, id), PHR_E_NOT_STORED);
+	CHECK(pgtest_holds(db, r->id, PHR_RECORD_ID_LEN) == 0);
+	CHECK(pgtest_holds(db, hex, 32) == 0);
+	CHECK(pgtest_holds(db, doc, sizeof(doc)) == 0);
+	CHECK(pgtest_holds(db, r->entries[2].raw, 64) == 0);
+	CHECK(pgtest_holds(db, other->id, PHR_RECORD_ID_LEN) == 1);
+	CHECK_RC(phr_register_forget(reg, other->id), PHR_OK);
+	CHECK(pgtest_holds(db, "Warsame", 7) == 0);
+	CHECK(pgtest_holds(db, "warsame", 7) == 0);
+	phr_register_close(reg);
+	phr_record_destroy(r);
+	phr_record_destroy(other);
+	return 0;
+}
+
+static int test_pg_check(void)
+{
+	struct phr_register *reg;
+	struct phr_record *r;
+	struct phr_register_added a;
+	size_t problems = 0;
+	CHECK_RC(open_new("check.db", &reg), PHR_OK);
+	CHECK(!fx_record(&F, 2, NULL, &r));
+	CHECK_RC(add_record(reg, r, -1, &a), PHR_OK);
+	CHECK_RC(phr_register_check(reg, count_problem, &problems), PHR_OK);
+	CHECK(problems == 0);
+	/* a stored container replaced behind the register's back */
+	CHECK(pgtest_sql("check.db", "UPDATE versions SET container = decode('0100000000', 'hex')") == 0);
+	CHECK_RC(phr_register_check(reg, count_problem, &problems), PHR_E_DB_CORRUPT);
+	CHECK(problems == 1);
+	phr_register_close(reg);
+	phr_record_destroy(r);
+	return 0;
+}
+
+static const struct test pg_tests[] = {
+	{ "pg: open, create, migrate, schema too new, read-only", test_pg_open_create_migrate },
+	{ "batches: one transaction, rollback, close, forget refused", test_batch },
+	{ "add; same signed version, other bytes: one version", test_add_and_same_version },
+	{ "sightings: how, trust bundle version, report", test_sightings },
+	{ "older copy", test_older_copy },
+	{ "fork", test_fork },
+	{ "consent store: false", test_consent },
+	{ "pg: forget leaves no row holding the record", test_pg_forget },
+	{ "audit rows", test_audit_rows },
+	{ "record id by unique prefix", test_prefix_lookup },
+	{ "documents", test_documents },
+	{ "facts of the latest version by day range", test_each_facts },
+	{ "pg: check", test_pg_check },
+	{ "every example: add, find, export byte for byte", test_examples_round_trip },
+	{ "find: arguments checked", test_find_arguments },
+	{ "the seeded generator's records: add, export byte for byte", test_generated_round_trip },
+};
+#endif
+
 int main(void)
 {
 	if (sodium_init() < 0 || fx_init(&F, "adult-tb-positive-referral.json"))
@@ -1374,7 +1513,12 @@ int main(void)
 		{ "a search walks newest first or reads and sorts: the same hits", test_find_walks },
 		{ "a name search ranks every candidate before it keeps the best", test_find_name_ranks_first },
 	};
+#ifdef PHR_TEST_PG
+	int rc = run_tests(pg_tests, sizeof(pg_tests) / sizeof(pg_tests[0]));
+	(void)tests;
+#else
 	int rc = run_tests(tests, sizeof(tests) / sizeof(tests[0]));
+#endif
 	fx_finish(&F);
 	char cmd[400];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);

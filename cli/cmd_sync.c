@@ -1,0 +1,93 @@
+/* phr sync: the clinic's register with the hub (hub/sync.c, docs/HUB.md). */
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "hub.h"
+
+static const char sync_usage[] =
+	"Usage: phr sync --register DB --hub URL --key CLINIC.key --cert CLINIC.cert\n"
+	"                [--trust TRUST.bundle] [--ca-file CA.pem] [--once] [--interval S]\n"
+	"\n"
+	"Sends the register's outbox (every version and document stored since it was\n"
+	"last sent) to the hub, then pulls newer versions of the records the register\n"
+	"holds, their documents, and a newer trust bundle (taken only if --trust would\n"
+	"accept it and it is newer: it then replaces the --trust file). What the hub\n"
+	"did not take stays in the outbox and is sent again later, with exponential\n"
+	"backoff; stopping and starting again loses nothing.\n"
+	"  --once        one round, every outbox row tried now; exit 54 when some are\n"
+	"                left, 50 when the hub could not be reached\n"
+	"  --interval S  seconds between rounds (default 30) without --once\n";
+
+static int load_trust(const char *path, struct phr_trust **out)
+{
+	int ex = cli_load_trust("sync", path, NULL, out);
+	return ex ? phr_fail(PHR_E_UNTRUSTED, "the trust bundle was refused") : PHR_OK;
+}
+
+int cmd_sync(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "register", required_argument, 0, 'r' }, { "hub", required_argument, 0, 'u' },
+		{ "key", required_argument, 0, 'k' },      { "cert", required_argument, 0, 'c' },
+		{ "trust", required_argument, 0, 't' },    { "ca-file", required_argument, 0, 'a' },
+		{ "once", no_argument, 0, 'o' },           { "interval", required_argument, 0, 'i' },
+		{ "passphrase-file", required_argument, 0, 'p' },
+		{ "help", no_argument, 0, 'h' },           { 0, 0, 0, 0 } };
+	const char *key = NULL, *cert = NULL, *passfile = NULL;
+	size_t left = 0;
+	struct sync_options o = { .now = cli_now, .load_trust = load_trust, .left = &left };
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r': o.db = optarg; break;
+		case 'u': o.hub = optarg; break;
+		case 'k': key = optarg; break;
+		case 'c': cert = optarg; break;
+		case 't': o.trust_path = optarg; break;
+		case 'a': o.ca_file = optarg; break;
+		case 'o': o.once = true; break;
+		case 'p': passfile = optarg; break;
+		case 'i': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (*end || !*optarg || v < 1 || v > 86400)
+				return cli_usage("sync", "--interval is 1 to 86400 seconds");
+			o.interval = (unsigned)v;
+			break;
+		}
+		case 'h': fputs(sync_usage, stdout); return EXIT_OK_;
+		default: return cli_usage("sync", "unknown option");
+		}
+	}
+	if (optind != argc)
+		return cli_usage("sync", "unexpected argument");
+	if (!o.db || !o.hub || !key || !cert)
+		return cli_usage("sync", "--register, --hub, --key and --cert are required");
+	struct phr_seckey *k = NULL;
+	uint8_t *cb = NULL;
+	size_t cl = 0;
+	int ex = cli_load_key("sync", key, passfile, &k);
+	if (ex)
+		return ex;
+	if ((ex = cli_read(cert, PHR_MAX_CERT, &cb, &cl))) {
+		phr_seckey_destroy(k);
+		return ex;
+	}
+	o.key = k;
+	o.cert = cb;
+	o.cert_len = cl;
+	int rc = sync_run(&o);
+	phr_seckey_destroy(k);
+	free(cb);
+	if (rc == PHR_E_UNTRUSTED)
+		return EXIT_UNTRUSTED;
+	if (rc == PHR_E_ARG)
+		return cli_usage("sync", phr_last_error());
+	if (rc)
+		return cli_fail("sync", rc, NULL);
+	return o.once && left ? EXIT_HUB_PENDING : EXIT_OK_;
+}

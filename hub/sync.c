@@ -1,0 +1,587 @@
+/* phr sync: the clinic's side of the hub (docs/HUB.md). Store and forward:
+ * every new version and document of the clinic's register goes into the
+ * outbox (SQLite triggers, store_sqlite.c migration 4) in the same
+ * transaction that stores it, and leaves it only once the hub has
+ * answered that it holds it, so nothing is lost when the network, the hub
+ * or this process stops, and pushing again is harmless (the hub keeps one
+ * row per version and per document). Then newer versions of the records
+ * the clinic holds, their documents, and a newer trust bundle are pulled.
+ *
+ * The outbox and the list of record ids are read with SQLite directly (the
+ * register's API has no call for them); all else goes through the register. */
+#include "hub.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <jansson.h>
+#include <signal.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "phr/container.h"
+#include "phr/render.h"
+
+#define SYNC_BATCH 200          /* outbox rows sent per round */
+#define SYNC_BACKOFF_MIN 2      /* seconds before the first retry */
+#define SYNC_BACKOFF_MAX 600    /* longest wait between retries */
+#define SYNC_TIMEOUT 30         /* seconds one request may take */
+#define SYNC_MAX_RESPONSE (HUB_MAX_BODY + 65536u)
+
+struct buf {
+	uint8_t *p;
+	size_t len;
+	bool over;
+};
+
+static size_t write_cb(char *data, size_t size, size_t n, void *ctx)
+{
+	struct buf *b = ctx;
+	size_t add = size * n;
+	if (b->len + add > SYNC_MAX_RESPONSE) {
+		b->over = true;
+		return 0;
+	}
+	uint8_t *p = realloc(b->p, b->len + add + 1);
+	if (!p)
+		return 0;
+	memcpy(p + b->len, data, add);
+	b->p = p;
+	b->len += add;
+	b->p[b->len] = 0;
+	return add;
+}
+
+struct ctx {
+	const struct sync_options *o;
+	CURL *curl;
+	struct phr_register *reg;
+	sqlite3 *db;
+	struct phr_trust *trust;
+	char cert_hex[2 * 1024 + 1];
+	size_t pushed, pulled, docs_pulled, left, refused;
+	uint64_t trust_pulled;
+};
+
+/* One signed request; *status 0 when the hub was not reached. */
+static int request(struct ctx *x, const char *method, const char *path, const char *type, const uint8_t *body,
+		   size_t len, long *status, struct buf *resp, char *trust_version, size_t tv_cap)
+{
+	char url[600], h[5][HUB_MAX_SIG_HEX + 64], nonce_hex[2 * HUB_NONCE_LEN + 1], *sig = NULL;
+	uint8_t nonce[HUB_NONCE_LEN];
+	uint64_t t = x->o->now();
+	struct curl_slist *hl = NULL;
+	*status = 0;
+	memset(resp, 0, sizeof(*resp));
+	randombytes_buf(nonce, sizeof(nonce));
+	sodium_bin2hex(nonce_hex, sizeof(nonce_hex), nonce, sizeof(nonce));
+	int rc = hub_sign(x->o->key, method, path, t, nonce_hex, body, len, &sig);
+	if (rc)
+		return rc;
+	char kid[PHR_KID_HEX_LEN];
+	phr_kid_to_hex(phr_seckey_public(x->o->key)->kid, kid);
+	snprintf(h[0], sizeof(h[0]), "X-Phr-Cert: %s", kid);
+	snprintf(h[1], sizeof(h[1]), "X-Phr-Time: %llu", (unsigned long long)t);
+	snprintf(h[2], sizeof(h[2]), "X-Phr-Nonce: %s", nonce_hex);
+	snprintf(h[3], sizeof(h[3]), "X-Phr-Signature: %s", sig);
+	snprintf(h[4], sizeof(h[4]), "Content-Type: %s", type ? type : "application/octet-stream");
+	free(sig);
+	for (int i = 0; i < 5; i++)
+		hl = curl_slist_append(hl, h[i]);
+	char *certh = malloc(strlen(x->cert_hex) + 32);
+	if (certh) {
+		sprintf(certh, "X-Phr-Certificate: %s", x->cert_hex);
+		hl = curl_slist_append(hl, certh);
+		free(certh);
+	}
+	hl = curl_slist_append(hl, "Expect:");
+	snprintf(url, sizeof(url), "%s%s", x->o->hub, path);
+	CURL *c = x->curl;
+	curl_easy_reset(c);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)SYNC_TIMEOUT);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (x->o->ca_file)
+		curl_easy_setopt(c, CURLOPT_CAINFO, x->o->ca_file);
+	if (!strcmp(method, "POST")) {
+		curl_easy_setopt(c, CURLOPT_POST, 1L);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, len ? (const char *)body : "");
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	}
+	struct curl_header *th = NULL;
+	CURLcode cc = curl_easy_perform(c);
+	curl_slist_free_all(hl);
+	if (cc != CURLE_OK) {
+		free(resp->p);
+		memset(resp, 0, sizeof(*resp));
+		return phr_fail(PHR_E_HUB_UNREACHABLE, "hub %s: %s", x->o->hub, curl_easy_strerror(cc));
+	}
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+	if (trust_version && tv_cap) {
+		trust_version[0] = '\0';
+		if (curl_easy_header(c, "X-Phr-Trust-Version", 0, CURLH_HEADER, -1, &th) == CURLHE_OK && th)
+			snprintf(trust_version, tv_cap, "%s", th->value);
+	}
+	return PHR_OK;
+}
+
+static const char *hub_error(const struct buf *b)
+{
+	static char msg[300];
+	json_t *j = b->p ? json_loadb((const char *)b->p, b->len, 0, NULL) : NULL;
+	snprintf(msg, sizeof(msg), "%s", json_string_value(json_object_get(j, "error")) ? json_string_value(json_object_get(j, "error")) : "");
+	json_decref(j);
+	return msg;
+}
+
+/* ---- push: the outbox ----------------------------------------------- */
+
+static int64_t wall(void)
+{
+	return (int64_t)time(NULL);
+}
+
+/* When to try a row again after tries failures: exponential, with jitter
+ * (half to all of the delay), so that clinics that lost the hub together
+ * do not come back together. */
+static int64_t backoff(unsigned tries)
+{
+	int64_t d = SYNC_BACKOFF_MIN;
+	for (unsigned i = 0; i < tries && d < SYNC_BACKOFF_MAX; i++)
+		d *= 2;
+	if (d > SYNC_BACKOFF_MAX)
+		d = SYNC_BACKOFF_MAX;
+	return d / 2 + (int64_t)randombytes_uniform((uint32_t)(d / 2 + 1));
+}
+
+static int sq_run(sqlite3 *db, const char *sql, int64_t a, int64_t b)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return phr_fail(PHR_E_DB, "sync: outbox: %s", sqlite3_errmsg(db));
+	sqlite3_bind_int64(st, 1, a);
+	sqlite3_bind_int64(st, 2, b);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? PHR_OK : phr_fail(PHR_E_DB, "sync: outbox: %s", sqlite3_errmsg(db));
+}
+
+/* The row is done if no newer version came in meanwhile (gen unchanged). */
+static int outbox_done(struct ctx *x, int64_t id, int64_t gen)
+{
+	return sq_run(x->db, "DELETE FROM outbox WHERE id = ?1 AND gen = ?2", id, gen);
+}
+
+static int outbox_retry(struct ctx *x, int64_t id, unsigned tries)
+{
+	return sq_run(x->db, "UPDATE outbox SET tries = tries + 1, next_at = ?2 WHERE id = ?1", id,
+		      wall() + backoff(tries));
+}
+
+static int push_one(struct ctx *x, const char *kind, const uint8_t *ref, size_t ref_len, long *status, struct buf *resp)
+{
+	uint8_t *bytes = NULL;
+	size_t len = 0;
+	char path[200], type[PHR_REG_MEDIA_TYPE_MAX] = "application/octet-stream";
+	int rc;
+	*status = 0;
+	memset(resp, 0, sizeof(*resp));
+	if (!strcmp(kind, "record") && ref_len == PHR_RECORD_ID_LEN) {
+		/* every head: the latest, and the other branch of a fork */
+		struct hub_heads heads;
+		if ((rc = hub_heads_of(x->reg, ref, &heads)))
+			return rc;
+		for (size_t i = 0; i < heads.n; i++) {
+			if ((rc = phr_register_version_container(x->reg, ref, heads.hex[i], &bytes, &len)))
+				return rc;
+			free(resp->p);
+			rc = request(x, "POST", "/v1/versions", NULL, bytes, len, status, resp, NULL, 0);
+			free(bytes);
+			if (rc || (*status != 200 && *status != 201))
+				return rc;
+		}
+		return PHR_OK;
+	} else if (!strcmp(kind, "document") && ref_len == PHR_HASH_LEN) {
+		rc = phr_register_get_document(x->reg, ref, type, &bytes, &len);
+		char hex[2 * PHR_HASH_LEN + 1];
+		sodium_bin2hex(hex, sizeof(hex), ref, PHR_HASH_LEN);
+		snprintf(path, sizeof(path), "/v1/documents/%s", hex);
+	} else {
+		return PHR_E_NOT_FOUND; /* not ours: dropped */
+	}
+	if (rc)
+		return rc; /* forgotten meanwhile: nothing to send */
+	rc = request(x, "POST", path, type, bytes, len, status, resp, NULL, 0);
+	free(bytes);
+	return rc;
+}
+
+static int push(struct ctx *x)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(x->db, x->o->once ? "SELECT id, kind, ref, tries, gen FROM outbox ORDER BY id LIMIT ?1"
+						      : "SELECT id, kind, ref, tries, gen FROM outbox WHERE next_at <= ?2 "
+							"ORDER BY id LIMIT ?1",
+				    -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return phr_fail(PHR_E_DB, "sync: outbox: %s", sqlite3_errmsg(x->db));
+	sqlite3_bind_int64(st, 1, SYNC_BATCH);
+	sqlite3_bind_int64(st, 2, wall());
+	struct row {
+		int64_t id, gen;
+		char kind[16];
+		uint8_t ref[PHR_HASH_LEN];
+		size_t ref_len;
+		unsigned tries;
+	} *rows = calloc(SYNC_BATCH, sizeof(*rows));
+	size_t n = 0;
+	if (!rows) {
+		sqlite3_finalize(st);
+		return phr_fail(PHR_E_NOMEM, "out of memory");
+	}
+	while (n < SYNC_BATCH && sqlite3_step(st) == SQLITE_ROW) {
+		struct row *r = &rows[n++];
+		r->id = sqlite3_column_int64(st, 0);
+		snprintf(r->kind, sizeof(r->kind), "%s", (const char *)sqlite3_column_text(st, 1));
+		r->ref_len = (size_t)sqlite3_column_bytes(st, 2);
+		if (r->ref_len > sizeof(r->ref))
+			r->ref_len = 0;
+		if (r->ref_len)
+			memcpy(r->ref, sqlite3_column_blob(st, 2), r->ref_len);
+		r->tries = (unsigned)sqlite3_column_int(st, 3);
+		r->gen = sqlite3_column_int64(st, 4);
+	}
+	sqlite3_finalize(st);
+	int out = PHR_OK;
+	/* documents first: a version that refers to one then finds it there */
+	for (int pass = 0; pass < 2 && !out; pass++)
+		for (size_t i = 0; i < n && !out; i++) {
+			struct row *r = &rows[i];
+			if ((pass == 0) != !strcmp(r->kind, "document"))
+				continue;
+			long status;
+			struct buf resp;
+			rc = push_one(x, r->kind, r->ref, r->ref_len, &status, &resp);
+			if (rc == PHR_E_HUB_UNREACHABLE) {
+				outbox_retry(x, r->id, r->tries);
+				out = rc; /* the hub is gone: the rest waits */
+			} else if (rc) {
+				outbox_done(x, r->id, r->gen); /* nothing left to send */
+			} else if (status == 200 || status == 201) {
+				outbox_done(x, r->id, r->gen);
+				x->pushed++;
+			} else if (status == 403 || status == 422 || status == 400 || status == 413) {
+				/* the hub will never take it (consent, unverified): dropped, said */
+				if (!x->o->quiet)
+					fprintf(stderr, "phr sync: the hub refused a %s (%ld): %s\n", r->kind, status,
+						hub_error(&resp));
+				outbox_done(x, r->id, r->gen);
+				x->refused++;
+			} else if (status == 401) {
+				outbox_retry(x, r->id, r->tries);
+				out = phr_fail(PHR_E_HUB_AUTH, "the hub refused this clinic: %s", hub_error(&resp));
+			} else {
+				outbox_retry(x, r->id, r->tries);
+				if (!x->o->quiet)
+					fprintf(stderr, "phr sync: the hub answered %ld: %s (retried later)\n", status,
+						hub_error(&resp));
+			}
+			free(resp.p);
+		}
+	free(rows);
+	return out;
+}
+
+/* ---- pull ------------------------------------------------------------- */
+
+struct have {
+	const char *hex;
+	bool found;
+};
+
+static int have_cb(void *ctx, const struct phr_register_version *v)
+{
+	struct have *h = ctx;
+	if (!strcmp(v->version_hex, h->hex))
+		h->found = true;
+	return 0;
+}
+
+struct missing {
+	uint8_t hash[16][PHR_HASH_LEN];
+	size_t n;
+};
+
+static int missing_cb(void *ctx, const struct phr_register_document *d)
+{
+	struct missing *m = ctx;
+	if (!d->present && m->n < 16)
+		memcpy(m->hash[m->n++], d->hash, PHR_HASH_LEN);
+	return 0;
+}
+
+static int pull_record(struct ctx *x, const uint8_t id[PHR_RECORD_ID_LEN])
+{
+	char rhex[33], path[200];
+	long status;
+	struct buf resp;
+	phr_record_id_hex(id, rhex);
+	snprintf(path, sizeof(path), "/v1/records/%s", rhex);
+	int rc = request(x, "GET", path, NULL, NULL, 0, &status, &resp, NULL, 0);
+	if (rc)
+		return rc;
+	if (status == 401) {
+		rc = phr_fail(PHR_E_HUB_AUTH, "the hub refused this clinic: %s", hub_error(&resp));
+		free(resp.p);
+		return rc;
+	}
+	if (status >= 500) {
+		rc = phr_fail(PHR_E_HUB, "the hub answered %ld: %s (record %s pulled at the next round)", status,
+			      hub_error(&resp), rhex);
+		free(resp.p);
+		return rc;
+	}
+	if (status != 200) { /* not there, or not shared with this clinic */
+		free(resp.p);
+		return PHR_OK;
+	}
+	json_t *j = json_loadb((const char *)resp.p, resp.len, 0, NULL);
+	free(resp.p);
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(j, "versions"), i, v) {
+		const char *vhex = json_string_value(json_object_get(v, "version"));
+		const char *b64 = json_string_value(json_object_get(v, "container"));
+		if (!vhex || !b64)
+			continue;
+		struct have h = { .hex = vhex };
+		if (phr_register_each_version(x->reg, id, have_cb, &h) || h.found)
+			continue;
+		size_t cap = strlen(b64), len = 0;
+		uint8_t *c = malloc(cap + 1);
+		if (!c || sodium_base642bin(c, cap, b64, strlen(b64), NULL, &len, NULL, sodium_base64_VARIANT_ORIGINAL)) {
+			free(c);
+			continue;
+		}
+		struct phr_register_added a;
+		rc = phr_register_add(x->reg, c, len, x->trust, x->o->now(), PHR_REG_HOW_ADD, &a);
+		free(c);
+		if (rc == PHR_OK) {
+			x->pulled++;
+			/* it came from the hub: no need to send it back */
+			sqlite3_stmt *st;
+			if (sqlite3_prepare_v2(x->db, "DELETE FROM outbox WHERE kind = 'record' AND ref = ?1", -1, &st, NULL) ==
+			    SQLITE_OK) {
+				sqlite3_bind_blob(st, 1, id, PHR_RECORD_ID_LEN, SQLITE_STATIC);
+				sqlite3_step(st);
+				sqlite3_finalize(st);
+			}
+		} else if (!x->o->quiet) {
+			fprintf(stderr, "phr sync: record %s from the hub not filed: %s\n", rhex, phr_last_error());
+		}
+		rc = PHR_OK;
+	}
+	json_decref(j);
+	/* documents its entries refer to that are not here yet */
+	struct missing m = { .n = 0 };
+	if (phr_register_each_document(x->reg, id, missing_cb, &m))
+		return PHR_OK;
+	for (size_t k = 0; k < m.n; k++) {
+		char dhex[2 * PHR_HASH_LEN + 1];
+		sodium_bin2hex(dhex, sizeof(dhex), m.hash[k], PHR_HASH_LEN);
+		snprintf(path, sizeof(path), "/v1/records/%s/documents/%s", rhex, dhex);
+		if ((rc = request(x, "GET", path, NULL, NULL, 0, &status, &resp, NULL, 0)))
+			return rc;
+		if (status == 200) {
+			char *type = NULL;
+			curl_easy_getinfo(x->curl, CURLINFO_CONTENT_TYPE, &type);
+			if (!phr_register_put_document(x->reg, m.hash[k], type ? type : "application/octet-stream", resp.p,
+						       resp.len)) {
+				x->docs_pulled++;
+				sqlite3_stmt *st;
+				if (sqlite3_prepare_v2(x->db, "DELETE FROM outbox WHERE kind = 'document' AND ref = ?1", -1,
+						       &st, NULL) == SQLITE_OK) {
+					sqlite3_bind_blob(st, 1, m.hash[k], PHR_HASH_LEN, SQLITE_STATIC);
+					sqlite3_step(st);
+					sqlite3_finalize(st);
+				}
+			}
+		}
+		free(resp.p);
+	}
+	return PHR_OK;
+}
+
+static int pull_records(struct ctx *x)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(x->db, "SELECT record_id FROM records ORDER BY id", -1, &st, NULL) != SQLITE_OK)
+		return phr_fail(PHR_E_DB, "sync: %s", sqlite3_errmsg(x->db));
+	uint8_t(*ids)[PHR_RECORD_ID_LEN] = NULL;
+	size_t n = 0, cap = 0;
+	int rc = PHR_OK;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(st, 0) != PHR_RECORD_ID_LEN)
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 256;
+			void *p = realloc(ids, cap * PHR_RECORD_ID_LEN);
+			if (!p) {
+				rc = phr_fail(PHR_E_NOMEM, "out of memory");
+				break;
+			}
+			ids = p;
+		}
+		memcpy(ids[n++], sqlite3_column_blob(st, 0), PHR_RECORD_ID_LEN);
+	}
+	sqlite3_finalize(st);
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = pull_record(x, ids[i]);
+	free(ids);
+	return rc;
+}
+
+/* A newer trust bundle: taken only if it loads as --trust does (signed by
+ * an anchor of this installation, not expired, not older than one used
+ * here) and is newer than the clinic's; then it replaces the clinic's file. */
+static int pull_trust(struct ctx *x)
+{
+	if (!x->o->trust_path)
+		return PHR_OK;
+	long status;
+	struct buf resp;
+	char tv[32];
+	int rc = request(x, "GET", "/v1/trust", NULL, NULL, 0, &status, &resp, tv, sizeof(tv));
+	if (rc)
+		return rc;
+	if (status != 200 || !resp.len || (x->trust && strtoull(tv, NULL, 10) <= phr_trust_version(x->trust))) {
+		free(resp.p);
+		return PHR_OK;
+	}
+	char tmp[4200];
+	snprintf(tmp, sizeof(tmp), "%s.pulled", x->o->trust_path);
+	FILE *f = fopen(tmp, "wb");
+	bool ok = f && fwrite(resp.p, 1, resp.len, f) == resp.len;
+	if (f && fclose(f))
+		ok = false;
+	free(resp.p);
+	struct phr_trust *t = NULL;
+	if (!ok || x->o->load_trust(tmp, &t) || (x->trust && phr_trust_version(t) <= phr_trust_version(x->trust))) {
+		if (!x->o->quiet && ok)
+			fprintf(stderr, "phr sync: the hub's trust bundle was not taken: %s\n", phr_last_error());
+		phr_trust_destroy(t);
+		unlink(tmp);
+		return PHR_OK;
+	}
+	if (rename(tmp, x->o->trust_path)) {
+		rc = phr_fail(PHR_E_IO, "%s: %s", x->o->trust_path, strerror(errno));
+		phr_trust_destroy(t);
+		unlink(tmp);
+		return rc;
+	}
+	phr_trust_destroy(x->trust);
+	x->trust = t;
+	x->trust_pulled = phr_trust_version(t);
+	return PHR_OK;
+}
+
+static int count_left(struct ctx *x)
+{
+	sqlite3_stmt *st;
+	x->left = 0;
+	if (sqlite3_prepare_v2(x->db, "SELECT count(*) FROM outbox", -1, &st, NULL) != SQLITE_OK)
+		return phr_fail(PHR_E_DB, "sync: %s", sqlite3_errmsg(x->db));
+	if (sqlite3_step(st) == SQLITE_ROW)
+		x->left = (size_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return PHR_OK;
+}
+
+static int round_once(struct ctx *x)
+{
+	x->pushed = x->pulled = x->docs_pulled = x->refused = 0;
+	x->trust_pulled = 0;
+	int rc = push(x);
+	/* pushing drains the outbox in batches: go on while it moves */
+	while (!rc && x->pushed && !count_left(x) && x->left && x->o->once) {
+		size_t before = x->left;
+		if ((rc = push(x)) || (rc = count_left(x)) || x->left >= before)
+			break;
+	}
+	if (!rc)
+		rc = pull_trust(x);
+	if (!rc)
+		rc = pull_records(x);
+	int lrc = count_left(x);
+	if (!x->o->quiet)
+		printf("phr sync: pushed %zu, refused %zu, pulled %zu versions and %zu documents%s; outbox: %zu left\n",
+		       x->pushed, x->refused, x->pulled, x->docs_pulled, x->trust_pulled ? ", a newer trust bundle" : "",
+		       x->left);
+	fflush(stdout);
+	return rc ? rc : lrc;
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+int sync_run(const struct sync_options *o)
+{
+	struct ctx x = { .o = o };
+	int rc;
+	if (o->cert_len * 2 + 1 > sizeof(x.cert_hex))
+		return phr_fail(PHR_E_LIMIT, "the clinic's certificate is too long");
+	sodium_bin2hex(x.cert_hex, sizeof(x.cert_hex), o->cert, o->cert_len);
+	if (strncmp(o->hub, "http://", 7) && strncmp(o->hub, "https://", 8))
+		return phr_fail(PHR_E_ARG, "--hub is an http:// or https:// URL");
+	if ((rc = phr_register_open(o->db, 0, &x.reg)))
+		return rc;
+	if (sqlite3_open_v2(o->db, &x.db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+		rc = phr_fail(PHR_E_DB, "%s: %s", o->db, sqlite3_errmsg(x.db));
+		goto out;
+	}
+	sqlite3_busy_timeout(x.db, PHR_REG_BUSY_MS);
+	if (o->trust_path && (rc = o->load_trust(o->trust_path, &x.trust)))
+		goto out;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) || !(x.curl = curl_easy_init())) {
+		rc = phr_fail(PHR_E_NOMEM, "cannot start the HTTP client");
+		goto out;
+	}
+	if (o->once) {
+		rc = round_once(&x);
+		if (o->left)
+			*o->left = x.left;
+		goto out;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	while (!stop) {
+		rc = round_once(&x);
+		if (rc == PHR_E_HUB_AUTH)
+			break; /* revoked or unknown: retrying will not help */
+		for (unsigned s = 0; s < (o->interval ? o->interval : 30) && !stop; s++)
+			sleep(1);
+		rc = PHR_OK;
+	}
+out:
+	if (x.curl)
+		curl_easy_cleanup(x.curl);
+	phr_trust_destroy(x.trust);
+	sqlite3_close(x.db);
+	phr_register_close(x.reg);
+	return rc;
+}

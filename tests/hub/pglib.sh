@@ -1,0 +1,60 @@
+# A PostgreSQL cluster of the test's own (sourced by the hub tests):
+# initdb and pg_ctl in a scratch directory, run as an unprivileged user
+# (initdb refuses root: as root, the cluster runs as 'nobody'), listening
+# only on a Unix socket in that directory and on loopback at a free port.
+# pg_start DIR sets PGHOST, PGPORT, PGUSER and PG_URI_BASE
+# ("postgresql:///?host=DIR&port=N&user=phr" without a database name);
+# pg_stop stops it (call it from the caller's EXIT trap).
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+PG_DIR=
+
+pg_as() {
+	if [ "$(id -u)" = 0 ]; then runuser -u nobody -- "$@"; else "$@"; fi
+}
+
+pg_free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+pg_start() {
+	PG_DIR=$1
+	mkdir -p "$PG_DIR"
+	if [ "$(id -u)" = 0 ]; then
+		chown nobody "$PG_DIR"
+		chmod o+x "$(dirname "$PG_DIR")" # mktemp -d makes it 0700: nobody must pass through
+	fi
+	chmod 700 "$PG_DIR"
+	if ! pg_as "$PG_BIN/initdb" -D "$PG_DIR/data" -A trust -U phr --no-sync -E UTF8 --locale=C >"$PG_DIR/initdb.log" 2>&1; then
+		cat "$PG_DIR/initdb.log" >&2
+		return 1
+	fi
+	local tries
+	for tries in 1 2 3; do
+		PGPORT=$(pg_free_port)
+		if pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
+			-o "-k $PG_DIR -p $PGPORT -h 127.0.0.1 -c fsync=off -c max_connections=60" start >/dev/null; then
+			break
+		fi
+		PGPORT=
+	done
+	[ -n "$PGPORT" ] || { cat "$PG_DIR/server.log" >&2; return 1; }
+	export PGHOST=$PG_DIR PGPORT PGUSER=phr
+	export PG_URI_BASE="postgresql:///?host=$PG_DIR&port=$PGPORT&user=phr"
+}
+
+# pg_restart: stops the server (fast) and starts it again on the same port.
+pg_restart() {
+	pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null
+	pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
+		-o "-k $PG_DIR -p $PGPORT -h 127.0.0.1 -c fsync=off -c max_connections=60" start >/dev/null
+}
+
+pg_stop() {
+	[ -n "$PG_DIR" ] && [ -d "$PG_DIR/data" ] || return 0
+	pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
+}
+
+# pg_uri DBNAME: the URI of a database of the cluster.
+pg_uri() {
+	echo "postgresql:///$1?host=$PG_DIR&port=$PGPORT&user=phr"
+}
