@@ -705,6 +705,9 @@ static int record_get(struct web_request *rq, struct web_response *rs)
 		web_html(f, L(rq, "ui.web.extend", "Add a follow-up"));
 		fputs("</a>", f);
 	}
+	fprintf(f, " <a class=\"button\" id=\"write-card\" href=\"/card?record=%s\">", hex);
+	web_html(f, L(rq, "ui.web.write_card", "Write to card"));
+	fputs("</a>", f);
 	fputs("</p>\n", f);
 	if ((rc = view_side_by_side(rq, f, r, rep, holder_lang(rq, r, rep, hl))))
 		goto out;
