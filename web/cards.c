@@ -137,10 +137,13 @@ static void reader_select(struct web_request *rq, FILE *f, const struct phr_pcsc
 	fprintf(f, "<p><label for=\"%s\">", id);
 	web_html(f, L(rq, "ui.web.card_reader", "Reader"));
 	fprintf(f, "</label> <select id=\"%s\" name=\"reader\">", id);
+	bool chosen = false;
 	for (size_t i = 0; i < n; i++) {
 		fputs("<option value=\"", f);
 		web_html(f, r[i].name);
-		fprintf(f, "\"%s>", r[i].card ? "" : " disabled");
+		/* the first reader that holds a card is chosen; the others without one cannot be */
+		fprintf(f, "\"%s>", !r[i].card ? " disabled" : chosen ? "" : " selected");
+		chosen = chosen || r[i].card;
 		web_html(f, r[i].name);
 		fputs("</option>", f);
 	}
@@ -158,10 +161,7 @@ static int card_page(struct web_request *rq, struct web_response *rs, int status
 	FILE *f = web_page_begin(rq, rs, L(rq, "ui.web.menu_card", "Card"));
 	if (!f)
 		return PHR_E_NOMEM;
-	rs->status = status;
-	fputs("<h1>", f);
-	web_html(f, L(rq, "ui.web.menu_card", "Card"));
-	fputs("</h1>\n", f);
+	rs->status = status; /* the layout's <h1> is the title */
 	if (msg) {
 		fprintf(f, "<p class=\"%s\" id=\"card-msg\" role=\"status\">", ok ? "ok" : "error");
 		web_html(f, msg);
