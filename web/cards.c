@@ -71,6 +71,8 @@ static const char *card_message(struct web_request *rq, int rc, int tries, char 
 		if (tries > 0)
 			return web_label_nums(rq, "ui.web.card_pin_wrong", "Wrong PIN: %d tries left.", buf, cap, 1,
 					      (long)tries);
+		if (tries < 0) /* the card did not say how many are left */
+			return L(rq, "ui.web.card_pin_bad", "Wrong PIN.");
 		return L(rq, "ui.web.card_pin_last",
 			 "Wrong PIN, and that was the last try: the PIN is now blocked. The holder's PUK unblocks it.");
 	case PHR_E_CARD_BLOCKED:
