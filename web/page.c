@@ -62,6 +62,7 @@ static const struct {
 } menu[] = {
 	{ "/scan", "ui.web.menu_scan", "Scan", PHR_ROLE_CLERK },
 	{ "/search", "ui.web.menu_search", "Search", PHR_ROLE_CLERK },
+	{ "/card", "ui.web.menu_card", "Card", PHR_ROLE_CLERK },
 	{ "/assessment", "ui.web.menu_assessment", "New assessment", PHR_ROLE_CLINICIAN },
 	{ "/reports", "ui.web.menu_reports", "Reports", PHR_ROLE_CLERK },
 	{ "/trust", "ui.web.menu_trust", "Trust", PHR_ROLE_CLERK },

@@ -705,6 +705,9 @@ static int record_get(struct web_request *rq, struct web_response *rs)
 		web_html(f, L(rq, "ui.web.extend", "Add a follow-up"));
 		fputs("</a>", f);
 	}
+	fprintf(f, " <a class=\"button\" id=\"write-card\" href=\"/card?record=%s\">", hex);
+	web_html(f, L(rq, "ui.web.write_card", "Write to card"));
+	fputs("</a>", f);
 	fputs("</p>\n", f);
 	if ((rc = view_side_by_side(rq, f, r, rep, holder_lang(rq, r, rep, hl))))
 		goto out;
@@ -745,6 +748,52 @@ struct hits_ctx {
 	size_t n;
 };
 
+/* Why a name matched, in the page's language: the register's reason
+ * (register/names.c: "exact: 'a' 'b'", "transliterated: 'x'='y'",
+ * "fuzzy: ...", then " (N of M names)") with its words through labels;
+ * the names themselves as they are. Anything else is shown as it is. */
+static void why_html(struct web_request *rq, FILE *f, const char *why)
+{
+	static const struct {
+		const char *word, *id, *en;
+	} kinds[] = {
+		{ "exact:", "ui.web.why_exact", "exact:" },
+		{ "transliterated:", "ui.web.why_transliterated", "transliterated:" },
+		{ "fuzzy:", "ui.web.why_fuzzy", "fuzzy:" },
+	};
+	size_t n = strlen(why), k;
+	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+		if (!strncmp(why, kinds[k].word, strlen(kinds[k].word)))
+			break;
+	if (k == sizeof(kinds) / sizeof(kinds[0])) {
+		web_html(f, why);
+		return;
+	}
+	const char *rest = why + strlen(kinds[k].word);
+	size_t rest_n = n - strlen(kinds[k].word);
+	/* the " (N of M names)" at the end */
+	unsigned used = 0, all = 0;
+	const char *paren = strrchr(rest, '(');
+	int end = 0;
+	if (paren && paren > rest && paren[-1] == ' ' && sscanf(paren, "(%u of %u names)%n", &used, &all, &end) == 2 &&
+	    paren[end] == '\0')
+		rest_n = (size_t)(paren - 1 - rest);
+	else
+		paren = NULL;
+	fputs("<bdi>", f);
+	web_html(f, L(rq, kinds[k].id, kinds[k].en));
+	fputs("</bdi><bdi dir=\"ltr\">", f);
+	web_htmln(f, rest, rest_n);
+	fputs("</bdi>", f);
+	if (paren) {
+		char buf[120];
+		fputs(" <bdi>", f);
+		web_html(f, web_label_nums(rq, "ui.web.why_names", "(%d of %d names)", buf, sizeof(buf), 2, (long)used,
+					   (long)all));
+		fputs("</bdi>", f);
+	}
+}
+
 static int show_hit(void *ctx, const struct phr_register_hit *h)
 {
 	struct hits_ctx *x = ctx;
@@ -764,9 +813,9 @@ static int show_hit(void *ctx, const struct phr_register_hit *h)
 		snprintf(id, sizeof(id), "country.%s", h->nationality);
 		web_html(x->f, L(x->rq, id, h->nationality));
 	}
-	fputs("</td><td class=\"muted\"><bdi>", x->f);
-	web_html(x->f, h->why);
-	fputs("</bdi></td></tr>\n", x->f);
+	fputs("</td><td class=\"muted why\">", x->f);
+	why_html(x->rq, x->f, h->why);
+	fputs("</td></tr>\n", x->f);
 	x->n++;
 	return 0;
 }

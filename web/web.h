@@ -45,13 +45,14 @@
 
 #include "phr/error.h"
 #include "phr/register.h"
+#include "form.h"
 
 /* Limits (docs/WEB.md, "Security"). */
 #define WEB_MAX_BODY (48u << 20)      /* a POST's whole body, bytes (a few 12 MP photos) */
 #define WEB_MAX_PUBLIC_BODY (64u << 10) /* a POST's body without a session (the sign-in form) */
 #define WEB_MAX_UPLOAD (20u << 20)    /* one uploaded file, bytes */
 #define WEB_MAX_UPLOADS 16            /* files in one POST */
-#define WEB_MAX_FIELDS 512            /* form fields in one POST (the assessment form has many) */
+#define WEB_MAX_FIELDS PHR_WEB_FORM_MAX_FIELDS /* form fields in one POST: what the entry form parser takes (web/form.h) */
 #define WEB_MAX_FIELD (64u << 10)     /* one field's value, bytes */
 #define WEB_MAX_PIXELS (40u * 1000u * 1000u) /* an uploaded picture's width x height */
 #define WEB_MAX_CONNECTIONS 64        /* connections at once (MHD), each with its thread */

@@ -1,6 +1,8 @@
 // Benchmark (meson test --benchmark web, docs/PERFORMANCE.md "Web app"):
-// phr serve's time for a record view, a name search and a 12 MP photo of a
-// booklet's code page uploaded to a verified, filed record, each against
+// phr serve's time for a record view, a name search, an assessment form
+// posted and signed (the fields of an example, as the form posts them) and a
+// 12 MP photo of a booklet's code page uploaded to a verified, filed record,
+// each against
 // the same operation through the phr command (a process per operation,
 // as a clinic's script would run it). p50 and p99 of wall time measured by
 // the client on loopback (so transfer included), N runs each.
@@ -10,6 +12,7 @@ const http = require('node:http');
 const path = require('node:path');
 const { execFileSync, spawnSync } = require('node:child_process');
 const lib = require('./lib');
+const { fieldsOf } = require('./forms-lib');
 
 const N = Number(process.env.PHR_WEB_BENCH_N || 40);
 const pct = (xs, p) => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
@@ -32,7 +35,7 @@ function cli(clinic, args) {
 }
 
 async function main() {
-  const clinic = lib.makeClinic({ staff: { 'Clara Clerk': 'clerk' } });
+  const clinic = lib.makeClinic({ staff: { 'Clara Clerk': 'clerk', 'Nadia K.': 'clinician' } });
   const ids = [];
   for (const ex of ['adult-tb-positive-referral', 'child-no-vaccination-documents', 'older-man-chronic',
     'pregnant-hepatitis-b']) {
@@ -71,6 +74,21 @@ async function main() {
       headers: { 'Content-Type': `multipart/form-data; boundary=${b}` } });
     if (r.status !== 303) throw new Error(`upload: ${r.status} ${r.body.slice(0, 300)}`);
   };
+  // form submit + sign: the fields of an example posted to /assess (the
+  // form's "Sign and file"), against phr issue of the same JSON into the
+  // register (each a new record, sealed under a new holder key)
+  const signer = await lib.rawLogin(clinic, 'Nadia K.', agent);
+  const exJson = path.join(lib.SRC, 'examples', 'older-man-chronic.json');
+  const fields = fieldsOf(JSON.parse(fs.readFileSync(exJson, 'utf8')));
+  const signBody = new URLSearchParams([['csrf', signer.csrf], ['action', 'sign'], ...fields]).toString();
+  const sign = async () => {
+    const r = await lib.request(clinic, '/assess', { method: 'POST', cookie: signer.cookie, body: signBody, agent,
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    if (r.status !== 200 || !r.body.includes('phr-signed-id')) throw new Error(`sign: ${r.status} ${r.body.slice(0, 300)}`);
+  };
+  rows.push([`form submit + sign (${fields.length} fields)`, await time(N, sign),
+    await time(N, (i) => cli(clinic, ['issue', '--key', 'c1.key', '--cert', 'c1.cert', '--in', exJson,
+      '--out', `issued-${i}.phr`, '--register', clinic.db]))]);
   const M = Math.max(5, Math.floor(N / 4));
   rows.push([`12 MP photo to filed record (${(photo.length / 1e6).toFixed(1)} MB)`, await time(M, upload),
     await time(M, () => cli(clinic, ['scan', '--trust', 'trust.bundle', '--register', clinic.db, 'photo.jpg']))]);
