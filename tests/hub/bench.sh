@@ -71,7 +71,7 @@ for r in $(seq 1 "$R"); do
 	ratios+=("$ratio")
 	echo "hub-bench: round $r: hub (1 thread on core 0) $hub_rate pushes/s, $hub_cpu s of hub CPU for $N pushes" \
 		"($per_cpu pushes per hub CPU-second); bare libpq inserts of the same rows $bare_rate pushes/s" \
-		"($(sed -n 's/.*rows (\([0-9.]*\) a push).*/\1/p' bare.out) rows a push); hub/bare $ratio"
+		"($(sed -n 's/.*rows, \([0-9.]*\) a push.*/\1/p' bare.out) rows a push); hub/bare $ratio"
 done
 held=$(psql "$DBURI" -Atc "SELECT count(*) FROM versions")
 [ "$held" = $((N * R)) ] && ok "the hub holds $held versions, one a push" || bad "the hub holds $held versions for $((N * R)) pushed"

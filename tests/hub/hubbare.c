@@ -26,8 +26,8 @@ static const char *const tname[T_N] = { "records", "versions", "sightings", "ent
 static const char *const tsel[T_N] = {
 	"SELECT id, record_id, hex, first_seen, last_seen, NULL::bigint FROM public.records WHERE id = $1::bigint",
 	"SELECT * FROM public.versions WHERE record = $1::bigint ORDER BY id",
-	"SELECT * FROM public.sightings WHERE version IN (SELECT id FROM public.versions WHERE record = $1::bigint) "
-	"ORDER BY id",
+	("SELECT * FROM public.sightings WHERE version IN (SELECT id FROM public.versions WHERE record = $1::bigint) "
+	 "ORDER BY id"),
 	"SELECT * FROM public.entries WHERE record = $1::bigint ORDER BY id",
 	"SELECT * FROM public.fields WHERE record = $1::bigint",
 	"SELECT * FROM public.names WHERE record = $1::bigint ORDER BY id",
