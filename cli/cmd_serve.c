@@ -13,12 +13,14 @@
 #include "phr/register.h"
 #include "phr/render.h"
 #include "phr/verify.h"
+#include "hub.h"
 #include "web.h"
 
 static const char serve_usage[] =
 	"Usage: phr serve --register DB --key CLINIC.key --cert CLINIC.cert --trust TRUST.bundle\n"
 	"                 [--authority AUTH.pub] [--listen ADDRESS:PORT] [--lang LL]\n"
 	"                 [--tls-cert CERT.pem --tls-key KEY.pem] [--idle SECONDS] [--trust-warn DAYS]\n"
+	"                 [--hub URL [--sync-interval S] [--ca-file CA.pem]]\n"
 	"\n"
 	"The clinic's web app: staff sign in (accounts: 'phr register user add'),\n"
 	"scan booklets, search the register, see and print records, in any of the\n"
@@ -32,6 +34,12 @@ static const char serve_usage[] =
 	"  --idle SECONDS   a session ends after this long without a request (900)\n"
 	"  --trust-warn DAYS  the Trust page warns when the bundle is older (30)\n"
 	"  --routes         list every page and action with the least role it needs\n"
+	"  --hub URL        sync the register with this hub in the background, as\n"
+	"                   'phr sync' does (docs/HUB.md); the Trust page shows the\n"
+	"                   last sync and the outbox\n"
+	"  --sync-interval S  seconds between sync rounds (default 30; longer after\n"
+	"                   failures, up to 600)\n"
+	"  --ca-file CA.pem the CA that checks an https:// hub's certificate\n"
 	"Stops on SIGINT or SIGTERM. Exit status: 0 stopped; 43 cannot listen;\n"
 	"2 bad command line; 5 wrong passphrase; 7 untrusted bundle; 30-31 register.\n";
 
@@ -60,6 +68,60 @@ static int trust_load(const char *path, struct phr_trust **out)
 	return *phr_last_error() ? PHR_E_UNTRUSTED : phr_fail(PHR_E_UNTRUSTED, "the bundle does not check (exit %d)", ex);
 }
 
+/* ---- background sync (--hub): hub/sync.c's loop in a thread ---------- */
+
+static struct {
+	pthread_mutex_t lock;
+	struct web_sync_status st;
+	bool stop;
+	struct sync_options o;
+} bg = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static bool bg_should_stop(void *ctx)
+{
+	(void)ctx;
+	pthread_mutex_lock(&bg.lock);
+	bool s = bg.stop;
+	pthread_mutex_unlock(&bg.lock);
+	return s;
+}
+
+static void bg_on_round(void *ctx, const struct sync_round *r)
+{
+	(void)ctx;
+	uint64_t now = cli_now();
+	pthread_mutex_lock(&bg.lock);
+	bg.st.last_try = now;
+	bg.st.outbox = r->left;
+	if (r->rc == PHR_OK) {
+		bg.st.last_ok = now;
+		bg.st.error[0] = '\0';
+	} else {
+		snprintf(bg.st.error, sizeof(bg.st.error), "%s", phr_last_error());
+	}
+	pthread_mutex_unlock(&bg.lock);
+	if (r->rc)
+		fprintf(stderr, "phr serve: sync: %s\n", phr_last_error());
+	else if (r->pushed || r->pulled || r->docs_pulled || r->refused || r->trust_pulled)
+		fprintf(stderr, "phr serve: sync: pushed %zu, refused %zu, pulled %zu versions and %zu documents; "
+			"outbox: %zu left\n", r->pushed, r->refused, r->pulled, r->docs_pulled, r->left);
+}
+
+static void bg_status(struct web_sync_status *out)
+{
+	pthread_mutex_lock(&bg.lock);
+	*out = bg.st;
+	pthread_mutex_unlock(&bg.lock);
+}
+
+static void *bg_run(void *arg)
+{
+	(void)arg;
+	if (sync_run(&bg.o))
+		fprintf(stderr, "phr serve: sync stopped: %s\n", phr_last_error());
+	return NULL;
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	const char *verb = "serve";
@@ -71,8 +133,12 @@ int cmd_serve(int argc, char **argv)
 		{ "tls-key", required_argument, 0, 'K' }, { "idle", required_argument, 0, 'i' },
 		{ "passphrase-file", required_argument, 0, 'p' }, { "routes", no_argument, 0, 'R' },
 		{ "trust-warn", required_argument, 0, 'W' },
+		{ "hub", required_argument, 0, 'H' }, { "sync-interval", required_argument, 0, 'S' },
+		{ "ca-file", required_argument, 0, 'A' },
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
 	const char *db = NULL, *key = NULL, *cert = NULL, *trust = NULL, *pin = NULL, *passfile = NULL;
+	const char *hub = NULL, *ca_file = NULL;
+	unsigned sync_interval = 0;
 	struct web_config cfg = { .listen = "127.0.0.1:8470", .lang = "en", .now = cli_now };
 	int c, ex, rc;
 	optind = 1;
@@ -104,6 +170,16 @@ int cmd_serve(int argc, char **argv)
 			cfg.trust_warn_days = (unsigned)v;
 			break;
 		}
+		case 'H': hub = optarg; break;
+		case 'A': ca_file = optarg; break;
+		case 'S': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || !*optarg || v < 1 || v > 86400)
+				return cli_usage(verb, "--sync-interval takes 1 to 86400 seconds");
+			sync_interval = (unsigned)v;
+			break;
+		}
 		case 'R':
 			/* every route of every table: METHOD PATH[*] ROLE [no-csrf] (the tests walk them) */
 			for (size_t t = 0; web_route_tables[t]; t++)
@@ -123,6 +199,10 @@ int cmd_serve(int argc, char **argv)
 		return cli_view_lang(verb, cfg.lang, &cfg.lang);
 	if (!cfg.tls_cert != !cfg.tls_key)
 		return cli_usage(verb, "--tls-cert and --tls-key go together");
+	if (!hub && (sync_interval || ca_file))
+		return cli_usage(verb, "--sync-interval and --ca-file go with --hub");
+	if (hub && strncmp(hub, "http://", 7) && strncmp(hub, "https://", 8))
+		return cli_usage(verb, "--hub is an http:// or https:// URL");
 	/* the register exists and is brought to this program's schema */
 	struct phr_register *reg;
 	if ((rc = phr_register_open(db, 0, &reg)))
@@ -131,6 +211,8 @@ int cmd_serve(int argc, char **argv)
 	cfg.register_path = db;
 	cfg.trust_path = trust;
 	cfg.trust_load = trust_load;
+	if (hub)
+		cfg.sync_status = bg_status;
 	serve_pin = pin;
 	if ((ex = cli_load_trust(verb, trust, pin, &cfg.trust)))
 		return ex;
@@ -154,10 +236,31 @@ int cmd_serve(int argc, char **argv)
 	printf("phr serve: listening on %s://%.*s:%u/ (register %s)\n", cfg.tls_cert ? "https" : "http",
 	       (int)(colon - cfg.listen), cfg.listen, web_server_port(srv), db);
 	fflush(stdout);
+	/* the background sync signs with the clinic's key, which the server
+	 * owns: it is stopped and joined before the server */
+	pthread_t sync_thread;
+	bool syncing = false;
+	if (hub) {
+		snprintf(bg.st.hub, sizeof(bg.st.hub), "%s", hub);
+		bg.o = (struct sync_options){ .db = db, .hub = hub, .key = cfg.key, .cert = cfg.cert,
+					      .cert_len = cfg.cert_len, .trust_path = trust, .ca_file = ca_file,
+					      .interval = sync_interval, .now = cli_now, .load_trust = trust_load,
+					      .quiet = true, .should_stop = bg_should_stop, .on_round = bg_on_round };
+		if (pthread_create(&sync_thread, NULL, bg_run, NULL))
+			fprintf(stderr, "phr serve: cannot start the sync with %s\n", hub);
+		else
+			syncing = true;
+	}
 	int sig = 0;
 	while (!stop_flag && sigwait(&set, &sig) == 0)
 		if (sig == SIGINT || sig == SIGTERM)
 			break;
+	if (syncing) {
+		pthread_mutex_lock(&bg.lock);
+		bg.stop = true;
+		pthread_mutex_unlock(&bg.lock);
+		pthread_join(sync_thread, NULL);
+	}
 	web_server_stop(srv);
 	fprintf(stderr, "phr serve: stopped\n");
 	return EXIT_OK_;

@@ -105,6 +105,13 @@ struct hub_options {
 int hub_serve(const struct hub_options *o);
 
 /* ---- phr sync ---- */
+/* What one round of sync did (sync_options.on_round). */
+struct sync_round {
+	int rc;                 /* PHR_OK, or the round's error (phr_last_error() then) */
+	size_t pushed, refused, pulled, docs_pulled;
+	size_t left;            /* rows left in the outbox after the round */
+	uint64_t trust_pulled;  /* the version of a newer trust bundle taken, 0: none */
+};
 struct sync_options {
 	const char *db;        /* the clinic's SQLite register */
 	const char *hub;       /* http(s)://host:port */
@@ -119,8 +126,18 @@ struct sync_options {
 	int (*load_trust)(const char *path, struct phr_trust **out);
 	bool quiet;
 	size_t *left;           /* once: set to the rows left in the outbox */
+	/* In a thread of another program (phr serve): should_stop, when set,
+	 * is asked between rounds and every second while waiting (no signal
+	 * handler is installed then); on_round, when set, is told about every
+	 * round. ctx is passed to both. */
+	bool (*should_stop)(void *ctx);
+	void (*on_round)(void *ctx, const struct sync_round *r);
+	void *ctx;
 };
-/* One round (once) or rounds until SIGINT/SIGTERM. */
+/* One round (once) or rounds until SIGINT/SIGTERM (or should_stop). A
+ * round that fails (the hub unreachable, an error) makes the next wait
+ * longer: the interval doubled at each failure up to SYNC_BACKOFF_MAX,
+ * drawn between half and all of it; a good round brings it back. */
 int sync_run(const struct sync_options *o);
 
 #endif

@@ -539,6 +539,24 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
+static bool stopping(const struct sync_options *o)
+{
+	return o->should_stop ? o->should_stop(o->ctx) : stop != 0;
+}
+
+/* Seconds to wait after failures rounds failed in a row (0: the interval). */
+static unsigned round_wait(unsigned interval, unsigned failures)
+{
+	if (!failures)
+		return interval;
+	uint64_t d = interval;
+	for (unsigned i = 0; i < failures && d < SYNC_BACKOFF_MAX; i++)
+		d *= 2;
+	if (d > SYNC_BACKOFF_MAX)
+		d = SYNC_BACKOFF_MAX;
+	return (unsigned)(d / 2 + randombytes_uniform((uint32_t)(d / 2 + 1)));
+}
+
 int sync_run(const struct sync_options *o)
 {
 	struct ctx x = { .o = o };
@@ -567,13 +585,24 @@ int sync_run(const struct sync_options *o)
 			*o->left = x.left;
 		goto out;
 	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	while (!stop) {
+	if (!o->should_stop) {
+		signal(SIGINT, on_signal);
+		signal(SIGTERM, on_signal);
+	}
+	unsigned failures = 0;
+	while (!stopping(o)) {
 		rc = round_once(&x);
+		if (o->on_round) {
+			struct sync_round r = { .rc = rc, .pushed = x.pushed, .refused = x.refused, .pulled = x.pulled,
+						.docs_pulled = x.docs_pulled, .left = x.left,
+						.trust_pulled = x.trust_pulled };
+			o->on_round(o->ctx, &r);
+		}
 		if (rc == PHR_E_HUB_AUTH)
 			break; /* revoked or unknown: retrying will not help */
-		for (unsigned s = 0; s < (o->interval ? o->interval : 30) && !stop; s++)
+		failures = rc ? failures + 1 : 0;
+		unsigned wait = round_wait(o->interval ? o->interval : 30, failures);
+		for (unsigned s = 0; s < wait && !stopping(o); s++)
 			sleep(1);
 		rc = PHR_OK;
 	}

@@ -206,6 +206,29 @@ static int trust_page(struct web_request *rq, struct web_response *rs, const cha
 					   sizeof(buf), 1, age));
 		fputs("</p>\n", f);
 	}
+	struct web_sync_status ss;
+	if (web_sync_status(rq, &ss)) {
+		/* phr serve --hub: the background sync's last round and the outbox */
+		char last[21] = "-";
+		if (ss.last_ok)
+			phr_format_time(ss.last_ok, last);
+		fputs("<p id=\"sync-status\">", f);
+		web_html(f, L(rq, "ui.web.sync_hub", "Sync with the hub"));
+		fputs(" <span id=\"sync-hub\">", f);
+		web_html(f, ss.hub);
+		fputs("</span>: ", f);
+		web_html(f, L(rq, "ui.web.sync_last", "last sync"));
+		fputs(" <span id=\"sync-last\">", f);
+		web_html(f, last);
+		fputs("</span>; ", f);
+		web_html(f, L(rq, "ui.web.sync_outbox", "outbox"));
+		fprintf(f, " <span id=\"sync-outbox\">%zu</span></p>\n", ss.outbox);
+		if (ss.error[0]) {
+			fputs("<p class=\"warn\" id=\"sync-error\">", f);
+			web_html(f, ss.error);
+			fputs("</p>\n", f);
+		}
+	}
 	if (rq->user->role >= PHR_ROLE_ADMIN) {
 		fputs("<h2>", f);
 		web_html(f, L(rq, "ui.web.trust_import", "Import a new bundle"));

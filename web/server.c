@@ -709,6 +709,15 @@ unsigned web_trust_warn_days(const struct web_request *rq)
 	return rq->srv->cfg.trust_warn_days ? rq->srv->cfg.trust_warn_days : WEB_TRUST_WARN_DAYS;
 }
 
+bool web_sync_status(const struct web_request *rq, struct web_sync_status *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!rq->srv->cfg.sync_status)
+		return false;
+	rq->srv->cfg.sync_status(out);
+	return true;
+}
+
 const char *web_trust_path(const struct web_request *rq)
 {
 	return rq->srv->cfg.trust_path;

@@ -202,6 +202,14 @@ void web_url(FILE *f, const char *s);
 
 /* ---- server (cli/cmd_serve.c) ------------------------------------------- */
 
+/* The background sync's state, shown on the Trust page. */
+struct web_sync_status {
+	char hub[256];       /* its URL */
+	uint64_t last_ok;    /* when a round last went through (0: never) */
+	uint64_t last_try;   /* when a round last ended (0: none yet) */
+	size_t outbox;       /* rows waiting to be sent */
+	char error[200];     /* the last round's error, "" when it went through */
+};
 struct web_config {
 	const char *register_path;
 	const char *listen;        /* "127.0.0.1:8470", "[::1]:8470", "0.0.0.0:8443" */
@@ -218,6 +226,9 @@ struct web_config {
 	/* Loads and checks a bundle file as phr does everywhere (pinned
 	 * authority, expiry, version); NULL: no import. */
 	int (*trust_load)(const char *path, struct phr_trust **out);
+	/* Background sync with a hub (phr serve --hub): fills *out for the
+	 * Trust page's status line; NULL: no sync. Called from any thread. */
+	void (*sync_status)(struct web_sync_status *out);
 };
 /* Starts listening. Refuses an address other than loopback without TLS,
  * and PHR_E_HTTP when it cannot listen (PHR_E_ARG for a malformed

@@ -30,6 +30,8 @@ const char *web_cookie(const struct web_request *rq, const char *name);
 bool web_is_tls(const struct web_request *rq);
 /* Days after which the Trust page warns about the bundle's age. */
 unsigned web_trust_warn_days(const struct web_request *rq);
+/* The background sync's state (false: phr serve runs without --hub). */
+bool web_sync_status(const struct web_request *rq, struct web_sync_status *out);
 /* The path of the trust bundle given to phr serve. */
 const char *web_trust_path(const struct web_request *rq);
 

@@ -9,6 +9,11 @@
  *                                and latency percentiles, writes every record
  *                                id pushed to OUT.ids; exit 1 when a push
  *                                failed (anything but 201).
+ *   hubload fetch URL IDS N T0   one clinic (GR) fetches N records by id, ids
+ *                                drawn at random from the file IDS (one hex
+ *                                a line), one signed GET at a time; prints
+ *                                latency percentiles; exit 1 unless every
+ *                                answer is 200 with a version.
  * The request clock is T0 (the hub's PHR_NOW). */
 #include <curl/curl.h>
 #include <pthread.h>
@@ -152,10 +157,112 @@ static int cmp_d(const void *x, const void *y)
 	return a < b ? -1 : a > b;
 }
 
+struct fbuf {
+	char *p;
+	size_t len;
+};
+
+static size_t keep(char *d, size_t s, size_t n, void *c)
+{
+	struct fbuf *b = c;
+	char *p = realloc(b->p, b->len + s * n + 1);
+	if (!p)
+		return 0;
+	memcpy(p + b->len, d, s * n);
+	b->p = p;
+	b->len += s * n;
+	b->p[b->len] = '\0';
+	return s * n;
+}
+
+/* hubload fetch URL IDS N T0 */
+static int fetch(const char *base, const char *ids_path, size_t n)
+{
+	FILE *f = fopen(ids_path, "r");
+	size_t cap = 1024, m = 0;
+	char(*all)[33] = malloc(cap * sizeof(*all)), line[128];
+	while (f && all && fgets(line, sizeof(line), f)) {
+		if (strlen(line) < 32)
+			continue;
+		if (m == cap) {
+			void *q = realloc(all, 2 * cap * sizeof(*all));
+			if (!q)
+				break;
+			all = q;
+			cap *= 2;
+		}
+		memcpy(all[m], line, 32);
+		all[m++][32] = '\0';
+	}
+	if (f)
+		fclose(f);
+	if (!m || !n)
+		return 2;
+	double *l = calloc(n, sizeof(*l));
+	CURL *h = curl_easy_init();
+	char kid[PHR_KID_HEX_LEN], certhex[2 * 512 + 1];
+	phr_kid_to_hex(phr_seckey_public(clinic[0])->kid, kid);
+	sodium_bin2hex(certhex, sizeof(certhex), cert[0], cert_len[0]);
+	size_t bad = 0;
+	double start = now_ms();
+	for (size_t k = 0; k < n; k++) {
+		char path[80], u[700], nh[2 * HUB_NONCE_LEN + 1], *sig = NULL, hdr[5][1200];
+		uint8_t nn[HUB_NONCE_LEN];
+		snprintf(path, sizeof(path), "/v1/records/%s", all[randombytes_uniform((uint32_t)m)]);
+		randombytes_buf(nn, sizeof(nn));
+		sodium_bin2hex(nh, sizeof(nh), nn, sizeof(nn));
+		double a = now_ms();
+		if (hub_sign(clinic[0], "GET", path, t0, nh, NULL, 0, &sig))
+			abort();
+		snprintf(hdr[0], sizeof(hdr[0]), "X-Phr-Cert: %s", kid);
+		snprintf(hdr[1], sizeof(hdr[1]), "X-Phr-Time: %llu", (unsigned long long)t0);
+		snprintf(hdr[2], sizeof(hdr[2]), "X-Phr-Nonce: %s", nh);
+		snprintf(hdr[3], sizeof(hdr[3]), "X-Phr-Signature: %s", sig);
+		snprintf(hdr[4], sizeof(hdr[4]), "X-Phr-Certificate: %s", certhex);
+		free(sig);
+		struct curl_slist *hl = NULL;
+		for (int i = 0; i < 5; i++)
+			hl = curl_slist_append(hl, hdr[i]);
+		snprintf(u, sizeof(u), "%s%s", base, path);
+		struct fbuf b = { 0 };
+		curl_easy_setopt(h, CURLOPT_URL, u);
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, keep);
+		curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+		curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+		long status = 0;
+		if (curl_easy_perform(h) == CURLE_OK)
+			curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+		l[k] = now_ms() - a;
+		curl_slist_free_all(hl);
+		if (status != 200 || !b.p || !strstr(b.p, "\"container\"")) {
+			if (bad++ < 5)
+				fprintf(stderr, "hubload: GET %s: HTTP %ld\n", path, status);
+		}
+		free(b.p);
+	}
+	double secs = (now_ms() - start) / 1e3;
+	curl_easy_cleanup(h);
+	free(all);
+	qsort(l, n, sizeof(*l), cmp_d);
+	printf("hubload: %zu fetches by id (of %zu ids) in %.1f s, one at a time: p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, "
+	       "max %.1f ms; %zu failed\n",
+	       n, m, secs, l[n / 2], l[(size_t)((double)n * 0.9)], l[(size_t)((double)n * 0.99)], l[n - 1], bad);
+	free(l);
+	return bad ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (sodium_init() < 0)
 		return 2;
+	if (argc == 6 && !strcmp(argv[1], "fetch")) {
+		t0 = strtoull(argv[5], NULL, 10);
+		if (keys(t0))
+			return 2;
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		return fetch(argv[2], argv[3], strtoull(argv[4], NULL, 10));
+	}
 	if (argc == 4 && !strcmp(argv[1], "setup")) {
 		t0 = strtoull(argv[3], NULL, 10);
 		if (keys(t0))
