@@ -247,9 +247,22 @@ expect 0 "issue --register, a new key" -- "$PHR" issue --key c1.key --cert c1.ce
 bytes_clean issued2.db issued2.db-wal
 expect 0 "extend --holder-key --register" -- "$PHR" extend --trust trust.bundle --key c2.key --cert c2.cert --in in.phr --entry e.json --out in2.phr --holder-key in.txt --register issued2.db
 message "opened with the holder key and indexed" "extend --register with the key"
-expect 0 "find the extended record by the code sealed at issue (not indexed: no key then)" -- "$PHR" register find --code "$CODE" issued2.db
+# entry 0 was filed without the key at issue; the extension, filed with the
+# key, opens it too, and the register indexes its sealed sections then
 R3=$(jq -r .record_id <("$PHR" show --format json in.phr 2>/dev/null))
-grep -q "$R3" "$W/out" && bad "entry 0 filed without the key was indexed" || ok "entry 0, filed without the key at issue, keeps its index without the sealed code"
+expect 0 "find the extended record by the code sealed at issue" -- "$PHR" register find --code "$CODE" issued2.db
+grep -q "$R3" "$W/out" && ok "entry 0, filed without the key at issue, is indexed when filed again with the key" ||
+	bad "entry 0 kept its index without the sealed code: $(cat "$W/out")"
+# the same version filed again with the key (not a new version) does the same
+"$PHR" register init again.db >/dev/null 2>&1 || bad "register init"
+expect 0 "register add without the key" -- "$PHR" register add --trust trust.bundle again.db in.phr
+expect 0 "find: not yet" -- "$PHR" register find --code "$CODE" again.db
+grep -q "$R3" "$W/out" && bad "found without the key" || ok "without the key the sealed code finds nothing"
+expect 0 "register add the same version with the key" -- "$PHR" register add --trust trust.bundle --holder-key in.txt again.db in.phr
+message "opened with the holder key and indexed" "the same version with the key"
+expect 0 "find: now" -- "$PHR" register find --code "$CODE" again.db
+grep -q "$R3" "$W/out" && ok "the same version filed again with the key: its sealed code is indexed" ||
+	bad "the same version with the key: not indexed: $(cat "$W/out")"
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
