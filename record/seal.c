@@ -1068,7 +1068,7 @@ int phr_record_unseal(struct phr_record *r, const uint8_t key[PHR_HOLDER_KEY_LEN
 					if (cp[j] && cp[j] >= kept[i] && cp[j] < kept[i] + kept_len[i])
 						from[j] = i;
 				e->seal_state = 1;
-				snprintf(e->seal_why, sizeof(e->seal_why), "re-keying: the holder key was replaced here");
+				snprintf(e->seal_why, sizeof(e->seal_why), "%s", PHR_SEAL_NOTE_REKEYING_TEXT);
 			} else if (k == 0) {
 				rc = seal_apply(r, i, plain, plain_len);
 			} else if (k < 0) {
@@ -1100,7 +1100,7 @@ int phr_record_unseal(struct phr_record *r, const uint8_t key[PHR_HOLDER_KEY_LEN
 		int k = carried_map(cp[i], cl[i], &d, &n);
 		if (k == 1 && n == 0) { /* an earlier re-keying entry */
 			e->seal_state = 1;
-			snprintf(e->seal_why, sizeof(e->seal_why), "re-keying: the holder key was replaced here (re-sealed at entry %zu)",
+			snprintf(e->seal_why, sizeof(e->seal_why), PHR_SEAL_NOTE_REKEYING_TEXT " (" PHR_SEAL_NOTE_RESEALED_FMT ")",
 				 from[i]);
 			continue;
 		}
@@ -1112,7 +1112,7 @@ int phr_record_unseal(struct phr_record *r, const uint8_t key[PHR_HOLDER_KEY_LEN
 			phr_fail_wrap(rc, "as re-sealed at entry %zu", from[i]);
 			seal_failed(e, i, rc);
 		} else {
-			snprintf(e->seal_why, sizeof(e->seal_why), "re-sealed at entry %zu", from[i]);
+			snprintf(e->seal_why, sizeof(e->seal_why), PHR_SEAL_NOTE_RESEALED_FMT, from[i]);
 		}
 		rc = PHR_OK;
 	}
@@ -1143,4 +1143,41 @@ out:
 	free(cl);
 	free(from);
 	return rc;
+}
+
+/* "re-sealed at entry N" exactly, N decimal without sign or leading zero;
+ * the length read in *used. */
+static int resealed_at(const char *p, size_t *at, size_t *used)
+{
+	static const char head[] = "re-sealed at entry ";
+	size_t n = sizeof(head) - 1, v = 0, i = n;
+	if (strncmp(p, head, n) || p[i] < '0' || p[i] > '9' || (p[i] == '0' && p[i + 1] >= '0' && p[i + 1] <= '9'))
+		return 0;
+	for (; p[i] >= '0' && p[i] <= '9' && i < n + 6; i++)
+		v = v * 10 + (size_t)(p[i] - '0');
+	if (p[i] >= '0' && p[i] <= '9')
+		return 0;
+	*at = v;
+	*used = i;
+	return 1;
+}
+
+int phr_seal_note(const char *why, size_t *at)
+{
+	static const char rk[] = PHR_SEAL_NOTE_REKEYING_TEXT;
+	size_t used, n = sizeof(rk) - 1;
+	*at = 0;
+	if (!why)
+		return PHR_SEAL_NOTE_NONE;
+	if (resealed_at(why, at, &used) && !why[used])
+		return PHR_SEAL_NOTE_RESEALED;
+	if (strncmp(why, rk, n))
+		return PHR_SEAL_NOTE_NONE;
+	if (!why[n])
+		return PHR_SEAL_NOTE_REKEYING;
+	if (why[n] == ' ' && why[n + 1] == '(' && resealed_at(why + n + 2, at, &used) && why[n + 2 + used] == ')' &&
+	    !why[n + 3 + used])
+		return PHR_SEAL_NOTE_REKEYING_RESEALED;
+	*at = 0;
+	return PHR_SEAL_NOTE_NONE;
 }

@@ -154,6 +154,16 @@ PHR_NODISCARD int phr_seal_rekey_parse(const uint8_t *plain, size_t len, size_t 
  * _OTHER (no entry is). newest and *newest_at: the newest sealed entry's
  * key id and index. */
 enum { PHR_SEAL_KEY_NONE, PHR_SEAL_KEY_NEWEST, PHR_SEAL_KEY_REPLACED, PHR_SEAL_KEY_OTHER };
+/* The notes phr_record_unseal leaves in seal_why of an entry that opened
+ * through re-keying (English; a view shows them in the reader's language
+ * with the labels ui.sealed.resealed and ui.sealed.rekeying, reading them
+ * back with phr_seal_note). N is the entry index, as in --entry N. */
+#define PHR_SEAL_NOTE_RESEALED_FMT "re-sealed at entry %zu"
+#define PHR_SEAL_NOTE_REKEYING_TEXT "re-keying: the holder key was replaced here"
+enum { PHR_SEAL_NOTE_NONE, PHR_SEAL_NOTE_RESEALED, PHR_SEAL_NOTE_REKEYING, PHR_SEAL_NOTE_REKEYING_RESEALED };
+/* Which of those notes why is (one of the enum), and N in *at; NONE for
+ * anything else (a failure's message, an empty string). */
+int phr_seal_note(const char *why, size_t *at);
 int phr_record_seal_key_state(const struct phr_record *r, const uint8_t kid[PHR_SEAL_KID_LEN],
 			      uint8_t newest[PHR_SEAL_KID_LEN], size_t *newest_at, size_t *rekeyed_at);
 /* Opens every sealed entry of r with the holder key: an entry that opens

@@ -134,6 +134,14 @@ expect 0 "show with the new key" -- "$PHR" show --trust trust.bundle --holder-ke
 grep -q "Pregnancy status: Pregnant" "$W/out" && grep -q violence "$W/out" && ok "the new key opens entries 0 and 1" ||
 	bad "new key: old entries not opened"
 grep -q "re-sealed at entry 2" "$W/out" && ok "show says they were re-sealed at entry 2" || bad "no re-sealed note"
+# the re-keying notes in the reader's language (layouts/po)
+expect 0 "show with the new key, in German" -- "$PHR" show --trust trust.bundle --holder-key new.txt --lang de rk.phr
+grep -qF "neu versiegelt bei Eintrag 2" "$W/out" && grep -qF "Schlüsselwechsel: Der Schlüssel der Inhaberin oder des Inhabers wurde hier ersetzt" "$W/out" &&
+	! grep -qF "re-sealed at entry" "$W/out" && ok "German: re-sealed at entry 2, re-keying, no English left" ||
+	bad "German re-keying notes: $(grep -F "Versiegelte" "$W/out")"
+expect 0 "show with the new key, in Arabic" -- "$PHR" show --trust trust.bundle --holder-key new.txt --lang ar rk.phr
+grep -qF "أُعيد ختمها في الإدخال 2" "$W/out" && grep -qF "تغيير المفتاح: استُبدل مفتاح صاحب السجل هنا" "$W/out" &&
+	ok "Arabic: the re-keying notes" || bad "Arabic re-keying notes: $(grep -F "مختومة" "$W/out")"
 expect 0 "entry 0 with the new key" -- "$PHR" show --entry 0 --holder-key new.txt rk.phr
 "$JSONCMP" "$EX" "$W/out" && ok "entry 0 round-trips with the new key" || bad "entry 0 with the new key"
 expect 0 "entry 1 with the new key" -- "$PHR" show --entry 1 --holder-key new.txt rk.phr

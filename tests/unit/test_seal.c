@@ -557,6 +557,25 @@ static int test_sealed_record(void)
 	return 0;
 }
 
+static int test_notes(void)
+{
+	size_t at;
+	CHECK(phr_seal_note("re-sealed at entry 2", &at) == PHR_SEAL_NOTE_RESEALED && at == 2);
+	CHECK(phr_seal_note("re-sealed at entry 17", &at) == PHR_SEAL_NOTE_RESEALED && at == 17);
+	CHECK(phr_seal_note("re-keying: the holder key was replaced here", &at) == PHR_SEAL_NOTE_REKEYING && at == 0);
+	CHECK(phr_seal_note("re-keying: the holder key was replaced here (re-sealed at entry 3)", &at) ==
+		      PHR_SEAL_NOTE_REKEYING_RESEALED &&
+	      at == 3);
+	static const char *const no[] = { "", "re-sealed at entry ", "re-sealed at entry 02", "re-sealed at entry 2x",
+					   "re-sealed at entry -1", "re-keying: the holder key was replaced here (re-sealed at entry 3",
+					   "re-keying: the holder key was replaced here (re-sealed at entry 3) ",
+					   "entry 1: sealed under holder key 4b1c0000", "re-sealed at entry 1234567" };
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		CHECK(phr_seal_note(no[i], &at) == PHR_SEAL_NOTE_NONE);
+	CHECK(phr_seal_note(NULL, &at) == PHR_SEAL_NOTE_NONE);
+	return 0;
+}
+
 int main(void)
 {
 	if (fx_init(&fx, "adult-tb-positive-referral.json")) {
@@ -571,6 +590,7 @@ int main(void)
 		{ "sealed record: verifies without key, opens with it, moved part refused", test_sealed_record },
 		{ "packed plaintexts: smaller, opened exactly, malformed ones refused", test_packed },
 		{ "re-keying: the new key opens all, the old one the entries before", test_rekey },
+		{ "re-keying notes read back (phr_seal_note)", test_notes },
 	};
 	int rc = run_tests(tests, sizeof(tests) / sizeof(tests[0]));
 	fx_finish(&fx);
