@@ -86,7 +86,8 @@ static const char read_usage[] =
 	"and the chain), else nothing is written and the exit status is 26;\n"
 	"--force writes it anyway. --register DB also files it in the clinic's\n"
 	"register (exit 35 for an older copy of a version kept there, 34 when its\n"
-	"consent says store: false).\n"
+	"consent says store: false); with the holder key stored on the card (the\n"
+	"PIN opened it) the sealed sections are indexed too.\n"
 	"--holder-key-out KEY.txt writes the holder key stored on the card (mode\n"
 	"0600), for 'phr extend --holder-key' to seal under it; exit 38 when the\n"
 	"card holds none.\n";
@@ -94,7 +95,7 @@ static const char read_usage[] =
 static const char show_usage[] =
 	"Usage: phr card show [--reader NAME] [--pin-file F] [--trust TRUST.bundle]\n"
 	"                     [--authority AUTH.pub] [--lang LL] [--format text|json]\n"
-	"                     [--entry N] [--holder-key KEY.txt]\n"
+	"                     [--entry N] [--holder-key KEY.txt | --holder-key-qr PICTURE]\n"
 	"\n"
 	"Reads the card's record and shows it as 'phr show' does, each entry marked\n"
 	"with its verification status, after a line naming the reader, slot and\n"
@@ -102,7 +103,8 @@ static const char show_usage[] =
 	"member: reader, slot, generation, bytes, extended (APDU lengths).\n"
 	"Sealed sections are opened with the holder key stored on the card with the\n"
 	"record ('phr card write --holder-key'), read behind the PIN like the record;\n"
-	"--holder-key KEY.txt opens them with that key instead.\n"
+	"--holder-key KEY.txt opens them with that key instead; --holder-key-qr\n"
+	"PICTURE with the key read from a photo or scan of the key slip's code.\n"
 	"Exit status 0 when the record was shown, whatever its status; 26 when the\n"
 	"card's slot does not hold a readable record; 38 when it was shown and a\n"
 	"sealed part did not open with the holder key.\n";
@@ -125,7 +127,7 @@ static const char unblock_usage[] =
 
 struct card_args {
 	const char *reader, *pin_file, *new_pin_file, *puk_file, *trust, *authority, *lang, *format, *out, *file;
-	const char *register_db, *holder_key, *holder_key_out;
+	const char *register_db, *holder_key, *holder_key_out, *holder_key_qr;
 	bool erase, replace, force;
 	long entry;
 };
@@ -134,7 +136,7 @@ enum {
 	O_READER = 1 << 0, O_PIN = 1 << 1, O_NEWPIN = 1 << 2, O_PUK = 1 << 3, O_TRUST = 1 << 4, O_AUTH = 1 << 5,
 	O_LANG = 1 << 6, O_FORMAT = 1 << 7, O_OUT = 1 << 8, O_ERASE = 1 << 9, O_REPLACE = 1 << 10,
 	O_FORCE = 1 << 11, O_ENTRY = 1 << 12, O_FILE = 1 << 13, O_REGISTER = 1 << 14, O_HOLDER = 1 << 15,
-	O_HOLDER_OUT = 1 << 16,
+	O_HOLDER_OUT = 1 << 16, O_HOLDER_QR = 1 << 17,
 };
 
 /* Parses the options verb allows; returns -1 after --help, else an exit code. */
@@ -150,6 +152,7 @@ static int parse(const char *verb, int argc, char **argv, unsigned allow, const 
 		{ "entry", required_argument, 0, 'e' },    { "help", no_argument, 0, 'h' },
 		{ "register", required_argument, 0, 'G' }, { "holder-key", required_argument, 0, 'K' },
 		{ "holder-key-out", required_argument, 0, 'O' },
+		{ "holder-key-qr", required_argument, 0, 'Q' },
 		{ 0, 0, 0, 0 } };
 	static const struct {
 		int c;
@@ -157,7 +160,7 @@ static int parse(const char *verb, int argc, char **argv, unsigned allow, const 
 	} bits[] = { { 'r', O_READER }, { 'p', O_PIN },    { 'n', O_NEWPIN }, { 'k', O_PUK },   { 't', O_TRUST },
 		     { 'a', O_AUTH },   { 'l', O_LANG },   { 'f', O_FORMAT }, { 'o', O_OUT },   { 'E', O_ERASE },
 		     { 'R', O_REPLACE }, { 'F', O_FORCE }, { 'e', O_ENTRY }, { 'G', O_REGISTER },
-		     { 'K', O_HOLDER }, { 'O', O_HOLDER_OUT } };
+		     { 'K', O_HOLDER }, { 'O', O_HOLDER_OUT }, { 'Q', O_HOLDER_QR } };
 	int c;
 	memset(a, 0, sizeof(*a));
 	a->format = "text";
@@ -190,6 +193,7 @@ static int parse(const char *verb, int argc, char **argv, unsigned allow, const 
 		case 'G': a->register_db = optarg; break;
 		case 'K': a->holder_key = optarg; break;
 		case 'O': a->holder_key_out = optarg; break;
+		case 'Q': a->holder_key_qr = optarg; break;
 		case 'e': {
 			char *end;
 			a->entry = strtol(optarg, &end, 10);
@@ -786,8 +790,10 @@ static int card_read(int argc, char **argv)
 			fprintf(stderr, "phr %s: the holder key stored on the card is in %s (mode 0600): delete it when done\n",
 				verb, a.holder_key_out);
 	}
+	/* the card's holder key (read behind the PIN) lets the register index
+	 * the sealed sections too (docs/REGISTER.md) */
 	if (a.register_db && !ex)
-		ex = cli_register_file(verb, a.register_db, buf, len, t, "card");
+		ex = cli_register_file_key(verb, a.register_db, buf, len, t, "card", has_key ? hkey : NULL);
 out:
 	sodium_memzero(pin, sizeof(pin));
 	sodium_memzero(hkey, sizeof(hkey));
@@ -809,7 +815,8 @@ static int card_show(int argc, char **argv)
 	size_t len;
 	char pin[SECRET_MAX + 2], reader[PHR_PCSC_READER_MAX];
 	bool ext, has_key = false;
-	int ex = parse(verb, argc, argv, O_READER | O_PIN | O_TRUST | O_AUTH | O_LANG | O_FORMAT | O_ENTRY | O_HOLDER,
+	int ex = parse(verb, argc, argv, O_READER | O_PIN | O_TRUST | O_AUTH | O_LANG | O_FORMAT | O_ENTRY | O_HOLDER |
+				      O_HOLDER_QR,
 		       show_usage, &a),
 	    rc;
 	if (ex)
@@ -832,9 +839,11 @@ static int card_show(int argc, char **argv)
 		ex = EXIT_CARD_RECORD;
 		goto out;
 	}
-	int sex = a.holder_key ? cli_unseal(verb, r, a.holder_key) : has_key ? cli_unseal_key(verb, r, hkey) : EXIT_OK_;
+	bool given = a.holder_key || a.holder_key_qr;
+	int sex = given ? cli_unseal_any(verb, r, a.holder_key, a.holder_key_qr)
+			: has_key ? cli_unseal_key(verb, r, hkey) : EXIT_OK_;
 	sodium_memzero(hkey, sizeof(hkey));
-	bool card_key = has_key && !a.holder_key;
+	bool card_key = has_key && !given;
 	if (sex && sex != EXIT_SEAL) {
 		ex = sex;
 		goto out;

@@ -213,6 +213,50 @@ void phr_seal_ad(const uint8_t record_id[16], uint64_t index, const uint8_t kid[
 
 /* ---- envelope ---- */
 
+/* The ciphertext's limits, for both versions. */
+static int check_ct(const struct phr_seal_envelope *env)
+{
+	if (env->ct_len <= PHR_SEAL_TAG_LEN)
+		return phr_fail(PHR_E_MALFORMED, "sealed envelope: ciphertext of %zu bytes, shorter than a tag and one byte",
+				env->ct_len);
+	if (env->ct_len - PHR_SEAL_TAG_LEN > PHR_MAX_SEALED)
+		return phr_fail(PHR_E_LIMIT, "sealed envelope: more than PHR_MAX_SEALED (%d) bytes sealed", PHR_MAX_SEALED);
+	return PHR_OK;
+}
+
+static int check_sections(uint64_t sections)
+{
+	if (sections < 1 || sections > PHR_MAX_SEALED_SECTIONS)
+		return phr_fail(PHR_E_MALFORMED, "sealed envelope: %llu sections, expected 1 to %d",
+				(unsigned long long)sections, PHR_MAX_SEALED_SECTIONS);
+	return PHR_OK;
+}
+
+/* v2: one byte string, sections || key id || salt || ciphertext || tag. */
+static int envelope_parse_v2(const uint8_t *p, size_t len, struct phr_seal_envelope *env)
+{
+	struct phr_cbor_dec d;
+	const uint8_t *b;
+	size_t bl;
+	int rc;
+	if ((rc = phr_cbor_dec_init(&d, p, len)) || (rc = phr_cbor_get_bytes(&d, &b, &bl)))
+		return phr_fail_wrap(rc, "sealed envelope");
+	if (d.off != d.len)
+		return phr_fail(PHR_E_MALFORMED, "sealed envelope: bytes after the byte string");
+	if (bl < PHR_SEAL_V2_HEAD)
+		return phr_fail(PHR_E_MALFORMED, "sealed envelope: %zu bytes, shorter than sections, key id and salt", bl);
+	if ((rc = check_sections(b[0])))
+		return rc;
+	env->version = PHR_SEAL_V2;
+	env->sections = b[0];
+	memcpy(env->kid, b + 1, PHR_SEAL_KID_LEN);
+	memcpy(env->salt, b + 1 + PHR_SEAL_KID_LEN, PHR_SEAL_SALT_LEN);
+	env->salt_len = PHR_SEAL_SALT_LEN;
+	env->ct = b + PHR_SEAL_V2_HEAD;
+	env->ct_len = bl - PHR_SEAL_V2_HEAD;
+	return check_ct(env);
+}
+
 int phr_seal_envelope_parse(const uint8_t *p, size_t len, struct phr_seal_envelope *env)
 {
 	struct phr_cbor_dec d;
@@ -223,6 +267,9 @@ int phr_seal_envelope_parse(const uint8_t *p, size_t len, struct phr_seal_envelo
 	if (len > PHR_MAX_ENVELOPE)
 		return phr_fail(PHR_E_LIMIT, "sealed envelope of %zu bytes, more than PHR_MAX_ENVELOPE (%d)", len,
 				PHR_MAX_ENVELOPE);
+	/* a byte string (major type 2) is v2; anything else is read as v1 */
+	if (len && (p[0] >> 5) == 2)
+		return envelope_parse_v2(p, len, env);
 	if ((rc = phr_cbor_dec_init(&d, p, len)) || (rc = phr_cbor_get_array(&d, &n)))
 		return phr_fail_wrap(rc, "sealed envelope");
 	if (n != 4)
@@ -231,24 +278,26 @@ int phr_seal_envelope_parse(const uint8_t *p, size_t len, struct phr_seal_envelo
 		return phr_fail_wrap(rc, "sealed envelope: key id");
 	if ((rc = phr_cbor_get_uint(&d, &sections)))
 		return phr_fail_wrap(rc, "sealed envelope: sections");
-	if (sections < 1 || sections > PHR_MAX_SEALED_SECTIONS)
-		return phr_fail(PHR_E_MALFORMED, "sealed envelope: %llu sections, expected 1 to %d",
-				(unsigned long long)sections, PHR_MAX_SEALED_SECTIONS);
+	if ((rc = check_sections(sections)))
+		return rc;
 	env->sections = (uint32_t)sections;
-	if ((rc = phr_cbor_get_bytes_exact(&d, env->salt, PHR_SEAL_SALT_LEN)))
+	env->version = PHR_SEAL_V1;
+	env->salt_len = PHR_SEAL_V1_SALT_LEN;
+	if ((rc = phr_cbor_get_bytes_exact(&d, env->salt, PHR_SEAL_V1_SALT_LEN)))
 		return phr_fail_wrap(rc, "sealed envelope: salt");
 	if ((rc = phr_cbor_get_bytes(&d, &env->ct, &env->ct_len)))
 		return phr_fail_wrap(rc, "sealed envelope: ciphertext");
-	if (env->ct_len <= PHR_SEAL_TAG_LEN)
-		return phr_fail(PHR_E_MALFORMED, "sealed envelope: ciphertext of %zu bytes, shorter than a tag and one byte",
-				env->ct_len);
-	if (env->ct_len - PHR_SEAL_TAG_LEN > PHR_MAX_SEALED)
-		return phr_fail(PHR_E_LIMIT, "sealed envelope: more than PHR_MAX_SEALED (%d) bytes sealed", PHR_MAX_SEALED);
-	return PHR_OK;
+	return check_ct(env);
 }
 
 int phr_seal(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id[16], uint64_t index, const uint8_t *plain,
 	     size_t plain_len, unsigned n, const uint8_t *salt, uint8_t **env, size_t *env_len)
+{
+	return phr_seal_v(PHR_SEAL_V2, key, record_id, index, plain, plain_len, n, salt, env, env_len);
+}
+
+int phr_seal_v(int version, const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id[16], uint64_t index,
+	       const uint8_t *plain, size_t plain_len, unsigned n, const uint8_t *salt, uint8_t **env, size_t *env_len)
 {
 	uint8_t k[PHR_SEAL_KEY_LEN], ad[PHR_SEAL_AD_LEN], nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES] = { 0 };
 	uint8_t kid[PHR_SEAL_KID_LEN];
@@ -262,28 +311,42 @@ int phr_seal(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id[16],
 		return phr_fail(PHR_E_CRYPTO, "libsodium could not be initialised");
 	if (!plain_len || plain_len > PHR_MAX_SEALED || n < 1 || n > PHR_MAX_SEALED_SECTIONS)
 		return phr_fail(PHR_E_ARG, "nothing to seal, or more than PHR_MAX_SEALED bytes or sections");
+	if (version != PHR_SEAL_V1 && version != PHR_SEAL_V2)
+		return phr_fail(PHR_E_ARG, "sealed envelope version %d: phr writes 1 or 2", version);
+	size_t salt_len = version == PHR_SEAL_V1 ? PHR_SEAL_V1_SALT_LEN : PHR_SEAL_SALT_LEN;
 	if (salt)
-		memcpy(nonce, salt, PHR_SEAL_SALT_LEN);
+		memcpy(nonce, salt, salt_len);
 	else
-		randombytes_buf(nonce, PHR_SEAL_SALT_LEN);
+		randombytes_buf(nonce, salt_len);
 	phr_holder_key_id(key, kid);
 	phr_seal_entry_key(key, record_id, index, k);
 	phr_seal_ad(record_id, index, kid, n, ad);
 	size_t ct_len = plain_len + PHR_SEAL_TAG_LEN;
 	for (int pass = 0; pass < 2; pass++) {
 		phr_cbor_enc_init(&e, buf, len);
-		phr_cbor_put_array(&e, 4);
-		phr_cbor_put_bytes(&e, kid, PHR_SEAL_KID_LEN);
-		phr_cbor_put_uint(&e, n);
-		phr_cbor_put_bytes(&e, nonce, PHR_SEAL_SALT_LEN);
-		phr_cbor_put_bytes_head(&e, ct_len);
+		if (version == PHR_SEAL_V1) {
+			phr_cbor_put_array(&e, 4);
+			phr_cbor_put_bytes(&e, kid, PHR_SEAL_KID_LEN);
+			phr_cbor_put_uint(&e, n);
+			phr_cbor_put_bytes(&e, nonce, PHR_SEAL_V1_SALT_LEN);
+			phr_cbor_put_bytes_head(&e, ct_len);
+		} else {
+			phr_cbor_put_bytes_head(&e, PHR_SEAL_V2_HEAD + ct_len);
+		}
 		if ((rc = phr_cbor_enc_finish(&e, &len)))
 			goto out;
-		if (pass == 0 && !(buf = malloc(len + ct_len))) {
+		if (pass == 1 && version == PHR_SEAL_V2) {
+			buf[len] = (uint8_t)n;
+			memcpy(buf + len + 1, kid, PHR_SEAL_KID_LEN);
+			memcpy(buf + len + 1 + PHR_SEAL_KID_LEN, nonce, PHR_SEAL_SALT_LEN);
+		}
+		if (pass == 0 && !(buf = malloc(len + PHR_SEAL_V2_HEAD + ct_len))) {
 			rc = phr_fail(PHR_E_NOMEM, "out of memory");
 			goto out;
 		}
 	}
+	if (version == PHR_SEAL_V2)
+		len += PHR_SEAL_V2_HEAD;
 	unsigned long long clen;
 	if (crypto_aead_xchacha20poly1305_ietf_encrypt(buf + len, &clen, plain, plain_len, ad, sizeof(ad), NULL, nonce,
 						       k) != 0 ||
@@ -305,22 +368,29 @@ int phr_seal_packed(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_
 		    const uint8_t *plain, size_t plain_len, unsigned n, const uint8_t *salt, uint8_t **env,
 		    size_t *env_len)
 {
+	return phr_seal_packed_v(PHR_SEAL_V2, key, record_id, index, plain, plain_len, n, salt, env, env_len);
+}
+
+int phr_seal_packed_v(int version, const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id[16],
+		      uint64_t index, const uint8_t *plain, size_t plain_len, unsigned n, const uint8_t *salt,
+		      uint8_t **env, size_t *env_len)
+{
 	uint8_t *z = NULL, *packed = NULL;
 	size_t zl = 0;
 	int rc;
 	*env = NULL;
 	*env_len = 0;
 	if (!plain_len || plain_len > PHR_MAX_SEALED)
-		return phr_seal(key, record_id, index, plain, plain_len, n, salt, env, env_len);
+		return phr_seal_v(version, key, record_id, index, plain, plain_len, n, salt, env, env_len);
 	/* deflate with dictionary v1; kept only when it is smaller, and never
 	 * when this build has no dictionary (then the plaintext goes as it is) */
 	if (phr_compress(PHR_COMP_DEFLATE_DICT1, plain, plain_len, &z, &zl) != PHR_OK) {
 		phr_clear_error();
-		return phr_seal(key, record_id, index, plain, plain_len, n, salt, env, env_len);
+		return phr_seal_v(version, key, record_id, index, plain, plain_len, n, salt, env, env_len);
 	}
 	if (PHR_SEAL_PACKED_HEAD + zl >= plain_len) {
 		free(z);
-		return phr_seal(key, record_id, index, plain, plain_len, n, salt, env, env_len);
+		return phr_seal_v(version, key, record_id, index, plain, plain_len, n, salt, env, env_len);
 	}
 	if (!(packed = malloc(PHR_SEAL_PACKED_HEAD + zl))) {
 		free(z);
@@ -330,7 +400,7 @@ int phr_seal_packed(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_
 	packed[1] = (uint8_t)(plain_len >> 8);
 	packed[2] = (uint8_t)plain_len;
 	memcpy(packed + PHR_SEAL_PACKED_HEAD, z, zl);
-	rc = phr_seal(key, record_id, index, packed, PHR_SEAL_PACKED_HEAD + zl, n, salt, env, env_len);
+	rc = phr_seal_v(version, key, record_id, index, packed, PHR_SEAL_PACKED_HEAD + zl, n, salt, env, env_len);
 	sodium_memzero(z, zl);
 	sodium_memzero(packed, PHR_SEAL_PACKED_HEAD + zl);
 	free(z);
@@ -394,7 +464,7 @@ int phr_seal_open(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id
 		return phr_fail(PHR_E_SEAL_KEY,
 				"sealed under holder key %02x%02x%02x%02x, and the key given is %02x%02x%02x%02x (another record's key, a key replaced since, or a wrong key)",
 				v.kid[0], v.kid[1], v.kid[2], v.kid[3], kid[0], kid[1], kid[2], kid[3]);
-	memcpy(nonce, v.salt, PHR_SEAL_SALT_LEN);
+	memcpy(nonce, v.salt, v.salt_len);
 	phr_seal_entry_key(key, record_id, index, k);
 	phr_seal_ad(record_id, index, v.kid, v.sections, ad);
 	size_t n = v.ct_len - PHR_SEAL_TAG_LEN;
@@ -998,7 +1068,7 @@ int phr_record_unseal(struct phr_record *r, const uint8_t key[PHR_HOLDER_KEY_LEN
 					if (cp[j] && cp[j] >= kept[i] && cp[j] < kept[i] + kept_len[i])
 						from[j] = i;
 				e->seal_state = 1;
-				snprintf(e->seal_why, sizeof(e->seal_why), "re-keying: the holder key was replaced here");
+				snprintf(e->seal_why, sizeof(e->seal_why), "%s", PHR_SEAL_NOTE_REKEYING_TEXT);
 			} else if (k == 0) {
 				rc = seal_apply(r, i, plain, plain_len);
 			} else if (k < 0) {
@@ -1030,7 +1100,7 @@ int phr_record_unseal(struct phr_record *r, const uint8_t key[PHR_HOLDER_KEY_LEN
 		int k = carried_map(cp[i], cl[i], &d, &n);
 		if (k == 1 && n == 0) { /* an earlier re-keying entry */
 			e->seal_state = 1;
-			snprintf(e->seal_why, sizeof(e->seal_why), "re-keying: the holder key was replaced here (re-sealed at entry %zu)",
+			snprintf(e->seal_why, sizeof(e->seal_why), PHR_SEAL_NOTE_REKEYING_TEXT " (" PHR_SEAL_NOTE_RESEALED_FMT ")",
 				 from[i]);
 			continue;
 		}
@@ -1042,7 +1112,7 @@ int phr_record_unseal(struct phr_record *r, const uint8_t key[PHR_HOLDER_KEY_LEN
 			phr_fail_wrap(rc, "as re-sealed at entry %zu", from[i]);
 			seal_failed(e, i, rc);
 		} else {
-			snprintf(e->seal_why, sizeof(e->seal_why), "re-sealed at entry %zu", from[i]);
+			snprintf(e->seal_why, sizeof(e->seal_why), PHR_SEAL_NOTE_RESEALED_FMT, from[i]);
 		}
 		rc = PHR_OK;
 	}
@@ -1073,4 +1143,41 @@ out:
 	free(cl);
 	free(from);
 	return rc;
+}
+
+/* "re-sealed at entry N" exactly, N decimal without sign or leading zero;
+ * the length read in *used. */
+static int resealed_at(const char *p, size_t *at, size_t *used)
+{
+	static const char head[] = "re-sealed at entry ";
+	size_t n = sizeof(head) - 1, v = 0, i = n;
+	if (strncmp(p, head, n) || p[i] < '0' || p[i] > '9' || (p[i] == '0' && p[i + 1] >= '0' && p[i + 1] <= '9'))
+		return 0;
+	for (; p[i] >= '0' && p[i] <= '9' && i < n + 6; i++)
+		v = v * 10 + (size_t)(p[i] - '0');
+	if (p[i] >= '0' && p[i] <= '9')
+		return 0;
+	*at = v;
+	*used = i;
+	return 1;
+}
+
+int phr_seal_note(const char *why, size_t *at)
+{
+	static const char rk[] = PHR_SEAL_NOTE_REKEYING_TEXT;
+	size_t used, n = sizeof(rk) - 1;
+	*at = 0;
+	if (!why)
+		return PHR_SEAL_NOTE_NONE;
+	if (resealed_at(why, at, &used) && !why[used])
+		return PHR_SEAL_NOTE_RESEALED;
+	if (strncmp(why, rk, n))
+		return PHR_SEAL_NOTE_NONE;
+	if (!why[n])
+		return PHR_SEAL_NOTE_REKEYING;
+	if (why[n] == ' ' && why[n + 1] == '(' && resealed_at(why + n + 2, at, &used) && why[n + 2 + used] == ')' &&
+	    !why[n + 3 + used])
+		return PHR_SEAL_NOTE_REKEYING_RESEALED;
+	*at = 0;
+	return PHR_SEAL_NOTE_NONE;
 }

@@ -413,6 +413,20 @@ static int index_entries(struct phr_register *reg, struct add_state *a, int64_t 
 						       er->have_signer ? er->country : "", &row);
 		if (rc)
 			return rc;
+		/* indexed with an earlier version (or this one) already: again
+		 * when its sealed sections opened now, since they may not have
+		 * then (filed without the key); else as it was */
+		if (!row && a->r->entries[i].sealed && a->r->entries[i].seal_state == 1) {
+			if ((rc = reg->store->ops->entry_reindex(reg->store, record_row, a->r->entries[i].hash, &row)))
+				return rc;
+			if (row) {
+				char rpath[PATH_MAX_LEN] = "";
+				struct indexer rx = { .reg = reg, .entry_row = row };
+				if ((rc = index_walk(&rx, phr_schema_root(), a->contents[i], rpath, 0)))
+					return phr_fail_wrap(rc, "entry %zu", i);
+			}
+			continue;
+		}
 		if (!row)
 			continue; /* indexed with an earlier version */
 		char path[PATH_MAX_LEN] = "";
@@ -542,6 +556,8 @@ int phr_register_add_key(struct phr_register *reg, const uint8_t *container, siz
 		    (rc = index_entries(reg, a, record_row)))
 			goto rollback;
 		out->new_version = true;
+	} else if (out->sealed_opened && (rc = index_entries(reg, a, record_row))) {
+		goto rollback; /* the same version again, with the key: its sealed sections indexed now */
 	}
 	if ((rc = s->ops->sighting_insert(s, version_row, at, how, reg->who, a->report_json,
 					  trust ? phr_trust_version(trust) : 0)))

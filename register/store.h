@@ -107,6 +107,11 @@ struct phr_store_ops {
 	int (*entry_insert)(struct phr_store *s, int64_t record_row, const uint8_t hash[PHR_HASH_LEN], size_t index,
 			    int64_t day, const char *clinic, const char *country, int64_t *row);
 	int (*field_insert)(struct phr_store *s, int64_t entry_row, const struct phr_store_field *f);
+	/* The entry (record, hash) indexed already, its indexed fields deleted
+	 * so that it is indexed again (its sealed sections opened this time:
+	 * register.c, index_entries); *row 0 when it is not indexed. Names
+	 * stay: the identity is never sealed. */
+	int (*entry_reindex)(struct phr_store *s, int64_t record_row, const uint8_t hash[PHR_HASH_LEN], int64_t *row);
 	int (*name_insert)(struct phr_store *s, int64_t entry_row, const char *name, const char *const *keys,
 			   size_t n_keys);
 

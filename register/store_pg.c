@@ -148,6 +148,7 @@ enum pstmt {
 	P_AUDIT_INSERT,
 	P_AUDIT,
 	P_HIT,
+	P_ENTRY_REINDEX,
 	P_COUNT,
 };
 
@@ -178,6 +179,8 @@ static const char *const pstmt_sql[P_COUNT] = {
 	[P_NAME_INSERT] = "INSERT INTO names(entry, record, name) SELECT $1::bigint, record, $2::text FROM entries "
 			  "WHERE id = $1::bigint RETURNING id",
 	[P_KEY_INSERT] = "INSERT INTO name_keys(key, name) VALUES ($1::text, $2::bigint) ON CONFLICT DO NOTHING",
+	[P_ENTRY_REINDEX] = "WITH e AS (SELECT id FROM entries WHERE record = $1::bigint AND hash = $2::bytea), "
+			    "d AS (DELETE FROM fields WHERE entry IN (SELECT id FROM e)) SELECT id FROM e",
 	[P_FACTS] = "SELECT v.facts FROM records r JOIN versions v ON v.id = r.latest "
 		    "WHERE v.first_day <= $2::bigint AND v.last_day >= $1::bigint ORDER BY r.id",
 	[P_DOC_PUT] = "INSERT INTO documents(hash, media_type, size, bytes, stored_at) VALUES ($1::bytea, $2::text, "
@@ -750,6 +753,21 @@ static int pg_entry_insert(struct phr_store *s, int64_t record_row, const uint8_
 	return PHR_OK;
 }
 
+static int pg_entry_reindex(struct phr_store *s, int64_t record_row, const uint8_t hash[PHR_HASH_LEN], int64_t *row)
+{
+	struct pg *p = PG(s);
+	struct args a = { 0 };
+	PGresult *r;
+	a_int(&a, record_row);
+	a_blob(&a, hash, PHR_HASH_LEN);
+	int rc = pexec(p, P_ENTRY_REINDEX, &a, &r, "index an entry again");
+	if (rc)
+		return rc;
+	*row = PQntuples(r) ? g_int(r, 0, 0) : 0;
+	PQclear(r);
+	return PHR_OK;
+}
+
 static int pg_field_insert(struct phr_store *s, int64_t entry_row, const struct phr_store_field *f)
 {
 	struct pg *p = PG(s);
@@ -1303,6 +1321,7 @@ static const struct phr_store_ops pg_ops = {
 	.version_container = pg_version_container,
 	.entry_insert = pg_entry_insert,
 	.field_insert = pg_field_insert,
+	.entry_reindex = pg_entry_reindex,
 	.name_insert = pg_name_insert,
 	.find = pg_find,
 	.facts_each = pg_facts_each,

@@ -222,6 +222,8 @@ enum stmt {
 	S_DOCS,
 	S_AUDIT_INSERT,
 	S_AUDIT,
+	S_ENTRY_FIND,
+	S_FIELDS_CLEAR,
 	S_COUNT,
 };
 
@@ -247,6 +249,8 @@ static const char *const stmt_sql[S_COUNT] = {
 			   "VALUES (?1, (SELECT record FROM entries WHERE id = ?1), ?2, ?3, ?4, ?5)",
 	[S_NAME_INSERT] = "INSERT INTO names(entry, record, name) VALUES (?1, (SELECT record FROM entries WHERE id = ?1), ?2)",
 	[S_KEY_INSERT] = "INSERT OR IGNORE INTO name_keys(key, name) VALUES (?1, ?2)",
+	[S_ENTRY_FIND] = "SELECT id FROM entries WHERE record = ?1 AND hash = ?2",
+	[S_FIELDS_CLEAR] = "DELETE FROM fields WHERE entry = ?1",
 	[S_KEY_COUNT] = "SELECT n FROM name_key_counts WHERE key = ?1",
 	[S_FACTS] = "SELECT v.facts FROM records r JOIN versions v ON v.id = r.latest "
 		    "WHERE v.first_day <= ?2 AND v.last_day >= ?1 ORDER BY r.id",
@@ -695,6 +699,30 @@ static int sq_entry_insert(struct phr_store *s, int64_t record_row, const uint8_
 		return rc;
 	*row = sqlite3_changes(q->db) ? sqlite3_last_insert_rowid(q->db) : 0;
 	return PHR_OK;
+}
+
+static int sq_entry_reindex(struct phr_store *s, int64_t record_row, const uint8_t hash[PHR_HASH_LEN], int64_t *row)
+{
+	struct sq *q = SQ(s);
+	sqlite3_stmt *st;
+	int rc = prep(q, S_ENTRY_FIND, &st);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, record_row);
+	sqlite3_bind_blob(st, 2, hash, PHR_HASH_LEN, SQLITE_STATIC);
+	*row = 0;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*row = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return fail(q->db, rc, "look up an entry");
+	if (!*row)
+		return PHR_OK;
+	if ((rc = prep(q, S_FIELDS_CLEAR, &st)))
+		return rc;
+	sqlite3_bind_int64(st, 1, *row);
+	return run(q, st, "index an entry again");
 }
 
 static int sq_field_insert(struct phr_store *s, int64_t entry_row, const struct phr_store_field *f)
@@ -1514,6 +1542,7 @@ static const struct phr_store_ops sqlite_ops = {
 	.version_container = sq_version_container,
 	.entry_insert = sq_entry_insert,
 	.field_insert = sq_field_insert,
+	.entry_reindex = sq_entry_reindex,
 	.name_insert = sq_name_insert,
 	.find = sq_find,
 	.facts_each = sq_facts_each,

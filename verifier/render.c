@@ -4,6 +4,7 @@
 #include "phr/labels.h"
 #include "phr/print.h"
 #include "phr/schema.h"
+#include "phr/seal.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -680,6 +681,20 @@ int phr_render_text(const struct phr_record *r, const struct phr_report *rep, co
 				kid, when);
 		const struct phr_entry *en = &r->entries[i];
 		const char *sealed = L(lang, "ui.sealed", "Sealed sections");
+		size_t note_at = 0;
+		int note = en->sealed && en->seal_state == 1 ? phr_seal_note(en->seal_why, &note_at) : PHR_SEAL_NOTE_NONE;
+		if (note != PHR_SEAL_NOTE_NONE) { /* re-keying notes, in the reader's language */
+			char resealed[200] = "";
+			long at = (long)note_at;
+			const char *rekeying = note == PHR_SEAL_NOTE_RESEALED ? "" :
+					       L(lang, "ui.sealed.rekeying", PHR_SEAL_NOTE_REKEYING_TEXT);
+			if (note != PHR_SEAL_NOTE_REKEYING)
+				fill(resealed, sizeof(resealed), L(lang, "ui.sealed.resealed", "re-sealed at entry %d"), &at, 1);
+			bool both = rekeying[0] && resealed[0];
+			fprintf(out, "   %s: %u (%s: %s%s%s%s)\n", sealed, en->sealed_sections,
+				L(lang, "ui.sealed.opened", "opened with the holder key"), rekeying, both ? " (" : "", resealed,
+				both ? ")" : "");
+		} else
 		if (en->sealed && en->seal_state == 1 && en->seal_why[0]) /* re-keying: the detail stays English */
 			fprintf(out, "   %s: %u (%s: %s)\n", sealed, en->sealed_sections,
 				L(lang, "ui.sealed.opened", "opened with the holder key"),

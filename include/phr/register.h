@@ -116,9 +116,10 @@ PHR_NODISCARD int phr_register_add(struct phr_register *reg, const uint8_t *cont
  * after verification: what opens is indexed (names, codes, fields) and
  * counted in the facts like the clear content. Without the key nothing of
  * a sealed section is written anywhere: the container holds it encrypted,
- * the index and the facts never see it. Entries indexed before (with an
- * earlier version, without the key) keep their index: forget the record
- * and add it again with the key to index their sealed sections. */
+ * the index and the facts never see it. An entry indexed before without
+ * its sealed sections (an earlier version, or this one, filed without the
+ * key) is indexed again when they open now; the facts of a version already
+ * stored stay as they were made (docs/REGISTER.md). */
 PHR_NODISCARD int phr_register_add_key(struct phr_register *reg, const uint8_t *container, size_t len,
 				       const struct phr_trust *trust, uint64_t now, const char *how,
 				       const uint8_t *holder_key, struct phr_register_added *out);

@@ -7,12 +7,14 @@
  * key 4 of the entry, so the signature covers it and every entry verifies
  * without the holder key.
  *
- * Envelope (deterministic CBOR): [key id: bstr(4), sections: uint,
+ * Envelope v2 (written): one CBOR byte string holding
+ *   sections (1 byte) || key id (4) || salt (8) || ciphertext || tag (16)
+ * Envelope v1 (read; deterministic CBOR): [key id: bstr(4), sections: uint,
  *                                 salt: bstr(12), ciphertext: bstr]
  *   key id     BLAKE2b-32, keyed with the holder key, of "phr-seal-kid"
  *   entry key  BLAKE2b-256, keyed with the holder key, of
  *              "phr-seal" || record id || entry index (uint64 big-endian)
- *   nonce      salt (12 random bytes) || 12 zero bytes
+ *   nonce      salt (v2: 8 random bytes, v1: 12) || zero bytes to 24
  *   AD         "phr-seal" || record id || entry index (u64 BE) || key id ||
  *              sections (u32 BE)
  * Plaintext: a CBOR map of the sealed root sections (same keys and value
@@ -29,7 +31,9 @@
 
 #define PHR_HOLDER_KEY_LEN 16      /* the holder key, bytes (128 bits) */
 #define PHR_SEAL_KID_LEN 4         /* key id in an envelope */
-#define PHR_SEAL_SALT_LEN 12       /* random part of the nonce */
+#define PHR_SEAL_SALT_LEN 8        /* random part of the nonce (envelope v2, written) */
+#define PHR_SEAL_V1_SALT_LEN 12    /* the same in a v1 envelope (read; written only for vectors) */
+#define PHR_SEAL_V2_HEAD (1 + PHR_SEAL_KID_LEN + PHR_SEAL_SALT_LEN) /* sections, key id, salt */
 #define PHR_SEAL_TAG_LEN 16        /* Poly1305 tag */
 #define PHR_SEAL_KEY_LEN 32        /* per-entry XChaCha20-Poly1305 key */
 #define PHR_SEAL_AD_LEN (8 + 16 + 8 + PHR_SEAL_KID_LEN + 4)
@@ -81,7 +85,9 @@ PHR_NODISCARD int phr_seal_merge(const uint8_t *clear, size_t clear_len, const u
 struct phr_seal_envelope {
 	uint8_t kid[PHR_SEAL_KID_LEN];
 	uint32_t sections;
-	uint8_t salt[PHR_SEAL_SALT_LEN];
+	uint8_t salt[PHR_SEAL_V1_SALT_LEN]; /* salt_len bytes used */
+	size_t salt_len;
+	int version; /* 1: the CBOR array; 2: the compact byte string */
 	const uint8_t *ct; /* ciphertext || tag, inside the parsed buffer */
 	size_t ct_len;
 };
@@ -92,6 +98,14 @@ PHR_NODISCARD int phr_seal_envelope_parse(const uint8_t *p, size_t len, struct p
 PHR_NODISCARD int phr_seal(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id[16], uint64_t index,
 			   const uint8_t *plain, size_t plain_len, unsigned n, const uint8_t *salt, uint8_t **env,
 			   size_t *env_len);
+/* The same in a chosen envelope version (PHR_SEAL_V1 or PHR_SEAL_V2); salt
+ * is PHR_SEAL_V1_SALT_LEN or PHR_SEAL_SALT_LEN bytes. phr_seal() writes v2;
+ * v1 is written only to keep its vectors. */
+#define PHR_SEAL_V1 1
+#define PHR_SEAL_V2 2
+PHR_NODISCARD int phr_seal_v(int version, const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id[16],
+			     uint64_t index, const uint8_t *plain, size_t plain_len, unsigned n, const uint8_t *salt,
+			     uint8_t **env, size_t *env_len);
 /* The same, packing the plaintext first (docs/FORMAT.md, "Packed
  * plaintexts"): PHR_SEAL_PACKED_DEFLATE_DICT1 || uint16be(plain_len) ||
  * raw DEFLATE with dictionary v1, when that is shorter; else as phr_seal.
@@ -102,6 +116,9 @@ PHR_NODISCARD int phr_seal(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t 
 PHR_NODISCARD int phr_seal_packed(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id[16],
 				  uint64_t index, const uint8_t *plain, size_t plain_len, unsigned n,
 				  const uint8_t *salt, uint8_t **env, size_t *env_len);
+PHR_NODISCARD int phr_seal_packed_v(int version, const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id[16],
+				    uint64_t index, const uint8_t *plain, size_t plain_len, unsigned n,
+				    const uint8_t *salt, uint8_t **env, size_t *env_len);
 /* Opens an envelope. PHR_E_SEAL_KEY when the key id is not key's;
  * PHR_E_SEALED when the ciphertext does not open (altered, or moved from
  * another entry or record); PHR_E_MALFORMED / PHR_E_LIMIT when what it
@@ -137,6 +154,16 @@ PHR_NODISCARD int phr_seal_rekey_parse(const uint8_t *plain, size_t len, size_t 
  * _OTHER (no entry is). newest and *newest_at: the newest sealed entry's
  * key id and index. */
 enum { PHR_SEAL_KEY_NONE, PHR_SEAL_KEY_NEWEST, PHR_SEAL_KEY_REPLACED, PHR_SEAL_KEY_OTHER };
+/* The notes phr_record_unseal leaves in seal_why of an entry that opened
+ * through re-keying (English; a view shows them in the reader's language
+ * with the labels ui.sealed.resealed and ui.sealed.rekeying, reading them
+ * back with phr_seal_note). N is the entry index, as in --entry N. */
+#define PHR_SEAL_NOTE_RESEALED_FMT "re-sealed at entry %zu"
+#define PHR_SEAL_NOTE_REKEYING_TEXT "re-keying: the holder key was replaced here"
+enum { PHR_SEAL_NOTE_NONE, PHR_SEAL_NOTE_RESEALED, PHR_SEAL_NOTE_REKEYING, PHR_SEAL_NOTE_REKEYING_RESEALED };
+/* Which of those notes why is (one of the enum), and N in *at; NONE for
+ * anything else (a failure's message, an empty string). */
+int phr_seal_note(const char *why, size_t *at);
 int phr_record_seal_key_state(const struct phr_record *r, const uint8_t kid[PHR_SEAL_KID_LEN],
 			      uint8_t newest[PHR_SEAL_KID_LEN], size_t *newest_at, size_t *rekeyed_at);
 /* Opens every sealed entry of r with the holder key: an entry that opens

@@ -8,7 +8,9 @@
  *   1  the rest is a plaintext, merged into fuzz_seal_clear;
  *   2  the rest is a typed holder key.
  * Invariants:
- *  - envelope: open fails exactly when parse fails, or with PHR_E_SEAL_KEY
+ *  - envelope (v1, the CBOR array, and v2, the byte string; both in the
+ *    corpus): a parsed envelope says its version, and its parts lie inside
+ *    the input (v2: the ciphertext is the input's tail); open fails exactly when parse fails, or with PHR_E_SEAL_KEY
  *    (key id not the key's) or PHR_E_SEALED; a failure leaves no output and
  *    says why; an opened plaintext is ct_len - 16 bytes, or, packed, the
  *    length it declares (at most PHR_MAX_SEALED);
@@ -98,6 +100,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int rc = phr_seal_open(fuzz_seal_key, fuzz_seal_rid, 1, p, n, &plain, &plain_len);
 		if (prc != PHR_OK)
 			FUZZ_CHECK(rc == prc, "open and parse disagree");
+		else
+			FUZZ_CHECK((env.version == PHR_SEAL_V1 && env.salt_len == PHR_SEAL_V1_SALT_LEN) ||
+					   (env.version == PHR_SEAL_V2 && env.salt_len == PHR_SEAL_SALT_LEN &&
+					    env.ct + env.ct_len == p + n &&
+					    env.ct_len + PHR_SEAL_V2_HEAD + 1 <= n),
+				   "envelope: version, salt or ciphertext out of place");
 		if (rc != PHR_OK) {
 			FUZZ_CHECK(plain == NULL && plain_len == 0, "open: output after a failure");
 			FUZZ_CHECK_ERR(rc);

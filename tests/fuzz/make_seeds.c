@@ -1388,27 +1388,36 @@ static void document_seeds(void)
 
 /* fuzz_seal: envelopes sealed with the fixed key for entry 1, the
  * plaintexts, and typed keys (tests/fuzz/fuzz_seal.c for the layout). */
-static void seal_one(const char *name, const uint8_t *plain, size_t n, unsigned sections)
+static void seal_one_v(int version, const char *name, const uint8_t *plain, size_t n, unsigned sections)
 {
-	uint8_t *env, buf[PHR_MAX_ENVELOPE + 1], salt[PHR_SEAL_SALT_LEN];
+	uint8_t *env, buf[PHR_MAX_ENVELOPE + 1], salt[PHR_SEAL_V1_SALT_LEN];
 	size_t env_len;
 	char nm[128];
 	int rc;
 	memset(salt, 0x33, sizeof(salt)); /* fixed: the corpus is reproducible */
-	if ((rc = phr_seal(fuzz_seal_key, fuzz_seal_rid, 1, plain, n, sections, salt, &env, &env_len)))
+	if ((rc = phr_seal_v(version, fuzz_seal_key, fuzz_seal_rid, 1, plain, n, sections, salt, &env, &env_len)))
 		die("seal", rc);
 	buf[0] = 0;
 	memcpy(buf + 1, env, env_len);
-	snprintf(nm, sizeof(nm), "seed-env-%s", name);
+	snprintf(nm, sizeof(nm), version == PHR_SEAL_V1 ? "seed-env-%s" : "seed-env2-%s", name);
 	put_and_truncated("seal", nm, buf, env_len + 1);
 	buf[1 + env_len - 3] ^= 0x01; /* a flipped tag bit */
-	snprintf(nm, sizeof(nm), "edge-env-flipped-%s", name);
+	snprintf(nm, sizeof(nm), version == PHR_SEAL_V1 ? "edge-env-flipped-%s" : "edge-env2-flipped-%s", name);
 	put("seal", nm, buf, env_len + 1);
+	free(env);
+	if (version != PHR_SEAL_V1)
+		return; /* the plaintext seeds are the same for both */
 	buf[0] = 1;
 	memcpy(buf + 1, plain, n);
 	snprintf(nm, sizeof(nm), "seed-plain-%s", name);
 	put_and_truncated("seal", nm, buf, n + 1);
-	free(env);
+}
+
+/* v1 envelopes (read, no longer written) and v2 (FORMAT.md, "Envelope v2") */
+static void seal_one(const char *name, const uint8_t *plain, size_t n, unsigned sections)
+{
+	seal_one_v(PHR_SEAL_V1, name, plain, n, sections);
+	seal_one_v(PHR_SEAL_V2, name, plain, n, sections);
 }
 
 static void seal_seeds(void)
@@ -1443,7 +1452,7 @@ static void seal_seeds(void)
 static void sealed_records(const struct fuzz_keys *k, const struct example *ex, size_t nex)
 {
 	for (size_t i = 0; i < nex; i++) {
-		uint8_t *clear, *plain, *env, *body, salt[PHR_SEAL_SALT_LEN];
+		uint8_t *clear, *plain, *env, *body, salt[PHR_SEAL_V1_SALT_LEN];
 		size_t clear_len, plain_len, env_len, blen;
 		unsigned n;
 		struct phr_record *r;
@@ -1458,7 +1467,8 @@ static void sealed_records(const struct fuzz_keys *k, const struct example *ex, 
 		}
 		memset(salt, 0x44, sizeof(salt));
 		if ((rc = phr_record_create(fuzz_seal_rid, &r)) ||
-		    (rc = phr_seal(fuzz_seal_key, fuzz_seal_rid, 0, plain, plain_len, n, salt, &env, &env_len)) ||
+		    (rc = phr_seal_v(PHR_SEAL_V1, fuzz_seal_key, fuzz_seal_rid, 0, plain, plain_len, n, salt, &env,
+				     &env_len)) ||
 		    (rc = phr_record_append_sealed(r, k->key[FUZZ_CLINIC_1], k->cert[0], k->cert_len[0], clear, clear_len, env,
 						   env_len, FUZZ_T0)) ||
 		    (rc = phr_record_body(r, &body, &blen)))
@@ -1466,18 +1476,19 @@ static void sealed_records(const struct fuzz_keys *k, const struct example *ex, 
 		snprintf(name, sizeof(name), "seed-sealed-%.60s", ex[i].name);
 		put_container(name, PHR_COMP_NONE, body, blen);
 		/* fuzz_seal: the same plaintext packed (FORMAT.md "Packed
-		 * plaintexts"), sealed for entry 1 */
-		{
+		 * plaintexts"), sealed for entry 1, in envelope v1 and v2 */
+		for (int version = PHR_SEAL_V1; version <= PHR_SEAL_V2; version++) {
 			uint8_t *penv, *pb;
 			size_t penv_len;
-			if ((rc = phr_seal_packed(fuzz_seal_key, fuzz_seal_rid, 1, plain, plain_len, n, salt, &penv,
-						  &penv_len)))
+			if ((rc = phr_seal_packed_v(version, fuzz_seal_key, fuzz_seal_rid, 1, plain, plain_len, n, salt,
+						    &penv, &penv_len)))
 				die("packed seal", rc);
 			if (!(pb = malloc(penv_len + 1)))
 				die("packed seal", PHR_E_NOMEM);
 			pb[0] = 0;
 			memcpy(pb + 1, penv, penv_len);
-			snprintf(name, sizeof(name), "seed-env-packed-%.60s", ex[i].name);
+			snprintf(name, sizeof(name), version == PHR_SEAL_V1 ? "seed-env-packed-%.60s" : "seed-env2-packed-%.60s",
+				 ex[i].name);
 			put("seal", name, pb, penv_len + 1);
 			free(pb);
 			free(penv);

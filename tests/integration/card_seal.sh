@@ -182,6 +182,20 @@ expect 0 "a right PIN after two wrong ones" -- "$PHR" card show
 # --- read --holder-key-out ---
 expect 0 "card read --holder-key-out" -- "$PHR" card read --out x.phr --holder-key-out k2.txt
 cmp -s k2.txt key.txt && ok "the key read from the card is the key written" || bad "key from the card differs"
+# --- read --register: filed with the card's key, the sealed code is indexed ---
+CODE=$(jq -r '[.results[] | .test | select(test("loinc:(5196-1|16933-4|22322-2|56888-1)$"))][0]' "$EX")
+RID=$(jq -r .record_id <("$PHR" show --format json r.phr 2>/dev/null))
+"$PHR" register init cr.db >/dev/null 2>&1 && "$PHR" register init cr0.db >/dev/null 2>&1 || bad "register init"
+expect 0 "card read --register with the key on the card" -- "$PHR" card read --out x.phr --trust trust.bundle --register cr.db
+message "opened with the holder key and indexed" "card read --register"
+expect 0 "find by the sealed code" -- "$PHR" register find --code "$CODE" cr.db
+grep -q "$RID" "$W/out" && ok "card read --register: the card's key indexed the sealed code" ||
+	bad "card read --register: sealed code not found: $(cat "$W/out")"
+# the same record filed from its file without the key: the code finds nothing
+expect 0 "register add without the key" -- "$PHR" register add --trust trust.bundle cr0.db r.phr
+expect 0 "find by the sealed code, filed without the key" -- "$PHR" register find --code "$CODE" cr0.db
+grep -q "$RID" "$W/out" && bad "filed without the key, the sealed code found the record" ||
+	ok "without the key the sealed code finds nothing (the check above can fail)"
 [ "$(stat -c %a k2.txt)" = 600 ] && ok "key file from the card: mode 0600" || bad "k2.txt mode $(stat -c %a k2.txt)"
 cmp -s x.phr r.phr && ok "record read back byte for byte" || bad "record differs"
 
@@ -211,6 +225,23 @@ expect 38 "read --holder-key-out without a key on the card" -- "$PHR" card read 
 message "holds no holder key" "no key on the card"
 expect 0 "--holder-key overrides the card" -- "$PHR" card show --holder-key other.txt
 grep -q "Pregnancy status: Pregnant" "$W/out" && ok "opened with the key given" || bad "--holder-key on card show"
+# --holder-key-qr: the key from a picture of the key slip
+if command -v pdftoppm >/dev/null; then
+	expect 0 "print other's key slip" -- "$PHR" print --layout key-slip --holder-key other.txt other.phr --out oslip.pdf
+	pdftoppm -r 300 -png oslip.pdf oslip && [ -s oslip-1.png ] || bad "pdftoppm: the slip"
+	expect 0 "print this record's key slip" -- "$PHR" print --layout key-slip --holder-key key.txt r.phr --out rslip.pdf
+	pdftoppm -r 300 -png rslip.pdf rslip && [ -s rslip-1.png ] || bad "pdftoppm: the slip"
+	expect 0 "card show --holder-key-qr (the slip's picture)" -- "$PHR" card show --trust trust.bundle --holder-key-qr oslip-1.png
+	grep -q "Pregnancy status: Pregnant" "$W/out" && ! grep -q "stored on the card" "$W/out" &&
+		ok "card show --holder-key-qr opened the sealed sections" || bad "card show --holder-key-qr: not opened"
+	expect 38 "card show --holder-key-qr, another record's slip" -- "$PHR" card show --trust trust.bundle --holder-key-qr rslip-1.png
+	message "sealed under holder key" "another record's slip"
+	grep -q "Pregnancy status: Pregnant" "$W/out" && bad "another record's slip opened it" ||
+		ok "another record's slip opens nothing, the record is shown"
+	expect 2 "--holder-key and --holder-key-qr together" -- "$PHR" card show --holder-key other.txt --holder-key-qr oslip-1.png
+else
+	bad "pdftoppm missing (poppler-utils): card show --holder-key-qr not tested"
+fi
 unvicc "$R0"
 
 # --- tearing: the record and its key change together ---
@@ -258,6 +289,7 @@ done
 # --- help ---
 "$PHR" card write --help | grep -q -- "--holder-key KEY.txt" && ok "card write --help names --holder-key" || bad "write --help"
 "$PHR" card read --help | grep -q -- "--holder-key-out" && ok "card read --help names --holder-key-out" || bad "read --help"
+"$PHR" card show --help | grep -q -- "--holder-key-qr PICTURE" && ok "card show --help names --holder-key-qr" || bad "show --help"
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -134,6 +134,14 @@ expect 0 "show with the new key" -- "$PHR" show --trust trust.bundle --holder-ke
 grep -q "Pregnancy status: Pregnant" "$W/out" && grep -q violence "$W/out" && ok "the new key opens entries 0 and 1" ||
 	bad "new key: old entries not opened"
 grep -q "re-sealed at entry 2" "$W/out" && ok "show says they were re-sealed at entry 2" || bad "no re-sealed note"
+# the re-keying notes in the reader's language (layouts/po)
+expect 0 "show with the new key, in German" -- "$PHR" show --trust trust.bundle --holder-key new.txt --lang de rk.phr
+grep -qF "neu versiegelt bei Eintrag 2" "$W/out" && grep -qF "Schlüsselwechsel: Der Schlüssel der Inhaberin oder des Inhabers wurde hier ersetzt" "$W/out" &&
+	! grep -qF "re-sealed at entry" "$W/out" && ok "German: re-sealed at entry 2, re-keying, no English left" ||
+	bad "German re-keying notes: $(grep -F "Versiegelte" "$W/out")"
+expect 0 "show with the new key, in Arabic" -- "$PHR" show --trust trust.bundle --holder-key new.txt --lang ar rk.phr
+grep -qF "أُعيد ختمها في الإدخال 2" "$W/out" && grep -qF "تغيير المفتاح: استُبدل مفتاح صاحب السجل هنا" "$W/out" &&
+	ok "Arabic: the re-keying notes" || bad "Arabic re-keying notes: $(grep -F "مختومة" "$W/out")"
 expect 0 "entry 0 with the new key" -- "$PHR" show --entry 0 --holder-key new.txt rk.phr
 "$JSONCMP" "$EX" "$W/out" && ok "entry 0 round-trips with the new key" || bad "entry 0 with the new key"
 expect 0 "entry 1 with the new key" -- "$PHR" show --entry 1 --holder-key new.txt rk.phr
@@ -247,9 +255,22 @@ expect 0 "issue --register, a new key" -- "$PHR" issue --key c1.key --cert c1.ce
 bytes_clean issued2.db issued2.db-wal
 expect 0 "extend --holder-key --register" -- "$PHR" extend --trust trust.bundle --key c2.key --cert c2.cert --in in.phr --entry e.json --out in2.phr --holder-key in.txt --register issued2.db
 message "opened with the holder key and indexed" "extend --register with the key"
-expect 0 "find the extended record by the code sealed at issue (not indexed: no key then)" -- "$PHR" register find --code "$CODE" issued2.db
+# entry 0 was filed without the key at issue; the extension, filed with the
+# key, opens it too, and the register indexes its sealed sections then
 R3=$(jq -r .record_id <("$PHR" show --format json in.phr 2>/dev/null))
-grep -q "$R3" "$W/out" && bad "entry 0 filed without the key was indexed" || ok "entry 0, filed without the key at issue, keeps its index without the sealed code"
+expect 0 "find the extended record by the code sealed at issue" -- "$PHR" register find --code "$CODE" issued2.db
+grep -q "$R3" "$W/out" && ok "entry 0, filed without the key at issue, is indexed when filed again with the key" ||
+	bad "entry 0 kept its index without the sealed code: $(cat "$W/out")"
+# the same version filed again with the key (not a new version) does the same
+"$PHR" register init again.db >/dev/null 2>&1 || bad "register init"
+expect 0 "register add without the key" -- "$PHR" register add --trust trust.bundle again.db in.phr
+expect 0 "find: not yet" -- "$PHR" register find --code "$CODE" again.db
+grep -q "$R3" "$W/out" && bad "found without the key" || ok "without the key the sealed code finds nothing"
+expect 0 "register add the same version with the key" -- "$PHR" register add --trust trust.bundle --holder-key in.txt again.db in.phr
+message "opened with the holder key and indexed" "the same version with the key"
+expect 0 "find: now" -- "$PHR" register find --code "$CODE" again.db
+grep -q "$R3" "$W/out" && ok "the same version filed again with the key: its sealed code is indexed" ||
+	bad "the same version with the key: not indexed: $(cat "$W/out")"
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -20,6 +20,8 @@
 #include "phr/json.h"
 #include "phr/register.h"
 #include "phr/render.h"
+#include "phr/seal.h"
+#include "phr/container.h"
 #include "testlib.h"
 #ifdef PHR_TEST_PG
 /* Built a second time as tests/hub's test_register_pg: the same tests
@@ -857,6 +859,58 @@ static bool found(struct phr_register *reg, const struct phr_register_query *q, 
 	return false;
 }
 
+/* A version filed without the holder key keeps its sealed sections out of
+ * the index; the same version filed again with the key indexes them then
+ * (and with a wrong key nothing changes). Both backends. */
+static int test_sealed_reindex(void)
+{
+	struct phr_register *reg;
+	struct phr_record *r;
+	struct phr_register_added a;
+	uint8_t hk[PHR_HOLDER_KEY_LEN], other[PHR_HOLDER_KEY_LEN], *clear, *plain, *env, *buf;
+	size_t clear_len, plain_len, env_len, len;
+	unsigned n;
+	char hex[33];
+	CHECK_RC(phr_holder_key_generate(hk), PHR_OK);
+	CHECK_RC(phr_holder_key_generate(other), PHR_OK);
+	CHECK_RC(phr_seal_split(F.entry0, F.entry0_len, phr_seal_default_sections(), &clear, &clear_len, &plain,
+				&plain_len, &n),
+		 PHR_OK);
+	CHECK(plain != NULL);
+	CHECK_RC(phr_record_create(NULL, &r), PHR_OK);
+	CHECK_RC(phr_seal_packed(hk, r->id, 0, plain, plain_len, n, NULL, &env, &env_len), PHR_OK);
+	CHECK_RC(phr_record_append_sealed(r, F.clinic1, F.cert1, F.cert1_len, clear, clear_len, env, env_len, FX_T0),
+		 PHR_OK);
+	CHECK_RC(encode(r, 0, &buf, &len), PHR_OK);
+	phr_record_id_hex(r->id, hex);
+	CHECK_RC(open_new("sealed.db", &reg), PHR_OK);
+	/* the HIV screening is sealed by default; TB culture is not */
+	struct phr_register_query hiv = { .code = "loinc:56888-1" }, clear_code = { .code = "loinc:71773-6" };
+	CHECK_RC(phr_register_add(reg, buf, len, F.trust, NOW, PHR_REG_HOW_ADD, &a), PHR_OK);
+	CHECK(a.new_version && a.sealed_closed == 1 && a.sealed_opened == 0);
+	CHECK(found(reg, &clear_code, hex));
+	CHECK(!found(reg, &hiv, hex));
+	/* the same version, a wrong key: nothing opens, nothing indexed */
+	CHECK_RC(phr_register_add_key(reg, buf, len, F.trust, NOW, PHR_REG_HOW_ADD, other, &a), PHR_OK);
+	CHECK(!a.new_version && a.sealed_opened == 0 && a.sealed_closed == 1);
+	CHECK(!found(reg, &hiv, hex));
+	/* the same version with the key: indexed now, the clear part still */
+	CHECK_RC(phr_register_add_key(reg, buf, len, F.trust, NOW, PHR_REG_HOW_ADD, hk, &a), PHR_OK);
+	CHECK(!a.new_version && a.sealed_opened == 1);
+	CHECK(found(reg, &hiv, hex));
+	CHECK(found(reg, &clear_code, hex));
+	/* again with the key: no duplicate hits, the same answer */
+	CHECK_RC(phr_register_add_key(reg, buf, len, F.trust, NOW, PHR_REG_HOW_ADD, hk, &a), PHR_OK);
+	CHECK(found(reg, &hiv, hex));
+	phr_register_close(reg);
+	phr_record_destroy(r);
+	free(buf);
+	free(clear);
+	free(plain);
+	free(env);
+	return 0;
+}
+
 static int test_examples_round_trip(void)
 {
 	char *names[32];
@@ -1479,6 +1533,7 @@ static const struct test pg_tests[] = {
 	{ "every example: add, find, export byte for byte", test_examples_round_trip },
 	{ "find: arguments checked", test_find_arguments },
 	{ "the seeded generator's records: add, export byte for byte", test_generated_round_trip },
+	{ "sealed sections indexed when the same version comes again with the key", test_sealed_reindex },
 };
 #endif
 
@@ -1508,6 +1563,7 @@ int main(void)
 		{ "facts of the latest version by day range", test_each_facts },
 		{ "check", test_check },
 		{ "every example: add, find, export byte for byte", test_examples_round_trip },
+		{ "sealed sections indexed when the same version comes again with the key", test_sealed_reindex },
 		{ "find: arguments checked", test_find_arguments },
 		{ "the seeded generator's records: add, export byte for byte", test_generated_round_trip },
 		{ "a search walks newest first or reads and sorts: the same hits", test_find_walks },

@@ -103,7 +103,7 @@ static int test_derivation_as_specified(void)
 	static const uint8_t salt[12] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
 	uint8_t *env;
 	size_t env_len;
-	CHECK_RC(phr_seal(key_a, rid_a, 5, plain, sizeof(plain), 1, salt, &env, &env_len), PHR_OK);
+	CHECK_RC(phr_seal_v(PHR_SEAL_V1, key_a, rid_a, 5, plain, sizeof(plain), 1, salt, &env, &env_len), PHR_OK);
 	struct phr_seal_envelope v;
 	CHECK_RC(phr_seal_envelope_parse(env, env_len, &v), PHR_OK);
 	CHECK(v.sections == 1 && !memcmp(v.kid, kid, 4) && !memcmp(v.salt, salt, 12));
@@ -121,6 +121,44 @@ static int test_derivation_as_specified(void)
 	unsigned long long m;
 	CHECK(crypto_aead_xchacha20poly1305_ietf_decrypt(out, &m, NULL, v.ct, v.ct_len, ad, 40, nonce, want) == 0);
 	CHECK(m == sizeof(plain) && !memcmp(out, plain, m));
+	free(env);
+
+	/* v2 (written by phr_seal): one byte string, count, key id, 8-byte
+	 * salt, ciphertext; the nonce is the salt and 16 zero bytes */
+	CHECK_RC(phr_seal(key_a, rid_a, 5, plain, sizeof(plain), 1, salt, &env, &env_len), PHR_OK);
+	/* overhead: bstr head 2 (37 bytes inside), count 1, kid 4, salt 8, tag 16 */
+	CHECK(env_len == sizeof(plain) + 2 + 1 + 4 + 8 + 16);
+	CHECK(env[0] == 0x58 && env[1] == env_len - 2 && env[2] == 1 && !memcmp(env + 3, kid, 4) &&
+	      !memcmp(env + 7, salt, 8));
+	CHECK_RC(phr_seal_envelope_parse(env, env_len, &v), PHR_OK);
+	CHECK(v.version == 2 && v.salt_len == 8 && v.sections == 1 && v.ct == env + 15);
+	memset(nonce, 0, sizeof(nonce));
+	memcpy(nonce, salt, 8);
+	CHECK(crypto_aead_xchacha20poly1305_ietf_decrypt(out, &m, NULL, v.ct, v.ct_len, ad, 40, nonce, want) == 0);
+	CHECK(m == sizeof(plain) && !memcmp(out, plain, m));
+	uint8_t *back;
+	size_t back_len;
+	CHECK_RC(phr_seal_open(key_a, rid_a, 5, env, env_len, &back, &back_len), PHR_OK);
+	CHECK(back_len == sizeof(plain) && !memcmp(back, plain, back_len));
+	free(back);
+	/* refused: a count of 0 or 21, bytes after it, too short */
+	env[2] = 0;
+	CHECK_RC(phr_seal_envelope_parse(env, env_len, &v), PHR_E_MALFORMED);
+	env[2] = 21;
+	CHECK_RC(phr_seal_envelope_parse(env, env_len, &v), PHR_E_MALFORMED);
+	env[2] = 1;
+	CHECK(phr_seal_envelope_parse(env, env_len - 1, &v) != PHR_OK);
+	static const uint8_t shorty[] = { 0x4d, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13 };
+	CHECK_RC(phr_seal_envelope_parse(shorty, sizeof(shorty), &v), PHR_E_MALFORMED);
+	uint8_t *longer = malloc(env_len + 1);
+	CHECK(longer != NULL);
+	memcpy(longer, env, env_len);
+	longer[env_len] = 0;
+	CHECK(phr_seal_envelope_parse(longer, env_len + 1, &v) != PHR_OK);
+	free(longer);
+	/* the count is bound by the AD: changed, the tag fails */
+	env[2] = 2;
+	CHECK_RC(phr_seal_open(key_a, rid_a, 5, env, env_len, &back, &back_len), PHR_E_SEALED);
 	free(env);
 	return 0;
 }
@@ -413,7 +451,7 @@ static int test_packed(void)
 	uint8_t *env, *out;
 	size_t env_len, out_len;
 	CHECK_RC(phr_seal_packed(key_a, rid_a, 1, note, sizeof(note), 1, NULL, &env, &env_len), PHR_OK);
-	CHECK(env_len == sizeof(note) + 1 + 5 + 1 + 13 + 1 + 16);
+	CHECK(env_len == sizeof(note) + 2 + 1 + 4 + 8 + 16); /* envelope v2 */
 	free(env);
 	/* not a map, not packed: refused after the tag checks */
 	static const uint8_t odd[] = { 0x02, 0x00, 0x05, 'x', 'y' };
@@ -519,6 +557,25 @@ static int test_sealed_record(void)
 	return 0;
 }
 
+static int test_notes(void)
+{
+	size_t at;
+	CHECK(phr_seal_note("re-sealed at entry 2", &at) == PHR_SEAL_NOTE_RESEALED && at == 2);
+	CHECK(phr_seal_note("re-sealed at entry 17", &at) == PHR_SEAL_NOTE_RESEALED && at == 17);
+	CHECK(phr_seal_note("re-keying: the holder key was replaced here", &at) == PHR_SEAL_NOTE_REKEYING && at == 0);
+	CHECK(phr_seal_note("re-keying: the holder key was replaced here (re-sealed at entry 3)", &at) ==
+		      PHR_SEAL_NOTE_REKEYING_RESEALED &&
+	      at == 3);
+	static const char *const no[] = { "", "re-sealed at entry ", "re-sealed at entry 02", "re-sealed at entry 2x",
+					   "re-sealed at entry -1", "re-keying: the holder key was replaced here (re-sealed at entry 3",
+					   "re-keying: the holder key was replaced here (re-sealed at entry 3) ",
+					   "entry 1: sealed under holder key 4b1c0000", "re-sealed at entry 1234567" };
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		CHECK(phr_seal_note(no[i], &at) == PHR_SEAL_NOTE_NONE);
+	CHECK(phr_seal_note(NULL, &at) == PHR_SEAL_NOTE_NONE);
+	return 0;
+}
+
 int main(void)
 {
 	if (fx_init(&fx, "adult-tb-positive-referral.json")) {
@@ -533,6 +590,7 @@ int main(void)
 		{ "sealed record: verifies without key, opens with it, moved part refused", test_sealed_record },
 		{ "packed plaintexts: smaller, opened exactly, malformed ones refused", test_packed },
 		{ "re-keying: the new key opens all, the old one the entries before", test_rekey },
+		{ "re-keying notes read back (phr_seal_note)", test_notes },
 	};
 	int rc = run_tests(tests, sizeof(tests) / sizeof(tests[0]));
 	fx_finish(&fx);

@@ -947,7 +947,7 @@ static int gen_rekey(struct vec_set *s, struct phr_seckey *const *keys, const ui
 		     struct phr_record *r, const uint8_t *hk, const uint8_t *plain0, size_t plain0_len,
 		     const struct entry_src *ex)
 {
-	uint8_t hk2[PHR_HOLDER_KEY_LEN], salt[PHR_SEAL_SALT_LEN], kid[PHR_SEAL_KID_LEN];
+	uint8_t hk2[PHR_HOLDER_KEY_LEN], salt[PHR_SEAL_V1_SALT_LEN], kid[PHR_SEAL_KID_LEN];
 	uint8_t *want = NULL, *got = NULL, *env = NULL, *content = NULL, *enc = NULL;
 	size_t want_len, got_len, env_len, content_len, enc_len, carried, failed;
 	char text[PHR_HOLDER_KEY_TEXT_LEN];
@@ -988,7 +988,7 @@ static int gen_rekey(struct vec_set *s, struct phr_seckey *const *keys, const ui
 	json_t *j = json_pack("{s:s, s:s}", "kind", "follow_up", "date", "2025-06-16");
 	int erc = j ? phr_entry_encode_json(j, &content, &content_len) : -1;
 	json_decref(j);
-	if (erc || phr_seal(hk2, r->id, 1, got, got_len, 1, salt, &env, &env_len) ||
+	if (erc || phr_seal_v(PHR_SEAL_V1, hk2, r->id, 1, got, got_len, 1, salt, &env, &env_len) ||
 	    phr_record_append_sealed(r, keys[K_CLINIC1], NULL, 0, content, content_len, env, env_len, ex->signed_at + 86400)) {
 		failf("rekey: %s", phr_last_error());
 		goto out;
@@ -1031,6 +1031,85 @@ out:
 	return rc;
 }
 
+/* Envelope v2 (FORMAT.md, "Envelope v2"): entry 0's plaintext sealed as
+ * above, salt 00..07. The envelope is built here byte by byte (a CBOR
+ * byte string head, the count, the key id, the salt, libsodium's
+ * ciphertext with the nonce salt || 16 zero bytes) and compared with the
+ * library's; v1 and v2 open to the same plaintext. The packed form of it
+ * is zlib-dependent (VEC_ZLIB). */
+static size_t bstr_head_len(uint8_t b)
+{
+	return b < 0x58 ? 1 : b == 0x58 ? 2 : 3;
+}
+
+static int gen_seal_v2(struct vec_set *s, const uint8_t *hk, const uint8_t *id, const uint8_t *ek, const uint8_t *ad,
+		       const uint8_t *plain, size_t plain_len, unsigned n)
+{
+	uint8_t salt[8], nonce[24] = { 0 }, kid16[16], *want = NULL, *env = NULL, *back = NULL, *penv = NULL;
+	size_t env_len = 0, back_len = 0, penv_len = 0, o = 0;
+	size_t inner = 1 + 4 + 8 + plain_len + 16;
+	unsigned long long ctl;
+	int rc = -1;
+	for (size_t i = 0; i < sizeof(salt); i++)
+		salt[i] = (uint8_t)i;
+	memcpy(nonce, salt, sizeof(salt));
+	crypto_generichash(kid16, sizeof(kid16), (const uint8_t *)"phr-seal-kid", 12, hk, PHR_HOLDER_KEY_LEN);
+	if (!(want = malloc(inner + 5)))
+		return failf("seal v2: out of memory");
+	if (inner < 24) {
+		want[o++] = (uint8_t)(0x40 + inner);
+	} else if (inner < 256) {
+		want[o++] = 0x58;
+		want[o++] = (uint8_t)inner;
+	} else {
+		want[o++] = 0x59;
+		want[o++] = (uint8_t)(inner >> 8);
+		want[o++] = (uint8_t)inner;
+	}
+	want[o++] = (uint8_t)n;
+	memcpy(want + o, kid16, 4);
+	o += 4;
+	memcpy(want + o, salt, 8);
+	o += 8;
+	if (crypto_aead_xchacha20poly1305_ietf_encrypt(want + o, &ctl, plain, plain_len, ad, PHR_SEAL_AD_LEN, NULL,
+						       nonce, ek)) {
+		failf("seal v2: libsodium failed");
+		goto out;
+	}
+	o += (size_t)ctl;
+	if (phr_seal(hk, id, 0, plain, plain_len, n, salt, &env, &env_len) || env_len != o || memcmp(env, want, o)) {
+		failf("seal v2: the library's envelope differs from the independent one (%s)", phr_last_error());
+		goto out;
+	}
+	if (phr_seal_open(hk, id, 0, env, env_len, &back, &back_len) || back_len != plain_len ||
+	    memcmp(back, plain, plain_len)) {
+		failf("seal v2: the envelope does not open to the plaintext");
+		goto out;
+	}
+	if (add(s, VEC_EXACT, env, env_len, "seal.v2.entry0.envelope"))
+		goto out;
+	if (s->have_dict) {
+		free(back);
+		back = NULL;
+		if (phr_seal_packed(hk, id, 0, plain, plain_len, n, salt, &penv, &penv_len) ||
+		    phr_seal_open(hk, id, 0, penv, penv_len, &back, &back_len) || back_len != plain_len ||
+		    memcmp(back, plain, plain_len) || penv_len >= env_len ||
+		    memcmp(penv + bstr_head_len(penv[0]), want + bstr_head_len(want[0]), 13)) {
+			failf("seal v2: the packed envelope does not open, is not smaller, or has another head");
+			goto out;
+		}
+		if (add(s, VEC_ZLIB, penv, penv_len, "seal.v2.packed.entry0.envelope"))
+			goto out;
+	}
+	rc = 0;
+out:
+	free(want);
+	free(env);
+	free(back);
+	free(penv);
+	return rc;
+}
+
 /* Sealed sections (docs/FORMAT.md, "Sealed sections"): holder key 00..0f,
  * the example record id, entry 0, salt 00..0b; the per-entry key, key id
  * and AD are built here with libsodium from the text of the format and
@@ -1039,7 +1118,7 @@ out:
 static int gen_seal(struct vec_set *s, struct phr_seckey *const *keys, const uint8_t *cert1, size_t cert1_len,
 		    const struct entry_src *ex)
 {
-	uint8_t hk[PHR_HOLDER_KEY_LEN], id[PHR_RECORD_ID_LEN], salt[PHR_SEAL_SALT_LEN];
+	uint8_t hk[PHR_HOLDER_KEY_LEN], id[PHR_RECORD_ID_LEN], salt[PHR_SEAL_V1_SALT_LEN];
 	uint8_t msg[8 + PHR_RECORD_ID_LEN + 8], ek[32], lek[32], kid16[16], kid[4], ad[PHR_SEAL_AD_LEN],
 		lad[PHR_SEAL_AD_LEN];
 	uint8_t *clear = NULL, *plain = NULL, *env = NULL;
@@ -1080,7 +1159,7 @@ static int gen_seal(struct vec_set *s, struct phr_seckey *const *keys, const uin
 		failf("seal: the library's AD differs from the independent one");
 		goto out;
 	}
-	if (phr_seal(hk, id, 0, plain, plain_len, n, salt, &env, &env_len)) {
+	if (phr_seal_v(PHR_SEAL_V1, hk, id, 0, plain, plain_len, n, salt, &env, &env_len)) {
 		failf("seal: %s", phr_last_error());
 		goto out;
 	}
@@ -1128,7 +1207,7 @@ static int gen_seal(struct vec_set *s, struct phr_seckey *const *keys, const uin
 		unsigned long long dl;
 		int prc = -1;
 		if (phr_compress(PHR_COMP_DEFLATE_DICT1, plain, plain_len, &z, &zl) || !(pk = malloc(zl + 3)) ||
-		    phr_seal_packed(hk, id, 0, plain, plain_len, n, salt, &penv, &penv_len)) {
+		    phr_seal_packed_v(PHR_SEAL_V1, hk, id, 0, plain, plain_len, n, salt, &penv, &penv_len)) {
 			failf("seal: packed: %s", phr_last_error());
 			goto packed_out;
 		}
@@ -1164,6 +1243,8 @@ packed_out:
 		if (prc)
 			goto out;
 	}
+	if (gen_seal_v2(s, hk, id, ek, ad, plain, plain_len, n))
+		goto out;
 	rc = 0;
 out:
 	phr_record_destroy(r);
