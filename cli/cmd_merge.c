@@ -16,10 +16,10 @@ static const char merge_usage[] =
 	"                 [--passphrase-file F]\n"
 	"Joins two copies of one record that were extended apart (a fork: two\n"
 	"clinics extended the same older copy offline). The merged record keeps\n"
-	"every entry of both, every signature as it was: A's entries stay the main\n"
-	"chain, B's entries after the fork point are carried as a side branch, and\n"
-	"a merge entry signed with CLINIC.key follows A's newest entry and names\n"
-	"B's newest entry. Both copies are verified first, as 'phr extend' does\n"
+	"every entry of both, every signature as it was: the longer copy's entries\n"
+	"(A's on a tie) stay the main chain, branch A; the other's entries after\n"
+	"the fork point are carried as a side branch, branch B; a merge entry\n"
+	"signed with CLINIC.key follows A's newest entry and names B's newest. Both copies are verified first, as 'phr extend' does\n"
 	"(--force merges anyway). Refused (exit 55): two different records,\n"
 	"copies that share no entry, one copy that holds the other ('not a fork':\n"
 	"the newer copy is the record), or a copy that is merged already.\n"
@@ -94,9 +94,10 @@ int cmd_merge(int argc, char **argv)
 		goto out;
 	}
 	int at = phr_record_merge_at(m);
-	fprintf(stderr, "phr %s: joined %zu entr%s of %s as a side branch after entry %llu; merge entry %d follows %s\n",
-		verb, m->n_side, m->n_side == 1 ? "y" : "ies", in[1], (unsigned long long)(m->side[0].index - 1), at,
-		in[0]);
+	int side = r[1]->n_entries > r[0]->n_entries ? 0 : 1; /* the longer copy stays the main chain */
+	fprintf(stderr, "phr %s: joined %zu entr%s of %s as branch B after entry %llu; merge entry %d follows %s (branch A)\n",
+		verb, m->n_side, m->n_side == 1 ? "y" : "ies", in[side], (unsigned long long)(m->side[0].index - 1), at,
+		in[1 - side]);
 	ex = cli_write_record(verb, m, -1, out, db, trust);
 out:
 	for (int i = 0; i < 2; i++) {

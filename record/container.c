@@ -633,6 +633,14 @@ int phr_record_merge(const struct phr_record *a, const struct phr_record *b, con
 		return phr_fail(PHR_E_NOT_FORK, "%s", *newer == 2 ? "not a fork: the two copies are the same version"
 								  : "not a fork: one copy holds every entry of the other");
 	}
+	/* The longer branch stays the main chain (a on a tie): the merged
+	 * record then has more entries than either copy, and whatever takes the
+	 * version with most entries as the newest takes the merged one. */
+	if (b->n_entries > a->n_entries) {
+		const struct phr_record *x = a;
+		a = b;
+		b = x;
+	}
 	size_t ns = b->n_entries - k;
 	if (ns > PHR_MAX_SIDE_ENTRIES)
 		return phr_fail(PHR_E_MERGE,

@@ -308,6 +308,24 @@ static void stored_free(struct stored_list *l)
 	free(l->s);
 }
 
+/* A merged record (docs/FORMAT.md, "Merged records") is the newer version
+ * of its branch B too: v is that branch, or an older copy of it, when its
+ * entries are r's main chain up to the fork point, then r's side branch. */
+static bool merged_branch(const struct phr_record *r, const struct phr_store_version *v)
+{
+	if (!r->n_side || r->side[0].content_err)
+		return false;
+	size_t fork = (size_t)r->side[0].index;
+	if (fork > r->n_entries || v->n_entries > fork + r->n_side || v->n_entries <= fork)
+		return false;
+	for (size_t i = 0; i < v->n_entries; i++) {
+		const uint8_t *h = i < fork ? r->entries[i].hash : r->side[i - fork].hash;
+		if (memcmp(h, v->hashes + i * PHR_HASH_LEN, PHR_HASH_LEN) != 0)
+			return false;
+	}
+	return true;
+}
+
 static size_t common_prefix(const uint8_t *a, size_t na, const uint8_t *b, size_t nb)
 {
 	size_t k = 0;
@@ -528,7 +546,7 @@ int phr_register_add_key(struct phr_register *reg, const uint8_t *container, siz
 				out->newer_entries = v->n_entries;
 				hex_of(v->version_id, PHR_VERSION_ID_LEN, out->newer_hex);
 			}
-		} else if (c < n && c < v->n_entries && !out->fork) {
+		} else if (c < n && c < v->n_entries && !out->fork && !merged_branch(r, v)) {
 			out->fork = true;
 			out->fork_common = c;
 			hex_of(v->version_id, PHR_VERSION_ID_LEN, out->fork_hex);

@@ -251,11 +251,11 @@ int phr_verify_record(const struct phr_record *r, const struct phr_trust *trust,
 		}
 		phr_record_entry_aad(r, i, aad);
 		check_entry(r, trust, now, &cc, en, i ? &r->entries[i - 1] : NULL, i, aad, prefix_ok, true, e);
+		if (!en->content_err && en->merge && out->merge_at < 0 && !good(e))
+			out->merge_at = (int)i; /* the merge entry, failed: its branch B fails with it */
 		if (good(e) && !en->content_err && en->merge) {
 			if (out->merge_at >= 0) {
-				set(e, PHR_ST_CHAIN_BROKEN,
-				    "a second merge entry: a record joins PHR_MAX_BRANCHES branches once (first merge at entry %s)",
-				    NULL);
+				e->status = PHR_ST_CHAIN_BROKEN;
 				snprintf(e->detail, sizeof(e->detail),
 					 "a second merge entry: a record joins two branches once (first merge at entry %d)",
 					 out->merge_at);

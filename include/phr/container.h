@@ -130,7 +130,8 @@ int phr_record_merge_at(const struct phr_record *r);
 
 /* Joins two copies of one record that diverged (docs/FORMAT.md, "Merged
  * records"): *out holds a's entries as its main chain, b's entries after
- * the fork point as the side branch, and a new merge entry signed with key
+ * the fork point as the side branch (a and b swapped first when b has more
+ * entries: the longer branch is the main chain), and a new merge entry signed with key
  * (cert may be NULL) at signed_at whose second parent is b's head.
  * PHR_E_UNRELATED when the ids differ or no entry is shared; PHR_E_NOT_FORK
  * when one copy holds the other (*newer is then 0 for a, 1 for b, 2 when
