@@ -313,6 +313,8 @@ int cmd_verify(int argc, char **argv)
 			json_t *e;
 			json_array_foreach(json_object_get(j, "entries"), i, e)
 				json_object_del(e, "content");
+			json_array_foreach(json_object_get(j, "branch_b"), i, e)
+				json_object_del(e, "content");
 			dex = verify_documents(verb, r, rep, &a, j);
 			rc = cli_print_json(j);
 			json_decref(j);

@@ -785,6 +785,33 @@ int phr_render_json(const struct phr_record *r, const struct phr_report *rep, js
 		}
 		json_array_append_new(entries, ent);
 	}
+	/* A merged record (docs/FORMAT.md, "Merged records"): the merge
+	 * entry's index and branch B's entries, each with its status. */
+	if (rep->merge_at >= 0 || r->n_side) {
+		json_t *side = json_array();
+		for (size_t j = 0; side && j < r->n_side && j < rep->n_side; j++) {
+			const struct phr_entry_report *e = &rep->side[j];
+			json_t *content = NULL;
+			if (r->side[j].content &&
+			    phr_entry_decode_json(r->side[j].content, r->side[j].content_len, &content) != PHR_OK)
+				content = NULL;
+			phr_kid_to_hex(e->kid, kid);
+			phr_format_time(e->signed_at, when);
+			json_t *signer = json_pack("{s:s}", "kid", kid);
+			if (signer && e->have_signer) {
+				json_object_set_new(signer, "clinic", json_string(e->clinic));
+				json_object_set_new(signer, "country", json_string(e->country));
+			}
+			json_t *ent = json_pack("{s:I, s:s, s:s, s:o, s:s, s:o, s:b}", "index",
+						(json_int_t)(r->side[j].content_err ? j : r->side[j].index), "status",
+						phr_status_name(e->status), "detail", e->detail, "signer", signer, "signed_at",
+						when, "content", content ? content : json_null(), "sealed",
+						r->side[j].sealed != NULL);
+			json_array_append_new(side, ent);
+		}
+		json_object_set_new(root, "merged_at", rep->merge_at >= 0 ? json_integer(rep->merge_at) : json_null());
+		json_object_set_new(root, "branch_b", side);
+	}
 	*out = root;
 	return PHR_OK;
 }

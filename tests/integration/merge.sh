@@ -45,6 +45,8 @@ grep -q "^merged at entry 3 by Clinic 1 (GR)" "$W/out" && ok "verify says where 
 grep -q "^branch B entry 1: valid .*Clinic 2" "$W/out" && ok "verify lists clinic 2's entry as branch B" || bad "verify: branch B line missing"
 # every entry of both copies is in the merged record, signature bytes as they were
 expect 0 "verify json" -- "$PHR" verify "${T[@]}" --format json m.phr
+tr -d ' \n' <"$W/out" | grep -q '"merged_at":3' && ok "verify json: merged_at 3" || bad "verify json: no merged_at 3"
+tr -d ' \n' <"$W/out" | grep -q '"branch_b":\[{"index":1,"status":"valid"' && ok "verify json: branch_b entry 1 valid" || bad "verify json: branch_b: $(head -c 600 "$W/out")"
 expect 0 "show the merged record" -- "$PHR" show "${T[@]}" m.phr
 grep -q "merged at entry 4 by Clinic 1" "$W/out" && ok "show says merged at entry 4 by Clinic 1" || bad "show: no merge line"
 grep -q "== Entry 2 (branch B)" "$W/out" && grep -q "== Entry 3 (branch A)" "$W/out" && ok "show lists both branches" || bad "show: branches not listed"
