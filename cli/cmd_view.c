@@ -371,6 +371,8 @@ int cmd_verify(int argc, char **argv)
 			else
 				printf(", the last signed %s by an unidentified signer", when);
 		}
+		if (rep->n_side)
+			printf(", and %zu in branch B", rep->n_side);
 		printf(", %s\n", rep->all_valid ? "all valid" : "NOT VALID");
 		for (size_t i = 0; (a.holder_key || a.holder_key_qr) && i < r->n_entries; i++) {
 			const struct phr_entry *en = &r->entries[i];

@@ -288,7 +288,10 @@ int phr_verify_record(const struct phr_record *r, const struct phr_trust *trust,
 			why = "side branch is not the one the merge entry names";
 		for (size_t j = 0; j < r->n_side; j++) {
 			struct phr_entry_report *e = &out->side[j];
-			if (why && (good(e) || e->status == 0))
+			if (r->side[j].content_err && e->status != PHR_ST_MALFORMED)
+				set(e, PHR_ST_MALFORMED, *r->side[j].content_why ? "entry cannot be read: %s" : "entry cannot be read",
+				    r->side[j].content_why);
+			else if (why && good(e))
 				set(e, PHR_ST_CHAIN_BROKEN, why, NULL);
 			if (e->status != PHR_ST_VALID)
 				out->all_valid = false;
