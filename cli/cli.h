@@ -66,6 +66,7 @@ enum phr_exit {
 	EXIT_FHIR_LOSS = 48,      /* import --strict: some items of the Bundle have no place in the record */
 	/* staff accounts and phr serve */
 	EXIT_USER = 42,           /* register user: the account exists, is unknown, or the password is refused */
+	EXIT_MERGE = 55,          /* merge: the copies are unrelated, not a fork, or cannot be joined */
 	EXIT_SERVE = 43,          /* serve: cannot listen (address in use, another address without TLS, TLS files) */
 };
 
@@ -242,6 +243,7 @@ int cmd_register_user(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_hub(int argc, char **argv);  /* cmd_hub.c: the regional hub (docs/HUB.md) */
 int cmd_sync(int argc, char **argv); /* cmd_sync.c: a clinic's register with the hub */
+int cmd_merge(int argc, char **argv); /* cmd_merge.c: joins two branches of a forked record */
 struct phr_trust;
 /* --register DB (issue, extend, scan, card read): files a container met by
  * verb in the register DB (which must exist), how as PHR_REG_HOW_*, and

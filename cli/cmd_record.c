@@ -606,6 +606,10 @@ int cli_refuse_unverified(const char *verb, const char *in, const struct phr_rep
 		if (rep->entries[i].status != PHR_ST_VALID && rep->entries[i].status != PHR_ST_SIGNATURE_ONLY)
 			fprintf(stderr, "phr %s: %s: entry %zu: %s: %s\n", verb, in, i, phr_status_name(rep->entries[i].status),
 				rep->entries[i].detail);
+	for (size_t j = 0; j < rep->n_side; j++)
+		if (rep->side[j].status != PHR_ST_VALID && rep->side[j].status != PHR_ST_SIGNATURE_ONLY)
+			fprintf(stderr, "phr %s: %s: side branch entry %zu: %s: %s\n", verb, in, j,
+				phr_status_name(rep->side[j].status), rep->side[j].detail);
 	if (force)
 		return EXIT_OK_;
 	fprintf(stderr, "phr %s: refusing to %s a record that does not verify (--force to do it anyway)\n", verb, doing);

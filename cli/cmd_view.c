@@ -313,6 +313,8 @@ int cmd_verify(int argc, char **argv)
 			json_t *e;
 			json_array_foreach(json_object_get(j, "entries"), i, e)
 				json_object_del(e, "content");
+			json_array_foreach(json_object_get(j, "branch_b"), i, e)
+				json_object_del(e, "content");
 			dex = verify_documents(verb, r, rep, &a, j);
 			rc = cli_print_json(j);
 			json_decref(j);
@@ -334,6 +336,29 @@ int cmd_verify(int argc, char **argv)
 				printf("entry %zu: warning: %s — dated before entry %zu (a clinic's clock may be wrong)\n", i,
 				       phr_warning_name(PHR_WARN_SIGNED_BEFORE_PREVIOUS), i - 1);
 		}
+		/* A merged record: the side branch's entries, each with its
+		 * status, and where the branches were joined, by whom. */
+		for (size_t j = 0; j < rep->n_side; j++) {
+			const struct phr_entry_report *e = &rep->side[j];
+			unsigned long long n = (unsigned long long)(r->side[0].content_err ? j : r->side[0].index + j);
+			phr_kid_to_hex(e->kid, kid);
+			phr_format_time(e->signed_at, when);
+			if (e->have_signer)
+				printf("branch B entry %llu: %-14s %s (%s) key %s signed %s — %s\n", n,
+				       phr_status_name(e->status), e->clinic, e->country, kid, when, e->detail);
+			else
+				printf("branch B entry %llu: %-14s unidentified signer, key %s, signed %s — %s\n", n,
+				       phr_status_name(e->status), kid, when, e->detail);
+		}
+		if (rep->merge_at >= 0) {
+			const struct phr_entry_report *m = &rep->entries[rep->merge_at];
+			printf("merged at entry %d by %s%s%s%s: branch A is entries %llu to %d, branch B entries %llu to %llu\n",
+			       rep->merge_at, m->have_signer ? m->clinic : "an unidentified signer", m->have_signer ? " (" : "",
+			       m->have_signer ? m->country : "", m->have_signer ? ")" : "",
+			       (unsigned long long)r->entries[rep->merge_at].merge_fork, rep->merge_at - 1,
+			       (unsigned long long)r->entries[rep->merge_at].merge_fork,
+			       (unsigned long long)(r->entries[rep->merge_at].merge_fork + rep->n_side - 1));
+		}
 		/* The count and the newest entry: a copy with its last entries
 		 * dropped verifies too, so a reader compares them with the card
 		 * or the booklet (docs/FORMAT.md, "What a record cannot prove"). */
@@ -346,6 +371,8 @@ int cmd_verify(int argc, char **argv)
 			else
 				printf(", the last signed %s by an unidentified signer", when);
 		}
+		if (rep->n_side)
+			printf(", and %zu in branch B", rep->n_side);
 		printf(", %s\n", rep->all_valid ? "all valid" : "NOT VALID");
 		for (size_t i = 0; (a.holder_key || a.holder_key_qr) && i < r->n_entries; i++) {
 			const struct phr_entry *en = &r->entries[i];

@@ -58,6 +58,9 @@ int cli_exit_code(int err)
 	case PHR_E_AUTH: return EXIT_USER;
 	case PHR_E_HTTP: return EXIT_SERVE;
 	case PHR_E_HUB_UNREACHABLE: return EXIT_HUB_UNREACHABLE;
+	case PHR_E_UNRELATED:
+	case PHR_E_NOT_FORK:
+	case PHR_E_MERGE: return EXIT_MERGE;
 	case PHR_E_HUB_AUTH: return EXIT_HUB_AUTH;
 	case PHR_E_HUB_REFUSED: return EXIT_HUB_REFUSED;
 	case PHR_E_HUB: return EXIT_HUB;

@@ -44,6 +44,7 @@ static const char usage[] =
 	"  export              write a record as an IPS document Bundle (JSON)\n"
 	"  import              read an IPS Bundle into an entry for 'phr issue'\n"
 	"  sync                send the register's new versions to the regional hub, pull newer ones\n"
+	"  merge               join two copies of a record extended apart (a fork) with a signed merge entry\n"
 	"\n"
 	"Regional hub (PostgreSQL):\n"
 	"  hub                 serve the hub's API to clinics (docs/HUB.md)\n"
@@ -92,6 +93,7 @@ int main(int argc, char **argv)
 		{ "export", cmd_export }, { "import", cmd_import },
 		{ "serve", cmd_serve },
 		{ "hub", cmd_hub }, { "sync", cmd_sync },
+		{ "merge", cmd_merge },
 	};
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(c, cmds[i].name))

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <jansson.h>
 
 #define ENTRY_AAD_PREFIX "phr/entry"
 
@@ -66,7 +68,29 @@ void phr_record_entry_aad(const struct phr_record *r, size_t i, uint8_t aad[PHR_
 		memcpy(aad + 9 + PHR_RECORD_ID_LEN, r->entries[i - 1].hash, PHR_HASH_LEN);
 }
 
-/* Parses an entry payload {1: index, 2: signed-at, 3: content, ?4: sealed}. */
+void phr_record_side_aad(const struct phr_record *r, size_t j, uint8_t aad[PHR_ENTRY_AAD_LEN])
+{
+	memcpy(aad, ENTRY_AAD_PREFIX, 9);
+	memcpy(aad + 9, r->id, PHR_RECORD_ID_LEN);
+	uint64_t fork = r->n_side ? r->side[0].index : 0;
+	if (j > 0)
+		memcpy(aad + 9 + PHR_RECORD_ID_LEN, r->side[j - 1].hash, PHR_HASH_LEN);
+	else if (fork == 0 || fork > r->n_entries)
+		memset(aad + 9 + PHR_RECORD_ID_LEN, 0, PHR_HASH_LEN);
+	else
+		memcpy(aad + 9 + PHR_RECORD_ID_LEN, r->entries[fork - 1].hash, PHR_HASH_LEN);
+}
+
+int phr_record_merge_at(const struct phr_record *r)
+{
+	for (size_t i = 0; i < r->n_entries; i++)
+		if (!r->entries[i].content_err && r->entries[i].merge)
+			return (int)i;
+	return -1;
+}
+
+/* Parses an entry payload {1: index, 2: signed-at, 3: content, ?4: sealed,
+ * ?5: [fork point, second parent's hash]} (5: a merge entry). */
 static int parse_payload(struct phr_entry *e)
 {
 	struct phr_cbor_dec d;
@@ -76,8 +100,8 @@ static int parse_payload(struct phr_entry *e)
 		return rc;
 	if ((rc = phr_cbor_get_map(&d, &n)))
 		return rc;
-	if (n != 3 && n != 4)
-		return phr_fail(PHR_E_MALFORMED, "entry payload must be a map of 3 or 4 fields, has %zu", n);
+	if (n < 3 || n > 5)
+		return phr_fail(PHR_E_MALFORMED, "entry payload must be a map of 3 to 5 fields, has %zu", n);
 	if ((rc = phr_cbor_expect_key(&d, 1)) || (rc = phr_cbor_get_uint(&d, &e->index)) ||
 	    (rc = phr_cbor_expect_key(&d, 2)) || (rc = phr_cbor_get_uint(&d, &e->signed_at)) ||
 	    (rc = phr_cbor_expect_key(&d, 3)))
@@ -87,23 +111,78 @@ static int parse_payload(struct phr_entry *e)
 	e->sealed_sections = 0;
 	e->seal_state = 0;
 	e->seal_why[0] = '\0';
+	e->merge = false;
+	e->merge_fork = 0;
+	memset(e->merge_head, 0, sizeof(e->merge_head));
 	if (n == 3) {
 		/* The payload validated as one item with nothing after it, and
 		 * key 3 is its last: the content is the rest of it. */
 		e->content = d.p + d.off;
 		e->content_len = d.len - d.off;
 	} else {
-		struct phr_seal_envelope env;
-		if ((rc = phr_cbor_get_raw(&d, &e->content, &e->content_len)) || (rc = phr_cbor_expect_key(&d, 4)) ||
-		    (rc = phr_cbor_get_raw(&d, &e->sealed, &e->sealed_len)))
+		uint64_t key;
+		if ((rc = phr_cbor_get_raw(&d, &e->content, &e->content_len)) || (rc = phr_cbor_get_uint(&d, &key)))
 			return rc;
-		if ((rc = phr_seal_envelope_parse(e->sealed, e->sealed_len, &env))) {
-			e->sealed = NULL;
-			return rc;
+		if (key == 4) {
+			struct phr_seal_envelope env;
+			if ((rc = phr_cbor_get_raw(&d, &e->sealed, &e->sealed_len)))
+				return rc;
+			if ((rc = phr_seal_envelope_parse(e->sealed, e->sealed_len, &env))) {
+				e->sealed = NULL;
+				return rc;
+			}
+			e->sealed_sections = env.sections;
+			if (n == 5 && (rc = phr_cbor_get_uint(&d, &key)))
+				return rc;
 		}
-		e->sealed_sections = env.sections;
+		if (n == 5 || (n == 4 && !e->sealed)) {
+			size_t na;
+			const uint8_t *h;
+			size_t hl;
+			if (key != 5)
+				return phr_fail(PHR_E_MALFORMED, "entry payload key %llu is unknown (or out of order)",
+						(unsigned long long)key);
+			if ((rc = phr_cbor_get_array(&d, &na)))
+				return rc;
+			if (na != 2)
+				return phr_fail(PHR_E_MALFORMED, "merge reference must be [fork point, head hash], has %zu items",
+						na);
+			if ((rc = phr_cbor_get_uint(&d, &e->merge_fork)) || (rc = phr_cbor_get_bytes(&d, &h, &hl)))
+				return rc;
+			if (hl != PHR_HASH_LEN)
+				return phr_fail(PHR_E_MALFORMED, "merge reference's head hash has %zu bytes, expected %d", hl,
+						PHR_HASH_LEN);
+			memcpy(e->merge_head, h, PHR_HASH_LEN);
+			if (e->merge_fork == 0 || e->merge_fork >= e->index)
+				return phr_fail(PHR_E_MALFORMED,
+						"merge entry %llu names fork point %llu: it must lie after entry 0 and before the merge entry",
+						(unsigned long long)e->index, (unsigned long long)e->merge_fork);
+			e->merge = true;
+		}
 	}
 	return phr_entry_validate_nested(e->content, e->content_len);
+}
+
+/* Reads one COSE_Sign1 entry at d; a bad structure or payload is kept
+ * (content_err): the entry is shown as unverified rather than the whole
+ * record being thrown away. */
+static int parse_entry(struct phr_cbor_dec *d, struct phr_entry *e, const char *what, size_t i)
+{
+	int rc;
+	if ((rc = phr_cbor_get_raw(d, &e->raw, &e->raw_len)))
+		return phr_fail_wrap(rc, "%s %zu", what, i);
+	crypto_generichash(e->hash, PHR_HASH_LEN, e->raw, e->raw_len, NULL, 0);
+	e->content_err = phr_cose_parse(e->raw, e->raw_len, &e->cose);
+	if (e->content_err == PHR_OK)
+		e->content_err = parse_payload(e);
+	if (e->content_err) {
+		snprintf(e->content_why, sizeof(e->content_why), "%s", phr_last_error());
+		phr_fail_wrap(e->content_err, "%s %zu", what, i);
+		e->content = NULL;
+		e->content_len = 0;
+		e->merge = false;
+	}
+	return PHR_OK;
 }
 
 /* Fills entries/certs from a body that r->store holds. */
@@ -117,8 +196,10 @@ static int parse_body(struct phr_record *r)
 		return phr_fail_wrap(rc, "container body");
 	if ((rc = phr_cbor_get_array(&d, &n)))
 		return phr_fail_wrap(rc, "container body");
-	if (n != 3)
-		return phr_fail(PHR_E_MALFORMED, "container body must be [record id, entries, certificates], has %zu items", n);
+	size_t items = n;
+	if (n != 3 && n != 4)
+		return phr_fail(PHR_E_MALFORMED,
+				"container body must be [record id, entries, certificates, ?side branch], has %zu items", n);
 	if ((rc = phr_cbor_get_bytes(&d, &p, &n)))
 		return phr_fail_wrap(rc, "record id");
 	if (n != PHR_RECORD_ID_LEN)
@@ -131,23 +212,9 @@ static int parse_body(struct phr_record *r)
 	if (ne > PHR_MAX_ENTRIES)
 		return phr_fail(PHR_E_LIMIT, "container holds %zu entries, more than PHR_MAX_ENTRIES (%d)", ne,
 				PHR_MAX_ENTRIES);
-	for (size_t i = 0; i < ne; i++) {
-		struct phr_entry *e = &r->entries[i];
-		if ((rc = phr_cbor_get_raw(&d, &e->raw, &e->raw_len)))
-			return phr_fail_wrap(rc, "entry %zu", i);
-		crypto_generichash(e->hash, PHR_HASH_LEN, e->raw, e->raw_len, NULL, 0);
-		/* A bad COSE structure or payload is kept: the entry is shown as
-		 * unverified rather than the whole record being thrown away. */
-		e->content_err = phr_cose_parse(e->raw, e->raw_len, &e->cose);
-		if (e->content_err == PHR_OK)
-			e->content_err = parse_payload(e);
-		if (e->content_err) {
-			snprintf(e->content_why, sizeof(e->content_why), "%s", phr_last_error());
-			phr_fail_wrap(e->content_err, "entry %zu", i);
-			e->content = NULL;
-			e->content_len = 0;
-		}
-	}
+	for (size_t i = 0; i < ne; i++)
+		if ((rc = parse_entry(&d, &r->entries[i], "entry", i)))
+			return rc;
 	r->n_entries = ne;
 	if ((rc = phr_cbor_get_array(&d, &nc)))
 		return phr_fail_wrap(rc, "certificates");
@@ -170,6 +237,21 @@ static int parse_body(struct phr_record *r)
 						j, i, r->cert_lens[i]);
 	}
 	r->n_certs = nc;
+	r->n_side = 0;
+	if (items == 4) {
+		size_t ns;
+		if ((rc = phr_cbor_get_array(&d, &ns)))
+			return phr_fail_wrap(rc, "side branch");
+		if (ns == 0)
+			return phr_fail(PHR_E_MALFORMED, "side branch holds no entry (leave it out instead)");
+		if (ns > PHR_MAX_SIDE_ENTRIES)
+			return phr_fail(PHR_E_LIMIT, "side branch holds %zu entries, more than PHR_MAX_SIDE_ENTRIES (%d)", ns,
+					PHR_MAX_SIDE_ENTRIES);
+		for (size_t i = 0; i < ns; i++)
+			if ((rc = parse_entry(&d, &r->side[i], "side entry", i)))
+				return rc;
+		r->n_side = ns;
+	}
 	return PHR_OK;
 }
 
@@ -185,9 +267,9 @@ int phr_record_decode(const uint8_t *buf, size_t len, struct phr_record **out)
 	if (len < PHR_CONTAINER_HEADER)
 		return phr_fail(PHR_E_TRUNCATED, "container of %zu bytes is shorter than its %d-byte header", len,
 				PHR_CONTAINER_HEADER);
-	if (buf[0] != PHR_CONTAINER_VERSION)
-		return phr_fail(PHR_E_VERSION, "container version %u is not supported (this reader knows version %d)",
-				buf[0], PHR_CONTAINER_VERSION);
+	if (buf[0] != PHR_CONTAINER_VERSION && buf[0] != PHR_CONTAINER_VERSION_MERGED)
+		return phr_fail(PHR_E_VERSION, "container version %u is not supported (this reader knows versions %d and %d)",
+				buf[0], PHR_CONTAINER_VERSION, PHR_CONTAINER_VERSION_MERGED);
 	int method = buf[1];
 	size_t declared = ((size_t)buf[2] << 16) | ((size_t)buf[3] << 8) | buf[4];
 	if (method > PHR_COMP_MAX)
@@ -208,6 +290,14 @@ int phr_record_decode(const uint8_t *buf, size_t len, struct phr_record **out)
 		phr_record_destroy(r);
 		return rc;
 	}
+	/* version 2 exactly when there is a side branch: a version-1 reader
+	 * refuses a merged record by its first byte, never mis-reads it */
+	if ((buf[0] == PHR_CONTAINER_VERSION_MERGED) != (r->n_side > 0)) {
+		rc = phr_fail(PHR_E_MALFORMED, "container version %u %s a side branch", buf[0],
+			      r->n_side ? "cannot carry" : "is for a merged record, and there is no");
+		phr_record_destroy(r);
+		return rc;
+	}
 	*out = r;
 	return PHR_OK;
 }
@@ -223,7 +313,7 @@ static int write_body(const struct phr_record *r, const uint8_t *extra_entry, si
 	int rc;
 	for (int pass = 0; pass < 2; pass++) {
 		phr_cbor_enc_init(&e, buf, need);
-		phr_cbor_put_array(&e, 3);
+		phr_cbor_put_array(&e, r->n_side ? 4 : 3);
 		phr_cbor_put_bytes(&e, r->id, PHR_RECORD_ID_LEN);
 		phr_cbor_put_array(&e, r->n_entries + (extra_entry ? 1 : 0));
 		for (size_t i = 0; i < r->n_entries; i++)
@@ -233,6 +323,11 @@ static int write_body(const struct phr_record *r, const uint8_t *extra_entry, si
 		phr_cbor_put_array(&e, nc);
 		for (size_t i = 0; i < nc; i++)
 			phr_cbor_put_bytes(&e, certs[i], lens[i]);
+		if (r->n_side) {
+			phr_cbor_put_array(&e, r->n_side);
+			for (size_t i = 0; i < r->n_side; i++)
+				phr_cbor_put_raw(&e, r->side[i].raw, r->side[i].raw_len);
+		}
 		if ((rc = phr_cbor_enc_finish(&e, &need))) {
 			free(buf);
 			return rc;
@@ -337,9 +432,22 @@ int phr_record_append(struct phr_record *r, const struct phr_seckey *key, const 
 	return phr_record_append_sealed(r, key, cert, cert_len, content, content_len, NULL, 0, signed_at);
 }
 
+/* Appends one entry; merge_head non-NULL makes it a merge entry with
+ * payload key 5 = [merge_fork, merge_head]. */
+static int append_entry(struct phr_record *r, const struct phr_seckey *key, const uint8_t *cert, size_t cert_len,
+			const uint8_t *content, size_t content_len, const uint8_t *sealed, size_t sealed_len,
+			uint64_t merge_fork, const uint8_t *merge_head, uint64_t signed_at);
+
 int phr_record_append_sealed(struct phr_record *r, const struct phr_seckey *key, const uint8_t *cert,
 			     size_t cert_len, const uint8_t *content, size_t content_len, const uint8_t *sealed,
 			     size_t sealed_len, uint64_t signed_at)
+{
+	return append_entry(r, key, cert, cert_len, content, content_len, sealed, sealed_len, 0, NULL, signed_at);
+}
+
+static int append_entry(struct phr_record *r, const struct phr_seckey *key, const uint8_t *cert, size_t cert_len,
+			const uint8_t *content, size_t content_len, const uint8_t *sealed, size_t sealed_len,
+			uint64_t merge_fork, const uint8_t *merge_head, uint64_t signed_at)
 {
 	uint8_t aad[PHR_ENTRY_AAD_LEN];
 	uint8_t *payload = NULL, *cose = NULL, *body = NULL;
@@ -352,6 +460,9 @@ int phr_record_append_sealed(struct phr_record *r, const struct phr_seckey *key,
 	for (size_t i = 0; i < r->n_entries; i++)
 		if (r->entries[i].content_err)
 			return phr_fail(PHR_E_MALFORMED, "entry %zu of the record is damaged: refusing to extend it", i);
+	for (size_t i = 0; i < r->n_side; i++)
+		if (r->side[i].content_err)
+			return phr_fail(PHR_E_MALFORMED, "side entry %zu of the record is damaged: refusing to extend it", i);
 	if ((rc = phr_entry_validate(content, content_len)))
 		return rc;
 	if (sealed) {
@@ -385,8 +496,8 @@ int phr_record_append_sealed(struct phr_record *r, const struct phr_seckey *key,
 			cand[n_cand].p = p;
 		n_cand++;
 	}
-	uint8_t kids[PHR_MAX_ENTRIES][PHR_KID_LEN];
-	uint64_t at[PHR_MAX_ENTRIES];
+	uint8_t kids[PHR_MAX_ENTRIES + PHR_MAX_SIDE_ENTRIES][PHR_KID_LEN];
+	uint64_t at[PHR_MAX_ENTRIES + PHR_MAX_SIDE_ENTRIES];
 	const uint8_t *certs[PHR_MAX_EMBEDDED_CERTS];
 	size_t lens[PHR_MAX_EMBEDDED_CERTS], nc;
 	for (size_t i = 0; i < r->n_entries; i++) {
@@ -395,13 +506,18 @@ int phr_record_append_sealed(struct phr_record *r, const struct phr_seckey *key,
 	}
 	memcpy(kids[r->n_entries], phr_seckey_public(key)->kid, PHR_KID_LEN);
 	at[r->n_entries] = signed_at;
-	if ((rc = canonical_certs(cand, n_cand, (const uint8_t(*)[PHR_KID_LEN])kids, at, r->n_entries + 1, certs, lens,
-				  &nc)))
+	/* the side branch's entries use certificates too: after the main chain's */
+	for (size_t i = 0; i < r->n_side; i++) {
+		memcpy(kids[r->n_entries + 1 + i], r->side[i].cose.kid, PHR_KID_LEN);
+		at[r->n_entries + 1 + i] = r->side[i].signed_at;
+	}
+	if ((rc = canonical_certs(cand, n_cand, (const uint8_t(*)[PHR_KID_LEN])kids, at, r->n_entries + 1 + r->n_side,
+				  certs, lens, &nc)))
 		return rc;
 
 	for (int pass = 0; pass < 2; pass++) {
 		phr_cbor_enc_init(&e, payload, plen);
-		phr_cbor_put_map(&e, sealed ? 4 : 3);
+		phr_cbor_put_map(&e, 3 + (sealed ? 1 : 0) + (merge_head ? 1 : 0));
 		phr_cbor_put_uint(&e, 1);
 		phr_cbor_put_uint(&e, r->n_entries);
 		phr_cbor_put_uint(&e, 2);
@@ -411,6 +527,12 @@ int phr_record_append_sealed(struct phr_record *r, const struct phr_seckey *key,
 		if (sealed) {
 			phr_cbor_put_uint(&e, 4);
 			phr_cbor_put_raw(&e, sealed, sealed_len);
+		}
+		if (merge_head) {
+			phr_cbor_put_uint(&e, 5);
+			phr_cbor_put_array(&e, 2);
+			phr_cbor_put_uint(&e, merge_fork);
+			phr_cbor_put_bytes(&e, merge_head, PHR_HASH_LEN);
 		}
 		if ((rc = phr_cbor_enc_finish(&e, &plen)))
 			goto out;
@@ -470,7 +592,7 @@ int phr_record_encode(const struct phr_record *r, int compression, uint8_t **out
 		rc = phr_fail(PHR_E_NOMEM, "out of memory");
 		goto out;
 	}
-	buf[0] = PHR_CONTAINER_VERSION;
+	buf[0] = r->n_side ? PHR_CONTAINER_VERSION_MERGED : PHR_CONTAINER_VERSION;
 	buf[1] = (uint8_t)compression;
 	buf[2] = (uint8_t)(body_len >> 16);
 	buf[3] = (uint8_t)(body_len >> 8);
@@ -481,5 +603,113 @@ int phr_record_encode(const struct phr_record *r, int compression, uint8_t **out
 out:
 	free(body);
 	free(comp);
+	return rc;
+}
+
+/* ---- joining two branches (docs/FORMAT.md, "Merged records") ---- */
+
+int phr_record_merge(const struct phr_record *a, const struct phr_record *b, const struct phr_seckey *key,
+		     const uint8_t *cert, size_t cert_len, uint64_t signed_at, int *newer, struct phr_record **out)
+{
+	struct phr_record *t = NULL, *r = NULL;
+	uint8_t *body = NULL, *content = NULL;
+	size_t body_len, content_len;
+	int rc;
+	*out = NULL;
+	*newer = -1;
+	if (memcmp(a->id, b->id, PHR_RECORD_ID_LEN) != 0)
+		return phr_fail(PHR_E_UNRELATED, "the two copies are different records (their record ids differ)");
+	if (a->n_side || b->n_side)
+		return phr_fail(PHR_E_MERGE,
+				"%s copy is a merged record already: a record joins at most PHR_MAX_BRANCHES (%d) branches, once",
+				a->n_side ? "the first" : "the second", PHR_MAX_BRANCHES);
+	size_t k = 0;
+	while (k < a->n_entries && k < b->n_entries && !memcmp(a->entries[k].hash, b->entries[k].hash, PHR_HASH_LEN))
+		k++;
+	if (k == 0)
+		return phr_fail(PHR_E_UNRELATED, "the two copies share no entry: they are not branches of one record");
+	if (k == a->n_entries || k == b->n_entries) {
+		*newer = a->n_entries == b->n_entries ? 2 : k == a->n_entries ? 1 : 0;
+		return phr_fail(PHR_E_NOT_FORK, "%s", *newer == 2 ? "not a fork: the two copies are the same version"
+								  : "not a fork: one copy holds every entry of the other");
+	}
+	/* The longer branch stays the main chain (a on a tie): the merged
+	 * record then has more entries than either copy, and whatever takes the
+	 * version with most entries as the newest takes the merged one. */
+	if (b->n_entries > a->n_entries) {
+		const struct phr_record *x = a;
+		a = b;
+		b = x;
+	}
+	size_t ns = b->n_entries - k;
+	if (ns > PHR_MAX_SIDE_ENTRIES)
+		return phr_fail(PHR_E_MERGE,
+				"the second copy has %zu entries after the fork point, more than PHR_MAX_SIDE_ENTRIES (%d)", ns,
+				PHR_MAX_SIDE_ENTRIES);
+	if ((rc = record_new(&t)))
+		return rc;
+	/* a's chain, b's entries after the fork, both certificate lists */
+	memcpy(t->id, a->id, PHR_RECORD_ID_LEN);
+	t->n_entries = a->n_entries;
+	memcpy(t->entries, a->entries, a->n_entries * sizeof(a->entries[0]));
+	t->n_side = ns;
+	memcpy(t->side, b->entries + k, ns * sizeof(b->entries[0]));
+	for (size_t i = 0; i < a->n_certs + b->n_certs; i++) {
+		const uint8_t *p = i < a->n_certs ? a->certs[i] : b->certs[i - a->n_certs];
+		size_t len = i < a->n_certs ? a->cert_lens[i] : b->cert_lens[i - a->n_certs];
+		bool dup = false;
+		for (size_t j = 0; j < t->n_certs && !dup; j++)
+			dup = t->cert_lens[j] == len && !memcmp(t->certs[j], p, len);
+		if (dup)
+			continue;
+		if (t->n_certs >= PHR_MAX_EMBEDDED_CERTS) {
+			rc = phr_fail(PHR_E_LIMIT, "the two copies embed more than PHR_MAX_EMBEDDED_CERTS (%d) certificates",
+				      PHR_MAX_EMBEDDED_CERTS);
+			goto out;
+		}
+		t->certs[t->n_certs] = p;
+		t->cert_lens[t->n_certs++] = len;
+	}
+	if ((rc = phr_record_body(t, &body, &body_len)) || (rc = record_new(&r)))
+		goto out;
+	r->store = body;
+	r->store_len = body_len;
+	body = NULL;
+	if ((rc = parse_body(r)))
+		goto out;
+	/* the merge entry's content: a follow-up that says what was joined */
+	{
+		char date[16], notes[200];
+		time_t tt = (time_t)signed_at;
+		struct tm tm;
+		if (!gmtime_r(&tt, &tm) || !strftime(date, sizeof(date), "%Y-%m-%d", &tm)) {
+			rc = phr_fail(PHR_E_ARG, "signing time %llu cannot be written as a date", (unsigned long long)signed_at);
+			goto out;
+		}
+		snprintf(notes, sizeof(notes),
+			 "Merge of two copies that diverged after entry %zu: entries %zu to %zu of the other copy are kept as a side branch.",
+			 k - 1, k, k + ns - 1);
+		json_t *j = json_pack("{s:s, s:s, s:s}", "kind", "follow_up", "date", date, "notes", notes);
+		if (!j) {
+			rc = phr_fail(PHR_E_NOMEM, "out of memory");
+			goto out;
+		}
+		rc = phr_entry_encode_json(j, &content, &content_len);
+		json_decref(j);
+		if (rc)
+			goto out;
+	}
+	if ((rc = append_entry(r, key, cert, cert_len, content, content_len, NULL, 0, k, r->side[ns - 1].hash,
+			       signed_at)))
+		goto out;
+	*out = r;
+	r = NULL;
+out:
+	free(body);
+	free(content);
+	if (t)
+		t->store = NULL;
+	phr_record_destroy(t);
+	phr_record_destroy(r);
 	return rc;
 }

@@ -62,6 +62,9 @@ const char *phr_strerror(int err)
 	case PHR_E_HUB_AUTH: return "the hub refused the request's authentication";
 	case PHR_E_HUB_REFUSED: return "the record's consent does not allow it";
 	case PHR_E_HUB_UNREACHABLE: return "the hub could not be reached";
+	case PHR_E_UNRELATED: return "the copies are not branches of one record";
+	case PHR_E_NOT_FORK: return "not a fork";
+	case PHR_E_MERGE: return "the branches cannot be joined";
 	case PHR_E_DB_CORRUPT: return "register database damaged";
 	case PHR_E_DB_BUSY: return "register database busy";
 	case PHR_E_DB_FULL: return "disk full";

@@ -308,6 +308,44 @@ static void stored_free(struct stored_list *l)
 	free(l->s);
 }
 
+/* A merged record (docs/FORMAT.md, "Merged records") is the newer version
+ * of its branch B too: v is that branch, or an older copy of it, when its
+ * entries are r's main chain up to the fork point, then r's side branch. */
+static bool merged_branch(const struct phr_record *r, const struct phr_store_version *v)
+{
+	if (!r->n_side || r->side[0].content_err)
+		return false;
+	size_t fork = (size_t)r->side[0].index;
+	if (fork > r->n_entries || v->n_entries > fork + r->n_side || v->n_entries <= fork)
+		return false;
+	for (size_t i = 0; i < v->n_entries; i++) {
+		const uint8_t *h = i < fork ? r->entries[i].hash : r->side[i - fork].hash;
+		if (memcmp(h, v->hashes + i * PHR_HASH_LEN, PHR_HASH_LEN) != 0)
+			return false;
+	}
+	return true;
+}
+
+/* Whether the stored version v is a merged record whose branch B holds
+ * the n entries hashes (the new copy is then an older copy of v). Only a
+ * version that decodes as a merged record can; any failure says no. */
+static bool stored_merge_holds(struct phr_store *s, const struct phr_store_version *v, const uint8_t *hashes,
+			       size_t n)
+{
+	uint8_t *c = NULL;
+	size_t len = 0;
+	struct phr_record *m = NULL;
+	bool yes = false;
+	if (s->ops->version_container(s, v->row, &c, &len) == PHR_OK && len > 0 && c[0] == PHR_CONTAINER_VERSION_MERGED &&
+	    phr_record_decode(c, len, &m) == PHR_OK) {
+		struct phr_store_version me = { .n_entries = n, .hashes = hashes };
+		yes = merged_branch(m, &me);
+	}
+	phr_record_destroy(m);
+	free(c);
+	return yes;
+}
+
 static size_t common_prefix(const uint8_t *a, size_t na, const uint8_t *b, size_t nb)
 {
 	size_t k = 0;
@@ -529,6 +567,10 @@ int phr_register_add_key(struct phr_register *reg, const uint8_t *container, siz
 		goto rollback;
 	}
 	size_t n = r->n_entries;
+	/* a stored merged version that joined this copy's branch, and the
+	 * versions this copy forks from: a fork that merged version resolved
+	 * (its partner is an older copy of the merged main chain) is not one */
+	const struct phr_store_version *joined = NULL;
 	for (size_t i = 0; i < a->stored.n; i++) {
 		const struct phr_store_version *v = &a->stored.s[i].v;
 		if (!memcmp(v->version_id, a->vid, PHR_VERSION_ID_LEN)) {
@@ -542,11 +584,27 @@ int phr_register_add_key(struct phr_register *reg, const uint8_t *container, siz
 				out->newer_entries = v->n_entries;
 				hex_of(v->version_id, PHR_VERSION_ID_LEN, out->newer_hex);
 			}
-		} else if (c < n && c < v->n_entries && !out->fork) {
-			out->fork = true;
-			out->fork_common = c;
-			hex_of(v->version_id, PHR_VERSION_ID_LEN, out->fork_hex);
+		} else if (c < n && c < v->n_entries && !r->n_side && stored_merge_holds(s, v, a->hashes, n)) {
+			/* a branch the stored merged version joined: an older copy of it */
+			joined = v;
+			if (!out->older || v->n_entries > out->newer_entries) {
+				out->older = true;
+				out->newer_entries = v->n_entries;
+				hex_of(v->version_id, PHR_VERSION_ID_LEN, out->newer_hex);
+			}
 		}
+	}
+	for (size_t i = 0; i < a->stored.n && !out->fork; i++) {
+		const struct phr_store_version *v = &a->stored.s[i].v;
+		size_t c = common_prefix(a->hashes, n, v->hashes, v->n_entries);
+		if (!(c < n && c < v->n_entries) || merged_branch(r, v) || v == joined ||
+		    (joined && !r->n_side && stored_merge_holds(s, v, a->hashes, n)))
+			continue;
+		if (joined && common_prefix(v->hashes, v->n_entries, joined->hashes, joined->n_entries) == v->n_entries)
+			continue; /* resolved by the merged version */
+		out->fork = true;
+		out->fork_common = c;
+		hex_of(v->version_id, PHR_VERSION_ID_LEN, out->fork_hex);
 	}
 	if (!version_row) {
 		struct phr_store_version nv = { .n_entries = n, .hashes = a->hashes, .stored_at = at };

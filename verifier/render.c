@@ -600,16 +600,6 @@ static json_t *entry_content(const struct phr_record *r, size_t i)
 	return content;
 }
 
-static int walk_entry(struct walker *w, const struct phr_record *r, size_t i)
-{
-	json_t *content = entry_content(r, i);
-	if (!content)
-		return PHR_OK;
-	int rc = walk_content(w, content);
-	json_decref(content);
-	return rc;
-}
-
 static int text_line(void *ctx, int kind, int depth, const char *label, const char *value, const char *plain)
 {
 	FILE *out = ctx;
@@ -625,10 +615,71 @@ static int text_line(void *ctx, int kind, int depth, const char *label, const ch
 	return PHR_OK;
 }
 
+/* One entry of phr show: heading, status, signer, sealed sections, content. */
+static int text_entry(FILE *out, const char *lang, struct walker *w, const struct phr_entry *en,
+		      const struct phr_entry_report *e, const char *line_in)
+{
+	char kid[PHR_KID_HEX_LEN], when[21], line[256];
+	char detail[3 * sizeof(e->detail)], clinic[3 * sizeof(e->clinic)], country[12];
+	snprintf(line, sizeof(line), "%s", line_in);
+	fprintf(out, "\n== %s: %s ==\n", line, L(lang, phr_status_label_id(e->status), phr_status_name(e->status)));
+	if (e->status != PHR_ST_VALID)
+		fprintf(out, "   !! %s: %s\n", L(lang, "ui.unverified_entry", "Unverified entry"),
+			shown(detail, sizeof(detail), e->detail));
+	if (e->warnings & PHR_WARN_SIGNED_BEFORE_PREVIOUS)
+		fprintf(out, "   ! %s\n", L(lang, "ui.warning.signed_before_previous",
+				      "Dated before the previous entry (a clinic's clock may be wrong)"));
+	phr_kid_to_hex(e->kid, kid);
+	phr_format_time(e->signed_at, when);
+	if (e->have_signer)
+		fprintf(out, "   %s: %s (%s), %s, %s %s\n", L(lang, "ui.signed_by", "Signed by"),
+			shown(clinic, sizeof(clinic), e->clinic),
+			L(lang, (snprintf(line, sizeof(line), "country.%s", e->country), line),
+			  shown(country, sizeof(country), e->country)),
+			when, L(lang, "ui.key_id", "Key ID"), kid);
+	else
+		fprintf(out, "   %s: %s %s, %s\n", L(lang, "ui.signed_by", "Signed by"), L(lang, "ui.key_id", "Key ID"),
+			kid, when);
+	const char *sealed = L(lang, "ui.sealed", "Sealed sections");
+	size_t note_at = 0;
+	int note = en->sealed && en->seal_state == 1 ? phr_seal_note(en->seal_why, &note_at) : PHR_SEAL_NOTE_NONE;
+	if (note != PHR_SEAL_NOTE_NONE) { /* re-keying notes, in the reader's language */
+		char resealed[200] = "";
+		long at = (long)note_at;
+		const char *rekeying = note == PHR_SEAL_NOTE_RESEALED ? "" :
+				       L(lang, "ui.sealed.rekeying", PHR_SEAL_NOTE_REKEYING_TEXT);
+		if (note != PHR_SEAL_NOTE_REKEYING)
+			fill(resealed, sizeof(resealed), L(lang, "ui.sealed.resealed", "re-sealed at entry %d"), &at, 1);
+		bool both = rekeying[0] && resealed[0];
+		fprintf(out, "   %s: %u (%s: %s%s%s%s)\n", sealed, en->sealed_sections,
+			L(lang, "ui.sealed.opened", "opened with the holder key"), rekeying, both ? " (" : "", resealed,
+			both ? ")" : "");
+	} else
+	if (en->sealed && en->seal_state == 1 && en->seal_why[0]) /* re-keying: the detail stays English */
+		fprintf(out, "   %s: %u (%s: %s)\n", sealed, en->sealed_sections,
+			L(lang, "ui.sealed.opened", "opened with the holder key"),
+			shown(detail, sizeof(detail), en->seal_why));
+	else if (en->sealed && en->seal_state == 1)
+		fprintf(out, "   %s: %u (%s)\n", sealed, en->sealed_sections,
+			L(lang, "ui.sealed.opened", "opened with the holder key"));
+	else if (en->sealed && en->seal_state) /* the reason stays English, like every detail */
+		fprintf(out, "   !! %s: %u, %s: %s\n", sealed, en->sealed_sections,
+			L(lang, "ui.sealed.not_opened", "NOT OPENED"), shown(detail, sizeof(detail), en->seal_why));
+	else if (en->sealed)
+		fprintf(out, "   %s: %u (%s)\n", sealed, en->sealed_sections,
+			L(lang, "ui.sealed.closed", "the holder key opens them"));
+	json_t *content = NULL;
+	if (!en->content || phr_entry_decode_json(en->content, en->content_len, &content) != PHR_OK)
+		return PHR_OK;
+	int rc = walk_content(w, content);
+	json_decref(content);
+	return rc;
+}
+
 int phr_render_text(const struct phr_record *r, const struct phr_report *rep, const char *lang, FILE *out)
 {
 	char hex[33], kid[PHR_KID_HEX_LEN], when[21], line[256];
-	char detail[3 * sizeof(rep->entries[0].detail)], clinic[3 * sizeof(rep->entries[0].clinic)], country[12];
+	char clinic[3 * sizeof(rep->entries[0].clinic)], country[12];
 	struct walker w = { .lang = lang, .emit = text_line, .ctx = out };
 	int rc = PHR_OK;
 	phr_record_id_hex(r->id, hex);
@@ -657,59 +708,36 @@ int phr_render_text(const struct phr_record *r, const struct phr_report *rep, co
 	if (!rep->all_valid)
 		fprintf(out, "\n!! %s\n", L(lang, "ui.warning_unverified",
 					    "WARNING: this record could not be verified. Do not rely on entries not marked valid."));
-	for (size_t i = 0; i < r->n_entries; i++) {
-		const struct phr_entry_report *e = &rep->entries[i];
+	/* Display order of a merged record (docs/FORMAT.md, "Merged records"):
+	 * the shared entries, branch A (the main chain up to the merge entry),
+	 * branch B (the side branch), then the merge entry and what follows. */
+	int mat = rep->merge_at;
+	size_t fork = mat >= 0 ? (size_t)r->entries[mat].merge_fork : 0;
+	for (size_t i = 0; i < r->n_entries && !rc; i++) {
 		long num = (long)i + 1;
 		fill(line, sizeof(line), L(lang, "ui.entry", "Entry %d"), &num, 1);
-		fprintf(out, "\n== %s: %s ==\n", line, L(lang, phr_status_label_id(e->status), phr_status_name(e->status)));
-		if (e->status != PHR_ST_VALID)
-			fprintf(out, "   !! %s: %s\n", L(lang, "ui.unverified_entry", "Unverified entry"),
-				shown(detail, sizeof(detail), e->detail));
-		if (e->warnings & PHR_WARN_SIGNED_BEFORE_PREVIOUS)
-			fprintf(out, "   ! %s\n", L(lang, "ui.warning.signed_before_previous",
-					      "Dated before the previous entry (a clinic's clock may be wrong)"));
-		phr_kid_to_hex(e->kid, kid);
-		phr_format_time(e->signed_at, when);
-		if (e->have_signer)
-			fprintf(out, "   %s: %s (%s), %s, %s %s\n", L(lang, "ui.signed_by", "Signed by"),
-				shown(clinic, sizeof(clinic), e->clinic),
-				L(lang, (snprintf(line, sizeof(line), "country.%s", e->country), line),
-				  shown(country, sizeof(country), e->country)),
-				when, L(lang, "ui.key_id", "Key ID"), kid);
-		else
-			fprintf(out, "   %s: %s %s, %s\n", L(lang, "ui.signed_by", "Signed by"), L(lang, "ui.key_id", "Key ID"),
-				kid, when);
-		const struct phr_entry *en = &r->entries[i];
-		const char *sealed = L(lang, "ui.sealed", "Sealed sections");
-		size_t note_at = 0;
-		int note = en->sealed && en->seal_state == 1 ? phr_seal_note(en->seal_why, &note_at) : PHR_SEAL_NOTE_NONE;
-		if (note != PHR_SEAL_NOTE_NONE) { /* re-keying notes, in the reader's language */
-			char resealed[200] = "";
-			long at = (long)note_at;
-			const char *rekeying = note == PHR_SEAL_NOTE_RESEALED ? "" :
-					       L(lang, "ui.sealed.rekeying", PHR_SEAL_NOTE_REKEYING_TEXT);
-			if (note != PHR_SEAL_NOTE_REKEYING)
-				fill(resealed, sizeof(resealed), L(lang, "ui.sealed.resealed", "re-sealed at entry %d"), &at, 1);
-			bool both = rekeying[0] && resealed[0];
-			fprintf(out, "   %s: %u (%s: %s%s%s%s)\n", sealed, en->sealed_sections,
-				L(lang, "ui.sealed.opened", "opened with the holder key"), rekeying, both ? " (" : "", resealed,
-				both ? ")" : "");
-		} else
-		if (en->sealed && en->seal_state == 1 && en->seal_why[0]) /* re-keying: the detail stays English */
-			fprintf(out, "   %s: %u (%s: %s)\n", sealed, en->sealed_sections,
-				L(lang, "ui.sealed.opened", "opened with the holder key"),
-				shown(detail, sizeof(detail), en->seal_why));
-		else if (en->sealed && en->seal_state == 1)
-			fprintf(out, "   %s: %u (%s)\n", sealed, en->sealed_sections,
-				L(lang, "ui.sealed.opened", "opened with the holder key"));
-		else if (en->sealed && en->seal_state) /* the reason stays English, like every detail */
-			fprintf(out, "   !! %s: %u, %s: %s\n", sealed, en->sealed_sections,
-				L(lang, "ui.sealed.not_opened", "NOT OPENED"), shown(detail, sizeof(detail), en->seal_why));
-		else if (en->sealed)
-			fprintf(out, "   %s: %u (%s)\n", sealed, en->sealed_sections,
-				L(lang, "ui.sealed.closed", "the holder key opens them"));
-		if ((rc = walk_entry(&w, r, i)))
-			break;
+		if (mat >= 0 && i >= fork && i < (size_t)mat) {
+			size_t l = strlen(line);
+			snprintf(line + l, sizeof(line) - l, " (%.32s A)", L(lang, "ui.branch", "branch"));
+		}
+		if (mat >= 0 && i == (size_t)mat) {
+			for (size_t j = 0; j < r->n_side && !rc; j++) {
+				long n = (long)(fork + j) + 1;
+				fill(line, sizeof(line), L(lang, "ui.entry", "Entry %d"), &n, 1);
+				size_t l = strlen(line);
+				snprintf(line + l, sizeof(line) - l, " (%.32s B)", L(lang, "ui.branch", "branch"));
+				rc = text_entry(out, lang, &w, &r->side[j], &rep->side[j], line);
+			}
+			if (rc)
+				break;
+			const struct phr_entry_report *m = &rep->entries[mat];
+			fprintf(out, "\n-- %s %d %s %s (%s B: %s %ld..%ld) --\n",
+				L(lang, "ui.merged_at", "merged at entry"), mat + 1, L(lang, "ui.merged_by", "by"),
+				m->have_signer ? shown(clinic, sizeof(clinic), m->clinic) : "?", L(lang, "ui.branch", "branch"),
+				L(lang, "ui.entries", "entries"), (long)fork + 1, (long)(fork + r->n_side));
+			fill(line, sizeof(line), L(lang, "ui.entry", "Entry %d"), &num, 1);
+		}
+		rc = text_entry(out, lang, &w, &r->entries[i], &rep->entries[i], line);
 	}
 	free(w.val.p);
 	if (rc)
@@ -771,6 +799,33 @@ int phr_render_json(const struct phr_record *r, const struct phr_report *rep, js
 			json_object_set_new(ent, "sealed", sd);
 		}
 		json_array_append_new(entries, ent);
+	}
+	/* A merged record (docs/FORMAT.md, "Merged records"): the merge
+	 * entry's index and branch B's entries, each with its status. */
+	if (rep->merge_at >= 0 || r->n_side) {
+		json_t *side = json_array();
+		for (size_t j = 0; side && j < r->n_side && j < rep->n_side; j++) {
+			const struct phr_entry_report *e = &rep->side[j];
+			json_t *content = NULL;
+			if (r->side[j].content &&
+			    phr_entry_decode_json(r->side[j].content, r->side[j].content_len, &content) != PHR_OK)
+				content = NULL;
+			phr_kid_to_hex(e->kid, kid);
+			phr_format_time(e->signed_at, when);
+			json_t *signer = json_pack("{s:s}", "kid", kid);
+			if (signer && e->have_signer) {
+				json_object_set_new(signer, "clinic", json_string(e->clinic));
+				json_object_set_new(signer, "country", json_string(e->country));
+			}
+			json_t *ent = json_pack("{s:I, s:s, s:s, s:o, s:s, s:o, s:b}", "index",
+						(json_int_t)(r->side[j].content_err ? j : r->side[j].index), "status",
+						phr_status_name(e->status), "detail", e->detail, "signer", signer, "signed_at",
+						when, "content", content ? content : json_null(), "sealed",
+						r->side[j].sealed != NULL);
+			json_array_append_new(side, ent);
+		}
+		json_object_set_new(root, "merged_at", rep->merge_at >= 0 ? json_integer(rep->merge_at) : json_null());
+		json_object_set_new(root, "branch_b", side);
 	}
 	*out = root;
 	return PHR_OK;

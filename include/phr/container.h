@@ -32,6 +32,12 @@
 #define PHR_MAX_ENTRIES 64
 #define PHR_ENTRY_WHY_MAX 160 /* why an entry cannot be read, for the verification report */
 #define PHR_MAX_EMBEDDED_CERTS 16
+/* A merged record (docs/FORMAT.md, "Merged records"): container version 2,
+ * the body's 4th item is the side branch, the entries of the second branch
+ * after the fork point, joined by one merge entry on the main chain. */
+#define PHR_CONTAINER_VERSION_MERGED 2
+#define PHR_MAX_BRANCHES 2        /* branches a merge joins */
+#define PHR_MAX_SIDE_ENTRIES 32   /* entries of the side branch */
 size_t phr_max_container(void);
 size_t phr_max_entries(void);
 
@@ -51,6 +57,9 @@ struct phr_entry {
 	uint8_t hash[PHR_HASH_LEN]; /* BLAKE2b-256 of raw */
 	int content_err;         /* PHR_OK or why the payload did not parse */
 	char content_why[PHR_ENTRY_WHY_MAX]; /* its message ("plan.notes: U+001B ..."), "" if none */
+	bool merge;              /* a merge entry: payload key 5 names a second parent */
+	uint64_t merge_fork;     /* its fork point: entries before it are shared by both branches */
+	uint8_t merge_head[PHR_HASH_LEN]; /* hash of the second branch's head (the side branch's last entry) */
 };
 
 struct phr_record {
@@ -65,6 +74,8 @@ struct phr_record {
 	uint8_t *unsealed[PHR_MAX_ENTRIES]; /* owned: entries' whole content after phr_record_unseal() */
 	size_t unsealed_len[PHR_MAX_ENTRIES];
 	size_t store_len;
+	size_t n_side;            /* entries of the side branch (0: not a merged record) */
+	struct phr_entry side[PHR_MAX_SIDE_ENTRIES];
 };
 
 /* New empty record; id NULL draws a random id. */
@@ -110,5 +121,24 @@ void phr_record_destroy(struct phr_record *r);
  * PHR_ENTRY_AAD_LEN bytes. */
 #define PHR_ENTRY_AAD_LEN (9 + PHR_RECORD_ID_LEN + PHR_HASH_LEN)
 void phr_record_entry_aad(const struct phr_record *r, size_t i, uint8_t aad[PHR_ENTRY_AAD_LEN]);
+/* The external AAD of side-branch entry j: its predecessor is side entry
+ * j-1, or for j = 0 the main chain's entry side[0].index - 1 (zeros when the
+ * fork point is 0). */
+void phr_record_side_aad(const struct phr_record *r, size_t j, uint8_t aad[PHR_ENTRY_AAD_LEN]);
+/* Index in r->entries of the merge entry, or -1 when there is none. */
+int phr_record_merge_at(const struct phr_record *r);
+
+/* Joins two copies of one record that diverged (docs/FORMAT.md, "Merged
+ * records"): *out holds a's entries as its main chain, b's entries after
+ * the fork point as the side branch (a and b swapped first when b has more
+ * entries: the longer branch is the main chain), and a new merge entry signed with key
+ * (cert may be NULL) at signed_at whose second parent is b's head.
+ * PHR_E_UNRELATED when the ids differ or no entry is shared; PHR_E_NOT_FORK
+ * when one copy holds the other (*newer is then 0 for a, 1 for b, 2 when
+ * the same); PHR_E_MERGE when either is merged already or b's branch is
+ * longer than PHR_MAX_SIDE_ENTRIES. */
+PHR_NODISCARD int phr_record_merge(const struct phr_record *a, const struct phr_record *b,
+				   const struct phr_seckey *key, const uint8_t *cert, size_t cert_len,
+				   uint64_t signed_at, int *newer, struct phr_record **out);
 
 #endif

@@ -114,6 +114,11 @@ enum phr_err {
 	PHR_E_HUB_AUTH = -161,        /* the request's signature, certificate, time or nonce was refused */
 	PHR_E_HUB_REFUSED = -162,     /* the record's consent does not allow it (storing, or handing out) */
 	PHR_E_HUB_UNREACHABLE = -163, /* the hub could not be reached */
+
+	/* joining two branches of a forked record (phr merge, docs/FORMAT.md "Merged records") */
+	PHR_E_UNRELATED = -170,       /* the two records share no entry (another record, or another id) */
+	PHR_E_NOT_FORK = -171,        /* one copy holds the other: nothing to join, the newer copy is the record */
+	PHR_E_MERGE = -172,           /* a merge the format cannot carry (already merged, side branch too long) */
 };
 
 #define PHR_ERR_IS_MALFORMED(e) ((e) <= -1 && (e) >= -19)

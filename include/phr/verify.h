@@ -14,6 +14,12 @@
  *     hash of the entry before it (zeros for entry 0),
  *   - the index the signer wrote equals its position, and every entry before
  *     it is VALID (a chain is only as good as its prefix).
+ * In a merged record, side-branch entry j is checked the same way with its
+ * own predecessor (side entry j-1, or main entry fork-1) and index fork+j;
+ * it is VALID only when the main entries before the fork are, and the merge
+ * entry's second parent (payload key 5) names exactly the side branch's
+ * fork point and head. A merge entry whose reference does not match, or a
+ * side branch without a merge entry, is CHAIN_BROKEN.
  * Without a trust bundle the signature and chain are still checked with the
  * embedded certificate's key, and the status is SIGNATURE_ONLY at best.
  *
@@ -79,6 +85,10 @@ struct phr_report {
 	struct phr_entry_report entries[PHR_MAX_ENTRIES];
 	bool all_valid;                 /* every entry PHR_ST_VALID */
 	bool trust_checked;             /* a trust bundle was given */
+	/* merged records (docs/FORMAT.md, "Merged records") */
+	int merge_at;                   /* index of the merge entry, -1 if none */
+	size_t n_side;                  /* side-branch entries, each with a status as above */
+	struct phr_entry_report side[PHR_MAX_SIDE_ENTRIES];
 };
 
 /* Verifies every entry of r against trust (NULL: signatures and chain only)

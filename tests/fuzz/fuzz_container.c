@@ -14,6 +14,8 @@
  *    MALFORMED and only a damaged one is; without a bundle nothing is VALID;
  *    after an entry that failed, no entry is VALID or SIGNATURE_ONLY;
  *    all_valid and phr_report_error() agree with the statuses;
+ *  - a merged record's side entries (docs/FORMAT.md, "Merged records") are
+ *    inside the store with their hashes, and only container version 2 has them;
  *  - the JSON view has one element per entry, with the status name and
  *    content exactly when the entry is readable; the text view renders.
  */
@@ -53,6 +55,18 @@ static void check_record(const struct phr_record *r, const uint8_t *data, size_t
 			FUZZ_CHECK_ERR(e->content_err);
 			FUZZ_CHECK(e->content == NULL && e->content_len == 0, "damaged entry keeps content");
 		}
+	}
+	/* a merged record: version 2 exactly when there is a side branch */
+	FUZZ_CHECK(r->n_side <= PHR_MAX_SIDE_ENTRIES, "side branch count");
+	FUZZ_CHECK((data[0] == PHR_CONTAINER_VERSION_MERGED) == (r->n_side > 0), "container version and side branch");
+	for (size_t i = 0; i < r->n_side; i++) {
+		const struct phr_entry *e = &r->side[i];
+		uint8_t h[PHR_HASH_LEN];
+		FUZZ_CHECK(e->raw && inside(r, e->raw, e->raw_len), "side entry bytes outside the store");
+		crypto_generichash(h, sizeof(h), e->raw, e->raw_len, NULL, 0);
+		FUZZ_CHECK(memcmp(h, e->hash, PHR_HASH_LEN) == 0, "side entry hash");
+		if (e->content_err == PHR_OK)
+			FUZZ_CHECK(e->content && inside(r, e->content, e->content_len), "side content outside the store");
 	}
 	for (size_t i = 0; i < r->n_certs; i++)
 		FUZZ_CHECK(r->certs[i] && inside(r, r->certs[i], r->cert_lens[i]) && r->cert_lens[i] <= PHR_MAX_CERT,

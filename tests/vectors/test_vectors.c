@@ -369,6 +369,82 @@ static void check_containers(const struct phr_trust *t)
 	}
 }
 
+/* ---- a fork and its merge (docs/FORMAT.md, "Merged records") ---- */
+
+static void check_merge(const struct phr_trust *t)
+{
+	size_t la, lb, lm;
+	uint8_t *ca = load("merge.branch-a.phr-none", &la), *cb = load("merge.branch-b.phr-none", &lb),
+		*cm = load("merge.merged.phr-none", &lm);
+	struct phr_record *a = NULL, *b = NULL, *m = NULL, *d = NULL;
+	struct phr_report *rep = calloc(1, sizeof(*rep));
+	if (!ca || !cb || !cm || !rep)
+		goto out;
+	if (ca[0] != 1 || cb[0] != 1 || cm[0] != 2) {
+		fail("merge: container versions are %u, %u, %u; expected 1, 1 and 2 (merged)", ca[0], cb[0], cm[0]);
+		goto out;
+	}
+	if (phr_record_decode(ca, la, &a) || phr_record_decode(cb, lb, &b) || phr_record_decode(cm, lm, &m)) {
+		fail("merge: a container does not decode: %s", phr_last_error());
+		goto out;
+	}
+	/* expected result: valid, 3 main entries + merge entry, 1 side entry */
+	phr_verify_record(m, t, 0, rep);
+	if (!rep->all_valid || rep->n != 4 || rep->n_side != 1 || rep->merge_at != 3) {
+		fail("merge: the merged record verifies as all_valid=%d, %zu main entries, %zu side, merge at %d; expected "
+		     "1, 4, 1, 3",
+		     rep->all_valid, rep->n, rep->n_side, rep->merge_at);
+		goto out;
+	}
+	/* every entry of both branches, byte for byte */
+	for (size_t i = 0; i < a->n_entries; i++)
+		if (m->entries[i].raw_len != a->entries[i].raw_len ||
+		    memcmp(m->entries[i].raw, a->entries[i].raw, a->entries[i].raw_len)) {
+			fail("merge: main entry %zu is not branch A's entry %zu", i, i);
+			goto out;
+		}
+	if (b->n_entries != 2 || m->side[0].raw_len != b->entries[1].raw_len ||
+	    memcmp(m->side[0].raw, b->entries[1].raw, b->entries[1].raw_len) ||
+	    memcmp(m->entries[3].merge_head, b->entries[1].hash, PHR_HASH_LEN) || m->entries[3].merge_fork != 1) {
+		fail("merge: the side branch is not branch B's entry 1, or the merge entry does not name it");
+		goto out;
+	}
+	pass();
+	/* an altered side entry: its signature fails, and the merge entry no longer names the side branch */
+	((uint8_t *)m->side[0].raw)[m->side[0].raw_len - 1] ^= 1;
+	uint8_t *enc = NULL;
+	size_t el;
+	if (phr_record_encode(m, PHR_COMP_NONE, &enc, &el) || phr_record_decode(enc, el, &d)) {
+		fail("merge: the altered record does not round-trip: %s", phr_last_error());
+		free(enc);
+		goto out;
+	}
+	free(enc);
+	phr_verify_record(d, t, 0, rep);
+	if (rep->all_valid || rep->side[0].status != PHR_ST_BAD_SIGNATURE || rep->entries[3].status != PHR_ST_CHAIN_BROKEN)
+		fail("merge: an altered side entry gives %s / merge entry %s; expected bad_signature / chain_broken",
+		     phr_status_name(rep->side[0].status), phr_status_name(rep->entries[3].status));
+	else
+		pass();
+	/* the merged body under version byte 1: refused, never read as a plain record */
+	cm[0] = 1;
+	phr_record_destroy(d);
+	d = NULL;
+	if (phr_record_decode(cm, lm, &d) == PHR_OK)
+		fail("merge: a merged body under container version 1 is accepted");
+	else
+		pass();
+out:
+	phr_record_destroy(a);
+	phr_record_destroy(b);
+	phr_record_destroy(m);
+	phr_record_destroy(d);
+	free(ca);
+	free(cb);
+	free(cm);
+	free(rep);
+}
+
 /* ---- what a reader must refuse, and the version id ---- */
 
 static void expect_refused(const struct vec_invalid *v, int rc)
@@ -778,6 +854,8 @@ int main(void)
 	struct phr_trust *t = check_pki(&auth, &clinic1);
 	if (t)
 		check_containers(t);
+	if (t)
+		check_merge(t);
 	check_json(s);
 	check_example(&clinic1);
 	check_chunks();

@@ -1254,6 +1254,58 @@ out:
 	return rc;
 }
 
+/* A fork and its merge (docs/FORMAT.md, "Merged records"): the older-man
+ * record issued by clinic 1, extended at clinic 2 with one entry (branch
+ * B) and at clinic 1 with two (branch A, the longer: the main chain), then
+ * joined by clinic 2's merge entry. Containers uncompressed, so that the
+ * bytes depend on nothing but the format. */
+#define MERGE_RECORD "older-man-chronic"
+static int gen_merge(struct vec_set *s, struct phr_seckey *const *keys, const uint8_t *const *cert,
+		     const size_t *cert_len, const struct entry_src *as, const struct entry_src *fu)
+{
+	uint8_t id[PHR_RECORD_ID_LEN], *enc = NULL;
+	size_t enc_len;
+	struct phr_record *a = NULL, *b = NULL, *m = NULL;
+	int newer, rc = -1;
+	record_id(id);
+	id[0] ^= 0x4d; /* not the other records' id */
+	if (phr_record_create(id, &a) ||
+	    phr_record_append(a, keys[K_CLINIC1], cert[0], cert_len[0], as->cbor, as->len, as->signed_at) ||
+	    phr_record_create(id, &b) ||
+	    phr_record_append(b, keys[K_CLINIC1], cert[0], cert_len[0], as->cbor, as->len, as->signed_at) ||
+	    phr_record_append(b, keys[K_CLINIC2], cert[1], cert_len[1], fu->cbor, fu->len, fu->signed_at + 86400) ||
+	    phr_record_append(a, keys[K_CLINIC1], cert[0], cert_len[0], fu->cbor, fu->len, fu->signed_at + 2 * 86400) ||
+	    phr_record_append(a, keys[K_CLINIC1], cert[0], cert_len[0], fu->cbor, fu->len, fu->signed_at + 3 * 86400) ||
+	    phr_record_merge(b, a, keys[K_CLINIC2], cert[1], cert_len[1], fu->signed_at + 4 * 86400, &newer, &m)) {
+		failf("merge vectors: %s", phr_last_error());
+		goto out;
+	}
+	const struct phr_record *rs[3] = { a, b, m };
+	const char *names[3] = { "merge.branch-a.phr-none", "merge.branch-b.phr-none", "merge.merged.phr-none" };
+	for (int i = 0; i < 3; i++) {
+		if (phr_record_encode(rs[i], PHR_COMP_NONE, &enc, &enc_len)) {
+			failf("%s: %s", names[i], phr_last_error());
+			goto out;
+		}
+		int arc = add(s, VEC_EXACT, enc, enc_len, "%s", names[i]);
+		free(enc);
+		enc = NULL;
+		if (arc)
+			goto out;
+	}
+	int at = phr_record_merge_at(m);
+	if (at < 0 || add(s, VEC_EXACT, m->entries[at].raw, m->entries[at].raw_len, "merge.merge-entry.cose") ||
+	    add(s, VEC_EXACT, m->entries[at].cose.payload, m->entries[at].cose.payload_len, "merge.merge-entry.payload"))
+		goto out;
+	rc = 0;
+out:
+	free(enc);
+	phr_record_destroy(a);
+	phr_record_destroy(b);
+	phr_record_destroy(m);
+	return rc;
+}
+
 int vec_generate(const char *root, struct vec_set *s)
 {
 	struct phr_seckey *keys[K_N] = { 0 };
@@ -1412,6 +1464,13 @@ int vec_generate(const char *root, struct vec_set *s)
 		goto out;
 	}
 	if (gen_seal(s, keys, cert[0], cert_len[0], sx))
+		goto out;
+	const struct entry_src *ma = src_find(src, nsrc, MERGE_RECORD), *mf = src_find(src, nsrc, DEFAULT_FOLLOW_UP);
+	if (!ma || !mf) {
+		failf("examples for the merge vectors missing");
+		goto out;
+	}
+	if (gen_merge(s, keys, (const uint8_t *const *)cert, cert_len, ma, mf))
 		goto out;
 	rc = 0;
 out:

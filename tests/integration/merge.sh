@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Forks joined with phr merge (docs/FORMAT.md, "Merged records"): one
+# record issued at clinic 1 is extended offline at clinics 2 and 3 (a
+# fork); clinic 1 merges the two copies; the merged record verifies with
+# every entry of both branches. Damage to any entry of either branch, to
+# the merge entry's second-parent reference, or to the side branch is
+# refused naming the entry; unrelated copies and a copy that holds the
+# other are refused; a register takes the merged record as the newer
+# version of both branches. Run under AddressSanitizer too.
+# usage: merge.sh PHR_TESTCLOCK MERGETOOL SOURCE_ROOT
+set -u
+PHR=$(readlink -f "$1")
+TOOL=$(readlink -f "$2")
+SRC=$(readlink -f "$3")
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$W"
+A="$SRC/examples/older-man-chronic.json"
+E1="$SRC/examples/entries/vaccination-given.json"
+E2="$SRC/examples/entries/lab-result-referral.json"
+
+expect 0 "authority init" -- "$PHR" authority init --name "Merge Authority" --country GR --out auth.key
+for c in 1 2 3; do
+	expect 0 "clinic $c init" -- "$PHR" clinic init --name "Clinic $c" --country GR --out c$c.key
+	expect 0 "certify clinic $c" -- "$PHR" authority certify --key auth.key --clinic c$c.pub --days 365 --from 2025-01-01 --out c$c.cert
+done
+expect 0 "trust build" -- "$PHR" trust build --key auth.key --cert c1.cert --cert c2.cert --cert c3.cert --out trust.bundle
+expect 0 "pin the authority" -- "$PHR" trust pin auth.pub
+T=(--trust trust.bundle)
+
+# --- the fork: one copy extended apart at clinics 2 and 3 -----------------
+expect 0 "issue at clinic 1" -- "$PHR" issue --key c1.key --cert c1.cert --in "$A" --out r.phr
+expect 0 "extend at clinic 2" -- "$PHR" extend --key c2.key --cert c2.cert --in r.phr --entry "$E1" --out a.phr --no-seal
+expect 0 "extend at clinic 3" -- env PHR_NOW=2025-06-16 "$PHR" extend --key c3.key --cert c3.cert --in r.phr --entry "$E2" --out b1.phr --no-seal
+expect 0 "clinic 3 again" -- env PHR_NOW=2025-06-17 "$PHR" extend --key c3.key --cert c3.cert --in b1.phr --entry "$E1" --out b.phr --no-seal
+expect 0 "unrelated record" -- "$PHR" issue --key c2.key --cert c2.cert --in "$A" --out other.phr
+
+# --- merge ----------------------------------------------------------------
+expect 0 "merge the fork" -- env PHR_NOW=2025-06-18 "$PHR" merge --key c1.key --cert c1.cert "${T[@]}" a.phr b.phr --out m.phr
+message "joined 1 entry of a.phr as branch B after entry 0" "merge (the longer copy b.phr is the main chain)"
+export PHR_NOW=2025-06-20 # the verifier's clock from here on
+expect 0 "verify the merged record" -- "$PHR" verify "${T[@]}" m.phr
+grep -q "^merged at entry 3 by Clinic 1 (GR)" "$W/out" && ok "verify says where and by whom" || bad "verify: no 'merged at entry 3 by Clinic 1': $(cat "$W/out")"
+[ "$(grep -c ": valid " "$W/out")" = 5 ] && ok "verify: 5 entries valid (4 main, 1 branch B)" || bad "verify: want 5 valid lines: $(cat "$W/out")"
+grep -q "^branch B entry 1: valid .*Clinic 2" "$W/out" && ok "verify lists clinic 2's entry as branch B" || bad "verify: branch B line missing"
+# every entry of both copies is in the merged record, signature bytes as they were
+expect 0 "verify json" -- "$PHR" verify "${T[@]}" --format json m.phr
+tr -d ' \n' <"$W/out" | grep -q '"merged_at":3' && ok "verify json: merged_at 3" || bad "verify json: no merged_at 3"
+tr -d ' \n' <"$W/out" | grep -q '"branch_b":\[{"index":1,"status":"valid"' && ok "verify json: branch_b entry 1 valid" || bad "verify json: branch_b: $(head -c 600 "$W/out")"
+expect 0 "show the merged record" -- "$PHR" show "${T[@]}" m.phr
+grep -q "merged at entry 4 by Clinic 1" "$W/out" && ok "show says merged at entry 4 by Clinic 1" || bad "show: no merge line"
+grep -q "== Entry 2 (branch B)" "$W/out" && grep -q "== Entry 3 (branch A)" "$W/out" && ok "show lists both branches" || bad "show: branches not listed"
+# the merged record can be extended like any other
+expect 0 "extend the merged record" -- env PHR_NOW=2025-06-19 "$PHR" extend --key c2.key --cert c2.cert --in m.phr --entry "$E1" --out m2.phr --no-seal
+expect 0 "verify the extended merged record" -- "$PHR" verify "${T[@]}" m2.phr
+
+# --- damage: each refused, naming the entry --------------------------------
+check_refused() { # FILE WHAT PATTERN
+	"$PHR" verify "${T[@]}" "$1" >"$W/out" 2>"$W/err"
+	local got=$?
+	if [ $got -ne 0 ] && grep -qE -- "$3" "$W/out"; then ok "$2 refused (exit $got), naming it"; else
+		bad "$2: exit $got, or no line matching '$3'"
+		sed 's/^/    /' "$W/out" | head -8
+	fi
+}
+for i in 0 1 2 3; do
+	"$TOOL" flip m.phr t.phr main $i || bad "mergetool flip main $i"
+	check_refused t.phr "main entry $i altered" "^entry $i: bad_signature"
+done
+"$TOOL" flip m.phr t.phr side 0 || bad "mergetool flip side 0"
+check_refused t.phr "branch B entry altered" "^branch B entry 1: bad_signature"
+grep -q "^entry 3: chain_broken .*second parent does not match" "$W/out" && ok "the merge entry fails with its branch B (its head hash changed)" || bad "merge entry not failed with branch B"
+"$TOOL" ref m.phr t.phr || bad "mergetool ref"
+check_refused t.phr "merge entry's second-parent reference altered" "^entry 3: bad_signature"
+grep -q "^branch B entry 1: chain_broken .*not the one the merge entry names" "$W/out" && ok "branch B not joined by the altered reference" || bad "branch B status after ref damage"
+"$TOOL" add m.phr t.phr b1.phr || bad "mergetool add"
+check_refused t.phr "an entry added to branch B" "^entry 3: chain_broken .*second parent does not match"
+"$TOOL" v1 m.phr t.phr || bad "mergetool v1"
+expect 3 "verify: version 1 with a side branch" -- "$PHR" verify "${T[@]}" t.phr
+message "container version 1 cannot carry a side branch" "version 1 with a side branch"
+# extending or merging a damaged merged record is refused too
+"$TOOL" flip m.phr t.phr side 0
+expect 14 "extend a merged record with a damaged branch B" -- "$PHR" extend --key c2.key --cert c2.cert --in t.phr --entry "$E1" --out x.phr --no-seal "${T[@]}"
+message "side branch entry 0: bad_signature" "extend names the damaged branch B entry"
+
+# --- refusals --------------------------------------------------------------
+expect 55 "merge two unrelated records" -- "$PHR" merge --key c1.key --cert c1.cert a.phr other.phr --out x.phr
+message "different records" "unrelated records"
+expect 55 "merge a copy with its own newer copy" -- "$PHR" merge --key c1.key --cert c1.cert r.phr b.phr --out x.phr
+message "not a fork, the newer copy is b.phr" "prefix"
+expect 55 "the same the other way round" -- "$PHR" merge --key c1.key --cert c1.cert b.phr b1.phr --out x.phr
+message "not a fork, the newer copy is b.phr" "prefix, reversed"
+expect 55 "merge a copy with itself" -- "$PHR" merge --key c1.key --cert c1.cert a.phr a.phr --out x.phr
+message "same version" "same copy"
+expect 55 "merge a merged record again" -- "$PHR" merge --key c1.key --cert c1.cert m2.phr a.phr --out x.phr
+message "merged record already" "merged twice"
+[ ! -e x.phr ] && ok "nothing written by a refused merge" || bad "a refused merge wrote x.phr"
+
+# --- the register: the merged record resolves the fork ----------------------
+expect 0 "register init" -- "$PHR" register init reg.db
+expect 0 "register add branch A" -- "$PHR" register add "${T[@]}" reg.db a.phr
+expect 0 "register add branch B" -- "$PHR" register add "${T[@]}" reg.db b.phr
+message "FORK" "register sees the fork"
+expect 0 "register add the merged record" -- "$PHR" register add "${T[@]}" reg.db m.phr
+if grep -q "FORK" "$W/err"; then bad "register still reports a fork for the merged record: $(cat "$W/err")"; else ok "register: no fork reported for the merged record"; fi
+message "new version" "the merged record is a new version"
+expect 35 "register add a.phr (branch B) again: an older copy of the merged record now" -- "$PHR" register add "${T[@]}" reg.db a.phr
+if grep -q "FORK" "$W/err"; then bad "register: branch B still a fork: $(cat "$W/err")"; else ok "register: branch B is an older copy, no fork"; fi
+expect 35 "register add b1.phr (an older copy of branch A)" -- "$PHR" register add "${T[@]}" reg.db b1.phr
+id=$("$PHR" register show "${T[@]}" reg.db "$(grep -o '[0-9a-f]\{32\}' "$W/err" | head -1)" 2>/dev/null | grep -c latest)
+[ "$id" -ge 1 ] && ok "register show marks a latest version" || bad "register show: no latest"
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
