@@ -58,6 +58,7 @@ int cli_exit_code(int err)
 	case PHR_E_AUTH: return EXIT_USER;
 	case PHR_E_HTTP: return EXIT_SERVE;
 	case PHR_E_HUB_UNREACHABLE: return EXIT_HUB_UNREACHABLE;
+	case PHR_E_TRUST_NOT_NEWER: return EXIT_TRUST_NOT_NEWER;
 	case PHR_E_HUB_AUTH: return EXIT_HUB_AUTH;
 	case PHR_E_HUB_REFUSED: return EXIT_HUB_REFUSED;
 	case PHR_E_HUB: return EXIT_HUB;

@@ -62,6 +62,7 @@ const char *phr_strerror(int err)
 	case PHR_E_HUB_AUTH: return "the hub refused the request's authentication";
 	case PHR_E_HUB_REFUSED: return "the record's consent does not allow it";
 	case PHR_E_HUB_UNREACHABLE: return "the hub could not be reached";
+	case PHR_E_TRUST_NOT_NEWER: return "trust bundle not newer than the one in use";
 	case PHR_E_DB_CORRUPT: return "register database damaged";
 	case PHR_E_DB_BUSY: return "register database busy";
 	case PHR_E_DB_FULL: return "disk full";

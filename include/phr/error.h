@@ -114,6 +114,8 @@ enum phr_err {
 	PHR_E_HUB_AUTH = -161,        /* the request's signature, certificate, time or nonce was refused */
 	PHR_E_HUB_REFUSED = -162,     /* the record's consent does not allow it (storing, or handing out) */
 	PHR_E_HUB_UNREACHABLE = -163, /* the hub could not be reached */
+	/* trust by QR (docs/TRUST.md "Trust by QR") */
+	PHR_E_TRUST_NOT_NEWER = -173, /* trust import: the bundle is not newer than the one in use */
 };
 
 #define PHR_ERR_IS_MALFORMED(e) ((e) <= -1 && (e) >= -19)
