@@ -994,7 +994,8 @@ static int test_header_fields_out_of_range(void)
 		int rc;
 		const char *field;
 	} f[] = {
-		{ 0, 2, PHR_E_VERSION, "field version" },
+		{ 0, 3, PHR_E_VERSION, "field version" },
+		{ 0, 2, PHR_E_MALFORMED, "TRST" }, /* kind 2, a trust bundle, without its marker */
 		{ 0, 0, PHR_E_VERSION, "field version" },
 		{ 10, 0, PHR_E_MALFORMED, "field k" },
 		{ 11, 252, PHR_E_MALFORMED, "field m" },
