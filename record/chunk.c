@@ -610,11 +610,12 @@ static int incomplete(const struct phr_set_info *in)
 	unsigned total = in->k + in->m;
 	const char *are = in->n_missing == 1 ? "is" : "are";
 	const char *codes = in->n_missing == 1 ? "code" : "codes";
+	const char *what = in->kind == PHR_CHUNK_TRUST ? "trust bundle" : "record";
 	if (in->need == in->n_missing)
-		return phr_fail(PHR_E_INCOMPLETE, "%s %s of %u %s missing; %s needed to restore the record", codes, list,
-				total, are, in->n_missing == 1 ? "it is" : "all are");
-	return phr_fail(PHR_E_INCOMPLETE, "%s %s of %u %s missing; any %u more %s the record", codes, list, total, are,
-			in->need, in->need == 1 ? "restores" : "restore");
+		return phr_fail(PHR_E_INCOMPLETE, "%s %s of %u %s missing; %s needed to restore the %s", codes, list,
+				total, are, in->n_missing == 1 ? "it is" : "all are", what);
+	return phr_fail(PHR_E_INCOMPLETE, "%s %s of %u %s missing; any %u more %s the %s", codes, list, total, are,
+			in->need, in->need == 1 ? "restores" : "restore", what);
 }
 
 int phr_assembler_container(const struct phr_assembler *a, size_t set, uint8_t **out, size_t *len)

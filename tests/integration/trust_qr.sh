@@ -140,6 +140,8 @@ expect 0 "a record's codes" -- "$PHR" qr --out-dir qr r.phr
 expect 0 "scan a record and a bundle together" -- "$PHR" scan --format json qr/*.png p150-1.png
 grep -q '"kind": "record"' out && grep -q '"kind": "trust-bundle"' out && ok "one record, one trust bundle" || bad "kinds in a mixed scan"
 [ "$(grep -c '"record_id":' out)" -ge 1 ] && ok "the record is shown" || bad "the record is not shown"
+expect 8 "import from one code of the poster: codes missing" -- "$PHR" trust import --qr q2/code-01-of-*.png
+message "restores the trust bundle" "one code"
 expect 0 "trust import --help" -- "$PHR" trust import --help
 
 echo "$pass passed, $fail failed"
