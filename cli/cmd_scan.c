@@ -467,7 +467,6 @@ static json_t *set_json(const struct found *fs, size_t s)
 		}
 		return j;
 	}
-	json_object_set_new(j, "kind", json_string("record"));
 	if (shown->r) {
 		char hex[33];
 		phr_record_id_hex(shown->r->id, hex);
@@ -478,6 +477,7 @@ static json_t *set_json(const struct found *fs, size_t s)
 	}
 	if (f->detail[0] && !shown->r)
 		json_object_set_new(j, "detail", json_string(f->detail));
+	json_object_set_new(j, "kind", json_string("record")); /* last: earlier members keep their order */
 	return j;
 }
 
