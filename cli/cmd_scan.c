@@ -45,6 +45,9 @@ static const char scan_usage[] =
 	"  --holder-key-qr PICTURE  the same, the key read from a photo or scan of the\n"
 	"                   key slip's QR code (exit 39 when none is read there)\n"
 	"A key slip's code met among the IMAGEs is reported, never shown.\n"
+	"A trust bundle's codes (a 'phr trust qr' poster) are recognised: the scan\n"
+	"names the bundle (version, signer), --out saves it, JSON sets say\n"
+	"\"kind\": \"trust-bundle\"; 'phr trust import' is what installs one.\n"
 	"Every code in every image is looked for, also after a record is complete\n"
 	"(several documents in one photo).\n"
 	"Exit status: 0 when every record found was restored and shown, whatever\n"
@@ -274,6 +277,7 @@ struct found {
 	uint8_t *container;     /* restored bytes */
 	size_t len;
 	struct phr_record *r;   /* decoded from them */
+	struct phr_trust *bundle; /* or: a trust bundle's codes (docs/TRUST.md "Trust by QR") */
 	long same_as;           /* the set that restored the same bytes (another cut), or -1 */
 	long shown_as;          /* place in "records", or -1 */
 	char detail[PHR_ERRMSG_MAX];
@@ -301,6 +305,60 @@ static void missing_list(const struct phr_set_info *in, char *out, size_t cap)
 	}
 }
 
+/* A trust bundle's codes (a poster of 'phr trust qr'): restored and named,
+ * never shown as a record; 'phr trust import' is what takes it. */
+static void restore_bundle(struct scan_state *st, const struct scan_args *a, struct found *fs, size_t s)
+{
+	char list[4 * PHR_MAX_CHUNKS], kid[PHR_KID_HEX_LEN];
+	struct found *f = &fs[s];
+	unsigned total = f->info.k + f->info.m;
+	f->wanted = !a->record;
+	if (!f->wanted) {
+		fprintf(stderr, "phr %s: a trust bundle: %u of %u codes, ignored (not --record %s)\n", st->verb,
+			f->info.have, total, a->record);
+		return;
+	}
+	if (!f->info.complete) {
+		missing_list(&f->info, list, sizeof(list));
+		snprintf(f->detail, sizeof(f->detail), "%u of %u codes read", f->info.have, total);
+		fprintf(stderr, "phr %s: a trust bundle: incomplete: %u of %u codes read, code%s %s missing; %u more "
+				"code%s would restore it\n",
+			st->verb, f->info.have, total, f->info.n_missing == 1 ? "" : "s", list, f->info.need,
+			f->info.need == 1 ? "" : "s");
+		return;
+	}
+	phr_clear_error();
+	int rc = phr_assembler_container(st->as, s, &f->container, &f->len);
+	if (!rc)
+		rc = phr_trust_load(f->container, f->len, &f->bundle);
+	if (rc) {
+		snprintf(f->detail, sizeof(f->detail), "%s", *phr_last_error() ? phr_last_error() : phr_strerror(rc));
+		say("phr %s: a trust bundle: %u of %u codes read, but it cannot be restored: %s", st->verb, f->info.have,
+		    total, f->detail);
+		free(f->container);
+		f->container = NULL;
+		f->len = 0;
+		return;
+	}
+	for (size_t i = 0; i < s; i++) {
+		if (!fs[i].bundle || fs[i].len != f->len || memcmp(fs[i].container, f->container, f->len))
+			continue;
+		fprintf(stderr, "phr %s: the same trust bundle again, from codes of another print\n", st->verb);
+		f->same_as = (long)i;
+		phr_trust_destroy(f->bundle);
+		f->bundle = NULL;
+		free(f->container);
+		f->container = NULL;
+		return;
+	}
+	const struct phr_pubkey *signer = phr_trust_signer(f->bundle);
+	phr_kid_to_hex(signer->kid, kid);
+	say("phr %s: a trust bundle, version %llu, signed by \"%s\" (%s), key id %s: restored from %u of %u codes (%u "
+	    "data, %u parity), %zu bytes; not a record ('phr trust import' takes it)",
+	    st->verb, (unsigned long long)phr_trust_version(f->bundle), signer->name, signer->country, kid, f->info.have,
+	    total, f->info.k, f->info.m, f->len);
+}
+
 /* Restores set s when complete; says on stderr what became of it. */
 static void restore(struct scan_state *st, const struct scan_args *a, struct found *fs, size_t s)
 {
@@ -308,6 +366,10 @@ static void restore(struct scan_state *st, const struct scan_args *a, struct fou
 	struct found *f = &fs[s];
 	f->same_as = f->shown_as = -1;
 	phr_assembler_info(st->as, s, &f->info);
+	if (f->info.kind == PHR_CHUNK_TRUST) {
+		restore_bundle(st, a, fs, s);
+		return;
+	}
 	for (size_t i = 0; i < PHR_CHUNK_PREFIX_BYTES; i++)
 		snprintf(f->prefix + 2 * i, 3, "%02x", f->info.record_prefix[i]);
 	f->wanted = !a->record || hex_prefix_matches(f->prefix, a->record);
@@ -383,6 +445,28 @@ static json_t *set_json(const struct found *fs, size_t s)
 			      "restored", shown->r != NULL);
 	if (!j)
 		return NULL;
+	if (f->info.kind == PHR_CHUNK_TRUST) {
+		const struct found *b = f->same_as >= 0 ? &fs[f->same_as] : f;
+		json_object_set_new(j, "kind", json_string("trust-bundle"));
+		json_object_del(j, "record_id_prefix");
+		json_object_set_new(j, "restored", json_boolean(b->bundle != NULL));
+		json_object_set_new(j, "record", json_null());
+		if (b->bundle) {
+			char kid[PHR_KID_HEX_LEN], issued[21], expires[21];
+			const struct phr_pubkey *sg = phr_trust_signer(b->bundle);
+			phr_kid_to_hex(sg->kid, kid);
+			phr_format_time(phr_trust_issued(b->bundle), issued);
+			phr_format_time(phr_trust_expires(b->bundle), expires);
+			json_object_set_new(j, "trust_bundle",
+					    json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I}", "version",
+						      (json_int_t)phr_trust_version(b->bundle), "signer", kid, "signer_name",
+						      sg->name, "signer_country", sg->country, "issued", issued, "expires",
+						      expires, "bytes", (json_int_t)b->len));
+		} else if (f->detail[0]) {
+			json_object_set_new(j, "detail", json_string(f->detail));
+		}
+		return j;
+	}
 	if (shown->r) {
 		char hex[33];
 		phr_record_id_hex(shown->r->id, hex);
@@ -393,6 +477,7 @@ static json_t *set_json(const struct found *fs, size_t s)
 	}
 	if (f->detail[0] && !shown->r)
 		json_object_set_new(j, "detail", json_string(f->detail));
+	json_object_set_new(j, "kind", json_string("record")); /* last: earlier members keep their order */
 	return j;
 }
 
@@ -420,9 +505,24 @@ static int save(const char *verb, const char *out, const struct found *fs, size_
 	const struct found *one = NULL;
 	size_t restored = 0;
 	for (size_t i = 0; i < n; i++)
-		if (fs[i].r) {
+		if (fs[i].r || fs[i].bundle) {
 			restored++;
 			one = &fs[i];
+		}
+	if (restored == 1 && one->bundle) {
+		int rc = cli_write(out, one->container, one->len, 0666);
+		if (rc)
+			return cli_fail(verb, rc, NULL);
+		fprintf(stderr, "phr %s: trust bundle version %llu saved: %s\n", verb,
+			(unsigned long long)phr_trust_version(one->bundle), out);
+		return EXIT_OK_;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (fs[i].bundle) {
+			fprintf(stderr, "phr %s: the scan holds a trust bundle and %zu other thing%s; --out saves one: scan "
+					"the poster alone. %s not written\n",
+				verb, restored - 1, restored == 2 ? "" : "s", out);
+			return EXIT_USAGE;
 		}
 	if (restored == 0) {
 		fprintf(stderr, "phr %s: no record restored; %s not written\n", verb, out);
@@ -494,7 +594,7 @@ int cmd_scan(int argc, char **argv)
 			continue;
 		if (!fs[s].info.complete)
 			incomplete = 1;
-		else if (!fs[s].r && fs[s].same_as < 0 && !record_ex)
+		else if (!fs[s].r && !fs[s].bundle && fs[s].same_as < 0 && !record_ex)
 			record_ex = EXIT_MALFORMED;
 	}
 	if (st.unread) {
@@ -551,6 +651,7 @@ out:
 	sodium_memzero(key, sizeof(key));
 	for (size_t s = 0; fs && s < n; s++) {
 		phr_record_destroy(fs[s].r);
+		phr_trust_destroy(fs[s].bundle);
 		free(fs[s].container);
 	}
 	free(fs);

@@ -13,7 +13,11 @@
 
 #include <sodium.h>
 
+#include "phr/chunk.h"
+#include "phr/qrimage.h"
 #include "phr/render.h"
+#include "phr/scan.h"
+#include "phr/trust_poster.h"
 
 #define MAX_ARGS 256
 #define DEFAULT_DAYS 90 /* trust build --days */
@@ -58,6 +62,30 @@ static const char anchors_usage[] =
 	"\n"
 	"Lists the installation's trust anchors and the newest bundle version used\n"
 	"from each.\n";
+
+
+static const char qr_usage[] =
+	"Usage: phr trust qr --out-dir DIR [--parity M] [--ecc L|M|Q|H] [--max-version N]\n"
+	"                    [--module-px N] [--pdf POSTER.pdf] [--lang LL] TRUST.bundle\n"
+	"\n"
+	"Cuts a trust bundle into QR codes, as 'phr qr' cuts a record (the same\n"
+	"chunks and parity, header kind 2), and writes DIR/code-NN-of-NN.png. Put\n"
+	"them on a poster; clinics take the bundle with 'phr trust import --qr'.\n"
+	"  --parity M     M extra codes, so that any M codes may be lost (default 2)\n"
+	"  --pdf FILE     also an A4 poster: title, version, dates, authorities, codes\n"
+	"  --lang LL      language of the poster (default: from LANG, else en)\n";
+
+static const char import_usage[] =
+	"Usage: phr trust import [--trust-dir DIR] TRUST.bundle\n"
+	"       phr trust import [--trust-dir DIR] --qr PICTURE...\n"
+	"\n"
+	"Takes a new trust bundle, from a file or from pictures of its poster, only\n"
+	"if it is signed by a trust anchor of this installation (phr trust pin) and\n"
+	"its version is higher than the bundle in use here (DIR/trust.bundle and the\n"
+	"newest version recorded from that authority). Then it replaces\n"
+	"DIR/trust.bundle atomically. Otherwise nothing changes: exit 7 for a signer\n"
+	"that is not an anchor (its key id is named), 56 for a version that is not\n"
+	"newer (both versions are named), 8 when the pictures miss codes.\n";
 
 static const char dir_help[] =
 	"The installation is DIR from --trust-dir, else $PHR_TRUST_DIR, else /etc/phr\n"
@@ -664,19 +692,347 @@ static int list_anchors(int argc, char **argv)
 	return EXIT_OK_;
 }
 
+
+/* ---- trust by QR (docs/TRUST.md "Trust by QR") -------------------------- */
+
+#define TRUST_QR_DEFAULT_PARITY 2 /* a torn or stained poster still reads */
+#define TRUST_QR_MODULE_PX 6      /* 0.51 mm per module at 300 dpi, as phr qr */
+#define TRUST_QR_QUIET 4          /* quiet zone, modules (ISO/IEC 18004) */
+
+static int parse_num(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (!*s || *end || errno || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* DIR/code-NN-of-NN.png, as phr qr names them. */
+static int trust_code_path(const char *dir, size_t i, size_t n, char *out, size_t cap)
+{
+	int width = n >= 100 ? 3 : 2;
+	size_t dl = strlen(dir);
+	const char *sep = dl && dir[dl - 1] == '/' ? "" : "/";
+	int k = snprintf(out, cap, "%s%scode-%0*zu-of-%0*zu.png", dir, sep, width, i + 1, width, n);
+	if (k < 0 || (size_t)k >= cap)
+		return phr_fail(PHR_E_LIMIT, "output path too long: %s", dir);
+	return PHR_OK;
+}
+
+static int trust_qr(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "out-dir", required_argument, 0, 'o' }, { "parity", required_argument, 0, 'p' },
+		{ "ecc", required_argument, 0, 'e' }, { "max-version", required_argument, 0, 'v' },
+		{ "module-px", required_argument, 0, 'm' }, { "pdf", required_argument, 0, 'P' },
+		{ "lang", required_argument, 0, 'l' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
+	static const char *const ecc_names[] = { "L", "M", "Q", "H" };
+	const char *verb = "trust qr", *out_dir = NULL, *pdf = NULL, *lang_want = NULL, *lang = NULL;
+	int ecc = PHR_QR_DEFAULT_ECC, max_version = PHR_QR_DEFAULT_MAX_VERSION, module_px = TRUST_QR_MODULE_PX;
+	unsigned parity = TRUST_QR_DEFAULT_PARITY;
+	long v;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o': out_dir = optarg; break;
+		case 'P': pdf = optarg; break;
+		case 'l': lang_want = optarg; break;
+		case 'p':
+			if (parse_num(optarg, 0, PHR_MAX_CHUNKS - 1, &v))
+				return cli_usage(verb, "--parity is a number of codes from 0 to 254");
+			parity = (unsigned)v;
+			break;
+		case 'e': {
+			static const char levels[] = "LMQH";
+			const char *p = strchr(levels, optarg[0]);
+			if (!optarg[0] || optarg[1] || !p)
+				return cli_usage(verb, "--ecc is L, M, Q or H");
+			ecc = (int)(p - levels);
+			break;
+		}
+		case 'v':
+			if (parse_num(optarg, 1, 40, &v))
+				return cli_usage(verb, "--max-version is a QR version from 1 to 40");
+			max_version = (int)v;
+			break;
+		case 'm':
+			if (parse_num(optarg, 1, 64, &v))
+				return cli_usage(verb, "--module-px is a whole number of pixels from 1 to 64");
+			module_px = (int)v;
+			break;
+		case 'h': fputs(qr_usage, stdout); return EXIT_OK_;
+		default: return cli_usage(verb, "unknown option");
+		}
+	}
+	if (optind != argc - 1)
+		return cli_usage(verb, "expected one TRUST.bundle");
+	if (!out_dir)
+		return cli_usage(verb, "--out-dir is required");
+	int ex;
+	if (pdf && (ex = cli_view_lang(verb, lang_want, &lang)))
+		return ex;
+	const char *file = argv[optind];
+	struct phr_trust *t = NULL;
+	struct phr_chunk_plan plan;
+	struct phr_chunk_set set = { 0 };
+	uint8_t *buf = NULL, *png = NULL;
+	size_t len, png_len;
+	char path[4200], kid[PHR_KID_HEX_LEN];
+	int rc;
+	if ((rc = cli_read(file, PHR_MAX_TRUST, &buf, &len)))
+		goto out;
+	if ((rc = phr_trust_load(buf, len, &t))) {
+		phr_fail_wrap(rc, "%s", file);
+		goto out;
+	}
+	if ((rc = phr_chunk_plan(len, PHR_CHUNK_BASE45, ecc, max_version, parity, &plan))) {
+		phr_fail_wrap(rc, "%s (raise --max-version, now %d, or lower --ecc, now %s, or --parity, now %u)", file,
+			      max_version, ecc_names[ecc], parity);
+		goto out;
+	}
+	if ((rc = phr_chunk_split_trust(buf, len, &plan, &set)) || (rc = mkdirs(out_dir)))
+		goto out;
+	for (size_t i = 0; i < set.n; i++) {
+		struct phr_qr *q = NULL;
+		if ((rc = phr_qr_make(set.payload[i], set.len[i], PHR_CHUNK_BASE45, ecc, max_version, &q))) {
+			phr_fail_wrap(rc, "code %zu of %zu", i + 1, set.n);
+			goto out;
+		}
+		rc = phr_qr_png(q, module_px, TRUST_QR_QUIET, &png, &png_len);
+		phr_qr_free(q);
+		if (rc || (rc = trust_code_path(out_dir, i, set.n, path, sizeof(path))) ||
+		    (rc = cli_write(path, png, png_len, 0666)))
+			goto out;
+		free(png);
+		png = NULL;
+	}
+	if (pdf) {
+		uint8_t *doc = NULL;
+		size_t doc_len;
+		if ((rc = phr_print_trust_poster(t, &set, plan.k, plan.m, ecc, max_version, lang, &doc, &doc_len)))
+			goto out;
+		rc = cli_write(pdf, doc, doc_len, 0666);
+		free(doc);
+		if (rc)
+			goto out;
+	}
+	const struct phr_pubkey *s = phr_trust_signer(t);
+	phr_kid_to_hex(s->kid, kid);
+	(void)trust_code_path(out_dir, 0, set.n, path, sizeof(path));
+	fprintf(stderr, "phr %s: trust bundle version %llu from \"%s\" (key id %s), %zu bytes as %zu code%s (%u data, "
+			"%u parity), QR version %d at ECC %s: %s%s%s%s\n",
+		verb, (unsigned long long)phr_trust_version(t), s->name, kid, len, set.n, set.n == 1 ? "" : "s", plan.k,
+		plan.m, plan.version, ecc_names[ecc], path, set.n > 1 ? " and on" : "", pdf ? "; poster " : "",
+		pdf ? pdf : "");
+out:
+	ex = rc ? cli_fail(verb, rc, NULL) : EXIT_OK_;
+	phr_chunk_set_free(&set);
+	phr_trust_destroy(t);
+	free(png);
+	free(buf);
+	return ex;
+}
+
+/* The bundle held by the codes in pictures (a photo or scan of the
+ * poster): codes of other things are passed over; the bundle's set must be
+ * complete (parity makes up for missing codes). */
+static int bundle_from_pictures(const char *verb, char **pics, size_t n, uint8_t **out, size_t *len)
+{
+	struct phr_assembler *as = NULL;
+	struct phr_scan_result *res = NULL;
+	int rc;
+	*out = NULL;
+	*len = 0;
+	if ((rc = phr_assembler_new(&as)))
+		return rc;
+	if (!(res = calloc(1, sizeof(*res)))) {
+		rc = phr_fail(PHR_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint8_t *buf = NULL;
+		size_t blen;
+		struct phr_image img = { 0 };
+		if ((rc = cli_read(pics[i], PHR_MAX_IMAGE_FILE, &buf, &blen)))
+			goto out;
+		rc = phr_image_load(buf, blen, &img);
+		free(buf);
+		if (!rc)
+			rc = phr_scan_image(&img, res);
+		phr_image_free(&img);
+		if (rc) {
+			phr_fail_wrap(rc, "%s", pics[i]);
+			goto out;
+		}
+		size_t got = 0;
+		for (size_t j = 0; j < res->n; j++) {
+			size_t set;
+			bool dup;
+			if (phr_assembler_add(as, res->codes[j].data, res->codes[j].len, &set, &dup) == PHR_OK)
+				got++;
+		}
+		fprintf(stderr, "phr %s: %s: %zu code%s, %zu of them phr%s\n", verb, pics[i], res->n,
+			res->n == 1 ? "" : "s", got, res->n_unread ? " (and codes seen that could not be read)" : "");
+		phr_scan_result_free(res);
+	}
+	long found = -1;
+	for (size_t s = 0; s < phr_assembler_count(as); s++) {
+		struct phr_set_info info;
+		phr_assembler_info(as, s, &info);
+		if (info.kind != PHR_CHUNK_TRUST)
+			continue;
+		if (found >= 0) {
+			rc = phr_fail(PHR_E_ARG, "the pictures hold the codes of more than one trust bundle: photograph "
+						 "one poster only");
+			goto out;
+		}
+		found = (long)s;
+	}
+	if (found < 0) {
+		rc = phr_fail(PHR_E_INCOMPLETE, "no trust bundle's code in %zu picture%s", n, n == 1 ? "" : "s");
+		goto out;
+	}
+	if ((rc = phr_assembler_container(as, (size_t)found, out, len)))
+		phr_fail_wrap(rc, "trust bundle");
+out:
+	if (res)
+		phr_scan_result_free(res);
+	free(res);
+	phr_assembler_free(as);
+	return rc;
+}
+
+static int import_bundle(int argc, char **argv)
+{
+	static const struct option opts[] = { { "trust-dir", required_argument, 0, 'D' },
+		{ "qr", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
+	const char *verb = "trust import", *dir = NULL;
+	bool qr = false;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'D': dir = optarg; break;
+		case 'q': qr = true; break;
+		case 'h': printf("%s%s", import_usage, dir_help); return EXIT_OK_;
+		default: return cli_usage(verb, "unknown option");
+		}
+	}
+	if (qr ? optind >= argc : optind != argc - 1)
+		return cli_usage(verb, qr ? "--qr takes at least one PICTURE" : "expected one TRUST.bundle");
+	const char *what = qr ? "the trust bundle read from the pictures" : argv[optind];
+	struct install *in = NULL;
+	struct phr_trust *t = NULL, *cur = NULL;
+	uint8_t *buf = NULL, *cur_buf = NULL, *state = NULL;
+	size_t len, cur_len, state_len;
+	char kid[PHR_KID_HEX_LEN], path[4200], until[21];
+	bool unpinned = false, changed;
+	int rc;
+	if (qr)
+		rc = bundle_from_pictures(verb, argv + optind, (size_t)(argc - optind), &buf, &len);
+	else
+		rc = cli_read(argv[optind], PHR_MAX_TRUST, &buf, &len);
+	if (rc)
+		goto out;
+	if ((rc = phr_trust_load(buf, len, &t))) {
+		phr_fail_wrap(rc, "%s", what);
+		goto out;
+	}
+	const struct phr_pubkey *s = phr_trust_signer(t);
+	const uint64_t ver = phr_trust_version(t);
+	phr_kid_to_hex(s->kid, kid);
+	if (!(in = malloc(sizeof(*in)))) {
+		rc = phr_fail(PHR_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = install_open(dir, in)) || (rc = install_path(in, BUNDLE_FILE, path, sizeof(path))))
+		goto out;
+	/* Only an anchor already pinned here: no --authority for a one-off. */
+	if (in->nanchors == 0) {
+		unpinned = true;
+		rc = phr_fail(PHR_E_UNTRUSTED, "%s is signed by \"%s\" (%s), key id %s, and this installation has no "
+				"trust anchors (%s/%s %s)", what, s->name, s->country, kid, in->dir, ANCHORS_FILE,
+			      in->have_anchors ? "lists none" : "does not exist");
+		goto out;
+	}
+	if ((rc = phr_trust_check_signer(t, in->anchors, in->nanchors))) {
+		unpinned = true;
+		phr_fail_wrap(rc, "%s", what);
+		goto out;
+	}
+	if ((rc = phr_trust_check_time(t, cli_now()))) {
+		phr_fail_wrap(rc, "%s", what);
+		goto out;
+	}
+	/* Newer than the bundle in use (whatever authority signed it) and
+	 * than any version recorded from this authority. */
+	if ((rc = install_read(in, BUNDLE_FILE, PHR_MAX_TRUST, &cur_buf, &cur_len)))
+		goto out;
+	if (cur_buf && phr_trust_load(cur_buf, cur_len, &cur) == PHR_OK && phr_trust_version(cur) >= ver) {
+		uint64_t cv = phr_trust_version(cur);
+		rc = phr_fail(PHR_E_TRUST_NOT_NEWER, cv == ver
+				? "%s is version %llu, the version in use here already (%s, version %llu): nothing changed"
+				: "%s is version %llu, older than the bundle in use here (%s, version %llu): nothing changed",
+			      what, (unsigned long long)ver, path, (unsigned long long)cv);
+		goto out;
+	}
+	for (size_t i = 0; i < in->nseen; i++)
+		if (!memcmp(in->seen[i].pk, s->pk, PHR_PK_LEN) && in->seen[i].version >= ver) {
+			rc = phr_fail(PHR_E_TRUST_NOT_NEWER,
+				      "%s is version %llu, not newer than version %llu already used here from \"%s\" "
+				      "(key id %s): nothing changed",
+				      what, (unsigned long long)ver, (unsigned long long)in->seen[i].version, s->name, kid);
+			goto out;
+		}
+	if ((rc = phr_trust_check_version(t, in->seen, &in->nseen, &changed))) {
+		phr_fail_wrap(rc, "%s", what);
+		goto out;
+	}
+	/* Each file replaced atomically (cli_write): the bundle first, so that
+	 * a failure in between leaves a state that still accepts it again. */
+	if ((rc = mkdirs(in->dir)) || (rc = install_write(in, BUNDLE_FILE, buf, len)) ||
+	    (rc = phr_trust_state_encode(in->seen, in->nseen, &state, &state_len)) ||
+	    (rc = install_write(in, STATE_FILE, state, state_len)))
+		goto out;
+	phr_format_time(phr_trust_expires(t), until);
+	printf("imported trust bundle version %llu from \"%s\" (key id %s), expires %s\n  as %s", (unsigned long long)ver,
+	       s->name, kid, until, path);
+	if (cur)
+		printf(" (was version %llu)", (unsigned long long)phr_trust_version(cur));
+	putchar('\n');
+out:;
+	int ex = rc ? cli_fail(verb, rc, NULL) : EXIT_OK_;
+	if (unpinned)
+		fprintf(stderr, "phr %s: only a bundle signed by a trust anchor pinned here is imported ('phr trust "
+				"anchors' lists them; 'phr trust pin AUTHORITY.pub' adds one)\n",
+			verb);
+	free(in);
+	free(buf);
+	free(cur_buf);
+	free(state);
+	phr_trust_destroy(t);
+	phr_trust_destroy(cur);
+	return ex;
+}
+
 int cmd_trust(int argc, char **argv)
 {
 	static const struct {
 		const char *name;
 		cli_cmd_fn fn;
 	} verbs[] = { { "build", build }, { "show", show }, { "pin", pin_authority }, { "install", install_bundle },
-		      { "anchors", list_anchors } };
+		      { "anchors", list_anchors }, { "qr", trust_qr }, { "import", import_bundle } };
 	for (size_t i = 0; argc >= 2 && i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		if (!strcmp(argv[1], verbs[i].name))
 			return verbs[i].fn(argc - 1, argv + 1);
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		printf("%s\n%s\n%s\n%s\n%s\n%s", build_usage, show_usage, pin_usage, install_usage, anchors_usage, dir_help);
+		printf("%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s", build_usage, show_usage, pin_usage, install_usage, anchors_usage,
+		       qr_usage, import_usage, dir_help);
 		return EXIT_OK_;
 	}
-	return cli_usage("trust", "expected 'build', 'show', 'pin', 'install' or 'anchors'");
+	return cli_usage("trust", "expected 'build', 'show', 'pin', 'install', 'anchors', 'qr' or 'import'");
 }

@@ -17,6 +17,8 @@ static const char usage[] =
 	"  trust pin           pin an authority on this installation (trust anchors)\n"
 	"  trust install       check a bundle and install it here\n"
 	"  trust anchors       list the pinned authorities and bundle versions used\n"
+	"  trust qr            a trust bundle as QR codes and an A4 poster\n"
+	"  trust import        take a newer bundle from a pinned authority (file or poster photos)\n"
 	"\n"
 	"Records (clinics):\n"
 	"  issue               sign an assessment (JSON) as a new record\n"

@@ -16,6 +16,7 @@
 
 #include "phr/base45.h"
 #include "phr/container.h"
+#include "phr/crypto.h"
 
 #define BYTE_PREFIX "PH1\0"
 #define RS_SYMSIZE 8
@@ -207,8 +208,23 @@ static int make_payload(const struct phr_chunk_plan *p, const uint8_t header[PHR
 	return PHR_OK;
 }
 
+static int split_kind(const uint8_t *container, size_t len, const struct phr_chunk_plan *plan, int kind,
+		      struct phr_chunk_set *out);
+
 int phr_chunk_split(const uint8_t *container, size_t len, const struct phr_chunk_plan *plan,
 		    struct phr_chunk_set *out)
+{
+	return split_kind(container, len, plan, PHR_CHUNK_RECORD, out);
+}
+
+int phr_chunk_split_trust(const uint8_t *bundle, size_t len, const struct phr_chunk_plan *plan,
+			  struct phr_chunk_set *out)
+{
+	return split_kind(bundle, len, plan, PHR_CHUNK_TRUST, out);
+}
+
+static int split_kind(const uint8_t *container, size_t len, const struct phr_chunk_plan *plan, int kind,
+		      struct phr_chunk_set *out)
 {
 	uint8_t header[PHR_CHUNK_HEADER], col[RS_N];
 	uint8_t *parity = NULL, *data = NULL, *chunk = NULL;
@@ -223,9 +239,18 @@ int phr_chunk_split(const uint8_t *container, size_t len, const struct phr_chunk
 	const size_t l = plan->data_len;
 	const unsigned k = plan->k, m = plan->m;
 
-	header[0] = PHR_CHUNK_VERSION;
-	if ((rc = record_prefix_of(container, len, header + 1)))
-		return rc;
+	if (kind == PHR_CHUNK_TRUST) {
+		struct phr_trust *t = NULL;
+		if ((rc = phr_trust_load(container, len, &t)))
+			return phr_fail_wrap(rc, "chunk split: not a readable trust bundle");
+		phr_trust_destroy(t);
+		header[0] = PHR_CHUNK_VERSION_TRUST;
+		memcpy(header + 1, PHR_CHUNK_TRUST_PREFIX, PHR_CHUNK_PREFIX_BYTES);
+	} else {
+		header[0] = PHR_CHUNK_VERSION;
+		if ((rc = record_prefix_of(container, len, header + 1)))
+			return rc;
+	}
 	tag_of(container, len, header + 5);
 	header[10] = (uint8_t)k;
 	header[11] = (uint8_t)m;
@@ -313,9 +338,15 @@ static int parse_fields(const uint8_t *chunk, size_t n, struct phr_chunk *c)
 	c->m = chunk[11];
 	c->container_len = (size_t)chunk[12] << 16 | (size_t)chunk[13] << 8 | chunk[14];
 	c->data_len = n - PHR_CHUNK_HEADER - PHR_CHUNK_CRC;
-	if (version != PHR_CHUNK_VERSION)
-		return phr_fail(PHR_E_VERSION, "phr code: header field version is %u, this reader knows version %d",
-				version, PHR_CHUNK_VERSION);
+	if (version != PHR_CHUNK_VERSION && version != PHR_CHUNK_VERSION_TRUST)
+		return phr_fail(PHR_E_VERSION,
+				"phr code: header field version is %u, this reader knows versions %d (record) and %d "
+				"(trust bundle)",
+				version, PHR_CHUNK_VERSION, PHR_CHUNK_VERSION_TRUST);
+	c->kind = version == PHR_CHUNK_VERSION_TRUST ? PHR_CHUNK_TRUST : PHR_CHUNK_RECORD;
+	if (c->kind == PHR_CHUNK_TRUST && memcmp(chunk + 1, PHR_CHUNK_TRUST_PREFIX, PHR_CHUNK_PREFIX_BYTES))
+		return phr_fail(PHR_E_MALFORMED, "phr code: a trust bundle's code without \"%s\" in its header",
+				PHR_CHUNK_TRUST_PREFIX);
 	if (c->k == 0)
 		return phr_fail(PHR_E_MALFORMED, "phr code: header field k (data codes) is 0, must be 1..%d",
 				PHR_MAX_CHUNKS);
@@ -397,7 +428,7 @@ int phr_chunk_parse(const uint8_t *payload, size_t len, uint8_t *buf, size_t cap
 		unsigned idx = buf[9], total = (unsigned)buf[10] + buf[11];
 		/* the header may be the damaged part: name the code only if it
 		 * reads as a possible one */
-		if (buf[0] == PHR_CHUNK_VERSION && buf[10] && idx < total && total <= PHR_MAX_CHUNKS)
+		if ((buf[0] == PHR_CHUNK_VERSION || buf[0] == PHR_CHUNK_VERSION_TRUST) && buf[10] && idx < total && total <= PHR_MAX_CHUNKS)
 			rc = phr_fail(PHR_E_CHECKSUM,
 				      "phr code %u of %u (as its header reads): checksum mismatch, the code was misread or "
 				      "is damaged; scan it again",
@@ -425,6 +456,7 @@ struct set {
 	unsigned k, m, have;
 	size_t container_len, data_len;
 	int mode;                      /* of the first chunk read */
+	int kind;                      /* enum phr_chunk_kind */
 	uint8_t *data[PHR_MAX_CHUNKS]; /* data_len bytes each, NULL = not held */
 };
 
@@ -458,7 +490,7 @@ size_t phr_assembler_count(const struct phr_assembler *a)
 
 static bool same_set(const struct set *s, const struct phr_chunk *c)
 {
-	return !memcmp(s->prefix, c->record_prefix, PHR_CHUNK_PREFIX_BYTES) &&
+	return s->kind == c->kind && !memcmp(s->prefix, c->record_prefix, PHR_CHUNK_PREFIX_BYTES) &&
 	       !memcmp(s->tag, c->tag, PHR_CHUNK_TAG_LEN) && s->k == c->k && s->m == c->m &&
 	       s->container_len == c->container_len && s->data_len == c->data_len;
 }
@@ -515,6 +547,7 @@ int phr_assembler_add(struct phr_assembler *a, const uint8_t *payload, size_t le
 		st->container_len = c.container_len;
 		st->data_len = c.data_len;
 		st->mode = c.mode;
+		st->kind = c.kind;
 		a->sets[a->n++] = st;
 	}
 	st->data[c.index] = copy;
@@ -542,6 +575,7 @@ void phr_assembler_info(const struct phr_assembler *a, size_t set, struct phr_se
 	out->need = s->have >= s->k ? 0 : s->k - s->have;
 	out->container_len = s->container_len;
 	out->mode = s->mode;
+	out->kind = s->kind;
 }
 
 /* "codes 2, 5-7 of 9 are missing; any 1 more restores the record", the
@@ -576,11 +610,12 @@ static int incomplete(const struct phr_set_info *in)
 	unsigned total = in->k + in->m;
 	const char *are = in->n_missing == 1 ? "is" : "are";
 	const char *codes = in->n_missing == 1 ? "code" : "codes";
+	const char *what = in->kind == PHR_CHUNK_TRUST ? "trust bundle" : "record";
 	if (in->need == in->n_missing)
-		return phr_fail(PHR_E_INCOMPLETE, "%s %s of %u %s missing; %s needed to restore the record", codes, list,
-				total, are, in->n_missing == 1 ? "it is" : "all are");
-	return phr_fail(PHR_E_INCOMPLETE, "%s %s of %u %s missing; any %u more %s the record", codes, list, total, are,
-			in->need, in->need == 1 ? "restores" : "restore");
+		return phr_fail(PHR_E_INCOMPLETE, "%s %s of %u %s missing; %s needed to restore the %s", codes, list,
+				total, are, in->n_missing == 1 ? "it is" : "all are", what);
+	return phr_fail(PHR_E_INCOMPLETE, "%s %s of %u %s missing; any %u more %s the %s", codes, list, total, are,
+			in->need, in->need == 1 ? "restores" : "restore", what);
 }
 
 int phr_assembler_container(const struct phr_assembler *a, size_t set, uint8_t **out, size_t *len)
@@ -663,6 +698,17 @@ int phr_assembler_container(const struct phr_assembler *a, size_t set, uint8_t *
 	/* Neither the CRC nor the tag covers the record id prefix against the
 	 * container: a reader reads the restored container and refuses codes
 	 * that claim another record than the one they restore. */
+	if (s->kind == PHR_CHUNK_TRUST) {
+		struct phr_trust *t = NULL;
+		if ((rc = phr_trust_load(c, n, &t))) {
+			phr_fail_wrap(rc, "the trust bundle restored from codes cannot be read");
+			goto fail;
+		}
+		phr_trust_destroy(t);
+		*out = c;
+		*len = n;
+		return PHR_OK;
+	}
 	struct phr_record *r = NULL;
 	if ((rc = phr_record_decode(c, n, &r))) {
 		phr_fail_wrap(rc, "the container restored from codes of record %02x%02x%02x%02x cannot be read",

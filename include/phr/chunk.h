@@ -31,6 +31,13 @@
 #include "phr/error.h"
 
 #define PHR_CHUNK_VERSION 1
+/* Header byte 0 is also the kind of what the codes carry: 1 a record
+ * container, 2 a trust bundle (docs/FORMAT.md "QR chunks", docs/TRUST.md
+ * "Trust by QR"). A trust bundle's chunks carry PHR_CHUNK_TRUST_PREFIX in
+ * bytes 1..4 where a record's carry its id. */
+#define PHR_CHUNK_VERSION_TRUST 2
+#define PHR_CHUNK_TRUST_PREFIX "TRST"
+enum phr_chunk_kind { PHR_CHUNK_RECORD = 0, PHR_CHUNK_TRUST = 1 };
 #define PHR_CHUNK_TEXT_PREFIX "PH1:"
 #define PHR_CHUNK_PREFIX_LEN 4
 #define PHR_CHUNK_HEADER 15
@@ -101,12 +108,17 @@ struct phr_chunk_set {
 };
 PHR_NODISCARD int phr_chunk_split(const uint8_t *container, size_t len, const struct phr_chunk_plan *plan,
 				  struct phr_chunk_set *out);
+/* The same for a trust bundle (header byte 0 = PHR_CHUNK_VERSION_TRUST):
+ * the bundle must load (phr_trust_load), its error is returned otherwise. */
+PHR_NODISCARD int phr_chunk_split_trust(const uint8_t *bundle, size_t len, const struct phr_chunk_plan *plan,
+					struct phr_chunk_set *out);
 void phr_chunk_set_free(struct phr_chunk_set *s);
 
 /* One chunk as read from a QR payload. data points into the buf passed to
  * phr_chunk_parse. */
 struct phr_chunk {
 	int mode;
+	int kind; /* enum phr_chunk_kind, from header byte 0 */
 	uint8_t record_prefix[PHR_CHUNK_PREFIX_BYTES];
 	uint8_t tag[PHR_CHUNK_TAG_LEN];
 	unsigned index, k, m;
@@ -150,6 +162,7 @@ struct phr_set_info {
 	unsigned need;             /* how many more chunks would restore it (0 if complete) */
 	size_t container_len;
 	int mode;                  /* of the first chunk read */
+	int kind;                  /* enum phr_chunk_kind */
 };
 void phr_assembler_info(const struct phr_assembler *a, size_t set, struct phr_set_info *out);
 /* Restores set's container (from data chunks, with parity where data is
@@ -161,7 +174,8 @@ void phr_assembler_info(const struct phr_assembler *a, size_t set, struct phr_se
  * or the chunks held disagree; the error of phr_record_decode when the
  * restored container cannot be read; PHR_E_MALFORMED when its record id
  * does not start with the prefix the codes carry; PHR_E_ARG for a set that
- * does not exist. */
+ * does not exist. A trust bundle's set (kind PHR_CHUNK_TRUST) is read with
+ * phr_trust_load instead, and its error returned. */
 PHR_NODISCARD int phr_assembler_container(const struct phr_assembler *a, size_t set, uint8_t **out, size_t *len);
 
 #endif

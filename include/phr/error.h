@@ -119,6 +119,8 @@ enum phr_err {
 	PHR_E_UNRELATED = -170,       /* the two records share no entry (another record, or another id) */
 	PHR_E_NOT_FORK = -171,        /* one copy holds the other: nothing to join, the newer copy is the record */
 	PHR_E_MERGE = -172,           /* a merge the format cannot carry (already merged, side branch too long) */
+	/* trust by QR (docs/TRUST.md "Trust by QR") */
+	PHR_E_TRUST_NOT_NEWER = -173, /* trust import: the bundle is not newer than the one in use */
 };
 
 #define PHR_ERR_IS_MALFORMED(e) ((e) <= -1 && (e) >= -19)

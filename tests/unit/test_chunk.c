@@ -19,6 +19,7 @@
 #include "phr/cbor.h"
 #include "phr/chunk.h"
 #include "phr/compress.h"
+#include "phr/crypto.h"
 #include "testlib.h"
 
 static struct fixture fx;
@@ -994,7 +995,8 @@ static int test_header_fields_out_of_range(void)
 		int rc;
 		const char *field;
 	} f[] = {
-		{ 0, 2, PHR_E_VERSION, "field version" },
+		{ 0, 3, PHR_E_VERSION, "field version" },
+		{ 0, 2, PHR_E_MALFORMED, "TRST" }, /* kind 2, a trust bundle, without its marker */
 		{ 0, 0, PHR_E_VERSION, "field version" },
 		{ 10, 0, PHR_E_MALFORMED, "field k" },
 		{ 11, 252, PHR_E_MALFORMED, "field m" },
@@ -1186,6 +1188,69 @@ static int test_set_limit(void)
 	return 0;
 }
 
+/* A trust bundle's codes (kind 2, docs/FORMAT.md "Trust bundle chunks"):
+ * header byte 0 = 2 and "TRST", tag = BLAKE2b-256 of the bundle; any k of
+ * k + m restore it, next to a record's codes, in a set of its own; neither
+ * kind is cut as the other. */
+static int test_trust_bundle_chunks(void)
+{
+	uint8_t seed[PHR_SEED_LEN];
+	struct phr_seckey *auth = NULL;
+	uint8_t *bundle = NULL, *rec = NULL, *out = NULL, buf[PHR_MAX_QR_PAYLOAD], digest[32];
+	size_t blen, rlen, olen;
+	struct phr_chunk_plan p, rp;
+	struct phr_chunk_set s = { 0 }, rs = { 0 };
+	struct phr_assembler *a = NULL;
+	struct phr_chunk c;
+	memset(seed, 7, sizeof(seed));
+	CHECK_RC(phr_key_from_seed(PHR_KEY_AUTHORITY, "Test Authority", "GR", seed, &auth), PHR_OK);
+	CHECK_RC(phr_trust_build(auth, phr_seckey_public(auth), 1, NULL, NULL, 0, NULL, 0, 42, 1750000000,
+				 1750000000 + 86400, &bundle, &blen),
+		 PHR_OK);
+	plan_k(blen, PHR_CHUNK_BASE45, 3, 2, &p);
+	CHECK_RC(phr_chunk_split_trust(bundle, blen, &p, &s), PHR_OK);
+	CHECK(s.n == 5);
+	crypto_generichash(digest, sizeof(digest), bundle, blen, NULL, 0);
+	CHECK_RC(phr_chunk_parse(s.payload[0], s.len[0], buf, sizeof(buf), &c), PHR_OK);
+	CHECK(buf[0] == 2 && !memcmp(buf + 1, "TRST", 4) && !memcmp(buf + 5, digest, 4));
+	CHECK(c.kind == PHR_CHUNK_TRUST && c.k == 3 && c.m == 2 && c.container_len == blen);
+	/* neither kind is cut as the other */
+	rec = container_exact(rec_a1, 300, &rlen);
+	CHECK(rec);
+	plan_k(rlen, PHR_CHUNK_BASE45, 2, 0, &rp);
+	CHECK(phr_chunk_split_trust(rec, rlen, &rp, &rs) != PHR_OK && rs.n == 0);
+	CHECK(phr_chunk_split(bundle, blen, &p, &rs) != PHR_OK && rs.n == 0);
+	CHECK_RC(phr_chunk_split(rec, rlen, &rp, &rs), PHR_OK);
+	/* codes 1 and 4 of the bundle lost; a record's codes mixed in */
+	CHECK_RC(phr_assembler_new(&a), PHR_OK);
+	size_t set;
+	bool dup;
+	CHECK_RC(phr_assembler_add(a, rs.payload[0], rs.len[0], &set, &dup), PHR_OK);
+	for (size_t i = 0; i < s.n; i++)
+		if (i != 0 && i != 3)
+			CHECK_RC(phr_assembler_add(a, s.payload[i], s.len[i], &set, &dup), PHR_OK);
+	CHECK_RC(phr_assembler_add(a, rs.payload[1], rs.len[1], &set, &dup), PHR_OK);
+	CHECK(phr_assembler_count(a) == 2);
+	struct phr_set_info info;
+	phr_assembler_info(a, 0, &info);
+	CHECK(info.kind == PHR_CHUNK_RECORD && info.complete);
+	phr_assembler_info(a, 1, &info);
+	CHECK(info.kind == PHR_CHUNK_TRUST && info.complete && info.have == 3);
+	CHECK_RC(phr_assembler_container(a, 1, &out, &olen), PHR_OK);
+	CHECK(olen == blen && !memcmp(out, bundle, blen));
+	free(out);
+	CHECK_RC(phr_assembler_container(a, 0, &out, &olen), PHR_OK);
+	CHECK(olen == rlen && !memcmp(out, rec, rlen));
+	free(out);
+	phr_assembler_free(a);
+	phr_chunk_set_free(&s);
+	phr_chunk_set_free(&rs);
+	phr_seckey_destroy(auth);
+	free(bundle);
+	free(rec);
+	return 0;
+}
+
 int main(void)
 {
 	static const struct test tests[] = {
@@ -1206,6 +1271,7 @@ int main(void)
 		{ "contradicting_code", test_contradicting_code },
 		{ "split_rejects", test_split_rejects },
 		{ "set_limit", test_set_limit },
+		{ "trust_bundle_chunks", test_trust_bundle_chunks },
 	};
 	if (sodium_init() < 0 || fx_init(&fx, "child-no-vaccination-documents.json")) {
 		fprintf(stderr, "fixture: %s\n", phr_last_error());
