@@ -293,8 +293,8 @@ int phr_record_decode(const uint8_t *buf, size_t len, struct phr_record **out)
 	/* version 2 exactly when there is a side branch: a version-1 reader
 	 * refuses a merged record by its first byte, never mis-reads it */
 	if ((buf[0] == PHR_CONTAINER_VERSION_MERGED) != (r->n_side > 0)) {
-		rc = phr_fail(PHR_E_MALFORMED, "container version %u %s a side branch", buf[0],
-			      r->n_side ? "cannot carry" : "is for a merged record, and there is no");
+		rc = phr_fail(PHR_E_MALFORMED, "container version %u %s", buf[0],
+			      r->n_side ? "cannot carry a side branch" : "is for a merged record, and this one has no side branch");
 		phr_record_destroy(r);
 		return rc;
 	}
