@@ -350,6 +350,131 @@ static void report_form(struct web_request *rq, FILE *f, const char *from, const
 	fputs("</button></form>\n", f);
 }
 
+/* The report's headline indicators drawn on the page, as the PDF draws
+ * them (print/report_pdf.c): a bar per indicator over the whole period and
+ * a line per indicator across the weeks or months. The numbers are the
+ * report's own, already suppressed: a hidden cell is drawn as a hatched
+ * bar labelled with the suppressed text, or a gap in its line, never at
+ * its value. Bars are HTML (the browser shapes the labels and lays them
+ * out right to left in Arabic and Farsi); lines are an inline SVG. */
+#define CHART_COLOURS 6
+static const char *const chart_colour[CHART_COLOURS] = { "#1f6feb", "#d9480f", "#2b8a3e", "#862e9c", "#c92a2a", "#5f3dc4" };
+
+static void report_charts(struct web_request *rq, FILE *f, struct phr_report *rep)
+{
+	const struct phr_report_doc *d;
+	if (phr_report_doc(rep, &d) || d->n_cols < 1)
+		return;
+	size_t whole = d->n_cols - 1, n_buckets = d->n_cols - 1, shown = 0;
+	int64_t max = 1;
+	for (size_t t = 0; t < d->n_tables; t++) {
+		const struct phr_report_table *tb = &d->tables[t];
+		if (!tb->chart)
+			continue;
+		const int64_t *total = tb->cells + tb->n_rows * d->n_cols;
+		for (size_t c = 0; c < n_buckets; c++) /* the lines: weeks or months, not the whole period */
+			if (total[c] > max)
+				max = total[c];
+		shown++;
+	}
+	if (!shown)
+		return;
+	fputs("<section class=\"card\" id=\"report-charts\"><h2>", f);
+	web_html(f, d->chart_bars_title);
+	fputs("</h2>\n<svg width=\"0\" height=\"0\" aria-hidden=\"true\"><defs><pattern id=\"hatch\" width=\"3\" height=\"3\" "
+	      "patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\"><rect width=\"1.5\" height=\"3\" fill=\"#888\"/>"
+	      "</pattern></defs></svg>\n<div class=\"bars\">\n", f);
+	int64_t max_whole = 1;
+	for (size_t t = 0; t < d->n_tables; t++)
+		if (d->tables[t].chart && d->tables[t].cells[d->tables[t].n_rows * d->n_cols + whole] > max_whole)
+			max_whole = d->tables[t].cells[d->tables[t].n_rows * d->n_cols + whole];
+	size_t k = 0;
+	for (size_t t = 0; t < d->n_tables; t++) {
+		const struct phr_report_table *tb = &d->tables[t];
+		if (!tb->chart)
+			continue;
+		int64_t v = tb->cells[tb->n_rows * d->n_cols + whole];
+		fputs("<div class=\"bar-row\" data-id=\"", f);
+		web_html(f, tb->id);
+		fputs("\"><span class=\"bar-label\">", f);
+		web_html(f, tb->title);
+		fputs("</span><span class=\"bar-track\">", f);
+		/* an inline SVG, not a style attribute: the pages' Content-Security-Policy
+		 * allows no inline style; mirrored right to left */
+		double len = v == PHR_REPORT_SUPPRESSED ? 8.0 : v > 0 ? 100.0 * (double)v / (double)max_whole : 0.0;
+		fprintf(f, "<svg class=\"bar%s\" viewBox=\"0 0 100 10\" preserveAspectRatio=\"none\" aria-hidden=\"true\">"
+			   "<rect x=\"%.2f\" width=\"%.2f\" height=\"10\" fill=\"%s\"/></svg><span class=\"bar-value\">",
+			v == PHR_REPORT_SUPPRESSED ? " suppressed" : "", rq->rtl ? 100.0 - len : 0.0, len,
+			v == PHR_REPORT_SUPPRESSED ? "url(#hatch)" : chart_colour[k % CHART_COLOURS]);
+		if (v == PHR_REPORT_SUPPRESSED)
+			web_html(f, d->suppressed_text);
+		else
+			fprintf(f, "%lld", (long long)v);
+		fputs("</span></span></div>\n", f);
+		k++;
+	}
+	fputs("</div>\n", f);
+	if (n_buckets >= 2) {
+		const double w = 680, h = 220, pad = 34;
+		fputs("<h2>", f);
+		web_html(f, d->chart_lines_title);
+		fprintf(f, "</h2>\n<svg class=\"lines\" dir=\"ltr\" viewBox=\"0 0 %.0f %.0f\" role=\"img\">\n", w, h + pad);
+		fprintf(f, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"#888\"/>\n", pad, h, w - 4, h);
+		fprintf(f, "<text x=\"%.0f\" y=\"12\" font-size=\"11\" direction=\"ltr\" text-anchor=\"end\">%lld</text>"
+			   "<text x=\"%.0f\" y=\"%.0f\" font-size=\"11\" direction=\"ltr\" text-anchor=\"end\">0</text>\n",
+			pad - 4, (long long)max, pad - 4, h);
+		for (size_t c = 0; c < n_buckets; c++) {
+			double x = pad + (w - pad - 40) * (double)c / (double)(n_buckets - 1);
+			if (n_buckets <= 13 || c % ((n_buckets + 12) / 13) == 0) {
+				fprintf(f, "<text x=\"%.1f\" y=\"%.0f\" font-size=\"10\" direction=\"ltr\" text-anchor=\"middle\">", x, h + 16);
+				web_html(f, d->col_labels[c]);
+				fputs("</text>\n", f);
+			}
+		}
+		k = 0;
+		for (size_t t = 0; t < d->n_tables; t++) {
+			const struct phr_report_table *tb = &d->tables[t];
+			if (!tb->chart)
+				continue;
+			const int64_t *total = tb->cells + tb->n_rows * d->n_cols;
+			bool open = false;
+			for (size_t c = 0; c < n_buckets; c++) {
+				if (total[c] == PHR_REPORT_SUPPRESSED) { /* a gap, never the hidden value */
+					if (open)
+						fputs("\"/>\n", f);
+					open = false;
+					continue;
+				}
+				double x = pad + (w - pad - 40) * (double)c / (double)(n_buckets - 1);
+				double y = h - (h - 8) * (double)total[c] / (double)max;
+				if (!open)
+					fprintf(f, "<polyline fill=\"none\" stroke-width=\"2\" stroke=\"%s\" points=\"",
+						chart_colour[k % CHART_COLOURS]);
+				fprintf(f, "%s%.1f,%.1f", open ? " " : "", x, y);
+				open = true;
+			}
+			if (open)
+				fputs("\"/>\n", f);
+			k++;
+		}
+		fputs("</svg>\n<ul class=\"legend\">", f);
+		k = 0;
+		for (size_t t = 0; t < d->n_tables; t++) {
+			if (!d->tables[t].chart)
+				continue;
+			fprintf(f, "<li><svg class=\"swatch\" viewBox=\"0 0 10 10\" aria-hidden=\"true\"><rect width=\"10\" height=\"10\" "
+				   "fill=\"%s\"/></svg>", chart_colour[k++ % CHART_COLOURS]);
+			web_html(f, d->tables[t].title);
+			fputs("</li>", f);
+		}
+		fputs("</ul>\n", f);
+	}
+	fputs("<p class=\"hint\">", f);
+	web_html(f, d->note);
+	fputs("</p></section>\n", f);
+	(void)rq;
+}
+
 static int reports_get(struct web_request *rq, struct web_response *rs)
 {
 	const char *from = web_param(rq, "from"), *to = web_param(rq, "to"), *by = web_param(rq, "by");
@@ -407,6 +532,7 @@ static int reports_get(struct web_request *rq, struct web_response *rs)
 	if (asked && !dates_ok)
 		message(f, "error", L(rq, "ui.web.rep_dates", "Give both dates (YYYY-MM-DD), the first not after the second."));
 	if (out) {
+		report_charts(rq, f, rep);
 		fprintf(f, "<pre class=\"view\" id=\"report\" dir=\"%s\">", rq->rtl ? "rtl" : "ltr");
 		web_htmln(f, out, out_len);
 		fputs("</pre>\n", f);

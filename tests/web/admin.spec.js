@@ -137,6 +137,30 @@ test('Reports: shown on the page, downloaded as CSV and PDF, in Arabic right to 
   // the same report as the command's, apart from the line with the date of the report
   const strip = (s) => s.split('\n').filter((l) => !/20\d\d-\d\d-\d\dT/.test(l)).join('\n');
   assert.equal(strip(text), strip(cli));
+  // the charts: a bar per headline indicator, its number the report's total
+  // over the whole period (or the suppressed text), read from the command's
+  // JSON; a line per indicator across the months
+  const json = JSON.parse(clinic.phr(['register', 'report', clinic.db, '--from', '2025-01-01', '--to', '2025-12-31',
+    '--format', 'json', '--out', '-']));
+  const bars = await page.$$eval('#report-charts .bar-row', (rows) => rows.map((r) => ({
+    id: r.dataset.id, value: r.querySelector('.bar-value').textContent,
+    hatched: r.querySelector('svg.bar').classList.contains('suppressed') })));
+  assert.ok(bars.length >= 3, `headline bars drawn (${bars.length})`);
+  for (const b of bars) {
+    const t = json.tables.find((x) => x.id === b.id);
+    assert.ok(t, `bar ${b.id} is a table of the report`);
+    const total = t.rows.find((r) => r.total).persons;
+    assert.equal(b.value, String(total[total.length - 1]), `bar ${b.id}`);
+    assert.equal(b.hatched, b.value === json.suppressed, `bar ${b.id}: hatched exactly when suppressed`);
+  }
+  // a line per indicator across the months, with a gap wherever a month is suppressed
+  assert.equal((await page.$$('#report-charts svg.lines')).length, 1, 'the line chart');
+  const shownMonths = bars.filter((b) => {
+    const total = json.tables.find((x) => x.id === b.id).rows.find((r) => r.total).persons.slice(0, -1);
+    return total.some((v) => v !== json.suppressed);
+  }).length;
+  assert.ok((await page.$$('#report-charts svg.lines polyline')).length >= shownMonths, 'a line per shown indicator');
+  assert.ok(!(await page.innerHTML('#report-charts')).includes('NaN'), 'no NaN drawn');
   const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#report-csv')]);
   const csvFile = clinic.file('r.csv');
   await csv.saveAs(csvFile);
@@ -155,5 +179,6 @@ test('Reports: shown on the page, downloaded as CSV and PDF, in Arabic right to 
   const arCli = clinic.phr(['register', 'report', clinic.db, '--from', '2025-01-01', '--to', '2025-12-31', '--lang', 'ar',
     '--out', '-']);
   assert.equal(strip(await ar.textContent('#report')), strip(arCli));
+  assert.ok((await ar.$$('#report-charts .bar-row')).length >= 3, 'the charts in Arabic too');
   await ar.context().close();
 });
