@@ -21,7 +21,7 @@ RUNS=${PULL_FAULT_RUNS:-5}
 HUBPID=
 cleanup() { [ -n "$HUBPID" ] && kill "$HUBPID" 2>/dev/null; wait 2>/dev/null; pg_stop; rm -rf "$W"; }
 trap cleanup EXIT
-cd "$W"
+cd "$W" || exit 1
 record_id() { "$PHR" inspect "$1" 2>/dev/null | grep -o '[0-9a-f]\{32\}' | head -1; }
 
 expect 0 "authority init" -- "$PHR" authority init --name "Demo Health Authority" --country GR --out auth.key
