@@ -2,6 +2,7 @@
  * sessions, CSRF, login throttling, the route tables (web/web.h). */
 #include "web.h"
 #include "phr/seal.h"
+#include "phr/seal_check.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -421,6 +422,10 @@ static int sign_entry(struct web_request *rq, const char *record_hex, const uint
 	} else if ((rc = phr_record_create(NULL, &r))) {
 		goto out;
 	}
+	/* a follow-up's holder key must open the record's sealed entries (its
+	 * current key generation), or the entry sealed now would not open */
+	if (record_hex && holder_key && mask && (rc = phr_record_seal_key_check(r, holder_key, NULL)))
+		goto out;
 	if (holder_key && mask &&
 	    (rc = phr_seal_split(content, len, mask, &clear, &clear_len, &plain, &plain_len, &n_sealed)))
 		goto out;
