@@ -57,8 +57,8 @@ enum phr_exit {
 	EXIT_HUB_AUTH = 51,        /* the hub refused the request's authentication (revoked, unknown clinic, replay) */
 	EXIT_HUB_REFUSED = 52,     /* the record's consent does not allow storing or handing it out */
 	EXIT_HUB = 53,             /* the hub answered with another error, or could not start */
-	EXIT_HUB_PENDING = 54,
-	EXIT_TRUST_NOT_NEWER = 56, /* trust import: the bundle is not newer than the one in use (nothing changed) */     /* sync --once: items are left in the outbox for a later round */
+	EXIT_HUB_PENDING = 54,     /* sync --once: items are left in the outbox for a later round */
+	EXIT_TRUST_NOT_NEWER = 56, /* trust import: the bundle is not newer than the one in use (nothing changed) */
 	EXIT_SEAL = 38,           /* a holder key was given and a sealed part did not open with it */
 	EXIT_NO_KEY_CODE = 39,    /* --holder-key-qr: the picture holds no readable holder key code */
 	EXIT_SEAL_NOKEY = 40,     /* issue/extend: sections to seal and no holder key (--no-seal adds them unsealed) */
@@ -209,8 +209,9 @@ int cli_unseal_any(const char *verb, struct phr_record *r, const char *file, con
 int cli_unseal_key(const char *verb, struct phr_record *r, const uint8_t key[16]);
 /* Checks that key is the holder key of r's newest sealed entry (a record
  * with no sealed entry takes any key): EXIT_SEAL for another record's key,
- * EXIT_REKEYED for a key replaced by re-keying; what names the key in
- * messages. */
+ * or for a key whose id that entry names but that does not open it (a
+ * trial open, phr_record_seal_key_check); EXIT_REKEYED for a key replaced
+ * by re-keying; what names the key in messages. */
 int cli_check_holder_key(const char *verb, const struct phr_record *r, const uint8_t key[16], const char *what,
 			 const char *in);
 

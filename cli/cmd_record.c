@@ -56,10 +56,11 @@ static const char extend_usage[] =
 	"sealed sections indexed only when --holder-key is given).\n"
 	"--holder-key KEY.txt seals the sections --seal names (default: screening,\n"
 	"pregnancy, mental_health, notes) under the record's holder key (refused\n"
-	"with exit 38 for another record's key, 41 for a key the record replaced:\n"
-	"'phr rekey'). Without the key a clinic can add only unsealed entries: an\n"
-	"entry with sections to seal is refused (exit 40), unless --no-seal, which\n"
-	"adds it unsealed (anyone with the booklet reads it). --no-seal seals nothing.\n";
+	"with exit 38 for another record's key or one that does not open its newest\n"
+	"sealed entry, 41 for a key the record replaced: 'phr rekey'). Without the\n"
+	"key a clinic can add only unsealed entries: an entry with sections to seal\n"
+	"is refused (exit 40), unless --no-seal, which adds it unsealed (anyone with\n"
+	"the booklet reads it). --no-seal seals nothing.\n";
 
 static const char rekey_usage[] =
 	"Usage: phr rekey --key CLINIC.key --cert CLINIC.cert --in RECORD.phr\n"

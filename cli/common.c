@@ -5,6 +5,7 @@
 #include "phr/seal.h"
 #include "phr/scan.h"
 #include "phr/seal_qr.h"
+#include "phr/seal_check.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -762,8 +763,14 @@ int cli_check_holder_key(const char *verb, const struct phr_record *r, const uin
 	size_t at, rekeyed;
 	phr_holder_key_id(key, kid);
 	int st = phr_record_seal_key_state(r, kid, newest, &at, &rekeyed);
-	if (st == PHR_SEAL_KEY_NEWEST || st == PHR_SEAL_KEY_NONE)
+	if (st == PHR_SEAL_KEY_NONE)
 		return EXIT_OK_;
+	if (st == PHR_SEAL_KEY_NEWEST) {
+		/* the key ids match: the newest sealed entry must also open
+		 * with the key, or the entry sealed now would not */
+		int rc = phr_record_seal_key_check(r, key, NULL);
+		return rc ? cli_fail(verb, phr_fail_wrap(rc, "%s (%s)", what, in), NULL) : EXIT_OK_;
+	}
 	if (st == PHR_SEAL_KEY_REPLACED)
 		return cli_fail(verb,
 				phr_fail(PHR_E_REKEYED, "%s is holder key %02x%02x%02x%02x, which the record replaced at entry %zu (re-keyed to %02x%02x%02x%02x): the holder's new key slip is needed",

@@ -341,7 +341,32 @@ static double lines(struct pdf *p, const struct phr_report_table *const *t, doub
 	return base + 20;
 }
 
-/* One table, its columns in chunks that fit the page width. */
+/* The columns of one chunk of a table: buckets c0..c1 (c1 == n_cols: the
+ * whole period too), the widths, row height and font size. */
+struct cols {
+	size_t c0, c1;
+	double lw, cw, cl, rh, fs;
+};
+
+/* A table's header row (the row title, the column labels) at y, tw wide;
+ * the y below it. Drawn at the top of the table and again on every page
+ * the table runs over to. */
+static double header_row(struct pdf *p, const struct phr_report_table *t, const struct cols *k, double tw, double y)
+{
+	const struct phr_report_doc *d = p->d;
+	cairo_set_source_rgb(p->cr, 0.90, 0.93, 0.97);
+	rect(p, MARGIN, y, tw, k->rh);
+	cairo_fill(p->cr);
+	grey(p, 0.1);
+	text(p, t->row_title, MARGIN + 3, y + 1.5, k->lw - 6, k->fs, true, A_START, true);
+	for (size_t c = k->c0; c < k->c1; c++)
+		text(p, d->col_labels[c], MARGIN + k->lw + k->cw * (double)(c - k->c0), y + 1.5,
+		     (c + 1 == d->n_cols ? k->cl : k->cw) - 4, k->fs, true, A_END, true);
+	return y + k->rh;
+}
+
+/* One table, its columns in chunks that fit the page width; a table longer
+ * than the page repeats its header row on each page it runs over to. */
 static double table(struct pdf *p, const struct phr_report_table *t, double y)
 {
 	const struct phr_report_doc *d = p->d;
@@ -363,21 +388,14 @@ static double table(struct pdf *p, const struct phr_report_table *t, double y)
 		}
 		grey(p, 0);
 		y += text(p, t->title, MARGIN, y, PAGE_W - 2 * MARGIN, 10, true, A_START, true) + 3;
-		/* header */
-		cairo_set_source_rgb(p->cr, 0.90, 0.93, 0.97);
+		struct cols cs = { c0, c1, lw, cw, cl, rh, fs };
 		double tw = lw + cw * (double)(c1 - c0) + (c1 == d->n_cols ? cl - cw : 0);
-		rect(p, MARGIN, y, tw, rh);
-		cairo_fill(p->cr);
-		grey(p, 0.1);
-		text(p, t->row_title, MARGIN + 3, y + 1.5, lw - 6, fs, true, A_START, true);
-		for (size_t c = c0; c < c1; c++)
-			text(p, d->col_labels[c], MARGIN + lw + cw * (double)(c - c0), y + 1.5, (c + 1 == d->n_cols ? cl : cw) - 4,
-			     fs, true, A_END, true);
-		y += rh;
+		y = header_row(p, t, &cs, tw, y);
 		for (size_t k = 0; k <= t->n_rows; k++) {
 			if (y + rh > PAGE_H - MARGIN) {
+				/* a table that runs over the page: its header row again */
 				new_page(p);
-				y = MARGIN;
+				y = header_row(p, t, &cs, tw, MARGIN);
 			}
 			bool total = k == t->n_rows;
 			if (total || k % 2) {

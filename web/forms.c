@@ -512,6 +512,15 @@ static int handle_post(struct web_request *rq, struct web_response *rs, const st
 	rc = web_sign_sealed(rq, t->record[0] ? t->record : NULL, cbor, len, have_hk ? hk : NULL,
 			     phr_seal_default_sections(), id);
 	free(cbor);
+	if (t->record[0] && have_hk && (rc == PHR_E_SEAL_KEY || rc == PHR_E_REKEYED || rc == PHR_E_SEALED)) {
+		/* a well-formed key that is not this record's: the form again,
+		 * nothing signed */
+		rc = form_page(rq, rs, t, values, NULL, NULL,
+			       L(rq, "web.forms.holder_key_wrong",
+				 "Holder key: it does not open this record's sealed sections (another record's key, or one a newer key slip replaced); nothing was signed"),
+			       false, 422);
+		goto out;
+	}
 	if (rc)
 		goto out;
 	rc = signed_page(rq, rs, t, id, hk_shown[0] ? hk_shown : NULL, !have_hk);

@@ -2,6 +2,7 @@
  * sessions, CSRF, login throttling, the route tables (web/web.h). */
 #include "web.h"
 #include "phr/seal.h"
+#include "phr/seal_check.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -382,62 +383,12 @@ const char *web_clinic_name(const struct web_request *rq)
 
 /* ---- signing ------------------------------------------------------------ */
 
-int web_sign(struct web_request *rq, const char *record_hex, const uint8_t *content, size_t len, char out_hex[33])
-{
-	struct web_server *srv = rq->srv;
-	struct phr_register *reg;
-	struct phr_record *r = NULL;
-	uint8_t *buf = NULL, *enc = NULL;
-	size_t blen = 0, elen = 0;
-	struct phr_report *rep = NULL;
-	int rc;
-	out_hex[0] = '\0';
-	if (!rq->user || rq->user->role < PHR_ROLE_CLINICIAN)
-		return phr_fail(PHR_E_ARG, "signing needs a clinician's session");
-	if (!(reg = web_register(rq)))
-		return phr_fail_wrap(PHR_E_DB, "register");
-	pthread_mutex_lock(&srv->sign_lock);
-	uint64_t now = web_now(rq);
-	if (record_hex) {
-		uint8_t id[PHR_RECORD_ID_LEN];
-		if ((rc = phr_register_resolve(reg, record_hex, id)) || (rc = phr_register_latest(reg, id, &buf, &blen)) ||
-		    (rc = phr_record_decode(buf, blen, &r)))
-			goto out;
-		if (!(rep = calloc(1, sizeof(*rep)))) {
-			rc = phr_fail(PHR_E_NOMEM, "out of memory");
-			goto out;
-		}
-		(void)phr_verify_record(r, srv->cfg.trust, now, rep);
-		if ((rc = phr_report_error(rep))) {
-			rc = phr_fail(rc, "the record does not verify (%s): it is not extended", phr_strerror(rc));
-			goto out;
-		}
-	} else if ((rc = phr_record_create(NULL, &r))) {
-		goto out;
-	}
-	if ((rc = phr_record_append_sealed(r, srv->cfg.key, srv->cfg.cert, srv->cfg.cert_len, content, len, NULL, 0,
-					   now)) ||
-	    (rc = phr_record_encode(r, record_hex ? r->compression : -1, &enc, &elen)))
-		goto out;
-	struct phr_register_added added;
-	rc = phr_register_add(reg, enc, elen, srv->cfg.trust, now, record_hex ? PHR_REG_HOW_EXTENDED : PHR_REG_HOW_ISSUED,
-			      &added);
-	if (rc == PHR_OK)
-		snprintf(out_hex, 33, "%s", added.record_hex);
-out:
-	pthread_mutex_unlock(&srv->sign_lock);
-	free(rep);
-	free(buf);
-	free(enc);
-	phr_record_destroy(r);
-	return rc;
-}
-
-/* web_sign() with the sections of mask sealed under holder_key (the entry
- * forms, web/forms.c): the same steps, the content split and sealed for
- * this record id and entry index between them, as phr issue / extend do. */
-int web_sign_sealed(struct web_request *rq, const char *record_hex, const uint8_t *content, size_t len,
-		    const uint8_t *holder_key, uint32_t mask, char out_hex[33])
+/* The one signing path of web_sign() and web_sign_sealed(): with
+ * holder_key NULL or mask 0 nothing is sealed; else the content is split
+ * and the sections of mask sealed for this record id and entry index, as
+ * phr issue / extend do. */
+static int sign_entry(struct web_request *rq, const char *record_hex, const uint8_t *content, size_t len,
+		      const uint8_t *holder_key, uint32_t mask, char out_hex[33])
 {
 	struct web_server *srv = rq->srv;
 	struct phr_register *reg;
@@ -448,8 +399,6 @@ int web_sign_sealed(struct web_request *rq, const char *record_hex, const uint8_
 	struct phr_report *rep = NULL;
 	int rc;
 	out_hex[0] = '\0';
-	if (!holder_key || !mask)
-		return web_sign(rq, record_hex, content, len, out_hex);
 	if (!rq->user || rq->user->role < PHR_ROLE_CLINICIAN)
 		return phr_fail(PHR_E_ARG, "signing needs a clinician's session");
 	if (!(reg = web_register(rq)))
@@ -473,7 +422,12 @@ int web_sign_sealed(struct web_request *rq, const char *record_hex, const uint8_
 	} else if ((rc = phr_record_create(NULL, &r))) {
 		goto out;
 	}
-	if ((rc = phr_seal_split(content, len, mask, &clear, &clear_len, &plain, &plain_len, &n_sealed)))
+	/* a follow-up's holder key must open the record's sealed entries (its
+	 * current key generation), or the entry sealed now would not open */
+	if (record_hex && holder_key && mask && (rc = phr_record_seal_key_check(r, holder_key, NULL)))
+		goto out;
+	if (holder_key && mask &&
+	    (rc = phr_seal_split(content, len, mask, &clear, &clear_len, &plain, &plain_len, &n_sealed)))
 		goto out;
 	if (plain && (rc = phr_seal(holder_key, r->id, r->n_entries, plain, plain_len, n_sealed, NULL, &env, &env_len)))
 		goto out;
@@ -498,6 +452,17 @@ out:
 	free(enc);
 	phr_record_destroy(r);
 	return rc;
+}
+
+int web_sign(struct web_request *rq, const char *record_hex, const uint8_t *content, size_t len, char out_hex[33])
+{
+	return sign_entry(rq, record_hex, content, len, NULL, 0, out_hex);
+}
+
+int web_sign_sealed(struct web_request *rq, const char *record_hex, const uint8_t *content, size_t len,
+		    const uint8_t *holder_key, uint32_t mask, char out_hex[33])
+{
+	return sign_entry(rq, record_hex, content, len, holder_key, mask, out_hex);
 }
 
 /* ---- sessions ----------------------------------------------------------- */

@@ -169,7 +169,10 @@ PHR_NODISCARD int web_sign(struct web_request *rq, const char *record_hex, const
 /* web_sign() with the root sections of mask (phr/seal.h,
  * phr_seal_default_sections()) sealed under holder_key
  * (PHR_HOLDER_KEY_LEN bytes) as phr issue and phr extend seal them; with
- * holder_key NULL or mask 0 it is web_sign(). */
+ * holder_key NULL or mask 0 it is web_sign(). A follow-up's key is checked
+ * first (phr_record_seal_key_check): PHR_E_SEAL_KEY, PHR_E_REKEYED or
+ * PHR_E_SEALED, nothing signed, when it does not open the record's sealed
+ * entries. */
 PHR_NODISCARD int web_sign_sealed(struct web_request *rq, const char *record_hex, const uint8_t *content,
 				  size_t len, const uint8_t *holder_key, uint32_t mask, char out_hex[33]);
 

@@ -54,7 +54,7 @@ struct phr_report_doc {
 /* Writes the report as a PDF (A4 portrait): a page of charts (a bar per
  * headline indicator over the whole period, a line per headline indicator
  * across the weeks or months), then the tables, split over as many pages as
- * they need. Text is shaped by Pango in doc->lang and laid out right to left
+ * they need (a table that runs over a page repeats its header row). Text is shaped by Pango in doc->lang and laid out right to left
  * when doc->rtl. A suppressed cell is drawn as a hatched bar labelled with
  * suppressed_text, never at its value. write() receives the bytes in order.
  * PHR_E_ARG, PHR_E_IO (cairo failed), or write()'s error. */

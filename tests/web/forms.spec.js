@@ -124,6 +124,17 @@ test('a vaccination given, from the record page\'s follow-up button', async () =
   await page.fill('#holder_key', 'not-a-key');
   assert.equal((await review(page)).status(), 422, 'a mistyped holder key is refused');
   assert.ok((await page.textContent('[id="err-holder_key"]')).length > 0);
+  // a well-formed key, but another record's: reviewed, then refused at
+  // signing (it does not open this record's sealed entries), nothing signed
+  const otherId = signed['examples/adult-tb-positive-referral.json'];
+  assert.ok(otherId && keys[otherId] && keys[otherId] !== keys[id], 'another record and its key');
+  await page.fill('#holder_key', keys[otherId]);
+  assert.equal((await review(page)).status(), 200);
+  await page.locator('.phr-summary').waitFor();
+  const [refused] = await Promise.all([page.waitForNavigation(), page.click('#phr-sign')]);
+  assert.equal(refused.status(), 422, 'another record\'s holder key is refused');
+  assert.match(await page.textContent('[id="err-holder_key"]'), /does not open this record's sealed sections/);
+  assert.equal(showJson(id, keys[id]).entries.length, 1, 'nothing was signed with the wrong key');
   await page.fill('#holder_key', keys[id]);
   assert.equal((await review(page)).status(), 200);
   assert.equal((await sign(page)).id, id);

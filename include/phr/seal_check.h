@@ -1,0 +1,33 @@
+/* phr — is a holder key the one to seal a record's next entry under?
+ *
+ * A clinic that extends a record with a holder key seals the new entry's
+ * sensitive sections under it. A key that is well formed but not the
+ * record's would seal an entry its holder cannot open; these checks refuse
+ * it before anything is signed (phr extend, phr card write, the web
+ * follow-up).
+ */
+#ifndef PHR_SEAL_CHECK_H
+#define PHR_SEAL_CHECK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "phr/error.h"
+#include "phr/seal.h"
+
+struct phr_record;
+
+/* Checks key against the sealed entries of r under the current key
+ * generation (since the last re-keying): the newest sealed entry must name
+ * key's id and open with it (a trial phr_seal_open, the plaintext wiped).
+ * PHR_OK when it does, or when r has no sealed entry (any key starts the
+ * first generation). Else, with a message naming the entry and the key
+ * ids: PHR_E_REKEYED when key opens only entries before a re-keying entry
+ * (*at: that entry); PHR_E_SEAL_KEY when no sealed entry is under key
+ * (*at: the newest sealed entry); or the error of the trial open (mostly
+ * PHR_E_SEALED: the entry names the key but does not open with it; *at:
+ * that entry). at may be NULL. */
+PHR_NODISCARD int phr_record_seal_key_check(const struct phr_record *r, const uint8_t key[PHR_HOLDER_KEY_LEN],
+					    size_t *at);
+
+#endif
