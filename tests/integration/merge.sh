@@ -109,6 +109,21 @@ if grep -q "FORK" "$W/err"; then bad "register: branch B still a fork: $(cat "$W
 expect 35 "register add b1.phr (an older copy of branch A)" -- "$PHR" register add "${T[@]}" reg.db b1.phr
 id=$("$PHR" register show "${T[@]}" reg.db "$(grep -o '[0-9a-f]\{32\}' "$W/err" | head -1)" 2>/dev/null | grep -c latest)
 [ "$id" -ge 1 ] && ok "register show marks a latest version" || bad "register show: no latest"
+# register show: the merged version is the newest, the branches it joined
+# (and their older copies) are merged into it, no fork is left open
+rid=$(grep -o '[0-9a-f]\{32\}' "$W/err" | head -1)
+expect 35 "register add a.phr once more: names the merged version as the newer" -- "$PHR" register add "${T[@]}" reg.db a.phr
+mvid=$(grep -o 'newer: [0-9a-f]\{96\}' "$W/err" | head -1 | cut -c8-)
+[ -n "$mvid" ] && ok "the merged version's id: ${mvid:0:16}…" || bad "no newer version named: $(cat "$W/err")"
+expect 0 "register show after the merge" -- "$PHR" register show "${T[@]}" reg.db "$rid"
+sed -n '/^Versions kept:/,/^Met:/p' "$W/out" >versions.txt
+if grep -q "FORK" versions.txt; then bad "register show: a fork still open after the merge: $(cat versions.txt)"; else ok "register show: no FORK after the merge"; fi
+grep -q "^  ${mvid:32}  4 entries .*  latest  MERGED" versions.txt && ok "register show: the merged version is the latest, MERGED" || bad "register show: merged version not latest/MERGED: $(cat versions.txt)"
+[ "$(grep -c "merged into ${mvid:32:16}" versions.txt)" = 3 ] && ok "register show: both branches and b1 merged into it" || bad "register show: want 3 'merged into': $(cat versions.txt)"
+expect 0 "register show json" -- "$PHR" register show "${T[@]}" --format json reg.db "$rid"
+python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))["versions"]; m=sys.argv[2]; assert not [x for x in v if x["fork"]], v' "$W/out" "$mvid" && ok "register show json: no fork" || bad "register show json: forks left"
+python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))["versions"]; m=sys.argv[2]; assert [x["version_id"] for x in v if x["latest"] and x["merged"]]==[m], v' "$W/out" "$mvid" && ok "register show json: the merged version latest and merged" || bad "register show json: merged version"
+python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))["versions"]; m=sys.argv[2]; o=[x for x in v if x["version_id"]!=m]; assert len(o)==3 and all(x["merged_into"]==m and not x["merged"] for x in o), v' "$W/out" "$mvid" && ok "register show json: the others merged_into it" || bad "register show json: merged_into"
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
