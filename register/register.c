@@ -354,6 +354,21 @@ static size_t common_prefix(const uint8_t *a, size_t na, const uint8_t *b, size_
 	return k;
 }
 
+/* Whether a stored merged version that the n hashes are an older copy of
+ * (of its main chain) holds v as its branch B: the fork between them is
+ * one that version resolved. */
+static bool merge_after_joined(struct phr_store *s, const struct stored_list *l, const uint8_t *hashes, size_t n,
+			       const struct phr_store_version *v)
+{
+	for (size_t k = 0; k < l->n; k++) {
+		const struct phr_store_version *u = &l->s[k].v;
+		if (u != v && u->n_entries > n && common_prefix(hashes, n, u->hashes, u->n_entries) == n &&
+		    stored_merge_holds(s, u, v->hashes, v->n_entries))
+			return true;
+	}
+	return false;
+}
+
 /* Whether the merged record m, stored as version mv, holds the stored
  * version v: v is mv, a copy of mv's main chain up to some entry, or a copy
  * of its branch B (as merged_branch says). */
@@ -611,6 +626,8 @@ int phr_register_add_key(struct phr_register *reg, const uint8_t *container, siz
 			continue;
 		if (joined && common_prefix(v->hashes, v->n_entries, joined->hashes, joined->n_entries) == v->n_entries)
 			continue; /* resolved by the merged version */
+		if (merge_after_joined(s, &a->stored, a->hashes, n, v))
+			continue; /* this copy is older than a merged version that joined v */
 		out->fork = true;
 		out->fork_common = c;
 		hex_of(v->version_id, PHR_VERSION_ID_LEN, out->fork_hex);

@@ -107,6 +107,7 @@ message "new version" "the merged record is a new version"
 expect 35 "register add a.phr (branch B) again: an older copy of the merged record now" -- "$PHR" register add "${T[@]}" reg.db a.phr
 if grep -q "FORK" "$W/err"; then bad "register: branch B still a fork: $(cat "$W/err")"; else ok "register: branch B is an older copy, no fork"; fi
 expect 35 "register add b1.phr (an older copy of branch A)" -- "$PHR" register add "${T[@]}" reg.db b1.phr
+if grep -q "FORK" "$W/err"; then bad "register: b1.phr (older than the merged version) still a fork with branch B: $(cat "$W/err")"; else ok "register: b1.phr is an older copy, no fork with branch B"; fi
 id=$("$PHR" register show "${T[@]}" reg.db "$(grep -o '[0-9a-f]\{32\}' "$W/err" | head -1)" 2>/dev/null | grep -c latest)
 [ "$id" -ge 1 ] && ok "register show marks a latest version" || bad "register show: no latest"
 # register show: the merged version is the newest, the branches it joined
