@@ -659,14 +659,17 @@ static int show_version(void *ctx, const struct phr_register_version *v)
 	phr_format_time((uint64_t)v->stored_at, when);
 	const char *state = v->latest ? "latest" : v->older ? "older copy" : "";
 	if (o->json) {
-		json_t *j = json_pack("{s:s, s:I, s:b, s:b, s:b, s:s}", "version_id", v->version_hex, "entries",
+		json_t *j = json_pack("{s:s, s:I, s:b, s:b, s:b, s:b, s:s?, s:s}", "version_id", v->version_hex, "entries",
 				      (json_int_t)v->n_entries, "latest", v->latest, "older", v->older, "fork", v->fork,
+				      "merged", v->merged, "merged_into", v->merged_into ? v->merged_into_hex : NULL,
 				      "stored_at", when);
 		return !j || json_array_append_new(o->versions, j) ? phr_fail(PHR_E_NOMEM, "out of memory") : 0;
 	}
-	printf("  %s  %zu entr%s  first kept %s%s%s%s%s\n", v->version_hex + 2 * PHR_RECORD_ID_LEN, v->n_entries,
-	       v->n_entries == 1 ? "y" : "ies", when, *state ? "  " : "", state, v->fork ? "  " : "",
-	       v->fork ? "FORK (another version shares its start, then differs)" : "");
+	printf("  %s  %zu entr%s  first kept %s%s%s%s%s%s%s%.16s%s\n", v->version_hex + 2 * PHR_RECORD_ID_LEN,
+	       v->n_entries, v->n_entries == 1 ? "y" : "ies", when, *state ? "  " : "", state, v->fork ? "  " : "",
+	       v->fork ? "FORK (another version shares its start, then differs)" : "",
+	       v->merged ? "  MERGED (joins two branches)" : "", v->merged_into ? "  merged into " : "",
+	       v->merged_into ? v->merged_into_hex + 2 * PHR_RECORD_ID_LEN : "", v->merged_into ? "…" : "");
 	return 0;
 }
 

@@ -383,6 +383,17 @@ int cmd_verify(int argc, char **argv)
 				printf("entry %zu: sealed: %u section%s, NOT OPENED\n", i, en->sealed_sections,
 				       en->sealed_sections == 1 ? "" : "s");
 		}
+		for (size_t j = 0; (a.holder_key || a.holder_key_qr) && j < r->n_side; j++) {
+			const struct phr_entry *en = &r->side[j];
+			unsigned long long n = (unsigned long long)(r->side[0].content_err ? j : r->side[0].index + j);
+			if (en->sealed && en->seal_state == 1)
+				printf("branch B entry %llu: sealed: %u section%s, opened with the holder key%s%s\n", n,
+				       en->sealed_sections, en->sealed_sections == 1 ? "" : "s", en->seal_why[0] ? ": " : "",
+				       en->seal_why);
+			else if (en->sealed)
+				printf("branch B entry %llu: sealed: %u section%s, NOT OPENED\n", n, en->sealed_sections,
+				       en->sealed_sections == 1 ? "" : "s");
+		}
 		dex = verify_documents(verb, r, rep, &a, NULL);
 	}
 	if (!ex)

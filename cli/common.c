@@ -785,14 +785,19 @@ int cli_check_holder_key(const char *verb, const struct phr_record *r, const uin
 
 int cli_unseal_key(const char *verb, struct phr_record *r, const uint8_t key[PHR_HOLDER_KEY_LEN])
 {
-	size_t failed;
+	size_t failed, side_failed = 0;
 	int rc = phr_record_unseal(r, key, &failed);
+	if (!rc && r->n_side) /* a merged record: branch B's sealed entries too */
+		rc = phr_record_unseal_side(r, key, &side_failed);
 	if (rc)
 		return cli_fail(verb, rc, NULL);
 	for (size_t i = 0; i < r->n_entries; i++)
 		if (r->entries[i].sealed && r->entries[i].seal_state && r->entries[i].seal_state != 1)
 			fprintf(stderr, "phr %s: %s (the rest of the record is shown)\n", verb, r->entries[i].seal_why);
-	return failed ? EXIT_SEAL : EXIT_OK_;
+	for (size_t j = 0; j < r->n_side; j++)
+		if (r->side[j].sealed && r->side[j].seal_state && r->side[j].seal_state != 1)
+			fprintf(stderr, "phr %s: %s (the rest of the record is shown)\n", verb, r->side[j].seal_why);
+	return failed || side_failed ? EXIT_SEAL : EXIT_OK_;
 }
 
 /* ---- the holder key from a file or from a photo of the key slip ---- */

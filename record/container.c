@@ -55,6 +55,11 @@ void phr_record_destroy(struct phr_record *r)
 			sodium_memzero(r->unsealed[i], r->unsealed_len[i]);
 			free(r->unsealed[i]);
 		}
+	for (size_t j = 0; j < PHR_MAX_SIDE_ENTRIES; j++)
+		if (r->side_unsealed[j]) {
+			sodium_memzero(r->side_unsealed[j], r->side_unsealed_len[j]);
+			free(r->side_unsealed[j]);
+		}
 	free(r);
 }
 

@@ -354,6 +354,30 @@ static size_t common_prefix(const uint8_t *a, size_t na, const uint8_t *b, size_
 	return k;
 }
 
+/* Whether a stored merged version that the n hashes are an older copy of
+ * (of its main chain) holds v as its branch B: the fork between them is
+ * one that version resolved. */
+static bool merge_after_joined(struct phr_store *s, const struct stored_list *l, const uint8_t *hashes, size_t n,
+			       const struct phr_store_version *v)
+{
+	for (size_t k = 0; k < l->n; k++) {
+		const struct phr_store_version *u = &l->s[k].v;
+		if (u != v && u->n_entries > n && common_prefix(hashes, n, u->hashes, u->n_entries) == n &&
+		    stored_merge_holds(s, u, v->hashes, v->n_entries))
+			return true;
+	}
+	return false;
+}
+
+/* Whether the merged record m, stored as version mv, holds the stored
+ * version v: v is mv, a copy of mv's main chain up to some entry, or a copy
+ * of its branch B (as merged_branch says). */
+static bool merge_holds(const struct phr_record *m, const struct phr_store_version *mv, const struct phr_store_version *v)
+{
+	return v == mv || common_prefix(v->hashes, v->n_entries, mv->hashes, mv->n_entries) == v->n_entries ||
+	       merged_branch(m, v);
+}
+
 /* Consent: from the newest entry back, the first verified consent decides;
  * an unverified "store: false" after it is honoured too (refusing to keep
  * a record is always safe), an unverified "store: true" never. */
@@ -602,6 +626,8 @@ int phr_register_add_key(struct phr_register *reg, const uint8_t *container, siz
 			continue;
 		if (joined && common_prefix(v->hashes, v->n_entries, joined->hashes, joined->n_entries) == v->n_entries)
 			continue; /* resolved by the merged version */
+		if (merge_after_joined(s, &a->stored, a->hashes, n, v))
+			continue; /* this copy is older than a merged version that joined v */
 		out->fork = true;
 		out->fork_common = c;
 		hex_of(v->version_id, PHR_VERSION_ID_LEN, out->fork_hex);
@@ -726,22 +752,55 @@ int phr_register_each_version(struct phr_register *reg, const uint8_t id[PHR_REC
 		stored_free(&l);
 		return rc;
 	}
+	/* the stored merged versions, decoded; only read when some versions fork */
+	struct phr_record **merged = NULL;
+	bool forks = false;
+	for (size_t i = 0; i < l.n && !forks; i++)
+		for (size_t j = i + 1; j < l.n && !forks; j++) {
+			size_t c = common_prefix(l.s[i].v.hashes, l.s[i].v.n_entries, l.s[j].v.hashes, l.s[j].v.n_entries);
+			forks = c < l.s[i].v.n_entries && c < l.s[j].v.n_entries;
+		}
+	if (forks && !(merged = calloc(l.n, sizeof(*merged))))
+		rc = phr_fail(PHR_E_NOMEM, "out of memory");
+	for (size_t i = 0; merged && i < l.n && !rc; i++) {
+		uint8_t *c = NULL;
+		size_t len = 0;
+		if ((rc = reg->store->ops->version_container(reg->store, l.s[i].v.row, &c, &len)) == PHR_OK && len > 0 &&
+		    c[0] == PHR_CONTAINER_VERSION_MERGED && phr_record_decode(c, len, &merged[i]) != PHR_OK)
+			merged[i] = NULL; /* not readable as a merged record: joins nothing */
+		free(c);
+	}
 	for (size_t i = 0; i < l.n && !rc; i++) {
 		const struct phr_store_version *v = &l.s[i].v;
-		struct phr_register_version pv = { .n_entries = v->n_entries, .latest = v->latest, .stored_at = v->stored_at };
+		struct phr_register_version pv = { .n_entries = v->n_entries, .latest = v->latest, .stored_at = v->stored_at,
+						   .merged = merged && merged[i] };
 		hex_of(v->version_id, PHR_VERSION_ID_LEN, pv.version_hex);
 		for (size_t j = 0; j < l.n; j++) {
 			const struct phr_store_version *o = &l.s[j].v;
 			if (i == j)
 				continue;
 			size_t c = common_prefix(v->hashes, v->n_entries, o->hashes, o->n_entries);
-			if (c == v->n_entries && c < o->n_entries)
+			if (c == v->n_entries && c < o->n_entries) {
 				pv.older = true;
-			else if (c < v->n_entries && c < o->n_entries)
-				pv.fork = true;
+			} else if (c < v->n_entries && c < o->n_entries) {
+				/* a fork a stored merged version joined (it holds both) is resolved */
+				size_t m = 0;
+				while (merged && m < l.n &&
+				       !(merged[m] && merge_holds(merged[m], &l.s[m].v, v) && merge_holds(merged[m], &l.s[m].v, o)))
+					m++;
+				if (!merged || m == l.n) {
+					pv.fork = true;
+				} else if (m != i && !pv.merged_into) {
+					pv.merged_into = true;
+					hex_of(l.s[m].v.version_id, PHR_VERSION_ID_LEN, pv.merged_into_hex);
+				}
+			}
 		}
 		rc = cb(ctx, &pv);
 	}
+	for (size_t i = 0; merged && i < l.n; i++)
+		phr_record_destroy(merged[i]);
+	free(merged);
 	stored_free(&l);
 	return rc;
 }

@@ -76,6 +76,9 @@ struct phr_record {
 	size_t store_len;
 	size_t n_side;            /* entries of the side branch (0: not a merged record) */
 	struct phr_entry side[PHR_MAX_SIDE_ENTRIES];
+	uint8_t *side_unsealed[PHR_MAX_SIDE_ENTRIES]; /* owned: side entries' whole content after
+							 phr_record_unseal_side() */
+	size_t side_unsealed_len[PHR_MAX_SIDE_ENTRIES];
 };
 
 /* New empty record; id NULL draws a random id. */

@@ -158,8 +158,13 @@ struct phr_register_version {
 	size_t n_entries;
 	bool latest;
 	bool older;       /* a strict prefix of another stored version */
-	bool fork;        /* neither a prefix of, nor extended by, some other stored version */
+	bool fork;        /* neither a prefix of, nor extended by, some other stored version (a fork
+			     a stored merged version joined is none: see merged_into) */
 	int64_t stored_at; /* Unix seconds */
+	bool merged;      /* a merged record (container version 2, docs/FORMAT.md "Merged records") */
+	bool merged_into; /* one of the branches (or an older copy of one) that the stored merged
+			     version merged_into_hex joined, which forked from another such branch */
+	char merged_into_hex[PHR_VERSION_ID_HEX_LEN];
 };
 /* The container of one stored version (version_hex: lower-case hex, as
  * phr_register_each_version gives it), as first met, malloc'd.

@@ -176,5 +176,14 @@ int phr_record_seal_key_state(const struct phr_record *r, const uint8_t kid[PHR_
  * PHR_OK unless memory runs out. Call after phr_verify_record: the
  * signature covers the payload, never the opened content. */
 PHR_NODISCARD int phr_record_unseal(struct phr_record *r, const uint8_t key[PHR_HOLDER_KEY_LEN], size_t *failed);
+/* The same for a merged record's side branch (branch B; docs/FORMAT.md,
+ * "Merged records"): each sealed side entry opened for the record id and
+ * the index it was signed with; e->content then points into
+ * r->side_unsealed[j]. One that does not open keeps its clear content,
+ * seal_state the error and seal_why "branch B entry N: ...". A re-keying
+ * entry on branch B opens (seal_why the re-keying note) but what it
+ * re-seals is not opened through it. *failed counts those not opened.
+ * PHR_OK unless memory runs out. record/side_seal.c. */
+PHR_NODISCARD int phr_record_unseal_side(struct phr_record *r, const uint8_t key[PHR_HOLDER_KEY_LEN], size_t *failed);
 
 #endif

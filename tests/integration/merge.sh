@@ -107,8 +107,47 @@ message "new version" "the merged record is a new version"
 expect 35 "register add a.phr (branch B) again: an older copy of the merged record now" -- "$PHR" register add "${T[@]}" reg.db a.phr
 if grep -q "FORK" "$W/err"; then bad "register: branch B still a fork: $(cat "$W/err")"; else ok "register: branch B is an older copy, no fork"; fi
 expect 35 "register add b1.phr (an older copy of branch A)" -- "$PHR" register add "${T[@]}" reg.db b1.phr
+if grep -q "FORK" "$W/err"; then bad "register: b1.phr (older than the merged version) still a fork with branch B: $(cat "$W/err")"; else ok "register: b1.phr is an older copy, no fork with branch B"; fi
 id=$("$PHR" register show "${T[@]}" reg.db "$(grep -o '[0-9a-f]\{32\}' "$W/err" | head -1)" 2>/dev/null | grep -c latest)
 [ "$id" -ge 1 ] && ok "register show marks a latest version" || bad "register show: no latest"
+# register show: the merged version is the newest, the branches it joined
+# (and their older copies) are merged into it, no fork is left open
+rid=$(grep -o '[0-9a-f]\{32\}' "$W/err" | head -1)
+expect 35 "register add a.phr once more: names the merged version as the newer" -- "$PHR" register add "${T[@]}" reg.db a.phr
+mvid=$(grep -o 'newer: [0-9a-f]\{96\}' "$W/err" | head -1 | cut -c8-)
+[ -n "$mvid" ] && ok "the merged version's id: ${mvid:0:16}…" || bad "no newer version named: $(cat "$W/err")"
+expect 0 "register show after the merge" -- "$PHR" register show "${T[@]}" reg.db "$rid"
+sed -n '/^Versions kept:/,/^Met:/p' "$W/out" >versions.txt
+if grep -q "FORK" versions.txt; then bad "register show: a fork still open after the merge: $(cat versions.txt)"; else ok "register show: no FORK after the merge"; fi
+grep -q "^  ${mvid:32}  4 entries .*  latest  MERGED" versions.txt && ok "register show: the merged version is the latest, MERGED" || bad "register show: merged version not latest/MERGED: $(cat versions.txt)"
+[ "$(grep -c "merged into ${mvid:32:16}" versions.txt)" = 3 ] && ok "register show: both branches and b1 merged into it" || bad "register show: want 3 'merged into': $(cat versions.txt)"
+expect 0 "register show json" -- "$PHR" register show "${T[@]}" --format json reg.db "$rid"
+python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))["versions"]; m=sys.argv[2]; assert not [x for x in v if x["fork"]], v' "$W/out" "$mvid" && ok "register show json: no fork" || bad "register show json: forks left"
+python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))["versions"]; m=sys.argv[2]; assert [x["version_id"] for x in v if x["latest"] and x["merged"]]==[m], v' "$W/out" "$mvid" && ok "register show json: the merged version latest and merged" || bad "register show json: merged version"
+python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))["versions"]; m=sys.argv[2]; o=[x for x in v if x["version_id"]!=m]; assert len(o)==3 and all(x["merged_into"]==m and not x["merged"] for x in o), v' "$W/out" "$mvid" && ok "register show json: the others merged_into it" || bad "register show json: merged_into"
+
+# --- sealed entries on branch B open with the holder key, as main ones ---
+export PHR_NOW=2025-06-15
+expect 0 "issue a sealed record" -- "$PHR" issue --key c1.key --cert c1.cert --in "$A" --out s.phr --holder-key-out s.key.txt
+expect 0 "clinic 2 seals its plan (branch B)" -- "$PHR" extend --key c2.key --cert c2.cert --in s.phr --entry "$E1" --holder-key s.key.txt --seal plan --out sa.phr
+expect 0 "clinic 3 extends (branch A)" -- env PHR_NOW=2025-06-16 "$PHR" extend --key c3.key --cert c3.cert --in s.phr --entry "$E2" --holder-key s.key.txt --out sb1.phr
+expect 0 "clinic 3 again" -- env PHR_NOW=2025-06-17 "$PHR" extend --key c3.key --cert c3.cert --in sb1.phr --entry "$E2" --holder-key s.key.txt --no-seal --out sb.phr
+expect 0 "merge the sealed fork" -- env PHR_NOW=2025-06-18 "$PHR" merge --key c1.key --cert c1.cert "${T[@]}" sa.phr sb.phr --out sm.phr
+export PHR_NOW=2025-06-20
+expect 0 "show without the key" -- "$PHR" show "${T[@]}" sm.phr
+sed -n '/== Entry 2 (branch B)/,/-- merged at/p' "$W/out" >sideb.txt
+grep -q "Hexavalent dose 3 due" sideb.txt && bad "branch B's sealed plan shown without the key" || ok "branch B's sealed plan closed without the key"
+expect 0 "show with the holder key" -- "$PHR" show "${T[@]}" --holder-key s.key.txt sm.phr
+sed -n '/== Entry 2 (branch B)/,/-- merged at/p' "$W/out" >sideb.txt
+grep -q "Sealed sections: 1 (opened with the holder key)" sideb.txt && grep -q "Notes: Hexavalent dose 3 due" sideb.txt &&
+	ok "show --holder-key opens branch B's sealed plan" || bad "show --holder-key: branch B not opened: $(cat sideb.txt)"
+expect 0 "show json with the holder key" -- "$PHR" show "${T[@]}" --format json --holder-key s.key.txt sm.phr
+python3 -c 'import json,sys; b=json.load(open(sys.argv[1]))["branch_b"]; assert len(b)==1 and b[0]["sealed"] and b[0]["content"]["plan"]["notes"]=="Hexavalent dose 3 due.", b' "$W/out" &&
+	ok "show json: branch B's plan opened" || bad "show json: branch B's plan not opened"
+expect 0 "verify with the holder key" -- "$PHR" verify "${T[@]}" --holder-key s.key.txt sm.phr
+grep -q "^branch B entry 1: sealed: 1 section, opened with the holder key" "$W/out" && ok "verify --holder-key: branch B entry 1 opened" || bad "verify: branch B sealed line: $(cat "$W/out")"
+expect 38 "show with another record's key" -- "$PHR" show "${T[@]}" --holder-key r.phr.key.txt sm.phr
+message "branch B entry 1: sealed under holder key" "a wrong key names branch B's entry too"
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
