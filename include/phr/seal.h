@@ -83,11 +83,13 @@ PHR_NODISCARD int phr_seal_merge(const uint8_t *clear, size_t clear_len, const u
 				 uint8_t **full, size_t *full_len);
 
 struct phr_seal_envelope {
-	uint8_t kid[PHR_SEAL_KID_LEN];
+	uint8_t kid[PHR_SEAL_KID_LEN]; /* kid_len bytes read (v3: 2), the rest zero */
+	size_t kid_len;
+	unsigned pack; /* v3: how the plaintext is packed (PHR_SEAL_PACK_*); v1, v2: 0 */
 	uint32_t sections;
 	uint8_t salt[PHR_SEAL_V1_SALT_LEN]; /* salt_len bytes used */
 	size_t salt_len;
-	int version; /* 1: the CBOR array; 2: the compact byte string */
+	int version; /* 1: the CBOR array; 2: the compact byte string; 3: v2 with flags, short key id and salt */
 	const uint8_t *ct; /* ciphertext || tag, inside the parsed buffer */
 	size_t ct_len;
 };
@@ -119,6 +121,39 @@ PHR_NODISCARD int phr_seal_packed(const uint8_t key[PHR_HOLDER_KEY_LEN], const u
 PHR_NODISCARD int phr_seal_packed_v(int version, const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id[16],
 				    uint64_t index, const uint8_t *plain, size_t plain_len, unsigned n,
 				    const uint8_t *salt, uint8_t **env, size_t *env_len);
+/* Envelope v3 (written by phr issue, extend, rekey and the web form; see
+ * docs/FORMAT.md, "Sealed sections"): one CBOR byte string holding
+ *   head (1) || key id (2) || salt (4) || ciphertext || tag (16)
+ * head = 0x80 | pack << 5 | sections (1..20). The nonce is salt ||
+ * BLAKE2b-160("phr-seal3" || the entry's clear content), so the envelope
+ * opens only beside the clear content it was sealed with. AD as v2 with the
+ * head byte for sections. pack: */
+#define PHR_SEAL_V3 3
+#define PHR_SEAL_V3_KID_LEN 2
+#define PHR_SEAL_V3_SALT_LEN 4
+#define PHR_SEAL_V3_HEAD (1 + PHR_SEAL_V3_KID_LEN + PHR_SEAL_V3_SALT_LEN)
+#define PHR_SEAL_V3_FLAG 0x80
+#define PHR_SEAL_PACK_NONE 0    /* the CBOR map as it is */
+#define PHR_SEAL_PACK_DEFLATE 1 /* raw DEFLATE, preset dictionary: the last 32 KiB of dictionary v1 || clear content */
+#define PHR_SEAL_PACK_ZSTD 2    /* zstd: the one compressed block of a magicless frame (frame header 00 38 and
+				 * block header left out), dictionary v1 || clear content, window 2^17 */
+#define PHR_SEAL_PACK_BEST (-1) /* the shortest of the three (ties: the lower number) */
+#define PHR_SEAL_ZSTD_WINDOWLOG 17
+/* Seals plain (n sections) for entry index of record_id, whose clear
+ * content (what phr_seal_split left, as signed) is clear: an envelope v3,
+ * packed as pack says (a PHR_SEAL_PACK_* or PHR_SEAL_PACK_BEST); salt
+ * (PHR_SEAL_V3_SALT_LEN bytes) NULL draws a random one. *env malloc'd. */
+PHR_NODISCARD int phr_seal_v3(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id[16], uint64_t index,
+			      const uint8_t *clear, size_t clear_len, const uint8_t *plain, size_t plain_len, unsigned n,
+			      int pack, const uint8_t *salt, uint8_t **env, size_t *env_len);
+/* As phr_seal_open, for an entry whose clear content is clear (needed by
+ * v3, which binds to it; v1 and v2 ignore it). phr_seal_open(...) is this
+ * with an empty clear content. */
+PHR_NODISCARD int phr_seal_open_entry(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id[16],
+				      uint64_t index, const uint8_t *clear, size_t clear_len, const uint8_t *env,
+				      size_t env_len, uint8_t **plain, size_t *plain_len);
+/* True when the envelope's key id (its kid_len bytes) is kid's. */
+int phr_seal_kid_match(const struct phr_seal_envelope *env, const uint8_t kid[PHR_SEAL_KID_LEN]);
 /* Opens an envelope. PHR_E_SEAL_KEY when the key id is not key's;
  * PHR_E_SEALED when the ciphertext does not open (altered, or moved from
  * another entry or record); PHR_E_MALFORMED / PHR_E_LIMIT when what it
