@@ -636,6 +636,123 @@ out:
 	return rc;
 }
 
+/* Does map p (an entry's clear content or a plaintext) hold key? 0 when
+ * it does not, or is not a map. */
+static int map_has(const uint8_t *p, size_t len, uint64_t key)
+{
+	struct phr_cbor_dec d;
+	size_t n;
+	uint64_t k;
+	if (!p || !len || phr_cbor_dec_init(&d, p, len) || phr_cbor_get_map(&d, &n))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (phr_cbor_get_uint(&d, &k) || phr_cbor_skip(&d))
+			return 0;
+		if (k == key)
+			return 1;
+	}
+	return 0;
+}
+
+/* v3 leaves the positions (key 0) out when the clear content has no
+ * results: they are then 0, 1, ..., n-1. The plaintext without them,
+ * malloc'd, or NULL (PHR_OK) when there is nothing to leave out. */
+static int positions_out(const uint8_t *clear, size_t clear_len, const uint8_t *plain, size_t plain_len,
+			 uint8_t **out, size_t *out_len)
+{
+	struct phr_cbor_dec d;
+	struct phr_cbor_enc e;
+	size_t n, m;
+	uint64_t k, v;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	*out = NULL;
+	*out_len = 0;
+	if (map_has(clear, clear_len, KEY_RESULTS) || phr_cbor_dec_init(&d, plain, plain_len) ||
+	    phr_cbor_get_map(&d, &n) || n < 2 || phr_cbor_get_uint(&d, &k) || k != 0 || phr_cbor_get_array(&d, &m))
+		return PHR_OK;
+	for (size_t i = 0; i < m; i++)
+		if (phr_cbor_get_uint(&d, &v) || v != i)
+			return PHR_OK;
+	size_t rest = d.off;
+	for (int pass = 0; pass < 2; pass++) {
+		phr_cbor_enc_init(&e, buf, len);
+		phr_cbor_put_map(&e, n - 1);
+		phr_cbor_put_raw(&e, plain + rest, plain_len - rest);
+		int rc = phr_cbor_enc_finish(&e, &len);
+		if (rc) {
+			free(buf);
+			return rc;
+		}
+		if (pass == 0 && !(buf = malloc(len)))
+			return phr_fail(PHR_E_NOMEM, "out of memory");
+	}
+	*out = buf;
+	*out_len = len;
+	return PHR_OK;
+}
+
+/* The reverse, on an opened v3 plaintext: key 0 put back when results are
+ * sealed, the clear content has none and the plaintext names no
+ * positions. Takes *p. */
+static int positions_in(const uint8_t *clear, size_t clear_len, uint8_t **p, size_t *len)
+{
+	struct phr_cbor_dec d;
+	struct phr_cbor_enc e;
+	size_t n, m = 0, head;
+	uint64_t k;
+	int results = 0, rc;
+	uint8_t *buf = NULL;
+	size_t blen = 0;
+	if (map_has(clear, clear_len, KEY_RESULTS))
+		return PHR_OK;
+	if ((rc = phr_cbor_dec_init(&d, *p, *len)) || (rc = phr_cbor_get_map(&d, &n)))
+		return PHR_OK; /* merge says what is wrong with it */
+	head = d.off;
+	for (size_t i = 0; i < n; i++) {
+		if (phr_cbor_get_uint(&d, &k))
+			return PHR_OK;
+		if (k == 0)
+			return PHR_OK; /* written with the positions */
+		if (k == KEY_RESULTS) {
+			if (phr_cbor_get_array(&d, &m))
+				return PHR_OK;
+			results = 1;
+			break;
+		}
+		if (phr_cbor_skip(&d))
+			return PHR_OK;
+	}
+	if (!results || m > PHR_MAX_ARRAY)
+		return PHR_OK;
+	for (int pass = 0; pass < 2; pass++) {
+		phr_cbor_enc_init(&e, buf, blen);
+		phr_cbor_put_map(&e, n + 1);
+		phr_cbor_put_uint(&e, 0);
+		phr_cbor_put_array(&e, m);
+		for (size_t i = 0; i < m; i++)
+			phr_cbor_put_uint(&e, i);
+		phr_cbor_put_raw(&e, *p + head, *len - head);
+		if ((rc = phr_cbor_enc_finish(&e, &blen))) {
+			free(buf);
+			return rc;
+		}
+		if (pass == 0 && !(buf = malloc(blen)))
+			return phr_fail(PHR_E_NOMEM, "out of memory");
+	}
+	if (blen > PHR_MAX_SEALED) {
+		sodium_memzero(buf, blen);
+		free(buf);
+		return phr_fail(PHR_E_LIMIT, "sealed part: more than PHR_MAX_SEALED (%d) bytes with its positions",
+				PHR_MAX_SEALED);
+	}
+	sodium_memzero(*p, *len);
+	free(*p);
+	*p = buf;
+	*len = blen;
+	return PHR_OK;
+}
+
 /* salt || BLAKE2b-160("phr-seal3" || clear) */
 static void nonce_v3(const uint8_t salt[PHR_SEAL_V3_SALT_LEN], const uint8_t *clear, size_t clear_len,
 		     uint8_t nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES])
@@ -648,6 +765,7 @@ static void nonce_v3(const uint8_t salt[PHR_SEAL_V3_SALT_LEN], const uint8_t *cl
 		crypto_generichash_update(&st, clear, clear_len);
 	crypto_generichash_final(&st, nonce + PHR_SEAL_V3_SALT_LEN, NONCE3_HASH_LEN);
 }
+
 
 
 int phr_seal_v3(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id[16], uint64_t index,
@@ -667,11 +785,19 @@ int phr_seal_v3(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id[1
 		return phr_fail(PHR_E_ARG, "nothing to seal, or more than PHR_MAX_SEALED bytes or sections");
 	if (pack < PHR_SEAL_PACK_BEST || pack > PHR_SEAL_PACK_ZSTD)
 		return phr_fail(PHR_E_ARG, "sealed envelope v3: packing %d is not defined", pack);
-	/* the candidates: as it is, DEFLATE, zstd */
-	if (!(cand[0] = malloc(plain_len)))
+	/* the candidates: as it is (without positions the reader can tell),
+	 * DEFLATE, zstd */
+	if ((rc = positions_out(clear, clear_len, plain, plain_len, &cand[0], &cand_len[0])))
+		return rc;
+	if (cand[0]) {
+		plain = cand[0];
+		plain_len = cand_len[0];
+	} else if (!(cand[0] = malloc(plain_len))) {
 		return phr_fail(PHR_E_NOMEM, "out of memory");
-	memcpy(cand[0], plain, plain_len);
-	cand_len[0] = plain_len;
+	} else {
+		memcpy(cand[0], plain, plain_len);
+		cand_len[0] = plain_len;
+	}
 	if (pack != PHR_SEAL_PACK_NONE) {
 		if ((rc = pack_dict(clear, clear_len, &dict, &dict_len))) {
 			if (pack != PHR_SEAL_PACK_BEST)
@@ -765,8 +891,12 @@ static int unpack_v3(unsigned pack, const uint8_t *clear, size_t clear_len, uint
 		n = got;
 		out = NULL;
 	}
-	if (!n || in[0] < 0xa0 || in[0] > 0xbb)
+	if (!n || in[0] < 0xa0 || in[0] > 0xbb) {
 		rc = phr_fail(PHR_E_MALFORMED, "sealed part: not a CBOR map (first byte %02x)", n ? in[0] : 0);
+		goto done;
+	}
+	if ((rc = positions_in(clear, clear_len, &in, &n)))
+		goto done;
 done:
 	free(dict);
 	if (out) {

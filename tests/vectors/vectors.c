@@ -1129,7 +1129,9 @@ static int gen_seal_v3(struct vec_set *s, struct phr_seckey *const *keys, const 
 					      "seal.v3.zstd.entry0.envelope" };
 	uint8_t nonce[24], kid16[16], ad[PHR_SEAL_AD_LEN], *env[3] = { NULL, NULL, NULL }, *dict = NULL, *dec = NULL,
 								  *un = NULL, *back = NULL, *want = NULL;
-	size_t env_len[3] = { 0, 0, 0 }, dict_len = 0, d1_len = 0, back_len = 0;
+	size_t env_len[3] = { 0, 0, 0 }, dict_len = 0, d1_len = 0, back_len = 0, sp_len = plain_len;
+	const uint8_t *sp = plain;
+	uint8_t *spb = NULL;
 	struct phr_record *r = NULL;
 	crypto_generichash_state st;
 	char path[1024];
@@ -1157,6 +1159,40 @@ static int gen_seal_v3(struct vec_set *s, struct phr_seckey *const *keys, const 
 	memcpy(dict + d1_len, clear, clear_len);
 	dict_len = d1_len + clear_len;
 	free(d1);
+	/* what is sealed: the plaintext, its positions (key 0, first: 00, an
+	 * array of small numbers) left out when the clear content has no
+	 * results (key 11); the example seals all its results */
+	{
+		struct phr_cbor_dec cd;
+		size_t cn;
+		uint64_t ck;
+		int clear_results = 0;
+		if (phr_cbor_dec_init(&cd, clear, clear_len) || phr_cbor_get_map(&cd, &cn)) {
+			failf("seal v3: clear content");
+			goto out;
+		}
+		for (size_t i = 0; i < cn; i++) {
+			if (phr_cbor_get_uint(&cd, &ck) || phr_cbor_skip(&cd)) {
+				failf("seal v3: clear content");
+				goto out;
+			}
+			clear_results |= ck == 11;
+		}
+		if (clear_results || plain[1] != 0x00 || plain[0] < 0xa2 || plain[0] > 0xb7 || plain[2] < 0x80 ||
+		    plain[2] > 0x97) {
+			failf("seal v3: the example should seal all its results");
+			goto out;
+		}
+		size_t skip = 2 + (size_t)(plain[2] - 0x80);
+		if (!(spb = malloc(plain_len))) {
+			failf("seal v3: out of memory");
+			goto out;
+		}
+		spb[0] = (uint8_t)(plain[0] - 1);
+		memcpy(spb + 1, plain + 1 + skip, plain_len - 1 - skip);
+		sp = spb;
+		sp_len = plain_len - skip;
+	}
 	for (int pack = 0; pack < 3; pack++) {
 		struct phr_seal_envelope v;
 		unsigned long long dl;
@@ -1180,7 +1216,7 @@ static int gen_seal_v3(struct vec_set *s, struct phr_seckey *const *keys, const 
 		if (pack == 0) {
 			/* the whole envelope, independently */
 			unsigned long long ctl;
-			size_t o = 0, inner = 7 + plain_len + 16;
+			size_t o = 0, inner = 7 + sp_len + 16;
 			want[o++] = inner < 24 ? (uint8_t)(0x40 + inner) : 0x58;
 			if (inner >= 24)
 				want[o++] = (uint8_t)inner;
@@ -1188,7 +1224,7 @@ static int gen_seal_v3(struct vec_set *s, struct phr_seckey *const *keys, const 
 			memcpy(want + o, kid16, 2);
 			memcpy(want + o + 2, salt, 4);
 			o += 6;
-			crypto_aead_xchacha20poly1305_ietf_encrypt(want + o, &ctl, plain, plain_len, ad, sizeof(ad), NULL, nonce, ek);
+			crypto_aead_xchacha20poly1305_ietf_encrypt(want + o, &ctl, sp, sp_len, ad, sizeof(ad), NULL, nonce, ek);
 			o += (size_t)ctl;
 			if (inner > 255 || o != env_len[0] || memcmp(want, env[0], o)) {
 				failf("seal v3: the library's envelope differs from the independent one");
@@ -1212,7 +1248,7 @@ static int gen_seal_v3(struct vec_set *s, struct phr_seckey *const *keys, const 
 			z.next_in = dec;
 			z.avail_in = (uInt)dl;
 			z.next_out = un;
-			z.avail_out = (uInt)plain_len + 1;
+			z.avail_out = (uInt)sp_len + 1;
 			int zr = inflate(&z, Z_FINISH);
 			ul = z.total_out;
 			inflateEnd(&z);
@@ -1235,12 +1271,12 @@ static int gen_seal_v3(struct vec_set *s, struct phr_seckey *const *keys, const 
 			f[7] = (uint8_t)(bh >> 8);
 			f[8] = (uint8_t)(bh >> 16);
 			memcpy(f + 9, dec, (size_t)dl);
-			size_t zr = ZSTD_decompress_usingDict(dc, un, plain_len + 1, f, (size_t)dl + 9, dict, dict_len);
+			size_t zr = ZSTD_decompress_usingDict(dc, un, sp_len + 1, f, (size_t)dl + 9, dict, dict_len);
 			ul = ZSTD_isError(zr) ? 0 : zr;
 			free(f);
 			ZSTD_freeDCtx(dc);
 		}
-		if (ul != plain_len || memcmp(un, plain, plain_len)) {
+		if (ul != sp_len || memcmp(un, sp, sp_len)) {
 			failf("seal v3 (packing %d): what the envelope holds does not unpack to the plaintext", pack);
 			goto out;
 		}
@@ -1276,6 +1312,7 @@ out:
 	phr_record_destroy(r);
 	for (int i = 0; i < 3; i++)
 		free(env[i]);
+	free(spb);
 	free(dict);
 	free(dec);
 	free(un);
