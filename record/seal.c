@@ -300,6 +300,14 @@ int phr_seal_kid_match(const struct phr_seal_envelope *env, const uint8_t kid[PH
 	return !memcmp(env->kid, kid, n);
 }
 
+void phr_seal_kid_format(const struct phr_seal_envelope *env, char out[PHR_SEAL_KID_TEXT_LEN])
+{
+	size_t n = env->kid_len && env->kid_len <= PHR_SEAL_KID_LEN ? env->kid_len : PHR_SEAL_KID_LEN;
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", env->kid[i]);
+	out[2 * n] = '\0';
+}
+
 int phr_seal_envelope_parse(const uint8_t *p, size_t len, struct phr_seal_envelope *env)
 {
 	struct phr_cbor_dec d;

@@ -7,7 +7,10 @@
  * key 4 of the entry, so the signature covers it and every entry verifies
  * without the holder key.
  *
- * Envelope v2 (written): one CBOR byte string holding
+ * Envelope v3 (written; phr_seal_v3() below): one CBOR byte string
+ *   head (1) || key id (2) || salt (4) || ciphertext || tag (16)
+ * Envelope v2 (read; written by phr_seal() for its tests and vectors): one
+ * CBOR byte string holding
  *   sections (1 byte) || key id (4) || salt (8) || ciphertext || tag (16)
  * Envelope v1 (read; deterministic CBOR): [key id: bstr(4), sections: uint,
  *                                 salt: bstr(12), ciphertext: bstr]
@@ -102,7 +105,8 @@ PHR_NODISCARD int phr_seal(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t 
 			   size_t *env_len);
 /* The same in a chosen envelope version (PHR_SEAL_V1 or PHR_SEAL_V2); salt
  * is PHR_SEAL_V1_SALT_LEN or PHR_SEAL_SALT_LEN bytes. phr_seal() writes v2;
- * v1 is written only to keep its vectors. */
+ * v1 and v2 are written only to keep their vectors and tests: phr's
+ * writers use phr_seal_v3(). */
 #define PHR_SEAL_V1 1
 #define PHR_SEAL_V2 2
 PHR_NODISCARD int phr_seal_v(int version, const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id[16],
@@ -112,7 +116,7 @@ PHR_NODISCARD int phr_seal_v(int version, const uint8_t key[PHR_HOLDER_KEY_LEN],
  * plaintexts"): PHR_SEAL_PACKED_DEFLATE_DICT1 || uint16be(plain_len) ||
  * raw DEFLATE with dictionary v1, when that is shorter; else as phr_seal.
  * phr_seal_open gives back the plaintext either way. What phr issue,
- * extend and rekey use. */
+ * extend and rekey used until envelope v3. */
 #define PHR_SEAL_PACKED_DEFLATE_DICT1 0x01
 #define PHR_SEAL_PACKED_HEAD 3
 PHR_NODISCARD int phr_seal_packed(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id[16],
@@ -154,6 +158,10 @@ PHR_NODISCARD int phr_seal_open_entry(const uint8_t key[PHR_HOLDER_KEY_LEN], con
 				      size_t env_len, uint8_t **plain, size_t *plain_len);
 /* True when the envelope's key id (its kid_len bytes) is kid's. */
 int phr_seal_kid_match(const struct phr_seal_envelope *env, const uint8_t kid[PHR_SEAL_KID_LEN]);
+/* The envelope's key id in hex, as much as it holds ("4b1c" in v3,
+ * "4b1c0a2f" in v1 and v2). */
+#define PHR_SEAL_KID_TEXT_LEN (2 * PHR_SEAL_KID_LEN + 1)
+void phr_seal_kid_format(const struct phr_seal_envelope *env, char out[PHR_SEAL_KID_TEXT_LEN]);
 /* Opens an envelope. PHR_E_SEAL_KEY when the key id is not key's;
  * PHR_E_SEALED when the ciphertext does not open (altered, or moved from
  * another entry or record); PHR_E_MALFORMED / PHR_E_LIMIT when what it
