@@ -5,7 +5,8 @@
  *   0  the rest is a sealed envelope, opened with the fixed holder key
  *      (fuzz_seal_key) for record id fuzz_seal_rid, entry 1, beside the
  *      fixed clear content fuzz_seal_clear (v3 binds to it), then merged
- *      into it;
+ *      into it; a v3 envelope also beside fuzz_seal_clear_nores (no
+ *      results: the positions of sealed results are put back on opening);
  *   1  the rest is a plaintext, merged into fuzz_seal_clear;
  *   2  the rest is a typed holder key.
  * Invariants:
@@ -88,6 +89,33 @@ out:
 	free(full);
 }
 
+/* A v3 envelope beside the clear content without results: what opens is
+ * a CBOR map within PHR_MAX_SEALED bytes (positions put back when results
+ * are sealed: then key 0 is first), and merges into that content or says
+ * why not. */
+static void check_nores(const uint8_t *p, size_t n)
+{
+	uint8_t *q = (uint8_t *)&q, *full = NULL;
+	size_t ql = 1, full_len = 0;
+	int rc = phr_seal_open_entry(fuzz_seal_key, fuzz_seal_rid, 1, fuzz_seal_clear_nores, fuzz_seal_clear_nores_len,
+				     p, n, &q, &ql);
+	if (rc != PHR_OK) {
+		FUZZ_CHECK(q == NULL && ql == 0, "open (no clear results): output after a failure");
+		FUZZ_CHECK_ERR(rc);
+		FUZZ_CHECK(phr_last_error()[0] != '\0', "open (no clear results): failure without a message");
+		return;
+	}
+	FUZZ_CHECK(ql >= 1 && ql <= PHR_MAX_SEALED && q[0] >= 0xa0 && q[0] <= 0xbb,
+		   "open (no clear results): not a map within PHR_MAX_SEALED");
+	rc = phr_seal_merge(fuzz_seal_clear_nores, fuzz_seal_clear_nores_len, q, ql, &full, &full_len);
+	if (rc == PHR_OK)
+		FUZZ_CHECK(phr_entry_validate(full, full_len) == PHR_OK, "merged entry (no clear results) does not validate");
+	else
+		FUZZ_CHECK_ERR(rc);
+	free(full);
+	free(q);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
@@ -102,6 +130,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int prc = phr_seal_envelope_parse(p, n, &env);
 		int rc = phr_seal_open_entry(fuzz_seal_key, fuzz_seal_rid, 1, fuzz_seal_clear, fuzz_seal_clear_len, p, n,
 					     &plain, &plain_len);
+		if (prc == PHR_OK && env.version == PHR_SEAL_V3)
+			check_nores(p, n);
 		if (prc != PHR_OK)
 			FUZZ_CHECK(rc == prc, "open and parse disagree");
 		else

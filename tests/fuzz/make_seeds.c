@@ -1439,6 +1439,32 @@ static void seal_seeds(void)
 	static const uint8_t both[] = { 0xa3, 0x00, 0x81, 0x01, 0x0b, 0x81, 0xa2, 0x01, 0x82, 0x04, 0x66, '5', '1', '9',
 					'6', '-', '1', 0x03, 0x01, 0x0e, 0xa1, 0x01, 0x00 };
 	seal_one("results", results, sizeof(results), 1);
+	/* v3 beside the clear content without results: the positions left
+	 * out, put back on opening (fuzz_seal.c, check_nores) */
+	{
+		static const uint8_t both_first[] = { 0xa3, 0x00, 0x81, 0x00, 0x0b, 0x81, 0xa2, 0x01, 0x82, 0x04, 0x66, '5',
+						      '1', '9', '6', '-', '1', 0x03, 0x01, 0x0e, 0xa1, 0x01, 0x00 };
+		const uint8_t *pl[2] = { results, both_first };
+		size_t pn[2] = { sizeof(results), sizeof(both_first) };
+		const char *nm[2] = { "seed-env3-nores-results", "seed-env3-nores-results-mental" };
+		for (int i = 0; i < 2; i++)
+			for (int pack = PHR_SEAL_PACK_NONE; pack <= PHR_SEAL_PACK_ZSTD; pack++) {
+				uint8_t *env, buf[PHR_MAX_ENVELOPE + 1], salt[PHR_SEAL_V3_SALT_LEN];
+				size_t env_len;
+				char name[96];
+				int rc;
+				memset(salt, 0x55, sizeof(salt));
+				if ((rc = phr_seal_v3(fuzz_seal_key, fuzz_seal_rid, 1, fuzz_seal_clear_nores,
+						      fuzz_seal_clear_nores_len, pl[i], pn[i], 1 + (unsigned)i, pack, salt, &env,
+						      &env_len)))
+					die("seal v3", rc);
+				buf[0] = 0;
+				memcpy(buf + 1, env, env_len);
+				snprintf(name, sizeof(name), "%s-%d", nm[i], pack);
+				put("seal", name, buf, env_len + 1);
+				free(env);
+			}
+	}
 	seal_one("pregnancy-notes", preg, sizeof(preg), 2);
 	seal_one("results-mental", both, sizeof(both), 2);
 	/* a plaintext naming kind (never sealed) and one naming a clear key */
