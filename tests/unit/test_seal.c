@@ -5,6 +5,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "fixture.h"
 #include "phr/cbor.h"
@@ -731,6 +732,112 @@ static int test_v3_short_kid(void)
 	return 0;
 }
 
+/* An envelope v3 around any sealed bytes, built here from the format's
+ * text (what a clinic with the key, or a faulty writer, could make). */
+static size_t v3_raw(uint8_t head, const uint8_t *clear, size_t clear_len, const uint8_t *sealed, size_t n,
+		     uint8_t *env)
+{
+	uint8_t kid[PHR_SEAL_KID_LEN], k[32], nonce[24], ad[PHR_SEAL_AD_LEN], msg[9 + 64];
+	unsigned long long cl;
+	size_t inner = 7 + n + 16, o = 0;
+	phr_holder_key_id(key_a, kid);
+	phr_seal_entry_key(key_a, rid_a, 1, k);
+	phr_seal_ad(rid_a, 1, kid, head, ad);
+	memset(nonce, 0x77, 4);
+	memcpy(msg, "phr-seal3", 9);
+	memcpy(msg + 9, clear, clear_len);
+	crypto_generichash(nonce + 4, 20, msg, 9 + clear_len, NULL, 0);
+	if (inner < 24) {
+		env[o++] = (uint8_t)(0x40 + inner);
+	} else if (inner < 256) {
+		env[o++] = 0x58;
+		env[o++] = (uint8_t)inner;
+	} else {
+		env[o++] = 0x59;
+		env[o++] = (uint8_t)(inner >> 8);
+		env[o++] = (uint8_t)inner;
+	}
+	env[o++] = head;
+	memcpy(env + o, kid, 2);
+	memset(env + o + 2, 0x77, 4);
+	o += 6;
+	crypto_aead_xchacha20poly1305_ietf_encrypt(env + o, &cl, sealed, n, ad, sizeof(ad), NULL, nonce, k);
+	return o + (size_t)cl;
+}
+
+static size_t raw_deflate(const uint8_t *in, size_t n, uint8_t *out, size_t cap)
+{
+	z_stream z;
+	memset(&z, 0, sizeof(z));
+	CHECK(deflateInit2(&z, 9, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY) == Z_OK);
+	z.next_in = (Bytef *)(uintptr_t)in;
+	z.avail_in = (uInt)n;
+	z.next_out = out;
+	z.avail_out = (uInt)cap;
+	CHECK(deflate(&z, Z_FINISH) == Z_STREAM_END);
+	size_t r = cap - z.avail_out;
+	deflateEnd(&z);
+	return r;
+}
+
+/* Sealed bytes that authenticate but do not unpack to a sealed part are
+ * refused, with no output: a bad DEFLATE or zstd stream, one with bytes
+ * after it, one that inflates past PHR_MAX_SEALED, one that is no map;
+ * well-formed ones open. */
+static int test_v3_bad_packing(void)
+{
+	static const uint8_t clear[] = { 0xa2, 0x01, 0x01, 0x02, 0x19, 0xb2, 0xff };
+	static const uint8_t note[] = { 0xa1, 0x13, 0x64, 'n', 'o', 't', 'e' };
+	static uint8_t env[PHR_MAX_ENVELOPE + 64], big[PHR_MAX_SEALED + 100], z[PHR_MAX_SEALED];
+	uint8_t *out;
+	size_t env_len, out_len, zl;
+	/* a DEFLATE stream without back-references opens with any preset dictionary */
+	zl = raw_deflate(note, sizeof(note), z, sizeof(z));
+	env_len = v3_raw(0x80 | 1 << 5 | 1, clear, sizeof(clear), z, zl, env);
+	CHECK_RC(phr_seal_open_entry(key_a, rid_a, 1, clear, sizeof(clear), env, env_len, &out, &out_len), PHR_OK);
+	CHECK(out_len == sizeof(note) && !memcmp(out, note, sizeof(note)));
+	free(out);
+	/* a byte after the stream */
+	z[zl] = 0;
+	env_len = v3_raw(0x80 | 1 << 5 | 1, clear, sizeof(clear), z, zl + 1, env);
+	CHECK(phr_seal_open_entry(key_a, rid_a, 1, clear, sizeof(clear), env, env_len, &out, &out_len) != PHR_OK);
+	CHECK(out == NULL && out_len == 0);
+	/* cut short */
+	env_len = v3_raw(0x80 | 1 << 5 | 1, clear, sizeof(clear), z, zl - 1, env);
+	CHECK(phr_seal_open_entry(key_a, rid_a, 1, clear, sizeof(clear), env, env_len, &out, &out_len) != PHR_OK);
+	CHECK(out == NULL);
+	/* garbage, as DEFLATE and as a zstd block */
+	static const uint8_t junk[] = { 0xff, 0xff, 0xff, 0xff, 0x00, 0x13 };
+	for (unsigned pack = 1; pack <= 2; pack++) {
+		env_len = v3_raw((uint8_t)(0x80 | pack << 5 | 1), clear, sizeof(clear), junk, sizeof(junk), env);
+		CHECK(phr_seal_open_entry(key_a, rid_a, 1, clear, sizeof(clear), env, env_len, &out, &out_len) != PHR_OK);
+		CHECK(out == NULL);
+	}
+	/* more than PHR_MAX_SEALED once inflated: a map head and filler */
+	big[0] = 0xa1;
+	memset(big + 1, 0x13, sizeof(big) - 1);
+	zl = raw_deflate(big, sizeof(big), z, sizeof(z));
+	env_len = v3_raw(0x80 | 1 << 5 | 1, clear, sizeof(clear), z, zl, env);
+	CHECK_RC(phr_seal_open_entry(key_a, rid_a, 1, clear, sizeof(clear), env, env_len, &out, &out_len), PHR_E_LIMIT);
+	CHECK(out == NULL);
+	/* not a map, unpacked and packed */
+	static const uint8_t arr[] = { 0x81, 0x00 };
+	env_len = v3_raw(0x80 | 1, clear, sizeof(clear), arr, sizeof(arr), env);
+	CHECK_RC(phr_seal_open_entry(key_a, rid_a, 1, clear, sizeof(clear), env, env_len, &out, &out_len),
+		 PHR_E_MALFORMED);
+	zl = raw_deflate(arr, sizeof(arr), z, sizeof(z));
+	env_len = v3_raw(0x80 | 1 << 5 | 1, clear, sizeof(clear), z, zl, env);
+	CHECK_RC(phr_seal_open_entry(key_a, rid_a, 1, clear, sizeof(clear), env, env_len, &out, &out_len),
+		 PHR_E_MALFORMED);
+	CHECK(out == NULL);
+	/* the same bytes unpacked open as they are */
+	env_len = v3_raw(0x80 | 1, clear, sizeof(clear), note, sizeof(note), env);
+	CHECK_RC(phr_seal_open_entry(key_a, rid_a, 1, clear, sizeof(clear), env, env_len, &out, &out_len), PHR_OK);
+	CHECK(out_len == sizeof(note) && !memcmp(out, note, sizeof(note)));
+	free(out);
+	return 0;
+}
+
 int main(void)
 {
 	if (fx_init(&fx, "adult-tb-positive-referral.json")) {
@@ -748,6 +855,7 @@ int main(void)
 		{ "re-keying notes read back (phr_seal_note)", test_notes },
 		{ "envelope v3: layout, crypto recomputed, packings, clear content bound", test_v3 },
 		{ "envelope v3: a 2-byte key id collision is refused by the tag", test_v3_short_kid },
+		{ "envelope v3: sealed bytes that do not unpack are refused", test_v3_bad_packing },
 	};
 	int rc = run_tests(tests, sizeof(tests) / sizeof(tests[0]));
 	fx_finish(&fx);
