@@ -315,11 +315,14 @@ static int slip_key_matches(const struct job *j, const struct phr_record *r)
 		if (!r->entries[i].sealed ||
 		    phr_seal_envelope_parse(r->entries[i].sealed, r->entries[i].sealed_len, &env) != PHR_OK)
 			continue;
-		if (memcmp(env.kid, kid, PHR_SEAL_KID_LEN))
+		if (!phr_seal_kid_match(&env, kid)) {
+			char t[PHR_SEAL_KID_TEXT_LEN];
+			phr_seal_kid_format(&env, t);
 			return phr_fail(PHR_E_SEAL_KEY,
 					"not this record's holder key: entry %zu is sealed under key id "
-					"%02x%02x%02x%02x, the key given is %02x%02x%02x%02x; no key slip printed",
-					i, env.kid[0], env.kid[1], env.kid[2], env.kid[3], kid[0], kid[1], kid[2], kid[3]);
+					"%s, the key given is %02x%02x%02x%02x; no key slip printed",
+					i, t, kid[0], kid[1], kid[2], kid[3]);
+		}
 		return PHR_OK;
 	}
 	if (!j->a->quiet)

@@ -201,7 +201,8 @@ static int seal_content(const char *verb, const struct sign_args *a, const struc
 		return EXIT_OK_;
 	sealed_names(plain, plain_len, names, names_cap);
 	if (key)
-		rc = phr_seal_packed(key, r->id, r->n_entries, plain, plain_len, n, NULL, env, env_len);
+		rc = phr_seal_v3(key, r->id, r->n_entries, *clear, *clear_len, plain, plain_len, n, PHR_SEAL_PACK_BEST,
+				 NULL, env, env_len);
 	sodium_memzero(plain, plain_len);
 	free(plain);
 	if (rc) {
@@ -555,7 +556,8 @@ int cmd_rekey(int argc, char **argv)
 		goto out;
 	}
 	if ((rc = phr_holder_key_generate(fresh)) ||
-	    (rc = phr_seal_packed(fresh, r->id, r->n_entries, plain, plain_len, 1, NULL, &env, &env_len))) {
+	    (rc = phr_seal_v3(fresh, r->id, r->n_entries, content, clen, plain, plain_len, 1, PHR_SEAL_PACK_BEST, NULL,
+			      &env, &env_len))) {
 		ex = cli_fail(verb, rc, NULL);
 		goto out;
 	}

@@ -771,15 +771,23 @@ int cli_check_holder_key(const char *verb, const struct phr_record *r, const uin
 		int rc = phr_record_seal_key_check(r, key, NULL);
 		return rc ? cli_fail(verb, phr_fail_wrap(rc, "%s (%s)", what, in), NULL) : EXIT_OK_;
 	}
+	/* the newest key id as the newest sealed entry holds it (v3: 2 bytes) */
+	struct phr_seal_envelope env;
+	char nt[PHR_SEAL_KID_TEXT_LEN];
+	if (phr_seal_envelope_parse(r->entries[at].sealed, r->entries[at].sealed_len, &env) != PHR_OK) {
+		phr_clear_error();
+		memset(&env, 0, sizeof(env));
+		memcpy(env.kid, newest, PHR_SEAL_KID_LEN);
+	}
+	phr_seal_kid_format(&env, nt);
 	if (st == PHR_SEAL_KEY_REPLACED)
 		return cli_fail(verb,
-				phr_fail(PHR_E_REKEYED, "%s is holder key %02x%02x%02x%02x, which the record replaced at entry %zu (re-keyed to %02x%02x%02x%02x): the holder's new key slip is needed",
-					 what, kid[0], kid[1], kid[2], kid[3], rekeyed, newest[0], newest[1], newest[2],
-					 newest[3]),
+				phr_fail(PHR_E_REKEYED, "%s is holder key %02x%02x%02x%02x, which the record replaced at entry %zu (re-keyed to %s): the holder's new key slip is needed",
+					 what, kid[0], kid[1], kid[2], kid[3], rekeyed, nt),
 				NULL);
 	return cli_fail(verb,
-			phr_fail(PHR_E_SEAL_KEY, "%s is holder key %02x%02x%02x%02x, but entry %zu of %s is sealed under key %02x%02x%02x%02x: not this record's holder key",
-				 what, kid[0], kid[1], kid[2], kid[3], at, in, newest[0], newest[1], newest[2], newest[3]),
+			phr_fail(PHR_E_SEAL_KEY, "%s is holder key %02x%02x%02x%02x, but entry %zu of %s is sealed under key %s: not this record's holder key",
+				 what, kid[0], kid[1], kid[2], kid[3], at, in, nt),
 			NULL);
 }
 

@@ -187,6 +187,8 @@ static int parse_entry(struct phr_cbor_dec *d, struct phr_entry *e, const char *
 		e->content_len = 0;
 		e->merge = false;
 	}
+	e->clear = e->content;
+	e->clear_len = e->content_len;
 	return PHR_OK;
 }
 

@@ -1,11 +1,16 @@
 /* Sealed sections: holder keys, per-entry keys, the envelope, and the
  * split/merge of an entry's content (docs/FORMAT.md, "Sealed sections"). */
+#define ZSTD_STATIC_LINKING_ONLY /* magicless frames */
 #include "phr/seal.h"
 
+#include <limits.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
+#include <zstd.h>
+#include <zstd_errors.h>
 
 #include "phr/cbor.h"
 #include "phr/compress.h"
@@ -13,11 +18,15 @@
 #include "phr/json.h"
 #include "phr/schema.h"
 #include "cbor_int.h"
+#include "compress_int.h"
 
 #define KEY_RESULTS 11
 #define SEAL_DOMAIN "phr-seal"
 #define SEAL_DOMAIN_LEN 8
 #define KID_DOMAIN "phr-seal-kid"
+#define NONCE3_DOMAIN "phr-seal3"
+#define NONCE3_HASH_LEN 20 /* XChaCha20 nonce (24) - v3 salt (4) */
+#define DEFLATE_WINDOW 32768
 #define KEY_DATA_CHARS 26 /* ceil(128 / 5) */
 
 static const char b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -232,7 +241,9 @@ static int check_sections(uint64_t sections)
 	return PHR_OK;
 }
 
-/* v2: one byte string, sections || key id || salt || ciphertext || tag. */
+static int envelope_parse_v3(const uint8_t *b, size_t bl, struct phr_seal_envelope *env);
+
+/* v2 (head byte 1..20) and v3 (head byte with bit 7 set): one byte string, sections || key id || salt || ciphertext || tag. */
 static int envelope_parse_v2(const uint8_t *p, size_t len, struct phr_seal_envelope *env)
 {
 	struct phr_cbor_dec d;
@@ -243,18 +254,58 @@ static int envelope_parse_v2(const uint8_t *p, size_t len, struct phr_seal_envel
 		return phr_fail_wrap(rc, "sealed envelope");
 	if (d.off != d.len)
 		return phr_fail(PHR_E_MALFORMED, "sealed envelope: bytes after the byte string");
+	if (bl && (b[0] & PHR_SEAL_V3_FLAG))
+		return envelope_parse_v3(b, bl, env);
 	if (bl < PHR_SEAL_V2_HEAD)
 		return phr_fail(PHR_E_MALFORMED, "sealed envelope: %zu bytes, shorter than sections, key id and salt", bl);
 	if ((rc = check_sections(b[0])))
 		return rc;
 	env->version = PHR_SEAL_V2;
 	env->sections = b[0];
+	env->kid_len = PHR_SEAL_KID_LEN;
 	memcpy(env->kid, b + 1, PHR_SEAL_KID_LEN);
 	memcpy(env->salt, b + 1 + PHR_SEAL_KID_LEN, PHR_SEAL_SALT_LEN);
 	env->salt_len = PHR_SEAL_SALT_LEN;
 	env->ct = b + PHR_SEAL_V2_HEAD;
 	env->ct_len = bl - PHR_SEAL_V2_HEAD;
 	return check_ct(env);
+}
+
+/* v3: one byte string, head || key id (2) || salt (4) || ciphertext || tag. */
+static int envelope_parse_v3(const uint8_t *b, size_t bl, struct phr_seal_envelope *env)
+{
+	int rc;
+	if (bl < PHR_SEAL_V3_HEAD)
+		return phr_fail(PHR_E_MALFORMED, "sealed envelope v3: %zu bytes, shorter than head, key id and salt", bl);
+	unsigned pack = (b[0] >> 5) & 3u;
+	if (pack > PHR_SEAL_PACK_ZSTD)
+		return phr_fail(PHR_E_MALFORMED, "sealed envelope v3: packing %u is not defined (head byte %02x)", pack, b[0]);
+	if ((rc = check_sections(b[0] & 0x1fu)))
+		return rc;
+	env->version = PHR_SEAL_V3;
+	env->sections = b[0] & 0x1fu;
+	env->pack = pack;
+	memcpy(env->kid, b + 1, PHR_SEAL_V3_KID_LEN);
+	env->kid_len = PHR_SEAL_V3_KID_LEN;
+	memcpy(env->salt, b + 1 + PHR_SEAL_V3_KID_LEN, PHR_SEAL_V3_SALT_LEN);
+	env->salt_len = PHR_SEAL_V3_SALT_LEN;
+	env->ct = b + PHR_SEAL_V3_HEAD;
+	env->ct_len = bl - PHR_SEAL_V3_HEAD;
+	return check_ct(env);
+}
+
+int phr_seal_kid_match(const struct phr_seal_envelope *env, const uint8_t kid[PHR_SEAL_KID_LEN])
+{
+	size_t n = env->kid_len ? env->kid_len : PHR_SEAL_KID_LEN;
+	return !memcmp(env->kid, kid, n);
+}
+
+void phr_seal_kid_format(const struct phr_seal_envelope *env, char out[PHR_SEAL_KID_TEXT_LEN])
+{
+	size_t n = env->kid_len && env->kid_len <= PHR_SEAL_KID_LEN ? env->kid_len : PHR_SEAL_KID_LEN;
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", env->kid[i]);
+	out[2 * n] = '\0';
 }
 
 int phr_seal_envelope_parse(const uint8_t *p, size_t len, struct phr_seal_envelope *env)
@@ -282,6 +333,7 @@ int phr_seal_envelope_parse(const uint8_t *p, size_t len, struct phr_seal_envelo
 		return rc;
 	env->sections = (uint32_t)sections;
 	env->version = PHR_SEAL_V1;
+	env->kid_len = PHR_SEAL_KID_LEN;
 	env->salt_len = PHR_SEAL_V1_SALT_LEN;
 	if ((rc = phr_cbor_get_bytes_exact(&d, env->salt, PHR_SEAL_V1_SALT_LEN)))
 		return phr_fail_wrap(rc, "sealed envelope: salt");
@@ -408,6 +460,469 @@ int phr_seal_packed_v(int version, const uint8_t key[PHR_HOLDER_KEY_LEN], const 
 	return rc;
 }
 
+/* ---- envelope v3: packing with the entry's clear content ---- */
+
+/* dictionary v1 || clear content, malloc'd (the packing dictionary) */
+static int pack_dict(const uint8_t *clear, size_t clear_len, uint8_t **dict, size_t *dict_len)
+{
+	size_t dl = 0;
+	const uint8_t *d1 = phr_dict_v1_bytes(&dl);
+	if (!dl)
+		return phr_fail(PHR_E_VERSION, "packing a sealed part needs dictionary v1, which this build lacks");
+	if (clear_len > PHR_MAX_SEALED)
+		return phr_fail(PHR_E_LIMIT, "clear content of %zu bytes, more than PHR_MAX_SEALED", clear_len);
+	if (!(*dict = malloc(dl + clear_len)))
+		return phr_fail(PHR_E_NOMEM, "out of memory");
+	memcpy(*dict, d1, dl);
+	if (clear_len)
+		memcpy(*dict + dl, clear, clear_len);
+	*dict_len = dl + clear_len;
+	return PHR_OK;
+}
+
+/* raw DEFLATE of in with the last 32 KiB of dict preset; *out malloc'd */
+static int pack_deflate(const uint8_t *dict, size_t dict_len, const uint8_t *in, size_t in_len, uint8_t **out,
+			size_t *out_len)
+{
+	z_stream z;
+	size_t cap = in_len + in_len / 8 + 64;
+	if (dict_len > DEFLATE_WINDOW) {
+		dict += dict_len - DEFLATE_WINDOW;
+		dict_len = DEFLATE_WINDOW;
+	}
+	memset(&z, 0, sizeof(z));
+	if (deflateInit2(&z, 9, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY) != Z_OK)
+		return phr_fail(PHR_E_NOMEM, "deflate: cannot initialise zlib");
+	if (!(*out = malloc(cap)) || deflateSetDictionary(&z, dict, (uInt)dict_len) != Z_OK) {
+		deflateEnd(&z);
+		free(*out);
+		*out = NULL;
+		return phr_fail(PHR_E_NOMEM, "deflate: out of memory");
+	}
+	z.next_in = (Bytef *)(uintptr_t)in;
+	z.avail_in = (uInt)in_len;
+	z.next_out = *out;
+	z.avail_out = (uInt)cap;
+	int zr = deflate(&z, Z_FINISH);
+	*out_len = cap - z.avail_out;
+	deflateEnd(&z);
+	if (zr != Z_STREAM_END) {
+		free(*out);
+		*out = NULL;
+		return phr_fail(PHR_E_NOMEM, "deflate: stream did not end");
+	}
+	return PHR_OK;
+}
+
+/* zstd, magicless frame, no checksum, content size or dictionary id,
+ * window 2^17, of one compressed block: written without its frame header
+ * (00 38) and block header (3 bytes, which the length gives back); *out
+ * malloc'd, NULL (PHR_OK) when zstd made anything else of it. */
+#define ZSTD_HEADS 5 /* frame header 2, block header 3 */
+
+/* RFC 8878 3.1.1.2: Last_Block 1, Block_Type 2 (compressed), Block_Size */
+static uint32_t block_head(size_t size)
+{
+	return (uint32_t)size << 3 | 2u << 1 | 1u;
+}
+
+static int pack_zstd(const uint8_t *dict, size_t dict_len, const uint8_t *in, size_t in_len, uint8_t **out,
+		     size_t *out_len)
+{
+	ZSTD_CCtx *cc = ZSTD_createCCtx();
+	size_t bound = ZSTD_compressBound(in_len);
+	uint8_t *buf = malloc(bound);
+	int rc = PHR_OK;
+	*out = NULL;
+	if (!cc || !buf) {
+		rc = phr_fail(PHR_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if (ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_format, ZSTD_f_zstd1_magicless)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, 19)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_windowLog, PHR_SEAL_ZSTD_WINDOWLOG)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_contentSizeFlag, 0)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 0)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_dictIDFlag, 0)) ||
+	    ZSTD_isError(ZSTD_CCtx_loadDictionary(cc, dict, dict_len))) {
+		rc = phr_fail(PHR_E_NOMEM, "zstd: cannot set up the compressor");
+		goto out;
+	}
+	size_t n = ZSTD_compress2(cc, buf, bound, in, in_len);
+	if (ZSTD_isError(n)) {
+		rc = phr_fail(PHR_E_NOMEM, "zstd: %s", ZSTD_getErrorName(n));
+		goto out;
+	}
+	/* the frame header 00 and a window of at most 2^17 (read as 2^17),
+	 * then one block, the last, compressed, filling the rest */
+	if (n < ZSTD_HEADS + 1 || buf[0] != 0 || (buf[1] & 7) || 10 + (buf[1] >> 3) > PHR_SEAL_ZSTD_WINDOWLOG ||
+	    block_head(n - ZSTD_HEADS) != ((uint32_t)buf[2] | (uint32_t)buf[3] << 8 | (uint32_t)buf[4] << 16))
+		goto out; /* not this packing */
+	memmove(buf, buf + ZSTD_HEADS, n - ZSTD_HEADS);
+	*out = buf;
+	*out_len = n - ZSTD_HEADS;
+	buf = NULL;
+out:
+	free(buf);
+	ZSTD_freeCCtx(cc);
+	return rc;
+}
+
+/* The packed bytes in, inflated into *out (at most PHR_MAX_SEALED bytes). */
+static int unpack_deflate(const uint8_t *dict, size_t dict_len, const uint8_t *in, size_t in_len, uint8_t *out,
+			  size_t *out_len)
+{
+	z_stream z;
+	int rc = PHR_OK, zr;
+	if (dict_len > DEFLATE_WINDOW) {
+		dict += dict_len - DEFLATE_WINDOW;
+		dict_len = DEFLATE_WINDOW;
+	}
+	memset(&z, 0, sizeof(z));
+	if (inflateInit2(&z, -15) != Z_OK)
+		return phr_fail(PHR_E_NOMEM, "inflate: cannot initialise zlib");
+	if (inflateSetDictionary(&z, dict, (uInt)dict_len) != Z_OK) {
+		inflateEnd(&z);
+		return phr_fail(PHR_E_NOMEM, "inflate: zlib refused the dictionary");
+	}
+	z.next_in = (Bytef *)(uintptr_t)in;
+	z.avail_in = (uInt)in_len;
+	z.next_out = out;
+	z.avail_out = PHR_MAX_SEALED + 1;
+	do
+		zr = inflate(&z, Z_NO_FLUSH);
+	while (zr == Z_OK && z.avail_out > 0);
+	if (z.total_out > PHR_MAX_SEALED)
+		rc = phr_fail(PHR_E_LIMIT, "packed sealed part inflates past PHR_MAX_SEALED (%d) bytes", PHR_MAX_SEALED);
+	else if (zr != Z_STREAM_END)
+		rc = phr_fail(zr == Z_MEM_ERROR ? PHR_E_NOMEM : PHR_E_MALFORMED,
+			      "packed sealed part: the DEFLATE stream is corrupt or cut short");
+	else if (z.avail_in)
+		rc = phr_fail(PHR_E_TRAILING, "packed sealed part: %u bytes after the DEFLATE stream", z.avail_in);
+	*out_len = z.total_out;
+	inflateEnd(&z);
+	return rc;
+}
+
+static int unpack_zstd(const uint8_t *dict, size_t dict_len, const uint8_t *in, size_t in_len, uint8_t *out,
+		       size_t *out_len)
+{
+	uint8_t *frame = NULL;
+	ZSTD_DCtx *dc = NULL;
+	int rc = PHR_OK;
+	if (!in_len || in_len > PHR_MAX_ENVELOPE)
+		return phr_fail(PHR_E_MALFORMED, "packed sealed part: %zu bytes of zstd block", in_len);
+	if (!(frame = malloc(in_len + ZSTD_HEADS)) || !(dc = ZSTD_createDCtx())) {
+		rc = phr_fail(PHR_E_NOMEM, "out of memory");
+		goto out;
+	}
+	uint32_t bh = block_head(in_len);
+	frame[0] = 0;
+	frame[1] = (uint8_t)((PHR_SEAL_ZSTD_WINDOWLOG - 10) << 3);
+	frame[2] = (uint8_t)bh;
+	frame[3] = (uint8_t)(bh >> 8);
+	frame[4] = (uint8_t)(bh >> 16);
+	memcpy(frame + ZSTD_HEADS, in, in_len);
+	if (ZSTD_isError(ZSTD_DCtx_setParameter(dc, ZSTD_d_format, ZSTD_f_zstd1_magicless)) ||
+	    ZSTD_isError(ZSTD_DCtx_setParameter(dc, ZSTD_d_windowLogMax, PHR_SEAL_ZSTD_WINDOWLOG)) ||
+	    ZSTD_isError(ZSTD_DCtx_loadDictionary(dc, dict, dict_len))) {
+		rc = phr_fail(PHR_E_NOMEM, "zstd: cannot set up the decoder");
+		goto out;
+	}
+	/* one frame of one last block that takes every byte: nothing after it */
+	size_t n = ZSTD_decompressDCtx(dc, out, PHR_MAX_SEALED + 1, frame, in_len + ZSTD_HEADS);
+	if (ZSTD_isError(n))
+		rc = phr_fail(ZSTD_getErrorCode(n) == ZSTD_error_dstSize_tooSmall ? PHR_E_LIMIT : PHR_E_MALFORMED,
+			      "packed sealed part: zstd: %s", ZSTD_getErrorName(n));
+	else if (n > PHR_MAX_SEALED)
+		rc = phr_fail(PHR_E_LIMIT, "packed sealed part unpacks past PHR_MAX_SEALED (%d) bytes", PHR_MAX_SEALED);
+	else
+		*out_len = n;
+out:
+	free(frame);
+	ZSTD_freeDCtx(dc);
+	return rc;
+}
+
+/* Does map p (an entry's clear content or a plaintext) hold key? 0 when
+ * it does not, or is not a map. */
+static int map_has(const uint8_t *p, size_t len, uint64_t key)
+{
+	struct phr_cbor_dec d;
+	size_t n;
+	uint64_t k;
+	if (!p || !len || phr_cbor_dec_init(&d, p, len) || phr_cbor_get_map(&d, &n))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (phr_cbor_get_uint(&d, &k) || phr_cbor_skip(&d))
+			return 0;
+		if (k == key)
+			return 1;
+	}
+	return 0;
+}
+
+/* v3 leaves the positions (key 0) out when the clear content has no
+ * results: they are then 0, 1, ..., n-1. The plaintext without them,
+ * malloc'd, or NULL (PHR_OK) when there is nothing to leave out. */
+static int positions_out(const uint8_t *clear, size_t clear_len, const uint8_t *plain, size_t plain_len,
+			 uint8_t **out, size_t *out_len)
+{
+	struct phr_cbor_dec d;
+	struct phr_cbor_enc e;
+	size_t n, m;
+	uint64_t k, v;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	*out = NULL;
+	*out_len = 0;
+	if (map_has(clear, clear_len, KEY_RESULTS) || phr_cbor_dec_init(&d, plain, plain_len) ||
+	    phr_cbor_get_map(&d, &n) || n < 2 || phr_cbor_get_uint(&d, &k) || k != 0 || phr_cbor_get_array(&d, &m))
+		return PHR_OK;
+	for (size_t i = 0; i < m; i++)
+		if (phr_cbor_get_uint(&d, &v) || v != i)
+			return PHR_OK;
+	size_t rest = d.off;
+	for (int pass = 0; pass < 2; pass++) {
+		phr_cbor_enc_init(&e, buf, len);
+		phr_cbor_put_map(&e, n - 1);
+		phr_cbor_put_raw(&e, plain + rest, plain_len - rest);
+		int rc = phr_cbor_enc_finish(&e, &len);
+		if (rc) {
+			free(buf);
+			return rc;
+		}
+		if (pass == 0 && !(buf = malloc(len)))
+			return phr_fail(PHR_E_NOMEM, "out of memory");
+	}
+	*out = buf;
+	*out_len = len;
+	return PHR_OK;
+}
+
+/* The reverse, on an opened v3 plaintext: key 0 put back when results are
+ * sealed, the clear content has none and the plaintext names no
+ * positions. Takes *p. */
+static int positions_in(const uint8_t *clear, size_t clear_len, uint8_t **p, size_t *len)
+{
+	struct phr_cbor_dec d;
+	struct phr_cbor_enc e;
+	size_t n, m = 0, head;
+	uint64_t k;
+	int results = 0, rc;
+	uint8_t *buf = NULL;
+	size_t blen = 0;
+	if (map_has(clear, clear_len, KEY_RESULTS))
+		return PHR_OK;
+	if ((rc = phr_cbor_dec_init(&d, *p, *len)) || (rc = phr_cbor_get_map(&d, &n)))
+		return PHR_OK; /* merge says what is wrong with it */
+	head = d.off;
+	for (size_t i = 0; i < n; i++) {
+		if (phr_cbor_get_uint(&d, &k))
+			return PHR_OK;
+		if (k == 0)
+			return PHR_OK; /* written with the positions */
+		if (k == KEY_RESULTS) {
+			if (phr_cbor_get_array(&d, &m))
+				return PHR_OK;
+			results = 1;
+			break;
+		}
+		if (phr_cbor_skip(&d))
+			return PHR_OK;
+	}
+	if (!results || m > PHR_MAX_ARRAY)
+		return PHR_OK;
+	for (int pass = 0; pass < 2; pass++) {
+		phr_cbor_enc_init(&e, buf, blen);
+		phr_cbor_put_map(&e, n + 1);
+		phr_cbor_put_uint(&e, 0);
+		phr_cbor_put_array(&e, m);
+		for (size_t i = 0; i < m; i++)
+			phr_cbor_put_uint(&e, i);
+		phr_cbor_put_raw(&e, *p + head, *len - head);
+		if ((rc = phr_cbor_enc_finish(&e, &blen))) {
+			free(buf);
+			return rc;
+		}
+		if (pass == 0 && !(buf = malloc(blen)))
+			return phr_fail(PHR_E_NOMEM, "out of memory");
+	}
+	if (blen > PHR_MAX_SEALED) {
+		sodium_memzero(buf, blen);
+		free(buf);
+		return phr_fail(PHR_E_LIMIT, "sealed part: more than PHR_MAX_SEALED (%d) bytes with its positions",
+				PHR_MAX_SEALED);
+	}
+	sodium_memzero(*p, *len);
+	free(*p);
+	*p = buf;
+	*len = blen;
+	return PHR_OK;
+}
+
+/* salt || BLAKE2b-160("phr-seal3" || clear) */
+static void nonce_v3(const uint8_t salt[PHR_SEAL_V3_SALT_LEN], const uint8_t *clear, size_t clear_len,
+		     uint8_t nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES])
+{
+	crypto_generichash_state st;
+	memcpy(nonce, salt, PHR_SEAL_V3_SALT_LEN);
+	crypto_generichash_init(&st, NULL, 0, NONCE3_HASH_LEN);
+	crypto_generichash_update(&st, (const uint8_t *)NONCE3_DOMAIN, strlen(NONCE3_DOMAIN));
+	if (clear_len)
+		crypto_generichash_update(&st, clear, clear_len);
+	crypto_generichash_final(&st, nonce + PHR_SEAL_V3_SALT_LEN, NONCE3_HASH_LEN);
+}
+
+
+
+int phr_seal_v3(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id[16], uint64_t index,
+		const uint8_t *clear, size_t clear_len, const uint8_t *plain, size_t plain_len, unsigned n, int pack,
+		const uint8_t *salt, uint8_t **env, size_t *env_len)
+{
+	uint8_t k[PHR_SEAL_KEY_LEN], ad[PHR_SEAL_AD_LEN], nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES];
+	uint8_t kid[PHR_SEAL_KID_LEN], s[PHR_SEAL_V3_SALT_LEN];
+	uint8_t *dict = NULL, *cand[3] = { NULL, NULL, NULL }, *buf = NULL;
+	size_t dict_len = 0, cand_len[3] = { 0, 0, 0 };
+	int rc;
+	*env = NULL;
+	*env_len = 0;
+	if (sodium_init() < 0)
+		return phr_fail(PHR_E_CRYPTO, "libsodium could not be initialised");
+	if (!plain_len || plain_len > PHR_MAX_SEALED || n < 1 || n > PHR_MAX_SEALED_SECTIONS)
+		return phr_fail(PHR_E_ARG, "nothing to seal, or more than PHR_MAX_SEALED bytes or sections");
+	if (pack < PHR_SEAL_PACK_BEST || pack > PHR_SEAL_PACK_ZSTD)
+		return phr_fail(PHR_E_ARG, "sealed envelope v3: packing %d is not defined", pack);
+	/* the candidates: as it is (without positions the reader can tell),
+	 * DEFLATE, zstd */
+	if ((rc = positions_out(clear, clear_len, plain, plain_len, &cand[0], &cand_len[0])))
+		return rc;
+	if (cand[0]) {
+		plain = cand[0];
+		plain_len = cand_len[0];
+	} else if (!(cand[0] = malloc(plain_len))) {
+		return phr_fail(PHR_E_NOMEM, "out of memory");
+	} else {
+		memcpy(cand[0], plain, plain_len);
+		cand_len[0] = plain_len;
+	}
+	if (pack != PHR_SEAL_PACK_NONE) {
+		if ((rc = pack_dict(clear, clear_len, &dict, &dict_len))) {
+			if (pack != PHR_SEAL_PACK_BEST)
+				goto out;
+			phr_clear_error(); /* no dictionary: unpacked */
+		} else {
+			if ((pack == PHR_SEAL_PACK_BEST || pack == PHR_SEAL_PACK_DEFLATE) &&
+			    (rc = pack_deflate(dict, dict_len, plain, plain_len, &cand[1], &cand_len[1])))
+				goto out;
+			if ((pack == PHR_SEAL_PACK_BEST || pack == PHR_SEAL_PACK_ZSTD) &&
+			    (rc = pack_zstd(dict, dict_len, plain, plain_len, &cand[2], &cand_len[2])))
+				goto out;
+		}
+	}
+	int use = pack == PHR_SEAL_PACK_BEST ? 0 : pack;
+	if (pack == PHR_SEAL_PACK_BEST)
+		for (int i = 1; i < 3; i++)
+			if (cand[i] && cand_len[i] < cand_len[use])
+				use = i;
+	if (!cand[use] || cand_len[use] > PHR_MAX_SEALED) {
+		rc = phr_fail(PHR_E_ARG, "sealed part: packing %d gives nothing usable", use);
+		goto out;
+	}
+	if (salt)
+		memcpy(s, salt, sizeof(s));
+	else
+		randombytes_buf(s, sizeof(s));
+	uint8_t head = (uint8_t)(PHR_SEAL_V3_FLAG | (unsigned)use << 5 | n);
+	phr_holder_key_id(key, kid);
+	phr_seal_entry_key(key, record_id, index, k);
+	phr_seal_ad(record_id, index, kid, head, ad);
+	nonce_v3(s, clear, clear_len, nonce);
+	size_t ct_len = cand_len[use] + PHR_SEAL_TAG_LEN, body = PHR_SEAL_V3_HEAD + ct_len, len = 0;
+	struct phr_cbor_enc e;
+	for (int pass = 0; pass < 2; pass++) {
+		phr_cbor_enc_init(&e, buf, len);
+		phr_cbor_put_bytes_head(&e, body);
+		if ((rc = phr_cbor_enc_finish(&e, &len)))
+			goto out;
+		if (pass == 0 && !(buf = malloc(len + body))) {
+			rc = phr_fail(PHR_E_NOMEM, "out of memory");
+			goto out;
+		}
+	}
+	buf[len] = head;
+	memcpy(buf + len + 1, kid, PHR_SEAL_V3_KID_LEN);
+	memcpy(buf + len + 1 + PHR_SEAL_V3_KID_LEN, s, PHR_SEAL_V3_SALT_LEN);
+	unsigned long long clen;
+	if (crypto_aead_xchacha20poly1305_ietf_encrypt(buf + len + PHR_SEAL_V3_HEAD, &clen, cand[use], cand_len[use], ad,
+						       sizeof(ad), NULL, nonce, k) != 0 ||
+	    clen != ct_len) {
+		rc = phr_fail(PHR_E_CRYPTO, "XChaCha20-Poly1305 failed");
+		goto out;
+	}
+	*env = buf;
+	*env_len = len + body;
+	buf = NULL;
+	rc = PHR_OK;
+out:
+	sodium_memzero(k, sizeof(k));
+	for (int i = 0; i < 3; i++)
+		if (cand[i]) {
+			sodium_memzero(cand[i], cand_len[i]);
+			free(cand[i]);
+		}
+	free(dict);
+	free(buf);
+	return rc;
+}
+
+/* A v3 plaintext unpacked as head says; takes *p. */
+static int unpack_v3(unsigned pack, const uint8_t *clear, size_t clear_len, uint8_t **p, size_t *len)
+{
+	uint8_t *in = *p, *out = NULL, *dict = NULL;
+	size_t n = *len, dict_len = 0, got = 0;
+	int rc = PHR_OK;
+	if (pack != PHR_SEAL_PACK_NONE) {
+		if ((rc = pack_dict(clear, clear_len, &dict, &dict_len)))
+			goto done;
+		if (!(out = malloc(PHR_MAX_SEALED + 1))) {
+			rc = phr_fail(PHR_E_NOMEM, "out of memory");
+			goto done;
+		}
+		rc = pack == PHR_SEAL_PACK_DEFLATE ? unpack_deflate(dict, dict_len, in, n, out, &got) :
+						     unpack_zstd(dict, dict_len, in, n, out, &got);
+		if (rc)
+			goto done;
+		sodium_memzero(in, n);
+		free(in);
+		in = out;
+		n = got;
+		out = NULL;
+	}
+	if (!n || in[0] < 0xa0 || in[0] > 0xbb) {
+		rc = phr_fail(PHR_E_MALFORMED, "sealed part: not a CBOR map (first byte %02x)", n ? in[0] : 0);
+		goto done;
+	}
+	if ((rc = positions_in(clear, clear_len, &in, &n)))
+		goto done;
+done:
+	free(dict);
+	if (out) {
+		sodium_memzero(out, PHR_MAX_SEALED + 1);
+		free(out);
+	}
+	if (rc) {
+		sodium_memzero(in, n);
+		free(in);
+		*p = NULL;
+		*len = 0;
+		return rc;
+	}
+	*p = in;
+	*len = n;
+	return PHR_OK;
+}
+
 /* The decrypted bytes: a CBOR map as they are, or a packed plaintext
  * (FORMAT.md, "Packed plaintexts") inflated. Takes *p. */
 static int unpack(uint8_t **p, size_t *len)
@@ -449,6 +964,13 @@ fail:
 int phr_seal_open(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id[16], uint64_t index,
 		  const uint8_t *env, size_t env_len, uint8_t **plain, size_t *plain_len)
 {
+	return phr_seal_open_entry(key, record_id, index, NULL, 0, env, env_len, plain, plain_len);
+}
+
+int phr_seal_open_entry(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id[16], uint64_t index,
+			const uint8_t *clear, size_t clear_len, const uint8_t *env, size_t env_len, uint8_t **plain,
+			size_t *plain_len)
+{
 	struct phr_seal_envelope v;
 	uint8_t k[PHR_SEAL_KEY_LEN], ad[PHR_SEAL_AD_LEN], nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES] = { 0 };
 	uint8_t kid[PHR_SEAL_KID_LEN];
@@ -460,13 +982,23 @@ int phr_seal_open(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id
 	if ((rc = phr_seal_envelope_parse(env, env_len, &v)))
 		return rc;
 	phr_holder_key_id(key, kid);
-	if (memcmp(kid, v.kid, PHR_SEAL_KID_LEN) != 0)
+	if (!phr_seal_kid_match(&v, kid)) {
+		if (v.version == PHR_SEAL_V3)
+			return phr_fail(PHR_E_SEAL_KEY,
+					"sealed under holder key %02x%02x…, and the key given is %02x%02x%02x%02x (another record's key, a key replaced since, or a wrong key)",
+					v.kid[0], v.kid[1], kid[0], kid[1], kid[2], kid[3]);
 		return phr_fail(PHR_E_SEAL_KEY,
 				"sealed under holder key %02x%02x%02x%02x, and the key given is %02x%02x%02x%02x (another record's key, a key replaced since, or a wrong key)",
 				v.kid[0], v.kid[1], v.kid[2], v.kid[3], kid[0], kid[1], kid[2], kid[3]);
-	memcpy(nonce, v.salt, v.salt_len);
+	}
 	phr_seal_entry_key(key, record_id, index, k);
-	phr_seal_ad(record_id, index, v.kid, v.sections, ad);
+	if (v.version == PHR_SEAL_V3) {
+		nonce_v3(v.salt, clear, clear_len, nonce);
+		phr_seal_ad(record_id, index, kid, (uint32_t)(PHR_SEAL_V3_FLAG | v.pack << 5 | v.sections), ad);
+	} else {
+		memcpy(nonce, v.salt, v.salt_len);
+		phr_seal_ad(record_id, index, v.kid, v.sections, ad);
+	}
 	size_t n = v.ct_len - PHR_SEAL_TAG_LEN;
 	uint8_t *out = malloc(n);
 	if (!out) {
@@ -482,7 +1014,7 @@ int phr_seal_open(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id
 	}
 	sodium_memzero(k, sizeof(k));
 	size_t got = (size_t)m;
-	int rc2 = unpack(&out, &got);
+	int rc2 = v.version == PHR_SEAL_V3 ? unpack_v3(v.pack, clear, clear_len, &out, &got) : unpack(&out, &got);
 	if (rc2)
 		return rc2;
 	*plain = out;
@@ -837,7 +1369,7 @@ int phr_record_seal_key_state(const struct phr_record *r, const uint8_t kid[PHR_
 			      uint8_t newest[PHR_SEAL_KID_LEN], size_t *newest_at, size_t *rekeyed_at)
 {
 	int have = 0;
-	size_t last_mine = 0;
+	size_t last_mine = 0, newest_len = PHR_SEAL_KID_LEN;
 	int mine = 0;
 	*newest_at = *rekeyed_at = 0;
 	memset(newest, 0, PHR_SEAL_KID_LEN);
@@ -848,16 +1380,17 @@ int phr_record_seal_key_state(const struct phr_record *r, const uint8_t kid[PHR_
 			continue;
 		}
 		memcpy(newest, ev.kid, PHR_SEAL_KID_LEN);
+		newest_len = ev.kid_len;
 		*newest_at = i;
 		have = 1;
-		if (!memcmp(ev.kid, kid, PHR_SEAL_KID_LEN)) {
+		if (phr_seal_kid_match(&ev, kid)) {
 			mine = 1;
 			last_mine = i;
 		}
 	}
 	if (!have)
 		return PHR_SEAL_KEY_NONE;
-	if (!memcmp(newest, kid, PHR_SEAL_KID_LEN))
+	if (!memcmp(newest, kid, newest_len))
 		return PHR_SEAL_KEY_NEWEST;
 	if (!mine)
 		return PHR_SEAL_KEY_OTHER;
@@ -906,7 +1439,8 @@ int phr_seal_rekey_plaintext(const struct phr_record *r, const uint8_t key[PHR_H
 		size_t n;
 		if (!en->sealed)
 			continue;
-		rc = phr_seal_open(key, r->id, i, en->sealed, en->sealed_len, &own[i], &own_len[i]);
+		rc = phr_seal_open_entry(key, r->id, i, en->clear, en->clear_len, en->sealed, en->sealed_len, &own[i],
+					 &own_len[i]);
 		if (rc == PHR_E_NOMEM)
 			break;
 		if (rc) {
@@ -946,7 +1480,8 @@ int phr_seal_rekey_plaintext(const struct phr_record *r, const uint8_t key[PHR_H
 			/* say why, with the key given */
 			uint8_t *tmp = NULL;
 			size_t tl = 0;
-			rc = phr_seal_open(key, r->id, i, r->entries[i].sealed, r->entries[i].sealed_len, &tmp, &tl);
+			rc = phr_seal_open_entry(key, r->id, i, r->entries[i].clear, r->entries[i].clear_len,
+						 r->entries[i].sealed, r->entries[i].sealed_len, &tmp, &tl);
 			free(tmp);
 			rc = phr_fail_wrap(rc ? rc : why[i], "entry %zu", i);
 		}
@@ -1055,7 +1590,8 @@ int phr_record_unseal(struct phr_record *r, const uint8_t key[PHR_HOLDER_KEY_LEN
 		size_t n;
 		if (!e->sealed || !e->content || e->seal_state == 1)
 			continue;
-		rc = phr_seal_open(key, r->id, i, e->sealed, e->sealed_len, &plain, &plain_len);
+		rc = phr_seal_open_entry(key, r->id, i, e->clear, e->clear_len, e->sealed, e->sealed_len, &plain,
+					 &plain_len);
 		if (rc == PHR_OK) {
 			int k = carried_map(plain, plain_len, &d, &n);
 			if (k == 1 && (rc = carried_read(&d, n, i, cp, cl)) == PHR_OK) {

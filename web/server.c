@@ -429,7 +429,8 @@ static int sign_entry(struct web_request *rq, const char *record_hex, const uint
 	if (holder_key && mask &&
 	    (rc = phr_seal_split(content, len, mask, &clear, &clear_len, &plain, &plain_len, &n_sealed)))
 		goto out;
-	if (plain && (rc = phr_seal(holder_key, r->id, r->n_entries, plain, plain_len, n_sealed, NULL, &env, &env_len)))
+	if (plain && (rc = phr_seal_v3(holder_key, r->id, r->n_entries, clear, clear_len, plain, plain_len, n_sealed,
+				       PHR_SEAL_PACK_BEST, NULL, &env, &env_len)))
 		goto out;
 	if ((rc = phr_record_append_sealed(r, srv->cfg.key, srv->cfg.cert, srv->cfg.cert_len, plain ? clear : content,
 					   plain ? clear_len : len, env, env_len, now)) ||

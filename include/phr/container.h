@@ -52,6 +52,8 @@ struct phr_entry {
 	const uint8_t *sealed;   /* the sealed envelope (payload key 4), or NULL */
 	size_t sealed_len;
 	unsigned sealed_sections; /* sections it holds, as the envelope says */
+	const uint8_t *clear;    /* the content as signed (without what is sealed); stays when content is unsealed */
+	size_t clear_len;
 	int seal_state;          /* 0 not opened, 1 opened (content is the whole entry), or why not (PHR_E_*) */
 	char seal_why[PHR_ENTRY_WHY_MAX]; /* the message when it did not open */
 	uint8_t hash[PHR_HASH_LEN]; /* BLAKE2b-256 of raw */

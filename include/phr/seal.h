@@ -7,7 +7,10 @@
  * key 4 of the entry, so the signature covers it and every entry verifies
  * without the holder key.
  *
- * Envelope v2 (written): one CBOR byte string holding
+ * Envelope v3 (written; phr_seal_v3() below): one CBOR byte string
+ *   head (1) || key id (2) || salt (4) || ciphertext || tag (16)
+ * Envelope v2 (read; written by phr_seal() for its tests and vectors): one
+ * CBOR byte string holding
  *   sections (1 byte) || key id (4) || salt (8) || ciphertext || tag (16)
  * Envelope v1 (read; deterministic CBOR): [key id: bstr(4), sections: uint,
  *                                 salt: bstr(12), ciphertext: bstr]
@@ -83,11 +86,13 @@ PHR_NODISCARD int phr_seal_merge(const uint8_t *clear, size_t clear_len, const u
 				 uint8_t **full, size_t *full_len);
 
 struct phr_seal_envelope {
-	uint8_t kid[PHR_SEAL_KID_LEN];
+	uint8_t kid[PHR_SEAL_KID_LEN]; /* kid_len bytes read (v3: 2), the rest zero */
+	size_t kid_len;
+	unsigned pack; /* v3: how the plaintext is packed (PHR_SEAL_PACK_*); v1, v2: 0 */
 	uint32_t sections;
 	uint8_t salt[PHR_SEAL_V1_SALT_LEN]; /* salt_len bytes used */
 	size_t salt_len;
-	int version; /* 1: the CBOR array; 2: the compact byte string */
+	int version; /* 1: the CBOR array; 2: the compact byte string; 3: v2 with flags, short key id and salt */
 	const uint8_t *ct; /* ciphertext || tag, inside the parsed buffer */
 	size_t ct_len;
 };
@@ -100,7 +105,8 @@ PHR_NODISCARD int phr_seal(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t 
 			   size_t *env_len);
 /* The same in a chosen envelope version (PHR_SEAL_V1 or PHR_SEAL_V2); salt
  * is PHR_SEAL_V1_SALT_LEN or PHR_SEAL_SALT_LEN bytes. phr_seal() writes v2;
- * v1 is written only to keep its vectors. */
+ * v1 and v2 are written only to keep their vectors and tests: phr's
+ * writers use phr_seal_v3(). */
 #define PHR_SEAL_V1 1
 #define PHR_SEAL_V2 2
 PHR_NODISCARD int phr_seal_v(int version, const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id[16],
@@ -110,7 +116,7 @@ PHR_NODISCARD int phr_seal_v(int version, const uint8_t key[PHR_HOLDER_KEY_LEN],
  * plaintexts"): PHR_SEAL_PACKED_DEFLATE_DICT1 || uint16be(plain_len) ||
  * raw DEFLATE with dictionary v1, when that is shorter; else as phr_seal.
  * phr_seal_open gives back the plaintext either way. What phr issue,
- * extend and rekey use. */
+ * extend and rekey used until envelope v3. */
 #define PHR_SEAL_PACKED_DEFLATE_DICT1 0x01
 #define PHR_SEAL_PACKED_HEAD 3
 PHR_NODISCARD int phr_seal_packed(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id[16],
@@ -119,6 +125,43 @@ PHR_NODISCARD int phr_seal_packed(const uint8_t key[PHR_HOLDER_KEY_LEN], const u
 PHR_NODISCARD int phr_seal_packed_v(int version, const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id[16],
 				    uint64_t index, const uint8_t *plain, size_t plain_len, unsigned n,
 				    const uint8_t *salt, uint8_t **env, size_t *env_len);
+/* Envelope v3 (written by phr issue, extend, rekey and the web form; see
+ * docs/FORMAT.md, "Sealed sections"): one CBOR byte string holding
+ *   head (1) || key id (2) || salt (4) || ciphertext || tag (16)
+ * head = 0x80 | pack << 5 | sections (1..20). The nonce is salt ||
+ * BLAKE2b-160("phr-seal3" || the entry's clear content), so the envelope
+ * opens only beside the clear content it was sealed with. AD as v2 with the
+ * head byte for sections. pack: */
+#define PHR_SEAL_V3 3
+#define PHR_SEAL_V3_KID_LEN 2
+#define PHR_SEAL_V3_SALT_LEN 4
+#define PHR_SEAL_V3_HEAD (1 + PHR_SEAL_V3_KID_LEN + PHR_SEAL_V3_SALT_LEN)
+#define PHR_SEAL_V3_FLAG 0x80
+#define PHR_SEAL_PACK_NONE 0    /* the CBOR map as it is */
+#define PHR_SEAL_PACK_DEFLATE 1 /* raw DEFLATE, preset dictionary: the last 32 KiB of dictionary v1 || clear content */
+#define PHR_SEAL_PACK_ZSTD 2    /* zstd: the one compressed block of a magicless frame (frame header 00 38 and
+				 * block header left out), dictionary v1 || clear content, window 2^17 */
+#define PHR_SEAL_PACK_BEST (-1) /* the shortest of the three (ties: the lower number) */
+#define PHR_SEAL_ZSTD_WINDOWLOG 17
+/* Seals plain (n sections) for entry index of record_id, whose clear
+ * content (what phr_seal_split left, as signed) is clear: an envelope v3,
+ * packed as pack says (a PHR_SEAL_PACK_* or PHR_SEAL_PACK_BEST); salt
+ * (PHR_SEAL_V3_SALT_LEN bytes) NULL draws a random one. *env malloc'd. */
+PHR_NODISCARD int phr_seal_v3(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id[16], uint64_t index,
+			      const uint8_t *clear, size_t clear_len, const uint8_t *plain, size_t plain_len, unsigned n,
+			      int pack, const uint8_t *salt, uint8_t **env, size_t *env_len);
+/* As phr_seal_open, for an entry whose clear content is clear (needed by
+ * v3, which binds to it; v1 and v2 ignore it). phr_seal_open(...) is this
+ * with an empty clear content. */
+PHR_NODISCARD int phr_seal_open_entry(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id[16],
+				      uint64_t index, const uint8_t *clear, size_t clear_len, const uint8_t *env,
+				      size_t env_len, uint8_t **plain, size_t *plain_len);
+/* True when the envelope's key id (its kid_len bytes) is kid's. */
+int phr_seal_kid_match(const struct phr_seal_envelope *env, const uint8_t kid[PHR_SEAL_KID_LEN]);
+/* The envelope's key id in hex, as much as it holds ("4b1c" in v3,
+ * "4b1c0a2f" in v1 and v2). */
+#define PHR_SEAL_KID_TEXT_LEN (2 * PHR_SEAL_KID_LEN + 1)
+void phr_seal_kid_format(const struct phr_seal_envelope *env, char out[PHR_SEAL_KID_TEXT_LEN]);
 /* Opens an envelope. PHR_E_SEAL_KEY when the key id is not key's;
  * PHR_E_SEALED when the ciphertext does not open (altered, or moved from
  * another entry or record); PHR_E_MALFORMED / PHR_E_LIMIT when what it

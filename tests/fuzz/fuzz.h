@@ -88,6 +88,10 @@ extern const uint8_t fuzz_seal_key[16];
 extern const uint8_t fuzz_seal_rid[16];
 extern const uint8_t fuzz_seal_clear[];
 extern const size_t fuzz_seal_clear_len;
+/* The same without results: beside it, an envelope v3 seals results
+ * without their positions, and opening puts them back. */
+extern const uint8_t fuzz_seal_clear_nores[];
+extern const size_t fuzz_seal_clear_nores_len;
 
 /* ---- allocation accounting (only with AddressSanitizer) --------------- */
 

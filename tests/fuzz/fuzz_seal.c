@@ -3,14 +3,18 @@
  *
  * Input: byte 0 selects (mod 3)
  *   0  the rest is a sealed envelope, opened with the fixed holder key
- *      (fuzz_seal_key) for record id fuzz_seal_rid, entry 1, then merged
- *      into the fixed clear content fuzz_seal_clear;
+ *      (fuzz_seal_key) for record id fuzz_seal_rid, entry 1, beside the
+ *      fixed clear content fuzz_seal_clear (v3 binds to it), then merged
+ *      into it; a v3 envelope also beside fuzz_seal_clear_nores (no
+ *      results: the positions of sealed results are put back on opening);
  *   1  the rest is a plaintext, merged into fuzz_seal_clear;
  *   2  the rest is a typed holder key.
  * Invariants:
- *  - envelope (v1, the CBOR array, and v2, the byte string; both in the
- *    corpus): a parsed envelope says its version, and its parts lie inside
- *    the input (v2: the ciphertext is the input's tail); open fails exactly when parse fails, or with PHR_E_SEAL_KEY
+ *  - envelope (v1, the CBOR array, v2 and v3, the byte string; all in
+ *    the corpus): a parsed envelope says its version, and its parts lie
+ *    inside the input (v2, v3: the ciphertext is the input's tail; v3: a
+ *    packing 0..2, a 2-byte key id, a 4-byte salt); a v3 envelope that
+ *    opens does not open beside another clear content; open fails exactly when parse fails, or with PHR_E_SEAL_KEY
  *    (key id not the key's) or PHR_E_SEALED; a failure leaves no output and
  *    says why; an opened plaintext is ct_len - 16 bytes, or, packed, the
  *    length it declares (at most PHR_MAX_SEALED);
@@ -85,6 +89,33 @@ out:
 	free(full);
 }
 
+/* A v3 envelope beside the clear content without results: what opens is
+ * a CBOR map within PHR_MAX_SEALED bytes (positions put back when results
+ * are sealed: then key 0 is first), and merges into that content or says
+ * why not. */
+static void check_nores(const uint8_t *p, size_t n)
+{
+	uint8_t *q = (uint8_t *)&q, *full = NULL;
+	size_t ql = 1, full_len = 0;
+	int rc = phr_seal_open_entry(fuzz_seal_key, fuzz_seal_rid, 1, fuzz_seal_clear_nores, fuzz_seal_clear_nores_len,
+				     p, n, &q, &ql);
+	if (rc != PHR_OK) {
+		FUZZ_CHECK(q == NULL && ql == 0, "open (no clear results): output after a failure");
+		FUZZ_CHECK_ERR(rc);
+		FUZZ_CHECK(phr_last_error()[0] != '\0', "open (no clear results): failure without a message");
+		return;
+	}
+	FUZZ_CHECK(ql >= 1 && ql <= PHR_MAX_SEALED && q[0] >= 0xa0 && q[0] <= 0xbb,
+		   "open (no clear results): not a map within PHR_MAX_SEALED");
+	rc = phr_seal_merge(fuzz_seal_clear_nores, fuzz_seal_clear_nores_len, q, ql, &full, &full_len);
+	if (rc == PHR_OK)
+		FUZZ_CHECK(phr_entry_validate(full, full_len) == PHR_OK, "merged entry (no clear results) does not validate");
+	else
+		FUZZ_CHECK_ERR(rc);
+	free(full);
+	free(q);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
@@ -97,14 +128,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t *plain = (uint8_t *)&plain;
 		size_t plain_len = 1;
 		int prc = phr_seal_envelope_parse(p, n, &env);
-		int rc = phr_seal_open(fuzz_seal_key, fuzz_seal_rid, 1, p, n, &plain, &plain_len);
+		int rc = phr_seal_open_entry(fuzz_seal_key, fuzz_seal_rid, 1, fuzz_seal_clear, fuzz_seal_clear_len, p, n,
+					     &plain, &plain_len);
+		if (prc == PHR_OK && env.version == PHR_SEAL_V3)
+			check_nores(p, n);
 		if (prc != PHR_OK)
 			FUZZ_CHECK(rc == prc, "open and parse disagree");
 		else
 			FUZZ_CHECK((env.version == PHR_SEAL_V1 && env.salt_len == PHR_SEAL_V1_SALT_LEN) ||
 					   (env.version == PHR_SEAL_V2 && env.salt_len == PHR_SEAL_SALT_LEN &&
 					    env.ct + env.ct_len == p + n &&
-					    env.ct_len + PHR_SEAL_V2_HEAD + 1 <= n),
+					    env.ct_len + PHR_SEAL_V2_HEAD + 1 <= n) ||
+					   (env.version == PHR_SEAL_V3 && env.salt_len == PHR_SEAL_V3_SALT_LEN &&
+					    env.kid_len == PHR_SEAL_V3_KID_LEN && env.pack <= PHR_SEAL_PACK_ZSTD &&
+					    env.ct + env.ct_len == p + n && env.ct_len + PHR_SEAL_V3_HEAD + 1 <= n),
 				   "envelope: version, salt or ciphertext out of place");
 		if (rc != PHR_OK) {
 			FUZZ_CHECK(plain == NULL && plain_len == 0, "open: output after a failure");
@@ -118,8 +155,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* another entry: never opens */
 		uint8_t *other = NULL;
 		size_t other_len;
-		FUZZ_CHECK(phr_seal_open(fuzz_seal_key, fuzz_seal_rid, 2, p, n, &other, &other_len) == PHR_E_SEALED,
+		FUZZ_CHECK(phr_seal_open_entry(fuzz_seal_key, fuzz_seal_rid, 2, fuzz_seal_clear, fuzz_seal_clear_len, p, n,
+					       &other, &other_len) == PHR_E_SEALED,
 			   "an envelope opens at another entry");
+		if (env.version == PHR_SEAL_V3)
+			FUZZ_CHECK(phr_seal_open_entry(fuzz_seal_key, fuzz_seal_rid, 1, fuzz_seal_clear, fuzz_seal_clear_len - 1, p,
+						       n, &other, &other_len) == PHR_E_SEALED,
+				   "a v3 envelope opens beside another clear content");
 		check_merge(plain, plain_len);
 		free(plain);
 		break;

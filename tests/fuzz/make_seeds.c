@@ -1394,15 +1394,21 @@ static void seal_one_v(int version, const char *name, const uint8_t *plain, size
 	size_t env_len;
 	char nm[128];
 	int rc;
+	const char *tag = version == PHR_SEAL_V1 ? "" : version == PHR_SEAL_V2 ? "2" : "3";
 	memset(salt, 0x33, sizeof(salt)); /* fixed: the corpus is reproducible */
-	if ((rc = phr_seal_v(version, fuzz_seal_key, fuzz_seal_rid, 1, plain, n, sections, salt, &env, &env_len)))
+	if (version == PHR_SEAL_V3) /* beside the clear content fuzz_seal opens it with */
+		rc = phr_seal_v3(fuzz_seal_key, fuzz_seal_rid, 1, fuzz_seal_clear, fuzz_seal_clear_len, plain, n, sections,
+				 PHR_SEAL_PACK_NONE, salt, &env, &env_len);
+	else
+		rc = phr_seal_v(version, fuzz_seal_key, fuzz_seal_rid, 1, plain, n, sections, salt, &env, &env_len);
+	if (rc)
 		die("seal", rc);
 	buf[0] = 0;
 	memcpy(buf + 1, env, env_len);
-	snprintf(nm, sizeof(nm), version == PHR_SEAL_V1 ? "seed-env-%s" : "seed-env2-%s", name);
+	snprintf(nm, sizeof(nm), "seed-env%s-%s", tag, name);
 	put_and_truncated("seal", nm, buf, env_len + 1);
 	buf[1 + env_len - 3] ^= 0x01; /* a flipped tag bit */
-	snprintf(nm, sizeof(nm), version == PHR_SEAL_V1 ? "edge-env-flipped-%s" : "edge-env2-flipped-%s", name);
+	snprintf(nm, sizeof(nm), "edge-env%s-flipped-%s", tag, name);
 	put("seal", nm, buf, env_len + 1);
 	free(env);
 	if (version != PHR_SEAL_V1)
@@ -1413,11 +1419,13 @@ static void seal_one_v(int version, const char *name, const uint8_t *plain, size
 	put_and_truncated("seal", nm, buf, n + 1);
 }
 
-/* v1 envelopes (read, no longer written) and v2 (FORMAT.md, "Envelope v2") */
+/* v1 and v2 envelopes (read, no longer written) and v3 (FORMAT.md,
+ * "Envelope v3") */
 static void seal_one(const char *name, const uint8_t *plain, size_t n, unsigned sections)
 {
 	seal_one_v(PHR_SEAL_V1, name, plain, n, sections);
 	seal_one_v(PHR_SEAL_V2, name, plain, n, sections);
+	seal_one_v(PHR_SEAL_V3, name, plain, n, sections);
 }
 
 static void seal_seeds(void)
@@ -1431,6 +1439,32 @@ static void seal_seeds(void)
 	static const uint8_t both[] = { 0xa3, 0x00, 0x81, 0x01, 0x0b, 0x81, 0xa2, 0x01, 0x82, 0x04, 0x66, '5', '1', '9',
 					'6', '-', '1', 0x03, 0x01, 0x0e, 0xa1, 0x01, 0x00 };
 	seal_one("results", results, sizeof(results), 1);
+	/* v3 beside the clear content without results: the positions left
+	 * out, put back on opening (fuzz_seal.c, check_nores) */
+	{
+		static const uint8_t both_first[] = { 0xa3, 0x00, 0x81, 0x00, 0x0b, 0x81, 0xa2, 0x01, 0x82, 0x04, 0x66, '5',
+						      '1', '9', '6', '-', '1', 0x03, 0x01, 0x0e, 0xa1, 0x01, 0x00 };
+		const uint8_t *pl[2] = { results, both_first };
+		size_t pn[2] = { sizeof(results), sizeof(both_first) };
+		const char *nm[2] = { "seed-env3-nores-results", "seed-env3-nores-results-mental" };
+		for (int i = 0; i < 2; i++)
+			for (int pack = PHR_SEAL_PACK_NONE; pack <= PHR_SEAL_PACK_ZSTD; pack++) {
+				uint8_t *env, buf[PHR_MAX_ENVELOPE + 1], salt[PHR_SEAL_V3_SALT_LEN];
+				size_t env_len;
+				char name[96];
+				int rc;
+				memset(salt, 0x55, sizeof(salt));
+				if ((rc = phr_seal_v3(fuzz_seal_key, fuzz_seal_rid, 1, fuzz_seal_clear_nores,
+						      fuzz_seal_clear_nores_len, pl[i], pn[i], 1 + (unsigned)i, pack, salt, &env,
+						      &env_len)))
+					die("seal v3", rc);
+				buf[0] = 0;
+				memcpy(buf + 1, env, env_len);
+				snprintf(name, sizeof(name), "%s-%d", nm[i], pack);
+				put("seal", name, buf, env_len + 1);
+				free(env);
+			}
+	}
 	seal_one("pregnancy-notes", preg, sizeof(preg), 2);
 	seal_one("results-mental", both, sizeof(both), 2);
 	/* a plaintext naming kind (never sealed) and one naming a clear key */
@@ -1492,6 +1526,41 @@ static void sealed_records(const struct fuzz_keys *k, const struct example *ex, 
 			put("seal", name, pb, penv_len + 1);
 			free(pb);
 			free(penv);
+		}
+		/* v3, packed with DEFLATE and with zstd, beside fuzz_seal's clear content */
+		for (int pack = PHR_SEAL_PACK_DEFLATE; pack <= PHR_SEAL_PACK_ZSTD; pack++) {
+			uint8_t *penv, *pb;
+			size_t penv_len;
+			if ((rc = phr_seal_v3(fuzz_seal_key, fuzz_seal_rid, 1, fuzz_seal_clear, fuzz_seal_clear_len, plain,
+					      plain_len, n, pack, salt, &penv, &penv_len)))
+				die("seal v3", rc);
+			if (!(pb = malloc(penv_len + 1)))
+				die("seal v3", PHR_E_NOMEM);
+			pb[0] = 0;
+			memcpy(pb + 1, penv, penv_len);
+			snprintf(name, sizeof(name), "seed-env3-%s-%.60s", pack == PHR_SEAL_PACK_DEFLATE ? "deflate" : "zstd",
+				 ex[i].name);
+			put("seal", name, pb, penv_len + 1);
+			free(pb);
+			free(penv);
+		}
+		/* fuzz_container: the record with a v3 envelope, as phr issue writes it */
+		{
+			uint8_t *env3, *body3;
+			size_t env3_len, blen3;
+			struct phr_record *r3;
+			if ((rc = phr_record_create(fuzz_seal_rid, &r3)) ||
+			    (rc = phr_seal_v3(fuzz_seal_key, fuzz_seal_rid, 0, clear, clear_len, plain, plain_len, n,
+					      PHR_SEAL_PACK_BEST, salt, &env3, &env3_len)) ||
+			    (rc = phr_record_append_sealed(r3, k->key[FUZZ_CLINIC_1], k->cert[0], k->cert_len[0], clear,
+							   clear_len, env3, env3_len, FUZZ_T0)) ||
+			    (rc = phr_record_body(r3, &body3, &blen3)))
+				die("sealed record v3", rc);
+			snprintf(name, sizeof(name), "seed-sealed3-%.60s", ex[i].name);
+			put_container(name, PHR_COMP_NONE, body3, blen3);
+			free(body3);
+			free(env3);
+			phr_record_destroy(r3);
 		}
 		snprintf(name, sizeof(name), "seed-sealed-%.60s-zstd", ex[i].name);
 		put_container(name, PHR_COMP_ZSTD_DICT1, body, blen);

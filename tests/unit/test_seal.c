@@ -5,6 +5,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "fixture.h"
 #include "phr/cbor.h"
@@ -576,6 +577,267 @@ static int test_notes(void)
 	return 0;
 }
 
+/* FORMAT.md, v3: the positions (key 0, first) are left out of what is
+ * sealed when the clear content has no results (key 11). Done here on the
+ * bytes: a map head of one byte, key 0, an array of small numbers. */
+static size_t v3_sealed_form(const uint8_t *clear, size_t clear_len, const uint8_t *plain, size_t plain_len,
+			     uint8_t *out)
+{
+	struct phr_cbor_dec d;
+	size_t n;
+	int clear_results = 0;
+	CHECK(phr_cbor_dec_init(&d, clear, clear_len) == PHR_OK && phr_cbor_get_map(&d, &n) == PHR_OK);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t k;
+		CHECK(phr_cbor_get_uint(&d, &k) == PHR_OK && phr_cbor_skip(&d) == PHR_OK);
+		clear_results |= k == 11;
+	}
+	memcpy(out, plain, plain_len);
+	if (clear_results || plain[1] != 0x00)
+		return plain_len;
+	CHECK(plain[0] > 0xa1 && plain[0] < 0xb8 && plain[2] >= 0x80 && plain[2] < 0x98);
+	size_t skip = 2 + (size_t)(plain[2] - 0x80); /* 00, the array head, its small numbers */
+	out[0] = (uint8_t)(plain[0] - 1);
+	memcpy(out + 1, plain + 1 + skip, plain_len - 1 - skip);
+	return plain_len - skip;
+}
+
+/* Envelope v3 (FORMAT.md, "Sealed sections", v3): layout, the crypto
+ * recomputed with libsodium, each packing round-trips, the shortest is
+ * chosen, and it opens only beside its own clear content. */
+static int test_v3(void)
+{
+	static const char *const ex[] = { "adult-tb-positive-referral.json", "child-no-vaccination-documents.json",
+					  "older-man-chronic.json", "pregnant-hepatitis-b.json" };
+	static const uint8_t salt[4] = { 0xde, 0xad, 0xbe, 0xef };
+	for (size_t x = 0; x < sizeof(ex) / sizeof(ex[0]); x++) {
+		uint8_t *c, *clear, *plain, *env, *out;
+		size_t clen, clear_len, plain_len, env_len, out_len, sizes[3] = { 0, 0, 0 };
+		unsigned n;
+		CHECK(load_example(ex[x], &c, &clen) == 0);
+		CHECK_RC(phr_seal_split(c, clen, phr_seal_default_sections(), &clear, &clear_len, &plain, &plain_len, &n),
+			 PHR_OK);
+		CHECK(plain != NULL);
+		for (int pack = PHR_SEAL_PACK_NONE; pack <= PHR_SEAL_PACK_ZSTD; pack++) {
+			struct phr_seal_envelope v;
+			CHECK_RC(phr_seal_v3(key_a, rid_a, 7, clear, clear_len, plain, plain_len, n, pack, salt, &env,
+					     &env_len),
+				 PHR_OK);
+			CHECK_RC(phr_seal_envelope_parse(env, env_len, &v), PHR_OK);
+			CHECK(v.version == PHR_SEAL_V3 && v.kid_len == 2 && v.salt_len == 4 && v.sections == n &&
+			      v.pack == (unsigned)pack);
+			/* bstr head (2 bytes: 0x58, length), head byte, key id, salt */
+			uint8_t kid[PHR_SEAL_KID_LEN];
+			phr_holder_key_id(key_a, kid);
+			CHECK(env[0] == 0x58 && env[1] == env_len - 2);
+			CHECK(env[2] == (0x80 | pack << 5 | n) && !memcmp(env + 3, kid, 2) && !memcmp(env + 5, salt, 4));
+			CHECK(v.ct == env + 9 && v.ct_len == env_len - 9);
+			sizes[pack] = env_len;
+			/* the crypto, recomputed: nonce = salt || BLAKE2b-160("phr-seal3" || clear) */
+			uint8_t nonce[24], k[32], ad[PHR_SEAL_AD_LEN], *msg = malloc(9 + clear_len), *dec = malloc(v.ct_len);
+			CHECK(msg && dec);
+			memcpy(nonce, salt, 4);
+			memcpy(msg, "phr-seal3", 9);
+			memcpy(msg + 9, clear, clear_len);
+			crypto_generichash(nonce + 4, 20, msg, 9 + clear_len, NULL, 0);
+			uint8_t km[8 + 16 + 8] = { 'p', 'h', 'r', '-', 's', 'e', 'a', 'l' };
+			memcpy(km + 8, rid_a, 16);
+			km[31] = 7;
+			crypto_generichash(k, 32, km, sizeof(km), key_a, 16);
+			memcpy(ad, km, 32);
+			memcpy(ad + 32, kid, 4);
+			ad[36] = ad[37] = ad[38] = 0;
+			ad[39] = env[2];
+			unsigned long long m;
+			CHECK(crypto_aead_xchacha20poly1305_ietf_decrypt(dec, &m, NULL, v.ct, v.ct_len, ad, sizeof(ad), nonce, k) ==
+			      0);
+			uint8_t form[PHR_MAX_SEALED];
+			size_t form_len = v3_sealed_form(clear, clear_len, plain, plain_len, form);
+			if (x == 3) /* all six results sealed: their positions left out */
+				CHECK(form_len == plain_len - 8);
+			if (pack == PHR_SEAL_PACK_NONE)
+				CHECK(m == form_len && !memcmp(dec, form, form_len));
+			else
+				CHECK(m < form_len);
+			free(msg);
+			free(dec);
+			CHECK_RC(phr_seal_open_entry(key_a, rid_a, 7, clear, clear_len, env, env_len, &out, &out_len), PHR_OK);
+			CHECK(out_len == plain_len && !memcmp(out, plain, plain_len));
+			free(out);
+			/* another clear content, none, another index or record: refused */
+			clear[clear_len - 1] ^= 1;
+			CHECK_RC(phr_seal_open_entry(key_a, rid_a, 7, clear, clear_len, env, env_len, &out, &out_len),
+				 PHR_E_SEALED);
+			clear[clear_len - 1] ^= 1;
+			CHECK_RC(phr_seal_open(key_a, rid_a, 7, env, env_len, &out, &out_len), PHR_E_SEALED);
+			CHECK_RC(phr_seal_open_entry(key_a, rid_a, 6, clear, clear_len, env, env_len, &out, &out_len),
+				 PHR_E_SEALED);
+			/* every bit of the envelope matters */
+			for (size_t i = 0; i < env_len * 8; i++) {
+				env[i / 8] ^= (uint8_t)(1u << (i % 8));
+				int rc = phr_seal_open_entry(key_a, rid_a, 7, clear, clear_len, env, env_len, &out, &out_len);
+				env[i / 8] ^= (uint8_t)(1u << (i % 8));
+				CHECK(rc != PHR_OK && out == NULL);
+			}
+			free(env);
+		}
+		/* the writers' choice: the shortest, ties to the lower number */
+		CHECK_RC(phr_seal_v3(key_a, rid_a, 7, clear, clear_len, plain, plain_len, n, PHR_SEAL_PACK_BEST, salt, &env,
+				     &env_len),
+			 PHR_OK);
+		size_t best = sizes[0];
+		for (int i = 1; i < 3; i++)
+			if (sizes[i] && sizes[i] < best)
+				best = sizes[i];
+		CHECK(env_len == best);
+		CHECK(sizes[1] < sizes[0] && sizes[2] < sizes[0]);
+		free(env);
+		free(c);
+		free(clear);
+		free(plain);
+	}
+	return 0;
+}
+
+/* v3 keeps 2 bytes of the key id: a wrong key with the same 2 bytes (one
+ * in 65,536) is caught by the tag, as "does not open" rather than "wrong
+ * key" (PRIVACY.md). Undefined packing 3 is refused. */
+static int test_v3_short_kid(void)
+{
+	static const uint8_t plain[] = { 0xa1, 0x13, 0x61, 'x' };
+	uint8_t kid[PHR_SEAL_KID_LEN], kid2[PHR_SEAL_KID_LEN], other[16], *env, *out;
+	size_t env_len, out_len;
+	struct phr_seal_envelope v;
+	phr_holder_key_id(key_a, kid);
+	memcpy(other, key_a, 16);
+	uint32_t i = 0;
+	do {
+		i++;
+		memcpy(other + 12, &i, 4);
+		phr_holder_key_id(other, kid2);
+	} while ((kid2[0] != kid[0] || kid2[1] != kid[1]) && i < 4000000);
+	CHECK(kid2[0] == kid[0] && kid2[1] == kid[1] && memcmp(kid, kid2, 4));
+	CHECK_RC(phr_seal_v3(key_a, rid_a, 1, NULL, 0, plain, sizeof(plain), 1, PHR_SEAL_PACK_NONE, NULL, &env, &env_len),
+		 PHR_OK);
+	CHECK_RC(phr_seal_open_entry(other, rid_a, 1, NULL, 0, env, env_len, &out, &out_len), PHR_E_SEALED);
+	other[0] ^= 1;
+	CHECK_RC(phr_seal_open_entry(other, rid_a, 1, NULL, 0, env, env_len, &out, &out_len), PHR_E_SEAL_KEY);
+	CHECK_RC(phr_seal_open_entry(key_a, rid_a, 1, NULL, 0, env, env_len, &out, &out_len), PHR_OK);
+	CHECK(out_len == sizeof(plain) && !memcmp(out, plain, sizeof(plain)));
+	free(out);
+	CHECK(env[0] == 0x58);
+	env[2] = (uint8_t)(env[2] | 0x60); /* packing 3 */
+	CHECK_RC(phr_seal_envelope_parse(env, env_len, &v), PHR_E_MALFORMED);
+	free(env);
+	return 0;
+}
+
+/* An envelope v3 around any sealed bytes, built here from the format's
+ * text (what a clinic with the key, or a faulty writer, could make). */
+static size_t v3_raw(uint8_t head, const uint8_t *clear, size_t clear_len, const uint8_t *sealed, size_t n,
+		     uint8_t *env)
+{
+	uint8_t kid[PHR_SEAL_KID_LEN], k[32], nonce[24], ad[PHR_SEAL_AD_LEN], msg[9 + 64];
+	unsigned long long cl;
+	size_t inner = 7 + n + 16, o = 0;
+	phr_holder_key_id(key_a, kid);
+	phr_seal_entry_key(key_a, rid_a, 1, k);
+	phr_seal_ad(rid_a, 1, kid, head, ad);
+	memset(nonce, 0x77, 4);
+	memcpy(msg, "phr-seal3", 9);
+	memcpy(msg + 9, clear, clear_len);
+	crypto_generichash(nonce + 4, 20, msg, 9 + clear_len, NULL, 0);
+	if (inner < 24) {
+		env[o++] = (uint8_t)(0x40 + inner);
+	} else if (inner < 256) {
+		env[o++] = 0x58;
+		env[o++] = (uint8_t)inner;
+	} else {
+		env[o++] = 0x59;
+		env[o++] = (uint8_t)(inner >> 8);
+		env[o++] = (uint8_t)inner;
+	}
+	env[o++] = head;
+	memcpy(env + o, kid, 2);
+	memset(env + o + 2, 0x77, 4);
+	o += 6;
+	crypto_aead_xchacha20poly1305_ietf_encrypt(env + o, &cl, sealed, n, ad, sizeof(ad), NULL, nonce, k);
+	return o + (size_t)cl;
+}
+
+static size_t raw_deflate(const uint8_t *in, size_t n, uint8_t *out, size_t cap)
+{
+	z_stream z;
+	memset(&z, 0, sizeof(z));
+	CHECK(deflateInit2(&z, 9, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY) == Z_OK);
+	z.next_in = (Bytef *)(uintptr_t)in;
+	z.avail_in = (uInt)n;
+	z.next_out = out;
+	z.avail_out = (uInt)cap;
+	CHECK(deflate(&z, Z_FINISH) == Z_STREAM_END);
+	size_t r = cap - z.avail_out;
+	deflateEnd(&z);
+	return r;
+}
+
+/* Sealed bytes that authenticate but do not unpack to a sealed part are
+ * refused, with no output: a bad DEFLATE or zstd stream, one with bytes
+ * after it, one that inflates past PHR_MAX_SEALED, one that is no map;
+ * well-formed ones open. */
+static int test_v3_bad_packing(void)
+{
+	static const uint8_t clear[] = { 0xa2, 0x01, 0x01, 0x02, 0x19, 0xb2, 0xff };
+	static const uint8_t note[] = { 0xa1, 0x13, 0x64, 'n', 'o', 't', 'e' };
+	static uint8_t env[PHR_MAX_ENVELOPE + 64], big[PHR_MAX_SEALED + 100], z[PHR_MAX_SEALED];
+	uint8_t *out;
+	size_t env_len, out_len, zl;
+	/* a DEFLATE stream without back-references opens with any preset dictionary */
+	zl = raw_deflate(note, sizeof(note), z, sizeof(z));
+	env_len = v3_raw(0x80 | 1 << 5 | 1, clear, sizeof(clear), z, zl, env);
+	CHECK_RC(phr_seal_open_entry(key_a, rid_a, 1, clear, sizeof(clear), env, env_len, &out, &out_len), PHR_OK);
+	CHECK(out_len == sizeof(note) && !memcmp(out, note, sizeof(note)));
+	free(out);
+	/* a byte after the stream */
+	z[zl] = 0;
+	env_len = v3_raw(0x80 | 1 << 5 | 1, clear, sizeof(clear), z, zl + 1, env);
+	CHECK(phr_seal_open_entry(key_a, rid_a, 1, clear, sizeof(clear), env, env_len, &out, &out_len) != PHR_OK);
+	CHECK(out == NULL && out_len == 0);
+	/* cut short */
+	env_len = v3_raw(0x80 | 1 << 5 | 1, clear, sizeof(clear), z, zl - 1, env);
+	CHECK(phr_seal_open_entry(key_a, rid_a, 1, clear, sizeof(clear), env, env_len, &out, &out_len) != PHR_OK);
+	CHECK(out == NULL);
+	/* garbage, as DEFLATE and as a zstd block */
+	static const uint8_t junk[] = { 0xff, 0xff, 0xff, 0xff, 0x00, 0x13 };
+	for (unsigned pack = 1; pack <= 2; pack++) {
+		env_len = v3_raw((uint8_t)(0x80 | pack << 5 | 1), clear, sizeof(clear), junk, sizeof(junk), env);
+		CHECK(phr_seal_open_entry(key_a, rid_a, 1, clear, sizeof(clear), env, env_len, &out, &out_len) != PHR_OK);
+		CHECK(out == NULL);
+	}
+	/* more than PHR_MAX_SEALED once inflated: a map head and filler */
+	big[0] = 0xa1;
+	memset(big + 1, 0x13, sizeof(big) - 1);
+	zl = raw_deflate(big, sizeof(big), z, sizeof(z));
+	env_len = v3_raw(0x80 | 1 << 5 | 1, clear, sizeof(clear), z, zl, env);
+	CHECK_RC(phr_seal_open_entry(key_a, rid_a, 1, clear, sizeof(clear), env, env_len, &out, &out_len), PHR_E_LIMIT);
+	CHECK(out == NULL);
+	/* not a map, unpacked and packed */
+	static const uint8_t arr[] = { 0x81, 0x00 };
+	env_len = v3_raw(0x80 | 1, clear, sizeof(clear), arr, sizeof(arr), env);
+	CHECK_RC(phr_seal_open_entry(key_a, rid_a, 1, clear, sizeof(clear), env, env_len, &out, &out_len),
+		 PHR_E_MALFORMED);
+	zl = raw_deflate(arr, sizeof(arr), z, sizeof(z));
+	env_len = v3_raw(0x80 | 1 << 5 | 1, clear, sizeof(clear), z, zl, env);
+	CHECK_RC(phr_seal_open_entry(key_a, rid_a, 1, clear, sizeof(clear), env, env_len, &out, &out_len),
+		 PHR_E_MALFORMED);
+	CHECK(out == NULL);
+	/* the same bytes unpacked open as they are */
+	env_len = v3_raw(0x80 | 1, clear, sizeof(clear), note, sizeof(note), env);
+	CHECK_RC(phr_seal_open_entry(key_a, rid_a, 1, clear, sizeof(clear), env, env_len, &out, &out_len), PHR_OK);
+	CHECK(out_len == sizeof(note) && !memcmp(out, note, sizeof(note)));
+	free(out);
+	return 0;
+}
+
 int main(void)
 {
 	if (fx_init(&fx, "adult-tb-positive-referral.json")) {
@@ -591,6 +853,9 @@ int main(void)
 		{ "packed plaintexts: smaller, opened exactly, malformed ones refused", test_packed },
 		{ "re-keying: the new key opens all, the old one the entries before", test_rekey },
 		{ "re-keying notes read back (phr_seal_note)", test_notes },
+		{ "envelope v3: layout, crypto recomputed, packings, clear content bound", test_v3 },
+		{ "envelope v3: a 2-byte key id collision is refused by the tag", test_v3_short_kid },
+		{ "envelope v3: sealed bytes that do not unpack are refused", test_v3_bad_packing },
 	};
 	int rc = run_tests(tests, sizeof(tests) / sizeof(tests[0]));
 	fx_finish(&fx);

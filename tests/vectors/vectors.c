@@ -1110,6 +1110,217 @@ out:
 	return rc;
 }
 
+/* The root vec_generate() reads from (the dictionary, for the v3 packings). */
+static const char *gen_root = ".";
+
+/* Envelope v3 (FORMAT.md, "Sealed sections", v3): the same holder key,
+ * record id, entry 0 and plaintext, salt 00 01 02 03, beside entry 0's
+ * clear content. Nonce, AD and the unpacked envelope are built here with
+ * libsodium from the text of the format and compared byte for byte; the
+ * packed ones are decrypted here and unpacked with zlib and libzstd
+ * directly (dictionary v1 || clear content). Also the entry signed with
+ * the shortest envelope, as phr issue writes it. */
+static int gen_seal_v3(struct vec_set *s, struct phr_seckey *const *keys, const uint8_t *cert1, size_t cert1_len,
+		       const struct entry_src *ex, const uint8_t *hk, const uint8_t *id, const uint8_t *ek,
+		       const uint8_t *clear, size_t clear_len, const uint8_t *plain, size_t plain_len, unsigned n)
+{
+	static const uint8_t salt[4] = { 0, 1, 2, 3 };
+	static const char *const names[3] = { "seal.v3.entry0.envelope", "seal.v3.deflate.entry0.envelope",
+					      "seal.v3.zstd.entry0.envelope" };
+	uint8_t nonce[24], kid16[16], ad[PHR_SEAL_AD_LEN], *env[3] = { NULL, NULL, NULL }, *dict = NULL, *dec = NULL,
+								  *un = NULL, *back = NULL, *want = NULL;
+	size_t env_len[3] = { 0, 0, 0 }, dict_len = 0, d1_len = 0, back_len = 0, sp_len = plain_len;
+	const uint8_t *sp = plain;
+	uint8_t *spb = NULL;
+	struct phr_record *r = NULL;
+	crypto_generichash_state st;
+	char path[1024];
+	int rc = -1;
+	memcpy(nonce, salt, 4);
+	crypto_generichash_init(&st, NULL, 0, 20);
+	crypto_generichash_update(&st, (const uint8_t *)"phr-seal3", 9);
+	crypto_generichash_update(&st, clear, clear_len);
+	crypto_generichash_final(&st, nonce + 4, 20);
+	crypto_generichash(kid16, sizeof(kid16), (const uint8_t *)"phr-seal-kid", 12, hk, PHR_HOLDER_KEY_LEN);
+	memcpy(ad, "phr-seal", 8);
+	memcpy(ad + 8, id, PHR_RECORD_ID_LEN);
+	memset(ad + 24, 0, 8);
+	memcpy(ad + 32, kid16, 4);
+	ad[36] = ad[37] = ad[38] = 0;
+	snprintf(path, sizeof(path), "%s/%s", gen_root, VEC_DICT_PATH);
+	char *d1 = vec_read_file(path, &d1_len);
+	if (!d1 || !(dict = malloc(d1_len + clear_len)) || !(dec = malloc(plain_len + 16)) ||
+	    !(un = malloc(plain_len + 1)) || !(want = malloc(plain_len + 32))) {
+		free(d1);
+		failf("seal v3: cannot read %s, or out of memory", path);
+		goto out;
+	}
+	memcpy(dict, d1, d1_len);
+	memcpy(dict + d1_len, clear, clear_len);
+	dict_len = d1_len + clear_len;
+	free(d1);
+	/* what is sealed: the plaintext, its positions (key 0, first: 00, an
+	 * array of small numbers) left out when the clear content has no
+	 * results (key 11); the example seals all its results */
+	{
+		struct phr_cbor_dec cd;
+		size_t cn;
+		uint64_t ck;
+		int clear_results = 0;
+		if (phr_cbor_dec_init(&cd, clear, clear_len) || phr_cbor_get_map(&cd, &cn)) {
+			failf("seal v3: clear content");
+			goto out;
+		}
+		for (size_t i = 0; i < cn; i++) {
+			if (phr_cbor_get_uint(&cd, &ck) || phr_cbor_skip(&cd)) {
+				failf("seal v3: clear content");
+				goto out;
+			}
+			clear_results |= ck == 11;
+		}
+		if (clear_results || plain[1] != 0x00 || plain[0] < 0xa2 || plain[0] > 0xb7 || plain[2] < 0x80 ||
+		    plain[2] > 0x97) {
+			failf("seal v3: the example should seal all its results");
+			goto out;
+		}
+		size_t skip = 2 + (size_t)(plain[2] - 0x80);
+		if (!(spb = malloc(plain_len))) {
+			failf("seal v3: out of memory");
+			goto out;
+		}
+		spb[0] = (uint8_t)(plain[0] - 1);
+		memcpy(spb + 1, plain + 1 + skip, plain_len - 1 - skip);
+		sp = spb;
+		sp_len = plain_len - skip;
+	}
+	for (int pack = 0; pack < 3; pack++) {
+		struct phr_seal_envelope v;
+		unsigned long long dl;
+		uint8_t head = (uint8_t)(0x80 | pack << 5 | n);
+		if (pack && !s->have_dict)
+			break;
+		ad[39] = head;
+		if (phr_seal_v3(hk, id, 0, clear, clear_len, plain, plain_len, n, pack, salt, &env[pack], &env_len[pack]) ||
+		    phr_seal_envelope_parse(env[pack], env_len[pack], &v)) {
+			failf("seal v3 (packing %d): %s", pack, phr_last_error());
+			goto out;
+		}
+		size_t h = bstr_head_len(env[pack][0]);
+		if (env[pack][h] != head || memcmp(env[pack] + h + 1, kid16, 2) || memcmp(env[pack] + h + 3, salt, 4) ||
+		    v.ct != env[pack] + h + 7 ||
+		    crypto_aead_xchacha20poly1305_ietf_decrypt(dec, &dl, NULL, v.ct, v.ct_len, ad, sizeof(ad), nonce, ek)) {
+			failf("seal v3 (packing %d): head, key id, salt, nonce or AD differ from the format's", pack);
+			goto out;
+		}
+		size_t ul = 0;
+		if (pack == 0) {
+			/* the whole envelope, independently */
+			unsigned long long ctl;
+			size_t o = 0, inner = 7 + sp_len + 16;
+			want[o++] = inner < 24 ? (uint8_t)(0x40 + inner) : 0x58;
+			if (inner >= 24)
+				want[o++] = (uint8_t)inner;
+			want[o++] = head;
+			memcpy(want + o, kid16, 2);
+			memcpy(want + o + 2, salt, 4);
+			o += 6;
+			crypto_aead_xchacha20poly1305_ietf_encrypt(want + o, &ctl, sp, sp_len, ad, sizeof(ad), NULL, nonce, ek);
+			o += (size_t)ctl;
+			if (inner > 255 || o != env_len[0] || memcmp(want, env[0], o)) {
+				failf("seal v3: the library's envelope differs from the independent one");
+				goto out;
+			}
+			memcpy(un, dec, (size_t)dl);
+			ul = (size_t)dl;
+		} else if (pack == 1) {
+			z_stream z;
+			const uint8_t *dd = dict;
+			size_t ddl = dict_len;
+			if (ddl > 32768) {
+				dd += ddl - 32768;
+				ddl = 32768;
+			}
+			memset(&z, 0, sizeof(z));
+			if (inflateInit2(&z, -15) != Z_OK || inflateSetDictionary(&z, dd, (uInt)ddl) != Z_OK) {
+				failf("seal v3: zlib");
+				goto out;
+			}
+			z.next_in = dec;
+			z.avail_in = (uInt)dl;
+			z.next_out = un;
+			z.avail_out = (uInt)sp_len + 1;
+			int zr = inflate(&z, Z_FINISH);
+			ul = z.total_out;
+			inflateEnd(&z);
+			if (zr != Z_STREAM_END)
+				ul = 0;
+		} else {
+			/* the magic number, the frame header 00 38 and the block
+			 * header (last, compressed, the size) put back: a zstd frame */
+			uint8_t *f = malloc((size_t)dl + 9);
+			ZSTD_DCtx *dc = ZSTD_createDCtx();
+			uint32_t bh = (uint32_t)dl << 3 | 2u << 1 | 1u;
+			if (!f || !dc) {
+				free(f);
+				ZSTD_freeDCtx(dc);
+				failf("seal v3: out of memory");
+				goto out;
+			}
+			memcpy(f, "\x28\xb5\x2f\xfd\x00\x38", 6);
+			f[6] = (uint8_t)bh;
+			f[7] = (uint8_t)(bh >> 8);
+			f[8] = (uint8_t)(bh >> 16);
+			memcpy(f + 9, dec, (size_t)dl);
+			size_t zr = ZSTD_decompress_usingDict(dc, un, sp_len + 1, f, (size_t)dl + 9, dict, dict_len);
+			ul = ZSTD_isError(zr) ? 0 : zr;
+			free(f);
+			ZSTD_freeDCtx(dc);
+		}
+		if (ul != sp_len || memcmp(un, sp, sp_len)) {
+			failf("seal v3 (packing %d): what the envelope holds does not unpack to the plaintext", pack);
+			goto out;
+		}
+		free(back);
+		back = NULL;
+		if (phr_seal_open_entry(hk, id, 0, clear, clear_len, env[pack], env_len[pack], &back, &back_len) ||
+		    back_len != plain_len || memcmp(back, plain, plain_len)) {
+			failf("seal v3 (packing %d): the envelope does not open to the plaintext", pack);
+			goto out;
+		}
+		if (pack == 0 && (add(s, VEC_EXACT, nonce, sizeof(nonce), "seal.v3.entry0.nonce") ||
+				  add(s, VEC_EXACT, ad, sizeof(ad), "seal.v3.entry0.ad")))
+			goto out;
+		if (add(s, pack == 0 ? VEC_EXACT : pack == 1 ? VEC_ZLIB : VEC_ZSTD, env[pack], env_len[pack], "%s",
+			names[pack]))
+			goto out;
+	}
+	if (s->have_dict) {
+		/* the entry as phr issue writes it: the shortest envelope */
+		int best = 0;
+		for (int i = 1; i < 3; i++)
+			if (env[i] && env_len[i] < env_len[best])
+				best = i;
+		if (phr_record_create(id, &r) || phr_record_append_sealed(r, keys[K_CLINIC1], cert1, cert1_len, clear,
+									  clear_len, env[best], env_len[best], ex->signed_at) ||
+		    add(s, best == 1 ? VEC_ZLIB : VEC_ZSTD, r->entries[0].raw, r->entries[0].raw_len, "seal.v3.entry0.cose")) {
+			failf("seal v3: record: %s", phr_last_error());
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	phr_record_destroy(r);
+	for (int i = 0; i < 3; i++)
+		free(env[i]);
+	free(spb);
+	free(dict);
+	free(dec);
+	free(un);
+	free(back);
+	free(want);
+	return rc;
+}
+
 /* Sealed sections (docs/FORMAT.md, "Sealed sections"): holder key 00..0f,
  * the example record id, entry 0, salt 00..0b; the per-entry key, key id
  * and AD are built here with libsodium from the text of the format and
@@ -1245,6 +1456,8 @@ packed_out:
 	}
 	if (gen_seal_v2(s, hk, id, ek, ad, plain, plain_len, n))
 		goto out;
+	if (gen_seal_v3(s, keys, cert1, cert1_len, ex, hk, id, ek, clear, clear_len, plain, plain_len, n))
+		goto out;
 	rc = 0;
 out:
 	phr_record_destroy(r);
@@ -1318,6 +1531,7 @@ int vec_generate(const char *root, struct vec_set *s)
 
 	memset(s, 0, sizeof(*s));
 	memset(src, 0, sizeof(src));
+	gen_root = root;
 	if (sodium_init() < 0)
 		return failf("libsodium does not start");
 	if (load_dict(root, s))
