@@ -32,7 +32,8 @@ int phr_record_unseal_side(struct phr_record *r, const uint8_t key[PHR_HOLDER_KE
 		size_t plain_len = 0, full_len = 0;
 		if (!e->sealed || !e->content || e->content_err || e->seal_state == 1)
 			continue;
-		rc = phr_seal_open(key, r->id, e->index, e->sealed, e->sealed_len, &plain, &plain_len);
+		rc = phr_seal_open_entry(key, r->id, e->index, e->clear, e->clear_len, e->sealed, e->sealed_len, &plain,
+					 &plain_len);
 		if (rc == PHR_OK) {
 			size_t at = e->index < PHR_MAX_ENTRIES ? (size_t)e->index : PHR_MAX_ENTRIES;
 			int k = phr_seal_rekey_parse(plain, plain_len, at, ptr, lens);
