@@ -614,6 +614,10 @@ static int reconnect_if_lost(struct pg *p)
 	PQreset(p->c);
 	memset(p->prepared, 0, sizeof(p->prepared));
 	p->depth = 0;
+	p->queued = 0;
+	p->n_fields = 0;
+	if (PQpipelineStatus(p->c) != PQ_PIPELINE_OFF)
+		(void)PQexitPipelineMode(p->c); /* a pipeline the lost connection was in */
 	if (PQstatus(p->c) != CONNECTION_OK)
 		return phr_fail(PHR_E_DB, "register (PostgreSQL): the server cannot be reached: %s", PQerrorMessage(p->c));
 	return sexec(p, "SET lock_timeout = '" PG_LOCK_TIMEOUT "'", "set up the connection");
