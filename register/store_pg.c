@@ -427,8 +427,16 @@ static int drain(struct pg *p, char *last_status, size_t cap)
 	p->queued = 0;
 	if (last_status && cap)
 		last_status[0] = '\0';
-	if (PQpipelineSync(p->c) != 1)
+	if (PQpipelineSync(p->c) != 1) {
+		/* no sync point: their answers would never come; the change is
+		 * lost either way, so the connection is made again */
 		rc = pg_fail(p, NULL, p->queued_what[0]);
+		PQreset(p->c);
+		memset(p->prepared, 0, sizeof(p->prepared));
+		p->depth = 0;
+		p->n_fields = 0;
+		return rc;
+	}
 	for (int i = 0; i < n && PQstatus(p->c) != CONNECTION_BAD; i++) {
 		PGresult *r;
 		while ((r = PQgetResult(p->c))) {
@@ -465,7 +473,10 @@ static int send_ahead(struct pg *p, const char *name, const char *sql, const str
 		      : PQsendQueryParams(p->c, sql, 0, NULL, NULL, NULL, NULL, 1);
 	if (ok != 1) {
 		int rc = pg_fail(p, NULL, what);
-		(void)drain(p, NULL, 0);
+		if (p->queued)
+			(void)drain(p, NULL, 0);
+		else
+			(void)PQexitPipelineMode(p->c);
 		return rc;
 	}
 	p->queued_what[p->queued++] = what;
