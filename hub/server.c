@@ -116,7 +116,8 @@ static void session_put(struct hub *h, struct session *s)
 }
 
 /* The newest trust bundle the hub was given (hub_trust), loaded once per
- * version per session. */
+ * version per session (its version is read at every request: a bundle
+ * given to another hub process, a revocation, is in use at once). */
 static int session_trust(struct session *s)
 {
 	static const char q[] = "SELECT version FROM hub_trust ORDER BY version DESC LIMIT 1";
@@ -143,10 +144,10 @@ static int session_trust(struct session *s)
 	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
 		rc = phr_fail(PHR_E_DB, "hub: no trust bundle in the database");
 	} else {
-		struct phr_trust *t;
-		if (!(rc = phr_trust_load((const uint8_t *)PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0), &t))) {
+		struct phr_trust *nt;
+		if (!(rc = phr_trust_load((const uint8_t *)PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0), &nt))) {
 			phr_trust_destroy(s->trust);
-			s->trust = t;
+			s->trust = nt;
 			s->trust_version = v;
 		}
 	}
@@ -286,6 +287,16 @@ static enum MHD_Result push_version(struct hub *h, struct session *s, struct MHD
 	}
 	phr_record_id_hex(r->id, rhex);
 	sodium_bin2hex(vhex, sizeof(vhex), vid, sizeof(vid));
+	/* a version already held (a clinic pushing again after a lost answer)
+	 * is known by its id before anything is verified: it was verified and
+	 * its consent checked when it was stored */
+	struct vfind f = { .hex = vhex };
+	if ((rc = phr_register_each_version(s->reg, r->id, version_known_cb, &f)) && rc != PHR_E_NOT_STORED) {
+		ret = respond_rc(mc, rc);
+		goto out;
+	}
+	if (f.found)
+		goto known;
 	(void)phr_verify_record(r, s->trust, now, rep);
 	for (size_t i = 0; i < rep->n; i++)
 		if (unauthentic(rep->entries[i].status)) {
@@ -300,18 +311,12 @@ static enum MHD_Result push_version(struct hub *h, struct session *s, struct MHD
 						     : "the record gives no consent to store it");
 		goto out;
 	}
-	struct vfind f = { .hex = vhex };
-	if ((rc = phr_register_each_version(s->reg, r->id, version_known_cb, &f)) && rc != PHR_E_NOT_STORED) {
+	struct phr_register_added a;
+	if ((rc = phr_register_add(s->reg, body, len, s->trust, now, PHR_REG_HOW_ADD, &a))) {
 		ret = respond_rc(mc, rc);
 		goto out;
 	}
-	if (!f.found) {
-		struct phr_register_added a;
-		if ((rc = phr_register_add(s->reg, body, len, s->trust, now, PHR_REG_HOW_ADD, &a))) {
-			ret = respond_rc(mc, rc);
-			goto out;
-		}
-	}
+known:
 	snprintf(detail, sizeof(detail), "push by clinic %s (%s, %s): version %.16s..., %zu entries%s", who->kid_hex,
 		 who->name, who->country, vhex, r->n_entries, f.found ? ", known" : "");
 	if ((rc = phr_register_audit_log(s->reg, "push", rhex, detail))) {

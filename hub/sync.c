@@ -330,6 +330,35 @@ static int missing_cb(void *ctx, const struct phr_register_document *d)
 	return 0;
 }
 
+/* Whether the outbox holds a row for kind and ref. */
+static bool outbox_has(struct ctx *x, const char *kind, const uint8_t *ref, size_t ref_len)
+{
+	sqlite3_stmt *st;
+	bool has = false;
+	if (sqlite3_prepare_v2(x->db, "SELECT 1 FROM outbox WHERE kind = ?1 AND ref = ?2", -1, &st, NULL) != SQLITE_OK)
+		return true; /* unknown: keep whatever is there */
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, ref, (int)ref_len, SQLITE_STATIC);
+	has = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return has;
+}
+
+/* Takes out the row that storing a pulled version or document queued,
+ * only if it is still that one (gen, for records: 1 after one store). */
+static void outbox_forget(struct ctx *x, const char *kind, const uint8_t *ref, size_t ref_len, int64_t gen)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(x->db, "DELETE FROM outbox WHERE kind = ?1 AND ref = ?2 AND gen = ?3", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return;
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, ref, (int)ref_len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, gen);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+}
+
 static int pull_record(struct ctx *x, const uint8_t id[PHR_RECORD_ID_LEN])
 {
 	char rhex[33], path[200];
@@ -374,18 +403,21 @@ static int pull_record(struct ctx *x, const uint8_t id[PHR_RECORD_ID_LEN])
 			continue;
 		}
 		struct phr_register_added a;
+		bool queued = outbox_has(x, "record", id, PHR_RECORD_ID_LEN);
 		rc = phr_register_add(x->reg, c, len, x->trust, x->o->now(), PHR_REG_HOW_ADD, &a);
 		free(c);
 		if (rc == PHR_OK) {
 			x->pulled++;
-			/* it came from the hub: no need to send it back */
-			sqlite3_stmt *st;
-			if (sqlite3_prepare_v2(x->db, "DELETE FROM outbox WHERE kind = 'record' AND ref = ?1", -1, &st, NULL) ==
-			    SQLITE_OK) {
-				sqlite3_bind_blob(st, 1, id, PHR_RECORD_ID_LEN, SQLITE_STATIC);
-				sqlite3_step(st);
-				sqlite3_finalize(st);
-			}
+			/* It came from the hub: no need to send it back, unless
+			 * the record was queued before (a version of this clinic
+			 * not sent yet) or a version was stored here meanwhile
+			 * (gen past the 1 that storing this one left): that row
+			 * stays and is pushed at the next round (pushing again is
+			 * harmless). A process killed between the store and this
+			 * DELETE leaves the row too: the next round's push, which
+			 * comes before its pull, drains it. */
+			if (!queued)
+				outbox_forget(x, "record", id, PHR_RECORD_ID_LEN, 1);
 		} else if (!x->o->quiet) {
 			fprintf(stderr, "phr sync: record %s from the hub not filed: %s\n", rhex, phr_last_error());
 		}
@@ -400,6 +432,7 @@ static int pull_record(struct ctx *x, const uint8_t id[PHR_RECORD_ID_LEN])
 		char dhex[2 * PHR_HASH_LEN + 1];
 		sodium_bin2hex(dhex, sizeof(dhex), m.hash[k], PHR_HASH_LEN);
 		snprintf(path, sizeof(path), "/v1/records/%s/documents/%s", rhex, dhex);
+		bool queued = outbox_has(x, "document", m.hash[k], PHR_HASH_LEN);
 		if ((rc = request(x, "GET", path, NULL, NULL, 0, &status, &resp, NULL, 0)))
 			return rc;
 		if (status == 200) {
@@ -408,13 +441,8 @@ static int pull_record(struct ctx *x, const uint8_t id[PHR_RECORD_ID_LEN])
 			if (!phr_register_put_document(x->reg, m.hash[k], type ? type : "application/octet-stream", resp.p,
 						       resp.len)) {
 				x->docs_pulled++;
-				sqlite3_stmt *st;
-				if (sqlite3_prepare_v2(x->db, "DELETE FROM outbox WHERE kind = 'document' AND ref = ?1", -1,
-						       &st, NULL) == SQLITE_OK) {
-					sqlite3_bind_blob(st, 1, m.hash[k], PHR_HASH_LEN, SQLITE_STATIC);
-					sqlite3_step(st);
-					sqlite3_finalize(st);
-				}
+				if (!queued)
+					outbox_forget(x, "document", m.hash[k], PHR_HASH_LEN, 0);
 			}
 		}
 		free(resp.p);

@@ -18,6 +18,7 @@
 #define PG_MAX_PARAMS 160     /* most parameters of one statement (a name query: keys + filters) */
 #define PG_LOCK_TIMEOUT "15s" /* PHR_REG_BUSY_MS: how long a writer waits for a lock */
 #define PG_MIGRATE_LOCK 0x5048525250470001LL /* advisory lock: one process migrates at a time */
+#define PG_MAX_QUEUED 256     /* statements sent ahead in a transaction before their answers are read */
 
 /* Migrations: phr_schema.version N means the first N have run. Append, never edit. */
 static const char *const pg_migrations[] = {
@@ -149,6 +150,8 @@ enum pstmt {
 	P_AUDIT,
 	P_HIT,
 	P_ENTRY_REINDEX,
+	P_FIELDS_INSERT,
+	P_KEYS_INSERT,
 	P_COUNT,
 };
 
@@ -179,6 +182,14 @@ static const char *const pstmt_sql[P_COUNT] = {
 	[P_NAME_INSERT] = "INSERT INTO names(entry, record, name) SELECT $1::bigint, record, $2::text FROM entries "
 			  "WHERE id = $1::bigint RETURNING id",
 	[P_KEY_INSERT] = "INSERT INTO name_keys(key, name) VALUES ($1::text, $2::bigint) ON CONFLICT DO NOTHING",
+	/* an entry's fields, and a name's keys, in one statement each (arrays
+	 * in text form, in the order they were given) */
+	[P_FIELDS_INSERT] = "INSERT INTO fields(entry, record, path, type, value, num) "
+			    "SELECT $1::bigint, e.record, f.path, f.type, f.value, f.num FROM entries e, "
+			    "unnest($2::text[], $3::int[], $4::text[], $5::bigint[]) WITH ORDINALITY "
+			    "AS f(path, type, value, num, k) WHERE e.id = $1::bigint ORDER BY f.k",
+	[P_KEYS_INSERT] = "INSERT INTO name_keys(key, name) SELECT k, $2::bigint FROM unnest($1::text[]) "
+			  "WITH ORDINALITY AS t(k, i) ORDER BY i ON CONFLICT DO NOTHING",
 	[P_ENTRY_REINDEX] = "WITH e AS (SELECT id FROM entries WHERE record = $1::bigint AND hash = $2::bytea), "
 			    "d AS (DELETE FROM fields WHERE entry IN (SELECT id FROM e)) SELECT id FROM e",
 	[P_FACTS] = "SELECT v.facts FROM records r JOIN versions v ON v.id = r.latest "
@@ -210,6 +221,24 @@ struct pg {
 	bool readonly;
 	int depth; /* begin() calls not yet committed or rolled back */
 	bool prepared[P_COUNT];
+	/* Statements sent ahead (libpq's pipeline mode), answers not read yet:
+	 * inside a transaction, a statement whose rows nobody reads (an index
+	 * row, a sighting, the audit, BEGIN and COMMIT) is sent without
+	 * waiting for its answer; the answers are read before the next
+	 * statement whose rows are read, and at commit, in one round trip.
+	 * The first failure among them fails that statement or the commit
+	 * (the transaction is then rolled back, as before). */
+	int queued;
+	const char *queued_what[PG_MAX_QUEUED];
+	/* An entry's fields, gathered until the next other statement
+	 * (flush_fields): one INSERT for all of them. */
+	int64_t fields_entry;
+	size_t n_fields;
+	struct arr {
+		char *p;
+		size_t len, cap;
+		bool nomem;
+	} f_path, f_type, f_value, f_num;
 };
 
 static struct pg *PG(struct phr_store *s)
@@ -319,6 +348,141 @@ static int pg_fail(struct pg *p, const PGresult *r, const char *what)
 
 static int reconnect_if_lost(struct pg *p);
 
+/* ---- arrays in PostgreSQL's text form ({"a","b"}) -------------------- */
+
+static void arr_put(struct arr *a, const char *s, size_t n)
+{
+	if (a->nomem)
+		return;
+	if (a->len + n + 2 > a->cap) {
+		size_t cap = a->cap ? a->cap : 256;
+		while (cap < a->len + n + 2)
+			cap *= 2;
+		char *q = realloc(a->p, cap);
+		if (!q) {
+			a->nomem = true;
+			return;
+		}
+		a->p = q;
+		a->cap = cap;
+	}
+	memcpy(a->p + a->len, s, n);
+	a->len += n;
+	a->p[a->len] = '\0';
+}
+
+/* Adds an element: quoted, with " and \ escaped. */
+static void arr_add(struct arr *a, const char *v)
+{
+	arr_put(a, a->len ? ",\"" : "{\"", 2);
+	for (const char *c = v ? v : ""; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			arr_put(a, "\\", 1);
+		arr_put(a, c, 1);
+	}
+	arr_put(a, "\"", 1);
+}
+
+static void arr_add_int(struct arr *a, int64_t v)
+{
+	char b[24];
+	snprintf(b, sizeof(b), "%lld", (long long)v);
+	arr_add(a, b);
+}
+
+/* The array as a text-form parameter; "{}" when empty. */
+static void a_arr(struct args *a, struct arr *r)
+{
+	arr_put(r, r->len ? "}" : "{}", r->len ? 1 : 2);
+	if (a->n >= PG_MAX_PARAMS) {
+		a->over = true;
+		return;
+	}
+	a->v[a->n] = r->p ? r->p : "{}";
+	a->l[a->n] = 0;
+	a->f[a->n] = 0;
+	a->n++;
+}
+
+static void arr_reset(struct arr *a)
+{
+	a->len = 0;
+	a->nomem = false;
+}
+
+static void arr_free(struct arr *a)
+{
+	free(a->p);
+	memset(a, 0, sizeof(*a));
+}
+
+/* Reads the answers of the statements sent ahead (see struct pg), and
+ * leaves pipeline mode. *last_status, when given: the command tag of the
+ * last one ("COMMIT", or "ROLLBACK" when the server rolled back). */
+static int drain(struct pg *p, char *last_status, size_t cap)
+{
+	if (!p->queued)
+		return PHR_OK;
+	int rc = PHR_OK, n = p->queued;
+	p->queued = 0;
+	if (last_status && cap)
+		last_status[0] = '\0';
+	if (PQpipelineSync(p->c) != 1) {
+		/* no sync point: their answers would never come; the change is
+		 * lost either way, so the connection is made again */
+		rc = pg_fail(p, NULL, p->queued_what[0]);
+		PQreset(p->c);
+		memset(p->prepared, 0, sizeof(p->prepared));
+		p->depth = 0;
+		p->n_fields = 0;
+		return rc;
+	}
+	for (int i = 0; i < n && PQstatus(p->c) != CONNECTION_BAD; i++) {
+		PGresult *r;
+		while ((r = PQgetResult(p->c))) {
+			ExecStatusType st = PQresultStatus(r);
+			if ((st == PGRES_FATAL_ERROR || st == PGRES_NONFATAL_ERROR || st == PGRES_PIPELINE_ABORTED) && !rc)
+				rc = pg_fail(p, r, p->queued_what[i]);
+			if (i == n - 1 && last_status && st == PGRES_COMMAND_OK)
+				snprintf(last_status, cap, "%s", PQcmdStatus(r));
+			PQclear(r);
+			if (PQstatus(p->c) == CONNECTION_BAD)
+				break;
+		}
+	}
+	if (PQstatus(p->c) != CONNECTION_BAD) {
+		PGresult *r = PQgetResult(p->c); /* the sync point's own answer */
+		if (PQresultStatus(r) != PGRES_PIPELINE_SYNC && !rc)
+			rc = pg_fail(p, r, p->queued_what[n - 1]);
+		PQclear(r);
+	}
+	if (PQexitPipelineMode(p->c) != 1 && !rc)
+		rc = pg_fail(p, NULL, p->queued_what[n - 1]);
+	if (rc && PQstatus(p->c) == CONNECTION_BAD)
+		rc = pg_fail(p, NULL, p->queued_what[n - 1]);
+	return rc;
+}
+
+/* Sends a prepared statement (name) or fixed SQL (sql) ahead, see struct pg. */
+static int send_ahead(struct pg *p, const char *name, const char *sql, const struct args *a, const char *what)
+{
+	if (!p->queued && PQenterPipelineMode(p->c) != 1)
+		return pg_fail(p, NULL, what);
+	int ok = name ? PQsendQueryPrepared(p->c, name, a ? a->n : 0, a ? a->v : NULL, a ? a->l : NULL,
+					    a ? a->f : NULL, 1)
+		      : PQsendQueryParams(p->c, sql, 0, NULL, NULL, NULL, NULL, 1);
+	if (ok != 1) {
+		int rc = pg_fail(p, NULL, what);
+		if (p->queued)
+			(void)drain(p, NULL, 0);
+		else
+			(void)PQexitPipelineMode(p->c);
+		return rc;
+	}
+	p->queued_what[p->queued++] = what;
+	return p->queued == PG_MAX_QUEUED ? drain(p, NULL, 0) : PHR_OK;
+}
+
 /* Whether a statement that failed outside a transaction may run again on a
  * new connection (the old one was lost: the server restarted, a failover). */
 static bool retry_lost(struct pg *p)
@@ -326,16 +490,31 @@ static bool retry_lost(struct pg *p)
 	return p->depth == 0 && PQstatus(p->c) == CONNECTION_BAD && reconnect_if_lost(p) == PHR_OK;
 }
 
+static int flush_fields(struct pg *p);
+
 /* Runs a prepared statement; *out (when given) holds its rows. */
 static int pexec(struct pg *p, enum pstmt k, const struct args *a, PGresult **out, const char *what)
 {
 	char name[16];
+	if (k != P_FIELDS_INSERT && p->n_fields) {
+		int frc = flush_fields(p);
+		if (frc)
+			return frc;
+	}
 	if (out)
 		*out = NULL;
 	if (a && a->over)
 		return phr_fail(PHR_E_LIMIT, "register (PostgreSQL): %s: more than %d parameters", what, PG_MAX_PARAMS);
 	snprintf(name, sizeof(name), "phr%d", (int)k);
 	bool retried = false;
+	int qrc;
+	if (!p->prepared[k] || out) {
+		/* a statement prepared here, or whose rows are read, waits for those sent ahead */
+		if ((qrc = drain(p, NULL, 0)))
+			return qrc;
+	}
+	if (!out && p->depth && p->prepared[k])
+		return send_ahead(p, name, NULL, a, what);
 again:
 	if (!p->prepared[k]) {
 		PGresult *r = PQprepare(p->c, name, pstmt_sql[k], 0, NULL);
@@ -374,6 +553,9 @@ static int qexec(struct pg *p, const char *sql, const struct args *a, PGresult *
 	*out = NULL;
 	if (a->over)
 		return phr_fail(PHR_E_LIMIT, "register (PostgreSQL): %s: more than %d parameters", what, PG_MAX_PARAMS);
+	int rc0 = flush_fields(p);
+	if (rc0 || (rc0 = drain(p, NULL, 0)))
+		return rc0;
 	PGresult *r = PQexecParams(p->c, sql, a->n, NULL, a->v, a->l, a->f, 1);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK && PQresultStatus(r) != PGRES_COMMAND_OK) {
 		int rc = pg_fail(p, r, what);
@@ -394,6 +576,9 @@ static int qexec(struct pg *p, const char *sql, const struct args *a, PGresult *
 /* Runs SQL without parameters (transaction control, migrations). */
 static int sexec(struct pg *p, const char *sql, const char *what)
 {
+	int rc0 = flush_fields(p);
+	if (rc0 || (rc0 = drain(p, NULL, 0)))
+		return rc0;
 	PGresult *r = PQexec(p->c, sql);
 	ExecStatusType st = PQresultStatus(r);
 	int rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? PHR_OK : pg_fail(p, r, what);
@@ -419,6 +604,10 @@ static void pg_close(struct phr_store *s)
 	if (!p)
 		return;
 	PQfinish(p->c);
+	arr_free(&p->f_path);
+	arr_free(&p->f_type);
+	arr_free(&p->f_value);
+	arr_free(&p->f_num);
 	free(p);
 }
 
@@ -436,6 +625,10 @@ static int reconnect_if_lost(struct pg *p)
 	PQreset(p->c);
 	memset(p->prepared, 0, sizeof(p->prepared));
 	p->depth = 0;
+	p->queued = 0;
+	p->n_fields = 0;
+	if (PQpipelineStatus(p->c) != PQ_PIPELINE_OFF)
+		(void)PQexitPipelineMode(p->c); /* a pipeline the lost connection was in */
 	if (PQstatus(p->c) != CONNECTION_OK)
 		return phr_fail(PHR_E_DB, "register (PostgreSQL): the server cannot be reached: %s", PQerrorMessage(p->c));
 	return sexec(p, "SET lock_timeout = '" PG_LOCK_TIMEOUT "'", "set up the connection");
@@ -451,7 +644,9 @@ static int pg_begin(struct phr_store *s)
 		if (rc)
 			return rc;
 	}
-	int rc = sexec(p, p->depth ? "SAVEPOINT phr_add" : "BEGIN", "begin a change");
+	/* BEGIN goes with the statements that follow it */
+	int rc = p->depth ? sexec(p, "SAVEPOINT phr_add", "begin a change")
+			  : send_ahead(p, NULL, "BEGIN", NULL, "begin a change");
 	if (!rc)
 		p->depth++;
 	return rc;
@@ -460,6 +655,27 @@ static int pg_begin(struct phr_store *s)
 static int pg_commit(struct phr_store *s)
 {
 	struct pg *p = PG(s);
+	int frc = flush_fields(p);
+	if (frc)
+		return frc;
+	if (p->depth == 1 && p->queued) {
+		/* COMMIT goes with the statements sent ahead: one round trip */
+		char tag[32] = "";
+		int rc = p->queued >= PG_MAX_QUEUED - 1 ? drain(p, NULL, 0) : PHR_OK;
+		if (!rc)
+			rc = send_ahead(p, NULL, "COMMIT", NULL, "commit");
+		if (!rc)
+			rc = drain(p, tag, sizeof(tag));
+		/* a transaction that failed ends with COMMIT answered by ROLLBACK */
+		if (!rc && strcmp(tag, "COMMIT"))
+			rc = phr_fail(PHR_E_DB, "register (PostgreSQL): commit: the server rolled the transaction back");
+		if (!rc || PQtransactionStatus(p->c) == PQTRANS_IDLE)
+			p->depth = 0;
+		return rc;
+	}
+	int rc0 = drain(p, NULL, 0);
+	if (rc0)
+		return rc0;
 	if (PQtransactionStatus(p->c) == PQTRANS_INERROR)
 		return phr_fail(PHR_E_DB, "register (PostgreSQL): commit: the transaction failed earlier");
 	if (p->depth > 1) {
@@ -482,6 +698,8 @@ static int pg_commit(struct phr_store *s)
 static void pg_rollback(struct phr_store *s)
 {
 	struct pg *p = PG(s);
+	p->n_fields = 0; /* gathered for a change that does not happen */
+	(void)drain(p, NULL, 0); /* a failure among them is why this rolls back */
 	if (PQtransactionStatus(p->c) == PQTRANS_IDLE || PQstatus(p->c) == CONNECTION_BAD) {
 		p->depth = 0;
 		return;
@@ -768,10 +986,48 @@ static int pg_entry_reindex(struct phr_store *s, int64_t record_row, const uint8
 	return PHR_OK;
 }
 
+static int flush_fields(struct pg *p)
+{
+	if (!p->n_fields)
+		return PHR_OK;
+	struct args a = { 0 };
+	a_int(&a, p->fields_entry);
+	a_arr(&a, &p->f_path);
+	a_arr(&a, &p->f_type);
+	a_arr(&a, &p->f_value);
+	a_arr(&a, &p->f_num);
+	p->n_fields = 0;
+	if (p->f_path.nomem || p->f_type.nomem || p->f_value.nomem || p->f_num.nomem)
+		return phr_fail(PHR_E_NOMEM, "out of memory");
+	return pexec(p, P_FIELDS_INSERT, &a, NULL, "index an entry's fields");
+}
+
+/* Fields are gathered per entry (flush_fields) inside a change; one at a
+ * time outside one. */
 static int pg_field_insert(struct phr_store *s, int64_t entry_row, const struct phr_store_field *f)
 {
 	struct pg *p = PG(s);
 	struct args a = { 0 };
+	if (p->depth) {
+		if (p->n_fields && p->fields_entry != entry_row) {
+			int rc = flush_fields(p);
+			if (rc)
+				return rc;
+		}
+		if (!p->n_fields) {
+			arr_reset(&p->f_path);
+			arr_reset(&p->f_type);
+			arr_reset(&p->f_value);
+			arr_reset(&p->f_num);
+			p->fields_entry = entry_row;
+		}
+		arr_add(&p->f_path, f->path);
+		arr_add_int(&p->f_type, f->type);
+		arr_add(&p->f_value, f->value);
+		arr_add_int(&p->f_num, f->num);
+		p->n_fields++;
+		return PHR_OK;
+	}
 	a_int(&a, entry_row);
 	a_text(&a, f->path);
 	/* int4 in binary: the low 4 bytes of the int8 form */
@@ -796,6 +1052,18 @@ static int pg_name_insert(struct phr_store *s, int64_t entry_row, const char *na
 		return rc;
 	int64_t name_row = PQntuples(r) ? g_int(r, 0, 0) : 0;
 	PQclear(r);
+	if (n_keys > 1) {
+		/* all keys in one statement */
+		struct arr k = { 0 };
+		for (size_t i = 0; i < n_keys; i++)
+			arr_add(&k, keys[i]);
+		a = (struct args){ 0 };
+		a_arr(&a, &k);
+		a_int(&a, name_row);
+		rc = k.nomem ? phr_fail(PHR_E_NOMEM, "out of memory") : pexec(p, P_KEYS_INSERT, &a, NULL, "index a name's keys");
+		arr_free(&k);
+		return rc;
+	}
 	for (size_t i = 0; i < n_keys && !rc; i++) {
 		a = (struct args){ 0 };
 		a_text(&a, keys[i]);
