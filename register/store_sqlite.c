@@ -223,7 +223,9 @@ enum stmt {
 	S_LATEST,
 	S_ENTRY_INSERT,
 	S_FIELD_INSERT,
+	S_FIELD_INSERT_REC,
 	S_NAME_INSERT,
+	S_NAME_INSERT_REC,
 	S_KEY_INSERT,
 	S_KEY_COUNT,
 	S_FACTS,
@@ -259,6 +261,9 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_FIELD_INSERT] = "INSERT INTO fields(entry, record, path, type, value, num) "
 			   "VALUES (?1, (SELECT record FROM entries WHERE id = ?1), ?2, ?3, ?4, ?5)",
 	[S_NAME_INSERT] = "INSERT INTO names(entry, record, name) VALUES (?1, (SELECT record FROM entries WHERE id = ?1), ?2)",
+	/* the same with the entry's record known (struct sq, entry_row) */
+	[S_FIELD_INSERT_REC] = "INSERT INTO fields(entry, record, path, type, value, num) VALUES (?1, ?6, ?2, ?3, ?4, ?5)",
+	[S_NAME_INSERT_REC] = "INSERT INTO names(entry, record, name) VALUES (?1, ?3, ?2)",
 	[S_KEY_INSERT] = "INSERT OR IGNORE INTO name_keys(key, name) VALUES (?1, ?2)",
 	[S_ENTRY_FIND] = "SELECT id FROM entries WHERE record = ?1 AND hash = ?2",
 	[S_FIELDS_CLEAR] = "DELETE FROM fields WHERE entry = ?1",
@@ -282,6 +287,11 @@ struct sq {
 	int depth; /* begin() calls not yet committed or rolled back: 1 a transaction, more savepoints in it */
 	sqlite3_stmt *st[S_COUNT];
 	int (*rank)(void *ctx, const char *names); /* the running name search's (phr_rank in SQL) */
+	/* The entry row last inserted or looked up and its record: the field
+	 * and name rows that follow it get their record without a lookup
+	 * (set again by every entry insert, so a row id reused after a
+	 * rollback is never taken for the old one). */
+	int64_t entry_row, entry_record;
 	void *rank_ctx;
 };
 
@@ -440,6 +450,7 @@ static int sq_commit(struct phr_store *s)
 static void sq_rollback(struct phr_store *s)
 {
 	struct sq *q = SQ(s);
+	q->entry_row = 0;
 	if (sqlite3_get_autocommit(q->db)) {
 		q->depth = 0;
 		return;
@@ -706,9 +717,14 @@ static int sq_entry_insert(struct phr_store *s, int64_t record_row, const uint8_
 	sqlite3_bind_int64(st, 4, day);
 	sqlite3_bind_text(st, 5, clinic, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 6, country, -1, SQLITE_STATIC);
+	q->entry_row = 0;
 	if ((rc = run(q, st, "index an entry")))
 		return rc;
 	*row = sqlite3_changes(q->db) ? sqlite3_last_insert_rowid(q->db) : 0;
+	if (*row) {
+		q->entry_row = *row;
+		q->entry_record = record_row;
+	}
 	return PHR_OK;
 }
 
@@ -730,6 +746,8 @@ static int sq_entry_reindex(struct phr_store *s, int64_t record_row, const uint8
 		return fail(q->db, rc, "look up an entry");
 	if (!*row)
 		return PHR_OK;
+	q->entry_row = *row;
+	q->entry_record = record_row;
 	if ((rc = prep(q, S_FIELDS_CLEAR, &st)))
 		return rc;
 	sqlite3_bind_int64(st, 1, *row);
@@ -740,7 +758,8 @@ static int sq_field_insert(struct phr_store *s, int64_t entry_row, const struct 
 {
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st;
-	int rc = prep(q, S_FIELD_INSERT, &st);
+	bool known = entry_row && entry_row == q->entry_row;
+	int rc = prep(q, known ? S_FIELD_INSERT_REC : S_FIELD_INSERT, &st);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(st, 1, entry_row);
@@ -748,6 +767,8 @@ static int sq_field_insert(struct phr_store *s, int64_t entry_row, const struct 
 	sqlite3_bind_int(st, 3, f->type);
 	sqlite3_bind_text(st, 4, f->value, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, f->num);
+	if (known)
+		sqlite3_bind_int64(st, 6, q->entry_record);
 	return run(q, st, "index a field");
 }
 
@@ -756,11 +777,14 @@ static int sq_name_insert(struct phr_store *s, int64_t entry_row, const char *na
 {
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st;
-	int rc = prep(q, S_NAME_INSERT, &st);
+	bool known = entry_row && entry_row == q->entry_row;
+	int rc = prep(q, known ? S_NAME_INSERT_REC : S_NAME_INSERT, &st);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(st, 1, entry_row);
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	if (known)
+		sqlite3_bind_int64(st, 3, q->entry_record);
 	if ((rc = run(q, st, "index a name")))
 		return rc;
 	int64_t name_row = sqlite3_last_insert_rowid(q->db);
@@ -1279,6 +1303,7 @@ static int sq_docs_each(struct phr_store *s, int64_t record_row,
 static int sq_forget(struct phr_store *s, int64_t record_row, const char *record_hex)
 {
 	struct sq *q = SQ(s);
+	q->entry_row = 0;
 	static const char *const sql[] = {
 		("DELETE FROM documents WHERE hash IN (SELECT hash FROM record_documents WHERE record = ?1)"
 		 " AND hash NOT IN (SELECT hash FROM record_documents WHERE record <> ?1)"),
