@@ -17,6 +17,15 @@
 #include "phr/schema.h"
 
 #define MAX_QUERY_KEYS 64   /* most keys of one name query (names.h: PHR_NAME_MAX_KEYS) */
+/* A name query whose every word is common (the word that drives has more
+ * postings than this, in name_key_counts) and that has no other filter
+ * reads at most this many of the newest postings of each key of that
+ * word, and ranks at most this many candidate names, the newest first
+ * (name_candidates): its time no longer grows with the number of holders. */
+#define NAME_SCAN_MAX 1000
+#ifndef NAME_SCAN_FROM /* the postings past which a query is bounded; only a test build sets it lower */
+#define NAME_SCAN_FROM NAME_SCAN_MAX
+#endif
 #define APP_ID 0x50485252 /* "PHRR": PRAGMA application_id of a phr register */
 
 /* The partial index fields_hit's WHERE, as migration 3 wrote it; migration 6
@@ -863,9 +872,51 @@ static void sb_keys(struct sqlbuf *b, const struct phr_store_query *qq, uint32_t
  * group is checked for the other words and the count, by seeks on
  * (key, name). Without words to cover, the old rule: a name with need of
  * n keys has one of any n - need + 1, so those rarest drive. */
+/* Whether a search has a filter besides the name. */
+static bool other_filters(const struct phr_store_query *qq)
+{
+	return qq->born || qq->sex || qq->nationality || qq->arrived || qq->visited || qq->code || qq->clinic ||
+	       qq->record_prefix || qq->field_path;
+}
+
+/* The bounded form of name_candidates, for a query of common words only:
+ * the newest NAME_SCAN_MAX postings of each driving key (drive[i] set),
+ * each name then checked by seeks on (key, name) for a key of every other
+ * word to cover and for need keys in all, the newest NAME_SCAN_MAX kept. */
+static void capped_candidates(struct sqlbuf *b, const struct phr_store_query *qq, const bool *drive, uint32_t skip_word,
+			      bool by_words)
+{
+	char num[160];
+	bool first = true;
+	sb_add(b, "SELECT d.name FROM (");
+	for (size_t i = 0; i < qq->n_keys; i++) {
+		if (!drive[i])
+			continue;
+		snprintf(num, sizeof(num), "%sSELECT name FROM (SELECT name FROM name_keys WHERE key = :k%zu"
+			 " ORDER BY name DESC LIMIT :cap)", first ? "" : " UNION ", i);
+		sb_add(b, num);
+		first = false;
+	}
+	sb_add(b, ") d WHERE 1");
+	for (uint32_t w = 0; by_words && w < 32; w++) {
+		if (w == skip_word || !((qq->need_words >> w) & 1))
+			continue;
+		sb_add(b, " AND EXISTS (SELECT 1 FROM name_keys e WHERE e.name = d.name AND e.key IN (");
+		sb_keys(b, qq, w, true);
+		sb_add(b, "))");
+	}
+	sb_add(b, " AND (SELECT count(*) FROM name_keys e WHERE e.name = d.name AND e.key IN (");
+	for (size_t i = 0; i < qq->n_keys; i++) {
+		snprintf(num, sizeof(num), "%s:k%zu", i ? ", " : "", i);
+		sb_add(b, num);
+	}
+	sb_add(b, ")) >= :need ORDER BY d.name DESC LIMIT :cap");
+}
+
 static int name_candidates(struct sq *q, const struct phr_store_query *qq, struct sqlbuf *b)
 {
 	int64_t cnt[MAX_QUERY_KEYS];
+	bool driving[MAX_QUERY_KEYS] = { false };
 	char num[64];
 	size_t n = qq->n_keys, need = qq->need ? qq->need : 1;
 	if (n > MAX_QUERY_KEYS)
@@ -873,6 +924,7 @@ static int name_candidates(struct sq *q, const struct phr_store_query *qq, struc
 	int rc = key_counts(q, qq, cnt);
 	if (rc)
 		return rc;
+	bool cap = !other_filters(qq);
 	if (qq->key_words && qq->need_words) {
 		uint32_t drive = 0;
 		int64_t best = -1;
@@ -887,6 +939,12 @@ static int name_candidates(struct sq *q, const struct phr_store_query *qq, struc
 				best = c;
 				drive = w;
 			}
+		}
+		if (cap && best > NAME_SCAN_FROM) {
+			for (size_t i = 0; i < n; i++)
+				driving[i] = (qq->key_words[i] >> drive) & 1;
+			capped_candidates(b, qq, driving, drive, true);
+			return PHR_OK;
 		}
 		sb_add(b, "SELECT name FROM name_keys WHERE key IN (");
 		sb_keys(b, qq, drive, true);
@@ -922,6 +980,15 @@ static int name_candidates(struct sq *q, const struct phr_store_query *qq, struc
 			order[j - 1] = t;
 		}
 	size_t n_drive = need > n ? 1 : n - need + 1;
+	int64_t postings = 0;
+	for (size_t i = 0; i < n_drive; i++)
+		postings += cnt[order[i]];
+	if (cap && postings > NAME_SCAN_FROM) {
+		for (size_t i = 0; i < n_drive; i++)
+			driving[order[i]] = true;
+		capped_candidates(b, qq, driving, 32, false);
+		return PHR_OK;
+	}
 	sb_add(b, "SELECT name FROM name_keys WHERE key IN (");
 	for (size_t i = 0; i < n_drive; i++) {
 		snprintf(num, sizeof(num), "%s:k%zu", i ? ", " : "", order[i]);
@@ -1048,6 +1115,7 @@ static void bind_query(sqlite3_stmt *st, const struct phr_store_query *qq, char 
 		BIND_TEXT(num, qq->keys[i]);
 	}
 	BIND_INT(":need", (int64_t)qq->need);
+	BIND_INT(":cap", NAME_SCAN_MAX);
 #undef BIND_TEXT
 #undef BIND_INT
 }
