@@ -31,8 +31,8 @@
 /* The partial index fields_hit's WHERE, as migration 3 wrote it; migration 6
  * rewrote it as HIT_PATHS (an IN list of three makes SQLite build a
  * temporary b-tree for every row inserted into fields, about a quarter of
- * an add's instructions; three equalities joined by OR cost nothing). A query names the
- * index's WHERE as written, so that SQLite uses it. */
+ * an add's instructions; three equalities joined by OR cost nothing). A
+ * query names the index's WHERE as written, so that SQLite uses it. */
 #define HIT_PATHS_V3 "path IN ('identity.birth_date', 'identity.sex', 'identity.nationality')"
 #define HIT_PATHS "(path = 'identity.birth_date' OR path = 'identity.sex' OR path = 'identity.nationality')"
 
