@@ -20,6 +20,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -146,15 +147,13 @@ out:
 	return rc;
 }
 
-static int zstd_buf(const uint8_t *dict, size_t dictlen, const uint8_t *in, size_t inlen, uint8_t **out,
-		    size_t *outlen)
+/* A compression context with its parameters set and its dictionary
+ * loaded (for dict, dictlen and the window of wlog), or NULL. */
+static ZSTD_CCtx *make_cctx(const uint8_t *dict, size_t dictlen, int wlog)
 {
 	ZSTD_CCtx *cc = ZSTD_createCCtx();
-	uint8_t *buf = NULL;
-	int rc = PHR_OK;
-	const int wlog = phr_zstd_window_log(inlen);
 	if (!cc)
-		return phr_fail(PHR_E_NOMEM, "zstd: cannot create a compression context");
+		return NULL;
 	if (ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_format, ZSTD_f_zstd1_magicless)) ||
 	    ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, ZSTD_LEVEL)) ||
 	    ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_windowLog, wlog)) ||
@@ -162,9 +161,57 @@ static int zstd_buf(const uint8_t *dict, size_t dictlen, const uint8_t *in, size
 	    ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 0)) ||
 	    ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_dictIDFlag, 0)) ||
 	    ZSTD_isError(ZSTD_CCtx_loadDictionary_byReference(cc, dict, dictlen))) {
-		rc = phr_fail(PHR_E_CRYPTO, "zstd: cannot set compression parameters");
-		goto out;
+		ZSTD_freeCCtx(cc);
+		return NULL;
 	}
+	return cc;
+}
+
+/* Dictionary v1 at level 19: libzstd digests the dictionary on the first
+ * frame a context compresses (ZSTD_createCDict inside ZSTD_compress2) and
+ * keeps the digest for the next frames of the same context, and that
+ * digest was about three quarters of the time of encoding a record. So one
+ * spare context per window size is kept between calls, as for
+ * decompression below: a thread takes it or makes its own, and gives it
+ * back, or frees it when another is parked (contexts for the larger
+ * windows, rare, are not kept). Same parameters, same
+ * dictionary, same digest: the frames are byte for byte those of a fresh
+ * context (tests/unit/test_compress.c checks). */
+/* Kept for bodies up to 32 KiB (a record's is a few): a context for a larger
+ * window holds megabytes more. */
+#define ZSTD_KEEP_MAX_WINDOWLOG 16
+static _Atomic(ZSTD_CCtx *) spare_cctx[ZSTD_KEEP_MAX_WINDOWLOG + 1];
+
+static bool cctx_cached(const uint8_t *dict, size_t dictlen, int wlog)
+{
+	return dict == phr_dict_v1 && dictlen == (size_t)phr_dict_v1_len && wlog >= ZSTD_MIN_WINDOWLOG &&
+	       wlog <= ZSTD_KEEP_MAX_WINDOWLOG;
+}
+
+static ZSTD_CCtx *take_cctx(const uint8_t *dict, size_t dictlen, int wlog)
+{
+	ZSTD_CCtx *cc = cctx_cached(dict, dictlen, wlog) ? atomic_exchange(&spare_cctx[wlog], NULL) : NULL;
+	return cc ? cc : make_cctx(dict, dictlen, wlog);
+}
+
+static void give_cctx(ZSTD_CCtx *cc, const uint8_t *dict, size_t dictlen, int wlog, bool ok)
+{
+	ZSTD_CCtx *none = NULL;
+	if (!ok || !cctx_cached(dict, dictlen, wlog) ||
+	    ZSTD_isError(ZSTD_CCtx_reset(cc, ZSTD_reset_session_only)) ||
+	    !atomic_compare_exchange_strong(&spare_cctx[wlog], &none, cc))
+		ZSTD_freeCCtx(cc);
+}
+
+static int zstd_buf(const uint8_t *dict, size_t dictlen, const uint8_t *in, size_t inlen, uint8_t **out,
+		    size_t *outlen)
+{
+	uint8_t *buf = NULL;
+	int rc = PHR_OK;
+	const int wlog = phr_zstd_window_log(inlen);
+	ZSTD_CCtx *cc = take_cctx(dict, dictlen, wlog);
+	if (!cc)
+		return phr_fail(PHR_E_NOMEM, "zstd: cannot create a compression context with its parameters");
 	size_t bound = ZSTD_compressBound(inlen);
 	if (!(buf = malloc(bound))) {
 		rc = phr_fail(PHR_E_NOMEM, "out of memory");
@@ -190,7 +237,7 @@ static int zstd_buf(const uint8_t *dict, size_t dictlen, const uint8_t *in, size
 	*outlen = n;
 	buf = NULL;
 out:
-	ZSTD_freeCCtx(cc);
+	give_cctx(cc, dict, dictlen, wlog, rc == PHR_OK);
 	free(buf);
 	return rc;
 }

@@ -596,6 +596,59 @@ static int test_zstd_other_headers_refused(void)
 	return 0;
 }
 
+/* The zstd-dict frame of in as a fresh libzstd context makes it (level 19,
+ * the window of phr_zstd_window_log, dictionary v1 loaded for this frame
+ * alone), with the window descriptor FORMAT.md requires. */
+static size_t zstd_fresh(const uint8_t *in, size_t n, uint8_t *out, size_t cap)
+{
+	int wlog = phr_zstd_window_log(n);
+	ZSTD_CCtx *cc = ZSTD_createCCtx();
+	size_t z = 0;
+	if (cc && !ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_format, ZSTD_f_zstd1_magicless)) &&
+	    !ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, 19)) &&
+	    !ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_windowLog, wlog)) &&
+	    !ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_contentSizeFlag, 0)) &&
+	    !ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 0)) &&
+	    !ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_dictIDFlag, 0)) &&
+	    !ZSTD_isError(ZSTD_CCtx_loadDictionary(cc, phr_dict_v1, phr_dict_v1_len)))
+		z = ZSTD_compress2(cc, out, cap, in, n);
+	ZSTD_freeCCtx(cc);
+	if (ZSTD_isError(z) || z < 2)
+		return 0;
+	out[1] = (uint8_t)((wlog - 10) << 3);
+	return z;
+}
+
+/* phr_compress keeps a zstd context per window size between calls (the
+ * dictionary digested once); its frames must be those of a fresh context,
+ * byte for byte, whatever was compressed before with the same context. */
+static int test_zstd_kept_context(void)
+{
+	static const size_t sizes[] = { 0, 1, 700, 3000, 20000, 40000, 100000, 250000, 500000 };
+	const size_t cap = ZSTD_compressBound(PHR_MAX_BODY);
+	uint8_t *in = malloc(PHR_MAX_BODY), *want = malloc(cap);
+	CHECK(in && want);
+	for (unsigned round = 0; round < 3; round++)
+		for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+			size_t n = sizes[(k * 5 + round) % (sizeof(sizes) / sizeof(sizes[0]))];
+			if (n > PHR_MAX_BODY)
+				continue;
+			fill_random(in, n, (uint32_t)(n + round));
+			for (size_t i = 0; i < n; i += 1 + i % 7) /* compressible stretches */
+				in[i] = (uint8_t)"{\"names\":[{\"given\""[i % 19];
+			uint8_t *z;
+			size_t zl;
+			size_t wl = zstd_fresh(in, n, want, cap);
+			CHECK(wl > 0);
+			CHECK_RC(phr_compress(PHR_COMP_ZSTD_DICT1, in, n, &z, &zl), PHR_OK);
+			CHECK(zl == wl && memcmp(z, want, zl) == 0);
+			free(z);
+		}
+	free(in);
+	free(want);
+	return 0;
+}
+
 static int test_peak_memory(void)
 {
 	return t_check_peak_rss(PEAK_LIMIT_KB);
@@ -621,6 +674,7 @@ int main(void)
 		{ "zstd frame with a 128 MiB window is refused", test_zstd_window },
 		{ "zstd-dict window: body + 32 KiB, a power of two, as written", test_zstd_window_rule },
 		{ "zstd-dict: every other frame header is refused", test_zstd_other_headers_refused },
+		{ "zstd-dict: a kept context makes the frames of a fresh one", test_zstd_kept_context },
 		{ "peak memory stays under 16 MiB", test_peak_memory },
 	};
 	if (sodium_init() < 0)
