@@ -662,98 +662,145 @@ static int map_has(const uint8_t *p, size_t len, uint64_t key)
 	return 0;
 }
 
-/* v3 leaves the positions (key 0) out when the clear content has no
- * results: they are then 0, 1, ..., n-1. The plaintext without them,
- * malloc'd, or NULL (PHR_OK) when there is nothing to leave out. */
-static int positions_out(const uint8_t *clear, size_t clear_len, const uint8_t *plain, size_t plain_len,
+/* How a v3 plaintext gives the positions of its sealed results (key 0). */
+enum pos_form {
+	POS_LEFT_OUT, /* none: they are 0, 1, ..., n-1 */
+	POS_RANGE,    /* an array 0, 1, ..., n-1 */
+	POS_MASK,     /* a uint, bit i set for position i */
+	POS_BITS,     /* an array of the bits set in a mask */
+};
+#define POS_MASK_BITS 64 /* positions below this can go in the bitmask */
+
+/* map {0: positions as form says (n or mask), the rest's n_rest keys},
+ * malloc'd into *out. */
+static int put_positions(enum pos_form form, uint64_t v, const uint8_t *rest, size_t rest_len, size_t n_rest,
 			 uint8_t **out, size_t *out_len)
 {
-	struct phr_cbor_dec d;
 	struct phr_cbor_enc e;
-	size_t n, m;
-	uint64_t k, v;
 	uint8_t *buf = NULL;
-	size_t len = 0;
-	*out = NULL;
-	*out_len = 0;
-	if (map_has(clear, clear_len, KEY_RESULTS) || phr_cbor_dec_init(&d, plain, plain_len) ||
-	    phr_cbor_get_map(&d, &n) || n < 2 || phr_cbor_get_uint(&d, &k) || k != 0 || phr_cbor_get_array(&d, &m))
-		return PHR_OK;
-	for (size_t i = 0; i < m; i++)
-		if (phr_cbor_get_uint(&d, &v) || v != i)
-			return PHR_OK;
-	size_t rest = d.off;
+	size_t len = 0, m = 0;
+	int rc;
+	if (form == POS_BITS)
+		for (unsigned b = 0; b < POS_MASK_BITS; b++)
+			m += (v >> b) & 1;
 	for (int pass = 0; pass < 2; pass++) {
 		phr_cbor_enc_init(&e, buf, len);
-		phr_cbor_put_map(&e, n - 1);
-		phr_cbor_put_raw(&e, plain + rest, plain_len - rest);
-		int rc = phr_cbor_enc_finish(&e, &len);
-		if (rc) {
-			free(buf);
+		phr_cbor_put_map(&e, n_rest + (form != POS_LEFT_OUT));
+		if (form != POS_LEFT_OUT)
+			phr_cbor_put_uint(&e, 0);
+		if (form == POS_MASK)
+			phr_cbor_put_uint(&e, v);
+		else if (form == POS_RANGE) {
+			phr_cbor_put_array(&e, (size_t)v);
+			for (uint64_t i = 0; i < v; i++)
+				phr_cbor_put_uint(&e, i);
+		} else if (form == POS_BITS) {
+			phr_cbor_put_array(&e, m);
+			for (unsigned b = 0; b < POS_MASK_BITS; b++)
+				if ((v >> b) & 1)
+					phr_cbor_put_uint(&e, b);
+		}
+		if (rest_len)
+			phr_cbor_put_raw(&e, rest, rest_len);
+		if ((rc = phr_cbor_enc_finish(&e, &len))) {
+			if (buf) {
+				sodium_memzero(buf, len);
+				free(buf);
+			}
 			return rc;
 		}
-		if (pass == 0 && !(buf = malloc(len)))
+		if (pass == 0 && !(buf = malloc(len ? len : 1)))
 			return phr_fail(PHR_E_NOMEM, "out of memory");
+	}
+	if (len > PHR_MAX_SEALED) {
+		sodium_memzero(buf, len);
+		free(buf);
+		return phr_fail(PHR_E_LIMIT, "sealed part: more than PHR_MAX_SEALED (%d) bytes with its positions",
+				PHR_MAX_SEALED);
 	}
 	*out = buf;
 	*out_len = len;
 	return PHR_OK;
 }
 
-/* The reverse, on an opened v3 plaintext: key 0 put back when results are
- * sealed, the clear content has none and the plaintext names no
- * positions. Takes *p. */
+/* v3 writes the positions (key 0) in fewer bytes than the array split()
+ * gives: left out when the clear content has no results (they are then
+ * 0, 1, ..., n-1), else a bitmask over the full results array when every
+ * position is below 64 (FORMAT.md, "Sealed sections", v3). The plaintext
+ * so written, malloc'd, or NULL (PHR_OK) when it stays as it is. */
+static int positions_out(const uint8_t *clear, size_t clear_len, const uint8_t *plain, size_t plain_len,
+			 uint8_t **out, size_t *out_len)
+{
+	struct phr_cbor_dec d;
+	size_t n, m;
+	uint64_t k, v, prev = 0, mask = 0;
+	int range = 1, fits = 1;
+	*out = NULL;
+	*out_len = 0;
+	if (phr_cbor_dec_init(&d, plain, plain_len) || phr_cbor_get_map(&d, &n) || n < 2 || phr_cbor_get_uint(&d, &k) ||
+	    k != 0 || phr_cbor_get_array(&d, &m) || !m)
+		return PHR_OK;
+	for (size_t i = 0; i < m; i++) {
+		if (phr_cbor_get_uint(&d, &v))
+			return PHR_OK;
+		if (v != i)
+			range = 0;
+		if (v >= POS_MASK_BITS || (i && v <= prev))
+			fits = 0;
+		else
+			mask |= (uint64_t)1 << v;
+		prev = v;
+	}
+	if (map_has(clear, clear_len, KEY_RESULTS)) {
+		if (!fits)
+			return PHR_OK;
+		return put_positions(POS_MASK, mask, plain + d.off, plain_len - d.off, n - 1, out, out_len);
+	}
+	if (!range)
+		return PHR_OK;
+	return put_positions(POS_LEFT_OUT, 0, plain + d.off, plain_len - d.off, n - 1, out, out_len);
+}
+
+/* The reverse, on an opened v3 plaintext: a bitmask in key 0 read back
+ * into the array of positions; or, when the clear content has no results,
+ * key 0 put back (0, 1, ..., n-1) when results are sealed and the
+ * plaintext names no positions. Takes *p. */
 static int positions_in(const uint8_t *clear, size_t clear_len, uint8_t **p, size_t *len)
 {
 	struct phr_cbor_dec d;
-	struct phr_cbor_enc e;
 	size_t n, m = 0, head;
-	uint64_t k;
+	uint64_t k, mask;
 	int results = 0, rc;
 	uint8_t *buf = NULL;
 	size_t blen = 0;
-	if (map_has(clear, clear_len, KEY_RESULTS))
-		return PHR_OK;
-	if ((rc = phr_cbor_dec_init(&d, *p, *len)) || (rc = phr_cbor_get_map(&d, &n)))
+	if (phr_cbor_dec_init(&d, *p, *len) || phr_cbor_get_map(&d, &n))
 		return PHR_OK; /* merge says what is wrong with it */
 	head = d.off;
-	for (size_t i = 0; i < n; i++) {
-		if (phr_cbor_get_uint(&d, &k))
-			return PHR_OK;
-		if (k == 0)
-			return PHR_OK; /* written with the positions */
-		if (k == KEY_RESULTS) {
-			if (phr_cbor_get_array(&d, &m))
-				return PHR_OK;
-			results = 1;
-			break;
+	if (map_has(clear, clear_len, KEY_RESULTS)) {
+		if (!n || phr_cbor_get_uint(&d, &k) || k != 0 || phr_cbor_peek(&d) != PHR_CBOR_UINT ||
+		    phr_cbor_get_uint(&d, &mask))
+			return PHR_OK; /* an array, or no positions: merge checks them */
+		rc = put_positions(POS_BITS, mask, *p + d.off, *len - d.off, n - 1, &buf, &blen);
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			if (phr_cbor_get_uint(&d, &k))
+				break;
+			if (k == 0)
+				return PHR_OK; /* written with the positions */
+			if (k == KEY_RESULTS) {
+				if (!phr_cbor_get_array(&d, &m))
+					results = 1;
+				break;
+			}
+			if (phr_cbor_skip(&d))
+				break;
 		}
-		if (phr_cbor_skip(&d))
+		if (!results || m > PHR_MAX_ARRAY)
 			return PHR_OK;
+		rc = put_positions(POS_RANGE, m, *p + head, *len - head, n, &buf, &blen);
 	}
-	if (!results || m > PHR_MAX_ARRAY)
-		return PHR_OK;
-	for (int pass = 0; pass < 2; pass++) {
-		phr_cbor_enc_init(&e, buf, blen);
-		phr_cbor_put_map(&e, n + 1);
-		phr_cbor_put_uint(&e, 0);
-		phr_cbor_put_array(&e, m);
-		for (size_t i = 0; i < m; i++)
-			phr_cbor_put_uint(&e, i);
-		phr_cbor_put_raw(&e, *p + head, *len - head);
-		if ((rc = phr_cbor_enc_finish(&e, &blen))) {
-			free(buf);
-			return rc;
-		}
-		if (pass == 0 && !(buf = malloc(blen)))
-			return phr_fail(PHR_E_NOMEM, "out of memory");
-	}
-	if (blen > PHR_MAX_SEALED) {
-		sodium_memzero(buf, blen);
-		free(buf);
-		return phr_fail(PHR_E_LIMIT, "sealed part: more than PHR_MAX_SEALED (%d) bytes with its positions",
-				PHR_MAX_SEALED);
-	}
+	if (rc)
+		return rc;
 	sodium_memzero(*p, *len);
 	free(*p);
 	*p = buf;

@@ -578,8 +578,10 @@ static int test_notes(void)
 }
 
 /* FORMAT.md, v3: the positions (key 0, first) are left out of what is
- * sealed when the clear content has no results (key 11). Done here on the
- * bytes: a map head of one byte, key 0, an array of small numbers. */
+ * sealed when the clear content has no results (key 11), and written as
+ * a bitmask (one CBOR uint, bit i for position i) when it has some. Done
+ * here on the bytes: a map head of one byte, key 0, an array of small
+ * numbers. */
 static size_t v3_sealed_form(const uint8_t *clear, size_t clear_len, const uint8_t *plain, size_t plain_len,
 			     uint8_t *out)
 {
@@ -593,10 +595,36 @@ static size_t v3_sealed_form(const uint8_t *clear, size_t clear_len, const uint8
 		clear_results |= k == 11;
 	}
 	memcpy(out, plain, plain_len);
-	if (clear_results || plain[1] != 0x00)
+	if (plain[1] != 0x00)
 		return plain_len;
 	CHECK(plain[0] > 0xa1 && plain[0] < 0xb8 && plain[2] >= 0x80 && plain[2] < 0x98);
-	size_t skip = 2 + (size_t)(plain[2] - 0x80); /* 00, the array head, its small numbers */
+	size_t m = (size_t)(plain[2] - 0x80), skip = 2 + m; /* 00, the array head, its small numbers */
+	if (clear_results) {
+		uint64_t mask = 0;
+		uint8_t u[9];
+		size_t ul;
+		for (size_t i = 0; i < m; i++) {
+			CHECK(plain[3 + i] < 24 && (i == 0 || plain[3 + i] > plain[2 + i]));
+			mask |= (uint64_t)1 << plain[3 + i];
+		}
+		if (mask < 24) {
+			u[0] = (uint8_t)mask;
+			ul = 1;
+		} else if (mask < 256) {
+			u[0] = 0x18;
+			u[1] = (uint8_t)mask;
+			ul = 2;
+		} else {
+			CHECK(mask < 65536);
+			u[0] = 0x19;
+			u[1] = (uint8_t)(mask >> 8);
+			u[2] = (uint8_t)mask;
+			ul = 3;
+		}
+		memcpy(out + 2, u, ul);
+		memcpy(out + 2 + ul, plain + 3 + m, plain_len - 3 - m);
+		return plain_len - (1 + m) + ul;
+	}
 	out[0] = (uint8_t)(plain[0] - 1);
 	memcpy(out + 1, plain + 1 + skip, plain_len - 1 - skip);
 	return plain_len - skip;
@@ -655,6 +683,9 @@ static int test_v3(void)
 			size_t form_len = v3_sealed_form(clear, clear_len, plain, plain_len, form);
 			if (x == 3) /* all six results sealed: their positions left out */
 				CHECK(form_len == plain_len - 8);
+			if (x == 0) /* results 4 and 5 sealed: [4, 5] (3 bytes) as bitmask 0x30 (2 bytes) */
+				CHECK(form_len == plain_len - 1 && plain[1] == 0 && plain[2] == 0x82 && plain[3] == 4 &&
+				      plain[4] == 5);
 			if (pack == PHR_SEAL_PACK_NONE)
 				CHECK(m == form_len && !memcmp(dec, form, form_len));
 			else
