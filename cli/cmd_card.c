@@ -685,10 +685,8 @@ static int card_write(int argc, char **argv)
 	/* The card's holder key for this record is kept, unless the record
 	 * was re-keyed since (then it is the old key, and not written back). */
 	if (!have_key && card_has_key && old && !memcmp(old->id, r->id, PHR_RECORD_ID_LEN)) {
-		uint8_t kid[PHR_SEAL_KID_LEN], newest[PHR_SEAL_KID_LEN];
 		size_t at, rekeyed;
-		phr_holder_key_id(card_key, kid);
-		int st = phr_record_seal_key_state(r, kid, newest, &at, &rekeyed);
+		int st = phr_record_seal_key_state(r, card_key, &at, &rekeyed);
 		if (st == PHR_SEAL_KEY_NEWEST || st == PHR_SEAL_KEY_NONE) {
 			memcpy(hkey, card_key, sizeof(hkey));
 			have_key = true;

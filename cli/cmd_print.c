@@ -304,27 +304,22 @@ static void json_record(struct job *j, const char *file, const struct phr_print_
 }
 
 /* The key slip is for the record's current holder key: the key the newest
- * sealed entry names (docs/FORMAT.md, "Re-keying"). A record with nothing
- * sealed yet cannot say; the slip is printed with a warning. */
+ * sealed entry opens with (docs/FORMAT.md, "Re-keying"). A record with
+ * nothing sealed yet cannot say; the slip is printed with a warning. */
 static int slip_key_matches(const struct job *j, const struct phr_record *r)
 {
-	uint8_t kid[PHR_SEAL_KID_LEN];
-	phr_holder_key_id(j->key, kid);
-	for (size_t i = r->n_entries; i-- > 0;) {
-		struct phr_seal_envelope env;
-		if (!r->entries[i].sealed ||
-		    phr_seal_envelope_parse(r->entries[i].sealed, r->entries[i].sealed_len, &env) != PHR_OK)
-			continue;
-		if (!phr_seal_kid_match(&env, kid)) {
-			char t[PHR_SEAL_KID_TEXT_LEN];
-			phr_seal_kid_format(&env, t);
-			return phr_fail(PHR_E_SEAL_KEY,
-					"not this record's holder key: entry %zu is sealed under key id "
-					"%s, the key given is %02x%02x%02x%02x; no key slip printed",
-					i, t, kid[0], kid[1], kid[2], kid[3]);
-		}
+	size_t at, rekeyed;
+	int st = phr_record_seal_key_state(r, j->key, &at, &rekeyed);
+	if (st == PHR_SEAL_KEY_NEWEST)
 		return PHR_OK;
-	}
+	if (st == PHR_SEAL_KEY_REPLACED)
+		return phr_fail(PHR_E_REKEYED,
+				"the holder key given was replaced at entry %zu (the record was re-keyed there); no key slip printed",
+				rekeyed);
+	if (st == PHR_SEAL_KEY_OTHER)
+		return phr_fail(PHR_E_SEAL_KEY,
+				"not this record's holder key: it does not open this record's sealed entries (entry %zu); no key slip printed",
+				at);
 	if (!j->a->quiet)
 		fprintf(stderr, "phr %s: warning: the record has no sealed sections yet: the key could not be checked "
 				"against it\n",

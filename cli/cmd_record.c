@@ -472,9 +472,10 @@ int cmd_extend(int argc, char **argv)
 	if (clear && !env && names[0]) {
 		/* Without the key a clinic can only add unsealed entries: it
 		 * says so, and does not do it unasked. */
-		uint8_t none[PHR_SEAL_KID_LEN] = { 0 }, newest[PHR_SEAL_KID_LEN];
-		size_t at, rekeyed;
-		if (phr_record_seal_key_state(r, none, newest, &at, &rekeyed) == PHR_SEAL_KEY_NONE)
+		size_t sealed = 0;
+		for (size_t i = 0; i < r->n_entries; i++)
+			sealed += r->entries[i].sealed != NULL;
+		if (!sealed)
 			ex = cli_fail(verb,
 				      phr_fail(PHR_E_SEAL_NOKEY, "this entry has sections to seal (%s), and %s has no holder key (nothing in it is sealed): add the entry UNSEALED with --no-seal, and anyone who holds the booklet will read them, or leave them out",
 					       names, a.in),

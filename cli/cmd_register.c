@@ -339,11 +339,9 @@ static int file_one(const char *verb, struct phr_register *reg, const char *what
 	if (key) {
 		/* the key of this record's newest sealed entry, else filed without it */
 		struct phr_record *rec = NULL;
-		uint8_t kid[PHR_SEAL_KID_LEN], newest[PHR_SEAL_KID_LEN];
 		size_t at, rekeyed;
-		phr_holder_key_id(key, kid);
 		if (phr_record_decode(buf, len, &rec) == PHR_OK) {
-			int st = phr_record_seal_key_state(rec, kid, newest, &at, &rekeyed);
+			int st = phr_record_seal_key_state(rec, key, &at, &rekeyed);
 			if (st == PHR_SEAL_KEY_OTHER || st == PHR_SEAL_KEY_REPLACED) {
 				fprintf(stderr,
 					"phr %s: %s: the holder key given is %s: filed without it, its sealed sections are not indexed\n",

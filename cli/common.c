@@ -759,35 +759,18 @@ int cli_unseal(const char *verb, struct phr_record *r, const char *path)
 int cli_check_holder_key(const char *verb, const struct phr_record *r, const uint8_t key[PHR_HOLDER_KEY_LEN],
 			 const char *what, const char *in)
 {
-	uint8_t kid[PHR_SEAL_KID_LEN], newest[PHR_SEAL_KID_LEN];
 	size_t at, rekeyed;
-	phr_holder_key_id(key, kid);
-	int st = phr_record_seal_key_state(r, kid, newest, &at, &rekeyed);
-	if (st == PHR_SEAL_KEY_NONE)
-		return EXIT_OK_;
-	if (st == PHR_SEAL_KEY_NEWEST) {
-		/* the key ids match: the newest sealed entry must also open
-		 * with the key, or the entry sealed now would not */
-		int rc = phr_record_seal_key_check(r, key, NULL);
-		return rc ? cli_fail(verb, phr_fail_wrap(rc, "%s (%s)", what, in), NULL) : EXIT_OK_;
-	}
-	/* the newest key id as the newest sealed entry holds it (v3: 2 bytes) */
-	struct phr_seal_envelope env;
-	char nt[PHR_SEAL_KID_TEXT_LEN];
-	if (phr_seal_envelope_parse(r->entries[at].sealed, r->entries[at].sealed_len, &env) != PHR_OK) {
-		phr_clear_error();
-		memset(&env, 0, sizeof(env));
-		memcpy(env.kid, newest, PHR_SEAL_KID_LEN);
-	}
-	phr_seal_kid_format(&env, nt);
+	int st = phr_record_seal_key_state(r, key, &at, &rekeyed);
+	if (st == PHR_SEAL_KEY_NONE || st == PHR_SEAL_KEY_NEWEST)
+		return EXIT_OK_; /* the newest sealed entry opens with it */
 	if (st == PHR_SEAL_KEY_REPLACED)
 		return cli_fail(verb,
-				phr_fail(PHR_E_REKEYED, "%s is holder key %02x%02x%02x%02x, which the record replaced at entry %zu (re-keyed to %s): the holder's new key slip is needed",
-					 what, kid[0], kid[1], kid[2], kid[3], rekeyed, nt),
+				phr_fail(PHR_E_REKEYED, "%s is a holder key which the record replaced at entry %zu (re-keyed there: it opens only entries before it, and entry %zu does not open with it): the holder's new key slip is needed (or the clinic that signed entry %zu sealed it under another key)",
+					 what, rekeyed, rekeyed, rekeyed),
 				NULL);
 	return cli_fail(verb,
-			phr_fail(PHR_E_SEAL_KEY, "%s is holder key %02x%02x%02x%02x, but entry %zu of %s is sealed under key %s: not this record's holder key",
-				 what, kid[0], kid[1], kid[2], kid[3], at, in, nt),
+			phr_fail(PHR_E_SEAL_KEY, "%s does not open %s's sealed entries (entry %zu): not this record's holder key",
+				 what, in, at),
 			NULL);
 }
 

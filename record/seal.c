@@ -271,7 +271,7 @@ static int envelope_parse_v2(const uint8_t *p, size_t len, struct phr_seal_envel
 	return check_ct(env);
 }
 
-/* v3: one byte string, head || key id (2) || salt (4) || ciphertext || tag. */
+/* v3: one byte string, head || salt (4) || ciphertext || tag. */
 static int envelope_parse_v3(const uint8_t *b, size_t bl, struct phr_seal_envelope *env)
 {
 	int rc;
@@ -285,9 +285,8 @@ static int envelope_parse_v3(const uint8_t *b, size_t bl, struct phr_seal_envelo
 	env->version = PHR_SEAL_V3;
 	env->sections = b[0] & 0x1fu;
 	env->pack = pack;
-	memcpy(env->kid, b + 1, PHR_SEAL_V3_KID_LEN);
-	env->kid_len = PHR_SEAL_V3_KID_LEN;
-	memcpy(env->salt, b + 1 + PHR_SEAL_V3_KID_LEN, PHR_SEAL_V3_SALT_LEN);
+	env->kid_len = 0;
+	memcpy(env->salt, b + 1, PHR_SEAL_V3_SALT_LEN);
 	env->salt_len = PHR_SEAL_V3_SALT_LEN;
 	env->ct = b + PHR_SEAL_V3_HEAD;
 	env->ct_len = bl - PHR_SEAL_V3_HEAD;
@@ -296,13 +295,16 @@ static int envelope_parse_v3(const uint8_t *b, size_t bl, struct phr_seal_envelo
 
 int phr_seal_kid_match(const struct phr_seal_envelope *env, const uint8_t kid[PHR_SEAL_KID_LEN])
 {
+	if (env->version == PHR_SEAL_V3)
+		return 1;
 	size_t n = env->kid_len ? env->kid_len : PHR_SEAL_KID_LEN;
 	return !memcmp(env->kid, kid, n);
 }
 
 void phr_seal_kid_format(const struct phr_seal_envelope *env, char out[PHR_SEAL_KID_TEXT_LEN])
 {
-	size_t n = env->kid_len && env->kid_len <= PHR_SEAL_KID_LEN ? env->kid_len : PHR_SEAL_KID_LEN;
+	size_t n = env->version == PHR_SEAL_V3 ? 0 :
+		   env->kid_len && env->kid_len <= PHR_SEAL_KID_LEN ? env->kid_len : PHR_SEAL_KID_LEN;
 	for (size_t i = 0; i < n; i++)
 		snprintf(out + 2 * i, 3, "%02x", env->kid[i]);
 	out[2 * n] = '\0';
@@ -662,98 +664,145 @@ static int map_has(const uint8_t *p, size_t len, uint64_t key)
 	return 0;
 }
 
-/* v3 leaves the positions (key 0) out when the clear content has no
- * results: they are then 0, 1, ..., n-1. The plaintext without them,
- * malloc'd, or NULL (PHR_OK) when there is nothing to leave out. */
-static int positions_out(const uint8_t *clear, size_t clear_len, const uint8_t *plain, size_t plain_len,
+/* How a v3 plaintext gives the positions of its sealed results (key 0). */
+enum pos_form {
+	POS_LEFT_OUT, /* none: they are 0, 1, ..., n-1 */
+	POS_RANGE,    /* an array 0, 1, ..., n-1 */
+	POS_MASK,     /* a uint, bit i set for position i */
+	POS_BITS,     /* an array of the bits set in a mask */
+};
+#define POS_MASK_BITS 64 /* positions below this can go in the bitmask */
+
+/* map {0: positions as form says (n or mask), the rest's n_rest keys},
+ * malloc'd into *out. */
+static int put_positions(enum pos_form form, uint64_t v, const uint8_t *rest, size_t rest_len, size_t n_rest,
 			 uint8_t **out, size_t *out_len)
 {
-	struct phr_cbor_dec d;
 	struct phr_cbor_enc e;
-	size_t n, m;
-	uint64_t k, v;
 	uint8_t *buf = NULL;
-	size_t len = 0;
-	*out = NULL;
-	*out_len = 0;
-	if (map_has(clear, clear_len, KEY_RESULTS) || phr_cbor_dec_init(&d, plain, plain_len) ||
-	    phr_cbor_get_map(&d, &n) || n < 2 || phr_cbor_get_uint(&d, &k) || k != 0 || phr_cbor_get_array(&d, &m))
-		return PHR_OK;
-	for (size_t i = 0; i < m; i++)
-		if (phr_cbor_get_uint(&d, &v) || v != i)
-			return PHR_OK;
-	size_t rest = d.off;
+	size_t len = 0, m = 0;
+	int rc;
+	if (form == POS_BITS)
+		for (unsigned b = 0; b < POS_MASK_BITS; b++)
+			m += (v >> b) & 1;
 	for (int pass = 0; pass < 2; pass++) {
 		phr_cbor_enc_init(&e, buf, len);
-		phr_cbor_put_map(&e, n - 1);
-		phr_cbor_put_raw(&e, plain + rest, plain_len - rest);
-		int rc = phr_cbor_enc_finish(&e, &len);
-		if (rc) {
-			free(buf);
+		phr_cbor_put_map(&e, n_rest + (form != POS_LEFT_OUT));
+		if (form != POS_LEFT_OUT)
+			phr_cbor_put_uint(&e, 0);
+		if (form == POS_MASK)
+			phr_cbor_put_uint(&e, v);
+		else if (form == POS_RANGE) {
+			phr_cbor_put_array(&e, (size_t)v);
+			for (uint64_t i = 0; i < v; i++)
+				phr_cbor_put_uint(&e, i);
+		} else if (form == POS_BITS) {
+			phr_cbor_put_array(&e, m);
+			for (unsigned b = 0; b < POS_MASK_BITS; b++)
+				if ((v >> b) & 1)
+					phr_cbor_put_uint(&e, b);
+		}
+		if (rest_len)
+			phr_cbor_put_raw(&e, rest, rest_len);
+		if ((rc = phr_cbor_enc_finish(&e, &len))) {
+			if (buf) {
+				sodium_memzero(buf, len);
+				free(buf);
+			}
 			return rc;
 		}
-		if (pass == 0 && !(buf = malloc(len)))
+		if (pass == 0 && !(buf = malloc(len ? len : 1)))
 			return phr_fail(PHR_E_NOMEM, "out of memory");
+	}
+	if (len > PHR_MAX_SEALED) {
+		sodium_memzero(buf, len);
+		free(buf);
+		return phr_fail(PHR_E_LIMIT, "sealed part: more than PHR_MAX_SEALED (%d) bytes with its positions",
+				PHR_MAX_SEALED);
 	}
 	*out = buf;
 	*out_len = len;
 	return PHR_OK;
 }
 
-/* The reverse, on an opened v3 plaintext: key 0 put back when results are
- * sealed, the clear content has none and the plaintext names no
- * positions. Takes *p. */
+/* v3 writes the positions (key 0) in fewer bytes than the array split()
+ * gives: left out when the clear content has no results (they are then
+ * 0, 1, ..., n-1), else a bitmask over the full results array when every
+ * position is below 64 (FORMAT.md, "Sealed sections", v3). The plaintext
+ * so written, malloc'd, or NULL (PHR_OK) when it stays as it is. */
+static int positions_out(const uint8_t *clear, size_t clear_len, const uint8_t *plain, size_t plain_len,
+			 uint8_t **out, size_t *out_len)
+{
+	struct phr_cbor_dec d;
+	size_t n, m;
+	uint64_t k, v, prev = 0, mask = 0;
+	int range = 1, fits = 1;
+	*out = NULL;
+	*out_len = 0;
+	if (phr_cbor_dec_init(&d, plain, plain_len) || phr_cbor_get_map(&d, &n) || n < 2 || phr_cbor_get_uint(&d, &k) ||
+	    k != 0 || phr_cbor_get_array(&d, &m) || !m)
+		return PHR_OK;
+	for (size_t i = 0; i < m; i++) {
+		if (phr_cbor_get_uint(&d, &v))
+			return PHR_OK;
+		if (v != i)
+			range = 0;
+		if (v >= POS_MASK_BITS || (i && v <= prev))
+			fits = 0;
+		else
+			mask |= (uint64_t)1 << v;
+		prev = v;
+	}
+	if (map_has(clear, clear_len, KEY_RESULTS)) {
+		if (!fits)
+			return PHR_OK;
+		return put_positions(POS_MASK, mask, plain + d.off, plain_len - d.off, n - 1, out, out_len);
+	}
+	if (!range)
+		return PHR_OK;
+	return put_positions(POS_LEFT_OUT, 0, plain + d.off, plain_len - d.off, n - 1, out, out_len);
+}
+
+/* The reverse, on an opened v3 plaintext: a bitmask in key 0 read back
+ * into the array of positions; or, when the clear content has no results,
+ * key 0 put back (0, 1, ..., n-1) when results are sealed and the
+ * plaintext names no positions. Takes *p. */
 static int positions_in(const uint8_t *clear, size_t clear_len, uint8_t **p, size_t *len)
 {
 	struct phr_cbor_dec d;
-	struct phr_cbor_enc e;
 	size_t n, m = 0, head;
-	uint64_t k;
+	uint64_t k, mask;
 	int results = 0, rc;
 	uint8_t *buf = NULL;
 	size_t blen = 0;
-	if (map_has(clear, clear_len, KEY_RESULTS))
-		return PHR_OK;
-	if ((rc = phr_cbor_dec_init(&d, *p, *len)) || (rc = phr_cbor_get_map(&d, &n)))
+	if (phr_cbor_dec_init(&d, *p, *len) || phr_cbor_get_map(&d, &n))
 		return PHR_OK; /* merge says what is wrong with it */
 	head = d.off;
-	for (size_t i = 0; i < n; i++) {
-		if (phr_cbor_get_uint(&d, &k))
-			return PHR_OK;
-		if (k == 0)
-			return PHR_OK; /* written with the positions */
-		if (k == KEY_RESULTS) {
-			if (phr_cbor_get_array(&d, &m))
-				return PHR_OK;
-			results = 1;
-			break;
+	if (map_has(clear, clear_len, KEY_RESULTS)) {
+		if (!n || phr_cbor_get_uint(&d, &k) || k != 0 || phr_cbor_peek(&d) != PHR_CBOR_UINT ||
+		    phr_cbor_get_uint(&d, &mask))
+			return PHR_OK; /* an array, or no positions: merge checks them */
+		rc = put_positions(POS_BITS, mask, *p + d.off, *len - d.off, n - 1, &buf, &blen);
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			if (phr_cbor_get_uint(&d, &k))
+				break;
+			if (k == 0)
+				return PHR_OK; /* written with the positions */
+			if (k == KEY_RESULTS) {
+				if (!phr_cbor_get_array(&d, &m))
+					results = 1;
+				break;
+			}
+			if (phr_cbor_skip(&d))
+				break;
 		}
-		if (phr_cbor_skip(&d))
+		if (!results || m > PHR_MAX_ARRAY)
 			return PHR_OK;
+		rc = put_positions(POS_RANGE, m, *p + head, *len - head, n, &buf, &blen);
 	}
-	if (!results || m > PHR_MAX_ARRAY)
-		return PHR_OK;
-	for (int pass = 0; pass < 2; pass++) {
-		phr_cbor_enc_init(&e, buf, blen);
-		phr_cbor_put_map(&e, n + 1);
-		phr_cbor_put_uint(&e, 0);
-		phr_cbor_put_array(&e, m);
-		for (size_t i = 0; i < m; i++)
-			phr_cbor_put_uint(&e, i);
-		phr_cbor_put_raw(&e, *p + head, *len - head);
-		if ((rc = phr_cbor_enc_finish(&e, &blen))) {
-			free(buf);
-			return rc;
-		}
-		if (pass == 0 && !(buf = malloc(blen)))
-			return phr_fail(PHR_E_NOMEM, "out of memory");
-	}
-	if (blen > PHR_MAX_SEALED) {
-		sodium_memzero(buf, blen);
-		free(buf);
-		return phr_fail(PHR_E_LIMIT, "sealed part: more than PHR_MAX_SEALED (%d) bytes with its positions",
-				PHR_MAX_SEALED);
-	}
+	if (rc)
+		return rc;
 	sodium_memzero(*p, *len);
 	free(*p);
 	*p = buf;
@@ -851,8 +900,7 @@ int phr_seal_v3(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id[1
 		}
 	}
 	buf[len] = head;
-	memcpy(buf + len + 1, kid, PHR_SEAL_V3_KID_LEN);
-	memcpy(buf + len + 1 + PHR_SEAL_V3_KID_LEN, s, PHR_SEAL_V3_SALT_LEN);
+	memcpy(buf + len + 1, s, PHR_SEAL_V3_SALT_LEN);
 	unsigned long long clen;
 	if (crypto_aead_xchacha20poly1305_ietf_encrypt(buf + len + PHR_SEAL_V3_HEAD, &clen, cand[use], cand_len[use], ad,
 						       sizeof(ad), NULL, nonce, k) != 0 ||
@@ -983,10 +1031,6 @@ int phr_seal_open_entry(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t rec
 		return rc;
 	phr_holder_key_id(key, kid);
 	if (!phr_seal_kid_match(&v, kid)) {
-		if (v.version == PHR_SEAL_V3)
-			return phr_fail(PHR_E_SEAL_KEY,
-					"sealed under holder key %02x%02x…, and the key given is %02x%02x%02x%02x (another record's key, a key replaced since, or a wrong key)",
-					v.kid[0], v.kid[1], kid[0], kid[1], kid[2], kid[3]);
 		return phr_fail(PHR_E_SEAL_KEY,
 				"sealed under holder key %02x%02x%02x%02x, and the key given is %02x%02x%02x%02x (another record's key, a key replaced since, or a wrong key)",
 				v.kid[0], v.kid[1], v.kid[2], v.kid[3], kid[0], kid[1], kid[2], kid[3]);
@@ -1009,6 +1053,11 @@ int phr_seal_open_entry(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t rec
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(out, &m, NULL, v.ct, v.ct_len, ad, sizeof(ad), nonce, k) != 0) {
 		sodium_memzero(k, sizeof(k));
 		free(out);
+		/* v3 names no key: its signature vouches for the envelope, so
+		 * what does not open was sealed under another key */
+		if (v.version == PHR_SEAL_V3)
+			return phr_fail(PHR_E_SEAL_KEY,
+					"does not open with the key given: sealed under another holder key (another record's key, a key replaced since by re-keying, or a wrong key), or altered after signing (its signature then fails)");
 		return phr_fail(PHR_E_SEALED,
 				"the sealed part does not open with this key: it was altered, or moved here from another entry or record");
 	}
@@ -1365,36 +1414,44 @@ int phr_seal_rekey_parse(const uint8_t *plain, size_t len, size_t at, const uint
 	return 1;
 }
 
-int phr_record_seal_key_state(const struct phr_record *r, const uint8_t kid[PHR_SEAL_KID_LEN],
-			      uint8_t newest[PHR_SEAL_KID_LEN], size_t *newest_at, size_t *rekeyed_at)
+/* Does entry i of r open with key? */
+static int entry_opens(const struct phr_record *r, size_t i, const uint8_t key[PHR_HOLDER_KEY_LEN])
 {
-	int have = 0;
-	size_t last_mine = 0, newest_len = PHR_SEAL_KID_LEN;
-	int mine = 0;
+	const struct phr_entry *e = &r->entries[i];
+	uint8_t *plain = NULL;
+	size_t plain_len = 0;
+	int rc = phr_seal_open_entry(key, r->id, i, e->clear, e->clear_len, e->sealed, e->sealed_len, &plain, &plain_len);
+	if (plain) {
+		sodium_memzero(plain, plain_len);
+		free(plain);
+	}
+	return rc == PHR_OK;
+}
+
+int phr_record_seal_key_state(const struct phr_record *r, const uint8_t key[PHR_HOLDER_KEY_LEN], size_t *newest_at,
+			      size_t *rekeyed_at)
+{
+	int have = 0, mine = 0;
+	size_t last_mine = 0;
 	*newest_at = *rekeyed_at = 0;
-	memset(newest, 0, PHR_SEAL_KID_LEN);
 	for (size_t i = 0; i < r->n_entries; i++) {
-		struct phr_seal_envelope ev;
-		if (!r->entries[i].sealed || phr_seal_envelope_parse(r->entries[i].sealed, r->entries[i].sealed_len, &ev)) {
-			phr_clear_error();
+		if (!r->entries[i].sealed)
 			continue;
-		}
-		memcpy(newest, ev.kid, PHR_SEAL_KID_LEN);
-		newest_len = ev.kid_len;
 		*newest_at = i;
 		have = 1;
-		if (phr_seal_kid_match(&ev, kid)) {
+		if (entry_opens(r, i, key)) {
 			mine = 1;
 			last_mine = i;
 		}
 	}
+	phr_clear_error();
 	if (!have)
 		return PHR_SEAL_KEY_NONE;
-	if (!memcmp(newest, kid, newest_len))
+	if (mine && last_mine == *newest_at)
 		return PHR_SEAL_KEY_NEWEST;
 	if (!mine)
 		return PHR_SEAL_KEY_OTHER;
-	/* the first sealed entry after the last one under kid */
+	/* the first sealed entry after the last one that opens */
 	for (size_t i = last_mine + 1; i < r->n_entries; i++)
 		if (r->entries[i].sealed) {
 			*rekeyed_at = i;
@@ -1573,14 +1630,12 @@ int phr_record_unseal(struct phr_record *r, const uint8_t key[PHR_HOLDER_KEY_LEN
 	size_t *kept_len = calloc(PHR_MAX_ENTRIES, sizeof(*kept_len)), *cl = calloc(PHR_MAX_ENTRIES, sizeof(*cl)),
 	       *from = calloc(PHR_MAX_ENTRIES, sizeof(*from));
 	const uint8_t **cp = calloc(PHR_MAX_ENTRIES, sizeof(*cp));
-	uint8_t kid[PHR_SEAL_KID_LEN];
 	int rc = PHR_OK;
 	*failed = 0;
 	if (!kept || !kept_len || !cl || !cp || !from) {
 		rc = phr_fail(PHR_E_NOMEM, "out of memory");
 		goto out;
 	}
-	phr_holder_key_id(key, kid);
 	/* pass 1: every entry sealed under this key */
 	for (size_t i = 0; i < r->n_entries && i < PHR_MAX_ENTRIES; i++) {
 		struct phr_entry *e = &r->entries[i];
@@ -1652,6 +1707,8 @@ int phr_record_unseal(struct phr_record *r, const uint8_t key[PHR_HOLDER_KEY_LEN
 		}
 		rc = PHR_OK;
 	}
+	int state = -1;
+	size_t at = 0, rekeyed = 0;
 	for (size_t i = 0; i < r->n_entries; i++) {
 		struct phr_entry *e = &r->entries[i];
 		if (!e->sealed || !e->content || e->seal_state == 1)
@@ -1659,11 +1716,11 @@ int phr_record_unseal(struct phr_record *r, const uint8_t key[PHR_HOLDER_KEY_LEN
 		(*failed)++;
 		if (e->seal_state == PHR_E_SEAL_KEY) {
 			/* a key the record replaced: say so */
-			uint8_t newest[PHR_SEAL_KID_LEN];
-			size_t at, rekeyed;
-			if (phr_record_seal_key_state(r, kid, newest, &at, &rekeyed) == PHR_SEAL_KEY_REPLACED && i >= rekeyed)
+			if (state < 0)
+				state = phr_record_seal_key_state(r, key, &at, &rekeyed);
+			if (state == PHR_SEAL_KEY_REPLACED && i >= rekeyed)
 				snprintf(e->seal_why, sizeof(e->seal_why),
-					 "entry %zu: sealed under a newer holder key: the record was re-keyed at entry %zu, and the key given opens only entries before it",
+					 "entry %zu: sealed under a newer holder key: re-keyed at entry %zu, the key given opens only entries before it; or its signing clinic used another key",
 					 i, rekeyed);
 		}
 	}

@@ -12,8 +12,10 @@
  *   +clear    DEFLATE with dictionary v1 || the entry's clear content
  *   +zstd     the shorter of that and zstd (dictionary v1 || clear, frame
  *             and block headers left out)
- *   v3        and the positions left out when every result is sealed:
- *             the envelope phr_seal_v3() writes */
+ *   nokid     no key id at all (which key opens it is found by opening)
+ *   v3        and the positions left out when every result is sealed, or
+ *             a bitmask when some are clear: the envelope phr_seal_v3()
+ *             writes */
 #define ZSTD_STATIC_LINKING_ONLY
 #include <jansson.h>
 #include <stdio.h>
@@ -84,8 +86,8 @@ int main(void)
 		fprintf(stderr, "phr-seal-levers: this build has no dictionary v1\n");
 		return 1;
 	}
-	printf("%-32s %5s %5s %5s %6s %7s %6s %5s   (envelope bytes)\n", "example", "v2", "flag", "kid2", "salt4",
-	       "+clear", "+zstd", "v3");
+	printf("%-32s %5s %5s %5s %6s %7s %6s %6s %5s   (envelope bytes)\n", "example", "v2", "flag", "kid2", "salt4",
+	       "+clear", "+zstd", "nokid", "v3");
 	for (size_t x = 0; x < sizeof(ex) / sizeof(ex[0]); x++) {
 		char path[512];
 		snprintf(path, sizeof(path), "%s/examples/%s.json", PHR_SOURCE_ROOT, ex[x]);
@@ -110,8 +112,8 @@ int main(void)
 		size_t zs = zstd_len(dict, d1l + clear_len, plain, plain_len);
 		size_t best = dc < zs ? dc : zs;
 		best = best < plain_len ? best : plain_len;
-		printf("%-32s %5zu %5zu %5zu %6zu %7zu %6zu %5zu\n", ex[x], env2_len, flag, kid2, salt4, bstr(7 + dc + 16),
-		       bstr(7 + best + 16), env3_len);
+		printf("%-32s %5zu %5zu %5zu %6zu %7zu %6zu %6zu %5zu\n", ex[x], env2_len, flag, kid2, salt4,
+		       bstr(7 + dc + 16), bstr(7 + best + 16), bstr(5 + best + 16), env3_len);
 		free(dict);
 		free(c);
 		free(clear);

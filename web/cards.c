@@ -436,10 +436,8 @@ static int card_write_post(struct web_request *rq, struct web_response *rs)
 	}
 	/* the card's holder key for this record is kept while it is the newest */
 	if (card_has_key && old && !memcmp(old->id, r->id, PHR_RECORD_ID_LEN)) {
-		uint8_t kid[PHR_SEAL_KID_LEN], newest[PHR_SEAL_KID_LEN];
 		size_t at, rekeyed;
-		phr_holder_key_id(card_key, kid);
-		int st = phr_record_seal_key_state(r, kid, newest, &at, &rekeyed);
+		int st = phr_record_seal_key_state(r, card_key, &at, &rekeyed);
 		keep_key = st == PHR_SEAL_KEY_NEWEST || st == PHR_SEAL_KEY_NONE;
 	}
 	phr_clear_error();

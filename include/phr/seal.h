@@ -8,7 +8,9 @@
  * without the holder key.
  *
  * Envelope v3 (written; phr_seal_v3() below): one CBOR byte string
- *   head (1) || key id (2) || salt (4) || ciphertext || tag (16)
+ *   head (1) || salt (4) || ciphertext || tag (16)
+ * (no key id: which key opens it is found by trying, see
+ * phr_record_seal_key_state)
  * Envelope v2 (read; written by phr_seal() for its tests and vectors): one
  * CBOR byte string holding
  *   sections (1 byte) || key id (4) || salt (8) || ciphertext || tag (16)
@@ -86,7 +88,7 @@ PHR_NODISCARD int phr_seal_merge(const uint8_t *clear, size_t clear_len, const u
 				 uint8_t **full, size_t *full_len);
 
 struct phr_seal_envelope {
-	uint8_t kid[PHR_SEAL_KID_LEN]; /* kid_len bytes read (v3: 2), the rest zero */
+	uint8_t kid[PHR_SEAL_KID_LEN]; /* kid_len bytes read (v3: none), the rest zero */
 	size_t kid_len;
 	unsigned pack; /* v3: how the plaintext is packed (PHR_SEAL_PACK_*); v1, v2: 0 */
 	uint32_t sections;
@@ -127,15 +129,14 @@ PHR_NODISCARD int phr_seal_packed_v(int version, const uint8_t key[PHR_HOLDER_KE
 				    const uint8_t *salt, uint8_t **env, size_t *env_len);
 /* Envelope v3 (written by phr issue, extend, rekey and the web form; see
  * docs/FORMAT.md, "Sealed sections"): one CBOR byte string holding
- *   head (1) || key id (2) || salt (4) || ciphertext || tag (16)
+ *   head (1) || salt (4) || ciphertext || tag (16)
  * head = 0x80 | pack << 5 | sections (1..20). The nonce is salt ||
  * BLAKE2b-160("phr-seal3" || the entry's clear content), so the envelope
  * opens only beside the clear content it was sealed with. AD as v2 with the
  * head byte for sections. pack: */
 #define PHR_SEAL_V3 3
-#define PHR_SEAL_V3_KID_LEN 2
 #define PHR_SEAL_V3_SALT_LEN 4
-#define PHR_SEAL_V3_HEAD (1 + PHR_SEAL_V3_KID_LEN + PHR_SEAL_V3_SALT_LEN)
+#define PHR_SEAL_V3_HEAD (1 + PHR_SEAL_V3_SALT_LEN)
 #define PHR_SEAL_V3_FLAG 0x80
 #define PHR_SEAL_PACK_NONE 0    /* the CBOR map as it is */
 #define PHR_SEAL_PACK_DEFLATE 1 /* raw DEFLATE, preset dictionary: the last 32 KiB of dictionary v1 || clear content */
@@ -156,15 +157,17 @@ PHR_NODISCARD int phr_seal_v3(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8
 PHR_NODISCARD int phr_seal_open_entry(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id[16],
 				      uint64_t index, const uint8_t *clear, size_t clear_len, const uint8_t *env,
 				      size_t env_len, uint8_t **plain, size_t *plain_len);
-/* True when the envelope's key id (its kid_len bytes) is kid's. */
+/* True when the envelope's key id (its kid_len bytes) is kid's; always
+ * true for v3, which names no key (only opening it tells). */
 int phr_seal_kid_match(const struct phr_seal_envelope *env, const uint8_t kid[PHR_SEAL_KID_LEN]);
-/* The envelope's key id in hex, as much as it holds ("4b1c" in v3,
- * "4b1c0a2f" in v1 and v2). */
+/* The envelope's key id in hex ("4b1c0a2f" in v1 and v2; "" in v3). */
 #define PHR_SEAL_KID_TEXT_LEN (2 * PHR_SEAL_KID_LEN + 1)
 void phr_seal_kid_format(const struct phr_seal_envelope *env, char out[PHR_SEAL_KID_TEXT_LEN]);
-/* Opens an envelope. PHR_E_SEAL_KEY when the key id is not key's;
- * PHR_E_SEALED when the ciphertext does not open (altered, or moved from
- * another entry or record); PHR_E_MALFORMED / PHR_E_LIMIT when what it
+/* Opens an envelope. PHR_E_SEAL_KEY when the key id is not key's (v1,
+ * v2) or a v3 envelope does not open (its signature verified, it was
+ * sealed under another key: docs/FORMAT.md, "Envelope v3");
+ * PHR_E_SEALED when a v1 or v2 ciphertext does not open (altered, or
+ * moved from another entry or record); PHR_E_MALFORMED / PHR_E_LIMIT when what it
  * holds is neither a CBOR map nor a packed plaintext that inflates. *plain
  * is malloc'd: the plaintext, unpacked. */
 PHR_NODISCARD int phr_seal_open(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id[16], uint64_t index,
@@ -191,11 +194,11 @@ PHR_NODISCARD int phr_seal_rekey_plaintext(const struct phr_record *r, const uin
  * checked when merged. */
 PHR_NODISCARD int phr_seal_rekey_parse(const uint8_t *plain, size_t len, size_t at, const uint8_t **ptr,
 				       size_t *lens);
-/* Where a key id stands in r: PHR_SEAL_KEY_NONE (no sealed entry),
- * _NEWEST (the newest sealed entry is under it), _REPLACED (earlier
- * entries are, and *rekeyed_at is the first sealed entry after them), or
- * _OTHER (no entry is). newest and *newest_at: the newest sealed entry's
- * key id and index. */
+/* Where a holder key stands in r, by opening its sealed entries:
+ * PHR_SEAL_KEY_NONE (no sealed entry), _NEWEST (the newest sealed entry
+ * opens with it), _REPLACED (earlier entries do, and *rekeyed_at is the
+ * first sealed entry after the last of them), or _OTHER (none does).
+ * *newest_at: the newest sealed entry's index. */
 enum { PHR_SEAL_KEY_NONE, PHR_SEAL_KEY_NEWEST, PHR_SEAL_KEY_REPLACED, PHR_SEAL_KEY_OTHER };
 /* The notes phr_record_unseal leaves in seal_why of an entry that opened
  * through re-keying (English; a view shows them in the reader's language
@@ -207,8 +210,8 @@ enum { PHR_SEAL_NOTE_NONE, PHR_SEAL_NOTE_RESEALED, PHR_SEAL_NOTE_REKEYING, PHR_S
 /* Which of those notes why is (one of the enum), and N in *at; NONE for
  * anything else (a failure's message, an empty string). */
 int phr_seal_note(const char *why, size_t *at);
-int phr_record_seal_key_state(const struct phr_record *r, const uint8_t kid[PHR_SEAL_KID_LEN],
-			      uint8_t newest[PHR_SEAL_KID_LEN], size_t *newest_at, size_t *rekeyed_at);
+int phr_record_seal_key_state(const struct phr_record *r, const uint8_t key[PHR_HOLDER_KEY_LEN], size_t *newest_at,
+			      size_t *rekeyed_at);
 /* Opens every sealed entry of r with the holder key: an entry that opens
  * gets its whole content (e->content points to it, owned by r) and
  * seal_state 1; one that does not keeps its clear content, seal_state the

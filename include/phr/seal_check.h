@@ -18,15 +18,13 @@
 struct phr_record;
 
 /* Checks key against the sealed entries of r under the current key
- * generation (since the last re-keying): the newest sealed entry must name
- * key's id and open with it (a trial phr_seal_open, the plaintext wiped).
+ * generation (since the last re-keying): the newest sealed entry must open
+ * with key (a trial open, the plaintext wiped; phr_record_seal_key_state).
  * PHR_OK when it does, or when r has no sealed entry (any key starts the
- * first generation). Else, with a message naming the entry and the key
- * ids: PHR_E_REKEYED when key opens only entries before a re-keying entry
- * (*at: that entry); PHR_E_SEAL_KEY when no sealed entry is under key
- * (*at: the newest sealed entry); or the error of the trial open (mostly
- * PHR_E_SEALED: the entry names the key but does not open with it; *at:
- * that entry). at may be NULL. */
+ * first generation). Else, with a message naming the entry:
+ * PHR_E_REKEYED when key opens only entries before a re-keying entry
+ * (*at: that entry); PHR_E_SEAL_KEY when no sealed entry opens with key
+ * (*at: the newest sealed entry). at may be NULL. */
 PHR_NODISCARD int phr_record_seal_key_check(const struct phr_record *r, const uint8_t key[PHR_HOLDER_KEY_LEN],
 					    size_t *at);
 

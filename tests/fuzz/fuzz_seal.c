@@ -13,9 +13,10 @@
  *  - envelope (v1, the CBOR array, v2 and v3, the byte string; all in
  *    the corpus): a parsed envelope says its version, and its parts lie
  *    inside the input (v2, v3: the ciphertext is the input's tail; v3: a
- *    packing 0..2, a 2-byte key id, a 4-byte salt); a v3 envelope that
+ *    packing 0..2, no key id, a 4-byte salt); a v3 envelope that
  *    opens does not open beside another clear content; open fails exactly when parse fails, or with PHR_E_SEAL_KEY
- *    (key id not the key's) or PHR_E_SEALED; a failure leaves no output and
+ *    (v1, v2: key id not the key's; v3: does not open) or PHR_E_SEALED
+ *    (v1, v2: does not open); a failure leaves no output and
  *    says why; an opened plaintext is ct_len - 16 bytes, or, packed, the
  *    length it declares (at most PHR_MAX_SEALED);
  *  - merge: what merges is a valid entry (phr_entry_validate), at most
@@ -140,7 +141,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					    env.ct + env.ct_len == p + n &&
 					    env.ct_len + PHR_SEAL_V2_HEAD + 1 <= n) ||
 					   (env.version == PHR_SEAL_V3 && env.salt_len == PHR_SEAL_V3_SALT_LEN &&
-					    env.kid_len == PHR_SEAL_V3_KID_LEN && env.pack <= PHR_SEAL_PACK_ZSTD &&
+					    env.kid_len == 0 && env.pack <= PHR_SEAL_PACK_ZSTD &&
 					    env.ct + env.ct_len == p + n && env.ct_len + PHR_SEAL_V3_HEAD + 1 <= n),
 				   "envelope: version, salt or ciphertext out of place");
 		if (rc != PHR_OK) {
@@ -156,11 +157,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t *other = NULL;
 		size_t other_len;
 		FUZZ_CHECK(phr_seal_open_entry(fuzz_seal_key, fuzz_seal_rid, 2, fuzz_seal_clear, fuzz_seal_clear_len, p, n,
-					       &other, &other_len) == PHR_E_SEALED,
+					       &other, &other_len) ==
+				   (env.version == PHR_SEAL_V3 ? PHR_E_SEAL_KEY : PHR_E_SEALED),
 			   "an envelope opens at another entry");
 		if (env.version == PHR_SEAL_V3)
 			FUZZ_CHECK(phr_seal_open_entry(fuzz_seal_key, fuzz_seal_rid, 1, fuzz_seal_clear, fuzz_seal_clear_len - 1, p,
-						       n, &other, &other_len) == PHR_E_SEALED,
+						       n, &other, &other_len) == PHR_E_SEAL_KEY,
 				   "a v3 envelope opens beside another clear content");
 		check_merge(plain, plain_len);
 		free(plain);

@@ -143,7 +143,7 @@ if command -v pdftoppm >/dev/null; then
 	grep -q "Pregnancy status: Pregnant" "$W/out" && ! grep -q "stored on the card" "$W/out" &&
 		ok "card show --holder-key-qr opened the sealed sections" || bad "card show --holder-key-qr: not opened"
 	expect 38 "card show --holder-key-qr, another record's slip" -- "$PHR" card show --trust trust.bundle --holder-key-qr rslip-1.png
-	message "sealed under holder key" "another record's slip"
+	message "does not open with the key given" "another record's slip"
 	grep -q "Pregnancy status: Pregnant" "$W/out" && bad "another record's slip opened it" ||
 		ok "another record's slip opens nothing, the record is shown"
 	expect 2 "--holder-key and --holder-key-qr together" -- "$PHR" card show --holder-key other.txt --holder-key-qr oslip-1.png

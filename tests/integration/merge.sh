@@ -147,7 +147,7 @@ python3 -c 'import json,sys; b=json.load(open(sys.argv[1]))["branch_b"]; assert 
 expect 0 "verify with the holder key" -- "$PHR" verify "${T[@]}" --holder-key s.key.txt sm.phr
 grep -q "^branch B entry 1: sealed: 1 section, opened with the holder key" "$W/out" && ok "verify --holder-key: branch B entry 1 opened" || bad "verify: branch B sealed line: $(cat "$W/out")"
 expect 38 "show with another record's key" -- "$PHR" show "${T[@]}" --holder-key r.phr.key.txt sm.phr
-message "branch B entry 1: sealed under holder key" "a wrong key names branch B's entry too"
+message "branch B entry 1: does not open with the key given" "a wrong key names branch B's entry too"
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -122,7 +122,7 @@ expect 0 "booklet with the key from the slip's picture" -- "$PHR" print --lang e
 [ "$(jq -c '.records[0].sealed' "$W/out")" = '{"sections":4,"printed":4}' ] && ok "JSON: 4 sealed sections, 4 printed" ||
 	bad "JSON sealed: $(jq -c '.records[0].sealed' "$W/out")"
 expect 38 "booklet with another record's key" -- "$PHR" print --lang en --holder-key other.txt r.phr --out wrongkey.pdf
-message "sealed under holder key" "booklet with another record's key"
+message "does not open with the key given" "booklet with another record's key"
 text wrongkey.pdf >wrongkey.txt
 [ "$(secrets_in wrongkey.txt)" = 0 ] && grep -qF "did not open with the key given" wrongkey.txt &&
 	ok "another record's key: nothing sealed printed, the pages say so" || bad "wrong key booklet"
@@ -154,7 +154,7 @@ grep -qF "${KEY:0:9}" "$W/out" && bad "the JSON holds the key" || ok "the JSON h
 [ "$(jq -r '.scan.problems[] | select(.problem == "holder_key") | .image' "$W/out")" = slip-1.png ] &&
 	ok "JSON: problem holder_key" || bad "JSON: no holder_key problem"
 expect 38 "scan with another record's key" -- "$PHR" scan --trust trust.bundle --holder-key other.txt "${CODES[@]}"
-message "entry 0: sealed under holder key" "scan with another record's key"
+message "entry 0: does not open with the key given" "scan with another record's key"
 grep -q "Current medicines" "$W/out" && [ "$(secrets_in "$W/out")" = 0 ] && ok "the rest shown, nothing sealed" || bad "scan, wrong key: rest not shown"
 
 echo "$pass passed, $fail failed"

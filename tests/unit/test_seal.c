@@ -27,6 +27,8 @@ static const uint8_t *find(const void *hay, size_t n, const void *needle, size_t
 }
 static const uint8_t key_a[16] = { 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
 				   0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f };
+static const uint8_t key_b[16] = { 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17,
+				   0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f };
 static const uint8_t rid_a[16] = { 0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7,
 				   0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf };
 
@@ -368,16 +370,17 @@ static struct phr_record *reread(const struct phr_record *r)
 
 static int test_rekey(void)
 {
-	uint8_t hk[16], hk2[16], kid[4], newest[4];
+	uint8_t hk[16], hk2[16], hk3[16];
 	size_t failed, at, rekeyed_at;
 	struct phr_record *r, *d;
 	CHECK(rekeyed(NULL, 0, &r, hk, hk2) == 0);
-	phr_holder_key_id(hk2, kid);
-	CHECK(phr_record_seal_key_state(r, kid, newest, &at, &rekeyed_at) == PHR_SEAL_KEY_NEWEST && at == 2);
-	phr_holder_key_id(hk, kid);
-	CHECK(phr_record_seal_key_state(r, kid, newest, &at, &rekeyed_at) == PHR_SEAL_KEY_REPLACED && rekeyed_at == 1);
-	kid[0] ^= 1;
-	CHECK(phr_record_seal_key_state(r, kid, newest, &at, &rekeyed_at) == PHR_SEAL_KEY_OTHER);
+	/* by opening: the new key opens the newest, the old one only entries
+	 * before the re-keying, another key none */
+	CHECK(phr_record_seal_key_state(r, hk2, &at, &rekeyed_at) == PHR_SEAL_KEY_NEWEST && at == 2);
+	CHECK(phr_record_seal_key_state(r, hk, &at, &rekeyed_at) == PHR_SEAL_KEY_REPLACED && rekeyed_at == 1 && at == 2);
+	memcpy(hk3, hk, 16);
+	hk3[0] ^= 1;
+	CHECK(phr_record_seal_key_state(r, hk3, &at, &rekeyed_at) == PHR_SEAL_KEY_OTHER && at == 2);
 	/* the new key: everything */
 	CHECK((d = reread(r)) != NULL);
 	CHECK_RC(phr_record_unseal(d, hk2, &failed), PHR_OK);
@@ -578,8 +581,10 @@ static int test_notes(void)
 }
 
 /* FORMAT.md, v3: the positions (key 0, first) are left out of what is
- * sealed when the clear content has no results (key 11). Done here on the
- * bytes: a map head of one byte, key 0, an array of small numbers. */
+ * sealed when the clear content has no results (key 11), and written as
+ * a bitmask (one CBOR uint, bit i for position i) when it has some. Done
+ * here on the bytes: a map head of one byte, key 0, an array of small
+ * numbers. */
 static size_t v3_sealed_form(const uint8_t *clear, size_t clear_len, const uint8_t *plain, size_t plain_len,
 			     uint8_t *out)
 {
@@ -593,10 +598,36 @@ static size_t v3_sealed_form(const uint8_t *clear, size_t clear_len, const uint8
 		clear_results |= k == 11;
 	}
 	memcpy(out, plain, plain_len);
-	if (clear_results || plain[1] != 0x00)
+	if (plain[1] != 0x00)
 		return plain_len;
 	CHECK(plain[0] > 0xa1 && plain[0] < 0xb8 && plain[2] >= 0x80 && plain[2] < 0x98);
-	size_t skip = 2 + (size_t)(plain[2] - 0x80); /* 00, the array head, its small numbers */
+	size_t m = (size_t)(plain[2] - 0x80), skip = 2 + m; /* 00, the array head, its small numbers */
+	if (clear_results) {
+		uint64_t mask = 0;
+		uint8_t u[9];
+		size_t ul;
+		for (size_t i = 0; i < m; i++) {
+			CHECK(plain[3 + i] < 24 && (i == 0 || plain[3 + i] > plain[2 + i]));
+			mask |= (uint64_t)1 << plain[3 + i];
+		}
+		if (mask < 24) {
+			u[0] = (uint8_t)mask;
+			ul = 1;
+		} else if (mask < 256) {
+			u[0] = 0x18;
+			u[1] = (uint8_t)mask;
+			ul = 2;
+		} else {
+			CHECK(mask < 65536);
+			u[0] = 0x19;
+			u[1] = (uint8_t)(mask >> 8);
+			u[2] = (uint8_t)mask;
+			ul = 3;
+		}
+		memcpy(out + 2, u, ul);
+		memcpy(out + 2 + ul, plain + 3 + m, plain_len - 3 - m);
+		return plain_len - (1 + m) + ul;
+	}
 	out[0] = (uint8_t)(plain[0] - 1);
 	memcpy(out + 1, plain + 1 + skip, plain_len - 1 - skip);
 	return plain_len - skip;
@@ -624,14 +655,14 @@ static int test_v3(void)
 					     &env_len),
 				 PHR_OK);
 			CHECK_RC(phr_seal_envelope_parse(env, env_len, &v), PHR_OK);
-			CHECK(v.version == PHR_SEAL_V3 && v.kid_len == 2 && v.salt_len == 4 && v.sections == n &&
+			CHECK(v.version == PHR_SEAL_V3 && v.kid_len == 0 && v.salt_len == 4 && v.sections == n &&
 			      v.pack == (unsigned)pack);
-			/* bstr head (2 bytes: 0x58, length), head byte, key id, salt */
+			/* bstr head (2 bytes: 0x58, length), head byte, salt; no key id */
 			uint8_t kid[PHR_SEAL_KID_LEN];
 			phr_holder_key_id(key_a, kid);
 			CHECK(env[0] == 0x58 && env[1] == env_len - 2);
-			CHECK(env[2] == (0x80 | pack << 5 | n) && !memcmp(env + 3, kid, 2) && !memcmp(env + 5, salt, 4));
-			CHECK(v.ct == env + 9 && v.ct_len == env_len - 9);
+			CHECK(env[2] == (0x80 | pack << 5 | n) && !memcmp(env + 3, salt, 4));
+			CHECK(v.ct == env + 7 && v.ct_len == env_len - 7);
 			sizes[pack] = env_len;
 			/* the crypto, recomputed: nonce = salt || BLAKE2b-160("phr-seal3" || clear) */
 			uint8_t nonce[24], k[32], ad[PHR_SEAL_AD_LEN], *msg = malloc(9 + clear_len), *dec = malloc(v.ct_len);
@@ -655,6 +686,9 @@ static int test_v3(void)
 			size_t form_len = v3_sealed_form(clear, clear_len, plain, plain_len, form);
 			if (x == 3) /* all six results sealed: their positions left out */
 				CHECK(form_len == plain_len - 8);
+			if (x == 0) /* results 4 and 5 sealed: [4, 5] (3 bytes) as bitmask 0x30 (2 bytes) */
+				CHECK(form_len == plain_len - 1 && plain[1] == 0 && plain[2] == 0x82 && plain[3] == 4 &&
+				      plain[4] == 5);
 			if (pack == PHR_SEAL_PACK_NONE)
 				CHECK(m == form_len && !memcmp(dec, form, form_len));
 			else
@@ -665,13 +699,17 @@ static int test_v3(void)
 			CHECK(out_len == plain_len && !memcmp(out, plain, plain_len));
 			free(out);
 			/* another clear content, none, another index or record: refused */
+			/* (v3 names no key: what does not open is taken for another key's) */
 			clear[clear_len - 1] ^= 1;
 			CHECK_RC(phr_seal_open_entry(key_a, rid_a, 7, clear, clear_len, env, env_len, &out, &out_len),
-				 PHR_E_SEALED);
+				 PHR_E_SEAL_KEY);
 			clear[clear_len - 1] ^= 1;
-			CHECK_RC(phr_seal_open(key_a, rid_a, 7, env, env_len, &out, &out_len), PHR_E_SEALED);
+			CHECK_RC(phr_seal_open(key_a, rid_a, 7, env, env_len, &out, &out_len), PHR_E_SEAL_KEY);
 			CHECK_RC(phr_seal_open_entry(key_a, rid_a, 6, clear, clear_len, env, env_len, &out, &out_len),
-				 PHR_E_SEALED);
+				 PHR_E_SEAL_KEY);
+			CHECK_RC(phr_seal_open_entry(key_b, rid_a, 7, clear, clear_len, env, env_len, &out, &out_len),
+				 PHR_E_SEAL_KEY);
+			CHECK(strstr(phr_last_error(), "does not open with the key given") != NULL);
 			/* every bit of the envelope matters */
 			for (size_t i = 0; i < env_len * 8; i++) {
 				env[i / 8] ^= (uint8_t)(1u << (i % 8));
@@ -702,30 +740,29 @@ static int test_v3(void)
 /* v3 keeps 2 bytes of the key id: a wrong key with the same 2 bytes (one
  * in 65,536) is caught by the tag, as "does not open" rather than "wrong
  * key" (PRIVACY.md). Undefined packing 3 is refused. */
-static int test_v3_short_kid(void)
+/* v3 names no key: any other key is refused by the tag alone, as
+ * sealed under another key; the right one opens. */
+static int test_v3_no_kid(void)
 {
 	static const uint8_t plain[] = { 0xa1, 0x13, 0x61, 'x' };
-	uint8_t kid[PHR_SEAL_KID_LEN], kid2[PHR_SEAL_KID_LEN], other[16], *env, *out;
+	uint8_t other[16], *env, *out;
 	size_t env_len, out_len;
 	struct phr_seal_envelope v;
-	phr_holder_key_id(key_a, kid);
-	memcpy(other, key_a, 16);
-	uint32_t i = 0;
-	do {
-		i++;
-		memcpy(other + 12, &i, 4);
-		phr_holder_key_id(other, kid2);
-	} while ((kid2[0] != kid[0] || kid2[1] != kid[1]) && i < 4000000);
-	CHECK(kid2[0] == kid[0] && kid2[1] == kid[1] && memcmp(kid, kid2, 4));
 	CHECK_RC(phr_seal_v3(key_a, rid_a, 1, NULL, 0, plain, sizeof(plain), 1, PHR_SEAL_PACK_NONE, NULL, &env, &env_len),
 		 PHR_OK);
-	CHECK_RC(phr_seal_open_entry(other, rid_a, 1, NULL, 0, env, env_len, &out, &out_len), PHR_E_SEALED);
-	other[0] ^= 1;
-	CHECK_RC(phr_seal_open_entry(other, rid_a, 1, NULL, 0, env, env_len, &out, &out_len), PHR_E_SEAL_KEY);
+	/* bstr head (58 19), head byte, salt 4, the map (4 bytes) sealed, tag 16 */
+	CHECK(env_len == 2 + 1 + 4 + sizeof(plain) + 16 && env[0] == 0x58 && env[1] == env_len - 2 && env[2] == 0x81);
+	memcpy(other, key_a, 16);
+	for (int i = 0; i < 16; i++) {
+		other[i] ^= 0x80;
+		out = (uint8_t *)&out;
+		CHECK_RC(phr_seal_open_entry(other, rid_a, 1, NULL, 0, env, env_len, &out, &out_len), PHR_E_SEAL_KEY);
+		CHECK(out == NULL);
+		other[i] ^= 0x80;
+	}
 	CHECK_RC(phr_seal_open_entry(key_a, rid_a, 1, NULL, 0, env, env_len, &out, &out_len), PHR_OK);
 	CHECK(out_len == sizeof(plain) && !memcmp(out, plain, sizeof(plain)));
 	free(out);
-	CHECK(env[0] == 0x58);
 	env[2] = (uint8_t)(env[2] | 0x60); /* packing 3 */
 	CHECK_RC(phr_seal_envelope_parse(env, env_len, &v), PHR_E_MALFORMED);
 	free(env);
@@ -739,7 +776,7 @@ static size_t v3_raw(uint8_t head, const uint8_t *clear, size_t clear_len, const
 {
 	uint8_t kid[PHR_SEAL_KID_LEN], k[32], nonce[24], ad[PHR_SEAL_AD_LEN], msg[9 + 64];
 	unsigned long long cl;
-	size_t inner = 7 + n + 16, o = 0;
+	size_t inner = 5 + n + 16, o = 0;
 	phr_holder_key_id(key_a, kid);
 	phr_seal_entry_key(key_a, rid_a, 1, k);
 	phr_seal_ad(rid_a, 1, kid, head, ad);
@@ -758,9 +795,8 @@ static size_t v3_raw(uint8_t head, const uint8_t *clear, size_t clear_len, const
 		env[o++] = (uint8_t)inner;
 	}
 	env[o++] = head;
-	memcpy(env + o, kid, 2);
-	memset(env + o + 2, 0x77, 4);
-	o += 6;
+	memset(env + o, 0x77, 4);
+	o += 4;
 	crypto_aead_xchacha20poly1305_ietf_encrypt(env + o, &cl, sealed, n, ad, sizeof(ad), NULL, nonce, k);
 	return o + (size_t)cl;
 }
@@ -854,7 +890,7 @@ int main(void)
 		{ "re-keying: the new key opens all, the old one the entries before", test_rekey },
 		{ "re-keying notes read back (phr_seal_note)", test_notes },
 		{ "envelope v3: layout, crypto recomputed, packings, clear content bound", test_v3 },
-		{ "envelope v3: a 2-byte key id collision is refused by the tag", test_v3_short_kid },
+		{ "envelope v3: no key id; another key is refused by the tag", test_v3_no_kid },
 		{ "envelope v3: sealed bytes that do not unpack are refused", test_v3_bad_packing },
 	};
 	int rc = run_tests(tests, sizeof(tests) / sizeof(tests[0]));

@@ -1206,24 +1206,22 @@ static int gen_seal_v3(struct vec_set *s, struct phr_seckey *const *keys, const 
 			goto out;
 		}
 		size_t h = bstr_head_len(env[pack][0]);
-		if (env[pack][h] != head || memcmp(env[pack] + h + 1, kid16, 2) || memcmp(env[pack] + h + 3, salt, 4) ||
-		    v.ct != env[pack] + h + 7 ||
+		if (env[pack][h] != head || memcmp(env[pack] + h + 1, salt, 4) || v.ct != env[pack] + h + 5 ||
 		    crypto_aead_xchacha20poly1305_ietf_decrypt(dec, &dl, NULL, v.ct, v.ct_len, ad, sizeof(ad), nonce, ek)) {
-			failf("seal v3 (packing %d): head, key id, salt, nonce or AD differ from the format's", pack);
+			failf("seal v3 (packing %d): head, salt, nonce or AD differ from the format's", pack);
 			goto out;
 		}
 		size_t ul = 0;
 		if (pack == 0) {
 			/* the whole envelope, independently */
 			unsigned long long ctl;
-			size_t o = 0, inner = 7 + sp_len + 16;
+			size_t o = 0, inner = 5 + sp_len + 16;
 			want[o++] = inner < 24 ? (uint8_t)(0x40 + inner) : 0x58;
 			if (inner >= 24)
 				want[o++] = (uint8_t)inner;
-			want[o++] = head;
-			memcpy(want + o, kid16, 2);
-			memcpy(want + o + 2, salt, 4);
-			o += 6;
+			want[o++] = head; /* no key id */
+			memcpy(want + o, salt, 4);
+			o += 4;
 			crypto_aead_xchacha20poly1305_ietf_encrypt(want + o, &ctl, sp, sp_len, ad, sizeof(ad), NULL, nonce, ek);
 			o += (size_t)ctl;
 			if (inner > 255 || o != env_len[0] || memcmp(want, env[0], o)) {
