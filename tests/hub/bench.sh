@@ -52,6 +52,7 @@ cpu() { awk '{print $14 + $15}' "/proc/$HUBPID/stat"; }
 R=${HUB_BENCH_ROUNDS:-3}
 : >ids.txt
 ratios=()
+ratios_p=()
 for r in $(seq 1 "$R"); do
 	after=$(psql "$DBURI" -Atc "SELECT coalesce(max(id), 0) FROM records")
 	c0=$(cpu)
@@ -69,14 +70,24 @@ for r in $(seq 1 "$R"); do
 	[ -n "$bare_rate" ] && [ "$bare_rate" -gt 0 ] || { bad "round $r: no bare rate"; bare_rate=1; }
 	ratio=$(awk -v a="$hub_rate" -v b="$bare_rate" 'BEGIN { printf "%.2f", a / b }')
 	ratios+=("$ratio")
+	# the same rows again, each push's statements pipelined: one round
+	# trip a push, the strongest bare baseline
+	"$HUBBARE" "$DBURI" "$after" --pipeline >barep.out 2>barep.err || { bad "hubbare --pipeline failed"; cat barep.err; }
+	barep_rate=$(sed -n 's/.*: \([0-9]*\) pushes\/s$/\1/p' barep.out)
+	[ -n "$barep_rate" ] && [ "$barep_rate" -gt 0 ] || { bad "round $r: no pipelined bare rate"; barep_rate=1; }
+	ratio_p=$(awk -v a="$hub_rate" -v b="$barep_rate" 'BEGIN { printf "%.2f", a / b }')
+	ratios_p+=("$ratio_p")
 	echo "hub-bench: round $r: hub (1 thread on core 0) $hub_rate pushes/s, $hub_cpu s of hub CPU for $N pushes" \
 		"($per_cpu pushes per hub CPU-second); bare libpq inserts of the same rows $bare_rate pushes/s" \
-		"($(sed -n 's/.*rows, \([0-9.]*\) a push.*/\1/p' bare.out) rows a push); hub/bare $ratio"
+		"($(sed -n 's/.*rows, \([0-9.]*\) a push.*/\1/p' bare.out) rows a push); hub/bare $ratio;" \
+		"bare pipelined $barep_rate pushes/s, hub/bare-pipelined $ratio_p"
 done
 held=$(psql "$DBURI" -Atc "SELECT count(*) FROM versions")
 [ "$held" = $((N * R)) ] && ok "the hub holds $held versions, one a push" || bad "the hub holds $held versions for $((N * R)) pushed"
 median=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
 echo "hub-bench: hub/bare over $R rounds: ${ratios[*]}; median $median (goal >= 0.5)"
+median_p=$(printf '%s\n' "${ratios_p[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+echo "hub-bench: hub/bare-pipelined over $R rounds: ${ratios_p[*]}; median $median_p (goal >= 0.5)"
 
 # ---- 2. fetch by id at a million records
 "$HUBLOAD" fetch "$URL" ids.txt "$F" "$t0" | sed "s/^/at $((N * R)) records: /" || bad "fetches at $N records failed"

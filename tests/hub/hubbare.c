@@ -1,6 +1,6 @@
 /* hubbare: the bare-PostgreSQL side of the hub benchmark (tests/hub/bench.sh,
  * docs/PERFORMANCE.md "Regional hub: pushes per core, fetch at a million").
- *   hubbare URI [AFTER]
+ *   hubbare URI [AFTER] [--pipeline]
  * After a hub has filed pushes into the database at URI, copies the tables
  * a push writes (records, versions, sightings, entries, fields, names,
  * name_keys, audit) into a schema "bare" with the same columns, checks,
@@ -10,7 +10,9 @@
  * the records row's latest set after its version, COMMIT), one connection.
  * Only records whose row id is above AFTER (default 0) are taken: the pushes
  * of the last round. Prints the pushes per second; the schema is dropped
- * afterwards. */
+ * afterwards. With --pipeline, each push's statements are sent in libpq's
+ * pipeline mode and their answers read after one sync: one round trip a
+ * push (the hub's backend needs about 11), the strongest bare baseline. */
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,10 +74,54 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* One push's transaction in pipeline mode: every statement sent, one sync,
+ * then every answer read; any error ends the run. */
+static void push_pipelined(PGconn *c, struct push *p)
+{
+	char name[16];
+	const char *lk[1] = { p->id };
+	if (!PQsendQueryParams(c, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) ||
+	    !PQsendQueryPrepared(c, "lock", 1, lk, NULL, NULL, 0))
+		die(c, "send");
+	for (int t = 0; t < T_N; t++) {
+		PGresult *rows = p->rows[t];
+		int nf = PQnfields(rows);
+		const char *pv[16];
+		snprintf(name, sizeof(name), "ins%d", t);
+		for (int row = 0; row < PQntuples(rows); row++) {
+			for (int f = 0; f < nf && f < 16; f++)
+				pv[f] = PQgetisnull(rows, row, f) ? NULL : PQgetvalue(rows, row, f);
+			if (!PQsendQueryPrepared(c, name, nf, pv, NULL, NULL, 0))
+				die(c, tname[t]);
+		}
+		if (t == T_VERSIONS && p->latest[0]) {
+			const char *lv[2] = { p->id, p->latest };
+			if (!PQsendQueryPrepared(c, "latest", 2, lv, NULL, NULL, 0))
+				die(c, "latest");
+		}
+	}
+	if (!PQsendQueryParams(c, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) || !PQpipelineSync(c))
+		die(c, "sync");
+	for (;;) {
+		PGresult *r = PQgetResult(c);
+		if (!r)
+			continue; /* the end of one statement's answers */
+		ExecStatusType st = PQresultStatus(r);
+		PQclear(r);
+		if (st == PGRES_PIPELINE_SYNC)
+			break;
+		if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+			die(c, "a pipelined statement");
+	}
+}
+
 int main(int argc, char **argv)
 {
+	int pipeline = argc >= 3 && strcmp(argv[argc - 1], "--pipeline") == 0;
+	if (pipeline)
+		argc--;
 	if (argc != 2 && argc != 3) {
-		fprintf(stderr, "usage: hubbare URI [AFTER]\n");
+		fprintf(stderr, "usage: hubbare URI [AFTER] [--pipeline]\n");
 		return 2;
 	}
 	PGconn *c = PQconnectdb(argv[1]);
@@ -131,7 +177,15 @@ int main(int argc, char **argv)
 	r = PQprepare(c, "latest", "UPDATE bare.records SET latest = $2::bigint WHERE id = $1::bigint", 0, NULL);
 	PQclear(r);
 	double t0 = now_s();
-	for (int i = 0; i < n; i++) {
+	if (pipeline) {
+		if (!PQenterPipelineMode(c))
+			die(c, "pipeline mode");
+		for (int i = 0; i < n; i++)
+			push_pipelined(c, &p[i]);
+		if (!PQexitPipelineMode(c))
+			die(c, "leaving pipeline mode");
+	}
+	for (int i = 0; i < n && !pipeline; i++) {
 		exec_ok(c, "BEGIN");
 		const char *lk[1] = { p[i].id };
 		PQclear(PQexecPrepared(c, "lock", 1, lk, NULL, NULL, 0));
@@ -160,8 +214,8 @@ int main(int argc, char **argv)
 		exec_ok(c, "COMMIT");
 	}
 	double secs = now_s() - t0;
-	printf("hubbare: %d pushes' rows (%ld rows, %.1f a push) inserted in %.2f s, one transaction each: "
-	       "%.0f pushes/s\n", n, nrows, n ? (double)nrows / n : 0.0, secs, secs > 0 ? n / secs : 0.0);
+	printf("hubbare: %d pushes' rows (%ld rows, %.1f a push) inserted in %.2f s, one transaction each%s: "
+	       "%.0f pushes/s\n", n, nrows, n ? (double)nrows / n : 0.0, secs, pipeline ? ", pipelined" : "", secs > 0 ? n / secs : 0.0);
 	for (int i = 0; i < n; i++)
 		for (int t = 0; t < T_N; t++)
 			PQclear(p[i].rows[t]);
