@@ -10,6 +10,7 @@
 static const char sync_usage[] =
 	"Usage: phr sync --register DB --hub URL --key CLINIC.key --cert CLINIC.cert\n"
 	"                [--trust TRUST.bundle] [--ca-file CA.pem] [--once] [--interval S]\n"
+	"                [--full] [--changes-batch N]\n"
 	"\n"
 	"Sends the register's outbox (every version and document stored since it was\n"
 	"last sent) to the hub, then pulls newer versions of the records the register\n"
@@ -19,7 +20,11 @@ static const char sync_usage[] =
 	"backoff; stopping and starting again loses nothing.\n"
 	"  --once        one round, every outbox row tried now; exit 54 when some are\n"
 	"                left, 50 when the hub could not be reached\n"
-	"  --interval S  seconds between rounds (default 30) without --once\n";
+	"  --interval S  seconds between rounds (default 30) without --once\n"
+	"  --full        pull every record held (as the first round with a hub does),\n"
+	"                not only those the hub answers changed since the last round\n"
+	"  --changes-batch N  record ids named per changes request (1 to 1000,\n"
+	"                default 1000)\n";
 
 static int load_trust(const char *path, struct phr_trust **out)
 {
@@ -35,6 +40,7 @@ int cmd_sync(int argc, char **argv)
 		{ "trust", required_argument, 0, 't' },    { "ca-file", required_argument, 0, 'a' },
 		{ "once", no_argument, 0, 'o' },           { "interval", required_argument, 0, 'i' },
 		{ "passphrase-file", required_argument, 0, 'p' },
+		{ "full", no_argument, 0, 'F' },           { "changes-batch", required_argument, 0, 'B' },
 		{ "help", no_argument, 0, 'h' },           { 0, 0, 0, 0 } };
 	const char *key = NULL, *cert = NULL, *passfile = NULL;
 	size_t left = 0;
@@ -57,6 +63,15 @@ int cmd_sync(int argc, char **argv)
 			if (*end || !*optarg || v < 1 || v > 86400)
 				return cli_usage("sync", "--interval is 1 to 86400 seconds");
 			o.interval = (unsigned)v;
+			break;
+		}
+		case 'F': o.full = true; break;
+		case 'B': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (*end || !*optarg || v < 1 || v > HUB_MAX_CHANGES)
+				return cli_usage("sync", "--changes-batch is 1 to 1000");
+			o.changes_batch = (unsigned)v;
 			break;
 		}
 		case 'h': fputs(sync_usage, stdout); return EXIT_OK_;
