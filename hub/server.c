@@ -574,7 +574,8 @@ static enum MHD_Result post_changes(struct session *s, struct MHD_Connection *mc
 		goto done;
 	}
 	if ((rc = hub_changes_parse(body, len, "records", q))) {
-		ret = respond_error(mc, rc == PHR_E_LIMIT ? 413 : 400, "malformed", phr_last_error());
+		ret = rc == PHR_E_LIMIT ? respond_error(mc, 413, "too_large", phr_last_error())
+					: respond_error(mc, 400, "malformed", phr_last_error());
 		goto done;
 	}
 	if ((rc = safe_cursor(s->pg, &l, &advanced))) {

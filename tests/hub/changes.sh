@@ -16,10 +16,13 @@
 #    stored cursor is in clinic 2's register, the cursor advances, and at
 #    the end clinic 2 holds every version;
 #  - --full pulls whole again.
-# usage: changes.sh PHR SOURCE_ROOT
+#  - a hand-made request (hubreq) is answered only the ids it named; a
+#    body that is not one, or names more than 1000 ids, is refused.
+# usage: changes.sh PHR HUBREQ SOURCE_ROOT
 set -u
 PHR=$(readlink -f "$1")
-SRC=$(readlink -f "$2")
+HUBREQ=$(readlink -f "$2")
+SRC=$(readlink -f "$3")
 HERE=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
 NREC=${CHANGES_RECORDS:-24}
 BATCH=${CHANGES_BATCH:-7}
@@ -203,6 +206,26 @@ hubmax=$(psql_q "SELECT max(id) FROM versions")
 [ "$(lacking c2.db "$hubmax")" = 0 ] && ok "clinic 2 holds every version the hub holds of its records" ||
 	bad "clinic 2 lacks $(lacking c2.db "$hubmax") versions"
 psql_q "DROP TRIGGER slow ON versions" >/dev/null
+
+# ---- by hand: only the ids named are answered; bodies refused
+rid1=$(record_id r1.phr)
+printf '{"cursor":0,"records":["%s","0123456789abcdef0123456789abcdef"]}' "$rid1" >ask.json
+st=$(HUBREQ_BODY=ans.json "$HUBREQ" c2.key c2.cert "$URL" POST /v1/changes --body ask.json)
+got=$(python3 -c 'import json,sys; a=json.load(open("ans.json")); print(",".join(a["changed"]), a["cursor"])' 2>/dev/null)
+hubmax=$(psql_q "SELECT max(id) FROM versions")
+[ "$st" = 200 ] && [ "$got" = "$rid1 $hubmax" ] &&
+	ok "a request naming a record and an unknown id is answered that record only, cursor $hubmax" ||
+	bad "answer $st: $got (want $rid1 $hubmax)"
+printf '{"cursor":0,"records":[]}' >ask.json
+st=$(HUBREQ_BODY=ans.json "$HUBREQ" c2.key c2.cert "$URL" POST /v1/changes --body ask.json)
+[ "$st" = 200 ] && grep -q '"changed":\[\]' ans.json && ok "naming nothing is answered nothing (and a cursor)" ||
+	bad "empty request: $st $(cat ans.json)"
+printf '{"cursor":"0","records":[]}' >ask.json
+st=$("$HUBREQ" c2.key c2.cert "$URL" POST /v1/changes --body ask.json)
+[ "$st" = 400 ] && ok "a cursor that is not an integer: 400" || bad "bad cursor: $st"
+python3 -c 'import json; print(json.dumps({"cursor": 0, "records": ["%032x" % i for i in range(1001)]}))' >ask.json
+st=$("$HUBREQ" c2.key c2.cert "$URL" POST /v1/changes --body ask.json)
+[ "$st" = 413 ] && ok "1001 ids: 413" || bad "1001 ids: $st"
 
 # ---- --full: a whole pull again
 mark=$(audit_mark)
