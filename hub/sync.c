@@ -672,8 +672,14 @@ static int pull_changes(struct ctx *x)
 			if (a->cursor < l)
 				l = a->cursor;
 			changed += a->n;
-			for (size_t k = 0; k < a->n && !rc; k++)
-				rc = pull_record(x, a->ids[k]);
+			for (size_t k = 0; k < a->n && !rc; k++) {
+				/* only a record named in this batch (one held here) */
+				bool named = false;
+				for (size_t m = 0; m < q->n && !named; m++)
+					named = !memcmp(q->ids[m], a->ids[k], PHR_RECORD_ID_LEN);
+				if (named)
+					rc = pull_record(x, a->ids[k]);
+			}
 		}
 		/* records filed here since the last round: whole */
 		for (size_t k = 0; k < n_fresh && !rc && !whole; k++)
