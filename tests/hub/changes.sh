@@ -10,6 +10,8 @@
 #  - versions clinic 1 pushes between rounds are answered and pulled, only
 #    they; a record filed at clinic 2 since its last round is pulled whole;
 #  - clinic 3 (IT) is never answered a record as changed (consent);
+#  - a round whose fetch of one changed record is answered 503 stores no
+#    cursor, and the next round asks again from the old one;
 #  - pushes slowed in PostgreSQL (a trigger sleeps after each version's id
 #    is taken) run from clinic 1 in a loop while clinic 2 runs rounds:
 #    after every round, each version the hub holds at or below clinic 2's
@@ -168,6 +170,30 @@ expect 0 "clinic 3's round" -- sync_once 3 c3.db
 grep -q "$NREC records named in 1 requests, 0 changed" "$W/out" && ok "clinic 3: no record answered changed (consent)" ||
 	bad "clinic 3's round: $(cat "$W/out")"
 [ "$(audit_n "$mark" 'hand out' "$KID3")" = 0 ] && ok "clinic 3: nothing handed out" || bad "clinic 3 fetched"
+
+# ---- a round that fails mid-pull stores no cursor: the hub answers 503 to
+# the fetch of one record changed (its hand-out's audit row fails)
+failed=0
+for n in 6 7 8; do extend "$n" $((t0 + 5400)) || failed=$((failed + 1)); done
+[ "$failed" = 0 ] && ok "clinic 1 extends 3 more records" || bad "$failed extensions failed"
+expect 0 "clinic 1 pushes them" -- sync_once 1 c1.db
+rid7=$(record_id r7.phr)
+psql_q "CREATE FUNCTION no_hand_out() RETURNS trigger LANGUAGE plpgsql AS \$\$BEGIN IF NEW.action = 'hand out' AND NEW.record = '$rid7' THEN RAISE EXCEPTION 'no'; END IF; RETURN NEW; END\$\$" >/dev/null
+psql_q "CREATE TRIGGER no_hand_out BEFORE INSERT ON audit FOR EACH ROW EXECUTE FUNCTION no_hand_out()" >/dev/null
+before=$(cursor_of c2.db)
+sync_once 2 c2.db >"$W/out" 2>"$W/err"
+st=$?
+[ "$st" != 0 ] && grep -q "(not stored)" "$W/out" && ok "a fetch answered 503: the round fails (exit $st), its cursor not stored" ||
+	bad "round with a 503: exit $st, $(cat "$W/out" "$W/err")"
+[ "$(cursor_of c2.db)" = "$before" ] && ok "the cursor stays $before" || bad "the cursor moved to $(cursor_of c2.db)"
+[ "$(lacking c2.db "$(psql_q "SELECT max(id) FROM versions")")" -ge 1 ] && ok "record 7's newer version is not held yet" ||
+	bad "nothing missing after the failed round"
+psql_q "DROP TRIGGER no_hand_out ON audit" >/dev/null
+expect 0 "clinic 2's next round" -- sync_once 2 c2.db
+grep -q "3 changed" "$W/out" && ok "the next round asks from the old cursor: 3 changed again" || bad "round: $(cat "$W/out")"
+hubmax=$(psql_q "SELECT max(id) FROM versions")
+[ "$(lacking c2.db "$hubmax")" = 0 ] && [ "$(cursor_of c2.db)" = "$hubmax" ] &&
+	ok "every version held, the cursor at $hubmax" || bad "lacking $(lacking c2.db "$hubmax"), cursor $(cursor_of c2.db)"
 
 # ---- pushes that commit while changes are answered: slowed in PostgreSQL
 # (each version row sleeps after its id is taken, before it commits)
