@@ -76,17 +76,27 @@ sync_once() {
 # the hub's audit rows of an action for a clinic after audit row MARK
 audit_n() { psql_q "SELECT count(*) FROM audit WHERE id > $1 AND action = '$2' AND detail LIKE '% clinic $3 %'"; }
 audit_mark() { psql_q "SELECT coalesce(max(id), 0) FROM audit"; }
-cursor_of() { sqlite3 "$1" "SELECT cursor FROM hub_cursor WHERE hub = '$URL'"; }
+cursor_of() { sqlite3 -cmd ".timeout 10000" "$1" "SELECT cursor FROM hub_cursor WHERE hub = '$URL'"; }
 # versions (hex ids) the hub holds of the records a register holds, at or below id MAX
 hub_versions() {
 	local db=$1 max=$2 ids
-	ids=$(sqlite3 "$db" "SELECT '''' || hex || '''' FROM records" | paste -sd,)
-	psql_q "SELECT encode(v.version_id, 'hex') FROM versions v JOIN records r ON r.id = v.record
+	ids=$(sqlite3 -cmd ".timeout 10000" "$db" "SELECT '''' || hex || '''' FROM records" | paste -sd,)
+	[ -n "$ids" ] || return 1
+	psql "$DBURI" -Atc "SELECT encode(v.version_id, 'hex') FROM versions v JOIN records r ON r.id = v.record
 		WHERE r.hex IN ($ids) AND v.id <= $max ORDER BY 1"
 }
-reg_versions() { sqlite3 "$1" "SELECT lower(hex(version_id)) FROM versions ORDER BY 1"; }
+reg_versions() { sqlite3 -cmd ".timeout 10000" "$1" "SELECT lower(hex(version_id)) FROM versions ORDER BY 1"; }
 # lacking DB MAX: hub versions at or below MAX the register does not hold
-lacking() { comm -23 <(hub_versions "$1" "$2") <(reg_versions "$1") | wc -l; }
+# ("error", and why on stderr, when either side could not be read)
+lacking() {
+	if ! hub_versions "$1" "$2" >"$W/hubv" 2>"$W/v.err" || ! reg_versions "$1" >"$W/regv" 2>>"$W/v.err" ||
+		! [ -s "$W/regv" ]; then
+		echo error
+		echo "    could not read the versions: $(cat "$W/v.err")" >&2
+		return
+	fi
+	comm -23 "$W/hubv" "$W/regv" | wc -l
+}
 
 # ---- NREC records issued at clinic 1, filed at clinics 2 and 3
 ex="$SRC/examples/child-no-vaccination-documents.json" # consent: store, share with GR and DE
