@@ -211,9 +211,9 @@ int cli_unseal_key(const char *verb, struct phr_record *r, const uint8_t key[16]
  * with no sealed entry takes any key): EXIT_SEAL for another record's key,
  * or for a key whose id that entry names but that does not open it (a
  * trial open, phr_record_seal_key_check); EXIT_REKEYED for a key replaced
- * by re-keying; what names the key in messages. */
-int cli_check_holder_key(const char *verb, const struct phr_record *r, const uint8_t key[16], const char *what,
-			 const char *in);
+ * by re-keying; what names the key in messages (the wording is
+ * phr_record_seal_key_check's, as the web form says it). */
+int cli_check_holder_key(const char *verb, const struct phr_record *r, const uint8_t key[16], const char *what);
 
 typedef int (*cli_cmd_fn)(int argc, char **argv);
 

@@ -757,21 +757,10 @@ int cli_unseal(const char *verb, struct phr_record *r, const char *path)
 }
 
 int cli_check_holder_key(const char *verb, const struct phr_record *r, const uint8_t key[PHR_HOLDER_KEY_LEN],
-			 const char *what, const char *in)
+			 const char *what)
 {
-	size_t at, rekeyed;
-	int st = phr_record_seal_key_state(r, key, &at, &rekeyed);
-	if (st == PHR_SEAL_KEY_NONE || st == PHR_SEAL_KEY_NEWEST)
-		return EXIT_OK_; /* the newest sealed entry opens with it */
-	if (st == PHR_SEAL_KEY_REPLACED)
-		return cli_fail(verb,
-				phr_fail(PHR_E_REKEYED, "%s is a holder key which the record replaced at entry %zu (re-keyed there: it opens only entries before it, and entry %zu does not open with it): the holder's new key slip is needed (or the clinic that signed entry %zu sealed it under another key)",
-					 what, rekeyed, rekeyed, rekeyed),
-				NULL);
-	return cli_fail(verb,
-			phr_fail(PHR_E_SEAL_KEY, "%s does not open %s's sealed entries (entry %zu): not this record's holder key",
-				 what, in, at),
-			NULL);
+	int rc = phr_record_seal_key_check(r, key, NULL);
+	return rc ? cli_fail(verb, rc, what) : EXIT_OK_;
 }
 
 int cli_unseal_key(const char *verb, struct phr_record *r, const uint8_t key[PHR_HOLDER_KEY_LEN])

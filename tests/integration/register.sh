@@ -27,13 +27,7 @@ hasnt() { if grep -qF -- "$1" "$W/out"; then bad "$2: stdout has '$1'"; else ok 
 bytes_in_db() { cat "$1" "$1-wal" "$1-shm" 2>/dev/null | grep -c -a -F -- "$2"; }
 record_id() { "$PHR" inspect "$1" 2>/dev/null | grep -o '[0-9a-f]\{32\}' | head -1; }
 
-expect 0 "authority init" -- "$PHR" authority init --name "Demo Health Authority" --country GR --out auth.key
-expect 0 "pin the authority" -- "$PHR" trust pin auth.pub
-expect 0 "clinic 1 init" -- "$PHR" clinic init --name "Lesvos Reception Clinic" --country GR --out c1.key
-expect 0 "clinic 2 init" -- "$PHR" clinic init --name "Berlin Health Centre" --country DE --out c2.key
-expect 0 "certify clinic 1" -- "$PHR" authority certify --key auth.key --clinic c1.pub --days 365 --from 2025-01-01 --out c1.cert
-expect 0 "certify clinic 2" -- "$PHR" authority certify --key auth.key --clinic c2.pub --days 365 --from 2025-01-01 --out c2.cert
-expect 0 "trust build" -- "$PHR" trust build --key auth.key --cert c1.cert --cert c2.cert --out trust.bundle
+two_clinics "Lesvos Reception Clinic" GR "Berlin Health Centre" DE
 
 DB="$W/clinic.db"
 expect 6 "a register that does not exist is not made by add" -- "$PHR" register add "$DB" nothing.phr
