@@ -75,6 +75,12 @@ enum phr_exit {
 int cli_exit_code(int err);
 /* Prints "phr VERB: what: message" on stderr and returns the exit code. */
 int cli_fail(const char *verb, int err, const char *what);
+/* The terminal columns of UTF-8 text s (an Arabic letter one, a combining
+ * mark none, a CJK character two), whatever the locale. */
+size_t cli_columns(const char *s);
+/* s on standard output, then spaces up to cols columns (printf's "%-30s"
+ * counts bytes: two a letter in Arabic script). */
+void cli_print_padded(const char *s, size_t cols);
 /* Prints a usage error and returns EXIT_USAGE. */
 int cli_usage(const char *verb, const char *msg);
 

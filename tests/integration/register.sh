@@ -79,6 +79,11 @@ expect 0 "find --clinic Berlin (none yet)" -- "$PHR" register find "$DB" --clini
 message "0 records" "find with no match"
 expect 0 "find --visited (the examples' visit dates)" -- "$PHR" register find "$DB" --visited 2020..2026
 [ "$(grep -c '^[0-9a-f]\{32\} ' "$W/out")" = "$(ls "$SRC"/examples/*.json | wc -l)" ] && ok "every example found by visit date" || bad "find --visited count"
+# the columns line up whatever the script of the name (Arabic, Cyrillic,
+# Latin): "born" at the same character of every line
+cols=$(LC_ALL=C.UTF-8 bash -c 'while IFS= read -r l; do p=${l%%  born *}; echo ${#p}; done' <"$W/out" | sort -u)
+grep -q "$(printf '\xd8\xa7')" "$W/out" && [ "$(echo "$cols" | wc -l)" = 1 ] && ok "find: columns aligned for names in Arabic script" ||
+	bad "find: 'born' at characters $(echo $cols) of the lines"
 expect 0 "find --visited before any visit" -- "$PHR" register find "$DB" --visited ..2000-01-01
 message "0 records" "find --visited out of range"
 expect 0 "find --arrived with no match" -- "$PHR" register find "$DB" --arrived 1990..1990-12
