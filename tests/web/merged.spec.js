@@ -5,7 +5,8 @@
 // merged version MERGED and every version it joined "merged into" it, as
 // phr register show does; the versions and the labels are checked against
 // phr register show --format json and layouts/po, in English and in Arabic
-// (dir=rtl). Screenshots of both go to a scratch folder
+// (dir=rtl), where the clinic's column (phr show --lang ar) says where the
+// branches were merged in Arabic too. Screenshots of both go to a scratch folder
 // (PHR_SCREENSHOTS=docs/images to refresh the committed ones).
 'use strict';
 const { test, before, after } = require('node:test');
@@ -106,6 +107,13 @@ test('Arabic: the same labels from ar.po, right to left', async () => {
   // the label reads right to left; the version code inside stays left to right
   assert.equal(await page.$eval('#versions .merged', (el) => getComputedStyle(el).direction), 'rtl');
   assert.equal(await page.$eval('#versions .merged-into code', (el) => getComputedStyle(el).direction), 'ltr');
+  // the clinic's column is phr show in Arabic, its merge line in Arabic too
+  const view = await page.textContent('#view-clinic');
+  assert.equal(view, clinic.phr(['show', '--trust', 'trust.bundle', '--lang', 'ar', 'm.phr']));
+  assert.ok(view.includes(`-- ${poLabel('ar', 'ui.merged_at')} 3 ${poLabel('ar', 'ui.merged_by')} `),
+    'the merge line in Arabic');
+  assert.ok(view.includes(`(${poLabel('ar', 'ui.branch')} B)`), 'branch B named in Arabic');
+  assert.ok(!/merged at entry|branch B/.test(view), 'no English merge line in the Arabic column');
   await page.locator('#versions').scrollIntoViewIfNeeded();
   await page.screenshot({ path: path.join(IMAGES, 'web-record-merged-ar.png') });
   await page.context().close();
