@@ -706,8 +706,8 @@ int sync_run(const struct sync_options *o)
 		rc = locked_round(&x, &stopped);
 		if (stopped)
 			break;
-		if (rc && !o->quiet && !o->on_round)
-			fprintf(stderr, "phr sync: %s\n", phr_last_error());
+		if (rc == PHR_E_SYNC_BUSY && !o->on_round)
+			fprintf(stderr, "phr sync: %s\n", phr_last_error()); /* it printed no round line */
 		if (o->on_round) {
 			struct sync_round r = { .rc = rc, .pushed = x.pushed, .refused = x.refused, .pulled = x.pulled,
 						.docs_pulled = x.docs_pulled, .left = x.left,
