@@ -984,6 +984,53 @@ static int pdf_in_two_languages(void)
 	return 0;
 }
 
+/* --min-cell 1 in the PDF: every cell of the tables read back as a count
+ * (zeros included), and no "<1" on any page, the charts' legend included. */
+static int pdf_min_cell_one(void)
+{
+	CHECK(!make_people());
+	/* rows by age band: check_pdf knows every table's rows then */
+	struct phr_report *r = run("2024-02-01", "2024-05-31", PHR_REPORT_BY_WEEK, PHR_REPORT_GROUP_AGE_BAND, 1, "en");
+	CHECK(r);
+	const struct phr_report_doc *d;
+	CHECK_RC(phr_report_doc(r, &d), PHR_OK);
+	size_t zeros = 0;
+	for (size_t t = 0; t < d->n_tables; t++)
+		for (size_t i = 0; i < (d->tables[t].n_rows + 1) * d->n_cols; i++) {
+			CHECK(d->tables[t].cells[i] != PHR_REPORT_SUPPRESSED);
+			zeros += d->tables[t].cells[i] == 0;
+		}
+	CHECK(zeros > 0);
+	sink.len = 0;
+	CHECK_RC(phr_report_write(r, PHR_REPORT_PDF, to_sink, NULL), PHR_OK);
+	CHECK(sink.len > 5000 && !memcmp(sink.p, "%PDF-", 5));
+	size_t cells = 0, want = 0;
+	CHECK(!check_pdf(sink.p, sink.len, d, 0, &cells)); /* "<0" never appears: any count >= 0 */
+	for (size_t t = 0; t < d->n_tables; t++)
+		want += (d->tables[t].n_rows + 1) * d->n_cols;
+	CHECK(cells == want);
+	char path[] = "/tmp/phr-report-XXXXXX", cmd[256], line[4096];
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	FILE *fp = fdopen(fd, "wb");
+	CHECK(fp && fwrite(sink.p, 1, sink.len, fp) == sink.len && fclose(fp) == 0);
+	snprintf(cmd, sizeof(cmd), "pdftotext -layout %s -", path);
+	FILE *p = popen(cmd, "r");
+	CHECK(p);
+	size_t lines = 0, lt = 0;
+	while (fgets(line, sizeof(line), p)) {
+		lines++;
+		lt += strstr(line, "<1") != NULL;
+	}
+	CHECK(pclose(p) == 0);
+	unlink(path);
+	fprintf(stderr, "  PDF, --min-cell 1: %zu cells read back, of %zu (%zu zero); %zu lines, %zu with \"<1\"\n",
+		cells, want, zeros, lines, lt);
+	CHECK(lines > 100 && lt == 0);
+	phr_report_destroy(r);
+	return 0;
+}
+
 int main(void)
 {
 	static const struct test tests[] = {
@@ -997,6 +1044,7 @@ int main(void)
 		{ "indicators_by_month_and_age_band_sex_host", indicators_by_month_and_age_band },
 		{ "suppression_in_every_format", suppression_in_every_format },
 		{ "pdf_in_two_languages", pdf_in_two_languages },
+		{ "pdf_min_cell_one", pdf_min_cell_one },
 	};
 	int rc = run_tests(tests, sizeof(tests) / sizeof(tests[0]));
 	if (people) {
