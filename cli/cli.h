@@ -59,6 +59,7 @@ enum phr_exit {
 	EXIT_HUB = 53,             /* the hub answered with another error, or could not start */
 	EXIT_HUB_PENDING = 54,     /* sync --once: items are left in the outbox for a later round */
 	EXIT_TRUST_NOT_NEWER = 56, /* trust import: the bundle is not newer than the one in use (nothing changed) */
+	EXIT_SYNC_BUSY = 60,       /* sync: another round (phr serve --hub, phr sync) held the register past --lock-wait */
 	EXIT_SEAL = 38,           /* a holder key was given and a sealed part did not open with it */
 	EXIT_NO_KEY_CODE = 39,    /* --holder-key-qr: the picture holds no readable holder key code */
 	EXIT_SEAL_NOKEY = 40,     /* issue/extend: sections to seal and no holder key (--no-seal adds them unsealed) */

@@ -10,6 +10,7 @@
 static const char sync_usage[] =
 	"Usage: phr sync --register DB --hub URL --key CLINIC.key --cert CLINIC.cert\n"
 	"                [--trust TRUST.bundle] [--ca-file CA.pem] [--once] [--interval S]\n"
+	"                [--lock-wait S]\n"
 	"\n"
 	"Sends the register's outbox (every version and document stored since it was\n"
 	"last sent) to the hub, then pulls newer versions of the records the register\n"
@@ -19,7 +20,10 @@ static const char sync_usage[] =
 	"backoff; stopping and starting again loses nothing.\n"
 	"  --once        one round, every outbox row tried now; exit 54 when some are\n"
 	"                left, 50 when the hub could not be reached\n"
-	"  --interval S  seconds between rounds (default 30) without --once\n";
+	"  --interval S  seconds between rounds (default 30) without --once\n"
+	"  --lock-wait S a round holds DB.sync-lock; one that finds another round\n"
+	"                holding it (phr serve --hub, another phr sync) says so and\n"
+	"                waits up to S seconds (default 300); past that, exit 60\n";
 
 static int load_trust(const char *path, struct phr_trust **out)
 {
@@ -35,6 +39,7 @@ int cmd_sync(int argc, char **argv)
 		{ "trust", required_argument, 0, 't' },    { "ca-file", required_argument, 0, 'a' },
 		{ "once", no_argument, 0, 'o' },           { "interval", required_argument, 0, 'i' },
 		{ "passphrase-file", required_argument, 0, 'p' },
+		{ "lock-wait", required_argument, 0, 'w' },
 		{ "help", no_argument, 0, 'h' },           { 0, 0, 0, 0 } };
 	const char *key = NULL, *cert = NULL, *passfile = NULL;
 	size_t left = 0;
@@ -57,6 +62,14 @@ int cmd_sync(int argc, char **argv)
 			if (*end || !*optarg || v < 1 || v > 86400)
 				return cli_usage("sync", "--interval is 1 to 86400 seconds");
 			o.interval = (unsigned)v;
+			break;
+		}
+		case 'w': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (*end || !*optarg || v < 1 || v > SYNC_LOCK_WAIT_MAX)
+				return cli_usage("sync", "--lock-wait is 1 to 86400 seconds");
+			o.lock_wait = (unsigned)v;
 			break;
 		}
 		case 'h': fputs(sync_usage, stdout); return EXIT_OK_;

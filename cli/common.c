@@ -66,6 +66,7 @@ int cli_exit_code(int err)
 	case PHR_E_NOT_FORK:
 	case PHR_E_MERGE: return EXIT_MERGE;
 	case PHR_E_TRUST_NOT_NEWER: return EXIT_TRUST_NOT_NEWER;
+	case PHR_E_SYNC_BUSY: return EXIT_SYNC_BUSY;
 	case PHR_E_HUB_AUTH: return EXIT_HUB_AUTH;
 	case PHR_E_HUB_REFUSED: return EXIT_HUB_REFUSED;
 	case PHR_E_HUB: return EXIT_HUB;
