@@ -43,7 +43,8 @@
 #define HUB_MAX_HEADS 16                 /* most branches of one record handed out (a fork: two) */
 
 /* The heads of a record in a register: its versions that are no other's
- * older copy (one, or the branches of a fork), at most HUB_MAX_HEADS. */
+ * older copy and no branch a stored merged version joined (one, or the
+ * branches of a fork not yet merged), at most HUB_MAX_HEADS. */
 struct hub_heads {
 	size_t n;
 	char hex[HUB_MAX_HEADS][PHR_VERSION_ID_HEX_LEN];
