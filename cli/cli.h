@@ -59,6 +59,7 @@ enum phr_exit {
 	EXIT_HUB = 53,             /* the hub answered with another error, or could not start */
 	EXIT_HUB_PENDING = 54,     /* sync --once: items are left in the outbox for a later round */
 	EXIT_TRUST_NOT_NEWER = 56, /* trust import: the bundle is not newer than the one in use (nothing changed) */
+	EXIT_SYNC_BUSY = 60,       /* sync: another round (phr serve --hub, phr sync) held the register past --lock-wait */
 	EXIT_SEAL = 38,           /* a holder key was given and a sealed part did not open with it */
 	EXIT_NO_KEY_CODE = 39,    /* --holder-key-qr: the picture holds no readable holder key code */
 	EXIT_SEAL_NOKEY = 40,     /* issue/extend: sections to seal and no holder key (--no-seal adds them unsealed) */
@@ -75,6 +76,12 @@ enum phr_exit {
 int cli_exit_code(int err);
 /* Prints "phr VERB: what: message" on stderr and returns the exit code. */
 int cli_fail(const char *verb, int err, const char *what);
+/* The terminal columns of UTF-8 text s (an Arabic letter one, a combining
+ * mark none, a CJK character two), whatever the locale. */
+size_t cli_columns(const char *s);
+/* s on standard output, then spaces up to cols columns (printf's "%-30s"
+ * counts bytes: two a letter in Arabic script). */
+void cli_print_padded(const char *s, size_t cols);
 /* Prints a usage error and returns EXIT_USAGE. */
 int cli_usage(const char *verb, const char *msg);
 
@@ -211,9 +218,9 @@ int cli_unseal_key(const char *verb, struct phr_record *r, const uint8_t key[16]
  * with no sealed entry takes any key): EXIT_SEAL for another record's key,
  * or for a key whose id that entry names but that does not open it (a
  * trial open, phr_record_seal_key_check); EXIT_REKEYED for a key replaced
- * by re-keying; what names the key in messages. */
-int cli_check_holder_key(const char *verb, const struct phr_record *r, const uint8_t key[16], const char *what,
-			 const char *in);
+ * by re-keying; what names the key in messages (the wording is
+ * phr_record_seal_key_check's, as the web form says it). */
+int cli_check_holder_key(const char *verb, const struct phr_record *r, const uint8_t key[16], const char *what);
 
 typedef int (*cli_cmd_fn)(int argc, char **argv);
 

@@ -648,7 +648,7 @@ static int card_write(int argc, char **argv)
 	 * key), before the card is touched. */
 	if (a.holder_key) {
 		if ((ex = cli_load_holder_key(verb, a.holder_key, hkey)) ||
-		    (ex = cli_check_holder_key(verb, r, hkey, a.holder_key, a.file)))
+		    (ex = cli_check_holder_key(verb, r, hkey, a.holder_key)))
 			goto out;
 		have_key = true;
 		key_note = " with its holder key";

@@ -450,7 +450,7 @@ int cmd_extend(int argc, char **argv)
 		have_key = 1;
 		/* the key the record's newest sealed entry names: not another
 		 * record's (38), not one the record replaced (41) */
-		if ((ex = cli_check_holder_key(verb, r, hkey, a.holder_key, a.in)))
+		if ((ex = cli_check_holder_key(verb, r, hkey, a.holder_key)))
 			goto out;
 	}
 	if (a.seal && (ex = seal_content(verb, &a, r, content, clen, have_key ? hkey : NULL, &clear, &clear_len, &env,
@@ -536,7 +536,7 @@ int cmd_rekey(int argc, char **argv)
 	if ((ex = load_signer(verb, &a, now, &key, &cert, &certlen)))
 		goto out;
 	if ((ex = cli_load_holder_key(verb, a.holder_key, old)) ||
-	    (ex = cli_check_holder_key(verb, r, old, a.holder_key, a.in)))
+	    (ex = cli_check_holder_key(verb, r, old, a.holder_key)))
 		goto out;
 	/* every sealed entry opened with the current key, to be sealed again */
 	if ((rc = phr_seal_rekey_plaintext(r, old, &plain, &plain_len, &carried))) {

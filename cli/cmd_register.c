@@ -583,8 +583,9 @@ static int print_hit(void *ctx, const struct phr_register_hit *h)
 	/* Names come from records: shown sanitized, never raw on a terminal. */
 	phr_text_sanitize(name, sizeof(name), h->name, strlen(h->name));
 	phr_text_sanitize(why, sizeof(why), h->why, strlen(h->why));
-	printf("%s  %-30s  born %-10s  %-7s  %-2s  %zu version%s, last seen %s", h->record_hex, *name ? name : "(no name)",
-	       *h->born ? h->born : "?", *h->sex ? h->sex : "?", *h->nationality ? h->nationality : "?", h->n_versions,
+	printf("%s  ", h->record_hex);
+	cli_print_padded(*name ? name : "(no name)", 30);
+	printf("  born %-10s  %-7s  %-2s  %zu version%s, last seen %s", *h->born ? h->born : "?", *h->sex ? h->sex : "?", *h->nationality ? h->nationality : "?", h->n_versions,
 	       h->n_versions == 1 ? "" : "s", seen);
 	if (o->name) /* the why names the kind of match ("transliterated: ...") */
 		printf("  [%s]", *why ? why : rank_name(h->rank));

@@ -11,6 +11,7 @@ static const char sync_usage[] =
 	"Usage: phr sync --register DB --hub URL --key CLINIC.key --cert CLINIC.cert\n"
 	"                [--trust TRUST.bundle] [--ca-file CA.pem] [--once] [--interval S]\n"
 	"                [--full] [--changes-batch N]\n"
+	"                [--lock-wait S]\n"
 	"\n"
 	"Sends the register's outbox (every version and document stored since it was\n"
 	"last sent) to the hub, then pulls newer versions of the records the register\n"
@@ -24,7 +25,10 @@ static const char sync_usage[] =
 	"  --full        pull every record held (as the first round with a hub does),\n"
 	"                not only those the hub answers changed since the last round\n"
 	"  --changes-batch N  record ids named per changes request (1 to 1000,\n"
-	"                default 1000)\n";
+	"                default 1000)\n"
+	"  --lock-wait S a round holds DB.sync-lock; one that finds another round\n"
+	"                holding it (phr serve --hub, another phr sync) says so and\n"
+	"                waits up to S seconds (default 300); past that, exit 60\n";
 
 static int load_trust(const char *path, struct phr_trust **out)
 {
@@ -41,6 +45,7 @@ int cmd_sync(int argc, char **argv)
 		{ "once", no_argument, 0, 'o' },           { "interval", required_argument, 0, 'i' },
 		{ "passphrase-file", required_argument, 0, 'p' },
 		{ "full", no_argument, 0, 'F' },           { "changes-batch", required_argument, 0, 'B' },
+		{ "lock-wait", required_argument, 0, 'w' },
 		{ "help", no_argument, 0, 'h' },           { 0, 0, 0, 0 } };
 	const char *key = NULL, *cert = NULL, *passfile = NULL;
 	size_t left = 0;
@@ -72,6 +77,14 @@ int cmd_sync(int argc, char **argv)
 			if (*end || !*optarg || v < 1 || v > HUB_MAX_CHANGES)
 				return cli_usage("sync", "--changes-batch is 1 to 1000");
 			o.changes_batch = (unsigned)v;
+			break;
+		}
+		case 'w': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (*end || !*optarg || v < 1 || v > SYNC_LOCK_WAIT_MAX)
+				return cli_usage("sync", "--lock-wait is 1 to 86400 seconds");
+			o.lock_wait = (unsigned)v;
 			break;
 		}
 		case 'h': fputs(sync_usage, stdout); return EXIT_OK_;

@@ -85,7 +85,9 @@ static const char import_usage[] =
 	"newest version recorded from that authority). Then it replaces\n"
 	"DIR/trust.bundle atomically. Otherwise nothing changes: exit 7 for a signer\n"
 	"that is not an anchor (its key id is named), 56 for a version that is not\n"
-	"newer (both versions are named), 8 when the pictures miss codes.\n";
+	"newer (both versions are named), 8 when the pictures miss codes.\n"
+	"A picture that cannot be read or shows no phr code is named on stderr with\n"
+	"the reason and passed over; the other pictures are still read.\n";
 
 static const char dir_help[] =
 	"The installation is DIR from --trust-dir, else $PHR_TRUST_DIR, else /etc/phr\n"
@@ -837,13 +839,73 @@ out:
 	return ex;
 }
 
+/* Why a picture gave no code: "" when it did. A picture that cannot be
+ * opened or decoded says so (phr_image_load's message); one that decodes
+ * but shows no phr code says that. Errors other than out of memory stay
+ * with the picture: the others are still read. */
+static int read_picture(const char *pic, struct phr_scan_result *res, struct phr_assembler *as, size_t *n_codes,
+			size_t *n_phr, bool *unread, char *why, size_t cap)
+{
+	uint8_t *buf = NULL;
+	size_t blen;
+	struct phr_image img = { 0 };
+	int rc;
+	*n_codes = *n_phr = 0;
+	*unread = false;
+	why[0] = 0;
+	if (!(rc = cli_read(pic, PHR_MAX_IMAGE_FILE, &buf, &blen))) {
+		rc = phr_image_load(buf, blen, &img);
+		free(buf);
+		if (!rc)
+			rc = phr_scan_image(&img, res);
+		phr_image_free(&img);
+	}
+	if (rc == PHR_E_NOMEM)
+		return rc;
+	if (rc) {
+		snprintf(why, cap, "%s", phr_last_error()[0] ? phr_last_error() : phr_strerror(rc));
+		phr_clear_error();
+		return PHR_OK;
+	}
+	for (size_t j = 0; j < res->n; j++) {
+		size_t set;
+		bool dup;
+		if (phr_assembler_add(as, res->codes[j].data, res->codes[j].len, &set, &dup) == PHR_OK)
+			(*n_phr)++;
+	}
+	*n_codes = res->n;
+	*unread = res->n_unread > 0;
+	if (*n_phr == 0)
+		snprintf(why, cap, "%s", res->n_unread ? "codes seen, none of them could be read"
+				  : res->n ? "no phr code in it" : "no code found in it");
+	phr_scan_result_free(res);
+	return PHR_OK;
+}
+
+/* The names of the pictures that gave nothing, for the closing message:
+ * "a.png, b.png" (cut short with ", ..." past TRUST_QR_NAMES). */
+#define TRUST_QR_NAMES 300
+static void add_name(char *names, const char *pic)
+{
+	size_t l = strlen(names);
+	if (l >= TRUST_QR_NAMES)
+		return;
+	snprintf(names + l, TRUST_QR_NAMES + 8 - l, "%s%s", l ? ", " : "", pic);
+	if (strlen(names) > TRUST_QR_NAMES)
+		snprintf(names + TRUST_QR_NAMES, 8, ", ...");
+}
+
 /* The bundle held by the codes in pictures (a photo or scan of the
  * poster): codes of other things are passed over; the bundle's set must be
- * complete (parity makes up for missing codes). */
+ * complete (parity makes up for missing codes). A picture that cannot be
+ * read, or shows no phr code, is named on stderr with the reason and
+ * passed over: the others may still hold every code needed. */
 static int bundle_from_pictures(const char *verb, char **pics, size_t n, uint8_t **out, size_t *len)
 {
 	struct phr_assembler *as = NULL;
 	struct phr_scan_result *res = NULL;
+	char names[TRUST_QR_NAMES + 8] = "", why[PHR_ERRMSG_MAX], failed[TRUST_QR_NAMES + 80] = "";
+	size_t n_failed = 0;
 	int rc;
 	*out = NULL;
 	*len = 0;
@@ -854,31 +916,24 @@ static int bundle_from_pictures(const char *verb, char **pics, size_t n, uint8_t
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		uint8_t *buf = NULL;
-		size_t blen;
-		struct phr_image img = { 0 };
-		if ((rc = cli_read(pics[i], PHR_MAX_IMAGE_FILE, &buf, &blen)))
-			goto out;
-		rc = phr_image_load(buf, blen, &img);
-		free(buf);
-		if (!rc)
-			rc = phr_scan_image(&img, res);
-		phr_image_free(&img);
-		if (rc) {
+		size_t codes, got;
+		bool unread;
+		if ((rc = read_picture(pics[i], res, as, &codes, &got, &unread, why, sizeof(why)))) {
 			phr_fail_wrap(rc, "%s", pics[i]);
 			goto out;
 		}
-		size_t got = 0;
-		for (size_t j = 0; j < res->n; j++) {
-			size_t set;
-			bool dup;
-			if (phr_assembler_add(as, res->codes[j].data, res->codes[j].len, &set, &dup) == PHR_OK)
-				got++;
+		if (why[0]) {
+			fprintf(stderr, "phr %s: %s: unreadable, passed over: %s\n", verb, pics[i], why);
+			n_failed++;
+			add_name(names, pics[i]);
+			continue;
 		}
-		fprintf(stderr, "phr %s: %s: %zu code%s, %zu of them phr%s\n", verb, pics[i], res->n,
-			res->n == 1 ? "" : "s", got, res->n_unread ? " (and codes seen that could not be read)" : "");
-		phr_scan_result_free(res);
+		fprintf(stderr, "phr %s: %s: %zu code%s, %zu of them phr%s\n", verb, pics[i], codes,
+			codes == 1 ? "" : "s", got, unread ? " (and codes seen that could not be read)" : "");
 	}
+	if (n_failed)
+		snprintf(failed, sizeof(failed), " (%zu of %zu picture%s unreadable: %s)", n_failed, n,
+			 n == 1 ? "" : "s", names);
 	long found = -1;
 	for (size_t s = 0; s < phr_assembler_count(as); s++) {
 		struct phr_set_info info;
@@ -893,11 +948,12 @@ static int bundle_from_pictures(const char *verb, char **pics, size_t n, uint8_t
 		found = (long)s;
 	}
 	if (found < 0) {
-		rc = phr_fail(PHR_E_INCOMPLETE, "no trust bundle's code in %zu picture%s", n, n == 1 ? "" : "s");
+		rc = phr_fail(PHR_E_INCOMPLETE, "no trust bundle's code in %zu picture%s%s", n, n == 1 ? "" : "s",
+			      failed);
 		goto out;
 	}
 	if ((rc = phr_assembler_container(as, (size_t)found, out, len)))
-		phr_fail_wrap(rc, "trust bundle");
+		phr_fail_wrap(rc, "trust bundle%s", failed);
 out:
 	if (res)
 		phr_scan_result_free(res);

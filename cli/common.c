@@ -1,4 +1,5 @@
 /* Files, passphrases and exit codes for the phr command. */
+#define _XOPEN_SOURCE 700 /* wcwidth */
 #include "cli.h"
 
 #include "phr/container.h"
@@ -11,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <locale.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -19,6 +21,7 @@
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include "phr/json.h"
 
@@ -63,12 +66,52 @@ int cli_exit_code(int err)
 	case PHR_E_NOT_FORK:
 	case PHR_E_MERGE: return EXIT_MERGE;
 	case PHR_E_TRUST_NOT_NEWER: return EXIT_TRUST_NOT_NEWER;
+	case PHR_E_SYNC_BUSY: return EXIT_SYNC_BUSY;
 	case PHR_E_HUB_AUTH: return EXIT_HUB_AUTH;
 	case PHR_E_HUB_REFUSED: return EXIT_HUB_REFUSED;
 	case PHR_E_HUB: return EXIT_HUB;
 	default:
 		return PHR_ERR_IS_MALFORMED(err) ? EXIT_MALFORMED : EXIT_FAIL;
 	}
+}
+
+size_t cli_columns(const char *s)
+{
+	/* glibc's wcwidth in its built-in C.UTF-8 locale, whatever the
+	 * caller's locale: combining marks and format characters take no
+	 * column, East Asian wide ones two. */
+	locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0), was = (locale_t)0;
+	size_t cols = 0, n = strlen(s);
+	if (utf8)
+		was = uselocale(utf8);
+	mbstate_t st;
+	memset(&st, 0, sizeof(st));
+	for (size_t i = 0; i < n;) {
+		wchar_t wc;
+		size_t k = utf8 ? mbrtowc(&wc, s + i, n - i, &st) : (size_t)-1;
+		if (k == (size_t)-1 || k == (size_t)-2 || k == 0) { /* no locale, or not UTF-8: a column a lead byte */
+			memset(&st, 0, sizeof(st));
+			cols += ((unsigned char)s[i] & 0xC0) != 0x80;
+			i++;
+			continue;
+		}
+		int w = wcwidth(wc);
+		cols += w > 0 ? (size_t)w : 0;
+		i += k;
+	}
+	if (utf8) {
+		uselocale(was);
+		freelocale(utf8);
+	}
+	return cols;
+}
+
+void cli_print_padded(const char *s, size_t cols)
+{
+	size_t have = cli_columns(s);
+	fputs(s, stdout);
+	for (; have < cols; have++)
+		putchar(' ');
 }
 
 int cli_fail(const char *verb, int err, const char *what)
@@ -757,21 +800,10 @@ int cli_unseal(const char *verb, struct phr_record *r, const char *path)
 }
 
 int cli_check_holder_key(const char *verb, const struct phr_record *r, const uint8_t key[PHR_HOLDER_KEY_LEN],
-			 const char *what, const char *in)
+			 const char *what)
 {
-	size_t at, rekeyed;
-	int st = phr_record_seal_key_state(r, key, &at, &rekeyed);
-	if (st == PHR_SEAL_KEY_NONE || st == PHR_SEAL_KEY_NEWEST)
-		return EXIT_OK_; /* the newest sealed entry opens with it */
-	if (st == PHR_SEAL_KEY_REPLACED)
-		return cli_fail(verb,
-				phr_fail(PHR_E_REKEYED, "%s is a holder key which the record replaced at entry %zu (re-keyed there: it opens only entries before it, and entry %zu does not open with it): the holder's new key slip is needed (or the clinic that signed entry %zu sealed it under another key)",
-					 what, rekeyed, rekeyed, rekeyed),
-				NULL);
-	return cli_fail(verb,
-			phr_fail(PHR_E_SEAL_KEY, "%s does not open %s's sealed entries (entry %zu): not this record's holder key",
-				 what, in, at),
-			NULL);
+	int rc = phr_record_seal_key_check(r, key, NULL);
+	return rc ? cli_fail(verb, rc, what) : EXIT_OK_;
 }
 
 int cli_unseal_key(const char *verb, struct phr_record *r, const uint8_t key[PHR_HOLDER_KEY_LEN])

@@ -45,9 +45,11 @@ struct ctx {
 	json_t *orgs;             /* kid -> fullUrl */
 	json_t *authors;          /* Composition.author */
 	json_t *pracs;            /* "professional\x1frole" -> fullUrl */
-	char source[96];          /* meta.source of this entry's resources */
+	char source[128];         /* meta.source of this entry's resources */
 	char patient[URL_LEN];
-	long entry;
+	long entry;               /* the entry's index (in its branch), -1 outside entries */
+	bool side;                /* the entry is in branch B of a merged record */
+	char ekey[24];            /* the entry in resource ids: "e3", or "b1" in branch B */
 };
 
 static void oom(struct ctx *c, int rc)
@@ -214,7 +216,10 @@ static void add(struct ctx *c, json_t *res, int s, const char *url)
 static void omit(struct ctx *c, const char *what, const char *why)
 {
 	if (c->omitted)
-		push(c, c->omitted, json_pack("{s:I, s:s, s:s}", "entry", (json_int_t)c->entry, "what", what, "why", why));
+		push(c, c->omitted,
+		     c->side ? json_pack("{s:I, s:s, s:s, s:s}", "entry", (json_int_t)c->entry, "branch", "B", "what", what,
+					 "why", why)
+			     : json_pack("{s:I, s:s, s:s}", "entry", (json_int_t)c->entry, "what", what, "why", why));
 }
 
 static void omit_item(struct ctx *c, const char *sec, size_t i, const char *field, const char *why)
@@ -232,7 +237,7 @@ static void ex_history(struct ctx *c, json_t *items)
 		char url[URL_LEN];
 		const char *code = str(it, "code"), *cat = str(it, "category"), *onset = str(it, "onset");
 		const char *status = str(it, "status"), *nt = str(it, "note");
-		uuid_of(c, url, "e%ld/history/%zu", c->entry, i);
+		uuid_of(c, url, "%s/history/%zu", c->ekey, i);
 		json_t *r;
 		int s;
 		if (cat && !strcmp(cat, "surgery")) {
@@ -278,7 +283,7 @@ static void ex_diagnoses(struct ctx *c, json_t *items, const char *date)
 	json_array_foreach(items, i, it) {
 		char url[URL_LEN];
 		const char *code = str(it, "code"), *nt = str(it, "note");
-		uuid_of(c, url, "e%ld/diagnoses/%zu", c->entry, i);
+		uuid_of(c, url, "%s/diagnoses/%zu", c->ekey, i);
 		json_t *r = json_pack("{s:s, s:o, s:[{s:[{s:s, s:s}]}], s:o, s:o, s:s}", "resourceType", "Condition",
 				      "clinicalStatus",
 				      concept1("http://terminology.hl7.org/CodeSystem/condition-clinical", "active", NULL),
@@ -300,7 +305,7 @@ static void ex_medications(struct ctx *c, json_t *items, const char *date, bool 
 		char url[URL_LEN];
 		const char *code = str(it, "code"), *dosage = str(it, "dosage"), *since = str(it, "since");
 		const char *nt = str(it, "note");
-		uuid_of(c, url, "e%ld/%s/%zu", c->entry, treatment ? "treatments" : "medications", i);
+		uuid_of(c, url, "%s/%s/%zu", c->ekey, treatment ? "treatments" : "medications", i);
 		json_t *r = json_pack("{s:s, s:s, s:o, s:o}", "resourceType", "MedicationStatement", "status", "active",
 				      "medicationCodeableConcept", concept(code), "subject", ref(c->patient));
 		if (treatment) {
@@ -331,7 +336,7 @@ static void ex_allergies(struct ctx *c, json_t *items)
 	json_array_foreach(items, i, it) {
 		char url[URL_LEN], key[64];
 		const char *code = str(it, "code"), *crit = str(it, "criticality"), *reaction = str(it, "reaction");
-		uuid_of(c, url, "e%ld/allergies/%zu", c->entry, i);
+		uuid_of(c, url, "%s/allergies/%zu", c->ekey, i);
 		json_t *r = json_pack("{s:s, s:o, s:o, s:o}", "resourceType", "AllergyIntolerance", "clinicalStatus",
 				      concept1("http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", "active",
 					       NULL),
@@ -372,7 +377,7 @@ static void ex_vaccinations(struct ctx *c, json_t *items)
 		const char *vac = str(it, "vaccine"), *date = str(it, "date"), *country = str(it, "country");
 		const char *lot = str(it, "lot"), *src = str(it, "source");
 		json_t *dose = json_object_get(it, "dose"), *of = json_object_get(it, "of");
-		uuid_of(c, url, "e%ld/vaccinations/%zu", c->entry, i);
+		uuid_of(c, url, "%s/vaccinations/%zu", c->ekey, i);
 		json_t *r = json_pack("{s:s, s:s, s:o, s:o}", "resourceType", "Immunization", "status", "completed",
 				      "vaccineCode", concept(vac), "patient", ref(c->patient));
 		if (date)
@@ -438,7 +443,7 @@ static void ex_results(struct ctx *c, json_t *items)
 		const char *test = str(it, "test"), *date = str(it, "date"), *res = str(it, "result");
 		const char *unit = str(it, "unit"), *nt = str(it, "note");
 		json_t *value = json_object_get(it, "value");
-		uuid_of(c, url, "e%ld/results/%zu", c->entry, i);
+		uuid_of(c, url, "%s/results/%zu", c->ekey, i);
 		json_t *r = observation(c, "laboratory", concept(test), date);
 		snprintf(key, sizeof(key), "results.result:%s", res ? res : "");
 		const char *v = phr_fhir_map("enum", key);
@@ -472,7 +477,7 @@ static void ex_vitals(struct ctx *c, json_t *items, const char *date)
 		char url[URL_LEN];
 		const char *code = str(it, "code"), *unit = str(it, "unit");
 		json_t *value = json_object_get(it, "value");
-		uuid_of(c, url, "e%ld/vitals/%zu", c->entry, i);
+		uuid_of(c, url, "%s/vitals/%zu", c->ekey, i);
 		json_t *r = observation(c, "vital-signs", concept(code), date);
 		if (value)
 			put(c, r, "valueQuantity", quantity(value, unit));
@@ -490,25 +495,25 @@ static void ex_pregnancy(struct ctx *c, json_t *p, const char *date)
 	json_t *g = json_object_get(p, "gravida"), *para = json_object_get(p, "para");
 	json_t *members = json_array();
 	if (edd) {
-		uuid_of(c, url, "e%ld/pregnancy/expected_delivery", c->entry);
+		uuid_of(c, url, "%s/pregnancy/expected_delivery", c->ekey);
 		json_t *r = observation(c, "exam", table_concept("pregnancy.expected_delivery"), date);
 		put(c, r, "valueDateTime", json_string(edd));
 		push(c, members, ref(url));
 		add(c, r, SEC_PREGNANCY, url);
 	}
 	if (g) {
-		uuid_of(c, url, "e%ld/pregnancy/gravida", c->entry);
+		uuid_of(c, url, "%s/pregnancy/gravida", c->ekey);
 		json_t *r = observation(c, "exam", table_concept("pregnancy.gravida"), date);
 		put(c, r, "valueInteger", json_copy(g));
 		add(c, r, SEC_PREGNANCY, url);
 	}
 	if (para) {
-		uuid_of(c, url, "e%ld/pregnancy/para", c->entry);
+		uuid_of(c, url, "%s/pregnancy/para", c->ekey);
 		json_t *r = observation(c, "exam", table_concept("pregnancy.para"), date);
 		put(c, r, "valueInteger", json_copy(para));
 		add(c, r, SEC_PREGNANCY, url);
 	}
-	uuid_of(c, url, "e%ld/pregnancy/status", c->entry);
+	uuid_of(c, url, "%s/pregnancy/status", c->ekey);
 	json_t *r = observation(c, "exam", table_concept("pregnancy.status"), date);
 	snprintf(key, sizeof(key), "pregnancy.status:%s", status ? status : "");
 	const char *v = phr_fhir_map("enum", key);
@@ -527,7 +532,7 @@ static void ex_mental(struct ctx *c, json_t *m, const char *date)
 	char url[URL_LEN], key[64];
 	const char *scr = str(m, "screening"), *tool = str(m, "tool"), *nt = str(m, "note");
 	json_t *referral = json_object_get(m, "referral");
-	uuid_of(c, url, "e%ld/mental_health", c->entry);
+	uuid_of(c, url, "%s/mental_health", c->ekey);
 	json_t *code = tool ? concept(tool) : json_pack("{s:s}", "text", "Mental health screening");
 	json_t *r = observation(c, "survey", code, date);
 	snprintf(key, sizeof(key), "mental_health.screening:%s", scr ? scr : "");
@@ -561,7 +566,7 @@ static void ex_plan(struct ctx *c, json_t *p)
 	json_array_foreach(refs, i, it) {
 		char rurl[URL_LEN];
 		const char *reason = str(it, "reason"), *to = str(it, "to"), *urg = str(it, "urgency");
-		uuid_of(c, rurl, "e%ld/plan/referrals/%zu", c->entry, i);
+		uuid_of(c, rurl, "%s/plan/referrals/%zu", c->ekey, i);
 		json_t *r = json_pack("{s:s, s:s, s:s, s:o, s:[o]}", "resourceType", "ServiceRequest", "status", "active",
 				      "intent", "order", "subject", ref(c->patient), "reasonCode", concept(reason));
 		put(c, r, "code", json_pack("{s:s}", "text", "Referral"));
@@ -585,7 +590,7 @@ static void ex_plan(struct ctx *c, json_t *p)
 	}
 	if (nt)
 		narrate(c, SEC_PLAN, "%s", nt);
-	uuid_of(c, url, "e%ld/plan", c->entry);
+	uuid_of(c, url, "%s/plan", c->ekey);
 	json_t *r = json_pack("{s:s, s:s, s:s, s:o}", "resourceType", "CarePlan", "status", "active", "intent", "plan",
 			      "subject", ref(c->patient));
 	if (nt)
@@ -782,6 +787,112 @@ static json_t *narrative(struct ctx *c, json_t *lines, const char *empty)
 	return t;
 }
 
+/* One entry of the shown record (main chain, or branch B when c->side)
+ * into the Bundle: its resources, its Provenance and VerificationResult,
+ * the identity it gives, an attester when its signature is valid. */
+static void export_entry(struct ctx *c, const json_t *e, const char *now, const char *comp_url, json_t *identity,
+			 json_t *attesters, const char **last_signed, bool *sealed_opened)
+{
+	const json_t *content = json_object_get(e, "content"), *signer = json_object_get(e, "signer");
+	const char *status = str(e, "status"), *signed_at = str(e, "signed_at"), *detail = str(e, "detail");
+	const json_t *sealed = json_object_get(e, "sealed");
+	if (sealed && !json_is_true(json_object_get(sealed, "opened"))) {
+		char why[160];
+		snprintf(why, sizeof(why), "%lld sealed section(s) not opened: the holder key opens them",
+			 (long long)json_integer_value(json_object_get(sealed, "sections")));
+		omit(c, "sealed sections", why);
+	} else if (sealed) {
+		*sealed_opened = true;
+	}
+	char org[URL_LEN], prov[URL_LEN], vr[URL_LEN];
+	org_of(c, signer, org);
+	if (!json_is_object(content)) {
+		omit(c, "content", "the entry cannot be read");
+		return;
+	}
+	c->targets = json_array();
+	const char *date = str(content, "date");
+	if (!date)
+		date = "1900-01-01";
+	const json_t *id = json_object_get(content, "identity");
+	if (json_is_object(id)) {
+		merge_identity(identity, id);
+		if (json_object_get(id, "origin"))
+			omit(c, "identity.origin", "FHIR has no element for the country of origin");
+		push(c, c->targets, ref(c->patient));
+	}
+	ex_history(c, json_object_get(content, "history"));
+	ex_diagnoses(c, json_object_get(content, "diagnoses"), date);
+	ex_medications(c, json_object_get(content, "medications"), date, false);
+	ex_medications(c, json_object_get(content, "treatments"), date, true);
+	ex_allergies(c, json_object_get(content, "allergies"));
+	ex_vaccinations(c, json_object_get(content, "vaccinations"));
+	if (json_is_true(json_object_get(content, "no_vaccination_documents"))) {
+		narrate(c, SEC_IMMUNIZATIONS, "No vaccination documents (%s): treated as unvaccinated", date);
+	}
+	ex_results(c, json_object_get(content, "results"));
+	ex_vitals(c, json_object_get(content, "vitals"), date);
+	if (json_is_object(json_object_get(content, "pregnancy")))
+		ex_pregnancy(c, json_object_get(content, "pregnancy"), date);
+	if (json_is_object(json_object_get(content, "mental_health")))
+		ex_mental(c, json_object_get(content, "mental_health"), date);
+	if (json_is_object(json_object_get(content, "plan")))
+		ex_plan(c, json_object_get(content, "plan"));
+	if (str(content, "notes"))
+		narrate(c, SEC_NOTES, "%s", str(content, "notes"));
+	const json_t *author = json_object_get(content, "author");
+	char prac[URL_LEN] = "";
+	if (json_is_object(author) && (str(author, "professional") || str(author, "role")))
+		prac_of(c, author, prac);
+	if (json_is_object(author) && str(author, "mediator"))
+		omit(c, "author.mediator", "FHIR has no place for a cultural mediator in a summary");
+	if (json_object_get(content, "migration"))
+		omit(c, "migration", "not part of a patient summary");
+	if (json_object_get(content, "consent"))
+		omit(c, "consent", "a FHIR Consent needs a policy the record does not carry");
+	if (json_object_get(content, "documents"))
+		omit(c, "documents", "the documents' bytes are not in the record");
+	/* Provenance: who signed this entry, when, and which resources it gave. */
+	uuid_of(c, prov, "%s/provenance", c->ekey);
+	if (!json_array_size(c->targets))
+		push(c, c->targets, ref(comp_url));
+	json_t *agents = json_pack("[{s:{s:[{s:s, s:s}]}, s:o}]", "type", "coding", "system",
+				   "http://terminology.hl7.org/CodeSystem/provenance-participant-type", "code",
+				   "author", "who", ref(org));
+	if (prac[0])
+		push(c, agents, json_pack("{s:{s:[{s:s, s:s}]}, s:o, s:o}", "type", "coding", "system",
+					   "http://terminology.hl7.org/CodeSystem/provenance-participant-type", "code",
+					   "performer", "who", ref(prac), "onBehalfOf", ref(org)));
+	char disp[128];
+	const char *what = c->source; /* the entry's own URN */
+	snprintf(disp, sizeof(disp), "phr record %s, %sentry %ld", c->rid, c->side ? "branch B, " : "", c->entry);
+	json_t *p = json_pack("{s:s, s:o, s:s, s:s, s:o, s:[{s:s, s:{s:{s:s, s:s}, s:s}}], s:[{s:[{s:s, s:s, s:s}], "
+			      "s:s, s:o, s:s}]}",
+			      "resourceType", "Provenance", "target", c->targets, "occurredDateTime", date, "recorded",
+			      signed_at ? signed_at : now, "agent", agents, "entity", "role", "source", "what",
+			      "identifier", "system", "urn:ietf:rfc:3986", "value", what, "display", disp, "signature",
+			      "type", "system", "urn:iso-astm:E1762-95:2013", "code", "1.2.840.10065.1.12.1.1",
+			      "display", "Author's Signature", "when", signed_at ? signed_at : now, "who", ref(org),
+			      "sigFormat", "application/cose");
+	c->targets = NULL;
+	add(c, p, -1, prov);
+	/* VerificationResult: what phr's check of the signature, certificate and chain found. */
+	char process[400];
+	snprintf(process, sizeof(process), "phr verification (signature, certificate, revocation, chain): %s%s%s",
+		 status ? status : "unknown", detail && *detail ? ": " : "", detail ? detail : "");
+	uuid_of(c, vr, "%s/verification", c->ekey);
+	json_t *v = json_pack("{s:s, s:[o], s:s, s:s, s:{s:[{s:s, s:s}]}, s:[{s:s}], s:s}", "resourceType",
+			      "VerificationResult", "target", ref(prov), "status", verification_status(status),
+			      "statusDate", now, "validationType", "coding", "system",
+			      "http://terminology.hl7.org/CodeSystem/verificationresult-validation-type", "code",
+			      "primary", "validationProcess", "text", process, "lastPerformed", now);
+	add(c, v, -1, vr);
+	if (status && !strcmp(status, "valid") && signed_at)
+		push(c, attesters, json_pack("{s:s, s:s, s:o}", "mode", "legal", "time", signed_at, "party", ref(org)));
+	if (signed_at)
+		*last_signed = signed_at;
+}
+
 int phr_fhir_export(const json_t *shown, const struct phr_fhir_export_opts *opts, json_t **bundle, json_t **omitted)
 {
 	struct ctx c;
@@ -827,106 +938,23 @@ int phr_fhir_export(const json_t *shown, const struct phr_fhir_export_opts *opts
 		if (c.err)
 			break;
 		c.entry = (long)i;
+		snprintf(c.ekey, sizeof(c.ekey), "e%zu", i);
 		snprintf(c.source, sizeof(c.source), "urn:phr:record:%s:entry:%zu", c.rid, i);
-		const json_t *content = json_object_get(e, "content"), *signer = json_object_get(e, "signer");
-		const char *status = str(e, "status"), *signed_at = str(e, "signed_at"), *detail = str(e, "detail");
-		const json_t *sealed = json_object_get(e, "sealed");
-		if (sealed && !json_is_true(json_object_get(sealed, "opened"))) {
-			char why[160];
-			snprintf(why, sizeof(why), "%lld sealed section(s) not opened: the holder key opens them",
-				 (long long)json_integer_value(json_object_get(sealed, "sections")));
-			omit(&c, "sealed sections", why);
-		} else if (sealed) {
-			sealed_opened = true;
-		}
-		char org[URL_LEN], prov[URL_LEN], vr[URL_LEN];
-		org_of(&c, signer, org);
-		if (!json_is_object(content)) {
-			omit(&c, "content", "the entry cannot be read");
-			continue;
-		}
-		c.targets = json_array();
-		const char *date = str(content, "date");
-		if (!date)
-			date = "1900-01-01";
-		const json_t *id = json_object_get(content, "identity");
-		if (json_is_object(id)) {
-			merge_identity(identity, id);
-			if (json_object_get(id, "origin"))
-				omit(&c, "identity.origin", "FHIR has no element for the country of origin");
-			push(&c, c.targets, ref(c.patient));
-		}
-		ex_history(&c, json_object_get(content, "history"));
-		ex_diagnoses(&c, json_object_get(content, "diagnoses"), date);
-		ex_medications(&c, json_object_get(content, "medications"), date, false);
-		ex_medications(&c, json_object_get(content, "treatments"), date, true);
-		ex_allergies(&c, json_object_get(content, "allergies"));
-		ex_vaccinations(&c, json_object_get(content, "vaccinations"));
-		if (json_is_true(json_object_get(content, "no_vaccination_documents"))) {
-			narrate(&c, SEC_IMMUNIZATIONS, "No vaccination documents (%s): treated as unvaccinated", date);
-		}
-		ex_results(&c, json_object_get(content, "results"));
-		ex_vitals(&c, json_object_get(content, "vitals"), date);
-		if (json_is_object(json_object_get(content, "pregnancy")))
-			ex_pregnancy(&c, json_object_get(content, "pregnancy"), date);
-		if (json_is_object(json_object_get(content, "mental_health")))
-			ex_mental(&c, json_object_get(content, "mental_health"), date);
-		if (json_is_object(json_object_get(content, "plan")))
-			ex_plan(&c, json_object_get(content, "plan"));
-		if (str(content, "notes"))
-			narrate(&c, SEC_NOTES, "%s", str(content, "notes"));
-		const json_t *author = json_object_get(content, "author");
-		char prac[URL_LEN] = "";
-		if (json_is_object(author) && (str(author, "professional") || str(author, "role")))
-			prac_of(&c, author, prac);
-		if (json_is_object(author) && str(author, "mediator"))
-			omit(&c, "author.mediator", "FHIR has no place for a cultural mediator in a summary");
-		if (json_object_get(content, "migration"))
-			omit(&c, "migration", "not part of a patient summary");
-		if (json_object_get(content, "consent"))
-			omit(&c, "consent", "a FHIR Consent needs a policy the record does not carry");
-		if (json_object_get(content, "documents"))
-			omit(&c, "documents", "the documents' bytes are not in the record");
-		/* Provenance: who signed this entry, when, and which resources it gave. */
-		uuid_of(&c, prov, "e%zu/provenance", i);
-		if (!json_array_size(c.targets))
-			push(&c, c.targets, ref(comp_url));
-		json_t *agents = json_pack("[{s:{s:[{s:s, s:s}]}, s:o}]", "type", "coding", "system",
-					   "http://terminology.hl7.org/CodeSystem/provenance-participant-type", "code",
-					   "author", "who", ref(org));
-		if (prac[0])
-			push(&c, agents, json_pack("{s:{s:[{s:s, s:s}]}, s:o, s:o}", "type", "coding", "system",
-						   "http://terminology.hl7.org/CodeSystem/provenance-participant-type", "code",
-						   "performer", "who", ref(prac), "onBehalfOf", ref(org)));
-		char what[96], disp[96];
-		snprintf(what, sizeof(what), "urn:phr:record:%s:entry:%zu", c.rid, i);
-		snprintf(disp, sizeof(disp), "phr record %s, entry %zu", c.rid, i);
-		json_t *p = json_pack("{s:s, s:o, s:s, s:s, s:o, s:[{s:s, s:{s:{s:s, s:s}, s:s}}], s:[{s:[{s:s, s:s, s:s}], "
-				      "s:s, s:o, s:s}]}",
-				      "resourceType", "Provenance", "target", c.targets, "occurredDateTime", date, "recorded",
-				      signed_at ? signed_at : now, "agent", agents, "entity", "role", "source", "what",
-				      "identifier", "system", "urn:ietf:rfc:3986", "value", what, "display", disp, "signature",
-				      "type", "system", "urn:iso-astm:E1762-95:2013", "code", "1.2.840.10065.1.12.1.1",
-				      "display", "Author's Signature", "when", signed_at ? signed_at : now, "who", ref(org),
-				      "sigFormat", "application/cose");
-		c.targets = NULL;
-		add(&c, p, -1, prov);
-		/* VerificationResult: what phr's check of the signature, certificate and chain found. */
-		char process[400];
-		snprintf(process, sizeof(process), "phr verification (signature, certificate, revocation, chain): %s%s%s",
-			 status ? status : "unknown", detail && *detail ? ": " : "", detail ? detail : "");
-		uuid_of(&c, vr, "e%zu/verification", i);
-		json_t *v = json_pack("{s:s, s:[o], s:s, s:s, s:{s:[{s:s, s:s}]}, s:[{s:s}], s:s}", "resourceType",
-				      "VerificationResult", "target", ref(prov), "status", verification_status(status),
-				      "statusDate", now, "validationType", "coding", "system",
-				      "http://terminology.hl7.org/CodeSystem/verificationresult-validation-type", "code",
-				      "primary", "validationProcess", "text", process, "lastPerformed", now);
-		add(&c, v, -1, vr);
-		if (status && !strcmp(status, "valid") && signed_at)
-			push(&c, attesters, json_pack("{s:s, s:s, s:o}", "mode", "legal", "time", signed_at, "party", ref(org)));
-		if (signed_at)
-			last_signed = signed_at;
+		export_entry(&c, e, now, comp_url, identity, attesters, &last_signed, &sealed_opened);
 	}
+	/* A merged record: branch B's entries too (docs/FORMAT.md, "Merged
+	 * records"), each named by its index in its branch. */
+	json_array_foreach(json_object_get(shown, "branch_b"), i, e) {
+		if (c.err)
+			break;
+		json_int_t bi = json_integer_value(json_object_get(e, "index"));
+		c.entry = (long)bi;
+		c.side = true;
+		snprintf(c.ekey, sizeof(c.ekey), "b%lld", (long long)bi);
+		snprintf(c.source, sizeof(c.source), "urn:phr:record:%s:branch-b:entry:%lld", c.rid, (long long)bi);
+		export_entry(&c, e, now, comp_url, identity, attesters, &last_signed, &sealed_opened);
+	}
+	c.side = false;
 	if (c.err)
 		goto done;
 	c.entry = -1;

@@ -49,7 +49,9 @@ int hub_consent_of(const struct phr_record *r, const struct phr_report *rep, str
 static int head_cb(void *ctx, const struct phr_register_version *v)
 {
 	struct hub_heads *h = ctx;
-	if (!v->older && h->n < HUB_MAX_HEADS) {
+	/* an older copy is in a newer version, and so is a branch that a
+	 * stored merged version joined: neither is a head */
+	if (!v->older && !v->merged_into && h->n < HUB_MAX_HEADS) {
 		memcpy(h->hex[h->n], v->version_hex, PHR_VERSION_ID_HEX_LEN);
 		h->entries[h->n++] = v->n_entries;
 	}

@@ -43,7 +43,8 @@
 #define HUB_MAX_HEADS 16                 /* most branches of one record handed out (a fork: two) */
 
 /* The heads of a record in a register: its versions that are no other's
- * older copy (one, or the branches of a fork), at most HUB_MAX_HEADS. */
+ * older copy and no branch a stored merged version joined (one, or the
+ * branches of a fork not yet merged), at most HUB_MAX_HEADS. */
 struct hub_heads {
 	size_t n;
 	char hex[HUB_MAX_HEADS][PHR_VERSION_ID_HEX_LEN];
@@ -144,6 +145,9 @@ struct sync_options {
 	int (*load_trust)(const char *path, struct phr_trust **out);
 	bool quiet;
 	size_t *left;           /* once: set to the rows left in the outbox */
+	/* Seconds a round waits for the register's sync lock held by another
+	 * round (0: SYNC_LOCK_WAIT). */
+	unsigned lock_wait;
 	/* In a thread of another program (phr serve): should_stop, when set,
 	 * is asked between rounds and every second while waiting (no signal
 	 * handler is installed then); on_round, when set, is told about every
@@ -155,7 +159,18 @@ struct sync_options {
 /* One round (once) or rounds until SIGINT/SIGTERM (or should_stop). A
  * round that fails (the hub unreachable, an error) makes the next wait
  * longer: the interval doubled at each failure up to SYNC_BACKOFF_MAX,
- * drawn between half and all of it; a good round brings it back. */
+ * drawn between half and all of it; a good round brings it back.
+ * Each round holds an exclusive flock(2) on DB.sync-lock (SYNC_LOCK_SUFFIX,
+ * beside the register; released by the kernel when the process ends) for
+ * its push and pull, so two rounds on one register (phr serve --hub's and
+ * a phr sync run by hand) never interleave. A round that finds it held
+ * says so once on stderr and waits up to lock_wait seconds, polling every
+ * SYNC_LOCK_POLL_MS; past that it fails with PHR_E_SYNC_BUSY (once: the
+ * return; rounds: counted as a failed round, tried again later). */
+#define SYNC_LOCK_SUFFIX ".sync-lock"
+#define SYNC_LOCK_WAIT 300    /* seconds, the default of lock_wait */
+#define SYNC_LOCK_WAIT_MAX 86400
+#define SYNC_LOCK_POLL_MS 50
 int sync_run(const struct sync_options *o);
 
 #endif

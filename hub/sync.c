@@ -13,6 +13,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <signal.h>
 #include <sodium.h>
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -66,6 +68,8 @@ struct ctx {
 	size_t pushed, pulled, docs_pulled, left, refused;
 	uint64_t trust_pulled;
 	bool pull_incomplete;   /* a version or document of this round's pull not filed: the cursor stays */
+	char *lock_path; /* DB.sync-lock */
+	int lock_fd;
 };
 
 /* One signed request; *status 0 when the hub was not reached. */
@@ -810,15 +814,93 @@ static unsigned round_wait(unsigned interval, unsigned failures)
 	return (unsigned)(d / 2 + randombytes_uniform((uint32_t)(d / 2 + 1)));
 }
 
+/* ---- one round at a time ---------------------------------------------
+ * A round reads the outbox, pushes, deletes what the hub took and pulls;
+ * two rounds on one register (phr serve --hub's background sync and a
+ * phr sync run by hand) would push the same rows twice and count each
+ * other's work. flock(2) on a file beside the register keeps them apart:
+ * the kernel drops the lock when its holder ends, however it ends, so a
+ * lock left behind by a dead process cannot exist. */
+
+static int lock_open(struct ctx *x)
+{
+	size_t n = strlen(x->o->db);
+	if (!(x->lock_path = malloc(n + sizeof(SYNC_LOCK_SUFFIX))))
+		return phr_fail(PHR_E_NOMEM, "out of memory");
+	memcpy(x->lock_path, x->o->db, n);
+	memcpy(x->lock_path + n, SYNC_LOCK_SUFFIX, sizeof(SYNC_LOCK_SUFFIX));
+	x->lock_fd = open(x->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (x->lock_fd < 0)
+		return phr_fail(PHR_E_IO, "sync: cannot open the lock file %s: %s", x->lock_path, strerror(errno));
+	return PHR_OK;
+}
+
+static double mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Takes the lock, waiting up to lock_wait seconds for another round.
+ * *stopped: asked to stop while waiting (rounds only; the lock not held). */
+static int lock_take(struct ctx *x, bool *stopped)
+{
+	*stopped = false;
+	if (flock(x->lock_fd, LOCK_EX | LOCK_NB) == 0)
+		return PHR_OK;
+	if (errno != EWOULDBLOCK && errno != EINTR)
+		return phr_fail(PHR_E_IO, "sync: cannot lock %s: %s", x->lock_path, strerror(errno));
+	unsigned limit = x->o->lock_wait ? x->o->lock_wait : SYNC_LOCK_WAIT;
+	fprintf(stderr, "phr sync: another sync round (phr serve --hub or phr sync) holds %s: waiting for it to end, "
+			"up to %u s\n", x->lock_path, limit);
+	double t0 = mono();
+	for (;;) {
+		struct timespec ts = { 0, SYNC_LOCK_POLL_MS * 1000000L };
+		nanosleep(&ts, NULL);
+		if (flock(x->lock_fd, LOCK_EX | LOCK_NB) == 0)
+			return PHR_OK;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return phr_fail(PHR_E_IO, "sync: cannot lock %s: %s", x->lock_path, strerror(errno));
+		if (!x->o->once && stopping(x->o)) {
+			*stopped = true;
+			return PHR_OK;
+		}
+		if (mono() - t0 >= (double)limit)
+			return phr_fail(PHR_E_SYNC_BUSY,
+					"another sync round held %s for %u s, the longest this one waits: it did not run; "
+					"try again later",
+					x->lock_path, limit);
+	}
+}
+
+/* One round under the lock. *stopped: no round ran (asked to stop). */
+static int locked_round(struct ctx *x, bool *stopped)
+{
+	x->pushed = x->pulled = x->docs_pulled = x->refused = 0;
+	x->trust_pulled = 0;
+	int rc = lock_take(x, stopped);
+	if (rc || *stopped) {
+		count_left(x); /* for the status: read only, needs no lock */
+		return rc;
+	}
+	rc = round_once(x);
+	flock(x->lock_fd, LOCK_UN);
+	return rc;
+}
+
 int sync_run(const struct sync_options *o)
 {
-	struct ctx x = { .o = o };
+	struct ctx x = { .o = o, .lock_fd = -1 };
+	bool stopped;
 	int rc;
 	if (o->cert_len * 2 + 1 > sizeof(x.cert_hex))
 		return phr_fail(PHR_E_LIMIT, "the clinic's certificate is too long");
 	sodium_bin2hex(x.cert_hex, sizeof(x.cert_hex), o->cert, o->cert_len);
 	if (strncmp(o->hub, "http://", 7) && strncmp(o->hub, "https://", 8))
 		return phr_fail(PHR_E_ARG, "--hub is an http:// or https:// URL");
+	if (o->lock_wait > SYNC_LOCK_WAIT_MAX)
+		return phr_fail(PHR_E_ARG, "--lock-wait is at most %d s", SYNC_LOCK_WAIT_MAX);
 	if ((rc = phr_register_open(o->db, 0, &x.reg)))
 		return rc;
 	if (sqlite3_open_v2(o->db, &x.db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
@@ -832,8 +914,10 @@ int sync_run(const struct sync_options *o)
 		rc = phr_fail(PHR_E_NOMEM, "cannot start the HTTP client");
 		goto out;
 	}
+	if ((rc = lock_open(&x)))
+		goto out;
 	if (o->once) {
-		rc = round_once(&x);
+		rc = locked_round(&x, &stopped);
 		if (o->left)
 			*o->left = x.left;
 		goto out;
@@ -844,7 +928,11 @@ int sync_run(const struct sync_options *o)
 	}
 	unsigned failures = 0;
 	while (!stopping(o)) {
-		rc = round_once(&x);
+		rc = locked_round(&x, &stopped);
+		if (stopped)
+			break;
+		if (rc == PHR_E_SYNC_BUSY && !o->on_round)
+			fprintf(stderr, "phr sync: %s\n", phr_last_error()); /* it printed no round line */
 		if (o->on_round) {
 			struct sync_round r = { .rc = rc, .pushed = x.pushed, .refused = x.refused, .pulled = x.pulled,
 						.docs_pulled = x.docs_pulled, .left = x.left,
@@ -865,5 +953,8 @@ out:
 	phr_trust_destroy(x.trust);
 	sqlite3_close(x.db);
 	phr_register_close(x.reg);
+	if (x.lock_fd >= 0)
+		close(x.lock_fd); /* releases the lock if held */
+	free(x.lock_path);
 	return rc;
 }

@@ -258,15 +258,18 @@ static double lines(struct pdf *p, const struct phr_report_table *const *t, doub
 	y += text(p, d->chart_lines_title, MARGIN, y, PAGE_W - 2 * MARGIN, 11, true, A_START, true) + 8;
 	double top = y, base = y + gh;
 	/* the band where hidden values lie: below the suppression threshold */
-	int thr = atoi(d->suppressed_text + 1);
+	bool hides = d->suppressed_text[0] != 0; /* "" with --min-cell 1 */
+	int thr = hides ? atoi(d->suppressed_text + 1) : 0;
 	double band = gh * (thr > 0 ? thr : 0) / max;
 	if (band < 5)
 		band = 5; /* visible, and where the open markers sit */
-	cairo_save(p->cr);
-	cairo_rectangle(p->cr, X(p, gx, gw), base - band, gw, band);
-	cairo_set_source_rgba(p->cr, 0.6, 0.6, 0.6, 0.18);
-	cairo_fill(p->cr);
-	cairo_restore(p->cr);
+	if (hides) {
+		cairo_save(p->cr);
+		cairo_rectangle(p->cr, X(p, gx, gw), base - band, gw, band);
+		cairo_set_source_rgba(p->cr, 0.6, 0.6, 0.6, 0.18);
+		cairo_fill(p->cr);
+		cairo_restore(p->cr);
+	}
 	grey(p, 0.85);
 	cairo_set_line_width(p->cr, 0.4);
 	for (int k = 0; k <= 4; k++) {
@@ -332,12 +335,14 @@ static double lines(struct pdf *p, const struct phr_report_table *const *t, doub
 		grey(p, 0.1);
 		text(p, t[i]->title, gx + gw + 36, ly, 160, 8, false, A_START, true);
 	}
-	double ly = top + 4 + MAX_SERIES * 16 + 6;
-	cairo_set_source_rgba(p->cr, 0.6, 0.6, 0.6, 0.35);
-	rect(p, gx + gw + 16, ly, 14, 10);
-	cairo_fill(p->cr);
-	grey(p, 0.1);
-	text(p, d->suppressed_text, gx + gw + 36, ly - 1, 160, 8, false, A_START, true);
+	if (hides) {
+		double ly = top + 4 + MAX_SERIES * 16 + 6;
+		cairo_set_source_rgba(p->cr, 0.6, 0.6, 0.6, 0.35);
+		rect(p, gx + gw + 16, ly, 14, 10);
+		cairo_fill(p->cr);
+		grey(p, 0.1);
+		text(p, d->suppressed_text, gx + gw + 36, ly - 1, 160, 8, false, A_START, true);
+	}
 	return base + 20;
 }
 

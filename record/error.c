@@ -66,6 +66,7 @@ const char *phr_strerror(int err)
 	case PHR_E_NOT_FORK: return "not a fork";
 	case PHR_E_MERGE: return "the branches cannot be joined";
 	case PHR_E_TRUST_NOT_NEWER: return "trust bundle not newer than the one in use";
+	case PHR_E_SYNC_BUSY: return "another sync round holds the register";
 	case PHR_E_DB_CORRUPT: return "register database damaged";
 	case PHR_E_DB_BUSY: return "register database busy";
 	case PHR_E_DB_FULL: return "disk full";

@@ -344,6 +344,18 @@ int phr_seal_envelope_parse(const uint8_t *p, size_t len, struct phr_seal_envelo
 	return check_ct(env);
 }
 
+/* XChaCha20-Poly1305 of plain into dst, which holds exactly ct_len bytes
+ * (plain_len + the tag): the one encryption of every envelope version. */
+static int aead_seal_into(uint8_t *dst, size_t ct_len, const uint8_t *plain, size_t plain_len, const uint8_t *ad,
+			  size_t ad_len, const uint8_t *nonce, const uint8_t *k)
+{
+	unsigned long long clen;
+	if (crypto_aead_xchacha20poly1305_ietf_encrypt(dst, &clen, plain, plain_len, ad, ad_len, NULL, nonce, k) != 0 ||
+	    clen != ct_len)
+		return phr_fail(PHR_E_CRYPTO, "XChaCha20-Poly1305 failed");
+	return PHR_OK;
+}
+
 int phr_seal(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id[16], uint64_t index, const uint8_t *plain,
 	     size_t plain_len, unsigned n, const uint8_t *salt, uint8_t **env, size_t *env_len)
 {
@@ -401,13 +413,8 @@ int phr_seal_v(int version, const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t
 	}
 	if (version == PHR_SEAL_V2)
 		len += PHR_SEAL_V2_HEAD;
-	unsigned long long clen;
-	if (crypto_aead_xchacha20poly1305_ietf_encrypt(buf + len, &clen, plain, plain_len, ad, sizeof(ad), NULL, nonce,
-						       k) != 0 ||
-	    clen != ct_len) {
-		rc = phr_fail(PHR_E_CRYPTO, "XChaCha20-Poly1305 failed");
+	if ((rc = aead_seal_into(buf + len, ct_len, plain, plain_len, ad, sizeof(ad), nonce, k)))
 		goto out;
-	}
 	*env = buf;
 	*env_len = len + ct_len;
 	buf = NULL;
@@ -901,13 +908,9 @@ int phr_seal_v3(const uint8_t key[PHR_HOLDER_KEY_LEN], const uint8_t record_id[1
 	}
 	buf[len] = head;
 	memcpy(buf + len + 1, s, PHR_SEAL_V3_SALT_LEN);
-	unsigned long long clen;
-	if (crypto_aead_xchacha20poly1305_ietf_encrypt(buf + len + PHR_SEAL_V3_HEAD, &clen, cand[use], cand_len[use], ad,
-						       sizeof(ad), NULL, nonce, k) != 0 ||
-	    clen != ct_len) {
-		rc = phr_fail(PHR_E_CRYPTO, "XChaCha20-Poly1305 failed");
+	if ((rc = aead_seal_into(buf + len + PHR_SEAL_V3_HEAD, ct_len, cand[use], cand_len[use], ad, sizeof(ad), nonce,
+				 k)))
 		goto out;
-	}
 	*env = buf;
 	*env_len = len + body;
 	buf = NULL;

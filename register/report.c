@@ -712,8 +712,10 @@ static int suppress(int64_t *v, size_t rows, size_t cols, unsigned min_cell)
 		free(idx);
 		return phr_fail(PHR_E_NOMEM, "report: out of memory");
 	}
+	/* min_cell 1 means no suppression: a count is never below one unless
+	 * it is zero, and a zero hides nobody. */
 	for (size_t i = 0; i < n; i++)
-		hid[i] = v[i] < (int64_t)min_cell;
+		hid[i] = min_cell > 1 && v[i] < (int64_t)min_cell;
 	for (int changed = 1; changed;) {
 		changed = 0;
 		for (size_t c = 0; c < cols; c++) {
@@ -913,10 +915,16 @@ static int build(struct phr_report *r)
 	snprintf(line, sizeof(line), "%s · %s · %s", period, by, grouped);
 	doc->subtitle = keep(r, line);
 	snprintf(n, sizeof(n), "%u", r->o.min_cell);
-	doc->note = fill2(r, "ui.report.note",
-			  "Cells of fewer than %s persons are shown as <%s; so are other cells from which a hidden one could be worked out.",
-			  n, n);
-	snprintf(line, sizeof(line), "<%u", r->o.min_cell);
+	if (r->o.min_cell > 1) {
+		doc->note = fill2(r, "ui.report.note",
+				  "Cells of fewer than %s persons are shown as <%s; so are other cells from which a hidden one could be worked out.",
+				  n, n);
+		snprintf(line, sizeof(line), "<%u", r->o.min_cell);
+	} else {
+		/* --min-cell 1: nothing is hidden, so there is no "<1" either */
+		doc->note = L(r, "ui.report.note_none", "No cells are hidden: every count is shown as it is.");
+		line[0] = 0;
+	}
 	doc->suppressed_text = keep(r, line);
 	doc->total_label = L(r, "ui.report.total", "Total");
 	doc->chart_bars_title = L(r, "ui.report.chart_bars", "Whole period, all groups");

@@ -747,6 +747,18 @@ int phr_render_text(const struct phr_record *r, const struct phr_report *rep, co
 	return PHR_OK;
 }
 
+/* An entry's sealed sections in the JSON report, alike for the main chain
+ * and branch B: how many, whether they opened, and why not. */
+static json_t *sealed_json(const struct phr_entry *en)
+{
+	json_t *sd = json_pack("{s:I, s:b}", "sections", (json_int_t)en->sealed_sections, "opened", en->seal_state == 1);
+	if (sd && en->seal_state && en->seal_state != 1)
+		json_object_set_new(sd, "error", json_string(en->seal_why));
+	else if (sd && en->seal_state == 1 && en->seal_why[0])
+		json_object_set_new(sd, "note", json_string(en->seal_why));
+	return sd;
+}
+
 int phr_render_json(const struct phr_record *r, const struct phr_report *rep, json_t **out)
 {
 	char hex[33], kid[PHR_KID_HEX_LEN], when[21];
@@ -788,16 +800,8 @@ int phr_render_json(const struct phr_record *r, const struct phr_report *rep, js
 			if (e->warnings & (1u << w))
 				json_array_append_new(warnings, json_string(phr_warning_name(1u << w)));
 		json_object_set_new(ent, "warnings", warnings);
-		const struct phr_entry *en = &r->entries[i];
-		if (en->sealed) {
-			json_t *sd = json_pack("{s:I, s:b}", "sections", (json_int_t)en->sealed_sections, "opened",
-					       en->seal_state == 1);
-			if (sd && en->seal_state && en->seal_state != 1)
-				json_object_set_new(sd, "error", json_string(en->seal_why));
-			else if (sd && en->seal_state == 1 && en->seal_why[0])
-				json_object_set_new(sd, "note", json_string(en->seal_why));
-			json_object_set_new(ent, "sealed", sd);
-		}
+		if (r->entries[i].sealed)
+			json_object_set_new(ent, "sealed", sealed_json(&r->entries[i]));
 		json_array_append_new(entries, ent);
 	}
 	/* A merged record (docs/FORMAT.md, "Merged records"): the merge
@@ -817,11 +821,12 @@ int phr_render_json(const struct phr_record *r, const struct phr_report *rep, js
 				json_object_set_new(signer, "clinic", json_string(e->clinic));
 				json_object_set_new(signer, "country", json_string(e->country));
 			}
-			json_t *ent = json_pack("{s:I, s:s, s:s, s:o, s:s, s:o, s:b}", "index",
+			json_t *ent = json_pack("{s:I, s:s, s:s, s:o, s:s, s:o}", "index",
 						(json_int_t)(r->side[j].content_err ? j : r->side[j].index), "status",
 						phr_status_name(e->status), "detail", e->detail, "signer", signer, "signed_at",
-						when, "content", content ? content : json_null(), "sealed",
-						r->side[j].sealed != NULL);
+						when, "content", content ? content : json_null());
+			if (ent && r->side[j].sealed)
+				json_object_set_new(ent, "sealed", sealed_json(&r->side[j]));
 			json_array_append_new(side, ent);
 		}
 		json_object_set_new(root, "merged_at", rep->merge_at >= 0 ? json_integer(rep->merge_at) : json_null());

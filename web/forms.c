@@ -441,6 +441,24 @@ static int signed_page(struct web_request *rq, struct web_response *rs, const st
 	return web_page_end(rq, rs);
 }
 
+/* A well-formed holder key that is not this record's (web_holder_key_check,
+ * web_sign_sealed): the error codes that mean it. */
+static bool key_refused(int rc)
+{
+	return rc == PHR_E_SEAL_KEY || rc == PHR_E_REKEYED || rc == PHR_E_SEALED;
+}
+
+/* The form again with the holder key's message, nothing signed: the same
+ * page at review and at signing. */
+static int key_refused_page(struct web_request *rq, struct web_response *rs, const struct target *t,
+			    const json_t *values)
+{
+	return form_page(rq, rs, t, values, NULL, NULL,
+			 L(rq, "web.forms.holder_key_wrong",
+			   "Holder key: it does not open this record's sealed sections (another record's key, or one a newer key slip replaced); nothing was signed"),
+			 false, 422);
+}
+
 static int handle_post(struct web_request *rq, struct web_response *rs, const struct target *t)
 {
 	const char *action = web_param(rq, "action");
@@ -489,7 +507,13 @@ static int handle_post(struct web_request *rq, struct web_response *rs, const st
 		goto out;
 	}
 	if (!sign) {
-		rc = review_page(rq, rs, t, entry, fs, n, &d);
+		/* the key is checked at review as at signing, so that the page to
+		 * check does not pass a key signing will refuse */
+		rc = have_hk ? web_holder_key_check(rq, t->record, hk) : PHR_OK;
+		if (key_refused(rc))
+			rc = key_refused_page(rq, rs, t, values);
+		else if (rc == PHR_OK)
+			rc = review_page(rq, rs, t, entry, fs, n, &d);
 		goto out;
 	}
 	if (d.present && (rc = add_doc(entry, &d)))
@@ -512,13 +536,8 @@ static int handle_post(struct web_request *rq, struct web_response *rs, const st
 	rc = web_sign_sealed(rq, t->record[0] ? t->record : NULL, cbor, len, have_hk ? hk : NULL,
 			     phr_seal_default_sections(), id);
 	free(cbor);
-	if (t->record[0] && have_hk && (rc == PHR_E_SEAL_KEY || rc == PHR_E_REKEYED || rc == PHR_E_SEALED)) {
-		/* a well-formed key that is not this record's: the form again,
-		 * nothing signed */
-		rc = form_page(rq, rs, t, values, NULL, NULL,
-			       L(rq, "web.forms.holder_key_wrong",
-				 "Holder key: it does not open this record's sealed sections (another record's key, or one a newer key slip replaced); nothing was signed"),
-			       false, 422);
+	if (t->record[0] && have_hk && key_refused(rc)) {
+		rc = key_refused_page(rq, rs, t, values);
 		goto out;
 	}
 	if (rc)

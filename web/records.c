@@ -489,21 +489,44 @@ struct versions_ctx {
 	FILE *f;
 };
 
+/* A version named as phr register show names it: the first 16 hex digits
+ * of its hash after the record id (the record id is the same on every row). */
+static void version_code(FILE *f, const char *vhex)
+{
+	size_t skip = strlen(vhex) > 2 * PHR_RECORD_ID_LEN ? 2 * PHR_RECORD_ID_LEN : 0;
+	web_htmln(f, vhex + skip, strnlen(vhex + skip, 16));
+}
+
 static int show_version(void *ctx, const struct phr_register_version *v)
 {
 	struct versions_ctx *x = ctx;
 	char when[21], t[120];
 	phr_format_time((uint64_t)v->stored_at, when);
-	fputs("<tr><td><code>", x->f);
-	web_htmln(x->f, v->version_hex, 16);
+	fputs("<tr><td><code dir=\"ltr\">", x->f);
+	version_code(x->f, v->version_hex);
 	fputs("</code></td><td>", x->f);
 	web_html(x->f, web_label_nums(x->rq, "ui.web.n_entries", "entries: %d", t, sizeof(t), 1, (long)v->n_entries));
-	fputs("</td><td>", x->f);
+	fputs("</td><td><span class=\"when\" dir=\"ltr\">", x->f);
 	web_html(x->f, when);
-	fputs("</td><td>", x->f);
+	fputs("</span></td><td>", x->f);
 	web_html(x->f, v->latest ? L(x->rq, "ui.web.latest", "latest")
 		       : v->older ? L(x->rq, "ui.web.older", "older copy")
 		       : v->fork ? L(x->rq, "ui.web.fork", "fork") : "");
+	/* a merge, and what it joined: phr register show's MERGED and
+	 * "merged into" */
+	fputs("</td><td>", x->f);
+	if (v->merged) {
+		fputs("<strong class=\"merged\">", x->f);
+		web_html(x->f, L(x->rq, "ui.web.merged", "MERGED (joins two branches)"));
+		fputs("</strong>", x->f);
+	}
+	if (v->merged_into) {
+		fputs("<span class=\"merged-into\">", x->f);
+		web_html(x->f, L(x->rq, "ui.web.merged_into", "merged into"));
+		fputs(" <code dir=\"ltr\">", x->f);
+		version_code(x->f, v->merged_into_hex);
+		fputs("…</code></span>", x->f);
+	}
 	fputs("</td></tr>\n", x->f);
 	return 0;
 }
@@ -513,14 +536,14 @@ static int show_sighting(void *ctx, const struct phr_register_sighting *s)
 	struct versions_ctx *x = ctx;
 	char when[21];
 	phr_format_time((uint64_t)s->at, when);
-	fputs("<tr><td>", x->f);
+	fputs("<tr><td><span class=\"when\" dir=\"ltr\">", x->f);
 	web_html(x->f, when);
-	fputs("</td><td>", x->f);
+	fputs("</span></td><td>", x->f);
 	web_html(x->f, s->how);
 	fputs("</td><td>", x->f);
 	web_html(x->f, s->who);
-	fputs("</td><td><code>", x->f);
-	web_htmln(x->f, s->version_hex, 16);
+	fputs("</td><td><code dir=\"ltr\">", x->f);
+	version_code(x->f, s->version_hex);
 	fputs("</code></td></tr>\n", x->f);
 	return 0;
 }
@@ -717,15 +740,16 @@ static int record_get(struct web_request *rq, struct web_response *rs)
 		goto out;
 	fputs("<h2>", f);
 	web_html(f, L(rq, "ui.web.versions", "Versions met"));
-	fputs("</h2>\n<table id=\"versions\">\n", f);
+	/* on a narrow screen the tables scroll, the page does not */
+	fputs("</h2>\n<div class=\"scroll\"><table id=\"versions\">\n", f);
 	if ((rc = phr_register_each_version(reg, id, show_version, &vx)))
 		goto out;
-	fputs("</table>\n<h2>", f);
+	fputs("</table></div>\n<h2>", f);
 	web_html(f, L(rq, "ui.web.sightings", "When and by whom"));
-	fputs("</h2>\n<table id=\"sightings\">\n", f);
+	fputs("</h2>\n<div class=\"scroll\"><table id=\"sightings\">\n", f);
 	if ((rc = phr_register_each_sighting(reg, id, show_sighting, &vx)))
 		goto out;
-	fputs("</table>\n<h2>", f);
+	fputs("</table></div>\n<h2>", f);
 	web_html(f, L(rq, "ui.web.documents", "Documents"));
 	fputs("</h2>\n<table id=\"documents\">\n", f);
 	struct docs_ctx dx = { rq, f, hex, r, rep, 0 };

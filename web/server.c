@@ -383,6 +383,59 @@ const char *web_clinic_name(const struct web_request *rq)
 
 /* ---- signing ------------------------------------------------------------ */
 
+/* The register's latest version of record_hex, decoded into *out, which
+ * must verify against the trust bundle at now (a record that does not is
+ * not extended). */
+static int load_to_extend(struct web_request *rq, struct phr_register *reg, const char *record_hex, uint64_t now,
+			  struct phr_record **out)
+{
+	uint8_t id[PHR_RECORD_ID_LEN], *buf = NULL;
+	size_t blen = 0;
+	struct phr_report *rep = NULL;
+	int rc;
+	*out = NULL;
+	if ((rc = phr_register_resolve(reg, record_hex, id)) || (rc = phr_register_latest(reg, id, &buf, &blen)) ||
+	    (rc = phr_record_decode(buf, blen, out)))
+		goto out;
+	if (!(rep = calloc(1, sizeof(*rep)))) {
+		rc = phr_fail(PHR_E_NOMEM, "out of memory");
+		goto out;
+	}
+	(void)phr_verify_record(*out, web_trust(rq), now, rep);
+	if ((rc = phr_report_error(rep)))
+		rc = phr_fail(rc, "the record does not verify (%s): it is not extended", phr_strerror(rc));
+out:
+	if (rc) {
+		phr_record_destroy(*out);
+		*out = NULL;
+	}
+	free(rep);
+	free(buf);
+	return rc;
+}
+
+/* A follow-up's holder key must open the record's sealed entries (its
+ * current key generation), or the entry sealed now would not open: the one
+ * check of the review step (web_holder_key_check) and of signing. */
+static int key_opens_record(const struct phr_record *r, const uint8_t *holder_key)
+{
+	return phr_record_seal_key_check(r, holder_key, NULL);
+}
+
+int web_holder_key_check(struct web_request *rq, const char *record_hex, const uint8_t *holder_key)
+{
+	struct phr_register *reg;
+	struct phr_record *r = NULL;
+	int rc;
+	if (!(reg = web_register(rq)))
+		return phr_fail_wrap(PHR_E_DB, "register");
+	if ((rc = load_to_extend(rq, reg, record_hex, web_now(rq), &r)))
+		return rc;
+	rc = key_opens_record(r, holder_key);
+	phr_record_destroy(r);
+	return rc;
+}
+
 /* The one signing path of web_sign() and web_sign_sealed(): with
  * holder_key NULL or mask 0 nothing is sealed; else the content is split
  * and the sections of mask sealed for this record id and entry index, as
@@ -393,10 +446,9 @@ static int sign_entry(struct web_request *rq, const char *record_hex, const uint
 	struct web_server *srv = rq->srv;
 	struct phr_register *reg;
 	struct phr_record *r = NULL;
-	uint8_t *buf = NULL, *enc = NULL, *clear = NULL, *plain = NULL, *env = NULL;
-	size_t blen = 0, elen = 0, clear_len = 0, plain_len = 0, env_len = 0;
+	uint8_t *enc = NULL, *clear = NULL, *plain = NULL, *env = NULL;
+	size_t elen = 0, clear_len = 0, plain_len = 0, env_len = 0;
 	unsigned n_sealed = 0;
-	struct phr_report *rep = NULL;
 	int rc;
 	out_hex[0] = '\0';
 	if (!rq->user || rq->user->role < PHR_ROLE_CLINICIAN)
@@ -406,25 +458,13 @@ static int sign_entry(struct web_request *rq, const char *record_hex, const uint
 	pthread_mutex_lock(&srv->sign_lock);
 	uint64_t now = web_now(rq);
 	if (record_hex) {
-		uint8_t id[PHR_RECORD_ID_LEN];
-		if ((rc = phr_register_resolve(reg, record_hex, id)) || (rc = phr_register_latest(reg, id, &buf, &blen)) ||
-		    (rc = phr_record_decode(buf, blen, &r)))
+		if ((rc = load_to_extend(rq, reg, record_hex, now, &r)))
 			goto out;
-		if (!(rep = calloc(1, sizeof(*rep)))) {
-			rc = phr_fail(PHR_E_NOMEM, "out of memory");
-			goto out;
-		}
-		(void)phr_verify_record(r, srv->cfg.trust, now, rep);
-		if ((rc = phr_report_error(rep))) {
-			rc = phr_fail(rc, "the record does not verify (%s): it is not extended", phr_strerror(rc));
-			goto out;
-		}
 	} else if ((rc = phr_record_create(NULL, &r))) {
 		goto out;
 	}
-	/* a follow-up's holder key must open the record's sealed entries (its
-	 * current key generation), or the entry sealed now would not open */
-	if (record_hex && holder_key && mask && (rc = phr_record_seal_key_check(r, holder_key, NULL)))
+	/* checked again here: the record may have changed since the review */
+	if (record_hex && holder_key && mask && (rc = key_opens_record(r, holder_key)))
 		goto out;
 	if (holder_key && mask &&
 	    (rc = phr_seal_split(content, len, mask, &clear, &clear_len, &plain, &plain_len, &n_sealed)))
@@ -448,8 +488,6 @@ out:
 	free(plain);
 	free(clear);
 	free(env);
-	free(rep);
-	free(buf);
 	free(enc);
 	phr_record_destroy(r);
 	return rc;

@@ -175,6 +175,14 @@ PHR_NODISCARD int web_sign(struct web_request *rq, const char *record_hex, const
  * entries. */
 PHR_NODISCARD int web_sign_sealed(struct web_request *rq, const char *record_hex, const uint8_t *content,
 				  size_t len, const uint8_t *holder_key, uint32_t mask, char out_hex[33]);
+/* The check web_sign_sealed() makes of a follow-up's holder key
+ * (PHR_HOLDER_KEY_LEN bytes), made alone before anything is signed (the
+ * review step): the register's latest version of record_hex, which must
+ * verify, and phr_record_seal_key_check. PHR_OK when the key opens the
+ * record's newest sealed entry (or the record has none); PHR_E_SEAL_KEY,
+ * PHR_E_REKEYED or PHR_E_SEALED when it does not; else the error of the
+ * register or of verification. */
+PHR_NODISCARD int web_holder_key_check(struct web_request *rq, const char *record_hex, const uint8_t *holder_key);
 
 /* ---- response ----------------------------------------------------------- */
 

@@ -121,6 +121,8 @@ enum phr_err {
 	PHR_E_MERGE = -172,           /* a merge the format cannot carry (already merged, side branch too long) */
 	/* trust by QR (docs/TRUST.md "Trust by QR") */
 	PHR_E_TRUST_NOT_NEWER = -173, /* trust import: the bundle is not newer than the one in use */
+	/* phr sync (docs/HUB.md "One round at a time") */
+	PHR_E_SYNC_BUSY = -180,       /* another sync round held the register's sync lock past the wait */
 };
 
 #define PHR_ERR_IS_MALFORMED(e) ((e) <= -1 && (e) >= -19)

@@ -40,7 +40,7 @@ struct phr_report_doc {
 	const char *title;            /* "Health-status report" */
 	const char *subtitle;         /* period, grouping */
 	const char *note;             /* how small cells are shown */
-	const char *suppressed_text;  /* "<5" */
+	const char *suppressed_text;  /* "<5"; "" when min_cell is 1 (nothing hidden) */
 	const char *total_label;      /* label of the total row */
 	const char *chart_bars_title; /* bar chart: headline indicators over the whole period */
 	const char *chart_lines_title;/* line chart: headline indicators per week or month */

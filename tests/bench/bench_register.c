@@ -608,6 +608,12 @@ int main(void)
 	       100.0 * add_rate / base_rate, 100 * GOAL_ADD, add_rate / base_rate >= GOAL_ADD ? "met" : "NOT MET");
 	printf("  of which decode + verify alone       %10.0f records/s  (%.0f us/record, %.0f %% of an add)\n", ver_rate,
 	       1e6 / ver_rate, 100.0 * (1e6 / ver_rate) / (1e6 / add_rate));
+	/* The most an add can reach while it verifies what it files (the issue
+	 * asks for the verification report of every version met): an add that
+	 * did nothing but decode and verify, as a share of bare inserts. */
+	if (ver_rate > 0)
+		printf("  ceiling: decode + verify alone       %10.2f %% of bare SQLite (an add that stored nothing)\n",
+		       100.0 * ver_rate / base_rate);
 	/* The step after verification (index rows, names and their keys, the
 	 * version, sighting and audit rows, the commit): an add's time less
 	 * decode + verify of the same records (the sampled batches), so a

@@ -50,6 +50,8 @@ uint8_t *docgen_pdf(int pages, size_t *len)
 {
 	struct membuf m = { 0 };
 	cairo_surface_t *s = cairo_pdf_surface_create_for_stream(mem_write, &m, 595, 842);
+	/* a fixed date: the same PDF on every run (seeds, tests) */
+	cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATE_DATE, "2025-01-01T00:00:00Z");
 	cairo_t *cr = cairo_create(s);
 	for (int i = 0; i < (pages < 1 ? 1 : pages); i++) {
 		lab_text(cr, 1.5);

@@ -48,12 +48,31 @@ cp adult-tb-positive-referral.key adult-2.key
 "$PHR" attach --key c2.key --cert c2.cert --in adult-2.phr --file "$SRC/tests/data/lab-result.pdf" --title "IGRA result, regional laboratory" \
 	--type lab_result --out adult-3.phr --trust trust.bundle >/dev/null 2>&1 || bad "attach"
 cp adult-tb-positive-referral.key adult-3.key
+# a fork of the child's record (clinic 1 adds a lab result beside clinic 2's
+# vaccination) joined by phr merge: the lab result is branch B
+"$PHR" extend --key c1.key --cert c1.cert --in child-no-vaccination-documents.phr --entry "$SRC/examples/entries/lab-result-referral.json" \
+	--out child-b.phr --trust trust.bundle --holder-key child-no-vaccination-documents.key >/dev/null 2>&1 || bad "extend child (fork)"
+"$PHR" merge --key c1.key --cert c1.cert --trust trust.bundle child-2.phr child-b.phr --out child-m.phr >/dev/null 2>&1 || bad "merge child"
+cp child-no-vaccination-documents.key child-m.key
 for f in child-no-vaccination-documents pregnant-hepatitis-b adult-tb-positive-referral older-man-chronic child-2 adult-2 adult-3; do
 	expect 0 "export $f" -- "$PHR" export --format fhir-ips --trust trust.bundle --holder-key "$f.key" "$f.phr" --out "ips/$f.json"
 done
 message "documents not exported" "export adult-3 (a document reference)"
+expect 0 "export child-m (merged)" -- "$PHR" export --format fhir-ips --trust trust.bundle --holder-key child-m.key child-m.phr --out ips/child-m.json
 n_ex=$(ls ips | wc -l)
-[ "$n_ex" = 7 ] && ok "7 Bundles of the examples" || bad "examples exported: $n_ex"
+[ "$n_ex" = 8 ] && ok "8 Bundles of the examples" || bad "examples exported: $n_ex"
+# branch B of the merged record is in its Bundle: the lab result's
+# resources named by their branch, and a Provenance and VerificationResult
+# for the entry (the validator below checks the Bundle as a whole)
+nb=$(jq '[.entry[].resource | select((.meta.source // "") | test(":branch-b:entry:1$")) | .resourceType] | length' ips/child-m.json)
+[ "${nb:-0}" -ge 1 ] && ok "merged record: $nb resources from branch B's entry" || bad "merged record: no resource of branch B"
+jq -e '[.entry[].resource | select(.resourceType == "Observation" and ((.meta.source // "") | test(":branch-b:"))) ] | length >= 1' ips/child-m.json >/dev/null &&
+	ok "merged record: branch B's lab result is an Observation" || bad "merged record: branch B's lab result missing"
+jq -e '[.entry[].resource | select(.resourceType == "Provenance") | .entity[0].what.identifier.value | select(test(":branch-b:entry:1$"))] | length == 1' ips/child-m.json >/dev/null &&
+	ok "merged record: a Provenance for branch B's entry" || bad "merged record: no Provenance for branch B's entry"
+[ "$(jq '[.entry[].resource | select(.resourceType == "Provenance")] | length' ips/child-m.json)" = \
+	"$(( $(jq '[.entry[].resource | select(.resourceType == "Provenance")] | length' ips/child-2.json) + 2 ))" ] &&
+	ok "merged record: a Provenance for each entry of both branches and the merge entry" || bad "merged record: Provenance count"
 
 # --- 200 generated records (seeded), a few with a follow-up by another clinic
 "$GEN" --seed 15 --count 200 --out-dir gen >/dev/null 2>&1 && "$GEN" --seed 15 --count 20 --out-dir genf --follow-up >/dev/null 2>&1 ||

@@ -152,7 +152,7 @@ function checkPhr(b, byUrl, bad) {
   const provs = [];
   for (const e of b.entry) {
     const r = e.resource;
-    if (!r.meta || !/^urn:phr:record:[0-9a-f]{32}(:entry:\d+)?$/.test(r.meta.source || '')) bad(`${r.resourceType} ${r.id}: meta.source`);
+    if (!r.meta || !/^urn:phr:record:[0-9a-f]{32}((:branch-b)?:entry:\d+)?$/.test(r.meta.source || '')) bad(`${r.resourceType} ${r.id}: meta.source`);
     if (r.resourceType === 'Provenance') {
       provs.push(e.fullUrl);
       for (const t of r.target) targeted.set(t.reference, r);

@@ -6,7 +6,9 @@
  *
  * reads SOURCE_ROOT/examples/ and writes OUT_DIR/<target>/seed-* and edge-*.
  * Everything is deterministic except key files (Argon2 salt and nonce are
- * random). Not a test: run it by hand when the formats change, then grow the
+ * random): an existing key file that still opens to the same key is kept,
+ * and a file whose bytes would not change is not written again, so a rerun
+ * changes only the seeds whose format changed. Not a test: run it by hand when the formats change, then grow the
  * corpus with libFuzzer (README.md).
  */
 #include "fuzz.h"
@@ -14,6 +16,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,12 +41,30 @@
 
 static const char *out_dir;
 static int failures;
-static size_t written;
+static size_t written, unchanged;
 
 static _Noreturn void die(const char *what, int rc)
 {
 	fprintf(stderr, "make_seeds: %s: %s (%s)\n", what, phr_strerror(rc), phr_last_error());
 	exit(1);
+}
+
+/* The file at path holds exactly p[0..n). */
+static bool same_bytes(const char *path, const void *p, size_t n)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return false;
+	uint8_t buf[4096];
+	size_t off = 0, k;
+	bool same = true;
+	while (same && (k = fread(buf, 1, sizeof(buf), f)) > 0) {
+		same = off + k <= n && memcmp(buf, (const uint8_t *)p + off, k) == 0;
+		off += k;
+	}
+	same = same && !ferror(f) && off == n;
+	fclose(f);
+	return same;
 }
 
 static void put(const char *target, const char *name, const void *p, size_t n)
@@ -57,6 +78,10 @@ static void put(const char *target, const char *name, const void *p, size_t n)
 		return;
 	}
 	snprintf(path, sizeof(path), "%s/%s/%s", out_dir, target, name);
+	if (same_bytes(path, p, n)) { /* left as it is: a rerun changes only what changed */
+		unchanged++;
+		return;
+	}
 	if (!(f = fopen(path, "wb")) || (n && fwrite(p, 1, n, f) != n) || fclose(f) != 0) {
 		fprintf(stderr, "make_seeds: write %s: %s\n", path, strerror(errno));
 		failures++;
@@ -707,6 +732,34 @@ static void put_keyfile_raw(const char *name, const struct phr_pubkey *p, uint64
 	put("keyfile", name, buf, len);
 }
 
+/* k sealed under pass (Argon2id at 1 pass, 8 MiB) as .key file bytes:
+ * those of the file already at target/name when it opens under pass to
+ * this very key (a seal is random: sealed again, the bytes would differ
+ * for nothing), else a new seal. */
+static int key_file_bytes(const char *target, const char *name, const struct phr_seckey *k, const char *pass,
+			  uint8_t **b, size_t *n)
+{
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/%s/%s", out_dir, target, name);
+	FILE *f = fopen(path, "rb");
+	if (f) {
+		uint8_t buf[PHR_MAX_KEYFILE];
+		size_t len = fread(buf, 1, sizeof(buf), f);
+		struct phr_seckey *old = NULL;
+		fclose(f);
+		if (phr_key_open(buf, len, pass, strlen(pass), &old) == PHR_OK) {
+			bool same = memcmp(phr_seckey_public(old)->pk, phr_seckey_public(k)->pk, PHR_PK_LEN) == 0;
+			phr_seckey_destroy(old);
+			if (same && (*b = malloc(len))) {
+				memcpy(*b, buf, len);
+				*n = len;
+				return PHR_OK;
+			}
+		}
+	}
+	return phr_key_seal_params(k, pass, strlen(pass), 1, 8192, b, n);
+}
+
 static void keys_and_certs(const struct fuzz_keys *k)
 {
 	char name[128];
@@ -736,9 +789,9 @@ static void keys_and_certs(const struct fuzz_keys *k)
 			b[0] = 0xa5;
 		}
 		free(b);
-		if ((rc = phr_key_seal_params(k->key[i], FUZZ_PASS, strlen(FUZZ_PASS), 1, 8192, &b, &n)))
-			die("key seal", rc);
 		snprintf(name, sizeof(name), "seed-key%d.key", i);
+		if ((rc = key_file_bytes("keyfile", name, k->key[i], FUZZ_PASS, &b, &n)))
+			die("key seal", rc);
 		put_and_truncated("keyfile", name, b, n);
 		if (i == 0)
 			put("cbor", "seed-key0.key", b, n);
@@ -748,7 +801,7 @@ static void keys_and_certs(const struct fuzz_keys *k)
 	 * (the target skips it: see fuzz_keyfile.c). */
 	uint8_t *b;
 	size_t n;
-	if ((rc = phr_key_seal_params(k->key[FUZZ_CLINIC_1], "not fuzz", 8, 1, 8192, &b, &n)))
+	if ((rc = key_file_bytes("keyfile", "seed-other-passphrase.key", k->key[FUZZ_CLINIC_1], "not fuzz", &b, &n)))
 		die("key seal", rc);
 	put("keyfile", "seed-other-passphrase.key", b, n);
 	free(b);
@@ -1034,7 +1087,8 @@ static void entry_and_json(const struct example *ex, size_t n)
 		if (i == 0) {
 			size_t nn;
 			uint8_t *nc = noncanonical(ex[i].cbor, ex[i].cbor_len, &nn);
-			put("entry", "edge-noncanonical.cbor", nc, nn);
+			snprintf(name, sizeof(name), "edge-noncanonical-%s.cbor", ex[i].name);
+			put("entry", name, nc, nn);
 			free(nc);
 		}
 	}
@@ -1626,6 +1680,6 @@ int main(int argc, char **argv)
 		free(ent[i].cbor);
 	}
 	fuzz_keys_finish(&k);
-	printf("make_seeds: %zu files written to %s\n", written, out_dir);
+	printf("make_seeds: %zu files written to %s, %zu already as they are\n", written, out_dir, unchanged);
 	return failures ? 1 : 0;
 }

@@ -47,25 +47,16 @@ cd "$W" || exit 1
 record_id() { "$PHR" inspect "$1" 2>/dev/null | grep -o '[0-9a-f]\{32\}' | head -1; }
 kid() { "$PHR" inspect "$1" | sed -n 's/.*key id: //p'; }
 
-expect 0 "authority init" -- "$PHR" authority init --name "Demo Health Authority" --country GR --out auth.key
-expect 0 "pin the authority" -- "$PHR" trust pin auth.pub
-countries=(x GR GR IT)
-for i in 1 2 3; do
-	expect 0 "clinic $i init" -- "$PHR" clinic init --name "Clinic $i" --country "${countries[$i]}" --out "c$i.key"
-	expect 0 "certify clinic $i" -- "$PHR" authority certify --key auth.key --clinic "c$i.pub" --days 365 --from 2025-01-01 --out "c$i.cert"
-	expect 0 "clinic $i register" -- "$PHR" register init "c$i.db"
-done
-expect 0 "trust build" -- "$PHR" trust build --key auth.key --cert c1.cert --cert c2.cert --cert c3.cert --version 100 --out trust.bundle
+hub_clinics 3 GR GR IT
 KID2=$(kid c2.pub)
 KID3=$(kid c3.pub)
 
 pg_start "$W/pg" || { bad "PostgreSQL did not start"; exit 1; }
 DBURI=$(pg_uri postgres)
 psql_q() { psql "$DBURI" -Atc "$1" 2>/dev/null; }
-"$PHR" hub --db "$DBURI" --listen 127.0.0.1:0 --trust trust.bundle >hub.out 2>hub.err &
-HUBPID=$!
-for i in $(seq 1 100); do grep -q "listening on" hub.out 2>/dev/null && break; sleep 0.1; done
-URL=$(sed -n 's/.*listening on //p' hub.out | head -1)
+hub_start
+HUBPID=$HUB_PID
+URL=$HUB_URL
 [ -n "$URL" ] && ok "hub listens on $URL" || { bad "hub did not start"; cat hub.err; exit 1; }
 # sync_once N DB [options]: one round; its stdout in $W/out
 sync_once() {
@@ -110,7 +101,9 @@ done
 expect 0 "clinic 1 pushes" -- sync_once 1 c1.db
 
 # ---- the first round: whole, the cursor stored
+s=$(date +%s%N)
 expect 0 "clinic 2's first round" -- sync_once 2 c2.db
+whole_ms=$((($(date +%s%N) - s) / 1000000))
 grep -q "whole pull of $NREC records" "$W/out" && ok "the first round is a whole pull" || bad "first round: $(cat "$W/out")"
 hubmax=$(psql_q "SELECT max(id) FROM versions")
 [ "$(cursor_of c2.db)" = "$hubmax" ] && ok "the cursor stored is the hub's newest version id ($hubmax)" ||
@@ -120,7 +113,10 @@ expect 0 "clinic 3's first round" -- sync_once 3 c3.db
 # ---- nothing changed: one changes request per batch, no fetch
 held=$(sqlite3 c2.db "SELECT count(*) FROM records")
 mark=$(audit_mark)
+s=$(date +%s%N)
 expect 0 "clinic 2: a round with nothing changed" -- sync_once 2 c2.db --changes-batch "$BATCH"
+none_ms=$((($(date +%s%N) - s) / 1000000))
+echo "    $held records: the whole pull took $whole_ms ms, a round with nothing changed $none_ms ms (batches of $BATCH)"
 want=$(((held + BATCH - 1) / BATCH))
 got=$(audit_n "$mark" changes "$KID2")
 [ "$got" = "$want" ] && ok "one changes request per batch of $BATCH: $got for $held records (hub's audit)" ||

@@ -121,6 +121,15 @@ grep -qi "fork" "$W/out" && ok "clinic 4's register reports the fork" || bad "no
 expect 0 "clinic 1 syncs again" -- sync_once 1 2 --trust trust.bundle
 [ "$(sqlite3 c1.db "SELECT count(*) FROM versions v JOIN records r ON r.id = v.record WHERE r.hex = '$id' AND v.n_entries = 4")" = 2 ] \
 	&& ok "clinic 1 got clinic 2's branch" || bad "clinic 1 lacks clinic 2's branch"
+# clinic 4 joins the fork (phr merge); the merged version holds both
+# branches, so it is the record's one head: clinic 3, which met neither
+# branch, pulls it alone (not the side branch beside it)
+PHR_NOW=$((t0 + 14400)) expect 0 "clinic 4 merges the two branches" -- "$PHR" merge --trust trust.bundle --key c4.key --cert c4.cert f1.phr f2.phr --out m.phr --register c4.db
+expect 0 "clinic 4 syncs the merged version" -- sync_once 4 1 --trust trust.bundle
+expect 0 "clinic 3 syncs after the merge" -- sync_once 3 1 --trust trust.bundle
+grep -q "pulled 1 versions" "$W/out" && ok "clinic 3 pulled the merged version alone" || { bad "clinic 3 merge pull"; cat "$W/out"; }
+"$PHR" register export c3.db "$id" --out latest-3m.phr 2>/dev/null
+cmp -s m.phr latest-3m.phr && ok "clinic 3's latest is the merged record" || bad "clinic 3's latest is not the merged record"
 
 # consent shares with GR and DE: clinic 5 (IT) is not handed the record
 expect 0 "clinic 5 (IT) syncs" -- sync_once 5 1 --trust trust.bundle

@@ -58,3 +58,40 @@ pg_stop() {
 pg_uri() {
 	echo "postgresql:///$1?host=$PG_DIR&port=$PGPORT&user=phr"
 }
+
+# The hub tests' common cast (sourced with tests/integration/lib.sh, $PHR
+# set, in the scratch directory):
+# hub_clinics N [COUNTRY...]: an authority (auth.key, pinned with phr trust
+# pin), N clinics (cI.key, cI.cert certified for 365 days from 2025-01-01,
+# an empty register cI.db each) of the countries given in order (GR for
+# those not given) and trust.bundle, version 100, listing them.
+hub_clinics() {
+	local i certs=() n=$1
+	shift
+	local countries=("$@")
+	expect 0 "authority init" -- "$PHR" authority init --name "Demo Health Authority" --country GR --out auth.key
+	expect 0 "pin the authority" -- "$PHR" trust pin auth.pub
+	for i in $(seq 1 "$n"); do
+		expect 0 "clinic $i init" -- "$PHR" clinic init --name "Clinic $i" --country "${countries[$((i - 1))]:-GR}" --out "c$i.key"
+		expect 0 "certify clinic $i" -- "$PHR" authority certify --key auth.key --clinic "c$i.pub" --days 365 --from 2025-01-01 --out "c$i.cert"
+		expect 0 "clinic $i register" -- "$PHR" register init "c$i.db"
+		certs+=(--cert "c$i.cert")
+	done
+	expect 0 "trust build" -- "$PHR" trust build --key auth.key "${certs[@]}" --version 100 --out trust.bundle
+}
+
+# hub_start [PORT]: one phr hub on the cluster's database "postgres"
+# (pg_start first) with trust.bundle, on loopback at PORT (default: a free
+# one); its output in hub.out and hub.err. Sets HUB_PID, and HUB_URL once
+# it listens ("" if it did not within 10 s).
+hub_start() {
+	rm -f hub.out hub.err # a restarted hub's: the old line must not be read first
+	"$PHR" hub --db "$(pg_uri postgres)" --listen "127.0.0.1:${1:-0}" --trust trust.bundle >hub.out 2>hub.err &
+	HUB_PID=$!
+	local i
+	for i in $(seq 1 100); do
+		grep -q "listening on" hub.out 2>/dev/null && break
+		sleep 0.1
+	done
+	HUB_URL=$(sed -n 's/.*listening on //p' hub.out | head -1)
+}

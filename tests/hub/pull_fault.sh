@@ -24,22 +24,14 @@ trap cleanup EXIT
 cd "$W" || exit 1
 record_id() { "$PHR" inspect "$1" 2>/dev/null | grep -o '[0-9a-f]\{32\}' | head -1; }
 
-expect 0 "authority init" -- "$PHR" authority init --name "Demo Health Authority" --country GR --out auth.key
-expect 0 "pin the authority" -- "$PHR" trust pin auth.pub
-for i in 1 2; do
-	expect 0 "clinic $i init" -- "$PHR" clinic init --name "Clinic $i" --country GR --out "c$i.key"
-	expect 0 "certify clinic $i" -- "$PHR" authority certify --key auth.key --clinic "c$i.pub" --days 365 --from 2025-01-01 --out "c$i.cert"
-	expect 0 "clinic $i register" -- "$PHR" register init "c$i.db"
-done
-expect 0 "trust build" -- "$PHR" trust build --key auth.key --cert c1.cert --cert c2.cert --version 100 --out trust.bundle
+hub_clinics 2 # pglib.sh
 
 pg_start "$W/pg" || { bad "PostgreSQL did not start"; exit 1; }
 DBURI=$(pg_uri postgres)
 psql_q() { psql "$DBURI" -Atc "$1" 2>/dev/null; }
-"$PHR" hub --db "$DBURI" --listen 127.0.0.1:0 --trust trust.bundle >hub.out 2>hub.err &
-HUBPID=$!
-for i in $(seq 1 100); do grep -q "listening on" hub.out 2>/dev/null && break; sleep 0.1; done
-URL=$(sed -n 's/.*listening on //p' hub.out | head -1)
+hub_start # pglib.sh
+HUBPID=$HUB_PID
+URL=$HUB_URL
 [ -n "$URL" ] && ok "hub listens on $URL" || { bad "hub did not start"; cat hub.err; exit 1; }
 sync_once() {
 	local n=$1 db=$2

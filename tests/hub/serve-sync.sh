@@ -32,24 +32,14 @@ wait_for() {
 	return 1
 }
 
-expect 0 "authority init" -- "$PHR" authority init --name "Demo Health Authority" --country GR --out auth.key
-expect 0 "pin the authority" -- "$PHR" trust pin auth.pub
-for i in 1 2; do
-	expect 0 "clinic $i init" -- "$PHR" clinic init --name "Clinic $i" --country GR --out "c$i.key"
-	expect 0 "certify clinic $i" -- "$PHR" authority certify --key auth.key --clinic "c$i.pub" --days 365 --from 2025-01-01 --out "c$i.cert"
-	expect 0 "clinic $i register" -- "$PHR" register init "c$i.db"
-done
-expect 0 "trust build" -- "$PHR" trust build --key auth.key --cert c1.cert --cert c2.cert --version 100 --out trust.bundle
+hub_clinics 2 # pglib.sh
 pg_start "$W/pg" || { bad "PostgreSQL did not start"; exit 1; }
 DBURI=$(pg_uri postgres)
 psql_q() { psql "$DBURI" -Atc "$1" 2>/dev/null; }
 start_hub() {
-	rm -f hub.out
-	"$PHR" hub --db "$DBURI" --listen "127.0.0.1:${1:-0}" --trust trust.bundle >hub.out 2>hub.err &
-	HUBPID=$!
-	PIDS+=($!)
-	wait_for 10 grep -q "listening on" hub.out
-	HUB_URL=$(sed -n 's/.*listening on //p' hub.out | head -1)
+	hub_start "$@" # pglib.sh
+	HUBPID=$HUB_PID
+	PIDS+=("$HUB_PID")
 }
 start_hub
 [ -n "$HUB_URL" ] && ok "the hub listens on $HUB_URL" || { bad "the hub did not start"; cat hub.err; exit 1; }

@@ -28,14 +28,7 @@ export LSAN_OPTIONS="suppressions=$W/lsan.supp:print_suppressions=0${LSAN_OPTION
 export PHR_PIN=123456
 unset PHR_PUK PHR_NEW_PIN
 
-"$PHR" authority init --name "Demo Health Authority" --country GR --out auth.key >/dev/null 2>&1 &&
-	"$PHR" clinic init --name "Lesvos Reception Clinic" --country GR --out c1.key >/dev/null 2>&1 &&
-	"$PHR" clinic init --name "Berlin Health Centre" --country DE --out c2.key >/dev/null 2>&1 &&
-	"$PHR" authority certify --key auth.key --clinic c1.pub --days 365 --from 2025-01-01 --out c1.cert >/dev/null 2>&1 &&
-	"$PHR" authority certify --key auth.key --clinic c2.pub --days 365 --from 2025-01-01 --out c2.cert >/dev/null 2>&1 &&
-	"$PHR" trust build --key auth.key --cert c1.cert --cert c2.cert --out trust.bundle >/dev/null 2>&1 &&
-	"$PHR" trust pin auth.pub >/dev/null 2>&1 &&
-	ok "keys, certificates, trust bundle" || bad "keys and trust bundle"
+two_clinics "Lesvos Reception Clinic" GR "Berlin Health Centre" DE
 
 EX="$SRC/examples/pregnant-hepatitis-b.json"
 # sealed values to look for, read from the input (as seal.sh does)

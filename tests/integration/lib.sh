@@ -32,3 +32,18 @@ message() {
 		sed 's/^/    /' "$W/err" | head -8
 	fi
 }
+# two_clinics [NAME1 CC1 NAME2 CC2]: in the current directory, a pinned
+# authority (auth.key), two clinics (c1, c2; Zagreb HR and Ljubljana SI
+# unless named) certified for 2025 (c1.cert, c2.cert) and trust.bundle
+# listing both; one check line. Needs $PHR.
+two_clinics() {
+	local n1=${1:-Zagreb Clinic} c1=${2:-HR} n2=${3:-Ljubljana Clinic} c2=${4:-SI}
+	"$PHR" authority init --name "Demo Health Authority" --country GR --out auth.key >/dev/null 2>&1 &&
+		"$PHR" trust pin auth.pub >/dev/null 2>&1 &&
+		"$PHR" clinic init --name "$n1" --country "$c1" --out c1.key >/dev/null 2>&1 &&
+		"$PHR" clinic init --name "$n2" --country "$c2" --out c2.key >/dev/null 2>&1 &&
+		"$PHR" authority certify --key auth.key --clinic c1.pub --days 365 --from 2025-01-01 --out c1.cert >/dev/null 2>&1 &&
+		"$PHR" authority certify --key auth.key --clinic c2.pub --days 365 --from 2025-01-01 --out c2.cert >/dev/null 2>&1 &&
+		"$PHR" trust build --key auth.key --cert c1.cert --cert c2.cert --out trust.bundle >/dev/null 2>&1 &&
+		ok "keys, certificates, trust bundle, the authority pinned" || bad "keys and trust bundle"
+}

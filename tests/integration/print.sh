@@ -96,13 +96,7 @@ for tool in pdftoppm pdfinfo pdftotext ZXingReader; do
 done
 
 cd "$W" || exit 1
-expect 0 "authority init" -- "$PHR" authority init --name "Demo Health Authority" --country GR --out auth.key
-expect 0 "clinic init" -- "$PHR" clinic init --name "Lesvos Reception Clinic" --country GR --out c1.key
-expect 0 "second clinic init" -- "$PHR" clinic init --name "Berlin Health Centre" --country DE --out c2.key
-expect 0 "certify clinic 1" -- "$PHR" authority certify --key auth.key --clinic c1.pub --days 365 --from 2025-01-01 --out c1.cert
-expect 0 "certify clinic 2" -- "$PHR" authority certify --key auth.key --clinic c2.pub --days 365 --from 2025-01-01 --out c2.cert
-expect 0 "trust build" -- "$PHR" trust build --key auth.key --cert c1.cert --cert c2.cert --out trust.bundle
-expect 0 "pin the authority" -- "$PHR" trust pin auth.pub
+two_clinics "Lesvos Reception Clinic" GR "Berlin Health Centre" DE
 
 # Records: every example (one code each at the defaults), and two of them
 # extended twice by the second clinic (several codes, with parity).

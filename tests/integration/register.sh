@@ -27,13 +27,7 @@ hasnt() { if grep -qF -- "$1" "$W/out"; then bad "$2: stdout has '$1'"; else ok 
 bytes_in_db() { cat "$1" "$1-wal" "$1-shm" 2>/dev/null | grep -c -a -F -- "$2"; }
 record_id() { "$PHR" inspect "$1" 2>/dev/null | grep -o '[0-9a-f]\{32\}' | head -1; }
 
-expect 0 "authority init" -- "$PHR" authority init --name "Demo Health Authority" --country GR --out auth.key
-expect 0 "pin the authority" -- "$PHR" trust pin auth.pub
-expect 0 "clinic 1 init" -- "$PHR" clinic init --name "Lesvos Reception Clinic" --country GR --out c1.key
-expect 0 "clinic 2 init" -- "$PHR" clinic init --name "Berlin Health Centre" --country DE --out c2.key
-expect 0 "certify clinic 1" -- "$PHR" authority certify --key auth.key --clinic c1.pub --days 365 --from 2025-01-01 --out c1.cert
-expect 0 "certify clinic 2" -- "$PHR" authority certify --key auth.key --clinic c2.pub --days 365 --from 2025-01-01 --out c2.cert
-expect 0 "trust build" -- "$PHR" trust build --key auth.key --cert c1.cert --cert c2.cert --out trust.bundle
+two_clinics "Lesvos Reception Clinic" GR "Berlin Health Centre" DE
 
 DB="$W/clinic.db"
 expect 6 "a register that does not exist is not made by add" -- "$PHR" register add "$DB" nothing.phr
@@ -85,6 +79,11 @@ expect 0 "find --clinic Berlin (none yet)" -- "$PHR" register find "$DB" --clini
 message "0 records" "find with no match"
 expect 0 "find --visited (the examples' visit dates)" -- "$PHR" register find "$DB" --visited 2020..2026
 [ "$(grep -c '^[0-9a-f]\{32\} ' "$W/out")" = "$(ls "$SRC"/examples/*.json | wc -l)" ] && ok "every example found by visit date" || bad "find --visited count"
+# the columns line up whatever the script of the name (Arabic, Cyrillic,
+# Latin): "born" at the same character of every line
+cols=$(LC_ALL=C.UTF-8 bash -c 'while IFS= read -r l; do p=${l%%  born *}; echo ${#p}; done' <"$W/out" | sort -u)
+grep -q "$(printf '\xd8\xa7')" "$W/out" && [ "$(echo "$cols" | wc -l)" = 1 ] && ok "find: columns aligned for names in Arabic script" ||
+	bad "find: 'born' at characters $(echo $cols) of the lines"
 expect 0 "find --visited before any visit" -- "$PHR" register find "$DB" --visited ..2000-01-01
 message "0 records" "find --visited out of range"
 expect 0 "find --arrived with no match" -- "$PHR" register find "$DB" --arrived 1990..1990-12

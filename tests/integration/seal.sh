@@ -15,14 +15,7 @@ SRC=$(readlink -f "$4")
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$W" || exit 1
 
-"$PHR" authority init --name "Demo Health Authority" --country GR --out auth.key >/dev/null 2>&1 &&
-	"$PHR" trust pin auth.pub >/dev/null 2>&1 &&
-	"$PHR" clinic init --name "Zagreb Clinic" --country HR --out c1.key >/dev/null 2>&1 &&
-	"$PHR" clinic init --name "Ljubljana Clinic" --country SI --out c2.key >/dev/null 2>&1 &&
-	"$PHR" authority certify --key auth.key --clinic c1.pub --days 365 --from 2025-01-01 --out c1.cert >/dev/null 2>&1 &&
-	"$PHR" authority certify --key auth.key --clinic c2.pub --days 365 --from 2025-01-01 --out c2.cert >/dev/null 2>&1 &&
-	"$PHR" trust build --key auth.key --cert c1.cert --cert c2.cert --out trust.bundle >/dev/null 2>&1 &&
-	ok "keys, certificates, trust" || bad "setup"
+two_clinics
 
 EX="$SRC/examples/pregnant-hepatitis-b.json"
 # What the default seals in this example, read from the input itself: the
@@ -148,7 +141,7 @@ expect 0 "entry 1 with the new key" -- "$PHR" show --entry 1 --holder-key new.tx
 "$JSONCMP" e.json "$W/out" && ok "entry 1 round-trips with the new key" || bad "entry 1 with the new key"
 # a clinic extending with the old key after re-keying: refused (41); with the new key: sealed
 expect 41 "extend with the old key after rekey" -- "$PHR" extend --trust trust.bundle --key c2.key --cert c2.cert --in rk.phr --entry e.json --out x.phr --holder-key key.txt
-message "which the record replaced at entry 2" "old key after rekey"
+message "was replaced at entry 2" "old key after rekey"
 [ ! -e x.phr ] && ok "nothing written" || bad "x.phr written"
 printf '{"kind":"follow_up","date":"2025-06-12","notes":"Second talk, new key."}\n' >e2.json
 expect 0 "extend with the new key" -- "$PHR" extend --trust trust.bundle --key c2.key --cert c2.cert --in rk.phr --entry e2.json --out rk2.phr --holder-key new.txt

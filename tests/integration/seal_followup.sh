@@ -13,14 +13,7 @@ SRC=$(readlink -f "$3")
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$W" || exit 1
 
-"$PHR" authority init --name "Demo Health Authority" --country GR --out auth.key >/dev/null 2>&1 &&
-	"$PHR" trust pin auth.pub >/dev/null 2>&1 &&
-	"$PHR" clinic init --name "Zagreb Clinic" --country HR --out c1.key >/dev/null 2>&1 &&
-	"$PHR" clinic init --name "Ljubljana Clinic" --country SI --out c2.key >/dev/null 2>&1 &&
-	"$PHR" authority certify --key auth.key --clinic c1.pub --days 365 --from 2025-01-01 --out c1.cert >/dev/null 2>&1 &&
-	"$PHR" authority certify --key auth.key --clinic c2.pub --days 365 --from 2025-01-01 --out c2.cert >/dev/null 2>&1 &&
-	"$PHR" trust build --key auth.key --cert c1.cert --cert c2.cert --out trust.bundle >/dev/null 2>&1 &&
-	ok "keys, certificates, trust" || bad "setup"
+two_clinics
 
 EX="$SRC/examples/pregnant-hepatitis-b.json"
 printf '{"kind":"follow_up","date":"2025-06-10","notes":"Follow-up talk about violence at home."}\n' >e.json
@@ -63,7 +56,7 @@ grep -q violence "$W/out" && ok "the follow-up opens with the holder's key" || b
 
 # after a re-keying: the old key is refused (41), the new one seals
 expect 0 "rekey" -- "$PHR" rekey --trust trust.bundle --key c1.key --cert c1.cert --in r2.phr --holder-key key.txt --holder-key-out new.txt --out rk.phr
-extend_refused 41 "extend with the replaced key" rk.phr key.txt "which the record replaced at entry 2"
+extend_refused 41 "extend with the replaced key" rk.phr key.txt "was replaced at entry 2"
 expect 0 "extend with the new key" -- "$PHR" extend --trust trust.bundle --key c2.key --cert c2.cert --in rk.phr --entry e.json --out rk2.phr --holder-key new.txt
 expect 0 "show entry 3 with the new key" -- "$PHR" show --entry 3 --holder-key new.txt rk2.phr
 grep -q violence "$W/out" && ok "after re-keying, the follow-up opens with the new key" || bad "entry 3 does not open"

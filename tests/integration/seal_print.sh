@@ -29,14 +29,7 @@ cd "$W" || exit 1
 # zero-width non-joiners apart: the phrases looked for avoid them.)
 text() { pdftotext -q "$1" - | LC_ALL=C sed 's/\xe2\x80[\xaa-\xae]//g; s/\xe2\x81[\xa6-\xa9]//g' | tr '\n' ' ' | tr -s ' '; }
 
-"$PHR" authority init --name "Demo Health Authority" --country GR --out auth.key >/dev/null 2>&1 &&
-	"$PHR" trust pin auth.pub >/dev/null 2>&1 &&
-	"$PHR" clinic init --name "Zagreb Clinic" --country HR --out c1.key >/dev/null 2>&1 &&
-	"$PHR" clinic init --name "Ljubljana Clinic" --country SI --out c2.key >/dev/null 2>&1 &&
-	"$PHR" authority certify --key auth.key --clinic c1.pub --days 365 --from 2025-01-01 --out c1.cert >/dev/null 2>&1 &&
-	"$PHR" authority certify --key auth.key --clinic c2.pub --days 365 --from 2025-01-01 --out c2.cert >/dev/null 2>&1 &&
-	"$PHR" trust build --key auth.key --cert c1.cert --cert c2.cert --out trust.bundle >/dev/null 2>&1 &&
-	ok "keys, certificates, trust" || bad "setup"
+two_clinics
 
 # A record with HIV and hepatitis results, a pregnancy and mental health
 # sealed (entry 1), and a second entry whose note about violence is sealed.

@@ -147,6 +147,52 @@ grep -q '"kind": "record"' out && grep -q '"kind": "trust-bundle"' out && ok "on
 [ "$(grep -c '"record_id":' out)" -ge 1 ] && ok "the record is shown" || bad "the record is not shown"
 expect 8 "import from one code of the poster: codes missing" -- "$PHR" trust import --qr q2/code-01-of-*.png
 message "restores the trust bundle" "one code"
+
+# --- pictures that cannot be read, among real ones: each is named with the
+# reason and passed over; the others still give the bundle ---
+expect 0 "bundle version 4" -- "$PHR" trust build --key auth.key "${certs[@]}" --version 4 --out v4.bundle
+expect 0 "codes of version 4, one parity code" -- "$PHR" trust qr --out-dir q4 --parity 1 v4.bundle
+codes4=(q4/code-*.png)
+n4=${#codes4[@]}
+python3 - blank.png noise.png <<'PY' && ok "a blank and a noise picture" || bad "could not make the blank and noise pictures"
+import sys, zlib, struct, random
+def png(path, w, h, px):
+    raw = b"".join(b"\0" + bytes(px[y * w:(y + 1) * w]) for y in range(h))
+    def chunk(t, d): return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+    open(path, "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0))
+                           + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+png(sys.argv[1], 600, 600, bytes([255]) * 360000)
+rnd = random.Random(4)
+png(sys.argv[2], 600, 600, bytes(rnd.choice((0, 255)) for _ in range(360000)))
+PY
+# the first code's picture cut short, as a copy broken off in transfer
+head -c $(($(wc -c <"${codes4[0]}") / 2)) "${codes4[0]}" >cut.png
+before=$(sum)
+expect 8 "import from one code and three unreadable pictures: refused" -- \
+	"$PHR" trust import --qr blank.png "${codes4[1]}" cut.png noise.png
+for f in blank.png cut.png noise.png; do
+	[ "$(grep -c "^phr trust import: $f: unreadable" err)" = 1 ] && ok "one line names $f as unreadable" ||
+		bad "no single line for $f: $(cat err)"
+done
+grep "^phr trust import: cut.png: unreadable" err | grep -q "PNG" && ok "and says why (the PNG is damaged)" ||
+	bad "cut.png's reason: $(cat err)"
+grep "^phr trust import: blank.png: unreadable" err | grep -q "no code" && ok "and says why (no code in it)" ||
+	bad "blank.png's reason: $(cat err)"
+message "of $n4 are missing" "incomplete pictures"
+message "3 of 4 pictures unreadable: blank.png, cut.png, noise.png" "incomplete pictures"
+[ "$(sum)" = "$before" ] && ok "the refusal changes nothing" || bad "a refused import changed the installation"
+expect 0 "import version 4: every readable picture used, the unreadable passed over" -- \
+	"$PHR" trust import --qr blank.png cut.png "${codes4[@]:1}" noise.png
+cmp -s "$PHR_TRUST_DIR/trust.bundle" v4.bundle && ok "version 4 installed (parity made up for the cut code)" ||
+	bad "version 4 not installed"
+for f in blank.png cut.png noise.png; do
+	[ "$(grep -c "^phr trust import: $f: unreadable" err)" = 1 ] && ok "$f named once" || bad "$f: $(cat err)"
+done
+[ "$(grep -c ": 1 code, 1 of them phr" err)" = $((n4 - 1)) ] && ok "each of the $((n4 - 1)) code pictures read" ||
+	bad "code pictures read: $(cat err)"
+expect 8 "only unreadable pictures: refused" -- "$PHR" trust import --qr blank.png cut.png nosuch.png
+message "no trust bundle's code in 3 pictures" "only unreadable"
+message "nosuch.png: unreadable, passed over: cannot open nosuch.png" "a missing file"
 expect 0 "trust import --help" -- "$PHR" trust import --help
 
 echo "$pass passed, $fail failed"

@@ -432,7 +432,7 @@ static int compare(const char *from, const char *to, int week, const char *group
 					continue;
 				}
 				shown++;
-				if (got != want || want < (int64_t)min_cell) {
+				if (got != want || (min_cell > 1 && want < (int64_t)min_cell)) {
 					if (bad++ < 10)
 						fprintf(stderr, "  %s row %s col %s: report %lld, expected %lld\n", tb->id,
 							key ? key : "total", d->col_labels[c], (long long)got, (long long)want);
@@ -446,6 +446,7 @@ static int compare(const char *from, const char *to, int week, const char *group
 	phr_report_destroy(r);
 	CHECK(!bad);
 	CHECK(shown > 300);
+	CHECK(min_cell > 1 || hidden == 0); /* --min-cell 1 hides nothing */
 	return 0;
 }
 
@@ -713,6 +714,88 @@ static int complementary_suppression(void)
 	return 0;
 }
 
+/* --min-cell 1: no suppression at all. The same small population by week,
+ * so that there are zero cells: every cell is shown as its count, zeros as
+ * 0, and no format writes "<1". */
+static int min_cell_one_hides_nothing(void)
+{
+	static const char *const nat[] = { "SY", "AF", "IQ", "ER" };
+	static const unsigned n[] = { 20, 9, 7, 2 };
+	struct phr_report_options o = { .from_day = phr_days_from_civil(2025, 1, 1),
+					.to_day = phr_days_from_civil(2025, 1, 31), .by = PHR_REPORT_BY_WEEK,
+					.group = PHR_REPORT_GROUP_NATIONALITY, .min_cell = 1, .lang = "en" };
+	struct phr_report *r;
+	CHECK_RC(phr_report_create(&o, &r), PHR_OK);
+	/* weeks of 2025-01: Mon Dec 30, Jan 6, 13, 20, 27; person k of group g
+	 * is seen on day k % 28 + 1 */
+	int64_t want[4][6] = { { 0 } };
+	for (int g = 0; g < 4; g++)
+		for (unsigned k = 0; k < n[g]; k++) {
+			char text[200];
+			unsigned day = k % 28 + 1;
+			snprintf(text, sizeof(text),
+				 "{\"kind\":\"assessment\",\"date\":\"2025-01-%02u\",\"identity\":{\"nationality\":\"%s\"}}",
+				 day, nat[g]);
+			json_t *e = json_loads(text, 0, NULL);
+			const char *clinic = "X";
+			uint8_t f[PHR_FACTS_MAX];
+			size_t len;
+			int64_t lo, hi;
+			CHECK(e);
+			CHECK_RC(phr_facts_from_entries((const json_t *const *)&e, &clinic, 1, f, sizeof(f), &len, &lo, &hi), PHR_OK);
+			json_decref(e);
+			CHECK_RC(phr_report_add(r, f, len), PHR_OK);
+			want[g][(day + 1) / 7]++;
+			want[g][5]++;
+		}
+	const struct phr_report_doc *d;
+	CHECK_RC(phr_report_doc(r, &d), PHR_OK);
+	CHECK(!strcmp(d->suppressed_text, ""));
+	CHECK(!strstr(d->note, "<"));
+	const struct phr_report_table *t = &d->tables[0];
+	CHECK(!strcmp(t->id, "assessed") && t->n_rows == 4 && d->n_cols == 6);
+	/* rows sorted by code: AF, ER, IQ, SY */
+	static const int row_of[4] = { 3, 0, 2, 1 }; /* SY AF IQ ER -> row */
+	size_t zeros = 0, cells = 0;
+	for (int g = 0; g < 4; g++)
+		for (size_t c = 0; c < 6; c++) {
+			int64_t v = t->cells[(size_t)row_of[g] * 6 + c];
+			if (v != want[g][c])
+				fprintf(stderr, "  %s col %zu: report %lld, expected %lld\n", nat[g], c, (long long)v,
+					(long long)want[g][c]);
+			CHECK(v == want[g][c]);
+			zeros += v == 0;
+		}
+	CHECK(zeros >= 3); /* ER's two persons leave three weeks empty; so does AF's last */
+	for (size_t ti = 0; ti < d->n_tables; ti++)
+		for (size_t i = 0; i < (d->tables[ti].n_rows + 1) * d->n_cols; i++) {
+			CHECK(d->tables[ti].cells[i] != PHR_REPORT_SUPPRESSED);
+			CHECK(d->tables[ti].cells[i] >= 0);
+			zeros += d->tables[ti].cells[i] == 0;
+			cells++;
+		}
+	static const int fmts[] = { PHR_REPORT_TEXT, PHR_REPORT_CSV, PHR_REPORT_JSON };
+	for (size_t i = 0; i < 3; i++) {
+		sink.len = 0;
+		CHECK_RC(phr_report_write(r, fmts[i], to_sink, NULL), PHR_OK);
+		CHECK(sink.len > 0 && !strstr(sink.p, "<1"));
+	}
+	json_t *root = json_loads(sink.p, 0, NULL);
+	CHECK(root);
+	CHECK(!strcmp(json_string_value(json_object_get(root, "suppressed")), ""));
+	CHECK(json_integer_value(json_object_get(root, "min_cell")) == 1);
+	json_t *rows = json_object_get(json_array_get(json_object_get(root, "tables"), 0), "rows");
+	json_t *er = json_object_get(json_array_get(rows, 1), "persons");
+	CHECK(json_is_integer(json_array_get(er, 0)) && json_integer_value(json_array_get(er, 0)) == want[3][0]);
+	CHECK(json_is_integer(json_array_get(er, 5)) && json_integer_value(json_array_get(er, 5)) == 2);
+	json_decref(root);
+	fprintf(stderr, "  %zu cells, %zu of them zero, all shown\n", cells, zeros);
+	phr_report_destroy(r);
+	/* and the generated population, all formats of it: every cell shown */
+	CHECK(!make_people());
+	return compare("2024-03-10", "2024-12-20", 1, "clinic", 1);
+}
+
 /* ---- the blob ---- */
 
 static int facts_say_what_the_record_says(void)
@@ -901,11 +984,59 @@ static int pdf_in_two_languages(void)
 	return 0;
 }
 
+/* --min-cell 1 in the PDF: every cell of the tables read back as a count
+ * (zeros included), and no "<1" on any page, the charts' legend included. */
+static int pdf_min_cell_one(void)
+{
+	CHECK(!make_people());
+	/* rows by age band: check_pdf knows every table's rows then */
+	struct phr_report *r = run("2024-02-01", "2024-05-31", PHR_REPORT_BY_WEEK, PHR_REPORT_GROUP_AGE_BAND, 1, "en");
+	CHECK(r);
+	const struct phr_report_doc *d;
+	CHECK_RC(phr_report_doc(r, &d), PHR_OK);
+	size_t zeros = 0;
+	for (size_t t = 0; t < d->n_tables; t++)
+		for (size_t i = 0; i < (d->tables[t].n_rows + 1) * d->n_cols; i++) {
+			CHECK(d->tables[t].cells[i] != PHR_REPORT_SUPPRESSED);
+			zeros += d->tables[t].cells[i] == 0;
+		}
+	CHECK(zeros > 0);
+	sink.len = 0;
+	CHECK_RC(phr_report_write(r, PHR_REPORT_PDF, to_sink, NULL), PHR_OK);
+	CHECK(sink.len > 5000 && !memcmp(sink.p, "%PDF-", 5));
+	size_t cells = 0, want = 0;
+	CHECK(!check_pdf(sink.p, sink.len, d, 0, &cells)); /* "<0" never appears: any count >= 0 */
+	for (size_t t = 0; t < d->n_tables; t++)
+		want += (d->tables[t].n_rows + 1) * d->n_cols;
+	CHECK(cells == want);
+	char path[] = "/tmp/phr-report-XXXXXX", cmd[256], line[4096];
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	FILE *fp = fdopen(fd, "wb");
+	CHECK(fp && fwrite(sink.p, 1, sink.len, fp) == sink.len && fclose(fp) == 0);
+	snprintf(cmd, sizeof(cmd), "pdftotext -layout %s -", path);
+	FILE *p = popen(cmd, "r");
+	CHECK(p);
+	size_t lines = 0, lt = 0;
+	while (fgets(line, sizeof(line), p)) {
+		lines++;
+		lt += strstr(line, "<1") != NULL;
+	}
+	CHECK(pclose(p) == 0);
+	unlink(path);
+	fprintf(stderr, "  PDF, --min-cell 1: %zu cells read back, of %zu (%zu zero); %zu lines, %zu with \"<1\"\n",
+		cells, want, zeros, lines, lt);
+	CHECK(lines > 100 && lt == 0);
+	phr_report_destroy(r);
+	return 0;
+}
+
 int main(void)
 {
 	static const struct test tests[] = {
 		{ "options_are_checked", options_are_checked },
 		{ "complementary_suppression", complementary_suppression },
+		{ "min_cell_one_hides_nothing", min_cell_one_hides_nothing },
 		{ "facts_say_what_the_record_says", facts_say_what_the_record_says },
 		{ "facts_decoder_refuses_damage", facts_decoder_refuses_damage },
 		{ "indicators_by_month_and_nationality", indicators_by_month_and_nationality },
@@ -913,6 +1044,7 @@ int main(void)
 		{ "indicators_by_month_and_age_band_sex_host", indicators_by_month_and_age_band },
 		{ "suppression_in_every_format", suppression_in_every_format },
 		{ "pdf_in_two_languages", pdf_in_two_languages },
+		{ "pdf_min_cell_one", pdf_min_cell_one },
 	};
 	int rc = run_tests(tests, sizeof(tests) / sizeof(tests[0]));
 	if (people) {

@@ -14,6 +14,7 @@
 'use strict';
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
+const fs = require('node:fs');
 const path = require('node:path');
 const lib = require('./lib');
 const { IMAGES, example, poLabel, fillForm, review, sign, showJson: show, assertContent } = require('./forms-lib');
@@ -124,15 +125,26 @@ test('a vaccination given, from the record page\'s follow-up button', async () =
   await page.fill('#holder_key', 'not-a-key');
   assert.equal((await review(page)).status(), 422, 'a mistyped holder key is refused');
   assert.ok((await page.textContent('[id="err-holder_key"]')).length > 0);
-  // a well-formed key, but another record's: reviewed, then refused at
-  // signing (it does not open this record's sealed entries), nothing signed
+  // a well-formed key, but another record's: refused already at review (it
+  // does not open this record's sealed entries), the form again, no summary
   const otherId = signed['examples/adult-tb-positive-referral.json'];
   assert.ok(otherId && keys[otherId] && keys[otherId] !== keys[id], 'another record and its key');
   await page.fill('#holder_key', keys[otherId]);
+  const atReview = await review(page);
+  assert.equal(atReview.status(), 422, 'another record\'s holder key is refused at review');
+  assert.match(await page.textContent('[id="err-holder_key"]'), /does not open this record's sealed sections/);
+  assert.equal(await page.locator('.phr-summary').count(), 0, 'no summary to sign shown with the wrong key');
+  assert.equal(await page.locator('#phr-sign').count(), 0, 'no sign button with the wrong key');
+  // the form kept what was typed
+  assert.equal(await page.inputValue('[name="e.vaccinations.0.source"]'), 'given');
+  // the same check at signing: a review passed with the right key, then the
+  // key carried to signing swapped for the other record's
+  await page.fill('#holder_key', keys[id]);
   assert.equal((await review(page)).status(), 200);
   await page.locator('.phr-summary').waitFor();
+  await page.locator('#phr-confirm input[name="holder_key"]').evaluate((el, k) => { el.value = k; }, keys[otherId]);
   const [refused] = await Promise.all([page.waitForNavigation(), page.click('#phr-sign')]);
-  assert.equal(refused.status(), 422, 'another record\'s holder key is refused');
+  assert.equal(refused.status(), 422, 'another record\'s holder key is refused at signing');
   assert.match(await page.textContent('[id="err-holder_key"]'), /does not open this record's sealed sections/);
   assert.equal(showJson(id, keys[id]).entries.length, 1, 'nothing was signed with the wrong key');
   await page.fill('#holder_key', keys[id]);
@@ -141,6 +153,33 @@ test('a vaccination given, from the record page\'s follow-up button', async () =
   const rec = showJson(id, keys[id]);
   assert.equal(rec.entries.length, 2);
   assertContent(rec.entries[1].content, want, 'vaccination-given.json');
+  await page.context().close();
+});
+
+test('a holder key a re-keying replaced is refused at review, the new one passes', async () => {
+  const id = signed['examples/adult-tb-positive-referral.json'];
+  assert.ok(id && keys[id], 'the assessment above was signed');
+  // the holder lost the slip: the record re-keyed with the command, the new
+  // version filed in the register the server reads
+  fs.writeFileSync(clinic.file('old.key.txt'), `${keys[id]}\n`);
+  clinic.phr(['register', 'export', clinic.db, id, '--out', clinic.file('rk.phr')]);
+  clinic.phr(['rekey', '--key', 'c1.key', '--cert', 'c1.cert', '--trust', 'trust.bundle', '--in', 'rk.phr',
+    '--holder-key', 'old.key.txt', '--holder-key-out', 'new.key.txt', '--out', 'rk2.phr']);
+  clinic.phr(['register', 'add', '--trust', 'trust.bundle', clinic.db, 'rk2.phr']);
+  const before = showJson(id, null).entries.length;
+  const newKey = fs.readFileSync(clinic.file('new.key.txt'), 'utf8').trim();
+  const page = await lib.login(br, clinic, 'Nadia K.');
+  await page.goto(`${clinic.url}/record/${id}/followup?kind=followup-note`);
+  await page.fill('[name="e.notes"]', 'Seen again; no new complaint.');
+  await page.fill('#holder_key', keys[id]);
+  const resp = await review(page);
+  assert.equal(resp.status(), 422, 'the replaced key is refused at review');
+  assert.match(await page.textContent('[id="err-holder_key"]'), /does not open this record's sealed sections/);
+  assert.equal(await page.locator('#phr-sign').count(), 0);
+  await page.fill('#holder_key', newKey);
+  assert.equal((await review(page)).status(), 200, 'the new key passes review');
+  assert.equal((await sign(page)).id, id);
+  assert.equal(showJson(id, newKey).entries.length, before + 1, 'signed, sealed under the new key');
   await page.context().close();
 });
 
