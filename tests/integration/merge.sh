@@ -235,6 +235,7 @@ got=$(counts qb.db)
 expect 35 "branch B filed again after the merge" -- "$PHR" register add "${T4[@]}" qb.db qb.phr
 got=$(counts qb.db)
 [ "$got" = "1 1 0" ] && ok "report: still once after branch B is filed again" || bad "report after branch B again: want '1 1 0', got '$got'"
+for db in qm.db qk.db qb.db; do expect 0 "register check $db" -- "$PHR" register check "$db"; done
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
