@@ -300,6 +300,31 @@ test('a review token is refused in another session, and still works in its own',
   await page.context().close();
 });
 
+test('back to the form from the review: the kept key is wiped, its token refused', async () => {
+  const id = signed['examples/child-no-vaccination-documents.json'];
+  assert.ok(id && keys[id], 'the assessment above was signed');
+  const url = `${clinic.url}/record/${id}/followup?kind=followup-note`;
+  const before = showJson(id, keys[id]).entries.length;
+  const page = await lib.login(br, clinic, 'Nadia K.');
+  await page.goto(url);
+  await page.fill('[name="e.notes"]', 'Changed my mind.');
+  await page.fill('#holder_key', keys[id]);
+  assert.equal((await review(page)).status(), 200);
+  await page.locator('.phr-summary').waitFor();
+  const form = await confirmHtml(page);
+  const [back] = await Promise.all([page.waitForNavigation(), page.click('#phr-back')]);
+  assert.equal(back.status(), 200);
+  // the form with what was typed, the key to type again
+  assert.equal(await page.inputValue('[name="e.notes"]'), 'Changed my mind.');
+  assert.equal(await page.inputValue('#holder_key'), '');
+  assertNoKey(await back.text(), keys[id], 'the form after going back');
+  const resp = await postAgain(page, url, form, false);
+  assert.equal(resp.status(), 422, 'the token of a review left for the form is refused');
+  assert.match(await page.textContent('[id="err-holder_key"]'), /no longer valid/);
+  assert.equal(showJson(id, keys[id]).entries.length, before, 'nothing signed');
+  await page.context().close();
+});
+
 test('clerks cannot open or post the forms', async () => {
   const s = await lib.rawLogin(clinic, 'Clara Clerk');
   assert.equal((await lib.request(clinic, '/assess', { cookie: s.cookie })).status, 403);
