@@ -11,7 +11,9 @@
  *   2 B  host country (migration.host_country), same
  *   u8   S, number of strings (clinic names and codes), then S times:
  *          u8 length (1..255), the UTF-8 bytes (no NUL)
- *   u8   V, number of visits (one per entry, entry 0 first; 0..64), then V times:
+ *   u8   V, number of visits (one per entry, entry 0 first; 0..96: a merged
+ *        record's branch B entries after the fork point interleaved with the
+ *        main chain's by visit day), then V times:
  *          i32  day of the visit (entry "date"), days since 1900-01-01
  *          u8   clinic: string index, 255 when unknown
  *          u8   flags: PHR_FACT_TB_SCREENED | _TB_POSITIVE | _TB_REFERRED | _PREGNANT

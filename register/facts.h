@@ -34,7 +34,9 @@ int phr_facts_from_entries(const json_t *const *contents, const char *const *cli
 /* ---- Reading a blob back (report.c; the blob comes from the database) ---- */
 
 #define PHR_FACTS_VERSION 1
-#define PHR_FACTS_MAX_VISITS 64   /* = PHR_MAX_ENTRIES: one visit per entry */
+/* one visit per entry: PHR_MAX_ENTRIES of the main chain and, for a merged
+ * record, PHR_MAX_SIDE_ENTRIES of its branch B */
+#define PHR_FACTS_MAX_VISITS 96
 #define PHR_FACTS_MAX_STRINGS 255 /* distinct clinic names and codes in one blob */
 #define PHR_FACTS_MAX_ITEMS 64    /* results, vaccines or chapters of one visit */
 

@@ -411,6 +411,7 @@ struct add_state {
 	struct phr_record *r;
 	struct phr_report *rep;
 	json_t *contents[PHR_MAX_ENTRIES];
+	json_t *side_contents[PHR_MAX_SIDE_ENTRIES]; /* a merged record's branch B */
 	uint8_t hashes[PHR_MAX_ENTRIES * PHR_HASH_LEN];
 	uint8_t vid[PHR_VERSION_ID_LEN];
 	char *report_json;
@@ -424,6 +425,8 @@ static void add_state_free(struct add_state *a)
 {
 	for (size_t i = 0; i < PHR_MAX_ENTRIES; i++)
 		json_decref(a->contents[i]);
+	for (size_t j = 0; j < PHR_MAX_SIDE_ENTRIES; j++)
+		json_decref(a->side_contents[j]);
 	phr_record_destroy(a->r);
 	free(a->rep);
 	free(a->report_json);
@@ -463,42 +466,107 @@ static int link_documents(struct phr_register *reg, int64_t record_row, const st
 	return rc;
 }
 
+/* Indexes one verified entry: a main-chain entry, or a side entry of a
+ * merged record (idx the index it was signed with). An entry the register
+ * holds already (by its hash, from an earlier version or the branch copy
+ * it came from) is indexed again only when its sealed sections opened now. */
+static int index_entry(struct phr_register *reg, int64_t record_row, const struct phr_entry *e,
+		       const struct phr_entry_report *er, const json_t *content, size_t idx)
+{
+	int64_t row;
+	int rc = reg->store->ops->entry_insert(reg->store, record_row, e->hash, idx, content_day(content),
+					       er->have_signer ? er->clinic : "", er->have_signer ? er->country : "",
+					       &row);
+	if (rc)
+		return rc;
+	/* indexed with an earlier version (or this one) already: again
+	 * when its sealed sections opened now, since they may not have
+	 * then (filed without the key); else as it was */
+	if (!row && e->sealed && e->seal_state == 1) {
+		if ((rc = reg->store->ops->entry_reindex(reg->store, record_row, e->hash, &row)))
+			return rc;
+		if (row) {
+			char rpath[PATH_MAX_LEN] = "";
+			struct indexer rx = { .reg = reg, .entry_row = row };
+			if ((rc = index_walk(&rx, phr_schema_root(), content, rpath, 0)))
+				return rc;
+		}
+		return PHR_OK;
+	}
+	if (!row)
+		return PHR_OK; /* indexed with an earlier version */
+	char path[PATH_MAX_LEN] = "";
+	struct indexer ix = { .reg = reg, .entry_row = row };
+	if ((rc = index_walk(&ix, phr_schema_root(), content, path, 0)) || (rc = index_names(reg, row, content)) ||
+	    (rc = link_documents(reg, record_row, e)))
+		return rc;
+	return PHR_OK;
+}
+
+/* The main chain's verified entries, then a merged record's verified
+ * branch B entries (docs/REGISTER.md: both are searchable). */
 static int index_entries(struct phr_register *reg, struct add_state *a, int64_t record_row)
 {
+	int rc;
 	for (size_t i = 0; i < a->r->n_entries; i++) {
-		const struct phr_entry_report *er = &a->rep->entries[i];
-		if (!verified(er->status) || !a->contents[i])
+		if (!verified(a->rep->entries[i].status) || !a->contents[i])
 			continue;
-		int64_t row;
-		int rc = reg->store->ops->entry_insert(reg->store, record_row, a->r->entries[i].hash, i,
-						       content_day(a->contents[i]), er->have_signer ? er->clinic : "",
-						       er->have_signer ? er->country : "", &row);
-		if (rc)
-			return rc;
-		/* indexed with an earlier version (or this one) already: again
-		 * when its sealed sections opened now, since they may not have
-		 * then (filed without the key); else as it was */
-		if (!row && a->r->entries[i].sealed && a->r->entries[i].seal_state == 1) {
-			if ((rc = reg->store->ops->entry_reindex(reg->store, record_row, a->r->entries[i].hash, &row)))
-				return rc;
-			if (row) {
-				char rpath[PATH_MAX_LEN] = "";
-				struct indexer rx = { .reg = reg, .entry_row = row };
-				if ((rc = index_walk(&rx, phr_schema_root(), a->contents[i], rpath, 0)))
-					return phr_fail_wrap(rc, "entry %zu", i);
-			}
-			continue;
-		}
-		if (!row)
-			continue; /* indexed with an earlier version */
-		char path[PATH_MAX_LEN] = "";
-		struct indexer ix = { .reg = reg, .entry_row = row };
-		if ((rc = index_walk(&ix, phr_schema_root(), a->contents[i], path, 0)) ||
-		    (rc = index_names(reg, row, a->contents[i])) ||
-		    (rc = link_documents(reg, record_row, &a->r->entries[i])))
+		if ((rc = index_entry(reg, record_row, &a->r->entries[i], &a->rep->entries[i], a->contents[i], i)))
 			return phr_fail_wrap(rc, "entry %zu", i);
 	}
+	for (size_t j = 0; j < a->r->n_side && j < a->rep->n_side; j++) {
+		const struct phr_entry *e = &a->r->side[j];
+		if (!verified(a->rep->side[j].status) || !a->side_contents[j])
+			continue;
+		if ((rc = index_entry(reg, record_row, e, &a->rep->side[j], a->side_contents[j], (size_t)e->index)))
+			return phr_fail_wrap(rc, "branch B entry %zu", (size_t)e->index);
+	}
 	return PHR_OK;
+}
+
+_Static_assert(PHR_FACTS_MAX_VISITS >= PHR_MAX_ENTRIES + PHR_MAX_SIDE_ENTRIES,
+	       "a merged record's facts hold a visit per entry of both branches");
+
+static const char *clinic_of(const struct phr_entry_report *er)
+{
+	return er->have_signer ? er->clinic : "";
+}
+
+/* The entries a record version's facts are made of, in out[] (their
+ * clinics in clinics[]); returns how many. The main chain's verified
+ * prefix; for a merged record also branch B's verified prefix (side
+ * statuses fail from the first bad side entry on, and when a shared entry
+ * fails). The entries after the fork point are interleaved by visit day,
+ * each branch keeping its chain order (the main chain first on the same
+ * day), so that "up to the last visit" in a report means what it says. */
+static size_t facts_entries(const struct add_state *a, const json_t **out, const char **clinics)
+{
+	const struct phr_record *r = a->r;
+	const struct phr_report *rep = a->rep;
+	size_t k = 0, ks = 0, n = 0;
+	while (k < r->n_entries && verified(rep->entries[k].status) && a->contents[k])
+		k++;
+	size_t fork = r->n_side && !r->side[0].content_err ? (size_t)r->side[0].index : k;
+	if (fork > k)
+		fork = k; /* a shared entry failed: branch B's entries failed with it */
+	else
+		while (ks < r->n_side && ks < rep->n_side && verified(rep->side[ks].status) && a->side_contents[ks])
+			ks++;
+	for (size_t i = 0; i < fork; i++) {
+		out[n] = a->contents[i];
+		clinics[n++] = clinic_of(&rep->entries[i]);
+	}
+	size_t i = fork, j = 0;
+	while (i < k || j < ks) {
+		if (j == ks || (i < k && content_day(a->contents[i]) <= content_day(a->side_contents[j]))) {
+			out[n] = a->contents[i];
+			clinics[n++] = clinic_of(&rep->entries[i++]);
+		} else {
+			out[n] = a->side_contents[j];
+			clinics[n++] = clinic_of(&rep->side[j++]);
+		}
+	}
+	return n;
 }
 
 int phr_register_add(struct phr_register *reg, const uint8_t *container, size_t len, const struct phr_trust *trust,
@@ -542,19 +610,30 @@ int phr_register_add_key(struct phr_register *reg, const uint8_t *container, siz
 		size_t closed;
 		if ((rc = phr_record_unseal(r, holder_key, &closed)))
 			goto out;
+		/* a merged record: branch B's sealed entries too, as cli_unseal_key */
+		if (r->n_side && (rc = phr_record_unseal_side(r, holder_key, &closed)))
+			goto out;
 	}
-	for (size_t i = 0; i < r->n_entries; i++)
-		if (r->entries[i].sealed) {
-			if (r->entries[i].seal_state == 1)
+	for (size_t i = 0; i < r->n_entries + r->n_side; i++) {
+		const struct phr_entry *e = i < r->n_entries ? &r->entries[i] : &r->side[i - r->n_entries];
+		if (e->sealed) {
+			if (e->seal_state == 1)
 				out->sealed_opened++;
 			else
 				out->sealed_closed++;
 		}
+	}
 	for (size_t i = 0; i < r->n_entries; i++) {
 		const struct phr_entry *e = &r->entries[i];
 		memcpy(a->hashes + i * PHR_HASH_LEN, e->hash, PHR_HASH_LEN);
 		if (e->content && !e->content_err && phr_entry_decode_json(e->content, e->content_len, &a->contents[i]))
 			a->contents[i] = NULL;
+	}
+	for (size_t j = 0; j < r->n_side; j++) {
+		const struct phr_entry *e = &r->side[j];
+		if (e->content && !e->content_err &&
+		    phr_entry_decode_json(e->content, e->content_len, &a->side_contents[j]))
+			a->side_contents[j] = NULL;
 	}
 	if (!consent_allows(a->rep, a->contents, r->n_entries, &out->consent_entry)) {
 		rc = phr_fail(PHR_E_CONSENT, "record %s: the consent of entry %zu says store: false: verified, not stored",
@@ -563,18 +642,16 @@ int phr_register_add_key(struct phr_register *reg, const uint8_t *container, siz
 	}
 	if ((rc = report_json(r, a->rep, trust, &a->report_json)))
 		goto out;
-	/* Facts of the verified prefix (statuses fail from the first bad entry on). */
-	size_t k = 0;
-	const char *clinics[PHR_MAX_ENTRIES];
-	while (k < r->n_entries && verified(a->rep->entries[k].status) && a->contents[k]) {
-		clinics[k] = a->rep->entries[k].have_signer ? a->rep->entries[k].clinic : "";
-		k++;
-	}
+	/* Facts of the verified prefix (statuses fail from the first bad entry
+	 * on), with a merged record's branch B among them (facts_entries). */
+	const json_t *fc[PHR_FACTS_MAX_VISITS];
+	const char *clinics[PHR_FACTS_MAX_VISITS];
+	size_t k = facts_entries(a, fc, clinics);
 	a->first_day = 1; /* an empty interval: no report counts it */
 	a->last_day = 0;
 	a->facts_len = 0;
-	if (k && (rc = phr_facts_from_entries((const json_t *const *)a->contents, clinics, k, a->facts, sizeof(a->facts),
-					      &a->facts_len, &a->first_day, &a->last_day)))
+	if (k && (rc = phr_facts_from_entries(fc, clinics, k, a->facts, sizeof(a->facts), &a->facts_len,
+					      &a->first_day, &a->last_day)))
 		goto out;
 
 	struct phr_store *s = reg->store;

@@ -14,6 +14,7 @@
  * the register by its hash; the reference travels in hidden fields and is
  * checked against the register's copy before signing. */
 #include "web.h"
+#include "web_private.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,7 @@ struct target {
 };
 
 #define DOC_FIELD "document"
+#define REVIEW_FIELD "review_token" /* the review page's stand-in for a follow-up's holder key */
 
 static const char *L(struct web_request *rq, const char *id, const char *fallback)
 {
@@ -345,9 +347,10 @@ static int add_doc(json_t *entry, const struct doc *d)
 }
 
 /* The page to check before signing: the summary, the values in hidden
- * fields, sign or go back. */
+ * fields, sign or go back. A follow-up's holder key is not among them: the
+ * session keeps it (web_held_key_put), the page carries review_token. */
 static int review_page(struct web_request *rq, struct web_response *rs, const struct target *t, const json_t *entry,
-		       const struct phr_web_field *fs, size_t n, const struct doc *d)
+		       const struct phr_web_field *fs, size_t n, const struct doc *d, const char *review_token)
 {
 	FILE *f = web_page_begin(rq, rs, L(rq, "web.forms.confirm_title", "Check the entry before signing it"));
 	if (!f)
@@ -390,10 +393,9 @@ static int review_page(struct web_request *rq, struct web_response *rs, const st
 	}
 	if (d->present)
 		doc_hidden(f, d);
-	const char *hk = t->record[0] ? web_param(rq, "holder_key") : NULL;
-	if (hk && *hk) {
-		fputs("<input type=\"hidden\" name=\"holder_key\" value=\"", f);
-		web_html(f, hk);
+	if (review_token) {
+		fputs("<input type=\"hidden\" name=\"" REVIEW_FIELD "\" value=\"", f);
+		web_html(f, review_token);
 		fputs("\">\n", f);
 	} else if (t->record[0]) {
 		fputs("<p class=\"warn\" id=\"phr-unsealed\">", f);
@@ -459,6 +461,18 @@ static int key_refused_page(struct web_request *rq, struct web_response *rs, con
 			 false, 422);
 }
 
+/* The form again at signing, nothing signed: the review's token kept no
+ * holder key for this session (used already, expired, another session's),
+ * or a key was posted at signing instead of at review. */
+static int token_refused_page(struct web_request *rq, struct web_response *rs, const struct target *t,
+			      const json_t *values, const json_t *errors, const char *doc_msg)
+{
+	return form_page(rq, rs, t, values, errors, doc_msg,
+			 L(rq, "web.forms.holder_key_review_gone",
+			   "Holder key: this review is no longer valid (signed already, expired, or from another session); type the key again and review; nothing was signed"),
+			 false, 422);
+}
+
 static int handle_post(struct web_request *rq, struct web_response *rs, const struct target *t)
 {
 	const char *action = web_param(rq, "action");
@@ -477,6 +491,8 @@ static int handle_post(struct web_request *rq, struct web_response *rs, const st
 		goto out;
 	}
 	if (action && !strcmp(action, "edit")) {
+		/* back to the form: the key kept for the review goes; typed again */
+		web_held_key_drop(rq, web_param(rq, REVIEW_FIELD));
 		rc = form_page(rq, rs, t, values, NULL, NULL, NULL, false, 200);
 		goto out;
 	}
@@ -492,10 +508,25 @@ static int handle_post(struct web_request *rq, struct web_response *rs, const st
 		if (bad)
 			snprintf(doc_msg, sizeof(doc_msg), "%s", L(rq, "web.forms.document", "Document"));
 	}
-	/* the holder key of a follow-up, when the holder has it */
+	/* the holder key of a follow-up, when the holder has it: typed on the
+	 * form for the review; at signing, the one the session kept for the
+	 * review's token (taken once, whatever comes next) */
 	const char *hk_text = t->record[0] ? web_param(rq, "holder_key") : NULL;
+	const char *review_token = t->record[0] ? web_param(rq, REVIEW_FIELD) : NULL;
 	bool hk_bad = false;
-	if (hk_text && *hk_text) {
+	if (sign && t->record[0]) {
+		bool gone = hk_text && *hk_text; /* a key only at review, never posted to sign */
+		if (review_token && *review_token) {
+			if (web_held_key_take(rq, t->record, review_token, hk) == PHR_OK)
+				have_hk = true;
+			else
+				gone = true;
+		}
+		if (gone) {
+			rc = token_refused_page(rq, rs, t, values, errors, doc_msg[0] ? doc_msg : NULL);
+			goto out;
+		}
+	} else if (hk_text && *hk_text) {
 		if (phr_holder_key_parse(hk_text, strlen(hk_text), hk) == PHR_OK)
 			have_hk = true;
 		else
@@ -510,10 +541,16 @@ static int handle_post(struct web_request *rq, struct web_response *rs, const st
 		/* the key is checked at review as at signing, so that the page to
 		 * check does not pass a key signing will refuse */
 		rc = have_hk ? web_holder_key_check(rq, t->record, hk) : PHR_OK;
-		if (key_refused(rc))
+		if (key_refused(rc)) {
 			rc = key_refused_page(rq, rs, t, values);
-		else if (rc == PHR_OK)
-			rc = review_page(rq, rs, t, entry, fs, n, &d);
+			goto out;
+		}
+		char token[WEB_TOKEN_HEX + 1] = "";
+		/* a review done again (reload, a second review) replaces the kept key */
+		if (rc == PHR_OK && have_hk)
+			rc = web_held_key_put(rq, t->record, hk, token);
+		if (rc == PHR_OK)
+			rc = review_page(rq, rs, t, entry, fs, n, &d, have_hk ? token : NULL);
 		goto out;
 	}
 	if (d.present && (rc = add_doc(entry, &d)))

@@ -34,6 +34,15 @@
 #define THROTTLE_MAX_WAIT 300    /* longest wait, seconds */
 #define PWHASH_AT_ONCE 2         /* Argon2id checks at once (64 MiB each) */
 
+/* A follow-up's holder key between its review and its signing, kept here
+ * rather than in the review page (docs/WEB.md, "Holder key"). */
+struct held_key {
+	char token[WEB_TOKEN_HEX + 1]; /* what the review page carries; "" when the slot is free */
+	char record[33];               /* the record the follow-up extends */
+	uint8_t key[PHR_HOLDER_KEY_LEN];
+	uint64_t mono; /* monotonic seconds of the review */
+};
+
 struct session {
 	bool used;
 	char token[WEB_TOKEN_HEX + 1];
@@ -41,6 +50,7 @@ struct session {
 	char lang[8];
 	uint64_t last;  /* the server clock's time of its last request */
 	uint64_t mono;  /* monotonic seconds of its last request (the idle timeout) */
+	struct held_key held[WEB_HELD_KEYS];
 };
 
 struct throttle {
@@ -511,6 +521,17 @@ static unsigned idle_limit(const struct web_server *srv)
 	return srv->cfg.idle_seconds ? srv->cfg.idle_seconds : WEB_IDLE_SESSION;
 }
 
+/* Wipes every held key older than WEB_HELD_KEY_SECONDS (srv->lock held). */
+static void held_sweep(struct web_server *srv, uint64_t now)
+{
+	for (size_t i = 0; i < WEB_MAX_SESSIONS; i++)
+		for (size_t j = 0; j < WEB_HELD_KEYS; j++) {
+			struct held_key *h = &srv->sessions[i].held[j];
+			if (h->token[0] && now - h->mono > WEB_HELD_KEY_SECONDS)
+				sodium_memzero(h, sizeof(*h));
+		}
+}
+
 /* Copies the session of token into *u (and its language); false when none or idle too long. */
 static bool session_find(struct web_server *srv, const char *token, struct web_user *u, char lang[8])
 {
@@ -519,6 +540,7 @@ static bool session_find(struct web_server *srv, const char *token, struct web_u
 		return false;
 	uint64_t now = mono_s();
 	pthread_mutex_lock(&srv->lock);
+	held_sweep(srv, now);
 	for (size_t i = 0; i < WEB_MAX_SESSIONS; i++) {
 		struct session *s = &srv->sessions[i];
 		if (!s->used || sodium_memcmp(s->token, token, WEB_TOKEN_HEX))
@@ -558,7 +580,7 @@ int web_session_create(struct web_server *srv, const char *name, int role, const
 			if (srv->sessions[i].mono < pick->mono)
 				pick = &srv->sessions[i];
 	}
-	memset(pick, 0, sizeof(*pick));
+	sodium_memzero(pick, sizeof(*pick)); /* with the held keys of the session it replaces */
 	pick->used = true;
 	random_hex(pick->token);
 	random_hex(pick->user.csrf);
@@ -599,6 +621,99 @@ static void session_set_lang(struct web_server *srv, const char *token, const ch
 	for (size_t i = 0; i < WEB_MAX_SESSIONS; i++)
 		if (srv->sessions[i].used && !sodium_memcmp(srv->sessions[i].token, token, WEB_TOKEN_HEX))
 			snprintf(srv->sessions[i].lang, sizeof(srv->sessions[i].lang), "%s", lang);
+	pthread_mutex_unlock(&srv->lock);
+}
+
+/* The session of this request (srv->lock held), NULL if none. */
+static struct session *request_session(struct web_request *rq)
+{
+	const char *token = REQ(rq)->token;
+	if (!token || strlen(token) != WEB_TOKEN_HEX)
+		return NULL;
+	for (size_t i = 0; i < WEB_MAX_SESSIONS; i++)
+		if (rq->srv->sessions[i].used && !sodium_memcmp(rq->srv->sessions[i].token, token, WEB_TOKEN_HEX))
+			return &rq->srv->sessions[i];
+	return NULL;
+}
+
+int web_held_key_put(struct web_request *rq, const char *record_hex, const uint8_t *holder_key,
+		     char token[WEB_TOKEN_HEX + 1])
+{
+	struct web_server *srv = rq->srv;
+	uint64_t now = mono_s();
+	int rc = PHR_OK;
+	token[0] = '\0';
+	pthread_mutex_lock(&srv->lock);
+	held_sweep(srv, now);
+	struct session *s = request_session(rq);
+	if (!s) {
+		rc = phr_fail(PHR_E_ARG, "the holder key is kept only in a signed-in session");
+		goto out;
+	}
+	/* one pending review per record: a new review replaces the older one;
+	 * else a free slot, else the oldest review's */
+	struct held_key *pick = NULL;
+	for (size_t j = 0; j < WEB_HELD_KEYS && !pick; j++)
+		if (s->held[j].token[0] && !strcmp(s->held[j].record, record_hex))
+			pick = &s->held[j];
+	for (size_t j = 0; j < WEB_HELD_KEYS && !pick; j++)
+		if (!s->held[j].token[0])
+			pick = &s->held[j];
+	if (!pick) {
+		pick = &s->held[0];
+		for (size_t j = 1; j < WEB_HELD_KEYS; j++)
+			if (s->held[j].mono < pick->mono)
+				pick = &s->held[j];
+	}
+	sodium_memzero(pick, sizeof(*pick));
+	random_hex(pick->token);
+	snprintf(pick->record, sizeof(pick->record), "%s", record_hex);
+	memcpy(pick->key, holder_key, PHR_HOLDER_KEY_LEN);
+	pick->mono = now;
+	memcpy(token, pick->token, WEB_TOKEN_HEX + 1);
+out:
+	pthread_mutex_unlock(&srv->lock);
+	return rc;
+}
+
+int web_held_key_take(struct web_request *rq, const char *record_hex, const char *token, uint8_t *holder_key)
+{
+	struct web_server *srv = rq->srv;
+	bool found = false;
+	if (token && strlen(token) == WEB_TOKEN_HEX) {
+		pthread_mutex_lock(&srv->lock);
+		held_sweep(srv, mono_s());
+		struct session *s = request_session(rq);
+		for (size_t j = 0; s && j < WEB_HELD_KEYS; j++) {
+			struct held_key *h = &s->held[j];
+			if (!h->token[0] || sodium_memcmp(h->token, token, WEB_TOKEN_HEX))
+				continue;
+			/* single use: gone whether or not the record is the one it was for */
+			if (!strcmp(h->record, record_hex)) {
+				memcpy(holder_key, h->key, PHR_HOLDER_KEY_LEN);
+				found = true;
+			}
+			sodium_memzero(h, sizeof(*h));
+			break;
+		}
+		pthread_mutex_unlock(&srv->lock);
+	}
+	if (!found)
+		return phr_fail(PHR_E_NOT_FOUND, "no holder key is kept for this review in this session "
+						 "(already signed, expired, or from another session)");
+	return PHR_OK;
+}
+
+void web_held_key_drop(struct web_request *rq, const char *token)
+{
+	if (!token || strlen(token) != WEB_TOKEN_HEX)
+		return;
+	struct web_server *srv = rq->srv;
+	pthread_mutex_lock(&srv->lock);
+	struct session *s = request_session(rq);
+	for (size_t j = 0; s && j < WEB_HELD_KEYS; j++)
+		if (s->held[j].token[0] && !sodium_memcmp(s->held[j].token, token, WEB_TOKEN_HEX))
+			sodium_memzero(&s->held[j], sizeof(s->held[j]));
 	pthread_mutex_unlock(&srv->lock);
 }
 

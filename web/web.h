@@ -61,6 +61,8 @@
 #define WEB_IDLE_SESSION 900          /* seconds of inactivity that end a session (--idle) */
 #define WEB_MAX_SESSIONS 256          /* sessions at once; the oldest idle one goes first */
 #define WEB_TOKEN_HEX 64              /* session and CSRF tokens: 32 random bytes as hex */
+#define WEB_HELD_KEYS 4               /* follow-up reviews with a holder key pending at once, per session */
+#define WEB_HELD_KEY_SECONDS 600      /* a holder key kept from review to signing: wiped after this */
 #define WEB_MAX_TRUST_IMPORTS 64      /* trust bundles imported while the server runs */
 #define WEB_TRUST_WARN_DAYS 30        /* a bundle older than this is flagged (--trust-warn) */
 

@@ -34,5 +34,19 @@ unsigned web_trust_warn_days(const struct web_request *rq);
 bool web_sync_status(const struct web_request *rq, struct web_sync_status *out);
 /* The path of the trust bundle given to phr serve. */
 const char *web_trust_path(const struct web_request *rq);
+/* A follow-up's holder key between review and signing, kept in this
+ * request's session (never in the page) for the record record_hex; token:
+ * what the review page's hidden field carries instead. A new review of the
+ * same record in the session replaces (wipes) the older one; the key is
+ * wiped after WEB_HELD_KEY_SECONDS, when taken, or when the session ends. */
+int web_held_key_put(struct web_request *rq, const char *record_hex, const uint8_t *holder_key,
+		     char token[WEB_TOKEN_HEX + 1]);
+/* The key held under token in this request's session for record_hex into
+ * holder_key (PHR_HOLDER_KEY_LEN bytes), wiped from the session: once only.
+ * PHR_E_NOT_FOUND for a token used already, expired, of another session or
+ * of another record. */
+int web_held_key_take(struct web_request *rq, const char *record_hex, const char *token, uint8_t *holder_key);
+/* Wipes the key held under token in this request's session, if any. */
+void web_held_key_drop(struct web_request *rq, const char *token);
 
 #endif

@@ -149,5 +149,93 @@ grep -q "^branch B entry 1: sealed: 1 section, opened with the holder key" "$W/o
 expect 38 "show with another record's key" -- "$PHR" show "${T[@]}" --holder-key r.phr.key.txt sm.phr
 message "branch B entry 1: does not open with the key given" "a wrong key names branch B's entry too"
 
+# --- a register indexes and counts branch B like the main chain -----------
+# Branch B (clinic 4, 2025-05-20) holds a TB screening, a BCG dose and, in
+# its sealed plan, a TB referral; the main chain holds none of them, nor
+# clinic 4, nor that day. Filed by phr merge --register, by register add,
+# and after both branches were filed: found by each, counted once.
+expect 0 "clinic 4 init" -- "$PHR" clinic init --name "Clinic Four" --country GR --out c4.key
+expect 0 "certify clinic 4" -- "$PHR" authority certify --key auth.key --clinic c4.pub --days 365 --from 2025-01-01 --out c4.cert
+expect 0 "trust build with clinic 4" -- "$PHR" trust build --key auth.key --cert c1.cert --cert c2.cert --cert c3.cert --cert c4.cert --out trust4.bundle
+T4=(--trust trust4.bundle)
+cat >bside.json <<'JSON'
+{
+  "kind": "follow_up",
+  "date": "2025-05-20",
+  "results": [{"test": "loinc:1648-5", "date": "2025-05-20", "result": "negative"}],
+  "vaccinations": [{"vaccine": "atc:J07AN01", "dose": 1, "of": 1, "date": "2025-05-20", "country": "GR", "source": "given"}],
+  "plan": {"referrals": [{"reason": "icd11:1B12.0", "to": "TB clinic", "urgency": "routine"}]},
+  "author": {"professional": "Dr Eleni Pappa", "role": "physician"}
+}
+JSON
+export PHR_NOW=2025-05-21
+expect 0 "issue (register fork)" -- "$PHR" issue --key c1.key --cert c1.cert --in "$A" --out q.phr --holder-key-out q.key.txt
+expect 0 "clinic 4 screens and seals its plan (branch B)" -- "$PHR" extend --key c4.key --cert c4.cert --in q.phr --entry bside.json --holder-key q.key.txt --seal plan --out qb.phr
+expect 0 "clinic 2 (branch A)" -- env PHR_NOW=2025-06-12 "$PHR" extend --key c2.key --cert c2.cert --in q.phr --entry "$E1" --holder-key q.key.txt --no-seal --out qa1.phr
+expect 0 "clinic 2 again (branch A)" -- env PHR_NOW=2025-06-13 "$PHR" extend --key c2.key --cert c2.cert --in qa1.phr --entry "$E1" --holder-key q.key.txt --no-seal --out qa.phr
+export PHR_NOW=2025-06-20
+expect 0 "register init (merged record only)" -- "$PHR" register init qm.db
+expect 0 "merge into the register" -- "$PHR" merge --key c1.key --cert c1.cert "${T4[@]}" qa.phr qb.phr --register qm.db --out qm.phr
+qid=$("$PHR" register find qm.db --visited 2000..2030 2>/dev/null | grep -o '^[0-9a-f]\{32\}' | head -1)
+[ -n "$qid" ] && ok "merged record filed" || bad "merged record not in the register"
+found() { # DB WHAT ARGS...: the record is found
+	local db=$1 what=$2
+	shift 2
+	expect 0 "find $what" -- "$PHR" register find "$db" "$@"
+	grep -q "^$qid " "$W/out" && ok "found by $what" || bad "not found by $what: $(cat "$W/out")"
+}
+not_found() { # DB WHAT ARGS...
+	local db=$1 what=$2
+	shift 2
+	expect 0 "find $what" -- "$PHR" register find "$db" "$@"
+	grep -q "^$qid " "$W/out" && bad "found by $what: $(cat "$W/out")" || ok "not found by $what"
+}
+# counts of the report over 2025 (no cell hidden): a table's whole-period total
+counts() { # DB -> "screened vaccinated referred"
+	"$PHR" register report "$1" --from 2025-01-01 --to 2025-12-31 --min-cell 1 --format json --out "$W/qr.json" >/dev/null 2>&1 ||
+		{ echo "report failed"; return; }
+	python3 - "$W/qr.json" <<'PYEOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+def total(tid):
+    for t in d["tables"]:
+        if t["id"] == tid:
+            v = [r for r in t["rows"] if r.get("total")][0]["persons"][-1]
+            return v if isinstance(v, int) else 0
+    return 0
+print(total("tb.screened"), total("vacc.atc:J07AN01"), total("tb.referred"))
+PYEOF
+}
+branch_b_finds() { # DB
+	found "$1" "branch B's code (loinc:1648-5)" --code loinc:1648-5
+	found "$1" "branch B's clinic" --clinic "clinic four"
+	found "$1" "branch B's visit day" --visited 2025-05-20..2025-05-20
+}
+branch_b_finds qm.db
+not_found qm.db "the sealed code without the key" --code icd11:1B12.0
+got=$(counts qm.db)
+[ "$got" = "1 1 0" ] && ok "report: branch B's screening and BCG counted once, the sealed referral not (no key)" || bad "report over the merged record: want '1 1 0', got '$got'"
+expect 0 "register add the merged record with the holder key" -- "$PHR" register add "${T4[@]}" --holder-key q.key.txt qm.db qm.phr
+found qm.db "the sealed code, now with the key" --code icd11:1B12.0
+
+expect 0 "register init (with the key)" -- "$PHR" register init qk.db
+expect 0 "register add the merged record with the key" -- "$PHR" register add "${T4[@]}" --holder-key q.key.txt qk.db qm.phr
+found qk.db "branch B's sealed code with the key" --code icd11:1B12.0
+branch_b_finds qk.db
+got=$(counts qk.db)
+[ "$got" = "1 1 1" ] && ok "report with the key: branch B's sealed referral counted once" || bad "report with the key: want '1 1 1', got '$got'"
+
+expect 0 "register init (both branches first)" -- "$PHR" register init qb.db
+expect 0 "register add branch A" -- "$PHR" register add "${T4[@]}" qb.db qa.phr
+expect 0 "register add branch B" -- "$PHR" register add "${T4[@]}" qb.db qb.phr
+expect 0 "register add the merged record" -- "$PHR" register add "${T4[@]}" qb.db qm.phr
+branch_b_finds qb.db
+got=$(counts qb.db)
+[ "$got" = "1 1 0" ] && ok "report after both branches and the merge: branch B counted once" || bad "report, both branches filed: want '1 1 0', got '$got'"
+expect 35 "branch B filed again after the merge" -- "$PHR" register add "${T4[@]}" qb.db qb.phr
+got=$(counts qb.db)
+[ "$got" = "1 1 0" ] && ok "report: still once after branch B is filed again" || bad "report after branch B again: want '1 1 0', got '$got'"
+for db in qm.db qk.db qb.db; do expect 0 "register check $db" -- "$PHR" register check "$db"; done
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

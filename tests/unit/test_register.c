@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "facts.h"
 #include "names.h"
 #include "store.h" /* register/: the store, to search with a small max */
 
@@ -911,6 +912,85 @@ static int test_sealed_reindex(void)
 	return 0;
 }
 
+/* ---- a merged record's branch B -------------------------------------------- */
+
+struct merged_facts {
+	size_t calls, visits, bcg_visits;
+	int64_t day;
+};
+
+static int merged_facts_cb(void *ctx, const uint8_t *blob, size_t len)
+{
+	struct merged_facts *m = ctx;
+	struct phr_facts f;
+	m->calls++;
+	if (phr_facts_decode(blob, len, &f))
+		return 0;
+	m->visits = f.n_visits;
+	for (size_t i = 0; i < f.n_visits; i++)
+		for (size_t k = 0; k < f.visit[i].n_vaccines; k++) {
+			uint8_t s = f.visit[i].vaccines[k];
+			if (f.visit[i].day == m->day && f.string_len[s] == 11 && !memcmp(f.string[s], "atc:J07AN01", 11))
+				m->bcg_visits++;
+		}
+	return 0;
+}
+
+/* Branch B's entry (a BCG dose on a day no other entry has) is found by
+ * its code and its day, and is a visit of the merged version's facts,
+ * once, whether the branches were filed before the merge or not. Both
+ * backends. */
+static int test_merged_branch_b(void)
+{
+	static const char side_text[] = "{\"kind\": \"follow_up\", \"date\": \"2023-03-03\", \"vaccinations\": "
+					"[{\"vaccine\": \"atc:J07AN01\", \"dose\": 1, \"of\": 1, \"date\": \"2023-03-03\", "
+					"\"country\": \"GR\", \"source\": \"given\"}]}";
+	struct phr_record *a, *b, *m;
+	struct phr_register_added ra;
+	uint8_t id[PHR_RECORD_ID_LEN], *side;
+	size_t side_len;
+	char hex[33];
+	int newer;
+	memset(id, 0x4d, sizeof(id));
+	phr_record_id_hex(id, hex);
+	CHECK_RC(phr_entry_parse_text(side_text, strlen(side_text), &side, &side_len), PHR_OK);
+	CHECK(!fx_record(&F, 1, id, &a));
+	CHECK(!fx_record(&F, 1, id, &b));
+	CHECK_RC(phr_record_append(a, F.clinic2, F.cert2, F.cert2_len, F.entry1, F.entry1_len, FX_T0 + 600), PHR_OK);
+	CHECK_RC(phr_record_append(a, F.clinic2, F.cert2, F.cert2_len, F.entry1, F.entry1_len, FX_T0 + 700), PHR_OK);
+	CHECK_RC(phr_record_append(b, F.clinic1, F.cert1, F.cert1_len, side, side_len, FX_T0 + 900), PHR_OK);
+	CHECK_RC(phr_record_merge(a, b, F.clinic1, F.cert1, F.cert1_len, FX_T0 + 1200, &newer, &m), PHR_OK);
+	CHECK(m->n_entries == 4 && m->n_side == 1);
+	int64_t day = phr_days_from_civil(2023, 3, 3);
+	struct phr_register_query code = { .code = "atc:J07AN01" },
+				  visited = { .visited = true, .visited_from = day, .visited_to = day };
+	for (int before = 0; before < 2; before++) {
+		struct phr_register *reg;
+		CHECK_RC(open_new(before ? "merged-both.db" : "merged.db", &reg), PHR_OK);
+		if (before) { /* both branches filed first: branch B's entry held already */
+			CHECK_RC(add_record(reg, a, -1, &ra), PHR_OK);
+			CHECK_RC(add_record(reg, b, -1, &ra), PHR_OK);
+			CHECK(ra.fork);
+		} else { /* branch A alone: the code and the day are branch B's only */
+			CHECK_RC(add_record(reg, a, -1, &ra), PHR_OK);
+			CHECK(!found(reg, &code, hex) && !found(reg, &visited, hex));
+		}
+		CHECK_RC(add_record(reg, m, -1, &ra), PHR_OK);
+		CHECK(ra.new_version && !ra.fork);
+		CHECK(found(reg, &code, hex));
+		CHECK(found(reg, &visited, hex));
+		struct merged_facts mf = { .day = day };
+		CHECK_RC(phr_register_each_facts(reg, day, day, merged_facts_cb, &mf), PHR_OK);
+		CHECK(mf.calls == 1 && mf.visits == 5 && mf.bcg_visits == 1);
+		phr_register_close(reg);
+	}
+	phr_record_destroy(a);
+	phr_record_destroy(b);
+	phr_record_destroy(m);
+	free(side);
+	return 0;
+}
+
 static int test_examples_round_trip(void)
 {
 	char *names[32];
@@ -1600,6 +1680,7 @@ static const struct test pg_tests[] = {
 	{ "find: arguments checked", test_find_arguments },
 	{ "the seeded generator's records: add, export byte for byte", test_generated_round_trip },
 	{ "sealed sections indexed when the same version comes again with the key", test_sealed_reindex },
+	{ "a merged record: branch B found and counted once", test_merged_branch_b },
 };
 #endif
 
@@ -1635,6 +1716,7 @@ int main(void)
 		{ "the seeded generator's records: add, export byte for byte", test_generated_round_trip },
 		{ "a search walks newest first or reads and sorts: the same hits", test_find_walks },
 		{ "a name search ranks every candidate before it keeps the best", test_find_name_ranks_first },
+		{ "a merged record: branch B found and counted once", test_merged_branch_b },
 	};
 #ifdef PHR_TEST_PG
 	int rc = run_tests(pg_tests, sizeof(pg_tests) / sizeof(pg_tests[0]));

@@ -19,14 +19,7 @@ before(async () => {
   await lib.serve(clinic);
   br = await lib.browser();
 });
-after(async () => {
-  if (br) await br.close();
-  if (clinic) {
-    const code = await lib.stop(clinic);
-    lib.cleanup(clinic);
-    assert.equal(code, 0, `phr serve exit status (log:\n${clinic.serverLog})`);
-  }
-});
+after(() => lib.shutdown(br, clinic));
 
 test('an admin adds an account; it signs in; disabled, its session ends', async () => {
   const admin = await lib.login(br, clinic, 'Adam Admin');

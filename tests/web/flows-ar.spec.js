@@ -20,14 +20,7 @@ before(async () => {
   await lib.serve(clinic);
   br = await lib.browser();
 });
-after(async () => {
-  if (br) await br.close();
-  if (clinic) {
-    const code = await lib.stop(clinic);
-    lib.cleanup(clinic);
-    assert.equal(code, 0, `phr serve exit status (log:\n${clinic.serverLog})`);
-  }
-});
+after(() => lib.shutdown(br, clinic));
 
 const recordId = (file) => clinic.phr(['inspect', file]).match(/[0-9a-f]{32}/)[0];
 

@@ -15,14 +15,7 @@ before(async () => {
   await lib.serve(clinic);
   br = await lib.browser();
 });
-after(async () => {
-  if (br) await br.close();
-  if (clinic) {
-    const code = await lib.stop(clinic);
-    assert.equal(code, 0, `phr serve exit status (log:\n${clinic.serverLog})`);
-    lib.cleanup(clinic);
-  }
-});
+after(() => lib.shutdown(br, clinic));
 const showJson = (id, key) => show(clinic, id, key);
 
 test('a draft survives a page reload', async () => {

@@ -25,14 +25,7 @@ before(async () => {
   await lib.serve(clinic);
   br = await lib.browser();
 });
-after(async () => {
-  if (br) await br.close();
-  if (clinic) {
-    const code = await lib.stop(clinic);
-    assert.equal(code, 0, `phr serve exit status (log:\n${clinic.serverLog})`);
-    lib.cleanup(clinic);
-  }
-});
+after(() => lib.shutdown(br, clinic));
 
 const signed = {};
 const showJson = (id, key) => show(clinic, id, key);
@@ -137,16 +130,29 @@ test('a vaccination given, from the record page\'s follow-up button', async () =
   assert.equal(await page.locator('#phr-sign').count(), 0, 'no sign button with the wrong key');
   // the form kept what was typed
   assert.equal(await page.inputValue('[name="e.vaccinations.0.source"]'), 'given');
-  // the same check at signing: a review passed with the right key, then the
-  // key carried to signing swapped for the other record's
+  // at signing: a review passed with the right key; the page carries only a
+  // token for the key the session keeps, and that token swapped for the one
+  // of another record's review (same session, the other record's key) is
+  // refused, nothing signed in either record
   await page.fill('#holder_key', keys[id]);
   assert.equal((await review(page)).status(), 200);
   await page.locator('.phr-summary').waitFor();
-  await page.locator('#phr-confirm input[name="holder_key"]').evaluate((el, k) => { el.value = k; }, keys[otherId]);
+  assert.equal(await page.locator('#phr-confirm input[name="holder_key"]').count(), 0, 'no key in the review page');
+  const other = await page.context().newPage();
+  await other.goto(`${clinic.url}/record/${otherId}/followup?kind=followup-note`);
+  await other.fill('[name="e.notes"]', 'Not to be signed.');
+  await other.fill('#holder_key', keys[otherId]);
+  assert.equal((await review(other)).status(), 200);
+  const otherToken = await other.inputValue('#phr-confirm input[name="review_token"]');
+  assert.match(otherToken, /^[0-9a-f]{64}$/);
+  const otherBefore = showJson(otherId, keys[otherId]).entries.length;
+  await page.locator('#phr-confirm input[name="review_token"]').evaluate((el, k) => { el.value = k; }, otherToken);
   const [refused] = await Promise.all([page.waitForNavigation(), page.click('#phr-sign')]);
-  assert.equal(refused.status(), 422, 'another record\'s holder key is refused at signing');
-  assert.match(await page.textContent('[id="err-holder_key"]'), /does not open this record's sealed sections/);
-  assert.equal(showJson(id, keys[id]).entries.length, 1, 'nothing was signed with the wrong key');
+  assert.equal(refused.status(), 422, 'another record\'s review token is refused at signing');
+  assert.match(await page.textContent('[id="err-holder_key"]'), /no longer valid/);
+  assert.equal(showJson(id, keys[id]).entries.length, 1, 'nothing was signed with the swapped token');
+  assert.equal(showJson(otherId, keys[otherId]).entries.length, otherBefore, 'nor in the other record');
+  await other.close();
   await page.fill('#holder_key', keys[id]);
   assert.equal((await review(page)).status(), 200);
   assert.equal((await sign(page)).id, id);
@@ -161,6 +167,11 @@ test('a holder key a re-keying replaced is refused at review, the new one passes
   assert.ok(id && keys[id], 'the assessment above was signed');
   // the holder lost the slip: the record re-keyed with the command, the new
   // version filed in the register the server reads
+  const early = await lib.login(br, clinic, 'Nadia K.');
+  await early.goto(`${clinic.url}/record/${id}/followup?kind=followup-note`);
+  await early.fill('[name="e.notes"]', 'Seen before the new slip.');
+  await early.fill('#holder_key', keys[id]);
+  assert.equal((await review(early)).status(), 200, 'the key in use passes review');
   fs.writeFileSync(clinic.file('old.key.txt'), `${keys[id]}\n`);
   clinic.phr(['register', 'export', clinic.db, id, '--out', clinic.file('rk.phr')]);
   clinic.phr(['rekey', '--key', 'c1.key', '--cert', 'c1.cert', '--trust', 'trust.bundle', '--in', 'rk.phr',
@@ -168,6 +179,14 @@ test('a holder key a re-keying replaced is refused at review, the new one passes
   clinic.phr(['register', 'add', '--trust', 'trust.bundle', clinic.db, 'rk2.phr']);
   const before = showJson(id, null).entries.length;
   const newKey = fs.readFileSync(clinic.file('new.key.txt'), 'utf8').trim();
+  // the review passed before the re-keying: the key the session kept for it
+  // is checked again at signing, and refused there
+  assert.match(await early.textContent('.phr-summary'), /Seen before the new slip/);
+  const [late] = await Promise.all([early.waitForNavigation(), early.click('#phr-sign')]);
+  assert.equal(late.status(), 422, 'the key replaced between review and signing is refused at signing');
+  assert.match(await early.textContent('[id="err-holder_key"]'), /does not open this record's sealed sections/);
+  assert.equal(showJson(id, null).entries.length, before, 'nothing signed with the replaced key');
+  await early.context().close();
   const page = await lib.login(br, clinic, 'Nadia K.');
   await page.goto(`${clinic.url}/record/${id}/followup?kind=followup-note`);
   await page.fill('[name="e.notes"]', 'Seen again; no new complaint.');
@@ -180,6 +199,122 @@ test('a holder key a re-keying replaced is refused at review, the new one passes
   assert.equal((await review(page)).status(), 200, 'the new key passes review');
   assert.equal((await sign(page)).id, id);
   assert.equal(showJson(id, newKey).entries.length, before + 1, 'signed, sealed under the new key');
+  keys[id] = newKey;
+  await page.context().close();
+});
+
+// The forms of a holder key as it could be written into a page: as typed
+// (groups with dashes), without the dashes, in small letters, with spaces.
+function keyForms(key) {
+  const groups = key.split('-');
+  return [key, groups.join(''), groups.join(' '), key.toLowerCase(), groups.join('').toLowerCase(),
+    groups.join(' ').toLowerCase()];
+}
+
+function assertNoKey(html, key, what) {
+  for (const k of keyForms(key)) assert.ok(!html.includes(k), `${what} does not hold the holder key (${k})`);
+}
+
+// The review page's form, to post again later: the page's body replaced by
+// it on the follow-up form's address (with this session's CSRF token when
+// ownCsrf), then its sign button clicked.
+async function confirmHtml(page) {
+  return page.locator('#phr-confirm').evaluate((f) => f.outerHTML);
+}
+async function postAgain(page, url, html, ownCsrf) {
+  await page.goto(url);
+  await page.evaluate(({ html: h, own }) => {
+    const csrf = document.querySelector('input[name="csrf"]').value;
+    document.body.innerHTML = h;
+    if (own) document.querySelector('#phr-confirm input[name="csrf"]').value = csrf;
+  }, { html, own: ownCsrf });
+  const [resp] = await Promise.all([page.waitForNavigation(), page.click('#phr-sign')]);
+  return resp;
+}
+
+test('the holder key stays on the server between review and signing; its token works once', async () => {
+  const id = signed['examples/child-no-vaccination-documents.json'];
+  assert.ok(id && keys[id], 'the assessment above was signed');
+  const url = `${clinic.url}/record/${id}/followup?kind=followup-note`;
+  const before = showJson(id, keys[id]).entries.length;
+  const page = await lib.login(br, clinic, 'Nadia K.');
+  await page.goto(url);
+  await page.fill('[name="e.notes"]', 'Sealed note, key kept by the server.');
+  await page.fill('#holder_key', keys[id]);
+  const resp = await review(page);
+  assert.equal(resp.status(), 200);
+  await page.locator('.phr-summary').waitFor();
+  // the page as sent and as the browser holds it: no key, a token instead
+  assertNoKey(await resp.text(), keys[id], 'the review page as sent');
+  assertNoKey(await page.content(), keys[id], 'the review page in the browser');
+  assert.equal(await page.locator('input[name="holder_key"]').count(), 0);
+  assert.match(await page.inputValue('#phr-confirm input[name="review_token"]'), /^[0-9a-f]{64}$/);
+  assert.equal(await page.locator('#phr-unsealed').count(), 0, 'the entry is to be sealed');
+  const form = await confirmHtml(page);
+  assert.equal((await sign(page)).id, id);
+  // sealed under the key: the note opens with it and not without
+  const rec = showJson(id, keys[id]);
+  assert.equal(rec.entries.length, before + 1);
+  assert.equal(rec.entries[before].content.notes, 'Sealed note, key kept by the server.');
+  assert.equal(showJson(id, null).entries[before].content.notes, undefined, 'the note is sealed');
+  // the same review posted again: its token was used, refused, nothing signed
+  const again = await postAgain(page, url, form, false);
+  assert.equal(again.status(), 422, 'a used review token is refused');
+  assert.match(await page.textContent('[id="err-holder_key"]'), /no longer valid/);
+  assert.equal(showJson(id, keys[id]).entries.length, before + 1, 'nothing signed again');
+  await page.context().close();
+});
+
+test('a review token is refused in another session, and still works in its own', async () => {
+  const id = signed['examples/child-no-vaccination-documents.json'];
+  assert.ok(id && keys[id], 'the assessment above was signed');
+  const url = `${clinic.url}/record/${id}/followup?kind=followup-note`;
+  const before = showJson(id, keys[id]).entries.length;
+  const page = await lib.login(br, clinic, 'Nadia K.');
+  await page.goto(url);
+  await page.fill('[name="e.notes"]', 'Reviewed in one session.');
+  await page.fill('#holder_key', keys[id]);
+  assert.equal((await review(page)).status(), 200);
+  await page.locator('.phr-summary').waitFor();
+  const form = await confirmHtml(page);
+  // another browser context: another session (the same clinician), its own
+  // CSRF token, the first session's review token
+  const elsewhere = await lib.login(br, clinic, 'Nadia K.');
+  const resp = await postAgain(elsewhere, url, form, true);
+  assert.equal(resp.status(), 422, 'another session\'s review token is refused');
+  assert.match(await elsewhere.textContent('[id="err-holder_key"]'), /no longer valid/);
+  assert.equal(showJson(id, keys[id]).entries.length, before, 'nothing signed from the other session');
+  await elsewhere.context().close();
+  // the session that reviewed still signs with it
+  assert.equal((await sign(page)).id, id);
+  const rec = showJson(id, keys[id]);
+  assert.equal(rec.entries.length, before + 1);
+  assert.equal(rec.entries[before].content.notes, 'Reviewed in one session.');
+  await page.context().close();
+});
+
+test('back to the form from the review: the kept key is wiped, its token refused', async () => {
+  const id = signed['examples/child-no-vaccination-documents.json'];
+  assert.ok(id && keys[id], 'the assessment above was signed');
+  const url = `${clinic.url}/record/${id}/followup?kind=followup-note`;
+  const before = showJson(id, keys[id]).entries.length;
+  const page = await lib.login(br, clinic, 'Nadia K.');
+  await page.goto(url);
+  await page.fill('[name="e.notes"]', 'Changed my mind.');
+  await page.fill('#holder_key', keys[id]);
+  assert.equal((await review(page)).status(), 200);
+  await page.locator('.phr-summary').waitFor();
+  const form = await confirmHtml(page);
+  const [back] = await Promise.all([page.waitForNavigation(), page.click('#phr-back')]);
+  assert.equal(back.status(), 200);
+  // the form with what was typed, the key to type again
+  assert.equal(await page.inputValue('[name="e.notes"]'), 'Changed my mind.');
+  assert.equal(await page.inputValue('#holder_key'), '');
+  assertNoKey(await back.text(), keys[id], 'the form after going back');
+  const resp = await postAgain(page, url, form, false);
+  assert.equal(resp.status(), 422, 'the token of a review left for the form is refused');
+  assert.match(await page.textContent('[id="err-holder_key"]'), /no longer valid/);
+  assert.equal(showJson(id, keys[id]).entries.length, before, 'nothing signed');
   await page.context().close();
 });
 

@@ -10,6 +10,7 @@
 // integration tests.
 'use strict';
 const { spawn, execFileSync } = require('node:child_process');
+const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -126,6 +127,17 @@ function cleanup(clinic) {
   if (clinic && clinic.dir && !process.env.PHR_WEB_KEEP) fs.rmSync(clinic.dir, { recursive: true, force: true });
 }
 
+// The end of a spec: closes the browser (if any), stops the server and
+// removes its directory; the server must have exited 0 (SIGTERM handled).
+async function shutdown(br, clinic) {
+  if (br) await br.close();
+  if (clinic) {
+    const code = await stop(clinic);
+    cleanup(clinic);
+    assert.equal(code, 0, `phr serve exit status (log:\n${clinic.serverLog})`);
+  }
+}
+
 // The system Chromium, headless. --no-sandbox: CI runs as root.
 // --no-proxy-server: loopback only, whatever proxy the machine has.
 async function browser(extraArgs = []) {
@@ -188,5 +200,5 @@ function audit(clinic) {
   return JSON.parse(clinic.phr(['register', 'audit', '--format', 'json', clinic.db]));
 }
 
-module.exports = { SRC, PHR, PASSWORD, STAFF, makeClinic, serve, stop, cleanup, browser, login, request, rawLogin,
+module.exports = { SRC, PHR, PASSWORD, STAFF, makeClinic, serve, stop, cleanup, shutdown, browser, login, request, rawLogin,
   audit, phr };

@@ -11,14 +11,7 @@ before(async () => {
   await lib.serve(clinic, ['--idle', '10']);
   br = await lib.browser();
 });
-after(async () => {
-  if (br) await br.close();
-  if (clinic) {
-    const code = await lib.stop(clinic);
-    lib.cleanup(clinic);
-    assert.equal(code, 0, `phr serve exit status (log:\n${clinic.serverLog})`);
-  }
-});
+after(() => lib.shutdown(br, clinic));
 
 test('a page without a session goes to the sign-in form', async () => {
   const ctx = await br.newContext();

@@ -36,14 +36,7 @@ before(async () => {
   await lib.serve(clinic);
   br = await lib.browser();
 });
-after(async () => {
-  if (br) await br.close();
-  if (clinic) {
-    const code = await lib.stop(clinic);
-    lib.cleanup(clinic);
-    assert.equal(code, 0, `phr serve exit status (log:\n${clinic.serverLog})`);
-  }
-});
+after(() => lib.shutdown(br, clinic));
 
 // The version's name on the page: 16 hex digits of its hash after the record id.
 const short = (vid) => vid.slice(32, 48);

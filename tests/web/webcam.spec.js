@@ -45,14 +45,7 @@ before(async () => {
   br = await lib.browser(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
     `--use-file-for-fake-video-capture=${clinic.file('camera.y4m')}`]);
 });
-after(async () => {
-  if (br) await br.close();
-  if (clinic) {
-    const code = await lib.stop(clinic);
-    lib.cleanup(clinic);
-    assert.equal(code, 0, `phr serve exit status (log:\n${clinic.serverLog})`);
-  }
-});
+after(() => lib.shutdown(br, clinic));
 
 test('the webcam reads the code page: the record opens, filed as scanned', async () => {
   const page = await lib.login(br, clinic, 'Clara Clerk');
