@@ -10,6 +10,7 @@
 static const char sync_usage[] =
 	"Usage: phr sync --register DB --hub URL --key CLINIC.key --cert CLINIC.cert\n"
 	"                [--trust TRUST.bundle] [--ca-file CA.pem] [--once] [--interval S]\n"
+	"                [--full] [--changes-batch N]\n"
 	"                [--lock-wait S]\n"
 	"\n"
 	"Sends the register's outbox (every version and document stored since it was\n"
@@ -21,6 +22,10 @@ static const char sync_usage[] =
 	"  --once        one round, every outbox row tried now; exit 54 when some are\n"
 	"                left, 50 when the hub could not be reached\n"
 	"  --interval S  seconds between rounds (default 30) without --once\n"
+	"  --full        pull every record held (as the first round with a hub does),\n"
+	"                not only those the hub answers changed since the last round\n"
+	"  --changes-batch N  record ids named per changes request (1 to 1000,\n"
+	"                default 1000)\n"
 	"  --lock-wait S a round holds DB.sync-lock; one that finds another round\n"
 	"                holding it (phr serve --hub, another phr sync) says so and\n"
 	"                waits up to S seconds (default 300); past that, exit 60\n";
@@ -39,6 +44,7 @@ int cmd_sync(int argc, char **argv)
 		{ "trust", required_argument, 0, 't' },    { "ca-file", required_argument, 0, 'a' },
 		{ "once", no_argument, 0, 'o' },           { "interval", required_argument, 0, 'i' },
 		{ "passphrase-file", required_argument, 0, 'p' },
+		{ "full", no_argument, 0, 'F' },           { "changes-batch", required_argument, 0, 'B' },
 		{ "lock-wait", required_argument, 0, 'w' },
 		{ "help", no_argument, 0, 'h' },           { 0, 0, 0, 0 } };
 	const char *key = NULL, *cert = NULL, *passfile = NULL;
@@ -62,6 +68,15 @@ int cmd_sync(int argc, char **argv)
 			if (*end || !*optarg || v < 1 || v > 86400)
 				return cli_usage("sync", "--interval is 1 to 86400 seconds");
 			o.interval = (unsigned)v;
+			break;
+		}
+		case 'F': o.full = true; break;
+		case 'B': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (*end || !*optarg || v < 1 || v > HUB_MAX_CHANGES)
+				return cli_usage("sync", "--changes-batch is 1 to 1000");
+			o.changes_batch = (unsigned)v;
 			break;
 		}
 		case 'w': {

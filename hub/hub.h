@@ -92,6 +92,22 @@ struct phr_report;
 int hub_consent_of(const struct phr_record *r, const struct phr_report *rep, struct hub_consent *out);
 bool hub_consent_shares(const struct hub_consent *c, const char *country);
 
+/* ---- changes since a cursor (POST /v1/changes, docs/HUB.md) ---- */
+#define HUB_MAX_CHANGES 1000             /* record ids in one changes request (and its answer) */
+#define HUB_MAX_CHANGES_BODY (HUB_MAX_CHANGES * 40u + 256u) /* its longest body */
+#define HUB_CHANGES_WAIT_MS 2000         /* longest wait for the pushes in progress (then the cursor stays) */
+/* A changes request's body {"cursor": N, "records": [ID, ...]} or its
+ * answer {"cursor": N, "changed": [ID, ...]} (list names the array). */
+struct hub_changes {
+	int64_t cursor;
+	size_t n;
+	uint8_t ids[HUB_MAX_CHANGES][PHR_RECORD_ID_LEN];
+};
+/* Parses a body (PHR_E_JSON, PHR_E_SCHEMA, PHR_E_LIMIT); *out is zeroed on failure. */
+int hub_changes_parse(const uint8_t *body, size_t len, const char *list, struct hub_changes *out);
+/* Writes c as such a body: *out malloc'd, NUL-terminated. */
+int hub_changes_json(const struct hub_changes *c, const char *list, char **out);
+
 /* ---- phr hub ---- */
 struct hub_options {
 	const char *db;        /* postgresql://... */
@@ -122,6 +138,8 @@ struct sync_options {
 	const char *trust_path; /* the clinic's trust bundle, replaced by a newer one pulled */
 	const char *ca_file;    /* https: the CA to check the hub's certificate with (NULL: the system's) */
 	bool once;
+	bool full;              /* pull every record held, not only those the hub says changed */
+	unsigned changes_batch; /* record ids per changes request (0: HUB_MAX_CHANGES) */
 	unsigned interval;      /* seconds between rounds */
 	uint64_t (*now)(void);
 	int (*load_trust)(const char *path, struct phr_trust **out);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "names.h"  /* phr_name_cleanup: the name index's per-thread ICU caches */
 #include "report.h" /* aggregate reports (register/report.c) */
@@ -486,6 +487,172 @@ static enum MHD_Result get_document(struct session *s, struct MHD_Connection *mc
 	return ret;
 }
 
+/* ---- changes since a cursor ------------------------------------------ */
+
+static int pg_one_int(PGconn *pg, const char *sql, int n, const char *const *pv, int64_t *out, bool *null)
+{
+	PGresult *r = PQexecParams(pg, sql, n, NULL, pv, NULL, NULL, 0);
+	int rc = PHR_OK;
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
+		rc = phr_fail(PHR_E_DB, "hub: changes: %s", PQerrorMessage(pg));
+	else if (null)
+		*null = PQgetisnull(r, 0, 0);
+	if (!rc)
+		*out = PQgetisnull(r, 0, 0) ? 0 : strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return rc;
+}
+
+/* A cursor L that no version committed later can land at or below:
+ * versions.id's last value, read first; then every transaction in progress
+ * after that read (an xid in a snapshot taken in a later statement) is
+ * waited for. A transaction that took an id <= L took its xid before (it
+ * calls pg_current_xact_id() at BEGIN, store_pg.c pg_begin), so it was in
+ * that snapshot or had ended; once they have all ended, every version with
+ * an id <= L is committed or rolled back, and a statement run now sees all
+ * those committed. *advanced false: they did not all end within
+ * HUB_CHANGES_WAIT_MS (a long transaction): no safe cursor, L = 0. */
+static int safe_cursor(PGconn *pg, int64_t *l, bool *advanced)
+{
+	*advanced = false;
+	int64_t last = 0;
+	int rc = pg_one_int(pg, "SELECT pg_sequence_last_value(pg_get_serial_sequence('versions', 'id')::regclass)", 0,
+			  NULL, &last, NULL);
+	if (rc)
+		return rc;
+	PGresult *r = PQexec(pg, "SELECT coalesce(array_agg(x)::text, '{}') FROM pg_snapshot_xip(pg_current_snapshot()) x");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+		rc = phr_fail(PHR_E_DB, "hub: changes: %s", PQerrorMessage(pg));
+		PQclear(r);
+		return rc;
+	}
+	char *xip = strdup(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	if (!xip)
+		return phr_fail(PHR_E_NOMEM, "out of memory");
+	const char *pv[1] = { xip };
+	for (unsigned waited = 0;; waited++) {
+		int64_t running = 0;
+		if (!strcmp(xip, "{}"))
+			break;
+		if ((rc = pg_one_int(pg, "SELECT count(*) FROM unnest($1::xid8[]) x WHERE pg_xact_status(x) = 'in progress'",
+				   1, pv, &running, NULL)))
+			break;
+		if (!running)
+			break;
+		if (waited >= HUB_CHANGES_WAIT_MS) {
+			free(xip);
+			return PHR_OK; /* not advanced */
+		}
+		struct timespec ts = { 0, 1000000 };
+		nanosleep(&ts, NULL);
+	}
+	free(xip);
+	if (!rc) {
+		*l = last;
+		*advanced = true;
+	}
+	return rc;
+}
+
+/* POST /v1/changes: {"cursor": C, "records": [ID, ...]} -> {"cursor": L,
+ * "changed": [...]}: the ids named with a version whose id is in (C, L],
+ * that the clinic may fetch (the record's consent, as GET /v1/records). L
+ * is safe_cursor's; when none could be had, L = C and every version past
+ * C is answered. Only ids the clinic named are answered. */
+static enum MHD_Result post_changes(struct session *s, struct MHD_Connection *mc, const struct hub_who *who,
+				    const uint8_t *body, size_t len, uint64_t now)
+{
+	struct hub_changes *q = malloc(sizeof(*q)), *a = malloc(sizeof(*a));
+	char *ids = NULL, *out = NULL, cs[24], ls[24], detail[300];
+	enum MHD_Result ret;
+	bool advanced;
+	int64_t l = 0;
+	int rc;
+	if (!q || !a) {
+		ret = respond_error(mc, 503, "unavailable", "out of memory");
+		goto done;
+	}
+	if ((rc = hub_changes_parse(body, len, "records", q))) {
+		ret = rc == PHR_E_LIMIT ? respond_error(mc, 413, "too_large", phr_last_error())
+					: respond_error(mc, 400, "malformed", phr_last_error());
+		goto done;
+	}
+	if ((rc = safe_cursor(s->pg, &l, &advanced))) {
+		ret = respond_rc(mc, rc);
+		goto done;
+	}
+	if (!advanced)
+		l = q->cursor;
+	a->cursor = l;
+	a->n = 0;
+	if (q->n) {
+		/* the ids as a text array of hex: {"ab..","cd.."} */
+		if (!(ids = malloc(q->n * (2 * PHR_RECORD_ID_LEN + 1) + 3))) {
+			ret = respond_error(mc, 503, "unavailable", "out of memory");
+			goto done;
+		}
+		char *p = ids;
+		*p++ = '{';
+		for (size_t i = 0; i < q->n; i++) {
+			if (i)
+				*p++ = ',';
+			sodium_bin2hex(p, 2 * PHR_RECORD_ID_LEN + 1, q->ids[i], PHR_RECORD_ID_LEN);
+			p += 2 * PHR_RECORD_ID_LEN;
+		}
+		*p++ = '}';
+		*p = '\0';
+		snprintf(cs, sizeof(cs), "%lld", (long long)q->cursor);
+		snprintf(ls, sizeof(ls), "%lld", (long long)(advanced ? l : INT64_MAX));
+		const char *pv[3] = { ids, cs, ls };
+		PGresult *r = PQexecParams(s->pg, "SELECT r.record_id FROM records r WHERE r.hex = ANY($1::text[]) AND "
+					   "EXISTS (SELECT 1 FROM versions v WHERE v.record = r.id AND v.id > $2::bigint "
+					   "AND v.id <= $3::bigint) ORDER BY r.hex", 3, NULL, pv, NULL, NULL, 1);
+		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+			rc = phr_fail(PHR_E_DB, "hub: changes: %s", PQerrorMessage(s->pg));
+			PQclear(r);
+			ret = respond_rc(mc, rc);
+			goto done;
+		}
+		for (int i = 0; i < PQntuples(r) && !rc; i++) {
+			uint8_t id[PHR_RECORD_ID_LEN], *c = NULL;
+			size_t clen;
+			bool by_em;
+			if (PQgetlength(r, i, 0) != PHR_RECORD_ID_LEN)
+				continue;
+			memcpy(id, PQgetvalue(r, i, 0), PHR_RECORD_ID_LEN);
+			/* as a fetch would: not shared with this clinic, not answered */
+			rc = may_hand_out(s, id, who, false, now, &c, &clen, &by_em);
+			free(c);
+			if (rc == PHR_E_HUB_REFUSED || rc == PHR_E_NOT_FOUND || rc == PHR_E_NOT_STORED) {
+				rc = PHR_OK;
+				continue;
+			}
+			if (!rc)
+				memcpy(a->ids[a->n++], id, PHR_RECORD_ID_LEN);
+		}
+		PQclear(r);
+		if (rc) {
+			ret = respond_rc(mc, rc);
+			goto done;
+		}
+	}
+	snprintf(detail, sizeof(detail), "changes for clinic %s (%s, %s): %zu records named, %zu changed, cursor %lld to "
+		 "%lld%s", who->kid_hex, who->name, who->country, q->n, a->n, (long long)q->cursor, (long long)l,
+		 advanced ? "" : " (kept: a transaction still running)");
+	if ((rc = phr_register_audit_log(s->reg, "changes", NULL, detail)) || (rc = hub_changes_json(a, "changed", &out))) {
+		ret = respond_rc(mc, rc);
+		goto done;
+	}
+	ret = respond(mc, 200, "application/json", out, strlen(out));
+done:
+	free(out);
+	free(ids);
+	free(q);
+	free(a);
+	return ret;
+}
+
 static int parse_day(const char *s, int64_t *out)
 {
 	int y, m, d, yy, mm, dd;
@@ -610,6 +777,8 @@ static enum MHD_Result route(struct hub *h, struct session *s, struct MHD_Connec
 		return respond_error(mc, 403, "refused", "an authority asks for reports; records are for clinics");
 	if (post && !strcmp(url, "/v1/versions"))
 		return push_version(h, s, mc, &who, rq->body, rq->len, now);
+	if (post && !strcmp(url, "/v1/changes"))
+		return post_changes(s, mc, &who, rq->body, rq->len, now);
 	if (post && sscanf(url, "/v1/documents/%79[0-9a-f]%n", a, &n) == 1 && url[n] == '\0')
 		return push_document(s, mc, &who, a, rq->body, rq->len);
 	if (get && sscanf(url, "/v1/records/%79[0-9a-f]%n", a, &n) == 1) {

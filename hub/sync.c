@@ -67,6 +67,7 @@ struct ctx {
 	char cert_hex[2 * 1024 + 1];
 	size_t pushed, pulled, docs_pulled, left, refused;
 	uint64_t trust_pulled;
+	bool pull_incomplete;   /* a version or document of this round's pull not filed: the cursor stays */
 	char *lock_path; /* DB.sync-lock */
 	int lock_fd;
 };
@@ -390,6 +391,8 @@ static int pull_record(struct ctx *x, const uint8_t id[PHR_RECORD_ID_LEN])
 	}
 	json_t *j = json_loadb((const char *)resp.p, resp.len, 0, NULL);
 	free(resp.p);
+	if (!j)
+		x->pull_incomplete = true;
 	size_t i;
 	json_t *v;
 	json_array_foreach(json_object_get(j, "versions"), i, v) {
@@ -422,8 +425,11 @@ static int pull_record(struct ctx *x, const uint8_t id[PHR_RECORD_ID_LEN])
 			 * comes before its pull, drains it. */
 			if (!queued)
 				outbox_forget(x, "record", id, PHR_RECORD_ID_LEN, 1);
-		} else if (!x->o->quiet) {
-			fprintf(stderr, "phr sync: record %s from the hub not filed: %s\n", rhex, phr_last_error());
+		} else {
+			x->pull_incomplete = true;
+			if (!x->o->quiet)
+				fprintf(stderr, "phr sync: record %s from the hub not filed: %s\n", rhex,
+					phr_last_error());
 		}
 		rc = PHR_OK;
 	}
@@ -447,7 +453,11 @@ static int pull_record(struct ctx *x, const uint8_t id[PHR_RECORD_ID_LEN])
 				x->docs_pulled++;
 				if (!queued)
 					outbox_forget(x, "document", m.hash[k], PHR_HASH_LEN, 0);
+			} else {
+				x->pull_incomplete = true;
 			}
+		} else if (status >= 500) {
+			x->pull_incomplete = true;
 		}
 		free(resp.p);
 	}
@@ -480,6 +490,221 @@ static int pull_records(struct ctx *x)
 	for (size_t i = 0; i < n && !rc; i++)
 		rc = pull_record(x, ids[i]);
 	free(ids);
+	return rc;
+}
+
+/* ---- pull by changes since a cursor (docs/HUB.md) --------------------- */
+
+/* This hub's cursor in the register (hub_cursor, migration 7). */
+static int cursor_get(struct ctx *x, bool *have, int64_t *cursor, int64_t *arrivals)
+{
+	sqlite3_stmt *st;
+	*have = false;
+	*cursor = *arrivals = 0;
+	if (sqlite3_prepare_v2(x->db, "SELECT cursor, arrivals FROM hub_cursor WHERE hub = ?1", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return phr_fail(PHR_E_DB, "sync: cursor: %s", sqlite3_errmsg(x->db));
+	sqlite3_bind_text(st, 1, x->o->hub, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*have = true;
+		*cursor = sqlite3_column_int64(st, 0);
+		*arrivals = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	return PHR_OK;
+}
+
+static int cursor_put(struct ctx *x, int64_t cursor, int64_t arrivals)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(x->db, "INSERT INTO hub_cursor(hub, cursor, arrivals, at) VALUES (?1, ?2, ?3, ?4) "
+			       "ON CONFLICT (hub) DO UPDATE SET cursor = excluded.cursor, arrivals = excluded.arrivals, "
+			       "at = excluded.at", -1, &st, NULL) != SQLITE_OK)
+		return phr_fail(PHR_E_DB, "sync: cursor: %s", sqlite3_errmsg(x->db));
+	sqlite3_bind_text(st, 1, x->o->hub, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, cursor);
+	sqlite3_bind_int64(st, 3, arrivals);
+	sqlite3_bind_int64(st, 4, (int64_t)x->o->now());
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? PHR_OK : phr_fail(PHR_E_DB, "sync: cursor: %s", sqlite3_errmsg(x->db));
+}
+
+/* POST /v1/changes: which of q's records changed since q->cursor; *a the
+ * answer (its cursor, the ids changed). */
+static int ask_changes(struct ctx *x, const struct hub_changes *q, struct hub_changes *a)
+{
+	char *body = NULL;
+	long status;
+	struct buf resp;
+	int rc = hub_changes_json(q, "records", &body);
+	if (rc)
+		return rc;
+	rc = request(x, "POST", "/v1/changes", "application/json", (const uint8_t *)body, strlen(body), &status, &resp,
+		     NULL, 0);
+	free(body);
+	if (rc)
+		return rc;
+	if (status == 401)
+		rc = phr_fail(PHR_E_HUB_AUTH, "the hub refused this clinic: %s", hub_error(&resp));
+	else if (status != 200)
+		rc = phr_fail(PHR_E_HUB, "the hub answered %ld to changes: %s (pulled at the next round)", status,
+			      hub_error(&resp));
+	else if ((rc = hub_changes_parse(resp.p, resp.len, "changed", a)))
+		rc = phr_fail(PHR_E_HUB, "the hub's answer to changes: %s", phr_last_error());
+	free(resp.p);
+	return rc;
+}
+
+/* The records held, in the order they were filed, split: those filed
+ * after arrival number upto (or with none) into *fresh, the others into
+ * *old. *max: the highest arrival number now. */
+static int records_held(struct ctx *x, int64_t upto, uint8_t (**old)[PHR_RECORD_ID_LEN], size_t *n_old,
+			uint8_t (**fresh)[PHR_RECORD_ID_LEN], size_t *n_fresh, int64_t *max)
+{
+	sqlite3_stmt *st;
+	size_t cap = 0, fcap = 0;
+	int rc = PHR_OK;
+	*old = *fresh = NULL;
+	*n_old = *n_fresh = 0;
+	*max = 0;
+	if (sqlite3_exec(x->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		return phr_fail(PHR_E_DB, "sync: %s", sqlite3_errmsg(x->db));
+	if (sqlite3_prepare_v2(x->db, "SELECT coalesce(max(n), 0) FROM record_arrivals", -1, &st, NULL) != SQLITE_OK) {
+		rc = phr_fail(PHR_E_DB, "sync: %s", sqlite3_errmsg(x->db));
+		goto out;
+	}
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*max = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (sqlite3_prepare_v2(x->db, "SELECT r.record_id, coalesce(a.n, ?1 + 1) > ?1 FROM records r "
+			       "LEFT JOIN record_arrivals a ON a.record = r.id ORDER BY r.id", -1, &st, NULL) != SQLITE_OK) {
+		rc = phr_fail(PHR_E_DB, "sync: %s", sqlite3_errmsg(x->db));
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, upto);
+	while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(st, 0) != PHR_RECORD_ID_LEN)
+			continue;
+		bool is_fresh = sqlite3_column_int(st, 1) != 0;
+		uint8_t(**list)[PHR_RECORD_ID_LEN] = is_fresh ? fresh : old;
+		size_t *n = is_fresh ? n_fresh : n_old, *c = is_fresh ? &fcap : &cap;
+		if (*n == *c) {
+			*c = *c ? 2 * *c : 256;
+			void *p = realloc(*list, *c * PHR_RECORD_ID_LEN);
+			if (!p) {
+				rc = phr_fail(PHR_E_NOMEM, "out of memory");
+				break;
+			}
+			*list = p;
+		}
+		memcpy((*list)[(*n)++], sqlite3_column_blob(st, 0), PHR_RECORD_ID_LEN);
+	}
+	sqlite3_finalize(st);
+out:
+	sqlite3_exec(x->db, rc ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL);
+	if (rc) {
+		free(*old);
+		free(*fresh);
+		*old = *fresh = NULL;
+		*n_old = *n_fresh = 0;
+	}
+	return rc;
+}
+
+/* The pull of a round. Whole (every record held asked for, as before
+ * the cursor) at the first round with this hub and with --full; else the
+ * hub is asked, in batches, which of the records held changed since the
+ * cursor, and only those are fetched, with the records filed here since
+ * the last round. The new cursor is stored only once the round's fetches
+ * are all filed: a round stopped before that asks again from the old one. */
+static int pull_changes(struct ctx *x)
+{
+	struct hub_changes *q = calloc(1, sizeof(*q)), *a = calloc(1, sizeof(*a));
+	uint8_t(*old)[PHR_RECORD_ID_LEN] = NULL, (*fresh)[PHR_RECORD_ID_LEN] = NULL;
+	size_t n_old = 0, n_fresh = 0, asked = 0, changed = 0, requests = 0;
+	int64_t cursor, upto, max, l = INT64_MAX;
+	bool have, whole;
+	int rc;
+	if (!q || !a) {
+		rc = phr_fail(PHR_E_NOMEM, "out of memory");
+		goto out;
+	}
+	x->pull_incomplete = false;
+	if ((rc = cursor_get(x, &have, &cursor, &upto)))
+		goto out;
+	whole = x->o->full || !have;
+	if ((rc = records_held(x, whole ? INT64_MAX : upto, &old, &n_old, &fresh, &n_fresh, &max)))
+		goto out;
+	size_t batch = x->o->changes_batch && x->o->changes_batch < HUB_MAX_CHANGES ? x->o->changes_batch : HUB_MAX_CHANGES;
+	if (whole) {
+		/* the cursor first (no records named), then everything */
+		q->cursor = have ? cursor : 0;
+		q->n = 0;
+		if ((rc = ask_changes(x, q, a)))
+			goto out;
+		requests++;
+		l = a->cursor;
+		if ((rc = pull_records(x)))
+			goto out;
+	} else {
+		/* at least one request, so that the cursor moves */
+		for (size_t i = 0; (i < n_old || !requests) && !rc; i += batch) {
+			q->cursor = cursor;
+			q->n = n_old - i < batch ? n_old - i : batch;
+			if (q->n)
+				memcpy(q->ids, old[i], q->n * PHR_RECORD_ID_LEN);
+			if ((rc = ask_changes(x, q, a)))
+				break;
+			requests++;
+			asked += q->n;
+			if (a->cursor < cursor) {
+				/* the hub went back (its database restored from a backup):
+				 * a whole pull, and its cursor from now on */
+				if (!x->o->quiet)
+					fprintf(stderr, "phr sync: the hub's cursor went back (%lld, was %lld): a whole pull\n",
+						(long long)a->cursor, (long long)cursor);
+				whole = true;
+				q->n = 0;
+				if ((rc = ask_changes(x, q, a)))
+					break;
+				requests++;
+				l = a->cursor;
+				rc = pull_records(x);
+				break;
+			}
+			if (a->cursor < l)
+				l = a->cursor;
+			changed += a->n;
+			for (size_t k = 0; k < a->n && !rc; k++) {
+				/* only a record named in this batch (one held here) */
+				bool named = false;
+				for (size_t m = 0; m < q->n && !named; m++)
+					named = !memcmp(q->ids[m], a->ids[k], PHR_RECORD_ID_LEN);
+				if (named)
+					rc = pull_record(x, a->ids[k]);
+			}
+		}
+		/* records filed here since the last round: whole */
+		for (size_t k = 0; k < n_fresh && !rc && !whole; k++)
+			rc = pull_record(x, fresh[k]);
+	}
+	if (!rc && !x->pull_incomplete)
+		rc = cursor_put(x, l, max);
+	if (!x->o->quiet) {
+		if (whole)
+			printf("phr sync: whole pull of %zu records; changes: %zu requests, cursor %lld%s\n", n_old + n_fresh,
+			       requests, (long long)l, rc || x->pull_incomplete ? " (not stored)" : "");
+		else
+			printf("phr sync: changes: %zu records named in %zu requests, %zu changed, %zu filed here since; "
+			       "cursor %lld to %lld%s\n", asked, requests, changed, n_fresh, (long long)cursor,
+			       (long long)(l == INT64_MAX ? cursor : l), rc || x->pull_incomplete ? " (not stored)" : "");
+	}
+out:
+	free(old);
+	free(fresh);
+	free(q);
+	free(a);
 	return rc;
 }
 
@@ -553,7 +778,7 @@ static int round_once(struct ctx *x)
 	if (!rc)
 		rc = pull_trust(x);
 	if (!rc)
-		rc = pull_records(x);
+		rc = pull_changes(x);
 	int lrc = count_left(x);
 	if (!x->o->quiet)
 		printf("phr sync: pushed %zu, refused %zu, pulled %zu versions and %zu documents%s; outbox: %zu left\n",

@@ -644,9 +644,15 @@ static int pg_begin(struct phr_store *s)
 		if (rc)
 			return rc;
 	}
-	/* BEGIN goes with the statements that follow it */
+	/* BEGIN goes with the statements that follow it. The transaction
+	 * takes its xid at once, before any versions.id: the hub's changes
+	 * cursor (hub/server.c, docs/HUB.md "Changes since a cursor") waits
+	 * for the transactions in progress after reading the sequence, and a
+	 * transaction that held an id but no xid yet would be in no snapshot. */
 	int rc = p->depth ? sexec(p, "SAVEPOINT phr_add", "begin a change")
 			  : send_ahead(p, NULL, "BEGIN", NULL, "begin a change");
+	if (!rc && !p->depth)
+		rc = send_ahead(p, NULL, "SELECT pg_current_xact_id()", NULL, "begin a change");
 	if (!rc)
 		p->depth++;
 	return rc;

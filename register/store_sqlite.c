@@ -213,6 +213,28 @@ static const char *const migrations[] = {
 	 * record took 23% fewer instructions (docs/PERFORMANCE.md, "Register"). */
 	"DROP INDEX fields_hit;"
 	"CREATE INDEX fields_hit ON fields(record, path, entry, value) WHERE " HIT_PATHS ";",
+	/* 7: the hub's changes cursor (hub/sync.c, docs/HUB.md "Changes since
+	 * a cursor"): per hub, the cursor of the last round whose fetches were
+	 * all filed, and the arrival number up to which the records held were
+	 * covered by that round. record_arrivals numbers each record when it
+	 * is first filed (AUTOINCREMENT: a number is never used twice, even
+	 * after a forget), so a record filed since a round is pulled whole at
+	 * the next; it names the record by its row, and goes with it. */
+	"CREATE TABLE hub_cursor("
+	"  hub TEXT PRIMARY KEY,"
+	"  cursor INTEGER NOT NULL CHECK (cursor >= 0),"
+	"  arrivals INTEGER NOT NULL,"
+	"  at INTEGER NOT NULL);"
+	"CREATE TABLE record_arrivals("
+	"  n INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  record INTEGER NOT NULL UNIQUE REFERENCES records(id) ON DELETE CASCADE);"
+	"CREATE TRIGGER record_arrival AFTER INSERT ON records BEGIN"
+	"  INSERT INTO record_arrivals(record) VALUES (new.id);"
+	" END;"
+	"CREATE TRIGGER record_arrival_forgotten AFTER DELETE ON records BEGIN"
+	"  DELETE FROM record_arrivals WHERE record = old.id;"
+	" END;"
+	"INSERT INTO record_arrivals(record) SELECT id FROM records ORDER BY id;",
 };
 _Static_assert(PHR_T_INT == 1 && PHR_T_BOOL == 2 && PHR_T_UNIT == 8 && PHR_T_DECIMAL == 9,
 	       "migration 3 names the types of measurements and flags by number");

@@ -61,15 +61,18 @@ pg_uri() {
 
 # The hub tests' common cast (sourced with tests/integration/lib.sh, $PHR
 # set, in the scratch directory):
-# hub_clinics N: an authority (auth.key, pinned with phr trust pin), N
-# clinics of GR (cI.key, cI.cert certified for 365 days from 2025-01-01,
-# an empty register cI.db each) and trust.bundle, version 100, listing them.
+# hub_clinics N [COUNTRY...]: an authority (auth.key, pinned with phr trust
+# pin), N clinics (cI.key, cI.cert certified for 365 days from 2025-01-01,
+# an empty register cI.db each) of the countries given in order (GR for
+# those not given) and trust.bundle, version 100, listing them.
 hub_clinics() {
-	local i certs=()
+	local i certs=() n=$1
+	shift
+	local countries=("$@")
 	expect 0 "authority init" -- "$PHR" authority init --name "Demo Health Authority" --country GR --out auth.key
 	expect 0 "pin the authority" -- "$PHR" trust pin auth.pub
-	for i in $(seq 1 "$1"); do
-		expect 0 "clinic $i init" -- "$PHR" clinic init --name "Clinic $i" --country GR --out "c$i.key"
+	for i in $(seq 1 "$n"); do
+		expect 0 "clinic $i init" -- "$PHR" clinic init --name "Clinic $i" --country "${countries[$((i - 1))]:-GR}" --out "c$i.key"
 		expect 0 "certify clinic $i" -- "$PHR" authority certify --key auth.key --clinic "c$i.pub" --days 365 --from 2025-01-01 --out "c$i.cert"
 		expect 0 "clinic $i register" -- "$PHR" register init "c$i.db"
 		certs+=(--cert "c$i.cert")

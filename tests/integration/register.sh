@@ -33,7 +33,7 @@ DB="$W/clinic.db"
 expect 6 "a register that does not exist is not made by add" -- "$PHR" register add "$DB" nothing.phr
 message "phr register init" "missing register"
 expect 0 "register init" -- "$PHR" register init "$DB"
-has "schema version 6" "init names the schema version"
+has "schema version 7" "init names the schema version"
 [ "$(stat -c %a "$DB")" = 600 ] && ok "the register is readable by its owner only (0600)" || bad "register mode $(stat -c %a "$DB")"
 : >empty.db
 expect 31 "an empty file is not a register" -- "$PHR" register find empty.db --sex male

@@ -1445,6 +1445,8 @@ static int test_migrate_from_1(void)
 			   "DROP TRIGGER name_keys_counted; DROP TRIGGER name_keys_uncounted; DROP TABLE name_key_counts;"
 			   "DROP TRIGGER outbox_version; DROP TRIGGER outbox_document; DROP TRIGGER outbox_record_forgotten;"
 			   "DROP TRIGGER outbox_document_forgotten; DROP TABLE outbox;" /* schema 5 */
+			   "DROP TRIGGER record_arrival; DROP TRIGGER record_arrival_forgotten;"
+			   "DROP TABLE record_arrivals; DROP TABLE hub_cursor;" /* schema 7 */
 			   "DROP INDEX records_last_seen; DROP INDEX fields_hit;"
 			   "DROP INDEX fields_code; DROP INDEX fields_arrival; DROP INDEX fields_record_path;"
 			   "DROP INDEX fields_path_value; DROP INDEX entries_day;"
@@ -1469,6 +1471,70 @@ static int test_migrate_from_1(void)
 	phr_register_close(reg);
 	CHECK(key_counts_agree(db_path_keep("v1.db"))); /* filled in by migration 3 */
 	phr_record_destroy(r);
+	return 0;
+}
+
+static int64_t sq_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* A register of schema version 6 is brought to 7 (the hub's changes
+ * cursor, hub/sync.c): the records held get arrival numbers in the order
+ * they were filed, a record filed after gets the next, a number is not
+ * used again after a forget, and its row goes with the record. */
+static int test_migrate_from_6(void)
+{
+	struct phr_register *reg;
+	struct phr_record *r1, *r2, *r3;
+	struct phr_register_added a;
+	CHECK_RC(open_new("v6.db", &reg), PHR_OK);
+	CHECK(!fx_record(&F, 1, NULL, &r1));
+	CHECK(!fx_record(&F, 2, NULL, &r2));
+	CHECK(!fx_record(&F, 3, NULL, &r3));
+	CHECK_RC(add_record(reg, r1, -1, &a), PHR_OK);
+	CHECK_RC(add_record(reg, r2, -1, &a), PHR_OK);
+	phr_register_close(reg);
+	sqlite3 *db;
+	CHECK(sqlite3_open(db_path_keep("v6.db"), &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db,
+			   "DROP TRIGGER record_arrival; DROP TRIGGER record_arrival_forgotten;"
+			   "DROP TABLE record_arrivals; DROP TABLE hub_cursor;"
+			   "PRAGMA user_version = 6;",
+			   NULL, NULL, NULL) == SQLITE_OK);
+	CHECK(sq_int(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('hub_cursor', 'record_arrivals')") == 0);
+	sqlite3_close(db);
+	CHECK_RC(phr_register_open(db_path_keep("v6.db"), 0, &reg), PHR_OK);
+	phr_register_set_clock(reg, NOW);
+	CHECK(phr_register_schema_version(reg) == 7 && phr_register_schema_latest() == 7);
+	CHECK_RC(add_record(reg, r3, -1, &a), PHR_OK);
+	CHECK_RC(phr_register_check(reg, NULL, NULL), PHR_OK);
+	CHECK(sqlite3_open(db_path_keep("v6.db"), &db) == SQLITE_OK);
+	/* arrivals follow the records' rows: 1 and 2 migrated, 3 after */
+	CHECK(sq_int(db, "SELECT group_concat(x, ',') = '1:1,2:2,3:3' FROM (SELECT a.n || ':' || r.id AS x "
+			 "FROM record_arrivals a JOIN records r ON r.id = a.record ORDER BY a.n)") == 1);
+	CHECK(sq_int(db, "SELECT count(*) FROM hub_cursor") == 0);
+	sqlite3_close(db);
+	/* forget the newest, file it again: its row gone, a new number */
+	CHECK_RC(phr_register_forget(reg, r3->id), PHR_OK);
+	CHECK(sqlite3_open(db_path_keep("v6.db"), &db) == SQLITE_OK);
+	CHECK(sq_int(db, "SELECT count(*) FROM record_arrivals") == 2);
+	sqlite3_close(db);
+	CHECK_RC(add_record(reg, r3, -1, &a), PHR_OK);
+	CHECK(sqlite3_open(db_path_keep("v6.db"), &db) == SQLITE_OK);
+	CHECK(sq_int(db, "SELECT max(n) FROM record_arrivals") == 4);
+	CHECK(sq_int(db, "SELECT count(*) FROM record_arrivals a JOIN records r ON r.id = a.record") == 3);
+	sqlite3_close(db);
+	CHECK_RC(phr_register_check(reg, NULL, NULL), PHR_OK);
+	phr_register_close(reg);
+	phr_record_destroy(r1);
+	phr_record_destroy(r2);
+	phr_record_destroy(r3);
 	return 0;
 }
 
@@ -1629,6 +1695,7 @@ int main(void)
 	static const struct test tests[] = {
 		{ "open, create, migrate, schema too new", test_open_create_migrate },
 		{ "schema version 1 migrated: rows kept, last seen filled in", test_migrate_from_1 },
+		{ "schema version 6 migrated: arrival numbers for the hub's cursor", test_migrate_from_6 },
 		{ "batches: one transaction, rollback, close, forget refused", test_batch },
 		{ "a file that is not a register", test_open_not_a_register },
 		{ "a corrupted register file", test_corrupted_file },
