@@ -2,13 +2,9 @@
  * phr_consent_of() (phr/consent.h). */
 #include "hub.h"
 
-#include <jansson.h>
 #include <string.h>
 
 #include "phr/container.h"
-#include "phr/json.h"
-#include "phr/schema.h"
-#include "phr/verify.h"
 
 static int head_cb(void *ctx, const struct phr_register_version *v)
 {

@@ -77,8 +77,9 @@ int hub_check(const struct phr_trust *trust, uint64_t now, const char *method, c
 	      const char *cert_hex, const char *time_s, const char *nonce_hex, const char *sig_hex,
 	      const char *certificate_hex, const uint8_t *body, size_t body_len, struct hub_who *who);
 
-/* A record's consent for the hub: phr_consent_of() (phr/consent.h), the
- * register's reading, merged records included. */
+/* A record's consent, on push and hand-out: phr_consent_of() and
+ * phr_consent_shares() (phr/consent.h), the register's reading, merged
+ * records included. */
 
 /* ---- changes since a cursor (POST /v1/changes, docs/HUB.md) ---- */
 #define HUB_MAX_CHANGES 1000             /* record ids in one changes request (and its answer) */
