@@ -77,20 +77,9 @@ int hub_check(const struct phr_trust *trust, uint64_t now, const char *method, c
 	      const char *cert_hex, const char *time_s, const char *nonce_hex, const char *sig_hex,
 	      const char *certificate_hex, const uint8_t *body, size_t body_len, struct hub_who *who);
 
-/* A record's consent for the hub: from the newest entry back, the first
- * verified entry with consent decides (an unverified store: false met on
- * the way is honoured too), as the register decides storing. */
-struct hub_consent {
-	bool any;               /* some entry gave consent */
-	bool store;
-	size_t n_share;
-	char share_with[32][3];
-	bool emergency_access;
-};
-struct phr_record;
-struct phr_report;
-int hub_consent_of(const struct phr_record *r, const struct phr_report *rep, struct hub_consent *out);
-bool hub_consent_shares(const struct hub_consent *c, const char *country);
+/* A record's consent, on push and hand-out: phr_consent_of() and
+ * phr_consent_shares() (phr/consent.h), the register's reading, merged
+ * records included. */
 
 /* ---- changes since a cursor (POST /v1/changes, docs/HUB.md) ---- */
 #define HUB_MAX_CHANGES 1000             /* record ids in one changes request (and its answer) */

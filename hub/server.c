@@ -19,6 +19,7 @@
 
 #include "names.h"  /* phr_name_cleanup: the name index's per-thread ICU caches */
 #include "report.h" /* aggregate reports (register/report.c) */
+#include "phr/consent.h"
 #include "phr/container.h"
 #include "phr/json.h"
 #include "phr/render.h"
@@ -274,7 +275,7 @@ static enum MHD_Result push_version(struct hub *h, struct session *s, struct MHD
 {
 	struct phr_record *r = NULL;
 	struct phr_report *rep = calloc(1, sizeof(*rep));
-	struct hub_consent c;
+	struct phr_consent c;
 	uint8_t vid[PHR_VERSION_ID_LEN];
 	char rhex[33], vhex[PHR_VERSION_ID_HEX_LEN], detail[300];
 	enum MHD_Result ret;
@@ -306,7 +307,7 @@ static enum MHD_Result push_version(struct hub *h, struct session *s, struct MHD
 			ret = respond_error(mc, 422, "unverified", detail);
 			goto out;
 		}
-	hub_consent_of(r, rep, &c);
+	(void)phr_consent_of(r, rep, NULL, NULL, &c);
 	if (!c.any || !c.store) {
 		ret = respond_error(mc, 403, "consent", c.any ? "the record's consent says store: false"
 						     : "the record gives no consent to store it");
@@ -360,7 +361,7 @@ static int may_hand_out(struct session *s, const uint8_t id[PHR_RECORD_ID_LEN], 
 {
 	struct phr_record *r = NULL;
 	struct phr_report *rep = NULL;
-	struct hub_consent c;
+	struct phr_consent c;
 	*by_emergency = false;
 	int rc = phr_register_latest(s->reg, id, c_out, len);
 	if (rc)
@@ -372,8 +373,8 @@ static int may_hand_out(struct session *s, const uint8_t id[PHR_RECORD_ID_LEN], 
 	if ((rc = phr_record_decode(*c_out, *len, &r)))
 		goto out;
 	(void)phr_verify_record(r, s->trust, now, rep);
-	hub_consent_of(r, rep, &c);
-	if (hub_consent_shares(&c, who->country)) {
+	(void)phr_consent_of(r, rep, NULL, NULL, &c);
+	if (phr_consent_shares(&c, who->country)) {
 		rc = PHR_OK;
 	} else if (emergency && c.store && c.emergency_access) {
 		*by_emergency = true;

@@ -16,6 +16,7 @@
 
 #include "facts.h"
 #include "names.h"
+#include "phr/consent.h"
 #include "phr/document.h"
 #include "phr/json.h"
 #include "phr/render.h"
@@ -378,25 +379,6 @@ static bool merge_holds(const struct phr_record *m, const struct phr_store_versi
 	       merged_branch(m, v);
 }
 
-/* Consent: from the newest entry back, the first verified consent decides;
- * an unverified "store: false" after it is honoured too (refusing to keep
- * a record is always safe), an unverified "store: true" never. */
-static int consent_allows(const struct phr_report *rep, json_t *const *contents, size_t n, size_t *which)
-{
-	for (size_t i = n; i-- > 0;) {
-		const json_t *c = json_object_get(contents[i], "consent");
-		const json_t *store = json_object_get(c, "store");
-		if (!json_is_boolean(store))
-			continue;
-		if (json_is_false(store)) {
-			*which = i;
-			return 0;
-		}
-		if (verified(rep->entries[i].status))
-			return 1;
-	}
-	return 1; /* no consent given either way: the register keeps what the clinic met */
-}
 
 static int64_t content_day(const json_t *content)
 {
@@ -635,7 +617,12 @@ int phr_register_add_key(struct phr_register *reg, const uint8_t *container, siz
 		    phr_entry_decode_json(e->content, e->content_len, &a->side_contents[j]))
 			a->side_contents[j] = NULL;
 	}
-	if (!consent_allows(a->rep, a->contents, r->n_entries, &out->consent_entry)) {
+	/* consent (phr/consent.h): none given at all, the register keeps what
+	 * the clinic met */
+	struct phr_consent consent;
+	(void)phr_consent_of(r, a->rep, a->contents, a->side_contents, &consent);
+	if (consent.any && !consent.store) {
+		out->consent_entry = consent.entry;
 		rc = phr_fail(PHR_E_CONSENT, "record %s: the consent of entry %zu says store: false: verified, not stored",
 			      out->record_hex, out->consent_entry);
 		goto out;

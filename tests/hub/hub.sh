@@ -148,6 +148,31 @@ PY
 expect 0 "a record with store: false" -- "$PHR" issue --key c1.key --cert c1.cert --in nostore.json --out nostore.phr
 "$HUBREQ" c1.key c1.cert "${HUB_URL[1]}" POST /v1/versions --body nostore.phr >req.out
 [ "$(cat req.out)" = 403 ] && ok "push with store: false: 403" || bad "push with store: false: $(cat req.out)"
+# a merged record whose branch B narrowed the consent (clinic 2: share with
+# GR only, no emergency access) while branch A kept GR and DE: the stricter
+# governs, so a DE clinic (3) is not handed it, a GR clinic (2) is, and the
+# IT clinic (5) gets no emergency access (docs/HUB.md)
+python3 - "$ex" <<'PY' >narrow.json
+import json, sys
+e = {"kind": "follow_up", "date": "2025-06-15",
+     "consent": dict(json.load(open(sys.argv[1]))["consent"], share_with=["GR"], emergency_access=False),
+     "author": {"professional": "Dr Eleni Pappa", "role": "physician"}}
+print(json.dumps(e))
+PY
+expect 0 "a record to fork (consent: GR and DE)" -- "$PHR" issue --key c1.key --cert c1.cert --in "$ex" --out n0.phr
+PHR_NOW=$((t0 + 3600)) expect 0 "branch B: clinic 2 narrows share_with to GR" -- "$PHR" extend --trust trust.bundle --key c2.key --cert c2.cert --in n0.phr --entry narrow.json --no-seal --out nb.phr
+PHR_NOW=$((t0 + 3600)) expect 0 "branch A: clinic 1 extends" -- "$PHR" extend --trust trust.bundle --key c1.key --cert c1.cert --in n0.phr --entry "$SRC/examples/entries/vaccination-given.json" --no-seal --out na1.phr
+PHR_NOW=$((t0 + 7200)) expect 0 "branch A: clinic 1 again" -- "$PHR" extend --trust trust.bundle --key c1.key --cert c1.cert --in na1.phr --entry "$SRC/examples/entries/vaccination-given.json" --no-seal --out na.phr
+PHR_NOW=$((t0 + 10800)) expect 0 "clinic 1 merges the consent fork" -- "$PHR" merge --trust trust.bundle --key c1.key --cert c1.cert na.phr nb.phr --out nm.phr
+nid=$(record_id nm.phr)
+"$HUBREQ" c1.key c1.cert "${HUB_URL[1]}" POST /v1/versions --body nm.phr >req.out
+[ "$(cat req.out)" = 201 ] && ok "push of the merged record: 201" || bad "push of the merged record: $(cat req.out)"
+"$HUBREQ" c3.key c3.cert "${HUB_URL[1]}" GET "/v1/records/$nid" >req.out
+[ "$(cat req.out)" = 403 ] && ok "GET by clinic 3 (DE, removed on branch B): 403" || bad "GET by clinic 3 of the narrowed merged record: $(cat req.out)"
+"$HUBREQ" c2.key c2.cert "${HUB_URL[1]}" GET "/v1/records/$nid" >req.out
+[ "$(cat req.out)" = 200 ] && ok "GET by clinic 2 (GR, shared by both branches): 200" || bad "GET by clinic 2: $(cat req.out)"
+"$HUBREQ" c5.key c5.cert "${HUB_URL[1]}" GET "/v1/records/$nid/emergency" >req.out
+[ "$(cat req.out)" = 403 ] && ok "emergency GET by clinic 5: 403 (branch B refused emergency access)" || bad "emergency GET of the narrowed merged record: $(cat req.out)"
 
 # ---- an authority's aggregate report across clinics (small cells suppressed)
 HUBREQ_BODY=report.json "$HUBREQ" auth.key auth.pub "${HUB_URL[2]}" GET /v1/reports/2025-01-01/2025-12-31/nationality >req.out

@@ -237,5 +237,46 @@ got=$(counts qb.db)
 [ "$got" = "1 1 0" ] && ok "report: still once after branch B is filed again" || bad "report after branch B again: want '1 1 0', got '$got'"
 for db in qm.db qk.db qb.db; do expect 0 "register check $db" -- "$PHR" register check "$db"; done
 
+# --- consent given on branch B governs the merged record too ---------------
+# Branch B (clinic 3) records the holder's store: false; branch A (clinic 2,
+# the longer, main chain) does not. The merged record verifies and shows,
+# but no register stores it, until an entry after the merge says store:
+# true again (docs/PRIVACY.md, "Consent of a merged record").
+cat >nostore.json <<'JSON'
+{
+  "kind": "follow_up",
+  "date": "2025-06-12",
+  "consent": {"store": false, "date": "2025-06-12"},
+  "author": {"professional": "Dr Eleni Pappa", "role": "physician"}
+}
+JSON
+sed 's/"store": false/"store": true/; s/2025-06-12/2025-06-21/g' nostore.json >restore.json
+export PHR_NOW=2025-06-20
+expect 0 "issue (consent fork)" -- env PHR_NOW=2025-06-10 "$PHR" issue --key c1.key --cert c1.cert --in "$A" --out n.phr
+expect 0 "clinic 3: store: false (branch B)" -- env PHR_NOW=2025-06-12 "$PHR" extend --key c3.key --cert c3.cert --in n.phr --entry nostore.json --no-seal --out nb.phr
+expect 0 "clinic 2 (branch A)" -- env PHR_NOW=2025-06-13 "$PHR" extend --key c2.key --cert c2.cert --in n.phr --entry "$E1" --no-seal --out na1.phr
+expect 0 "clinic 2 again (branch A)" -- env PHR_NOW=2025-06-14 "$PHR" extend --key c2.key --cert c2.cert --in na1.phr --entry "$E1" --no-seal --out na.phr
+expect 0 "register init (consent)" -- "$PHR" register init nc.db
+expect 34 "merge --register: branch B's store: false" -- "$PHR" merge --key c1.key --cert c1.cert "${T4[@]}" na.phr nb.phr --register nc.db --out nm.phr
+message "NOT stored" "merge --register says the refusal"
+message "(entry 1) says store: false" "the refusal names branch B's entry 1"
+[ -s nm.phr ] && ok "the merged record is still written" || bad "nm.phr missing"
+expect 0 "verify the merged record with branch B's refusal" -- "$PHR" verify "${T4[@]}" nm.phr
+grep -q "^branch B entry 1: valid " "$W/out" && ok "branch B's consent entry is verified" || bad "branch B entry 1 not valid: $(cat "$W/out")"
+expect 0 "show it" -- "$PHR" show "${T4[@]}" nm.phr
+expect 34 "register add: branch B's store: false" -- "$PHR" register add "${T4[@]}" nc.db nm.phr
+message "NOT stored" "register add says the refusal"
+nmid=$("$PHR" inspect nm.phr 2>/dev/null | grep -o "[0-9a-f]\{32\}" | head -1)
+expect 33 "show of the merged record not stored" -- "$PHR" register show nc.db "$nmid"
+expect 0 "register add branch A alone (its own consent stores)" -- "$PHR" register add "${T4[@]}" nc.db na.phr
+expect 34 "register add branch B alone" -- "$PHR" register add "${T4[@]}" nc.db nb.phr
+# store: true given after the merge, knowing both branches, governs
+expect 0 "store: true after the merge" -- env PHR_NOW=2025-06-21 "$PHR" extend --key c1.key --cert c1.cert --in nm.phr --entry restore.json --no-seal --out nm2.phr
+expect 0 "register add: consent given again after the merge" -- env PHR_NOW=2025-06-22 "$PHR" register add "${T4[@]}" nc.db nm2.phr
+# and store: false after the merge refuses over two branches that store
+sed 's/"store": true/"store": false/; s/2025-06-21/2025-06-22/g' restore.json >nostore2.json
+expect 0 "store: false after the merge" -- env PHR_NOW=2025-06-22 "$PHR" extend --key c1.key --cert c1.cert --in m.phr --entry nostore2.json --no-seal --out m3.phr
+expect 34 "register add: store: false after the merge" -- env PHR_NOW=2025-06-23 "$PHR" register add "${T4[@]}" nc.db m3.phr
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
