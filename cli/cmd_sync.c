@@ -1,7 +1,9 @@
 /* phr sync: the clinic's register with the hub (hub/sync.c, docs/HUB.md). */
 #include "cli.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -36,6 +38,18 @@ static int load_trust(const char *path, struct phr_trust **out)
 	return ex ? phr_fail(PHR_E_UNTRUSTED, "the trust bundle was refused") : PHR_OK;
 }
 
+/* A whole decimal number 1..max in s, into *out. */
+static bool uint_arg(const char *s, unsigned long max, unsigned *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (!*s || *end || *s == '-' || errno || v < 1 || v > max)
+		return false;
+	*out = (unsigned)v;
+	return true;
+}
+
 int cmd_sync(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -62,31 +76,19 @@ int cmd_sync(int argc, char **argv)
 		case 'a': o.ca_file = optarg; break;
 		case 'o': o.once = true; break;
 		case 'p': passfile = optarg; break;
-		case 'i': {
-			char *end;
-			unsigned long v = strtoul(optarg, &end, 10);
-			if (*end || !*optarg || v < 1 || v > 86400)
+		case 'i':
+			if (!uint_arg(optarg, 86400, &o.interval))
 				return cli_usage("sync", "--interval is 1 to 86400 seconds");
-			o.interval = (unsigned)v;
 			break;
-		}
 		case 'F': o.full = true; break;
-		case 'B': {
-			char *end;
-			unsigned long v = strtoul(optarg, &end, 10);
-			if (*end || !*optarg || v < 1 || v > HUB_MAX_CHANGES)
+		case 'B':
+			if (!uint_arg(optarg, HUB_MAX_CHANGES, &o.changes_batch))
 				return cli_usage("sync", "--changes-batch is 1 to 1000");
-			o.changes_batch = (unsigned)v;
 			break;
-		}
-		case 'w': {
-			char *end;
-			unsigned long v = strtoul(optarg, &end, 10);
-			if (*end || !*optarg || v < 1 || v > SYNC_LOCK_WAIT_MAX)
+		case 'w':
+			if (!uint_arg(optarg, SYNC_LOCK_WAIT_MAX, &o.lock_wait))
 				return cli_usage("sync", "--lock-wait is 1 to 86400 seconds");
-			o.lock_wait = (unsigned)v;
 			break;
-		}
 		case 'h': fputs(sync_usage, stdout); return EXIT_OK_;
 		default: return cli_usage("sync", "unknown option");
 		}

@@ -121,5 +121,13 @@ done
 expect 0 "inspect a record" -- "$PHR" inspect "$R"
 grep -q "record container" "$W/out" && ok "inspect names a record" || bad "inspect output"
 
+# phr sync's numeric options: out of range or not a whole number, a usage
+# error naming the option, before anything is opened
+for bad in "--interval 0" "--interval 86401" "--interval 5x" "--changes-batch 1001" "--lock-wait -1" "--lock-wait x"; do
+	# shellcheck disable=SC2086 # the option and its value, split on purpose
+	expect 2 "sync $bad" -- "$PHR" sync --register none.db --hub http://127.0.0.1:1 --key c1.key --cert c1.cert --once $bad
+	message "${bad%% *} is 1 to" "sync $bad"
+done
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
